@@ -1,0 +1,114 @@
+# Basalt - plain Makefile with pkg-config.
+#
+#   make            build build/basalt and build/libbasalt.a
+#   make run        install missing packages, build, serve on :8090
+#   make test       install, build, run every test tier
+#   make SANITIZE=1 test   the same under ASan+UBSan (separate build dir)
+#   make fuzz       build and briefly run the libFuzzer drivers
+#   make bench      run the benchmark harness
+
+CC      ?= cc
+PKGS    := libmicrohttpd json-c sqlite3 libcrypto libcrypt zlib
+CFLAGS_BASE := -std=gnu11 -O2 -g -Wall -Wextra -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wno-unused-parameter -Wformat=2 -Wvla \
+	-fno-strict-aliasing -D_GNU_SOURCE -Iinclude
+ifeq ($(SANITIZE),1)
+BUILD   := build/sanitize
+CFLAGS_BASE += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+else
+BUILD   := build
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS  += $(CFLAGS_BASE) $(PKG_CFLAGS) -MMD -MP
+LDLIBS  += $(PKG_LIBS) -lpthread -lm
+
+LIB_SRC := $(wildcard src/base/*.c src/db/*.c src/http/*.c src/core/*.c src/api/*.c)
+GEN_SRC := $(BUILD)/gen/defaults.c
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/defaults.o
+LIB     := $(BUILD)/libbasalt.a
+BIN     := $(BUILD)/basalt
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all run test unit blackbox compat setup fuzz bench clean sanitize-test
+
+all: $(BIN)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+# Built-in JSON documents (defaults/*.json) become C strings.
+$(GEN_SRC): src/core/defaults/auth_options.json src/core/defaults/system_collections.json scripts/embed.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed.sh $@ \
+		bs_default_auth_options src/core/defaults/auth_options.json \
+		bs_default_system_collections src/core/defaults/system_collections.json
+
+$(BUILD)/gen/defaults.o: $(GEN_SRC)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(BUILD)/src/cli/main.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/harness.h $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Isrc -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
+
+setup:
+	@sh scripts/setup.sh
+
+run: setup
+	@$(MAKE) --no-print-directory all
+	./$(BIN) serve --http=127.0.0.1:8090 --dir=./pb_data
+
+unit: $(UNIT_BIN)
+	@sh tests/unit/run.sh $(UNIT_BIN)
+
+blackbox: $(BIN)
+	@BASALT_BIN=$(abspath $(BIN)) sh tests/blackbox/run.sh
+
+compat: $(BIN)
+	@BASALT_BIN=$(abspath $(BIN)) sh tests/compat/run.sh
+
+test: setup
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory blackbox
+	@$(MAKE) --no-print-directory compat
+ifneq ($(SANITIZE),1)
+	@$(MAKE) --no-print-directory fuzz-smoke
+endif
+
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+FUZZ_LIB_SRC := $(LIB_SRC)
+FUZZ_CFLAGS := $(CFLAGS_BASE) $(PKG_CFLAGS) -Isrc -O1 -g -fsanitize=fuzzer,address,undefined
+
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC) $(GEN_SRC)
+	@mkdir -p build/fuzz
+	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(GEN_SRC) $(PKG_LIBS) -lpthread -lm
+
+fuzz: $(FUZZ_BIN)
+	@for f in $(FUZZ_BIN); do echo "== $$f"; $$f -max_total_time=$${FUZZ_SECONDS:-60} tests/fuzz/corpus/$$(basename $$f) || exit 1; done
+
+# A short run of every fuzz driver, as part of make test.
+fuzz-smoke: $(FUZZ_BIN)
+	@for f in $(FUZZ_BIN); do $$f -max_total_time=$${FUZZ_SECONDS:-10} -print_final_stats=0 tests/fuzz/corpus/$$(basename $$f) >build/fuzz/$$(basename $$f).log 2>&1 || { cat build/fuzz/$$(basename $$f).log; exit 1; }; echo "fuzz $$(basename $$f): ok"; done
+
+bench: all
+	@BASALT=$(abspath $(BIN)) bash bench/run.sh $(BENCH)
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJ:.o=.d) $(BUILD)/src/cli/main.d

@@ -1,0 +1,1 @@
+build/gen/defaults.o: build/gen/defaults.c

@@ -1,0 +1,185 @@
+/*
+ * basalt.h - the public interface of libbasalt.
+ *
+ * Basalt is a backend in one program: an embedded SQLite database,
+ * collections with a schema and access rules, a REST API that speaks
+ * PocketBase's protocol, authentication and hooks. The `basalt` binary is
+ * a thin command line over this library; a program of your own can link
+ * libbasalt, bind hooks and serve the same API.
+ *
+ * Conventions used throughout:
+ *  - Functions return 0 on success or a negative BS_E* code.
+ *  - Where an error must reach an HTTP client, a bs_error carries the
+ *    status, the message and per-field data, mapping one-to-one onto
+ *    PocketBase's error body {"data":{...},"message":"...","status":N}.
+ *  - Objects are created with _new and released with _free; embedded
+ *    structs use _init/_dispose.
+ *  - JSON values are json-c objects (libjson-c).
+ */
+#ifndef BASALT_H
+#define BASALT_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define BASALT_VERSION "0.1.0"
+
+/* ---- errors ----------------------------------------------------------- */
+
+enum {
+    BS_OK = 0,
+    BS_ENOMEM = -1,    /* out of memory */
+    BS_EINVAL = -2,    /* bad argument or input */
+    BS_ENOTFOUND = -3, /* no such object */
+    BS_EDB = -4,       /* database error */
+    BS_EIO = -5,       /* file or socket error */
+    BS_EHTTP = -6,     /* an error meant for the client; see bs_error */
+    BS_EABORT = -7     /* a hook stopped the action on purpose */
+};
+
+/* Returns a static English description of a BS_E* code. */
+const char *bs_strerror(int code);
+
+/* An error as the client sees it. `message` is heap-owned; `data` is an
+ * owned json-c object (NULL means {}). Use bs_error_set / bs_error_field. */
+typedef struct bs_error {
+    int status;
+    char *message;
+    json_object *data;
+} bs_error;
+
+void bs_error_init(bs_error *e);
+void bs_error_dispose(bs_error *e);
+
+/* Sets status and message (printf-style); keeps any field data already
+ * collected. Returns BS_EHTTP so callers can `return bs_error_set(...)`. */
+int bs_error_set(bs_error *e, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Adds a validation error for one field (a dotted path such as
+ * "meta.appName" nests objects), as data.<field> = {code, message}. */
+void bs_error_field(bs_error *e, const char *field, const char *code,
+                    const char *message);
+
+/* True when field errors were collected. */
+bool bs_error_has_fields(const bs_error *e);
+
+
+typedef struct bs_app bs_app;
+
+/* ---- hooks ------------------------------------------------------------
+ *
+ * A hook is an ordered chain of handlers for one kind of event. Every
+ * handler has the same signature: it receives the event (a struct that
+ * begins with a bs_event, cast it to the concrete type) and the user
+ * pointer given at bind time, and returns 0 or a negative BS_E* code.
+ * A handler continues the chain with bs_event_next(e); not calling it
+ * stops the chain there. The built-in behaviour of an action is the
+ * innermost step, so code before next can change the input or refuse the
+ * action, and code after next sees the result.
+ *
+ * Order: ascending priority, then registration order. Handlers bound with
+ * tags (collection names or ids) run only for events carrying a matching
+ * tag. Binding and unbinding are safe from any thread at any time;
+ * triggering takes no lock.
+ */
+
+typedef struct bs_event bs_event;
+typedef struct bs_hook bs_hook;
+typedef int (*bs_handler_fn)(bs_event *e, void *user);
+
+typedef struct bs_handler {
+    const char *id;          /* optional; a generated id when NULL */
+    int priority;            /* lower runs first */
+    bs_handler_fn fn;
+    void *user;              /* passed back to fn; not owned */
+    const char *const *tags; /* NULL-terminated names/ids, or NULL for all */
+} bs_handler;
+
+/* The common head of every event. `app` is the application the event
+ * belongs to; handlers use it instead of any global. When an event fails
+ * for the client, `error` holds what the client receives. */
+struct bs_event {
+    bs_app *app;
+    const char *tags[2];     /* matched against handler tags */
+    bs_error *error;
+    /* chain state, private to the hook implementation */
+    const void *chain_;
+    size_t pos_;
+    bs_handler_fn final_;
+    void *final_user_;
+};
+
+/* Creates an empty hook. Freed with bs_hook_free, which also frees every
+ * id string returned by bs_hook_bind_func. */
+bs_hook *bs_hook_new(void);
+void bs_hook_free(bs_hook *h);
+
+/* Adds a handler (copied; tags are copied too). A handler with the same
+ * id replaces the earlier one in place. Returns 0 or BS_ENOMEM. */
+int bs_hook_bind(bs_hook *h, const bs_handler *handler);
+
+/* Binds fn with priority 0 and returns its generated id, valid until the
+ * hook is freed; NULL when out of memory. */
+const char *bs_hook_bind_func(bs_hook *h, bs_handler_fn fn, void *user);
+
+/* Removes the handler with this id; returns whether one was removed. */
+bool bs_hook_unbind(bs_hook *h, const char *id);
+void bs_hook_unbind_all(bs_hook *h);
+
+/* Number of bound handlers. */
+size_t bs_hook_length(const bs_hook *h);
+
+/* Runs the chain for e, ending with final(e, final_user) (may be NULL:
+ * the chain then ends with success). The caller fills e->app, e->tags and
+ * the event's own fields; the chain fields are set here. */
+int bs_hook_trigger(bs_hook *h, bs_event *e, bs_handler_fn final,
+                    void *final_user);
+
+/* Continues the chain of the event currently being triggered. */
+int bs_event_next(bs_event *e);
+
+/* ---- the application -------------------------------------------------- */
+
+typedef struct bs_app_config {
+    const char *data_dir;     /* pb_data directory; default "pb_data" */
+    const char *public_dir;   /* static files; default "<data_dir>/../pb_public" */
+    const char *http_addr;    /* "host:port"; default "127.0.0.1:8090" */
+    const char *origins;      /* CORS origins, comma separated; default "*" */
+    bool dev;                 /* verbose logging of SQL and requests */
+    int threads;              /* HTTP worker threads; 0 = number of CPUs */
+} bs_app_config;
+
+/* Creates an app for the given configuration (copied). Nothing is opened
+ * yet. Returns NULL when out of memory. */
+bs_app *bs_app_new(const bs_app_config *cfg);
+
+/* Opens the data directory, runs pending system migrations and loads the
+ * settings and the collection schema. Fills err on failure. */
+int bs_app_bootstrap(bs_app *app, bs_error *err);
+
+/* Starts the HTTP server and blocks until bs_app_stop is called or SIGINT
+ * or SIGTERM arrives (when install_signals is true). */
+int bs_app_serve(bs_app *app, bool install_signals, bs_error *err);
+
+/* Asks a running serve loop to stop: stop accepting, drain, return.
+ * Async-signal-safe and callable from any thread. */
+void bs_app_stop(bs_app *app);
+
+/* Closes databases and frees the app. */
+void bs_app_free(bs_app *app);
+
+/* The port actually bound (useful with port 0), valid after serve starts. */
+int bs_app_port(const bs_app *app);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,23 @@
+/*
+ * api.h - the HTTP API: route registration and the handlers of each area.
+ *
+ * One file per area (health.c, settings.c, ...), each exporting a
+ * bs_api_<area>_register function; routes.c wires the global middlewares
+ * and calls every area in order.
+ */
+#ifndef BS_API_H
+#define BS_API_H
+
+#include "../core/app.h"
+
+/* Registers middlewares and every built-in route. */
+int bs_api_register(bs_app *app);
+
+int bs_api_health_register(bs_app *app);
+int bs_api_settings_register(bs_app *app);
+
+/* Adds a route whose handler requires a superuser. */
+bs_route *bs_api_superuser_route(bs_app *app, const char *method,
+                                 const char *pattern, bs_handler_fn fn);
+
+#endif

@@ -1,0 +1,49 @@
+/*
+ * routes.c - wires the global middlewares and every area's routes.
+ *
+ * Middleware order (outermost first): CORS, then auth loading. Static
+ * files of pb_public are served at "/{path...}" when the folder exists.
+ */
+#include "../core/auth.h"
+#include "../http/cors.h"
+#include "api.h"
+
+bs_route *bs_api_superuser_route(bs_app *app, const char *method,
+                                 const char *pattern, bs_handler_fn fn)
+{
+    bs_route *rt = bs_router_add(app->router, method, pattern, fn, NULL);
+    if (!rt)
+        return NULL;
+    bs_handler h = {.id = "requireSuperuserAuth", .priority = -1000,
+                    .fn = bs_require_superuser};
+    bs_hook *mw = bs_route_middlewares(rt);
+    if (!mw || bs_hook_bind(mw, &h) != 0)
+        return NULL;
+    return rt;
+}
+
+int bs_api_register(bs_app *app)
+{
+    bs_cors *cors = bs_cors_new(app->origins);
+    if (!cors)
+        return BS_ENOMEM;
+    app->cors = cors;
+    bs_handler mw_cors = {.id = "pbCors", .priority = -2000,
+                          .fn = bs_cors_middleware, .user = cors};
+    bs_handler mw_auth = {.id = "pbLoadAuthToken", .priority = -1000,
+                          .fn = bs_auth_middleware};
+    if (bs_hook_bind(app->middlewares, &mw_cors) ||
+        bs_hook_bind(app->middlewares, &mw_auth))
+        return BS_ENOMEM;
+    int rc = 0;
+    if ((rc = bs_api_health_register(app)) ||
+        (rc = bs_api_settings_register(app)))
+        return rc;
+    if (bs_static_init(&app->pub, app->public_dir, true) == 0) {
+        app->has_pub = true;
+        if (!bs_router_add(app->router, "GET", "/{path...}",
+                           bs_static_handler, &app->pub))
+            return BS_ENOMEM;
+    }
+    return 0;
+}

@@ -1,0 +1,99 @@
+/*
+ * util.c - time stamps, random strings, checksums and logging.
+ */
+#include "util.h"
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <zlib.h>
+
+#include "basalt.h"
+
+static bool log_verbose;
+
+void bs_now_str(char out[25])
+{
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    /* The year is clamped so the text always fits its 24 characters. */
+    unsigned year = (unsigned)(tm.tm_year + 1900) % 10000u;
+    snprintf(out, 25, "%04u-%02u-%02u %02u:%02u:%02u.%03uZ", year,
+             (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u,
+             (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u,
+             (unsigned)tm.tm_sec % 100u,
+             (unsigned)(ts.tv_nsec / 1000000) % 1000u);
+}
+
+int64_t bs_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int bs_random_string(char *out, size_t n, const char *alphabet)
+{
+    size_t k = strlen(alphabet);
+    /* Rejection sampling keeps the distribution uniform. */
+    unsigned limit = 256 - (256 % (unsigned)k);
+    size_t i = 0;
+    unsigned char rnd[64];
+    while (i < n) {
+        if (RAND_bytes(rnd, sizeof rnd) != 1)
+            return BS_EIO;
+        for (size_t j = 0; j < sizeof rnd && i < n; j++) {
+            if (rnd[j] < limit)
+                out[i++] = alphabet[rnd[j] % k];
+        }
+    }
+    out[n] = '\0';
+    return 0;
+}
+
+int bs_random_id(char out[16])
+{
+    return bs_random_string(out, 15, "abcdefghijklmnopqrstuvwxyz0123456789");
+}
+
+uint32_t bs_crc32(const void *p, size_t n)
+{
+    return (uint32_t)crc32(0L, p, (uInt)n);
+}
+
+bool bs_ct_equal(const void *a, size_t an, const void *b, size_t bn)
+{
+    if (an != bn)
+        return false;
+    return CRYPTO_memcmp(a, b, an) == 0;
+}
+
+void bs_log_set_verbose(bool on)
+{
+    log_verbose = on;
+}
+
+void bs_log(char level, const char *fmt, ...)
+{
+    if (level == 'D' && !log_verbose)
+        return;
+    char ts[25];
+    char line[1024];
+    bs_now_str(ts);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    const char *tag = level == 'E'   ? "ERROR"
+                      : level == 'W' ? "WARN"
+                      : level == 'D' ? "DEBUG"
+                                     : "INFO";
+    /* One fprintf per line keeps lines whole across threads. */
+    fprintf(stderr, "%s %s %s\n", ts, tag, line);
+}

@@ -1,0 +1,39 @@
+/*
+ * util.h - small shared helpers: time stamps, random strings, checksums,
+ * logging.
+ */
+#ifndef BS_UTIL_H
+#define BS_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Current UTC time as PocketBase stores it: "2006-01-02 15:04:05.000Z".
+ * out must hold at least 25 bytes. */
+void bs_now_str(char out[25]);
+
+/* Milliseconds from an arbitrary monotonic origin. */
+int64_t bs_mono_ms(void);
+
+/* Fills out[0..n) with characters drawn uniformly from alphabet using the
+ * system CSPRNG, then NUL-terminates (out must hold n+1). Returns 0 or
+ * BS_EIO. */
+int bs_random_string(char *out, size_t n, const char *alphabet);
+
+/* A new 15-character record id of [a-z0-9]. */
+int bs_random_id(char out[16]);
+
+/* IEEE CRC-32 (the one zlib and Go's hash/crc32 compute). */
+uint32_t bs_crc32(const void *p, size_t n);
+
+/* Constant-time comparison of two byte strings. */
+bool bs_ct_equal(const void *a, size_t an, const void *b, size_t bn);
+
+/* Logging to stderr with a time stamp. level: 'E'rror, 'W'arn, 'I'nfo,
+ * 'D'ebug (debug lines only when bs_log_verbose is on). Thread-safe. */
+void bs_log(char level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void bs_log_set_verbose(bool on);
+
+#endif

@@ -1,0 +1,266 @@
+/*
+ * app.c - the application's life: create, bootstrap, serve, stop, free.
+ *
+ * Bootstrap opens the store, runs pending system migrations, loads the
+ * settings and the schema snapshot and fires the bootstrap hook. Serve
+ * registers the routes (built-in ones first, then the serve hook lets an
+ * embedding program add its own), starts the HTTP server and waits for a
+ * stop request on a self-pipe, which signal handlers may write to.
+ */
+#include "app.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../api/api.h"
+#include "../base/util.h"
+#include "../http/cors.h"
+#include "auth.h"
+#include "migrate.h"
+
+static char *dup_or(const char *s, const char *def)
+{
+    return strdup(s && *s ? s : def);
+}
+
+bs_app *bs_app_new(const bs_app_config *cfg)
+{
+    bs_app_config none = {0};
+    if (!cfg)
+        cfg = &none;
+    bs_app *app = calloc(1, sizeof *app);
+    if (!app)
+        return NULL;
+    app->data_dir = dup_or(cfg->data_dir, "pb_data");
+    if (cfg->public_dir && *cfg->public_dir) {
+        app->public_dir = strdup(cfg->public_dir);
+    } else {
+        size_t n = strlen(app->data_dir) + 16;
+        app->public_dir = malloc(n);
+        if (app->public_dir)
+            snprintf(app->public_dir, n, "%s/../pb_public", app->data_dir);
+    }
+    app->http_addr = dup_or(cfg->http_addr, "127.0.0.1:8090");
+    app->origins = dup_or(cfg->origins, "*");
+    app->dev = cfg->dev;
+    app->threads = cfg->threads > 0 ? cfg->threads
+                                    : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (app->threads < 1)
+        app->threads = 1;
+    app->stop_pipe[0] = app->stop_pipe[1] = -1;
+    pthread_mutex_init(&app->snap_lock, NULL);
+    bs_hook **hooks = (bs_hook **)&app->hooks;
+    for (size_t i = 0; i < sizeof app->hooks / sizeof(bs_hook *); i++)
+        hooks[i] = bs_hook_new();
+    app->router = bs_router_new();
+    app->middlewares = bs_hook_new();
+    if (!app->data_dir || !app->public_dir || !app->http_addr ||
+        !app->origins || !app->router || !app->middlewares ||
+        pipe2(app->stop_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+        bs_app_free(app);
+        return NULL;
+    }
+    for (size_t i = 0; i < sizeof app->hooks / sizeof(bs_hook *); i++) {
+        if (!hooks[i]) {
+            bs_app_free(app);
+            return NULL;
+        }
+    }
+    bs_log_set_verbose(app->dev);
+    return app;
+}
+
+void bs_app_free(bs_app *app)
+{
+    if (!app)
+        return;
+    bs_store_close(app->store);
+    bs_schema_unref(app->schema);
+    bs_settings_unref(app->settings);
+    bs_router_free(app->router);
+    bs_cors_free(app->cors);
+    bs_hook_free(app->middlewares);
+    bs_hook **hooks = (bs_hook **)&app->hooks;
+    for (size_t i = 0; i < sizeof app->hooks / sizeof(bs_hook *); i++)
+        bs_hook_free(hooks[i]);
+    if (app->has_pub)
+        bs_static_dispose(&app->pub);
+    for (int i = 0; i < 2; i++) {
+        if (app->stop_pipe[i] >= 0)
+            close(app->stop_pipe[i]);
+    }
+    pthread_mutex_destroy(&app->snap_lock);
+    free(app->data_dir);
+    free(app->public_dir);
+    free(app->http_addr);
+    free(app->origins);
+    free(app);
+}
+
+bs_schema *bs_app_schema(bs_app *app)
+{
+    pthread_mutex_lock(&app->snap_lock);
+    bs_schema *s = app->schema;
+    if (s)
+        bs_schema_ref(s);
+    pthread_mutex_unlock(&app->snap_lock);
+    return s;
+}
+
+int bs_app_reload_schema(bs_app *app)
+{
+    bs_conn *c = bs_store_reader_acquire(app->store);
+    bs_schema *s = NULL;
+    int rc = bs_schema_load(c, &s);
+    bs_store_reader_release(app->store, c);
+    if (rc)
+        return rc;
+    pthread_mutex_lock(&app->snap_lock);
+    bs_schema *old = app->schema;
+    app->schema = s;
+    pthread_mutex_unlock(&app->snap_lock);
+    bs_schema_unref(old);
+    return 0;
+}
+
+bs_settings *bs_app_settings(bs_app *app)
+{
+    pthread_mutex_lock(&app->snap_lock);
+    bs_settings *s = app->settings;
+    if (s)
+        bs_settings_ref(s);
+    pthread_mutex_unlock(&app->snap_lock);
+    return s;
+}
+
+void bs_app_set_settings(bs_app *app, bs_settings *s)
+{
+    pthread_mutex_lock(&app->snap_lock);
+    bs_settings *old = app->settings;
+    app->settings = s;
+    pthread_mutex_unlock(&app->snap_lock);
+    bs_settings_unref(old);
+    bs_event e = {.app = app};
+    bs_hook_trigger(app->hooks.settings_reload, &e, NULL, NULL);
+}
+
+/* The innermost step of the bootstrap hook. */
+static int bootstrap_final(bs_event *e, void *user)
+{
+    bs_app *app = e->app;
+    bs_error *err = user;
+    int readers = app->threads + 1;
+    int rc = bs_store_open(&app->store, app->data_dir, readers, err);
+    if (rc)
+        return rc;
+    rc = bs_migrate_run(app, err);
+    if (rc)
+        return rc;
+    rc = bs_app_reload_schema(app);
+    if (rc)
+        return bs_error_set(err, 500, "Failed to load the collections.");
+    bs_conn *c = bs_store_reader_acquire(app->store);
+    bs_settings *s = NULL;
+    bool found = false;
+    rc = bs_settings_load(c, &s, &found);
+    bs_store_reader_release(app->store, c);
+    if (rc)
+        return bs_error_set(err, 500, "Failed to load the settings.");
+    pthread_mutex_lock(&app->snap_lock);
+    app->settings = s;
+    pthread_mutex_unlock(&app->snap_lock);
+    return 0;
+}
+
+int bs_app_bootstrap(bs_app *app, bs_error *err)
+{
+    bs_event e = {.app = app, .error = err};
+    return bs_hook_trigger(app->hooks.bootstrap, &e, bootstrap_final, err);
+}
+
+static void on_signal(int sig);
+static bs_app *signal_app; /* the one app a signal handler may stop */
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    if (signal_app)
+        bs_app_stop(signal_app);
+}
+
+void bs_app_stop(bs_app *app)
+{
+    int saved = errno;
+    char c = 1;
+    if (write(app->stop_pipe[1], &c, 1) < 0) {
+        /* The pipe is full: a stop is already pending. */
+    }
+    errno = saved;
+}
+
+int bs_app_port(const bs_app *app)
+{
+    return app->server ? bs_server_port(app->server) : 0;
+}
+
+/* The innermost step of the serve hook: start the server. */
+static int serve_final(bs_event *e, void *user)
+{
+    bs_app *app = e->app;
+    bs_error *err = user;
+    bs_server_config cfg = {
+        .addr = app->http_addr,
+        .threads = app->threads,
+        .body_limit = 32u << 20,
+        .timeout_s = 60,
+        .router = app->router,
+        .middlewares = app->middlewares,
+        .app = app,
+    };
+    return bs_server_start(&app->server, &cfg, err);
+}
+
+int bs_app_serve(bs_app *app, bool install_signals, bs_error *err)
+{
+    int rc = bs_api_register(app);
+    if (rc)
+        return bs_error_set(err, 500, "Failed to register the routes.");
+    if (install_signals) {
+        signal_app = app;
+        struct sigaction sa = {.sa_handler = on_signal};
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        signal(SIGPIPE, SIG_IGN);
+    }
+    bs_event e = {.app = app, .error = err};
+    rc = bs_hook_trigger(app->hooks.serve, &e, serve_final, err);
+    if (rc)
+        return rc;
+    bs_log('I', "Server started at http://%s", app->http_addr);
+
+    struct pollfd pfd = {.fd = app->stop_pipe[0], .events = POLLIN};
+    for (;;) {
+        int n = poll(&pfd, 1, -1);
+        if (n > 0)
+            break;
+        if (n < 0 && errno != EINTR)
+            break;
+    }
+    char drain[64];
+    while (read(app->stop_pipe[0], drain, sizeof drain) > 0) {
+    }
+    bs_log('I', "Shutting down");
+    bs_server_stop(app->server, 2000);
+    app->server = NULL;
+    bs_event te = {.app = app};
+    bs_hook_trigger(app->hooks.terminate, &te, NULL, NULL);
+    if (install_signals)
+        signal_app = NULL;
+    return 0;
+}

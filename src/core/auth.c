@@ -1,0 +1,148 @@
+/*
+ * auth.c - token verification, auth record loading, auth middlewares.
+ */
+#include "auth.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../base/json.h"
+#include "../db/sql.h"
+#include "app.h"
+#include "token.h"
+
+void bs_auth_free(bs_auth *a)
+{
+    if (!a)
+        return;
+    if (a->record)
+        json_object_put(a->record);
+    bs_schema_unref(a->schema);
+    free(a);
+}
+
+int bs_record_row_load(bs_conn *conn, const bs_collection *c, const char *id,
+                       json_object **out)
+{
+    *out = NULL;
+    bs_buf sql;
+    bs_buf_init(&sql);
+    bs_buf_puts(&sql, "SELECT * FROM ");
+    bs_sql_ident(&sql, c->name);
+    bs_buf_puts(&sql, " WHERE id = ?1 LIMIT 1");
+    sqlite3_stmt *st = NULL;
+    int rc = BS_EDB;
+    if (!sql.oom && sqlite3_prepare_v2(bs_conn_db(conn), sql.data,
+                                       (int)sql.len, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW) {
+            *out = bs_sql_row_json(st);
+            rc = *out ? 0 : BS_ENOMEM;
+        } else {
+            rc = step == SQLITE_DONE ? BS_ENOTFOUND : BS_EDB;
+        }
+    }
+    sqlite3_finalize(st);
+    bs_buf_dispose(&sql);
+    return rc;
+}
+
+int bs_auth_from_token(bs_app *app, const char *token, bs_auth **out)
+{
+    *out = NULL;
+    if (!token)
+        return BS_EINVAL;
+    if (strncasecmp(token, "Bearer ", 7) == 0)
+        token += 7;
+    while (*token == ' ')
+        token++;
+    json_object *claims = NULL;
+    if (bs_token_peek(token, &claims) != 0)
+        return BS_EINVAL;
+    int rc = BS_EINVAL;
+    bs_auth *a = calloc(1, sizeof *a);
+    if (!a) {
+        json_object_put(claims);
+        return BS_ENOMEM;
+    }
+    a->schema = bs_app_schema(app);
+    const char *type = bs_json_get_str(claims, "type", "");
+    const char *cid = bs_json_get_str(claims, "collectionId", "");
+    const char *id = bs_json_get_str(claims, "id", "");
+    if (strcmp(type, "auth") != 0 || !*cid || !*id)
+        goto done;
+    const bs_collection *c = bs_schema_find(a->schema, cid);
+    if (!c || strcmp(c->id, cid) != 0 || !bs_collection_is_auth(c))
+        goto done;
+    bs_conn *conn = bs_store_reader_acquire(app->store);
+    int lrc = bs_record_row_load(conn, c, id, &a->record);
+    bs_store_reader_release(app->store, conn);
+    if (lrc)
+        goto done;
+    bs_buf key;
+    bs_buf_init(&key);
+    bs_buf_puts(&key, bs_json_get_str(a->record, "tokenKey", ""));
+    bs_buf_puts(&key, bs_collection_token_secret(c, "authToken"));
+    bool valid = !key.oom &&
+                 bs_token_verify(token, key.data, key.len, time(NULL)) == 0;
+    bs_buf_dispose(&key);
+    if (!valid)
+        goto done;
+    a->collection = c;
+    a->id = bs_json_get_str(a->record, "id", "");
+    a->superuser = strcmp(c->name, "_superusers") == 0;
+    rc = 0;
+
+done:
+    json_object_put(claims);
+    if (rc) {
+        bs_auth_free(a);
+        return rc;
+    }
+    *out = a;
+    return 0;
+}
+
+int bs_auth_middleware(bs_event *e, void *user)
+{
+    (void)user;
+    bs_req *r = (bs_req *)e;
+    const char *h = bs_req_header(r, "Authorization");
+    if (h && *h)
+        bs_auth_from_token(e->app, h, &r->auth);
+    int rc = bs_event_next(e);
+    bs_auth_free(r->auth);
+    r->auth = NULL;
+    return rc;
+}
+
+int bs_require_auth(bs_event *e, void *user)
+{
+    (void)user;
+    bs_req *r = (bs_req *)e;
+    if (!r->auth) {
+        bs_resp_status_error(r, 401, "The request requires valid record "
+                                     "authorization token.");
+        return 0;
+    }
+    return bs_event_next(e);
+}
+
+int bs_require_superuser(bs_event *e, void *user)
+{
+    (void)user;
+    bs_req *r = (bs_req *)e;
+    if (!r->auth) {
+        bs_resp_status_error(r, 401, "The request requires valid record "
+                                     "authorization token.");
+        return 0;
+    }
+    if (!r->auth->superuser) {
+        bs_resp_status_error(r, 403, "The authorized record is not allowed "
+                                     "to perform this action.");
+        return 0;
+    }
+    return bs_event_next(e);
+}

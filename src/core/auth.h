@@ -1,0 +1,37 @@
+/*
+ * auth.h - who a request is: token verification and auth middlewares.
+ */
+#ifndef BS_AUTH_H
+#define BS_AUTH_H
+
+#include "../http/request.h"
+#include "schema.h"
+
+struct bs_auth {
+    bs_schema *schema;                /* reference held while auth lives */
+    const bs_collection *collection;  /* the record's auth collection */
+    json_object *record;              /* the record's row, raw columns */
+    const char *id;                   /* points into record */
+    bool superuser;
+};
+
+/* Verifies an auth token (with or without "Bearer ") and loads its
+ * record. Returns 0 and a new bs_auth, or BS_EINVAL for any invalid,
+ * expired or unknown token. */
+int bs_auth_from_token(bs_app *app, const char *token, bs_auth **out);
+void bs_auth_free(bs_auth *a);
+
+/* Loads a record row of collection c by id through conn as a json object
+ * of raw column values. Returns BS_ENOTFOUND when missing. */
+int bs_record_row_load(bs_conn *conn, const bs_collection *c, const char *id,
+                       json_object **out);
+
+/* Global middleware: sets req->auth from the Authorization header (an
+ * invalid token leaves the request a guest) and frees it afterwards. */
+int bs_auth_middleware(bs_event *e, void *user);
+
+/* Route middlewares. */
+int bs_require_superuser(bs_event *e, void *user);
+int bs_require_auth(bs_event *e, void *user);
+
+#endif

@@ -1,0 +1,149 @@
+/*
+ * schema.c - loading and sharing the collection schema snapshot.
+ */
+#include "schema.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../base/json.h"
+#include "../base/util.h"
+
+static char *col_text(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? strdup((const char *)t) : NULL;
+}
+
+static json_object *col_json(sqlite3_stmt *st, int i, json_type want)
+{
+    const char *t = (const char *)sqlite3_column_text(st, i);
+    json_object *v = NULL;
+    if (t)
+        bs_json_parse(t, strlen(t), &v);
+    if (!v || !json_object_is_type(v, want)) {
+        if (v)
+            json_object_put(v);
+        v = want == json_type_array ? json_object_new_array()
+                                    : json_object_new_object();
+    }
+    return v;
+}
+
+static void collection_dispose(bs_collection *c)
+{
+    free(c->id);
+    free(c->name);
+    free(c->type);
+    for (int i = 0; i < BS_RULE_COUNT; i++)
+        free(c->rules[i]);
+    json_object_put(c->fields);
+    json_object_put(c->indexes);
+    json_object_put(c->options);
+    free(c->created);
+    free(c->updated);
+}
+
+int bs_schema_load(bs_conn *conn, bs_schema **out)
+{
+    *out = NULL;
+    static const char *sql =
+        "SELECT id, name, type, system, listRule, viewRule, createRule, "
+        "updateRule, deleteRule, fields, indexes, options, created, updated "
+        "FROM _collections ORDER BY rowid";
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(bs_conn_db(conn), sql, -1, &st, NULL) !=
+        SQLITE_OK) {
+        bs_log('E', "loading collections: %s",
+               sqlite3_errmsg(bs_conn_db(conn)));
+        return BS_EDB;
+    }
+    bs_schema *s = calloc(1, sizeof *s);
+    if (!s) {
+        sqlite3_finalize(st);
+        return BS_ENOMEM;
+    }
+    atomic_init(&s->refs, 1);
+    int cap = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (s->n == cap) {
+            cap = cap ? cap * 2 : 16;
+            bs_collection *items = realloc(s->items, sizeof *items * (size_t)cap);
+            if (!items) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+            s->items = items;
+        }
+        bs_collection *c = &s->items[s->n++];
+        memset(c, 0, sizeof *c);
+        c->id = col_text(st, 0);
+        c->name = col_text(st, 1);
+        c->type = col_text(st, 2);
+        c->system = sqlite3_column_int(st, 3) != 0;
+        for (int i = 0; i < BS_RULE_COUNT; i++)
+            c->rules[i] = col_text(st, 4 + i);
+        c->fields = col_json(st, 9, json_type_array);
+        c->indexes = col_json(st, 10, json_type_array);
+        c->options = col_json(st, 11, json_type_object);
+        c->created = col_text(st, 12);
+        c->updated = col_text(st, 13);
+        if (!c->type)
+            c->type = strdup("base");
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        bs_schema_unref(s);
+        return BS_EDB;
+    }
+    *out = s;
+    return 0;
+}
+
+void bs_schema_ref(bs_schema *s)
+{
+    atomic_fetch_add(&s->refs, 1);
+}
+
+void bs_schema_unref(bs_schema *s)
+{
+    if (!s || atomic_fetch_sub(&s->refs, 1) != 1)
+        return;
+    for (int i = 0; i < s->n; i++)
+        collection_dispose(&s->items[i]);
+    free(s->items);
+    free(s);
+}
+
+const bs_collection *bs_schema_find(const bs_schema *s, const char *key)
+{
+    if (!s || !key)
+        return NULL;
+    for (int i = 0; i < s->n; i++) {
+        if (s->items[i].id && strcmp(s->items[i].id, key) == 0)
+            return &s->items[i];
+    }
+    for (int i = 0; i < s->n; i++) {
+        if (s->items[i].name && strcasecmp(s->items[i].name, key) == 0)
+            return &s->items[i];
+    }
+    return NULL;
+}
+
+bool bs_collection_is_auth(const bs_collection *c)
+{
+    return c && strcmp(c->type, "auth") == 0;
+}
+
+const char *bs_collection_token_secret(const bs_collection *c,
+                                       const char *which)
+{
+    return bs_json_get_str(bs_json_get(c->options, which), "secret", "");
+}
+
+int64_t bs_collection_token_duration(const bs_collection *c,
+                                     const char *which)
+{
+    return bs_json_get_int(bs_json_get(c->options, which), "duration", 0);
+}

@@ -1,0 +1,187 @@
+/*
+ * token.c - HS256 JSON Web Tokens.
+ */
+#include "token.h"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/json.h"
+#include "../base/util.h"
+#include "basalt.h"
+
+#define MAX_TOKEN 8192
+
+static const char B64URL[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+void bs_base64url_encode(const unsigned char *in, size_t n, bs_buf *out)
+{
+    size_t i = 0;
+    for (; i + 2 < n; i += 3) {
+        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 |
+                     in[i + 2];
+        char q[4] = {B64URL[v >> 18], B64URL[(v >> 12) & 63],
+                     B64URL[(v >> 6) & 63], B64URL[v & 63]};
+        bs_buf_append(out, q, 4);
+    }
+    if (n - i == 1) {
+        uint32_t v = (uint32_t)in[i] << 16;
+        char q[2] = {B64URL[v >> 18], B64URL[(v >> 12) & 63]};
+        bs_buf_append(out, q, 2);
+    } else if (n - i == 2) {
+        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
+        char q[3] = {B64URL[v >> 18], B64URL[(v >> 12) & 63],
+                     B64URL[(v >> 6) & 63]};
+        bs_buf_append(out, q, 3);
+    }
+}
+
+static int b64val(char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '-')
+        return 62;
+    if (c == '_')
+        return 63;
+    return -1;
+}
+
+long bs_base64url_decode(const char *in, size_t n, unsigned char *out,
+                         size_t cap)
+{
+    while (n > 0 && in[n - 1] == '=')
+        n--;
+    if (n % 4 == 1)
+        return -1;
+    size_t o = 0;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        int v = b64val(in[i]);
+        if (v < 0)
+            return -1;
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (o >= cap)
+                return -1;
+            out[o++] = (unsigned char)(acc >> bits);
+        }
+    }
+    return (long)o;
+}
+
+static void hmac(const char *key, size_t keylen, const char *msg, size_t n,
+                 unsigned char mac[32])
+{
+    unsigned int len = 32;
+    HMAC(EVP_sha256(), key, (int)keylen, (const unsigned char *)msg, n, mac,
+         &len);
+}
+
+int bs_token_sign(const json_object *claims, const char *key, size_t keylen,
+                  bs_buf *out)
+{
+    static const char header[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
+    bs_buf payload;
+    bs_buf_init(&payload);
+    bs_json_write(&payload, claims);
+    bs_base64url_encode((const unsigned char *)header, sizeof header - 1,
+                        out);
+    bs_buf_putc(out, '.');
+    bs_base64url_encode((const unsigned char *)payload.data, payload.len,
+                        out);
+    bs_buf_dispose(&payload);
+    unsigned char mac[32];
+    hmac(key, keylen, out->data, out->len, mac);
+    bs_buf_putc(out, '.');
+    bs_base64url_encode(mac, sizeof mac, out);
+    return out->oom ? BS_ENOMEM : 0;
+}
+
+/* Splits a token into its three parts; false when malformed. */
+static bool parts(const char *t, const char **dot1, const char **dot2)
+{
+    size_t n = strnlen(t, MAX_TOKEN + 1);
+    if (n == 0 || n > MAX_TOKEN)
+        return false;
+    *dot1 = strchr(t, '.');
+    if (!*dot1)
+        return false;
+    *dot2 = strchr(*dot1 + 1, '.');
+    if (!*dot2 || strchr(*dot2 + 1, '.'))
+        return false;
+    return true;
+}
+
+int bs_token_peek(const char *token, json_object **claims)
+{
+    *claims = NULL;
+    const char *d1, *d2;
+    if (!parts(token, &d1, &d2))
+        return BS_EINVAL;
+    unsigned char hdr[512];
+    long hn = bs_base64url_decode(token, (size_t)(d1 - token), hdr,
+                                  sizeof hdr);
+    if (hn <= 0)
+        return BS_EINVAL;
+    json_object *h = NULL;
+    if (bs_json_parse((const char *)hdr, (size_t)hn, &h) != 0 || !h)
+        return BS_EINVAL;
+    bool hs256 = strcmp(bs_json_get_str(h, "alg", ""), "HS256") == 0;
+    json_object_put(h);
+    if (!hs256)
+        return BS_EINVAL;
+    unsigned char body[MAX_TOKEN];
+    long bn = bs_base64url_decode(d1 + 1, (size_t)(d2 - d1 - 1), body,
+                                  sizeof body);
+    if (bn <= 0)
+        return BS_EINVAL;
+    json_object *c = NULL;
+    if (bs_json_parse((const char *)body, (size_t)bn, &c) != 0 || !c ||
+        !json_object_is_type(c, json_type_object)) {
+        if (c)
+            json_object_put(c);
+        return BS_EINVAL;
+    }
+    *claims = c;
+    return 0;
+}
+
+int bs_token_verify(const char *token, const char *key, size_t keylen,
+                    int64_t now)
+{
+    const char *d1, *d2;
+    if (!parts(token, &d1, &d2))
+        return BS_EINVAL;
+    unsigned char want[32], got[64];
+    hmac(key, keylen, token, (size_t)(d2 - token), want);
+    long gn = bs_base64url_decode(d2 + 1, strlen(d2 + 1), got, sizeof got);
+    if (gn != 32 || !bs_ct_equal(want, 32, got, 32))
+        return BS_EINVAL;
+    json_object *claims = NULL;
+    if (bs_token_peek(token, &claims) != 0)
+        return BS_EINVAL;
+    json_object *exp = bs_json_get(claims, "exp");
+    int rc = 0;
+    if (!exp) {
+        rc = BS_EINVAL; /* tokens without an expiry are never accepted */
+    } else {
+        if (!json_object_is_type(exp, json_type_int) &&
+            !json_object_is_type(exp, json_type_double))
+            rc = BS_EINVAL;
+        else if ((int64_t)json_object_get_double(exp) < now)
+            rc = BS_EINVAL;
+    }
+    json_object_put(claims);
+    return rc;
+}

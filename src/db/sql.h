@@ -1,0 +1,22 @@
+/*
+ * sql.h - SQL text helpers: identifier quoting and row conversion.
+ *
+ * This is the one place that knows how SQLite spells identifiers and how
+ * its column values map onto JSON; other engines get their own version.
+ */
+#ifndef BS_SQL_H
+#define BS_SQL_H
+
+#include <json-c/json.h>
+#include <sqlite3.h>
+
+#include "../base/buf.h"
+
+/* Appends name as a quoted identifier ("name", with quotes doubled). */
+void bs_sql_ident(bs_buf *b, const char *name);
+
+/* The current row of st as a json object keyed by column name: integers
+ * and reals as numbers, text as strings, NULL as null, blobs as strings. */
+json_object *bs_sql_row_json(sqlite3_stmt *st);
+
+#endif

@@ -1,0 +1,305 @@
+/*
+ * store.c - SQLite connections, pragmas, the writer lock, the reader pool
+ * and the per-connection statement cache.
+ *
+ * The statement cache is a small open-addressed table keyed by the SQL
+ * text pointer and its hash; statements are prepared with
+ * SQLITE_PREPARE_PERSISTENT and live until the connection closes. Dynamic
+ * SQL (built per request) should not go through the cache.
+ */
+#include "store.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../base/util.h"
+
+#define CACHE_SLOTS 256
+
+typedef struct cache_slot {
+    const char *sql;
+    uint64_t hash;
+    sqlite3_stmt *stmt;
+} cache_slot;
+
+struct bs_conn {
+    sqlite3 *db;
+    bs_conn *next_free; /* reader pool free list */
+    cache_slot cache[CACHE_SLOTS];
+    int cached;
+};
+
+struct bs_store {
+    bs_conn *writer;
+    pthread_mutex_t writer_lock;
+    bs_conn *aux;
+    pthread_mutex_t aux_lock;
+    bs_conn *readers;          /* array */
+    int nreaders;
+    bs_conn *free_readers;
+    pthread_mutex_t pool_lock;
+    pthread_cond_t pool_cond;
+};
+
+static const char *const PRAGMAS =
+    "PRAGMA busy_timeout = 10000;"
+    "PRAGMA journal_mode = WAL;"
+    "PRAGMA journal_size_limit = 200000000;"
+    "PRAGMA synchronous = NORMAL;"
+    "PRAGMA foreign_keys = ON;"
+    "PRAGMA temp_store = MEMORY;"
+    "PRAGMA cache_size = -32000;";
+
+static const char *const READER_PRAGMAS =
+    "PRAGMA busy_timeout = 10000;"
+    "PRAGMA foreign_keys = ON;"
+    "PRAGMA temp_store = MEMORY;"
+    "PRAGMA cache_size = -16000;"
+    "PRAGMA query_only = ON;";
+
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static int conn_open(bs_conn *c, const char *path, bool readonly,
+                     bs_error *err)
+{
+    memset(c, 0, sizeof *c);
+    int flags = SQLITE_OPEN_NOMUTEX |
+                (readonly ? SQLITE_OPEN_READONLY
+                          : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    int rc = sqlite3_open_v2(path, &c->db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        bs_error_set(err, 500, "Failed to open %s: %s", path,
+                     c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+        sqlite3_close(c->db);
+        c->db = NULL;
+        return BS_EDB;
+    }
+    char *msg = NULL;
+    rc = sqlite3_exec(c->db, readonly ? READER_PRAGMAS : PRAGMAS, NULL, NULL,
+                      &msg);
+    if (rc != SQLITE_OK) {
+        bs_error_set(err, 500, "Failed to configure %s: %s", path,
+                     msg ? msg : sqlite3_errstr(rc));
+        sqlite3_free(msg);
+        sqlite3_close(c->db);
+        c->db = NULL;
+        return BS_EDB;
+    }
+    return 0;
+}
+
+static void conn_close(bs_conn *c)
+{
+    if (!c || !c->db)
+        return;
+    for (int i = 0; i < CACHE_SLOTS; i++) {
+        if (c->cache[i].stmt)
+            sqlite3_finalize(c->cache[i].stmt);
+    }
+    sqlite3_close(c->db);
+    c->db = NULL;
+}
+
+int bs_store_open(bs_store **out, const char *dir, int readers, bs_error *err)
+{
+    *out = NULL;
+    if (mkdir(dir, 0755) != 0) {
+        struct stat st;
+        if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+            bs_error_set(err, 500, "Cannot create the data directory %s",
+                         dir);
+            return BS_EIO;
+        }
+    }
+    bs_store *s = calloc(1, sizeof *s);
+    if (!s)
+        return BS_ENOMEM;
+    pthread_mutex_init(&s->writer_lock, NULL);
+    pthread_mutex_init(&s->aux_lock, NULL);
+    pthread_mutex_init(&s->pool_lock, NULL);
+    pthread_cond_init(&s->pool_cond, NULL);
+
+    char path[4096];
+    int rc;
+    s->writer = calloc(1, sizeof(bs_conn));
+    s->aux = calloc(1, sizeof(bs_conn));
+    if (readers < 1)
+        readers = 1;
+    s->readers = calloc((size_t)readers, sizeof(bs_conn));
+    if (!s->writer || !s->aux || !s->readers) {
+        rc = BS_ENOMEM;
+        goto fail;
+    }
+    snprintf(path, sizeof path, "%s/data.db", dir);
+    rc = conn_open(s->writer, path, false, err);
+    if (rc)
+        goto fail;
+    for (int i = 0; i < readers; i++) {
+        rc = conn_open(&s->readers[i], path, true, err);
+        if (rc)
+            goto fail;
+        s->nreaders++;
+        s->readers[i].next_free = s->free_readers;
+        s->free_readers = &s->readers[i];
+    }
+    snprintf(path, sizeof path, "%s/auxiliary.db", dir);
+    rc = conn_open(s->aux, path, false, err);
+    if (rc)
+        goto fail;
+    *out = s;
+    return 0;
+
+fail:
+    bs_store_close(s);
+    return rc;
+}
+
+void bs_store_close(bs_store *s)
+{
+    if (!s)
+        return;
+    if (s->writer && s->writer->db)
+        sqlite3_wal_checkpoint_v2(s->writer->db, NULL,
+                                  SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    for (int i = 0; i < s->nreaders; i++)
+        conn_close(&s->readers[i]);
+    conn_close(s->aux);
+    conn_close(s->writer);
+    free(s->readers);
+    free(s->aux);
+    free(s->writer);
+    pthread_mutex_destroy(&s->writer_lock);
+    pthread_mutex_destroy(&s->aux_lock);
+    pthread_mutex_destroy(&s->pool_lock);
+    pthread_cond_destroy(&s->pool_cond);
+    free(s);
+}
+
+bs_conn *bs_store_reader_acquire(bs_store *s)
+{
+    pthread_mutex_lock(&s->pool_lock);
+    while (!s->free_readers)
+        pthread_cond_wait(&s->pool_cond, &s->pool_lock);
+    bs_conn *c = s->free_readers;
+    s->free_readers = c->next_free;
+    pthread_mutex_unlock(&s->pool_lock);
+    return c;
+}
+
+void bs_store_reader_release(bs_store *s, bs_conn *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock(&s->pool_lock);
+    c->next_free = s->free_readers;
+    s->free_readers = c;
+    pthread_cond_signal(&s->pool_cond);
+    pthread_mutex_unlock(&s->pool_lock);
+}
+
+int bs_store_tx_begin(bs_store *s, bs_conn **out, bs_error *err)
+{
+    pthread_mutex_lock(&s->writer_lock);
+    int rc = bs_conn_exec(s->writer, "BEGIN IMMEDIATE", err);
+    if (rc) {
+        pthread_mutex_unlock(&s->writer_lock);
+        return rc;
+    }
+    *out = s->writer;
+    return 0;
+}
+
+int bs_store_tx_end(bs_store *s, bool commit, bs_error *err)
+{
+    int rc = 0;
+    if (commit) {
+        rc = bs_conn_exec(s->writer, "COMMIT", err);
+        if (rc)
+            commit = false;
+    }
+    if (!commit && sqlite3_get_autocommit(s->writer->db) == 0)
+        sqlite3_exec(s->writer->db, "ROLLBACK", NULL, NULL, NULL);
+    pthread_mutex_unlock(&s->writer_lock);
+    return rc;
+}
+
+bs_conn *bs_store_aux_acquire(bs_store *s)
+{
+    pthread_mutex_lock(&s->aux_lock);
+    return s->aux;
+}
+
+void bs_store_aux_release(bs_store *s, bs_conn *c)
+{
+    (void)c;
+    pthread_mutex_unlock(&s->aux_lock);
+}
+
+sqlite3 *bs_conn_db(bs_conn *c)
+{
+    return c->db;
+}
+
+sqlite3_stmt *bs_conn_prepare(bs_conn *c, const char *sql)
+{
+    uint64_t h = hash_str(sql);
+    size_t i = (size_t)(h % CACHE_SLOTS);
+    for (size_t probe = 0; probe < CACHE_SLOTS; probe++) {
+        cache_slot *slot = &c->cache[(i + probe) % CACHE_SLOTS];
+        if (!slot->stmt)
+            break;
+        if (slot->hash == h &&
+            (slot->sql == sql || strcmp(slot->sql, sql) == 0)) {
+            sqlite3_reset(slot->stmt);
+            sqlite3_clear_bindings(slot->stmt);
+            return slot->stmt;
+        }
+    }
+    if (c->cached >= CACHE_SLOTS * 3 / 4) {
+        /* Only fixed SQL texts belong here; dynamic SQL uses
+         * sqlite3_prepare_v2 and finalizes its statement itself. */
+        bs_log('E', "statement cache full; not caching: %s", sql);
+        return NULL;
+    }
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+                                &st, NULL);
+    if (rc != SQLITE_OK) {
+        bs_log('E', "prepare failed: %s (%s)", sqlite3_errmsg(c->db), sql);
+        return NULL;
+    }
+    for (size_t probe = 0; probe < CACHE_SLOTS; probe++) {
+        cache_slot *slot = &c->cache[(i + probe) % CACHE_SLOTS];
+        if (!slot->stmt) {
+            slot->sql = sql;
+            slot->hash = h;
+            slot->stmt = st;
+            c->cached++;
+            break;
+        }
+    }
+    return st;
+}
+
+int bs_conn_exec(bs_conn *c, const char *sql, bs_error *err)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(c->db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        bs_log('D', "exec failed: %s (%s)", msg ? msg : "", sql);
+        if (err)
+            bs_error_set(err, 400, "Failed to execute the database query.");
+        sqlite3_free(msg);
+        return BS_EDB;
+    }
+    return 0;
+}

@@ -1,0 +1,63 @@
+/*
+ * store.h - the SQLite store: data.db and auxiliary.db connections.
+ *
+ * Threading model: every write goes through the single writer connection
+ * of data.db, serialized by a mutex and held for the length of one short
+ * transaction. Reads use a pool of read-only connections (WAL lets them
+ * run beside the writer); a thread borrows one for the length of a
+ * request. Each connection caches its prepared statements.
+ *
+ * Code above this layer asks for "a transaction" (bs_store_tx_begin) or
+ * "a reader" and never names the writer, so that another database engine
+ * can take this module's place.
+ */
+#ifndef BS_STORE_H
+#define BS_STORE_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+
+#include "basalt.h"
+
+typedef struct bs_store bs_store;
+typedef struct bs_conn bs_conn;
+
+/* Opens (creating when missing) <dir>/data.db and <dir>/auxiliary.db with
+ * PocketBase's pragmas and `readers` read-only connections. */
+int bs_store_open(bs_store **out, const char *dir, int readers, bs_error *err);
+
+/* Checkpoints the WAL and closes every connection. No connection may be
+ * in use. */
+void bs_store_close(bs_store *s);
+
+/* Borrows a read-only data.db connection; blocks while all are in use.
+ * Give it back with bs_store_reader_release on the same or another thread. */
+bs_conn *bs_store_reader_acquire(bs_store *s);
+void bs_store_reader_release(bs_store *s, bs_conn *c);
+
+/* Starts a write transaction (BEGIN IMMEDIATE) on the writer, taking the
+ * writer lock; the caller must end it with bs_store_tx_end on the same
+ * thread. Returns the connection to run statements on. */
+int bs_store_tx_begin(bs_store *s, bs_conn **out, bs_error *err);
+
+/* Commits (commit=true) or rolls back, then releases the writer lock.
+ * A failed commit rolls back and returns BS_EDB. */
+int bs_store_tx_end(bs_store *s, bool commit, bs_error *err);
+
+/* The auxiliary.db connection (logs); serialized by its own lock. */
+bs_conn *bs_store_aux_acquire(bs_store *s);
+void bs_store_aux_release(bs_store *s, bs_conn *c);
+
+/* The raw handle of a connection. */
+sqlite3 *bs_conn_db(bs_conn *c);
+
+/* Returns a cached prepared statement for sql (which must be a string
+ * that stays valid, usually a literal), reset and with cleared bindings.
+ * Do not finalize it. Returns NULL on a prepare error (logged). */
+sqlite3_stmt *bs_conn_prepare(bs_conn *c, const char *sql);
+
+/* Runs one or more statements without results. Returns 0 or BS_EDB and
+ * copies SQLite's message into err (status 400 "Failed to ..."). */
+int bs_conn_exec(bs_conn *c, const char *sql, bs_error *err);
+
+#endif

@@ -1,0 +1,153 @@
+/*
+ * request.c - request accessors and response builders.
+ */
+#include "request.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <strings.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../base/error.h"
+#include "../base/json.h"
+
+const char *bs_req_header(bs_req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+const char *bs_req_query(bs_req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *bs_req_param(bs_req *r, const char *name)
+{
+    for (int i = 0; i < r->nparams; i++) {
+        if (strcmp(r->param_names[i], name) == 0)
+            return r->param_values[i];
+    }
+    return NULL;
+}
+
+const char *bs_req_remote_ip(bs_req *r)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!ci || !ci->client_addr)
+        return "";
+    char *ip = bs_arena_alloc(&r->arena, 64);
+    if (!ip)
+        return "";
+    const struct sockaddr *sa = ci->client_addr;
+    ip[0] = '\0';
+    if (sa->sa_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, ip,
+                  64);
+    } else if (sa->sa_family == AF_INET6) {
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
+                  ip, 64);
+    }
+    return ip;
+}
+
+int bs_req_json_body(bs_req *r, json_object **out, bs_error *err)
+{
+    *out = NULL;
+    const char *p = r->body.data ? r->body.data : "";
+    size_t n = r->body.len;
+    size_t i = 0;
+    while (i < n && (p[i] == ' ' || p[i] == '\n' || p[i] == '\r' ||
+                     p[i] == '\t'))
+        i++;
+    if (i == n) {
+        *out = json_object_new_object();
+        return *out ? 0 : BS_ENOMEM;
+    }
+    json_object *v = NULL;
+    if (bs_json_parse(p, n, &v) != 0 || !v ||
+        !json_object_is_type(v, json_type_object)) {
+        if (v)
+            json_object_put(v);
+        return bs_error_set(err, 400,
+                            "An error occurred while loading the submitted "
+                            "data.");
+    }
+    *out = v;
+    return 0;
+}
+
+static void set_body(bs_req *r, int status, const char *ctype)
+{
+    r->status = status;
+    r->content_type = ctype;
+    r->responded = true;
+    if (r->fd >= 0) {
+        close(r->fd);
+        r->fd = -1;
+    }
+    bs_buf_reset(&r->resp);
+}
+
+void bs_resp_json(bs_req *r, int status, const json_object *v)
+{
+    set_body(r, status, "application/json");
+    bs_json_write(&r->resp, v);
+}
+
+void bs_resp_raw(bs_req *r, int status, const char *content_type,
+                 const char *body, size_t len)
+{
+    set_body(r, status, content_type);
+    bs_buf_append(&r->resp, body, len);
+}
+
+void bs_resp_empty(bs_req *r, int status)
+{
+    set_body(r, status, NULL);
+}
+
+void bs_resp_error(bs_req *r, const bs_error *e)
+{
+    int status = e->status ? e->status : 400;
+    set_body(r, status, "application/json");
+    bs_error_write_json(e, &r->resp);
+}
+
+void bs_resp_status_error(bs_req *r, int status, const char *message)
+{
+    bs_error e = {.status = status, .message = (char *)message};
+    bs_resp_error(r, &e);
+}
+
+void bs_resp_header(bs_req *r, const char *name, const char *value)
+{
+    for (int i = 0; i < r->nheaders; i++) {
+        if (strcasecmp(r->hdr_names[i], name) == 0) {
+            r->hdr_values[i] = value;
+            return;
+        }
+    }
+    if (r->nheaders < BS_MAX_RESP_HEADERS) {
+        r->hdr_names[r->nheaders] = name;
+        r->hdr_values[r->nheaders] = value;
+        r->nheaders++;
+    }
+}
+
+int bs_req_fail(bs_req *r, int rc, const bs_error *err)
+{
+    if (err && err->status) {
+        bs_resp_error(r, err);
+    } else if (rc == BS_ENOTFOUND) {
+        bs_resp_status_error(r, 404, NULL);
+    } else if (rc == BS_EINVAL) {
+        bs_resp_status_error(r, 400, NULL);
+    } else {
+        bs_resp_status_error(r, 500, "Something went wrong while processing "
+                                     "your request.");
+    }
+    return rc;
+}

@@ -1,0 +1,91 @@
+/*
+ * request.h - one HTTP request and its response, as handlers see it.
+ *
+ * A bs_req lives from the first byte of a request to the end of its
+ * response. It begins with a bs_event, so the request itself is the event
+ * that middlewares and request hooks receive. Everything a handler
+ * allocates for the request comes from req->arena and is freed in one go.
+ */
+#ifndef BS_REQUEST_H
+#define BS_REQUEST_H
+
+#include <microhttpd.h>
+#include <stdbool.h>
+
+#include "../base/arena.h"
+#include "../base/buf.h"
+#include "basalt.h"
+
+#define BS_MAX_PARAMS 8
+#define BS_MAX_RESP_HEADERS 12
+
+typedef struct bs_auth bs_auth; /* defined by the core */
+
+typedef struct bs_req {
+    bs_event ev;            /* must stay first */
+    bs_arena arena;
+    struct MHD_Connection *conn;
+
+    const char *method;     /* "GET", ... (HEAD served as GET) */
+    bool is_head;
+    const char *url;        /* raw request target as received */
+    const char *path;       /* decoded path, without the query */
+
+    /* Body: collected into `body` up to body_limit; bytes past the limit
+     * are counted and dropped, and the request answered with 413. */
+    bs_buf body;
+    size_t body_limit;
+    size_t body_seen;
+
+    /* Route parameters filled by the router. */
+    int nparams;
+    const char *param_names[BS_MAX_PARAMS];
+    const char *param_values[BS_MAX_PARAMS];
+    const void *route;      /* the matched route, for the router */
+
+    /* The authenticated record, or NULL for a guest (set by the auth
+     * middleware; owned by the request). */
+    bs_auth *auth;
+
+    /* Response under construction. */
+    int status;
+    bool responded;
+    const char *content_type;
+    bs_buf resp;
+    int fd;                 /* file body when >= 0 (static files) */
+    uint64_t fd_size;
+    int nheaders;
+    const char *hdr_names[BS_MAX_RESP_HEADERS];
+    const char *hdr_values[BS_MAX_RESP_HEADERS];
+
+    /* Chain continuation for route middlewares. */
+    void *route_ctx_;
+} bs_req;
+
+/* Request accessors. Returned strings belong to the request. */
+const char *bs_req_header(bs_req *r, const char *name);
+const char *bs_req_query(bs_req *r, const char *name);
+const char *bs_req_param(bs_req *r, const char *name);
+const char *bs_req_remote_ip(bs_req *r);
+
+/* Parses the body as JSON (an empty body gives an empty object). Returns
+ * 0 and a new reference, or answers the client with 400 and returns
+ * BS_EHTTP. */
+int bs_req_json_body(bs_req *r, json_object **out, bs_error *err);
+
+/* Responses. Each sets the status and body of the response; the server
+ * sends it once the handler chain returns. */
+void bs_resp_json(bs_req *r, int status, const json_object *v);
+void bs_resp_raw(bs_req *r, int status, const char *content_type,
+                 const char *body, size_t len);
+void bs_resp_empty(bs_req *r, int status);
+void bs_resp_error(bs_req *r, const bs_error *e);
+void bs_resp_status_error(bs_req *r, int status, const char *message);
+void bs_resp_header(bs_req *r, const char *name, const char *value);
+
+/* Answers with the error carried in err if it is an HTTP error, else with
+ * a generic 400/500. Used at the end of handlers: `return bs_req_fail(r,
+ * rc, &err)`. Returns rc. */
+int bs_req_fail(bs_req *r, int rc, const bs_error *err);
+
+#endif

@@ -1,0 +1,41 @@
+/*
+ * server.h - the HTTP server: libmicrohttpd glue and request pipeline.
+ *
+ * Threads: libmicrohttpd runs an epoll loop in each of `threads` worker
+ * threads (a thread pool, never a thread per connection). A request is
+ * handled entirely on the worker that read it: middlewares, route
+ * middlewares and handler run there, then the response is queued.
+ *
+ * Pipeline for one request: global middlewares (a bs_hook, e.g. CORS and
+ * auth loading) around the router; the router picks a route and runs its
+ * middlewares and handler; unknown paths get 404 and known paths with
+ * another method 405, in PocketBase's JSON error shape.
+ */
+#ifndef BS_SERVER_H
+#define BS_SERVER_H
+
+#include "router.h"
+
+typedef struct bs_server bs_server;
+
+typedef struct bs_server_config {
+    const char *addr;       /* "host:port" */
+    int threads;            /* worker threads (>= 1) */
+    size_t body_limit;      /* default request body limit in bytes */
+    unsigned timeout_s;     /* idle connection timeout */
+    bs_router *router;      /* routes (borrowed) */
+    bs_hook *middlewares;   /* global middlewares (borrowed) */
+    bs_app *app;            /* set as ev.app of every request */
+} bs_server_config;
+
+int bs_server_start(bs_server **out, const bs_server_config *cfg,
+                    bs_error *err);
+
+/* The bound TCP port. */
+int bs_server_port(const bs_server *s);
+
+/* Stops accepting, lets in-flight requests finish (up to drain_ms), then
+ * closes every connection and joins the workers. */
+void bs_server_stop(bs_server *s, int drain_ms);
+
+#endif

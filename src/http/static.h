@@ -1,0 +1,27 @@
+/*
+ * static.h - serving files from a folder (pb_public) under a wildcard
+ * route, with index.html for folders and an optional index.html fallback
+ * for paths that name no file (single-page apps).
+ */
+#ifndef BS_STATIC_H
+#define BS_STATIC_H
+
+#include "request.h"
+
+typedef struct bs_static {
+    char *root;          /* absolute, resolved folder path */
+    bool index_fallback;
+} bs_static;
+
+/* Resolves dir; returns BS_ENOTFOUND when it is not a folder. */
+int bs_static_init(bs_static *st, const char *dir, bool index_fallback);
+void bs_static_dispose(bs_static *st);
+
+/* Route handler: user is the bs_static; serves the route parameter
+ * "path". */
+int bs_static_handler(bs_event *e, void *user);
+
+/* Content type for a file name, by extension. */
+const char *bs_mime_by_name(const char *name);
+
+#endif
