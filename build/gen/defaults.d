@@ -1,1 +1,0 @@
-build/gen/defaults.o: build/gen/defaults.c

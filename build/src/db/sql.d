@@ -1,3 +1,0 @@
-build/src/db/sql.o: src/db/sql.c src/db/sql.h src/db/../base/buf.h
-src/db/sql.h:
-src/db/../base/buf.h:
