@@ -44,7 +44,7 @@ static int health(bs_event *e, void *user)
     } else {
         bs_buf_puts(b, "{}");
     }
-    bs_buf_putc(b, '}');
+    bs_buf_puts(b, "}\n");
     return 0;
 }
 

@@ -39,11 +39,11 @@ int bs_api_register(bs_app *app)
     if ((rc = bs_api_health_register(app)) ||
         (rc = bs_api_settings_register(app)))
         return rc;
-    if (bs_static_init(&app->pub, app->public_dir, true) == 0) {
-        app->has_pub = true;
-        if (!bs_router_add(app->router, "GET", "/{path...}",
-                           bs_static_handler, &app->pub))
-            return BS_ENOMEM;
-    }
+    /* Like PocketBase, GET requests no route takes go to pb_public, which
+     * answers "File not found." when the folder or the file is missing. */
+    app->has_pub = bs_static_init(&app->pub, app->public_dir, true) == 0;
+    if (!bs_router_add(app->router, "GET", "/{path...}", bs_static_handler,
+                       &app->pub))
+        return BS_ENOMEM;
     return 0;
 }

@@ -90,11 +90,10 @@ const char *bs_status_message(int status)
 {
     switch (status) {
     case 400: return "Something went wrong while processing your request.";
-    case 401: return "The request requires valid record authorization token.";
-    case 403: return "The authorized record is not allowed to perform this action.";
+    case 401: return "Missing or invalid authentication.";
+    case 403: return "You are not allowed to perform this request.";
     case 404: return "The requested resource wasn't found.";
-    case 405: return "Method Not Allowed";
-    case 413: return "Request entity too large";
+    case 413: return "Request entity too large.";
     case 429: return "Too Many Requests.";
     }
     return "Something went wrong while processing your request.";
@@ -113,5 +112,5 @@ void bs_error_write_json(const bs_error *e, bs_buf *out)
     }
     bs_buf_puts(out, ",\"message\":");
     bs_buf_json_str(out, msg, strlen(msg));
-    bs_buf_printf(out, ",\"status\":%d}", status);
+    bs_buf_printf(out, ",\"status\":%d}\n", status);
 }

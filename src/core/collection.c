@@ -36,10 +36,10 @@ static const struct {
     {"editor", "{\"convertURLs\":false,\"maxSize\":0,\"required\":false}"},
     {"date", "{\"max\":\"\",\"min\":\"\",\"required\":false}"},
     {"autodate", "{\"onCreate\":false,\"onUpdate\":false}"},
-    {"select", "{\"maxSelect\":0,\"required\":false,\"values\":[]}"},
+    {"select", "{\"maxSelect\":0,\"required\":false,\"values\":null}"},
     {"json", "{\"maxSize\":0,\"required\":false}"},
-    {"file", "{\"maxSelect\":0,\"maxSize\":0,\"mimeTypes\":[],"
-             "\"protected\":false,\"required\":false,\"thumbs\":[]}"},
+    {"file", "{\"maxSelect\":0,\"maxSize\":0,\"mimeTypes\":null,"
+             "\"protected\":false,\"required\":false,\"thumbs\":null}"},
     {"relation", "{\"cascadeDelete\":false,\"collectionId\":\"\","
                  "\"maxSelect\":0,\"minSelect\":0,\"required\":false}"},
     {"geoPoint", "{\"required\":false}"},
@@ -79,6 +79,8 @@ int bs_field_normalize(json_object *f)
         set_default(f, k, json_object_get(v));
     }
     json_object_put(d);
+    if (strcmp(type, "autodate") != 0)
+        set_default(f, "help", json_object_new_string(""));
     set_default(f, "hidden", json_object_new_boolean(0));
     set_default(f, "presentable", json_object_new_boolean(0));
     set_default(f, "system", json_object_new_boolean(0));
@@ -358,6 +360,12 @@ static void bind_rule(sqlite3_stmt *st, int i, const json_object *col,
                           SQLITE_TRANSIENT);
 }
 
+static int field_name_cmp(const void *a, const void *b)
+{
+    return strcmp(bs_json_get_str(*(const json_object *const *)a, "name", ""),
+                  bs_json_get_str(*(const json_object *const *)b, "name", ""));
+}
+
 int bs_collection_create(bs_conn *c, const json_object *col, bs_error *err)
 {
     char now[25];
@@ -395,19 +403,27 @@ int bs_collection_create(bs_conn *c, const json_object *col, bs_error *err)
 
     bs_buf sql;
     bs_buf_init(&sql);
-    bs_buf_puts(&sql, "CREATE TABLE ");
-    bs_sql_ident(&sql, bs_json_get_str(col, "name", ""));
-    bs_buf_puts(&sql, " (");
+    bs_buf_puts(&sql, "CREATE TABLE `");
+    bs_buf_puts(&sql, bs_json_get_str(col, "name", ""));
+    bs_buf_puts(&sql, "` (");
+    /* Columns in byte order of their names, as PocketBase creates them. */
     json_object *fields = bs_json_get(col, "fields");
     size_t n = json_object_array_length(fields);
+    const json_object **sorted = calloc(n ? n : 1, sizeof *sorted);
+    if (!sorted)
+        return BS_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        sorted[i] = json_object_array_get_idx(fields, i);
+    qsort(sorted, n, sizeof *sorted, field_name_cmp);
     for (size_t i = 0; i < n; i++) {
-        json_object *f = json_object_array_get_idx(fields, i);
         if (i)
             bs_buf_puts(&sql, ", ");
-        bs_sql_ident(&sql, bs_json_get_str(f, "name", ""));
-        bs_buf_putc(&sql, ' ');
-        bs_field_column_def(f, &sql);
+        bs_buf_putc(&sql, '`');
+        bs_buf_puts(&sql, bs_json_get_str(sorted[i], "name", ""));
+        bs_buf_puts(&sql, "` ");
+        bs_field_column_def(sorted[i], &sql);
     }
+    free(sorted);
     bs_buf_puts(&sql, ");");
     json_object *indexes = bs_json_get(col, "indexes");
     n = json_object_array_length(indexes);

@@ -64,10 +64,14 @@ int bs_cors_middleware(bs_event *e, void *user)
     const bs_cors *c = user;
     bs_req *r = (bs_req *)e;
     const char *origin = bs_req_header(r, "Origin");
-    bool preflight = strcmp(r->method, "OPTIONS") == 0 &&
-                     bs_req_header(r, "Access-Control-Request-Method");
+    /* Every OPTIONS request is answered here as a preflight, whatever
+     * the route, as PocketBase does. */
+    bool preflight = strcmp(r->method, "OPTIONS") == 0;
     if (!preflight) {
         bs_resp_header(r, "Vary", "Origin");
+        bs_resp_header(r, "X-XSS-Protection", "1; mode=block");
+        bs_resp_header(r, "X-Content-Type-Options", "nosniff");
+        bs_resp_header(r, "X-Frame-Options", "SAMEORIGIN");
         const char *allow = origin ? allowed(c, origin) : NULL;
         int rc = bs_event_next(e);
         if (allow)
@@ -75,11 +79,13 @@ int bs_cors_middleware(bs_event *e, void *user)
         return rc;
     }
     bs_resp_empty(r, 204);
+    const char *allow = origin ? allowed(c, origin) : NULL;
+    if (!allow) {
+        bs_resp_header(r, "Vary", "Origin");
+        return 0;
+    }
     bs_resp_header(r, "Vary", "Origin, Access-Control-Request-Method, "
                               "Access-Control-Request-Headers");
-    const char *allow = origin ? allowed(c, origin) : NULL;
-    if (!allow)
-        return 0;
     bs_resp_header(r, "Access-Control-Allow-Origin", allow);
     bs_resp_header(r, "Access-Control-Allow-Methods",
                    "GET,HEAD,PUT,PATCH,POST,DELETE");

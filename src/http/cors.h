@@ -3,8 +3,9 @@
  *
  * Allowed origins come from a comma-separated list ("*" by default).
  * Simple requests get Access-Control-Allow-Origin when their Origin is
- * allowed; preflight requests (OPTIONS with Access-Control-Request-Method)
- * are answered here with 204 and the allowed methods and headers.
+ * allowed; every OPTIONS request is a preflight, answered here with 204
+ * and the allowed methods and headers. Non-preflight responses also get
+ * PocketBase's security headers (X-Frame-Options and friends).
  */
 #ifndef BS_CORS_H
 #define BS_CORS_H

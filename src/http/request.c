@@ -95,6 +95,7 @@ void bs_resp_json(bs_req *r, int status, const json_object *v)
 {
     set_body(r, status, "application/json");
     bs_json_write(&r->resp, v);
+    bs_buf_putc(&r->resp, '\n');
 }
 
 void bs_resp_raw(bs_req *r, int status, const char *content_type,

@@ -216,21 +216,18 @@ static bool seg_match(const bs_route *rt, const split_path *sp)
 }
 
 const bs_route *bs_router_match(bs_router *rt, bs_req *r, const char *method,
-                                const char *raw_path, bool *path_known)
+                                const char *raw_path)
 {
     split_path sp;
     split(raw_path, &sp);
     const bs_route *best = NULL;
-    *path_known = false;
     for (const bs_route *route = rt->head; route; route = route->next) {
         if (!seg_match(route, &sp))
             continue;
         if (route->method && strcmp(route->method, method) != 0 &&
             !(strcmp(method, "HEAD") == 0 &&
-              strcmp(route->method, "GET") == 0)) {
-            *path_known = true;
+              strcmp(route->method, "GET") == 0))
             continue;
-        }
         if (!best || more_specific(route, best) > 0)
             best = route;
     }

@@ -29,10 +29,9 @@ bs_hook *bs_route_middlewares(bs_route *route);
 
 /* Finds the route for method and raw path (percent-encoded; segments are
  * decoded one by one after splitting, so "%2F" stays inside a segment).
- * Fills r->params from the arena. Returns NULL when nothing matches; then
- * *path_known tells whether another method would have matched. */
+ * Fills r->params from the arena. Returns NULL when nothing matches. */
 const bs_route *bs_router_match(bs_router *rt, bs_req *r, const char *method,
-                                const char *raw_path, bool *path_known);
+                                const char *raw_path);
 
 /* Runs the route's middlewares and handler for r. */
 int bs_route_run(const bs_route *route, bs_req *r);

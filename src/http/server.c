@@ -70,19 +70,17 @@ static int route_request(bs_event *e, void *user)
 {
     bs_server *s = user;
     bs_req *r = (bs_req *)e;
-    bool known = false;
     /* The raw path: request target up to '?'. */
     const char *q = strchr(r->url, '?');
     const char *raw = q ? bs_arena_strndup(&r->arena, r->url,
                                            (size_t)(q - r->url))
                         : r->url;
     const bs_route *route =
-        bs_router_match(s->cfg.router, r, r->method, raw, &known);
+        bs_router_match(s->cfg.router, r, r->method, raw);
     if (!route) {
-        if (known)
-            bs_resp_status_error(r, 405, "Method Not Allowed");
-        else
-            bs_resp_status_error(r, 404, NULL);
+        /* Like PocketBase, a path known under another method is still a
+         * 404: its router has a catch-all route and never answers 405. */
+        bs_resp_status_error(r, 404, NULL);
         return 0;
     }
     return bs_route_run(route, r);
@@ -144,7 +142,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *c,
     /* Last call: run the pipeline. */
     r->status = 200;
     if (r->body_seen > r->body_limit) {
-        bs_resp_status_error(r, 413, "Request entity too large");
+        bs_resp_status_error(r, 413, "Request entity too large.");
     } else if (r->body.oom) {
         bs_resp_status_error(r, 500, NULL);
     } else {

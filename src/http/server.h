@@ -8,8 +8,8 @@
  *
  * Pipeline for one request: global middlewares (a bs_hook, e.g. CORS and
  * auth loading) around the router; the router picks a route and runs its
- * middlewares and handler; unknown paths get 404 and known paths with
- * another method 405, in PocketBase's JSON error shape.
+ * middlewares and handler; anything unmatched gets 404 in PocketBase's
+ * JSON error shape (like PocketBase, never 405).
  */
 #ifndef BS_SERVER_H
 #define BS_SERVER_H

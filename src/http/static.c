@@ -161,6 +161,10 @@ int bs_static_handler(bs_event *e, void *user)
     const char *rel = bs_req_param(r, "path");
     if (!rel)
         rel = "";
+    if (!st->root) {
+        bs_resp_status_error(r, 404, "File not found.");
+        return 0;
+    }
     bool is_dir = false;
     int fd = open_below(st->root, rel, &is_dir);
     if (fd >= 0 && !is_dir) {
@@ -187,6 +191,6 @@ int bs_static_handler(bs_event *e, void *user)
             }
         }
     }
-    bs_resp_status_error(r, 404, NULL);
+    bs_resp_status_error(r, 404, "File not found.");
     return 0;
 }
