@@ -8,7 +8,7 @@
 #   make bench      run the benchmark harness
 
 CC      ?= cc
-PKGS    := libmicrohttpd json-c sqlite3 libcrypto libcrypt zlib
+PKGS    := libmicrohttpd json-c sqlite3 libcrypto libcrypt zlib libpcre2-8
 CFLAGS_BASE := -std=gnu11 -O2 -g -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wno-unused-parameter -Wformat=2 -Wvla \
 	-fno-strict-aliasing -D_GNU_SOURCE -Iinclude

@@ -145,6 +145,40 @@ int bs_hook_trigger(bs_hook *h, bs_event *e, bs_handler_fn final,
 /* Continues the chain of the event currently being triggered. */
 int bs_event_next(bs_event *e);
 
+
+/* ---- transactions -----------------------------------------------------
+ *
+ * Everything saved inside bs_run_in_transaction goes through the single
+ * writer connection in one SQLite transaction. A call made while the same
+ * thread is already inside a transaction of the same app joins it (the
+ * outer call commits or rolls back).
+ *
+ * Work that must happen only when the data is really committed (the
+ * *AfterXSuccess hooks, realtime messages, removal of replaced files) is
+ * queued on the transaction with bs_tx_after. On commit the queue runs in
+ * order with committed = true, after the writer lock is released (so the
+ * callbacks may start transactions of their own); on rollback it runs
+ * with committed = false (the *AfterXError hooks). Each entry's free
+ * function, when given, runs once after its callback.
+ */
+
+typedef struct bs_tx bs_tx;
+typedef int (*bs_tx_fn)(bs_tx *tx, void *data);
+typedef void (*bs_tx_after_fn)(bs_app *app, void *data, bool committed);
+
+/* Runs fn inside a transaction. fn returns 0 to commit or a negative
+ * code to roll back (filling err for the client when it can). */
+int bs_run_in_transaction(bs_app *app, bs_tx_fn fn, void *data,
+                          bs_error *err);
+
+/* Queues after-commit work on tx. Returns 0 or BS_ENOMEM (then the free
+ * function has already been called). */
+int bs_tx_after(bs_tx *tx, bs_tx_after_fn fn, void *data,
+                void (*free_data)(void *));
+
+/* The app a transaction belongs to. */
+bs_app *bs_tx_app(bs_tx *tx);
+
 /* ---- the application -------------------------------------------------- */
 
 typedef struct bs_app_config {

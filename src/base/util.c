@@ -16,19 +16,24 @@
 
 static bool log_verbose;
 
+void bs_time_str(int64_t t, int ms, char out[25])
+{
+    struct tm tm;
+    time_t tt = (time_t)t;
+    gmtime_r(&tt, &tm);
+    /* Fields are clamped so the text always fits its 24 characters. */
+    snprintf(out, 25, "%04u-%02u-%02u %02u:%02u:%02u.%03uZ",
+             (unsigned)(tm.tm_year + 1900) % 10000u,
+             (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u,
+             (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u,
+             (unsigned)tm.tm_sec % 100u, (unsigned)ms % 1000u);
+}
+
 void bs_now_str(char out[25])
 {
     struct timespec ts;
-    struct tm tm;
     clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    /* The year is clamped so the text always fits its 24 characters. */
-    unsigned year = (unsigned)(tm.tm_year + 1900) % 10000u;
-    snprintf(out, 25, "%04u-%02u-%02u %02u:%02u:%02u.%03uZ", year,
-             (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u,
-             (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u,
-             (unsigned)tm.tm_sec % 100u,
-             (unsigned)(ts.tv_nsec / 1000000) % 1000u);
+    bs_time_str((int64_t)ts.tv_sec, (int)(ts.tv_nsec / 1000000), out);
 }
 
 int64_t bs_mono_ms(void)

@@ -13,6 +13,9 @@
  * out must hold at least 25 bytes. */
 void bs_now_str(char out[25]);
 
+/* Formats t (seconds since the epoch) plus ms milliseconds the same way. */
+void bs_time_str(int64_t t, int ms, char out[25]);
+
 /* Milliseconds from an arbitrary monotonic origin. */
 int64_t bs_mono_ms(void);
 

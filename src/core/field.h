@@ -1,0 +1,74 @@
+/*
+ * field.h - record field values: normalization, storage and validation.
+ *
+ * A record value lives as a json_object shaped by its field type:
+ *   text, email, url, editor, password (the hash), single select, file
+ *   and relation: a string ("" when empty);
+ *   number: a double; bool: a boolean;
+ *   date, autodate: a string "2006-01-02 15:04:05.000Z" or "";
+ *   select, file, relation with maxSelect > 1: an array of strings;
+ *   json: any JSON value (NULL pointer = null);
+ *   geoPoint: {"lon":x,"lat":y}.
+ * Values are decoded from columns by the field definition, not by the
+ * column type, since older databases carry other column types.
+ */
+#ifndef BS_FIELD_H
+#define BS_FIELD_H
+
+#include <json-c/json.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+
+#include "../base/buf.h"
+
+/* Field definition accessors (a field is a json object as stored). */
+const char *bs_field_name(const json_object *f);
+const char *bs_field_type(const json_object *f);
+bool bs_field_is_multiple(const json_object *f);
+bool bs_field_hidden(const json_object *f);
+
+/* The empty value of the field's type (new reference; may be NULL for
+ * json). */
+json_object *bs_field_zero(const json_object *f);
+
+/* Converts a submitted value to the field's shape, as PocketBase's
+ * PrepareValue does (strings to numbers and booleans, one value to a
+ * list, the last of a list for single fields, ...). Returns a new
+ * reference. */
+json_object *bs_field_prepare(const json_object *f, const json_object *raw);
+
+/* Applies a modifier: "+" appends (or adds, for numbers), "^" prepends,
+ * "-" removes (or subtracts). Returns the new value (new reference). */
+json_object *bs_field_modify(const json_object *f, const json_object *cur,
+                             char modifier, const json_object *arg);
+
+/* Decodes column `col` of the current row of st. */
+json_object *bs_field_from_column(const json_object *f, sqlite3_stmt *st,
+                                  int col);
+
+/* Binds a value for storage (multiple values as a JSON array text, json
+ * as its text, booleans as 0/1, ...). */
+void bs_field_bind(const json_object *f, const json_object *v,
+                   sqlite3_stmt *st, int idx);
+
+/* True when the value counts as empty for `required` checks. */
+bool bs_value_is_empty(const json_object *f, const json_object *v);
+
+/* Converts a date text in any accepted format to PocketBase's form
+ * ("2006-01-02 15:04:05.000Z"); returns false when it is not a date. */
+bool bs_date_normalize(const char *in, char out[25]);
+
+/* A validation failure: a code and an English message. */
+typedef struct bs_field_error {
+    const char *code;
+    char message[160];
+} bs_field_error;
+
+/* Checks the value against the field's options (required, lengths,
+ * patterns, ranges, allowed values, domains, sizes). Relations are only
+ * checked for counts here; their existence needs the database and is
+ * checked by the record layer. Returns true when valid. */
+bool bs_field_validate(const json_object *f, const json_object *v,
+                       bool is_new, bs_field_error *err);
+
+#endif
