@@ -86,7 +86,8 @@ struct reqtpl {
     size_t head_len;
 };
 
-/* Everything the workers share, read-only after setup except the counter. */
+/* Everything the workers share.  After setup only next_req changes, and
+ * lat_ns, where each request number has its own slot. */
 struct shared {
     struct options opt;
     struct sockaddr_storage addr;
@@ -839,6 +840,7 @@ static void usage(void)
 "                     --header sets one)\n"
 "  --header 'K: V'    add a request header (repeatable)\n"
 "  --paths FILE       one path per line; request i uses line i mod lines\n"
+"                     in place of the URL's path\n"
 "  --new-conn         a new TCP connection per request (default: keep-alive)\n"
 "  --threads N        worker threads (default 2, at most CONCURRENCY)\n"
 "  --timeout S        a request fails after S seconds (default 30)\n"

@@ -179,6 +179,110 @@ int bs_tx_after(bs_tx *tx, bs_tx_after_fn fn, void *data,
 /* The app a transaction belongs to. */
 bs_app *bs_tx_app(bs_tx *tx);
 
+
+/* ---- records ----------------------------------------------------------
+ *
+ * A record is one row of a collection. Its values are json-c objects
+ * shaped by the field type (see the field rules in the documentation).
+ * Records handed to hook handlers belong to the action that triggered
+ * the hook; a handler may read and change them but never frees them.
+ */
+
+typedef struct bs_record bs_record;
+
+const char *bs_record_id(const bs_record *r);
+const char *bs_record_collection_name(const bs_record *r);
+const char *bs_record_collection_id(const bs_record *r);
+bool bs_record_is_new(const bs_record *r);
+
+/* The value of a field (borrowed; NULL for a json null or an unknown
+ * field). */
+json_object *bs_record_get(const bs_record *r, const char *field);
+const char *bs_record_get_string(const bs_record *r, const char *field);
+double bs_record_get_number(const bs_record *r, const char *field);
+bool bs_record_get_bool(const bs_record *r, const char *field);
+
+/* Sets a field, converting value to the field's type as an API request
+ * would (takes the reference of value). Setting "password" on an auth
+ * record stores the plain text until the save hashes it. Returns
+ * BS_ENOTFOUND for an unknown field. */
+int bs_record_set(bs_record *r, const char *field, json_object *value);
+
+/* Events of the record model. `tx` is the transaction the save runs in
+ * (NULL in the After* events, which run after the transaction ended). */
+typedef struct bs_record_event {
+    bs_event ev;
+    bs_tx *tx;
+    bs_record *record;
+} bs_record_event;
+
+
+/* ---- the app's hooks -------------------------------------------------
+ *
+ * Every core action triggers one of these hooks; bind handlers to them
+ * with bs_hook_bind on bs_app_hook(app, id). The comment names the event
+ * struct a handler receives. Request hooks run on the HTTP worker thread
+ * that handles the request; model hooks run on the thread that saves.
+ */
+typedef enum bs_hook_id {
+    BS_ON_BOOTSTRAP,                 /* bs_event */
+    BS_ON_SERVE,                     /* bs_event: add routes here */
+    BS_ON_TERMINATE,                 /* bs_event */
+    BS_ON_SETTINGS_RELOAD,           /* bs_event */
+
+    BS_ON_RECORD_VALIDATE,           /* bs_record_event */
+    BS_ON_RECORD_CREATE,
+    BS_ON_RECORD_CREATE_EXECUTE,
+    BS_ON_RECORD_AFTER_CREATE_SUCCESS,
+    BS_ON_RECORD_AFTER_CREATE_ERROR,
+    BS_ON_RECORD_UPDATE,
+    BS_ON_RECORD_UPDATE_EXECUTE,
+    BS_ON_RECORD_AFTER_UPDATE_SUCCESS,
+    BS_ON_RECORD_AFTER_UPDATE_ERROR,
+    BS_ON_RECORD_DELETE,
+    BS_ON_RECORD_DELETE_EXECUTE,
+    BS_ON_RECORD_AFTER_DELETE_SUCCESS,
+    BS_ON_RECORD_AFTER_DELETE_ERROR,
+    BS_ON_RECORD_ENRICH,             /* bs_record_event */
+
+    BS_ON_COLLECTION_VALIDATE,       /* bs_collection_event */
+    BS_ON_COLLECTION_CREATE,
+    BS_ON_COLLECTION_CREATE_EXECUTE,
+    BS_ON_COLLECTION_AFTER_CREATE_SUCCESS,
+    BS_ON_COLLECTION_AFTER_CREATE_ERROR,
+    BS_ON_COLLECTION_UPDATE,
+    BS_ON_COLLECTION_UPDATE_EXECUTE,
+    BS_ON_COLLECTION_AFTER_UPDATE_SUCCESS,
+    BS_ON_COLLECTION_AFTER_UPDATE_ERROR,
+    BS_ON_COLLECTION_DELETE,
+    BS_ON_COLLECTION_DELETE_EXECUTE,
+    BS_ON_COLLECTION_AFTER_DELETE_SUCCESS,
+    BS_ON_COLLECTION_AFTER_DELETE_ERROR,
+
+    BS_ON_RECORDS_LIST_REQUEST,      /* bs_request_event */
+    BS_ON_RECORD_VIEW_REQUEST,
+    BS_ON_RECORD_CREATE_REQUEST,
+    BS_ON_RECORD_UPDATE_REQUEST,
+    BS_ON_RECORD_DELETE_REQUEST,
+    BS_ON_COLLECTIONS_LIST_REQUEST,
+    BS_ON_COLLECTION_VIEW_REQUEST,
+    BS_ON_COLLECTION_CREATE_REQUEST,
+    BS_ON_COLLECTION_UPDATE_REQUEST,
+    BS_ON_COLLECTION_DELETE_REQUEST,
+    BS_ON_COLLECTIONS_IMPORT_REQUEST,
+    BS_ON_SETTINGS_LIST_REQUEST,
+    BS_ON_SETTINGS_UPDATE_REQUEST,
+    BS_ON_BATCH_REQUEST,
+    BS_ON_RECORD_AUTH_REQUEST,
+    BS_ON_RECORD_AUTH_WITH_PASSWORD_REQUEST,
+    BS_ON_RECORD_AUTH_REFRESH_REQUEST,
+
+    BS_HOOK_COUNT
+} bs_hook_id;
+
+/* The hook for id (owned by the app). Safe from any thread. */
+bs_hook *bs_app_hook(bs_app *app, bs_hook_id id);
+
 /* ---- the application -------------------------------------------------- */
 
 typedef struct bs_app_config {

@@ -27,7 +27,7 @@ static int list_final(bs_event *e, void *user)
 static int settings_list(bs_event *e, void *user)
 {
     (void)user;
-    return bs_hook_trigger(e->app->hooks.settings_list_request, e,
+    return bs_hook_trigger(e->app->hooks[BS_ON_SETTINGS_LIST_REQUEST], e,
                            list_final, NULL);
 }
 
@@ -86,7 +86,7 @@ done:
 static int settings_update(bs_event *e, void *user)
 {
     (void)user;
-    return bs_hook_trigger(e->app->hooks.settings_update_request, e,
+    return bs_hook_trigger(e->app->hooks[BS_ON_SETTINGS_UPDATE_REQUEST], e,
                            update_final, NULL);
 }
 

@@ -54,9 +54,8 @@ bs_app *bs_app_new(const bs_app_config *cfg)
         app->threads = 1;
     app->stop_pipe[0] = app->stop_pipe[1] = -1;
     pthread_mutex_init(&app->snap_lock, NULL);
-    bs_hook **hooks = (bs_hook **)&app->hooks;
-    for (size_t i = 0; i < sizeof app->hooks / sizeof(bs_hook *); i++)
-        hooks[i] = bs_hook_new();
+    for (int i = 0; i < BS_HOOK_COUNT; i++)
+        app->hooks[i] = bs_hook_new();
     app->router = bs_router_new();
     app->middlewares = bs_hook_new();
     if (!app->data_dir || !app->public_dir || !app->http_addr ||
@@ -65,8 +64,8 @@ bs_app *bs_app_new(const bs_app_config *cfg)
         bs_app_free(app);
         return NULL;
     }
-    for (size_t i = 0; i < sizeof app->hooks / sizeof(bs_hook *); i++) {
-        if (!hooks[i]) {
+    for (int i = 0; i < BS_HOOK_COUNT; i++) {
+        if (!app->hooks[i]) {
             bs_app_free(app);
             return NULL;
         }
@@ -85,9 +84,8 @@ void bs_app_free(bs_app *app)
     bs_router_free(app->router);
     bs_cors_free(app->cors);
     bs_hook_free(app->middlewares);
-    bs_hook **hooks = (bs_hook **)&app->hooks;
-    for (size_t i = 0; i < sizeof app->hooks / sizeof(bs_hook *); i++)
-        bs_hook_free(hooks[i]);
+    for (int i = 0; i < BS_HOOK_COUNT; i++)
+        bs_hook_free(app->hooks[i]);
     if (app->has_pub)
         bs_static_dispose(&app->pub);
     for (int i = 0; i < 2; i++) {
@@ -100,6 +98,11 @@ void bs_app_free(bs_app *app)
     free(app->http_addr);
     free(app->origins);
     free(app);
+}
+
+bs_hook *bs_app_hook(bs_app *app, bs_hook_id id)
+{
+    return (unsigned)id < BS_HOOK_COUNT ? app->hooks[id] : NULL;
 }
 
 bs_schema *bs_app_schema(bs_app *app)
@@ -146,7 +149,7 @@ void bs_app_set_settings(bs_app *app, bs_settings *s)
     pthread_mutex_unlock(&app->snap_lock);
     bs_settings_unref(old);
     bs_event e = {.app = app};
-    bs_hook_trigger(app->hooks.settings_reload, &e, NULL, NULL);
+    bs_hook_trigger(app->hooks[BS_ON_SETTINGS_RELOAD], &e, NULL, NULL);
 }
 
 /* The innermost step of the bootstrap hook. */
@@ -180,7 +183,7 @@ static int bootstrap_final(bs_event *e, void *user)
 int bs_app_bootstrap(bs_app *app, bs_error *err)
 {
     bs_event e = {.app = app, .error = err};
-    return bs_hook_trigger(app->hooks.bootstrap, &e, bootstrap_final, err);
+    return bs_hook_trigger(app->hooks[BS_ON_BOOTSTRAP], &e, bootstrap_final, err);
 }
 
 static void on_signal(int sig);
@@ -239,7 +242,7 @@ int bs_app_serve(bs_app *app, bool install_signals, bs_error *err)
         signal(SIGPIPE, SIG_IGN);
     }
     bs_event e = {.app = app, .error = err};
-    rc = bs_hook_trigger(app->hooks.serve, &e, serve_final, err);
+    rc = bs_hook_trigger(app->hooks[BS_ON_SERVE], &e, serve_final, err);
     if (rc)
         return rc;
     bs_log('I', "Server started at http://%s", app->http_addr);
@@ -259,7 +262,7 @@ int bs_app_serve(bs_app *app, bool install_signals, bs_error *err)
     bs_server_stop(app->server, 2000);
     app->server = NULL;
     bs_event te = {.app = app};
-    bs_hook_trigger(app->hooks.terminate, &te, NULL, NULL);
+    bs_hook_trigger(app->hooks[BS_ON_TERMINATE], &te, NULL, NULL);
     if (install_signals)
         signal_app = NULL;
     return 0;

@@ -18,16 +18,6 @@
 #include "schema.h"
 #include "settings.h"
 
-/* The hooks of the app, one per event kind. */
-typedef struct bs_app_hooks {
-    bs_hook *bootstrap;         /* bs_event */
-    bs_hook *serve;             /* bs_serve_event: register routes here */
-    bs_hook *terminate;         /* bs_event */
-    bs_hook *settings_reload;   /* bs_event */
-    bs_hook *settings_list_request;   /* bs_req */
-    bs_hook *settings_update_request; /* bs_req */
-} bs_app_hooks;
-
 struct bs_app {
     char *data_dir;
     char *public_dir;
@@ -50,7 +40,7 @@ struct bs_app {
     bs_server *server;
     int stop_pipe[2];
 
-    bs_app_hooks hooks;
+    bs_hook *hooks[BS_HOOK_COUNT];
 };
 
 /* Returns the current schema with a reference; release with

@@ -1,0 +1,919 @@
+/*
+ * record.c - the record model: values, loading, export, save and delete.
+ */
+#include "record.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/error.h"
+#include "../base/json.h"
+#include "../base/util.h"
+#include "../db/sql.h"
+#include "app.h"
+#include "field.h"
+#include "password.h"
+#include "tx.h"
+
+/* ---- basics ------------------------------------------------------------ */
+
+const json_object *bs_collection_field(const bs_collection *c,
+                                       const char *name)
+{
+    size_t n = json_object_array_length(c->fields);
+    for (size_t i = 0; i < n; i++) {
+        json_object *f = json_object_array_get_idx(c->fields, i);
+        if (strcmp(bs_field_name(f), name) == 0)
+            return f;
+    }
+    return NULL;
+}
+
+bs_record *bs_record_new(bs_schema *schema, const bs_collection *c)
+{
+    bs_record *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    bs_schema_ref(schema);
+    r->schema = schema;
+    r->collection = c;
+    r->is_new = true;
+    r->data = json_object_new_object();
+    size_t n = json_object_array_length(c->fields);
+    for (size_t i = 0; i < n; i++) {
+        json_object *f = json_object_array_get_idx(c->fields, i);
+        json_object_object_add(r->data, bs_field_name(f), bs_field_zero(f));
+    }
+    return r;
+}
+
+static void expand_free(bs_record *r)
+{
+    for (int i = 0; i < r->nexpand; i++) {
+        bs_expand *x = &r->expand[i];
+        for (int j = 0; j < x->n; j++)
+            bs_record_free(x->items[j]);
+        free(x->items);
+        free(x->name);
+    }
+    free(r->expand);
+    r->expand = NULL;
+    r->nexpand = 0;
+}
+
+void bs_record_free(bs_record *r)
+{
+    if (!r)
+        return;
+    json_object_put(r->data);
+    if (r->original)
+        json_object_put(r->original);
+    expand_free(r);
+    if (r->plain_password) {
+        explicit_bzero(r->plain_password, strlen(r->plain_password));
+        free(r->plain_password);
+    }
+    bs_schema_unref(r->schema);
+    free(r);
+}
+
+bs_record *bs_record_clone(const bs_record *src)
+{
+    bs_record *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    bs_schema_ref(src->schema);
+    r->schema = src->schema;
+    r->collection = src->collection;
+    r->is_new = src->is_new;
+    r->ignore_email_visibility = src->ignore_email_visibility;
+    r->unhide = src->unhide;
+    if (json_object_deep_copy(src->data, &r->data, NULL) != 0 ||
+        (src->original &&
+         json_object_deep_copy(src->original, &r->original, NULL) != 0)) {
+        bs_record_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+int bs_record_add_expand(bs_record *r, const char *name, bool multiple,
+                         bs_record **items, int n)
+{
+    bs_expand *x = realloc(r->expand, sizeof *x * (size_t)(r->nexpand + 1));
+    if (!x) {
+        for (int j = 0; j < n; j++)
+            bs_record_free(items[j]);
+        free(items);
+        return BS_ENOMEM;
+    }
+    r->expand = x;
+    x = &r->expand[r->nexpand++];
+    x->name = strdup(name);
+    x->multiple = multiple;
+    x->n = n;
+    x->items = items;
+    return 0;
+}
+
+const char *bs_record_id(const bs_record *r)
+{
+    return bs_json_get_str(r->data, "id", "");
+}
+
+const char *bs_record_collection_name(const bs_record *r)
+{
+    return r->collection->name;
+}
+
+const char *bs_record_collection_id(const bs_record *r)
+{
+    return r->collection->id;
+}
+
+bool bs_record_is_new(const bs_record *r)
+{
+    return r->is_new;
+}
+
+json_object *bs_record_get(const bs_record *r, const char *field)
+{
+    return bs_json_get(r->data, field);
+}
+
+const char *bs_record_get_string(const bs_record *r, const char *field)
+{
+    json_object *v = bs_json_get(r->data, field);
+    return v && json_object_is_type(v, json_type_string)
+               ? json_object_get_string(v)
+               : "";
+}
+
+double bs_record_get_number(const bs_record *r, const char *field)
+{
+    json_object *v = bs_json_get(r->data, field);
+    return v ? json_object_get_double(v) : 0;
+}
+
+bool bs_record_get_bool(const bs_record *r, const char *field)
+{
+    json_object *v = bs_json_get(r->data, field);
+    return v && json_object_get_boolean(v);
+}
+
+int bs_record_set(bs_record *r, const char *field, json_object *value)
+{
+    const json_object *f = bs_collection_field(r->collection, field);
+    if (!f) {
+        json_object_put(value);
+        return BS_ENOTFOUND;
+    }
+    if (strcmp(bs_field_type(f), "password") == 0) {
+        /* Kept in plain text until the save validates and hashes it. */
+        const char *plain = value && json_object_is_type(value,
+                                                         json_type_string)
+                                ? json_object_get_string(value)
+                                : "";
+        free(r->plain_password);
+        r->plain_password = strdup(plain);
+        json_object_put(value);
+        return r->plain_password ? 0 : BS_ENOMEM;
+    }
+    json_object *v = bs_field_prepare(f, value);
+    json_object_put(value);
+    json_object_object_add(r->data, field, v);
+    return 0;
+}
+
+bs_record *bs_record_from_row(bs_schema *schema, const bs_collection *c,
+                              sqlite3_stmt *st)
+{
+    bs_record *r = bs_record_new(schema, c);
+    if (!r)
+        return NULL;
+    r->is_new = false;
+    int ncols = sqlite3_column_count(st);
+    for (int i = 0; i < ncols; i++) {
+        const char *name = sqlite3_column_name(st, i);
+        const json_object *f = bs_collection_field(c, name);
+        if (!f)
+            continue;
+        json_object_object_add(r->data, name, bs_field_from_column(f, st, i));
+    }
+    if (json_object_deep_copy(r->data, &r->original, NULL) != 0) {
+        bs_record_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+int bs_record_find(bs_conn *conn, bs_schema *schema, const bs_collection *c,
+                   const char *id, bs_record **out)
+{
+    *out = NULL;
+    bs_buf sql;
+    bs_buf_init(&sql);
+    bs_buf_puts(&sql, "SELECT * FROM ");
+    bs_sql_ident(&sql, c->name);
+    bs_buf_puts(&sql, " WHERE id = ?1 LIMIT 1");
+    sqlite3_stmt *st = NULL;
+    int rc = BS_EDB;
+    if (!sql.oom && sqlite3_prepare_v2(bs_conn_db(conn), sql.data,
+                                       (int)sql.len, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW) {
+            *out = bs_record_from_row(schema, c, st);
+            rc = *out ? 0 : BS_ENOMEM;
+        } else {
+            rc = step == SQLITE_DONE ? BS_ENOTFOUND : BS_EDB;
+        }
+    }
+    sqlite3_finalize(st);
+    bs_buf_dispose(&sql);
+    return rc;
+}
+
+/* ---- export ------------------------------------------------------------ */
+
+typedef struct out_key {
+    const char *name;
+    const json_object *value; /* a field value */
+    const bs_expand *expand;  /* or the expand block (name "expand") */
+    const char *text;         /* or a plain string */
+    bool is_expand;
+} out_key;
+
+static int out_key_cmp(const void *a, const void *b)
+{
+    return strcmp(((const out_key *)a)->name, ((const out_key *)b)->name);
+}
+
+static void write_expand(const bs_record *r, bs_buf *out)
+{
+    /* Go marshals the expand map with sorted keys. */
+    const bs_expand **sorted = malloc(sizeof *sorted * (size_t)r->nexpand);
+    if (!sorted) {
+        out->oom = true;
+        return;
+    }
+    for (int i = 0; i < r->nexpand; i++)
+        sorted[i] = &r->expand[i];
+    for (int i = 1; i < r->nexpand; i++) {
+        for (int j = i; j > 0 && strcmp(sorted[j - 1]->name,
+                                        sorted[j]->name) > 0; j--) {
+            const bs_expand *t = sorted[j];
+            sorted[j] = sorted[j - 1];
+            sorted[j - 1] = t;
+        }
+    }
+    bs_buf_putc(out, '{');
+    for (int i = 0; i < r->nexpand; i++) {
+        const bs_expand *x = sorted[i];
+        if (i)
+            bs_buf_putc(out, ',');
+        bs_buf_json_str(out, x->name, strlen(x->name));
+        bs_buf_putc(out, ':');
+        if (x->multiple)
+            bs_buf_putc(out, '[');
+        for (int j = 0; j < x->n; j++) {
+            if (j)
+                bs_buf_putc(out, ',');
+            bs_record_write_json(x->items[j], out);
+        }
+        if (x->multiple)
+            bs_buf_putc(out, ']');
+        else if (x->n == 0)
+            bs_buf_puts(out, "null");
+    }
+    bs_buf_putc(out, '}');
+    free(sorted);
+}
+
+void bs_record_write_json(const bs_record *r, bs_buf *out)
+{
+    const bs_collection *c = r->collection;
+    size_t nf = json_object_array_length(c->fields);
+    out_key *keys = calloc(nf + 3, sizeof *keys);
+    if (!keys) {
+        out->oom = true;
+        return;
+    }
+    size_t n = 0;
+    bool is_auth = bs_collection_is_auth(c);
+    bool email_visible = r->ignore_email_visibility ||
+                         bs_record_get_bool(r, "emailVisibility");
+    for (size_t i = 0; i < nf; i++) {
+        const json_object *f = json_object_array_get_idx(c->fields, i);
+        const char *name = bs_field_name(f);
+        if (bs_field_hidden(f) && !r->unhide)
+            continue;
+        if (strcmp(bs_field_type(f), "password") == 0)
+            continue;
+        if (is_auth && (strcmp(name, "tokenKey") == 0 ||
+                        (strcmp(name, "email") == 0 && !email_visible)))
+            continue;
+        keys[n].name = name;
+        keys[n].value = bs_json_get(r->data, name);
+        n++;
+    }
+    keys[n].name = "collectionId";
+    keys[n++].text = c->id;
+    keys[n].name = "collectionName";
+    keys[n++].text = c->name;
+    if (r->nexpand > 0) {
+        keys[n].name = "expand";
+        keys[n++].is_expand = true;
+    }
+    qsort(keys, n, sizeof *keys, out_key_cmp);
+    bs_buf_putc(out, '{');
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            bs_buf_putc(out, ',');
+        bs_buf_json_str(out, keys[i].name, strlen(keys[i].name));
+        bs_buf_putc(out, ':');
+        if (keys[i].is_expand)
+            write_expand(r, out);
+        else if (keys[i].text)
+            bs_buf_json_str(out, keys[i].text, strlen(keys[i].text));
+        else if (keys[i].value)
+            bs_json_write(out, keys[i].value);
+        else
+            bs_buf_puts(out, "null");
+    }
+    bs_buf_putc(out, '}');
+    free(keys);
+}
+
+/* ---- autogenerated values --------------------------------------------- */
+
+int bs_pattern_random(const char *pattern, char *out, size_t cap)
+{
+    /* Supported form: "[ranges]{n}" such as "[a-z0-9]{15}". */
+    char alphabet[256];
+    size_t na = 0;
+    const char *p = pattern;
+    if (*p != '[')
+        return BS_EINVAL;
+    p++;
+    while (*p && *p != ']') {
+        if (p[1] == '-' && p[2] && p[2] != ']') {
+            for (int ch = (unsigned char)p[0]; ch <= (unsigned char)p[2] &&
+                                               na < sizeof alphabet - 1;
+                 ch++)
+                alphabet[na++] = (char)ch;
+            p += 3;
+        } else {
+            if (na < sizeof alphabet - 1)
+                alphabet[na++] = *p;
+            p++;
+        }
+    }
+    alphabet[na] = '\0';
+    if (*p != ']' || p[1] != '{' || na == 0)
+        return BS_EINVAL;
+    long count = strtol(p + 2, NULL, 10);
+    if (count <= 0 || (size_t)count >= cap)
+        return BS_EINVAL;
+    return bs_random_string(out, (size_t)count, alphabet);
+}
+
+/* Fills the values the server generates: the id, the tokenKey and the
+ * autodate fields. */
+static int fill_generated(bs_record *r)
+{
+    char now[25];
+    bs_now_str(now);
+    size_t n = json_object_array_length(r->collection->fields);
+    for (size_t i = 0; i < n; i++) {
+        const json_object *f = json_object_array_get_idx(r->collection->fields, i);
+        const char *name = bs_field_name(f);
+        const char *type = bs_field_type(f);
+        if (strcmp(type, "autodate") == 0) {
+            if ((r->is_new && bs_json_get_bool(f, "onCreate", false)) ||
+                (!r->is_new && bs_json_get_bool(f, "onUpdate", false)))
+                json_object_object_add(r->data, name,
+                                       json_object_new_string(now));
+            continue;
+        }
+        if (strcmp(type, "text") != 0)
+            continue;
+        const char *pattern = bs_json_get_str(f, "autogeneratePattern", "");
+        bool regen_token = strcmp(name, "tokenKey") == 0 &&
+                           bs_collection_is_auth(r->collection) &&
+                           r->plain_password && !r->is_new;
+        if (!*pattern ||
+            (*bs_record_get_string(r, name) && !regen_token) ||
+            (!r->is_new && !regen_token))
+            continue;
+        char val[256];
+        int rc = bs_pattern_random(pattern, val, sizeof val);
+        if (rc == BS_EINVAL)
+            rc = bs_random_id(val);
+        if (rc)
+            return rc;
+        json_object_object_add(r->data, name, json_object_new_string(val));
+    }
+    return 0;
+}
+
+/* ---- validation --------------------------------------------------------- */
+
+static void field_error(bs_error *err, const char *name, const char *code,
+                        const char *message)
+{
+    bs_error_field(err, name, code, message);
+}
+
+/* Checks that every related id exists in the target collection. */
+static bool relations_exist(bs_conn *conn, const bs_record *r,
+                            const json_object *f, const json_object *v)
+{
+    const bs_collection *target =
+        bs_schema_find(r->schema, bs_json_get_str(f, "collectionId", ""));
+    if (!target)
+        return false;
+    json_object *ids = json_object_is_type(v, json_type_array)
+                           ? json_object_get((json_object *)v)
+                           : NULL;
+    if (!ids) {
+        ids = json_object_new_array();
+        json_object_array_add(ids, json_object_get((json_object *)v));
+    }
+    bs_buf sql;
+    bs_buf_init(&sql);
+    bs_buf_puts(&sql, "SELECT COUNT(*) FROM ");
+    bs_sql_ident(&sql, target->name);
+    bs_buf_puts(&sql, " WHERE id IN (SELECT value FROM json_each(?1))");
+    bs_buf ids_text;
+    bs_buf_init(&ids_text);
+    bs_json_write(&ids_text, ids);
+    sqlite3_stmt *st = NULL;
+    bool ok = false;
+    if (sqlite3_prepare_v2(bs_conn_db(conn), sql.data, -1, &st, NULL) ==
+        SQLITE_OK) {
+        sqlite3_bind_text(st, 1, ids_text.data, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            ok = (size_t)sqlite3_column_int64(st, 0) ==
+                 json_object_array_length(ids);
+    }
+    sqlite3_finalize(st);
+    bs_buf_dispose(&sql);
+    bs_buf_dispose(&ids_text);
+    json_object_put(ids);
+    return ok;
+}
+
+static int validate_password(bs_record *r, const json_object *f,
+                             bs_error *err)
+{
+    const char *name = bs_field_name(f);
+    const char *plain = r->plain_password;
+    if (!plain) {
+        if (r->is_new && bs_json_get_bool(f, "required", false) &&
+            !*bs_record_get_string(r, name))
+            field_error(err, name, "validation_required", "Cannot be blank.");
+        return 0;
+    }
+    size_t len = strlen(plain);
+    int64_t min = bs_json_get_int(f, "min", 0);
+    int64_t max = bs_json_get_int(f, "max", 0);
+    if (max <= 0 || max > 71)
+        max = 71;
+    char msg[96];
+    if (len == 0 && bs_json_get_bool(f, "required", false)) {
+        field_error(err, name, "validation_required", "Cannot be blank.");
+    } else if (len > 0 && (int64_t)len < min) {
+        snprintf(msg, sizeof msg, "Must be at least %lld character(s).",
+                 (long long)min);
+        field_error(err, name, "validation_min_text_constraint", msg);
+    } else if ((int64_t)len > max) {
+        snprintf(msg, sizeof msg, "Must be less than %lld character(s).",
+                 (long long)max);
+        field_error(err, name, "validation_max_text_constraint", msg);
+    }
+    return 0;
+}
+
+/* The built-in validation (innermost step of OnRecordValidate). */
+static int validate_final(bs_event *e, void *user)
+{
+    bs_record_event *re = (bs_record_event *)e;
+    bs_record *r = re->record;
+    bs_error *err = user;
+    bs_conn *conn = re->tx ? bs_tx_conn(re->tx) : NULL;
+    size_t n = json_object_array_length(r->collection->fields);
+    for (size_t i = 0; i < n; i++) {
+        const json_object *f = json_object_array_get_idx(r->collection->fields, i);
+        const char *name = bs_field_name(f);
+        const char *type = bs_field_type(f);
+        if (strcmp(type, "password") == 0) {
+            validate_password(r, f, err);
+            continue;
+        }
+        json_object *v = bs_json_get(r->data, name);
+        if (strcmp(name, "id") == 0 && !r->is_new) {
+            const char *old = bs_json_get_str(r->original, "id", "");
+            if (strcmp(old, bs_record_id(r)) != 0)
+                field_error(err, name, "validation_pk_change",
+                            "The record primary key cannot be changed.");
+            continue;
+        }
+        bs_field_error fe;
+        if (!bs_field_validate(f, v, r->is_new, &fe)) {
+            field_error(err, name, fe.code, fe.message);
+            continue;
+        }
+        if (strcmp(type, "relation") == 0 && conn &&
+            !bs_value_is_empty(f, v) && !relations_exist(conn, r, f, v))
+            field_error(err, name, "validation_missing_rel_records",
+                        "Failed to find all relation records with the "
+                        "provided ids.");
+    }
+    if (bs_error_has_fields(err))
+        return BS_EHTTP;
+    return 0;
+}
+
+/* ---- execution ------------------------------------------------------------ */
+
+/* Maps "UNIQUE constraint failed: t.col" to a field error. */
+static bool unique_error(const char *msg, bs_error *err)
+{
+    const char *p = msg ? strstr(msg, "UNIQUE constraint failed: ") : NULL;
+    if (!p)
+        return false;
+    p += strlen("UNIQUE constraint failed: ");
+    const char *dot = strchr(p, '.');
+    if (!dot)
+        return false;
+    char field[128];
+    size_t len = strcspn(dot + 1, ", ");
+    if (len >= sizeof field)
+        len = sizeof field - 1;
+    memcpy(field, dot + 1, len);
+    field[len] = '\0';
+    bs_error_field(err, field, "validation_not_unique",
+                   "Value must be unique.");
+    return true;
+}
+
+static int hash_password(bs_record *r)
+{
+    if (!r->plain_password)
+        return 0;
+    size_t n = json_object_array_length(r->collection->fields);
+    for (size_t i = 0; i < n; i++) {
+        const json_object *f = json_object_array_get_idx(r->collection->fields, i);
+        if (strcmp(bs_field_type(f), "password") != 0)
+            continue;
+        char hash[64];
+        int rc = bs_password_hash(r->plain_password,
+                                  (int)bs_json_get_int(f, "cost", 0), hash);
+        if (rc)
+            return rc;
+        json_object_object_add(r->data, bs_field_name(f),
+                               json_object_new_string(hash));
+    }
+    return 0;
+}
+
+static int execute_final(bs_event *e, void *user)
+{
+    bs_record_event *re = (bs_record_event *)e;
+    bs_record *r = re->record;
+    bs_error *err = user;
+    bs_conn *conn = bs_tx_conn(re->tx);
+    int rc = hash_password(r);
+    if (rc)
+        return bs_error_set(err, 500, "Failed to hash the password.");
+    const json_object *fields = r->collection->fields;
+    size_t n = json_object_array_length(fields);
+    bs_buf sql;
+    bs_buf_init(&sql);
+    if (r->is_new) {
+        bs_buf_puts(&sql, "INSERT INTO ");
+        bs_sql_ident(&sql, r->collection->name);
+        bs_buf_puts(&sql, " (");
+        for (size_t i = 0; i < n; i++) {
+            if (i)
+                bs_buf_puts(&sql, ", ");
+            bs_sql_ident(&sql, bs_field_name(json_object_array_get_idx(fields, i)));
+        }
+        bs_buf_puts(&sql, ") VALUES (");
+        for (size_t i = 0; i < n; i++)
+            bs_buf_printf(&sql, "%s?%zu", i ? ", " : "", i + 1);
+        bs_buf_puts(&sql, ")");
+    } else {
+        bs_buf_puts(&sql, "UPDATE ");
+        bs_sql_ident(&sql, r->collection->name);
+        bs_buf_puts(&sql, " SET ");
+        for (size_t i = 0; i < n; i++) {
+            if (i)
+                bs_buf_puts(&sql, ", ");
+            bs_sql_ident(&sql, bs_field_name(json_object_array_get_idx(fields, i)));
+            bs_buf_printf(&sql, " = ?%zu", i + 1);
+        }
+        bs_buf_printf(&sql, " WHERE id = ?%zu", n + 1);
+    }
+    sqlite3_stmt *st = NULL;
+    rc = BS_EDB;
+    if (!sql.oom && sqlite3_prepare_v2(bs_conn_db(conn), sql.data, -1, &st,
+                                       NULL) == SQLITE_OK) {
+        for (size_t i = 0; i < n; i++) {
+            const json_object *f = json_object_array_get_idx(fields, i);
+            bs_field_bind(f, bs_json_get(r->data, bs_field_name(f)), st,
+                          (int)i + 1);
+        }
+        if (!r->is_new)
+            sqlite3_bind_text(st, (int)n + 1,
+                              bs_json_get_str(r->original, "id", ""), -1,
+                              SQLITE_TRANSIENT);
+        int step = sqlite3_step(st);
+        if (step == SQLITE_DONE) {
+            rc = 0;
+        } else if (unique_error(sqlite3_errmsg(bs_conn_db(conn)), err)) {
+            rc = BS_EHTTP;
+        } else {
+            bs_log('D', "record save failed: %s",
+                   sqlite3_errmsg(bs_conn_db(conn)));
+        }
+    } else {
+        bs_log('E', "record save prepare failed: %s",
+               sqlite3_errmsg(bs_conn_db(conn)));
+    }
+    sqlite3_finalize(st);
+    bs_buf_dispose(&sql);
+    return rc;
+}
+
+/* ---- save ---------------------------------------------------------------- */
+
+/* What the after-commit callback needs: a copy of the saved record and the
+ * outcome, filled in when the save step ends. */
+typedef struct after_ctx {
+    bs_record *rec;
+    bool failed;
+    int hook_success;
+    int hook_error;
+    bs_error error;
+} after_ctx;
+
+static void after_ctx_free(void *p)
+{
+    after_ctx *a = p;
+    bs_record_free(a->rec);
+    bs_error_dispose(&a->error);
+    free(a);
+}
+
+static void after_run(bs_app *app, void *data, bool committed)
+{
+    after_ctx *a = data;
+    if (!a->rec)
+        return;
+    bool ok = committed && !a->failed;
+    bs_record_event e = {.ev = {.app = app,
+                                .tags = {a->rec->collection->id,
+                                         a->rec->collection->name},
+                                .error = ok ? NULL : &a->error},
+                         .record = a->rec};
+    bs_hook_trigger(app->hooks[ok ? a->hook_success : a->hook_error], &e.ev,
+                    NULL, NULL);
+}
+
+typedef struct save_ctx {
+    bs_record *rec;
+    bs_error *err;
+    bool is_delete;
+} save_ctx;
+
+static int save_final(bs_event *e, void *user)
+{
+    bs_record_event *re = (bs_record_event *)e;
+    bs_app *app = e->app;
+    bs_error *err = user;
+    int rc = fill_generated(re->record);
+    if (rc)
+        return rc;
+    rc = bs_hook_trigger(app->hooks[BS_ON_RECORD_VALIDATE], e, validate_final,
+                         err);
+    if (rc) {
+        if (bs_error_has_fields(err) && !err->message)
+            bs_error_set(err, 400, re->record->is_new
+                                       ? "Failed to create record."
+                                       : "Failed to update record.");
+        return rc;
+    }
+    rc = bs_hook_trigger(app->hooks[re->record->is_new
+                                        ? BS_ON_RECORD_CREATE_EXECUTE
+                                        : BS_ON_RECORD_UPDATE_EXECUTE],
+                         e, execute_final, err);
+    if (rc && bs_error_has_fields(err) && !err->message)
+        bs_error_set(err, 400, re->record->is_new ? "Failed to create record."
+                                                  : "Failed to update record.");
+    return rc;
+}
+
+static int delete_final(bs_event *e, void *user);
+
+static int action_tx(bs_tx *tx, void *data)
+{
+    save_ctx *sc = data;
+    bs_app *app = bs_tx_app(tx);
+    bs_record *r = sc->rec;
+    bool create = r->is_new;
+    after_ctx *a = calloc(1, sizeof *a);
+    if (!a)
+        return BS_ENOMEM;
+    bs_error_init(&a->error);
+    a->hook_success = sc->is_delete ? BS_ON_RECORD_AFTER_DELETE_SUCCESS
+                      : create      ? BS_ON_RECORD_AFTER_CREATE_SUCCESS
+                                    : BS_ON_RECORD_AFTER_UPDATE_SUCCESS;
+    a->hook_error = sc->is_delete ? BS_ON_RECORD_AFTER_DELETE_ERROR
+                    : create      ? BS_ON_RECORD_AFTER_CREATE_ERROR
+                                  : BS_ON_RECORD_AFTER_UPDATE_ERROR;
+    if (bs_tx_after(tx, after_run, a, after_ctx_free) != 0)
+        return BS_ENOMEM;
+    bs_record_event e = {.ev = {.app = app,
+                                .tags = {r->collection->id, r->collection->name},
+                                .error = sc->err},
+                         .tx = tx,
+                         .record = r};
+    int hook = sc->is_delete ? BS_ON_RECORD_DELETE
+               : create      ? BS_ON_RECORD_CREATE
+                             : BS_ON_RECORD_UPDATE;
+    int rc = bs_hook_trigger(app->hooks[hook], &e.ev,
+                             sc->is_delete ? delete_final : save_final,
+                             sc->err);
+    a->rec = bs_record_clone(r);
+    if (rc) {
+        a->failed = true;
+        a->error.status = sc->err->status;
+        a->error.message = sc->err->message ? strdup(sc->err->message) : NULL;
+    }
+    return rc;
+}
+
+int bs_record_save(bs_app *app, bs_record *r, bs_error *err)
+{
+    if (strcmp(r->collection->type, "view") == 0)
+        return bs_error_set(err, 400, "View records cannot be saved.");
+    save_ctx sc = {.rec = r, .err = err};
+    int rc = bs_run_in_transaction(app, action_tx, &sc, err);
+    if (rc == 0) {
+        r->is_new = false;
+        if (r->plain_password) {
+            explicit_bzero(r->plain_password, strlen(r->plain_password));
+            free(r->plain_password);
+            r->plain_password = NULL;
+        }
+        if (r->original)
+            json_object_put(r->original);
+        r->original = NULL;
+        json_object_deep_copy(r->data, &r->original, NULL);
+    }
+    return rc;
+}
+
+/* ---- delete -------------------------------------------------------------- */
+
+/* Removes id from, or deletes (cascade), the records of other collections
+ * that point at r through relation fields. */
+static int clean_references(bs_tx *tx, bs_record *r, bs_error *err)
+{
+    bs_app *app = bs_tx_app(tx);
+    bs_conn *conn = bs_tx_conn(tx);
+    const bs_schema *s = r->schema;
+    for (int ci = 0; ci < s->n; ci++) {
+        const bs_collection *c = &s->items[ci];
+        if (strcmp(c->type, "view") == 0)
+            continue;
+        size_t nf = json_object_array_length(c->fields);
+        for (size_t fi = 0; fi < nf; fi++) {
+            const json_object *f = json_object_array_get_idx(c->fields, fi);
+            if (strcmp(bs_field_type(f), "relation") != 0 ||
+                strcmp(bs_json_get_str(f, "collectionId", ""),
+                       r->collection->id) != 0)
+                continue;
+            const char *fname = bs_field_name(f);
+            bool multiple = bs_field_is_multiple(f);
+            bs_buf sql;
+            bs_buf_init(&sql);
+            bs_buf_puts(&sql, "SELECT * FROM ");
+            bs_sql_ident(&sql, c->name);
+            if (multiple) {
+                bs_buf_puts(&sql, " WHERE EXISTS (SELECT 1 FROM json_each(CASE "
+                                  "WHEN json_valid(");
+                bs_sql_ident(&sql, fname);
+                bs_buf_puts(&sql, ") THEN ");
+                bs_sql_ident(&sql, fname);
+                bs_buf_puts(&sql, " ELSE '[]' END) WHERE value = ?1)");
+            } else {
+                bs_buf_puts(&sql, " WHERE ");
+                bs_sql_ident(&sql, fname);
+                bs_buf_puts(&sql, " = ?1");
+            }
+            sqlite3_stmt *st = NULL;
+            int rc = sqlite3_prepare_v2(bs_conn_db(conn), sql.data, -1, &st,
+                                        NULL) == SQLITE_OK
+                         ? 0
+                         : BS_EDB;
+            bs_buf_dispose(&sql);
+            if (rc)
+                return rc;
+            sqlite3_bind_text(st, 1, bs_record_id(r), -1, SQLITE_TRANSIENT);
+            /* Collect first: deleting while stepping would disturb the
+             * cursor. */
+            bs_record **refs = NULL;
+            int nrefs = 0, cap = 0;
+            while (sqlite3_step(st) == SQLITE_ROW) {
+                if (nrefs == cap) {
+                    cap = cap ? cap * 2 : 8;
+                    bs_record **tmp = realloc(refs, sizeof *refs * (size_t)cap);
+                    if (!tmp)
+                        break;
+                    refs = tmp;
+                }
+                refs[nrefs] = bs_record_from_row(r->schema, c, st);
+                if (refs[nrefs])
+                    nrefs++;
+            }
+            sqlite3_finalize(st);
+            for (int i = 0; i < nrefs && rc == 0; i++) {
+                bs_record *ref = refs[i];
+                if (c == r->collection &&
+                    strcmp(bs_record_id(ref), bs_record_id(r)) == 0)
+                    continue;
+                if (bs_json_get_bool(f, "cascadeDelete", false)) {
+                    rc = bs_record_delete(app, ref, err);
+                    continue;
+                }
+                json_object *arg = json_object_new_string(bs_record_id(r));
+                json_object *nv =
+                    bs_field_modify(f, bs_json_get(ref->data, fname), '-', arg);
+                json_object_put(arg);
+                json_object_object_add(ref->data, fname, nv);
+                if (bs_json_get_bool(f, "required", false) &&
+                    bs_value_is_empty(f, nv)) {
+                    rc = bs_error_set(err, 400,
+                                      "Failed to delete record. Make sure "
+                                      "that the record is not part of a "
+                                      "required relation reference.");
+                    continue;
+                }
+                rc = bs_record_save(app, ref, err);
+            }
+            for (int i = 0; i < nrefs; i++)
+                bs_record_free(refs[i]);
+            free(refs);
+            if (rc)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+static int delete_execute_final(bs_event *e, void *user)
+{
+    bs_record_event *re = (bs_record_event *)e;
+    bs_conn *conn = bs_tx_conn(re->tx);
+    (void)user;
+    bs_buf sql;
+    bs_buf_init(&sql);
+    bs_buf_puts(&sql, "DELETE FROM ");
+    bs_sql_ident(&sql, re->record->collection->name);
+    bs_buf_puts(&sql, " WHERE id = ?1");
+    sqlite3_stmt *st = NULL;
+    int rc = BS_EDB;
+    if (sqlite3_prepare_v2(bs_conn_db(conn), sql.data, -1, &st, NULL) ==
+        SQLITE_OK) {
+        sqlite3_bind_text(st, 1, bs_record_id(re->record), -1,
+                          SQLITE_TRANSIENT);
+        if (sqlite3_step(st) == SQLITE_DONE)
+            rc = 0;
+    }
+    sqlite3_finalize(st);
+    bs_buf_dispose(&sql);
+    return rc;
+}
+
+static int delete_final(bs_event *e, void *user)
+{
+    bs_record_event *re = (bs_record_event *)e;
+    bs_error *err = user;
+    int rc = clean_references(re->tx, re->record, err);
+    if (rc)
+        return rc;
+    return bs_hook_trigger(e->app->hooks[BS_ON_RECORD_DELETE_EXECUTE], e,
+                           delete_execute_final, err);
+}
+
+int bs_record_delete(bs_app *app, bs_record *r, bs_error *err)
+{
+    if (strcmp(r->collection->type, "view") == 0)
+        return bs_error_set(err, 400, "View records cannot be deleted.");
+    save_ctx sc = {.rec = r, .err = err, .is_delete = true};
+    return bs_run_in_transaction(app, action_tx, &sc, err);
+}

@@ -1,0 +1,81 @@
+/*
+ * record.h - the record model: values, loading, export, save and delete.
+ *
+ * Saving and deleting run through the record hooks with the built-in
+ * behaviour innermost: bs_record_save triggers OnRecordCreate/Update,
+ * whose final step validates (OnRecordValidate) and then executes the
+ * SQL (OnRecordCreateExecute/UpdateExecute); the After*Success hooks are
+ * queued on the transaction and run after commit, the After*Error hooks
+ * run when the save fails or the transaction rolls back.
+ */
+#ifndef BS_RECORD_H
+#define BS_RECORD_H
+
+#include "../base/buf.h"
+#include "../db/store.h"
+#include "basalt.h"
+#include "schema.h"
+
+/* One expanded relation: the related records, exported under `name`
+ * as an object (single relation) or an array (multiple). */
+typedef struct bs_expand {
+    char *name;
+    bool multiple;
+    int n;
+    struct bs_record **items; /* owned */
+} bs_expand;
+
+struct bs_record {
+    bs_schema *schema;                /* reference held */
+    const bs_collection *collection;
+    json_object *data;                /* field name -> value */
+    json_object *original;            /* values as last loaded (NULL: new) */
+    struct bs_expand *expand;         /* expanded relations, or NULL */
+    int nexpand;
+    char *plain_password;             /* new password to validate and hash */
+    bool is_new;
+    bool ignore_email_visibility;     /* export the email regardless */
+    bool unhide;                      /* export hidden fields (superusers) */
+};
+
+/* A new record of collection c with every field at its zero value. */
+bs_record *bs_record_new(bs_schema *schema, const bs_collection *c);
+void bs_record_free(bs_record *r);
+
+/* Builds a record from the current row of st (columns matched to fields
+ * by name; missing columns give zero values). */
+bs_record *bs_record_from_row(bs_schema *schema, const bs_collection *c,
+                              sqlite3_stmt *st);
+
+/* A deep copy (expand not included). */
+bs_record *bs_record_clone(const bs_record *r);
+
+/* Adds an expanded relation (takes ownership of items). */
+int bs_record_add_expand(bs_record *r, const char *name, bool multiple,
+                         bs_record **items, int n);
+
+/* Loads the record with id; BS_ENOTFOUND when missing. */
+int bs_record_find(bs_conn *conn, bs_schema *schema, const bs_collection *c,
+                   const char *id, bs_record **out);
+
+/* The field definition of a collection by name, or NULL. */
+const json_object *bs_collection_field(const bs_collection *c,
+                                       const char *name);
+
+/* Writes the record as the API shows it: keys sorted, hidden fields,
+ * password and tokenKey left out, email shown only when visible (or the
+ * flags above say so), collectionId, collectionName and expand added. */
+void bs_record_write_json(const bs_record *r, bs_buf *out);
+
+/* Creates or updates r in a transaction through the hooks. On a
+ * validation failure err carries per-field data and status 400. */
+int bs_record_save(bs_app *app, bs_record *r, bs_error *err);
+
+/* Deletes r (with cascades and relation clean-up) through the hooks. */
+int bs_record_delete(bs_app *app, bs_record *r, bs_error *err);
+
+/* Generates a random string from a simple pattern "[class]{n}" (the
+ * form PocketBase's autogenerate patterns take). */
+int bs_pattern_random(const char *pattern, char *out, size_t cap);
+
+#endif
