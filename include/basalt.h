@@ -217,6 +217,20 @@ typedef struct bs_record_event {
 } bs_record_event;
 
 
+
+/* Events of API requests. `req` is the HTTP request (see the request
+ * functions); `collection` names the collection of a records or
+ * collections request; `record` is the record being viewed, created,
+ * updated or deleted (NULL otherwise). The response is written by the
+ * built-in final step; a handler that answers itself does not call next. */
+typedef struct bs_req bs_req;
+typedef struct bs_request_event {
+    bs_event ev;
+    bs_req *req;
+    const char *collection;
+    bs_record *record;
+} bs_request_event;
+
 /* ---- the app's hooks -------------------------------------------------
  *
  * Every core action triggers one of these hooks; bind handlers to them

@@ -15,6 +15,7 @@ int bs_api_register(bs_app *app);
 
 int bs_api_health_register(bs_app *app);
 int bs_api_settings_register(bs_app *app);
+int bs_api_records_register(bs_app *app);
 
 /* Adds a route whose handler requires a superuser. */
 bs_route *bs_api_superuser_route(bs_app *app, const char *method,

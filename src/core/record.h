@@ -50,6 +50,9 @@ bs_record *bs_record_from_row(bs_schema *schema, const bs_collection *c,
 /* A deep copy (expand not included). */
 bs_record *bs_record_clone(const bs_record *r);
 
+/* A deep copy including its expanded relations. */
+bs_record *bs_record_clone_deep(const bs_record *r);
+
 /* Adds an expanded relation (takes ownership of items). */
 int bs_record_add_expand(bs_record *r, const char *name, bool multiple,
                          bs_record **items, int n);
@@ -73,6 +76,9 @@ int bs_record_save(bs_app *app, bs_record *r, bs_error *err);
 
 /* Deletes r (with cascades and relation clean-up) through the hooks. */
 int bs_record_delete(bs_app *app, bs_record *r, bs_error *err);
+
+/* Checks a plain password against the record's stored hash. */
+bool bs_password_check(const bs_record *r, const char *plain);
 
 /* Generates a random string from a simple pattern "[class]{n}" (the
  * form PocketBase's autogenerate patterns take). */

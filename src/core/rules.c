@@ -1,0 +1,211 @@
+/*
+ * rules.c - API rules and client filters applied to record queries.
+ */
+#include "rules.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/json.h"
+#include "../base/util.h"
+#include "../db/sql.h"
+#include "app.h"
+#include "auth.h"
+#include "record.h"
+
+void bs_rule_sql_init(bs_rule_sql *s)
+{
+    bs_buf_init(&s->joins);
+    bs_buf_init(&s->where);
+    bs_buf_init(&s->order);
+    s->distinct = false;
+}
+
+void bs_rule_sql_dispose(bs_rule_sql *s)
+{
+    bs_buf_dispose(&s->joins);
+    bs_buf_dispose(&s->where);
+    bs_buf_dispose(&s->order);
+}
+
+static enum MHD_Result collect_kv(void *cls, enum MHD_ValueKind kind,
+                                  const char *key, const char *value)
+{
+    json_object *o = cls;
+    if (!key)
+        return MHD_YES;
+    char name[256];
+    size_t n = strlen(key);
+    if (n >= sizeof name)
+        return MHD_YES;
+    for (size_t i = 0; i <= n; i++) {
+        char ch = key[i];
+        if (kind == MHD_HEADER_KIND) {
+            ch = (char)tolower((unsigned char)ch);
+            if (ch == '-')
+                ch = '_';
+        }
+        name[i] = ch;
+    }
+    json_object_object_add(o, name, json_object_new_string(value ? value : ""));
+    return MHD_YES;
+}
+
+json_object *bs_rules_request_info(bs_req *r, const json_object *body)
+{
+    json_object *info = json_object_new_object();
+    if (!info)
+        return NULL;
+    json_object *auth = NULL;
+    if (r->auth) {
+        json_object_deep_copy(r->auth->record, &auth, NULL);
+        if (auth) {
+            json_object_object_add(auth, "collectionId",
+                                   json_object_new_string(r->auth->collection->id));
+            json_object_object_add(auth, "collectionName",
+                                   json_object_new_string(r->auth->collection->name));
+        }
+    }
+    json_object_object_add(info, "auth", auth);
+    json_object *b = NULL;
+    if (body)
+        json_object_deep_copy((json_object *)body, &b, NULL);
+    json_object_object_add(info, "body", b ? b : json_object_new_object());
+    json_object *query = json_object_new_object();
+    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, collect_kv,
+                              query);
+    json_object_object_add(info, "query", query);
+    json_object *headers = json_object_new_object();
+    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, collect_kv, headers);
+    json_object_object_add(info, "headers", headers);
+    json_object_object_add(info, "method", json_object_new_string(r->method));
+    json_object_object_add(info, "context", json_object_new_string("default"));
+    return info;
+}
+
+int bs_rules_add_filter(const bs_rule_ctx *ctx, const char *expr,
+                        bool allow_hidden, bs_query *q, bs_rule_sql *s,
+                        bs_error *err)
+{
+    (void)ctx;
+    (void)allow_hidden;
+    (void)q;
+    (void)s;
+    while (*expr == ' ')
+        expr++;
+    if (!*expr)
+        return 0;
+    return bs_error_set(err, 400, "Invalid filter expression.");
+}
+
+int bs_rules_add_sort(const bs_rule_ctx *ctx, const char *expr,
+                      bool allow_hidden, bs_query *q, bs_rule_sql *s,
+                      bs_error *err)
+{
+    (void)ctx;
+    (void)allow_hidden;
+    (void)q;
+    (void)s;
+    (void)expr;
+    return bs_error_set(err, 400, "Invalid sort expression.");
+}
+
+/* Runs `SELECT id FROM c WHERE id IN ids AND (rule)` for the manage
+ * rule; returns the matching ids as an array (new reference). */
+static json_object *manage_matches(bs_app *app, bs_schema *schema,
+                                   const bs_collection *c,
+                                   json_object *request, json_object *ids)
+{
+    const char *rule = c->options ? bs_json_get_str(c->options, "manageRule",
+                                                    NULL)
+                                  : NULL;
+    json_object *out = json_object_new_array();
+    if (!rule || !*rule || !bs_json_get(request, "auth") ||
+        json_object_is_type(bs_json_get(request, "auth"), json_type_null))
+        return out;
+    bs_rule_ctx ctx = {.app = app, .schema = schema, .collection = c,
+                       .alias = c->name, .request = request};
+    bs_query q;
+    bs_rule_sql rs;
+    bs_error err;
+    bs_query_init(&q);
+    bs_rule_sql_init(&rs);
+    bs_error_init(&err);
+    if (bs_rules_add_filter(&ctx, rule, true, &q, &rs, &err) == 0) {
+        bs_buf text;
+        bs_buf_init(&text);
+        bs_buf_puts(&text, "SELECT DISTINCT ");
+        bs_sql_ident(&text, c->name);
+        bs_buf_puts(&text, ".id FROM ");
+        bs_sql_ident(&text, c->name);
+        bs_buf_append(&text, rs.joins.data ? rs.joins.data : "", rs.joins.len);
+        bs_buf ids_text;
+        bs_buf_init(&ids_text);
+        bs_json_write(&ids_text, ids);
+        bs_param p = {.type = BS_PARAM_TEXT, .s = ids_text.data,
+                      .n = ids_text.len};
+        int idx = bs_query_add_param(&q, &p);
+        bs_buf_puts(&text, " WHERE ");
+        bs_sql_ident(&text, c->name);
+        bs_buf_printf(&text, ".id IN (SELECT value FROM json_each(?%d))", idx);
+        if (rs.where.len) {
+            bs_buf_puts(&text, " AND (");
+            bs_buf_append(&text, rs.where.data, rs.where.len);
+            bs_buf_putc(&text, ')');
+        }
+        bs_buf_dispose(&q.sql);
+        q.sql = text;
+        bs_conn *conn = bs_store_reader_acquire(app->store);
+        sqlite3_stmt *st = bs_query_prepare(&q, bs_conn_db(conn));
+        while (st && sqlite3_step(st) == SQLITE_ROW)
+            json_object_array_add(
+                out, json_object_new_string(
+                         (const char *)sqlite3_column_text(st, 0)));
+        sqlite3_finalize(st);
+        bs_store_reader_release(app->store, conn);
+        bs_buf_dispose(&ids_text);
+    }
+    bs_error_dispose(&err);
+    bs_rule_sql_dispose(&rs);
+    bs_query_dispose(&q);
+    return out;
+}
+
+void bs_manage_visibility(bs_app *app, bs_schema *schema,
+                          const bs_collection *c, json_object *request,
+                          bs_record **recs, int n)
+{
+    if (n == 0 || !bs_collection_is_auth(c))
+        return;
+    json_object *ids = json_object_new_array();
+    for (int i = 0; i < n; i++)
+        json_object_array_add(ids, json_object_new_string(bs_record_id(recs[i])));
+    json_object *managed = manage_matches(app, schema, c, request, ids);
+    size_t m = json_object_array_length(managed);
+    for (size_t j = 0; j < m; j++) {
+        const char *id =
+            json_object_get_string(json_object_array_get_idx(managed, j));
+        for (int i = 0; i < n; i++) {
+            if (strcmp(bs_record_id(recs[i]), id) == 0)
+                recs[i]->ignore_email_visibility = true;
+        }
+    }
+    json_object_put(managed);
+    json_object_put(ids);
+}
+
+bool bs_has_manage_access(bs_app *app, bs_schema *schema,
+                          const bs_collection *c, json_object *request,
+                          const bs_record *rec)
+{
+    if (!bs_collection_is_auth(c) || rec->is_new)
+        return false;
+    json_object *ids = json_object_new_array();
+    json_object_array_add(ids, json_object_new_string(bs_record_id(rec)));
+    json_object *managed = manage_matches(app, schema, c, request, ids);
+    bool ok = json_object_array_length(managed) > 0;
+    json_object_put(managed);
+    json_object_put(ids);
+    return ok;
+}
