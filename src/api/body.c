@@ -152,7 +152,7 @@ int bs_body_read(bs_req *r, bs_body *out, bs_error *err)
     memset(out, 0, sizeof *out);
     const char *ct = bs_req_header(r, "Content-Type");
     int rc;
-    if (ct && (strncasecmp(ct, "multipart/form-data", 19) == 0 ||
+    if (r->conn && ct && (strncasecmp(ct, "multipart/form-data", 19) == 0 ||
                strncasecmp(ct, "application/x-www-form-urlencoded", 33) ==
                    0)) {
         out->data = json_object_new_object();

@@ -133,6 +133,7 @@ typedef struct list_state {
 static void write_page(bs_req *r, list_state *ls)
 {
     bs_resp_raw(r, 200, "application/json", NULL, 0);
+    r->search_result = true;
     bs_buf *b = &r->resp;
     bs_buf_puts(b, "{\"items\":[");
     for (int i = 0; i < ls->n; i++) {

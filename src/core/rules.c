@@ -29,27 +29,28 @@ void bs_rule_sql_dispose(bs_rule_sql *s)
     bs_buf_dispose(&s->order);
 }
 
-static enum MHD_Result collect_kv(void *cls, enum MHD_ValueKind kind,
-                                  const char *key, const char *value)
+typedef struct kv_collect {
+    json_object *obj;
+    bool header; /* lower-case names and '-' as '_' */
+} kv_collect;
+
+static void collect_kv(void *user, const char *key, const char *value)
 {
-    json_object *o = cls;
-    if (!key)
-        return MHD_YES;
+    kv_collect *c = user;
     char name[256];
     size_t n = strlen(key);
     if (n >= sizeof name)
-        return MHD_YES;
+        return;
     for (size_t i = 0; i <= n; i++) {
         char ch = key[i];
-        if (kind == MHD_HEADER_KIND) {
+        if (c->header) {
             ch = (char)tolower((unsigned char)ch);
             if (ch == '-')
                 ch = '_';
         }
         name[i] = ch;
     }
-    json_object_object_add(o, name, json_object_new_string(value ? value : ""));
-    return MHD_YES;
+    json_object_object_add(c->obj, name, json_object_new_string(value));
 }
 
 json_object *bs_rules_request_info(bs_req *r, const json_object *body)
@@ -72,15 +73,16 @@ json_object *bs_rules_request_info(bs_req *r, const json_object *body)
     if (body)
         json_object_deep_copy((json_object *)body, &b, NULL);
     json_object_object_add(info, "body", b ? b : json_object_new_object());
-    json_object *query = json_object_new_object();
-    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, collect_kv,
-                              query);
-    json_object_object_add(info, "query", query);
-    json_object *headers = json_object_new_object();
-    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, collect_kv, headers);
-    json_object_object_add(info, "headers", headers);
+    kv_collect query = {json_object_new_object(), false};
+    bs_req_foreach(r, 1, collect_kv, &query);
+    json_object_object_add(info, "query", query.obj);
+    kv_collect headers = {json_object_new_object(), true};
+    bs_req_foreach(r, 0, collect_kv, &headers);
+    json_object_object_add(info, "headers", headers.obj);
     json_object_object_add(info, "method", json_object_new_string(r->method));
-    json_object_object_add(info, "context", json_object_new_string("default"));
+    json_object_object_add(info, "context",
+                           json_object_new_string(r->parent ? "batch"
+                                                            : "default"));
     return info;
 }
 

@@ -60,6 +60,11 @@ static const char *const READER_PRAGMAS =
     "PRAGMA cache_size = -16000;"
     "PRAGMA query_only = ON;";
 
+/* The store whose write transaction the calling thread holds, if any:
+ * while inside a transaction, reads must see its uncommitted writes, so
+ * a reader borrowed on that thread is the writer itself. */
+static _Thread_local bs_store *tx_owner;
+
 static uint64_t hash_str(const char *s)
 {
     uint64_t h = 1469598103934665603ULL;
@@ -186,6 +191,8 @@ void bs_store_close(bs_store *s)
 
 bs_conn *bs_store_reader_acquire(bs_store *s)
 {
+    if (tx_owner == s)
+        return s->writer;
     pthread_mutex_lock(&s->pool_lock);
     while (!s->free_readers)
         pthread_cond_wait(&s->pool_cond, &s->pool_lock);
@@ -197,7 +204,7 @@ bs_conn *bs_store_reader_acquire(bs_store *s)
 
 void bs_store_reader_release(bs_store *s, bs_conn *c)
 {
-    if (!c)
+    if (!c || c == s->writer)
         return;
     pthread_mutex_lock(&s->pool_lock);
     c->next_free = s->free_readers;
@@ -214,6 +221,7 @@ int bs_store_tx_begin(bs_store *s, bs_conn **out, bs_error *err)
         pthread_mutex_unlock(&s->writer_lock);
         return rc;
     }
+    tx_owner = s;
     *out = s->writer;
     return 0;
 }
@@ -228,6 +236,7 @@ int bs_store_tx_end(bs_store *s, bool commit, bs_error *err)
     }
     if (!commit && sqlite3_get_autocommit(s->writer->db) == 0)
         sqlite3_exec(s->writer->db, "ROLLBACK", NULL, NULL, NULL);
+    tx_owner = NULL;
     pthread_mutex_unlock(&s->writer_lock);
     return rc;
 }

@@ -31,7 +31,9 @@ int bs_store_open(bs_store **out, const char *dir, int readers, bs_error *err);
 void bs_store_close(bs_store *s);
 
 /* Borrows a read-only data.db connection; blocks while all are in use.
- * Give it back with bs_store_reader_release on the same or another thread. */
+ * Give it back with bs_store_reader_release on the same or another thread.
+ * On a thread inside a write transaction this returns the writer, so the
+ * transaction's own uncommitted writes are visible to its reads. */
 bs_conn *bs_store_reader_acquire(bs_store *s);
 void bs_store_reader_release(bs_store *s, bs_conn *c);
 

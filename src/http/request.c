@@ -13,14 +13,68 @@
 #include "../base/error.h"
 #include "../base/json.h"
 
+/* Case-insensitive lookup in an internal request's header object. */
+static const char *internal_header(const json_object *h, const char *name)
+{
+    if (!h)
+        return NULL;
+    json_object_object_foreach((json_object *)h, k, v) {
+        if (strcasecmp(k, name) == 0)
+            return json_object_get_string(v);
+    }
+    return NULL;
+}
+
 const char *bs_req_header(bs_req *r, const char *name)
 {
+    if (!r->conn)
+        return internal_header(r->int_headers, name);
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
 const char *bs_req_query(bs_req *r, const char *name)
 {
+    if (!r->conn) {
+        json_object *v = NULL;
+        if (!r->int_query ||
+            !json_object_object_get_ex(r->int_query, name, &v))
+            return NULL;
+        return json_object_get_string(v);
+    }
     return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+typedef struct kv_ctx {
+    bs_req_kv_fn fn;
+    void *user;
+} kv_ctx;
+
+static enum MHD_Result kv_iter(void *cls, enum MHD_ValueKind kind,
+                               const char *key, const char *value)
+{
+    kv_ctx *c = cls;
+    (void)kind;
+    if (key)
+        c->fn(c->user, key, value ? value : "");
+    return MHD_YES;
+}
+
+void bs_req_foreach(bs_req *r, int kind, bs_req_kv_fn fn, void *user)
+{
+    if (!r->conn) {
+        json_object *src = kind == 0 ? r->int_headers : r->int_query;
+        if (!src)
+            return;
+        json_object_object_foreach(src, k, v) {
+            fn(user, k, json_object_get_string(v));
+        }
+        return;
+    }
+    kv_ctx c = {fn, user};
+    MHD_get_connection_values(r->conn,
+                              kind == 0 ? MHD_HEADER_KIND
+                                        : MHD_GET_ARGUMENT_KIND,
+                              kv_iter, &c);
 }
 
 const char *bs_req_param(bs_req *r, const char *name)
@@ -34,6 +88,8 @@ const char *bs_req_param(bs_req *r, const char *name)
 
 const char *bs_req_remote_ip(bs_req *r)
 {
+    if (!r->conn)
+        return r->parent ? bs_req_remote_ip(r->parent) : "";
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     if (!ci || !ci->client_addr)

@@ -24,7 +24,14 @@ typedef struct bs_auth bs_auth; /* defined by the core */
 typedef struct bs_req {
     bs_event ev;            /* must stay first */
     bs_arena arena;
-    struct MHD_Connection *conn;
+    struct MHD_Connection *conn; /* NULL for an internal request */
+
+    /* An internal request (a batch item) has no connection: its headers
+     * and query arguments live here, and `parent` is the HTTP request it
+     * came from (for the client address). */
+    json_object *int_headers;
+    json_object *int_query;
+    struct bs_req *parent;
 
     const char *method;     /* "GET", ... (HEAD served as GET) */
     bool is_head;
@@ -52,6 +59,7 @@ typedef struct bs_req {
     bool responded;
     const char *content_type;
     bs_buf resp;
+    bool search_result;     /* a list page: `fields` applies to its items */
     int fd;                 /* file body when >= 0 (static files) */
     uint64_t fd_size;
     int nheaders;
@@ -67,6 +75,10 @@ const char *bs_req_header(bs_req *r, const char *name);
 const char *bs_req_query(bs_req *r, const char *name);
 const char *bs_req_param(bs_req *r, const char *name);
 const char *bs_req_remote_ip(bs_req *r);
+
+/* Calls fn for every header (kind 0) or query argument (kind 1). */
+typedef void (*bs_req_kv_fn)(void *user, const char *key, const char *value);
+void bs_req_foreach(bs_req *r, int kind, bs_req_kv_fn fn, void *user);
 
 /* Parses the body as JSON (an empty body gives an empty object). Returns
  * 0 and a new reference, or answers the client with 400 and returns

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "../base/util.h"
+#include "fields.h"
 
 struct bs_server {
     struct MHD_Daemon *daemon;
@@ -86,9 +87,19 @@ static int route_request(bs_event *e, void *user)
     return bs_route_run(route, r);
 }
 
+/* Applies the `fields` query parameter to a successful JSON response. */
+static void pick_fields(bs_req *r)
+{
+    const char *spec = bs_req_query(r, "fields");
+    if (spec && *spec && r->fd < 0 && r->status < 300 && r->content_type &&
+        strcmp(r->content_type, "application/json") == 0)
+        bs_fields_apply(spec, r->search_result, &r->resp);
+}
+
 static enum MHD_Result send_response(struct MHD_Connection *c, bs_req *r)
 {
     struct MHD_Response *resp;
+    pick_fields(r);
     if (r->fd >= 0) {
         resp = MHD_create_response_from_fd64(r->fd_size, r->fd);
         r->fd = -1; /* owned by the response now */

@@ -1,0 +1,81 @@
+/*
+ * dialect.h - the SQL spelling the filter compiler needs from an engine.
+ *
+ * The compiler never writes engine-specific SQL itself: identifier
+ * quoting, placeholders, JSON access, LIKE with its escape character,
+ * date formatting and random order all go through one of these tables.
+ * SQLite's is the only one today; a PostgreSQL table can be added
+ * without touching the compiler.
+ *
+ * Every function appends to b. Arguments named `col` or `expr` are SQL
+ * expressions already written by the compiler (quoted identifiers,
+ * placeholders), never user text.
+ */
+#ifndef BS_FILTER_DIALECT_H
+#define BS_FILTER_DIALECT_H
+
+#include <stdbool.h>
+
+#include "../base/buf.h"
+
+/* One step of a JSON path: an object key or an array index. */
+typedef struct bs_json_step {
+    const char *key;    /* NULL for an index step */
+    long long index;
+} bs_json_step;
+
+typedef struct bs_sql_dialect {
+    const char *name;
+
+    /* A quoted identifier (table, alias or column name). */
+    void (*ident)(bs_buf *b, const char *name);
+
+    /* The placeholder of bound parameter number n (1-based). */
+    void (*param)(bs_buf *b, int n);
+
+    /* The value to bind for a JSON path made of steps, as consumed by
+     * json_extract's path argument. */
+    void (*json_path)(bs_buf *b, const bs_json_step *steps, int n);
+
+    /* The JSON value at path (an expression, usually a placeholder bound
+     * to a json_path value; NULL for the whole document) inside col, which
+     * may also hold a plain non-JSON value (then only the root path finds
+     * it). A missing value is NULL. */
+    void (*json_extract)(bs_buf *b, const char *col, const char *path);
+
+    /* A table expression, aliased as alias, whose rows carry one column
+     * "value": the items of col when it holds a JSON array, otherwise
+     * col itself as a single row. */
+    void (*json_each)(bs_buf *b, const char *col, const char *alias);
+
+    /* The number of items of col: its array length when it holds a JSON
+     * array, 0 when it is NULL or '', otherwise 1. */
+    void (*json_array_length)(bs_buf *b, const char *col);
+
+    /* `left LIKE pattern` (or NOT LIKE), case-insensitive for ASCII,
+     * with backslash as the escape character. */
+    void (*like)(bs_buf *b, const char *left, const char *pattern,
+                 bool negate);
+
+    /* A LIKE pattern matching any text that contains the value of expr
+     * (used when the right side of ~ is a column, not a literal). */
+    void (*contains_pattern)(bs_buf *b, const char *expr);
+
+    /* strftime(format, value, modifiers...) as SQLite defines it. */
+    void (*strftime)(bs_buf *b, const char *const *args, int n);
+
+    /* An ORDER BY term in random order. */
+    void (*random_order)(bs_buf *b);
+
+    /* The engine's row id of the table aliased as alias. */
+    void (*rowid)(bs_buf *b, const char *alias);
+
+    /* A table expression with exactly one row, to start a FROM clause
+     * made of LEFT JOINs only; the compiler aliases it. */
+    const char *one_row;
+} bs_sql_dialect;
+
+/* SQLite 3.38 or newer (JSON functions and iif built in). */
+const bs_sql_dialect *bs_sql_dialect_sqlite(void);
+
+#endif
