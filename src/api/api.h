@@ -16,6 +16,14 @@ int bs_api_register(bs_app *app);
 int bs_api_health_register(bs_app *app);
 int bs_api_settings_register(bs_app *app);
 int bs_api_records_register(bs_app *app);
+int bs_api_batch_register(bs_app *app);
+
+/* The record route handlers, also used for batch items. */
+int bs_api_records_list(bs_event *e, void *user);
+int bs_api_record_view(bs_event *e, void *user);
+int bs_api_record_create(bs_event *e, void *user);
+int bs_api_record_update(bs_event *e, void *user);
+int bs_api_record_delete(bs_event *e, void *user);
 
 /* Adds a route whose handler requires a superuser. */
 bs_route *bs_api_superuser_route(bs_app *app, const char *method,

@@ -180,7 +180,7 @@ static bool query_bool(bs_req *r, const char *name)
                  strcasecmp(s, "t") == 0);
 }
 
-static int records_list(bs_event *ev, void *user)
+int bs_api_records_list(bs_event *ev, void *user)
 {
     (void)user;
     bs_req *r = (bs_req *)ev;
@@ -410,7 +410,7 @@ static int write_record_final(bs_event *e, void *user)
     return 0;
 }
 
-static int record_view(bs_event *ev, void *user)
+int bs_api_record_view(bs_event *ev, void *user)
 {
     (void)user;
     bs_req *r = (bs_req *)ev;
@@ -732,13 +732,13 @@ done:
     return 0;
 }
 
-static int record_create(bs_event *ev, void *user)
+int bs_api_record_create(bs_event *ev, void *user)
 {
     (void)user;
     return record_upsert((bs_req *)ev, true);
 }
 
-static int record_update(bs_event *ev, void *user)
+int bs_api_record_update(bs_event *ev, void *user)
 {
     (void)user;
     return record_upsert((bs_req *)ev, false);
@@ -762,7 +762,7 @@ static int delete_final(bs_event *e, void *user)
     return 0;
 }
 
-static int record_delete(bs_event *ev, void *user)
+int bs_api_record_delete(bs_event *ev, void *user)
 {
     (void)user;
     bs_req *r = (bs_req *)ev;
@@ -809,17 +809,18 @@ done:
 int bs_api_records_register(bs_app *app)
 {
     static const char base[] = "/api/collections/{collection}/records";
-    if (!bs_router_add(app->router, "GET", base, records_list, NULL) ||
-        !bs_router_add(app->router, "POST", base, record_create, NULL) ||
+    if (!bs_router_add(app->router, "GET", base, bs_api_records_list, NULL) ||
+        !bs_router_add(app->router, "POST", base, bs_api_record_create,
+                       NULL) ||
         !bs_router_add(app->router, "GET",
                        "/api/collections/{collection}/records/{id}",
-                       record_view, NULL) ||
+                       bs_api_record_view, NULL) ||
         !bs_router_add(app->router, "PATCH",
                        "/api/collections/{collection}/records/{id}",
-                       record_update, NULL) ||
+                       bs_api_record_update, NULL) ||
         !bs_router_add(app->router, "DELETE",
                        "/api/collections/{collection}/records/{id}",
-                       record_delete, NULL))
+                       bs_api_record_delete, NULL))
         return BS_ENOMEM;
     return 0;
 }

@@ -208,3 +208,59 @@ int bs_req_fail(bs_req *r, int rc, const bs_error *err)
     }
     return rc;
 }
+
+static int hexdig(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Form-decodes s[0..n) ('+' is a space) into out. */
+static void form_decode(const char *s, size_t n, bs_buf *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '+') {
+            bs_buf_putc(out, ' ');
+        } else if (s[i] == '%' && i + 2 < n &&
+                   hexdig(s[i + 1]) >= 0 && hexdig(s[i + 2]) >= 0) {
+            bs_buf_putc(out, (char)(hexdig(s[i + 1]) * 16 + hexdig(s[i + 2])));
+            i += 2;
+        } else {
+            bs_buf_putc(out, s[i]);
+        }
+    }
+}
+
+json_object *bs_query_string_parse(const char *qs)
+{
+    json_object *o = json_object_new_object();
+    if (!o || !qs)
+        return o;
+    const char *p = qs;
+    while (*p) {
+        size_t n = strcspn(p, "&");
+        const char *eq = memchr(p, '=', n);
+        size_t kn = eq ? (size_t)(eq - p) : n;
+        bs_buf k, v;
+        bs_buf_init(&k);
+        bs_buf_init(&v);
+        form_decode(p, kn, &k);
+        if (eq)
+            form_decode(eq + 1, n - kn - 1, &v);
+        if (k.len && !json_object_object_get_ex(o, k.data, NULL))
+            json_object_object_add(o, k.data,
+                                   json_object_new_string_len(
+                                       v.data ? v.data : "", (int)v.len));
+        bs_buf_dispose(&k);
+        bs_buf_dispose(&v);
+        p += n;
+        if (*p == '&')
+            p++;
+    }
+    return o;
+}

@@ -80,6 +80,10 @@ const char *bs_req_remote_ip(bs_req *r);
 typedef void (*bs_req_kv_fn)(void *user, const char *key, const char *value);
 void bs_req_foreach(bs_req *r, int kind, bs_req_kv_fn fn, void *user);
 
+/* Parses a query string ("a=1&b=x%20y") into an object of strings (the
+ * first value of a repeated key wins). */
+json_object *bs_query_string_parse(const char *qs);
+
 /* Parses the body as JSON (an empty body gives an empty object). Returns
  * 0 and a new reference, or answers the client with 400 and returns
  * BS_EHTTP. */
