@@ -37,7 +37,13 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all run test unit blackbox compat setup fuzz bench clean sanitize-test
 
-all: $(BIN)
+EXAMPLES := $(BUILD)/examples/orders
+
+all: $(BIN) $(EXAMPLES)
+
+$(BUILD)/examples/%: examples/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

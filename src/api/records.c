@@ -214,9 +214,11 @@ int bs_api_records_list(bs_event *ev, void *user)
     if (!rr.superuser && list_rule && *list_rule)
         rc = bs_rules_add_filter(&ctx, list_rule, true, &q, &rs, &rr.err);
     if (!rc && filter && *filter)
-        rc = bs_rules_add_filter(&ctx, filter, rr.superuser, &q, &rs, &rr.err);
+        rc = bs_rules_add_filter(&ctx, filter, false, &q, &rs, &rr.err);
     if (!rc && sort && *sort)
-        rc = bs_rules_add_sort(&ctx, sort, rr.superuser, &q, &rs, &rr.err);
+        rc = bs_rules_add_sort(&ctx, sort, &q, &rs, &rr.err);
+    if (!rc)
+        rc = bs_rules_finish(&rs, &q, &rr.err);
     if (rc) {
         bs_req_fail(r, rc, &rr.err);
         goto done;
@@ -353,6 +355,8 @@ static int find_with_rule(rec_req *rr, const char *id, const char *rule,
         bs_rule_ctx ctx = rule_ctx(rr, rr->c->name);
         rc = bs_rules_add_filter(&ctx, rule, true, &q, &rs, &rr->err);
     }
+    if (!rc)
+        rc = bs_rules_finish(&rs, &q, &rr->err);
     if (rc)
         goto done;
     bs_buf text;
@@ -555,6 +559,8 @@ static int check_create_rule(rec_req *rr, bs_record *rec)
     bs_buf_puts(&text, ") ");
     bs_rule_ctx ctx = rule_ctx(rr, rr->c->name);
     int rc = bs_rules_add_filter(&ctx, rule, true, &q, &rs, &rr->err);
+    if (rc == 0)
+        rc = bs_rules_finish(&rs, &q, &rr->err);
     if (rc == 0) {
         bs_buf_puts(&text, "SELECT 1 FROM ");
         bs_sql_ident(&text, rr->c->name);

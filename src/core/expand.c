@@ -99,6 +99,8 @@ static int load_related(const bs_expand_ctx *ctx, const bs_collection *c,
                             .request = ctx->request};
         rc = bs_rules_add_filter(&rctx, rule, true, &q, &rs, &err);
     }
+    if (rc == 0)
+        rc = bs_rules_finish(&rs, &q, &err);
     if (rc == 0) {
         bs_buf text, ids_text;
         bs_buf_init(&text);

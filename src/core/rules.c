@@ -101,12 +101,18 @@ int bs_rules_add_filter(const bs_rule_ctx *ctx, const char *expr,
     return bs_error_set(err, 400, "Invalid filter expression.");
 }
 
+int bs_rules_finish(bs_rule_sql *s, bs_query *q, bs_error *err)
+{
+    (void)s;
+    (void)q;
+    (void)err;
+    return 0;
+}
+
 int bs_rules_add_sort(const bs_rule_ctx *ctx, const char *expr,
-                      bool allow_hidden, bs_query *q, bs_rule_sql *s,
-                      bs_error *err)
+                      bs_query *q, bs_rule_sql *s, bs_error *err)
 {
     (void)ctx;
-    (void)allow_hidden;
     (void)q;
     (void)s;
     (void)expr;
@@ -134,7 +140,8 @@ static json_object *manage_matches(bs_app *app, bs_schema *schema,
     bs_query_init(&q);
     bs_rule_sql_init(&rs);
     bs_error_init(&err);
-    if (bs_rules_add_filter(&ctx, rule, true, &q, &rs, &err) == 0) {
+    if (bs_rules_add_filter(&ctx, rule, true, &q, &rs, &err) == 0 &&
+        bs_rules_finish(&rs, &q, &err) == 0) {
         bs_buf text;
         bs_buf_init(&text);
         bs_buf_puts(&text, "SELECT DISTINCT ");

@@ -38,17 +38,23 @@ typedef struct bs_rule_sql {
 void bs_rule_sql_init(bs_rule_sql *s);
 void bs_rule_sql_dispose(bs_rule_sql *s);
 
-/* Compiles expr (an API rule or a client filter) and ANDs it into s,
- * adding parameters to q. `allow_hidden` lets hidden fields through
- * (superusers). Returns 0 or BS_EHTTP with a 400 in err. */
+/* ANDs expr into s: an API rule (is_rule: written by an admin, hidden
+ * fields allowed) or a client filter (length limits; hidden fields and
+ * unrestricted joins only for superusers). Every fragment of one
+ * statement goes into the same s, then bs_rules_finish completes it.
+ * Returns 0 or BS_EHTTP with a 400 in err. */
 int bs_rules_add_filter(const bs_rule_ctx *ctx, const char *expr,
-                        bool allow_hidden, bs_query *q, bs_rule_sql *s,
+                        bool is_rule, bs_query *q, bs_rule_sql *s,
                         bs_error *err);
 
-/* Compiles a sort expression ("-created,title") into s->order. */
+/* Adds the terms of a client sort expression ("-created,title"). */
 int bs_rules_add_sort(const bs_rule_ctx *ctx, const char *expr,
-                      bool allow_hidden, bs_query *q, bs_rule_sql *s,
-                      bs_error *err);
+                      bs_query *q, bs_rule_sql *s, bs_error *err);
+
+/* Completes s: fills joins, where and order and appends the compiled
+ * parameters to q. No parameter may be added to q between the first
+ * add and the finish. */
+int bs_rules_finish(bs_rule_sql *s, bs_query *q, bs_error *err);
 
 /* Marks the auth records the requester manages (the collection's
  * manageRule matches them) so their emails are shown. */

@@ -34,6 +34,7 @@ def main(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--filter", help="regex on the spec file name and its ids")
     ap.add_argument("--verbose", "-v", action="store_true")
+    ap.add_argument("--specs", default=os.path.join(HERE, "scenarios"), help="folder of spec files")
     ap.add_argument("--json", dest="json_out", default=os.path.join(REPO, "build", "compat", "setup-results.json"))
     args = ap.parse_args(argv)
 
@@ -52,7 +53,7 @@ def main(argv):
         known = {s["id"]: s for s in json.load(fh)}
 
     rx = re.compile(args.filter) if args.filter else None
-    specs = sorted(glob.glob(os.path.join(HERE, "scenarios", "*.json")))
+    specs = sorted(glob.glob(os.path.join(args.specs, "*.json")))
     results = []
     problems = 0
     for path in specs:
