@@ -7,10 +7,13 @@
 #include <openssl/hmac.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../base/json.h"
 #include "../base/util.h"
+#include "app.h"
 #include "basalt.h"
+#include "record.h"
 
 #define MAX_TOKEN 8192
 
@@ -182,6 +185,125 @@ int bs_token_verify(const char *token, const char *key, size_t keylen,
         else if ((int64_t)json_object_get_double(exp) < now)
             rc = BS_EINVAL;
     }
+    json_object_put(claims);
+    return rc;
+}
+
+/* ---- record tokens ------------------------------------------------------ */
+
+const char *bs_token_config_name(const char *type)
+{
+    static const char *const map[][2] = {
+        {BS_TOKEN_AUTH, "authToken"},
+        {BS_TOKEN_FILE, "fileToken"},
+        {BS_TOKEN_VERIFICATION, "verificationToken"},
+        {BS_TOKEN_PASSWORD_RESET, "passwordResetToken"},
+        {BS_TOKEN_EMAIL_CHANGE, "emailChangeToken"},
+    };
+    for (size_t i = 0; type && i < sizeof map / sizeof map[0]; i++) {
+        if (strcmp(map[i][0], type) == 0)
+            return map[i][1];
+    }
+    return NULL;
+}
+
+/* Appends tokenKey + secret of the type's config to key. */
+static void signing_key(const bs_collection *c, const char *token_key,
+                        const char *config, bs_buf *key)
+{
+    bs_buf_puts(key, token_key ? token_key : "");
+    bs_buf_puts(key, bs_collection_token_secret(c, config));
+}
+
+int bs_token_for_record(const bs_record *r, const char *type,
+                        int64_t duration, bool refreshable,
+                        const char *new_email, bs_buf *out)
+{
+    const bs_collection *c = r->collection;
+    const char *config = bs_token_config_name(type);
+    if (!config || !bs_collection_is_auth(c))
+        return BS_EINVAL;
+    bs_buf key;
+    bs_buf_init(&key);
+    signing_key(c, bs_record_get_string(r, "tokenKey"), config, &key);
+    if (key.len == 0) {
+        bs_buf_dispose(&key);
+        return BS_EINVAL;
+    }
+    if (duration <= 0)
+        duration = bs_collection_token_duration(c, config);
+    bool with_email = strcmp(type, BS_TOKEN_VERIFICATION) == 0 ||
+                      strcmp(type, BS_TOKEN_PASSWORD_RESET) == 0 ||
+                      strcmp(type, BS_TOKEN_EMAIL_CHANGE) == 0;
+    /* Keys in sorted order: Go marshals the claims map that way. */
+    json_object *claims = json_object_new_object();
+    json_object_object_add(claims, "collectionId",
+                           json_object_new_string(c->id));
+    if (with_email)
+        json_object_object_add(
+            claims, "email",
+            json_object_new_string(bs_record_get_string(r, "email")));
+    json_object_object_add(claims, "exp",
+                           json_object_new_int64((int64_t)time(NULL) +
+                                                 duration));
+    json_object_object_add(claims, "id",
+                           json_object_new_string(bs_record_id(r)));
+    if (strcmp(type, BS_TOKEN_EMAIL_CHANGE) == 0)
+        json_object_object_add(
+            claims, "newEmail",
+            json_object_new_string(new_email ? new_email : ""));
+    if (strcmp(type, BS_TOKEN_AUTH) == 0)
+        json_object_object_add(claims, "refreshable",
+                               json_object_new_boolean(refreshable));
+    json_object_object_add(claims, "type", json_object_new_string(type));
+    int rc = bs_token_sign(claims, key.data, key.len, out);
+    json_object_put(claims);
+    explicit_bzero(key.data, key.len);
+    bs_buf_dispose(&key);
+    return rc;
+}
+
+int bs_token_find_record(bs_app *app, bs_schema *schema, const char *token,
+                         const char *type, bs_record **out)
+{
+    *out = NULL;
+    json_object *claims = NULL;
+    if (!token || !*token || bs_token_peek(token, &claims) != 0)
+        return BS_EINVAL;
+    int rc = BS_EINVAL;
+    const char *id = bs_json_get_str(claims, "id", "");
+    const char *cid = bs_json_get_str(claims, "collectionId", "");
+    const char *ttype = bs_json_get_str(claims, "type", "");
+    const char *config = bs_token_config_name(ttype);
+    if (!*id || !*cid || !*ttype || !config ||
+        (type && strcmp(type, ttype) != 0))
+        goto done;
+    const bs_collection *c = bs_schema_find(schema, cid);
+    if (!c || !bs_collection_is_auth(c))
+        goto done;
+    bs_record *rec = NULL;
+    bs_conn *conn = bs_store_reader_acquire(app->store);
+    int lrc = bs_record_find(conn, schema, c, id, &rec);
+    bs_store_reader_release(app->store, conn);
+    if (lrc) {
+        rc = lrc == BS_ENOTFOUND ? BS_ENOTFOUND : lrc;
+        goto done;
+    }
+    bs_buf key;
+    bs_buf_init(&key);
+    signing_key(c, bs_record_get_string(rec, "tokenKey"), config, &key);
+    bool valid = !key.oom &&
+                 bs_token_verify(token, key.data ? key.data : "", key.len,
+                                 (int64_t)time(NULL)) == 0;
+    bs_buf_dispose(&key);
+    if (!valid) {
+        bs_record_free(rec);
+        goto done;
+    }
+    *out = rec;
+    rc = 0;
+
+done:
     json_object_put(claims);
     return rc;
 }

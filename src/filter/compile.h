@@ -41,6 +41,7 @@ typedef struct bsf_join {
     unsigned scopes;             /* BSF_SCOPE_* bits of the users */
     bool dup;                    /* may match several rows */
     bool check_rule;             /* limited by coll's list rule */
+    int p0, np;                  /* parameters of its ON condition */
 } bsf_join;
 
 /* A subquery producing one row per value of a multi-valued operand:
@@ -78,6 +79,7 @@ struct bs_filter_query {
     int nsort;
     int seq;                     /* for unique alias suffixes */
     bool finished;
+    bool failed;                 /* a call failed: only free is left */
     bool oom;
     bs_buf out_where;
     bs_buf out_joins;
