@@ -154,6 +154,8 @@ void bs_buf_json_str(bs_buf *b, const char *str, size_t n)
             case '"': bs_buf_append(b, "\\\"", 2); break;
             case '\\': bs_buf_append(b, "\\\\", 2); break;
             case '\n': bs_buf_append(b, "\\n", 2); break;
+            case '\b': bs_buf_append(b, "\\b", 2); break;
+            case '\f': bs_buf_append(b, "\\f", 2); break;
             case '\r': bs_buf_append(b, "\\r", 2); break;
             case '\t': bs_buf_append(b, "\\t", 2); break;
             default: {
@@ -187,46 +189,72 @@ void bs_buf_json_str(bs_buf *b, const char *str, size_t n)
     bs_buf_putc(b, '"');
 }
 
+/* Shortest decimal digits that read back as v: fills digits (no dot)
+ * and returns the decimal exponent of the first digit (v = 0.d1d2... *
+ * 10^(exp+1)). */
+static int shortest_digits(double v, char *digits, size_t cap)
+{
+    char tmp[40];
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*e", prec - 1, v);
+        if (strtod(tmp, NULL) == v)
+            break;
+    }
+    /* tmp is "-d.ddde[+-]xx" */
+    const char *p = tmp[0] == '-' ? tmp + 1 : tmp;
+    size_t n = 0;
+    for (; *p && *p != 'e'; p++) {
+        if (*p >= '0' && *p <= '9' && n + 1 < cap)
+            digits[n++] = *p;
+    }
+    digits[n] = '\0';
+    /* Trailing zeros carry no information. */
+    while (n > 1 && digits[n - 1] == '0')
+        digits[--n] = '\0';
+    return atoi(p + 1);
+}
+
 void bs_buf_json_num(bs_buf *b, double v)
 {
+    /* Go's encoding/json: 'f' format with the shortest digits when
+     * 1e-6 <= |v| < 1e21, else 'e' format with at least one exponent
+     * digit ("1e-7", "1e+21"). NaN and infinities cannot occur in JSON
+     * and print as 0. */
     if (!isfinite(v)) {
         bs_buf_putc(b, '0');
         return;
     }
     if (v == 0) {
-        bs_buf_putc(b, '0');
+        bs_buf_puts(b, signbit(v) ? "-0" : "0");
         return;
     }
+    char digits[32];
+    int exp = shortest_digits(v, digits, sizeof digits);
+    int nd = (int)strlen(digits);
     double a = fabs(v);
-    if (a < 1e21 && v == (double)(long long)v) {
-        bs_buf_printf(b, "%lld", (long long)v);
-        return;
-    }
-    /* Shortest round-trip representation. */
-    char tmp[40];
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(tmp, sizeof tmp, "%.*g", prec, v);
-        if (strtod(tmp, NULL) == v)
-            break;
-    }
+    if (v < 0)
+        bs_buf_putc(b, '-');
     if (a < 1e-6 || a >= 1e21) {
-        /* Go prints exponents like 1e-07 -> 1e-07; keep C's form but drop
-         * a leading zero in a two-digit exponent as Go does ("1e-07"
-         * stays, Go uses at least two digits). */
-        bs_buf_puts(b, tmp);
+        bs_buf_putc(b, digits[0]);
+        if (nd > 1) {
+            bs_buf_putc(b, '.');
+            bs_buf_append(b, digits + 1, (size_t)nd - 1);
+        }
+        bs_buf_printf(b, "e%c%d", exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
         return;
     }
-    if (strchr(tmp, 'e')) {
-        /* %g chose exponent form inside Go's fixed range: reprint fixed. */
-        int digits = 0;
-        for (const char *p = tmp; *p && *p != 'e'; p++)
-            if (*p >= '0' && *p <= '9')
-                digits++;
-        int exp10 = atoi(strchr(tmp, 'e') + 1);
-        int frac = digits - 1 - exp10;
-        if (frac < 0)
-            frac = 0;
-        snprintf(tmp, sizeof tmp, "%.*f", frac, v);
+    if (exp < 0) {
+        bs_buf_puts(b, "0.");
+        for (int i = -1; i > exp; i--)
+            bs_buf_putc(b, '0');
+        bs_buf_append(b, digits, (size_t)nd);
+        return;
     }
-    bs_buf_puts(b, tmp);
+    /* exp >= 0: integer part has exp+1 digits. */
+    for (int i = 0; i <= exp; i++)
+        bs_buf_putc(b, i < nd ? digits[i] : '0');
+    if (nd > exp + 1) {
+        bs_buf_putc(b, '.');
+        bs_buf_append(b, digits + exp + 1, (size_t)(nd - exp - 1));
+    }
 }

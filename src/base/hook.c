@@ -246,9 +246,8 @@ int bs_hook_trigger(bs_hook *h, bs_event *e, bs_handler_fn final,
     snap *s = h ? atomic_load_explicit(&h->current, memory_order_acquire)
                 : NULL;
     if (!s || s->n == 0) {
-        /* Fast path: no handlers bound. */
-        e->chain_ = NULL;
-        e->final_ = NULL;
+        /* Fast path: no handlers bound. The event's chain state is left
+         * alone: it may belong to an outer trigger of the same event. */
         return final ? final(e, final_user) : 0;
     }
     /* Save the chain state so one event struct may be triggered through a

@@ -3,6 +3,9 @@
  */
 #include "json.h"
 
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,30 +13,246 @@
 
 #define MAX_DEPTH 64
 
+/* A strict RFC 8259 check, run before json-c (which accepts NaN,
+ * Infinity, "1." and raw control characters in strings even in its
+ * strict mode). Also refuses numbers beyond the double range, which Go
+ * refuses to decode. */
+typedef struct scan {
+    const char *p, *end;
+    int depth;
+    bool bigint; /* an integer literal beyond int64 was seen */
+} scan;
+
+/* Whether the integer literal s[0..n) fits an int64. */
+static bool fits_int64(const char *s, size_t n)
+{
+    char buf[32];
+    if (n >= sizeof buf)
+        return false;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    errno = 0;
+    (void)strtoll(buf, NULL, 10);
+    return errno != ERANGE;
+}
+
+static void ws(scan *sc)
+{
+    while (sc->p < sc->end && (*sc->p == ' ' || *sc->p == '\t' ||
+                               *sc->p == '\n' || *sc->p == '\r'))
+        sc->p++;
+}
+
+static bool digits(scan *sc)
+{
+    const char *start = sc->p;
+    while (sc->p < sc->end && *sc->p >= '0' && *sc->p <= '9')
+        sc->p++;
+    return sc->p > start;
+}
+
+static bool number(scan *sc)
+{
+    const char *start = sc->p;
+    if (sc->p < sc->end && *sc->p == '-')
+        sc->p++;
+    if (sc->p < sc->end && *sc->p == '0')
+        sc->p++;
+    else if (!digits(sc))
+        return false;
+    if (sc->p < sc->end && *sc->p == '.') {
+        sc->p++;
+        if (!digits(sc))
+            return false;
+    }
+    if (sc->p < sc->end && (*sc->p == 'e' || *sc->p == 'E')) {
+        sc->p++;
+        if (sc->p < sc->end && (*sc->p == '+' || *sc->p == '-'))
+            sc->p++;
+        if (!digits(sc))
+            return false;
+    }
+    char buf[64];
+    size_t n = (size_t)(sc->p - start);
+    if (!memchr(start, '.', n) && !memchr(start, 'e', n) &&
+        !memchr(start, 'E', n) && !fits_int64(start, n))
+        sc->bigint = true;
+    if (n < sizeof buf) {
+        memcpy(buf, start, n);
+        buf[n] = '\0';
+        if (isinf(strtod(buf, NULL)))
+            return false;
+    } else if (memchr(start, 'e', n) || memchr(start, 'E', n) || n > 330) {
+        return false; /* absurdly long spellings */
+    }
+    return true;
+}
+
+static bool string_lit(scan *sc)
+{
+    sc->p++; /* opening quote */
+    while (sc->p < sc->end) {
+        unsigned char c = (unsigned char)*sc->p++;
+        if (c == '"')
+            return true;
+        if (c < 0x20)
+            return false;
+        if (c == '\\') {
+            if (sc->p >= sc->end)
+                return false;
+            char e = *sc->p++;
+            if (e == 'u') {
+                for (int i = 0; i < 4; i++) {
+                    if (sc->p >= sc->end || !isxdigit((unsigned char)*sc->p))
+                        return false;
+                    sc->p++;
+                }
+            } else if (!strchr("\"\\/bfnrt", e)) {
+                return false;
+            }
+        }
+    }
+    return false;
+}
+
+static bool literal(scan *sc, const char *word)
+{
+    size_t n = strlen(word);
+    if ((size_t)(sc->end - sc->p) < n || memcmp(sc->p, word, n) != 0)
+        return false;
+    sc->p += n;
+    return true;
+}
+
+static bool value(scan *sc)
+{
+    ws(sc);
+    if (sc->p >= sc->end)
+        return false;
+    char c = *sc->p;
+    if (c == '{' || c == '[') {
+        char close = c == '{' ? '}' : ']';
+        if (++sc->depth > MAX_DEPTH)
+            return false;
+        sc->p++;
+        ws(sc);
+        if (sc->p < sc->end && *sc->p == close) {
+            sc->p++;
+            sc->depth--;
+            return true;
+        }
+        for (;;) {
+            if (c == '{') {
+                ws(sc);
+                if (sc->p >= sc->end || *sc->p != '"' || !string_lit(sc))
+                    return false;
+                ws(sc);
+                if (sc->p >= sc->end || *sc->p != ':')
+                    return false;
+                sc->p++;
+            }
+            if (!value(sc))
+                return false;
+            ws(sc);
+            if (sc->p >= sc->end)
+                return false;
+            if (*sc->p == ',') {
+                sc->p++;
+                continue;
+            }
+            if (*sc->p != close)
+                return false;
+            sc->p++;
+            sc->depth--;
+            return true;
+        }
+    }
+    if (c == '"')
+        return string_lit(sc);
+    if (c == '-' || (c >= '0' && c <= '9'))
+        return number(sc);
+    return literal(sc, "true") || literal(sc, "false") ||
+           literal(sc, "null");
+}
+
+static bool strict_valid(const char *s, size_t n, bool *bigint)
+{
+    scan sc = {s, s + n, 0, false};
+    if (!value(&sc))
+        return false;
+    ws(&sc);
+    *bigint = sc.bigint;
+    return sc.p == sc.end;
+}
+
+/* Copies s with ".0" after every integer literal beyond int64, so json-c
+ * reads those as doubles (as Go does) instead of clamping them. */
+static void patch_bigints(const char *s, size_t n, bs_buf *out)
+{
+    size_t i = 0;
+    while (i < n) {
+        char c = s[i];
+        if (c == '"') {
+            size_t j = i + 1;
+            while (j < n && s[j] != '"')
+                j += s[j] == '\\' ? 2 : 1;
+            bs_buf_append(out, s + i, j + 1 - i);
+            i = j + 1;
+            continue;
+        }
+        if (c == '-' || (c >= '0' && c <= '9')) {
+            size_t j = i + 1;
+            while (j < n && strchr("0123456789.eE+-", s[j]))
+                j++;
+            bs_buf_append(out, s + i, j - i);
+            if (!memchr(s + i, '.', j - i) && !memchr(s + i, 'e', j - i) &&
+                !memchr(s + i, 'E', j - i) && !fits_int64(s + i, j - i))
+                bs_buf_puts(out, ".0");
+            i = j;
+            continue;
+        }
+        bs_buf_putc(out, c);
+        i++;
+    }
+}
+
 int bs_json_parse(const char *s, size_t n, json_object **out)
 {
     *out = NULL;
-    if (n > INT32_MAX)
+    /* The strict check also guarantees there is nothing after the value. */
+    bool bigint = false;
+    if (n > INT32_MAX / 2 || !strict_valid(s, n, &bigint))
         return BS_EINVAL;
+    bs_buf patched;
+    bs_buf_init(&patched);
+    if (bigint) {
+        patch_bigints(s, n, &patched);
+        if (patched.oom) {
+            bs_buf_dispose(&patched);
+            return BS_ENOMEM;
+        }
+        s = patched.data;
+        n = patched.len;
+    }
     json_tokener *tok = json_tokener_new_ex(MAX_DEPTH);
-    if (!tok)
+    if (!tok) {
+        bs_buf_dispose(&patched);
         return BS_ENOMEM;
+    }
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
     json_object *v = json_tokener_parse_ex(tok, s, (int)n);
     enum json_tokener_error jerr = json_tokener_get_error(tok);
-    size_t off = json_tokener_get_parse_end(tok);
+    if (jerr == json_tokener_continue) {
+        /* A top-level number needs a terminator to be complete. */
+        v = json_tokener_parse_ex(tok, " ", 1);
+        jerr = json_tokener_get_error(tok);
+    }
     json_tokener_free(tok);
+    bs_buf_dispose(&patched);
     if (jerr != json_tokener_success) {
         if (v)
             json_object_put(v);
         return BS_EINVAL;
-    }
-    for (; off < n; off++) {
-        char c = s[off];
-        if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
-            json_object_put(v);
-            return BS_EINVAL;
-        }
     }
     *out = v; /* NULL for the literal `null` */
     return 0;

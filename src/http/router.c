@@ -154,15 +154,19 @@ char *bs_url_decode(bs_arena *a, const char *s, size_t n)
 typedef struct split_path {
     int n;
     bool overflow; /* more segments than MAX_SEGS: only wildcards match */
-    const char *start[MAX_SEGS];
-    size_t len[MAX_SEGS];
+    bool bad;      /* a segment does not decode: nothing matches */
+    const char *start[MAX_SEGS]; /* raw segments, pointing into path */
+    const char *dec[MAX_SEGS];   /* decoded segments (arena) */
 } split_path;
 
-/* Splits "/a/b/c" into raw segments pointing into path. */
-static void split(const char *path, split_path *sp)
+/* Splits "/a/b/c" into segments and decodes each one, so that literal
+ * segments compare with the unescaped text (as Go's ServeMux does) while
+ * "%2F" stays inside its segment. */
+static void split(bs_arena *a, const char *path, split_path *sp)
 {
     sp->n = 0;
     sp->overflow = false;
+    sp->bad = false;
     const char *p = path[0] == '/' ? path + 1 : path;
     for (;;) {
         if (sp->n == MAX_SEGS) {
@@ -170,8 +174,13 @@ static void split(const char *path, split_path *sp)
             return;
         }
         const char *end = strchr(p, '/');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
         sp->start[sp->n] = p;
-        sp->len[sp->n] = end ? (size_t)(end - p) : strlen(p);
+        sp->dec[sp->n] = bs_url_decode(a, p, len);
+        if (!sp->dec[sp->n]) {
+            sp->bad = true;
+            return;
+        }
         sp->n++;
         if (!end)
             return;
@@ -204,12 +213,11 @@ static bool seg_match(const bs_route *rt, const split_path *sp)
         if (i >= sp->n)
             return false;
         if (s->kind == SEG_PARAM) {
-            if (sp->len[i] == 0)
+            if (sp->dec[i][0] == '\0')
                 return false;
             continue;
         }
-        if (strlen(s->text) != sp->len[i] ||
-            memcmp(s->text, sp->start[i], sp->len[i]) != 0)
+        if (strcmp(s->text, sp->dec[i]) != 0)
             return false;
     }
     return i == sp->n && !sp->overflow;
@@ -219,7 +227,9 @@ const bs_route *bs_router_match(bs_router *rt, bs_req *r, const char *method,
                                 const char *raw_path)
 {
     split_path sp;
-    split(raw_path, &sp);
+    split(&r->arena, raw_path, &sp);
+    if (sp.bad)
+        return NULL;
     const bs_route *best = NULL;
     for (const bs_route *route = rt->head; route; route = route->next) {
         if (!seg_match(route, &sp))
@@ -236,20 +246,17 @@ const bs_route *bs_router_match(bs_router *rt, bs_req *r, const char *method,
     r->nparams = 0;
     for (int i = 0; i < best->nsegs && r->nparams < BS_MAX_PARAMS; i++) {
         const seg *s = &best->segs[i];
-        const char *raw;
-        size_t n;
+        const char *val;
         if (s->kind == SEG_LIT)
             continue;
         if (s->kind == SEG_WILD) {
-            raw = i < sp.n ? sp.start[i] : "";
-            n = strlen(raw);
+            const char *raw = i < sp.n ? sp.start[i] : "";
+            val = bs_url_decode(&r->arena, raw, strlen(raw));
+            if (!val)
+                return NULL;
         } else {
-            raw = sp.start[i];
-            n = sp.len[i];
+            val = sp.dec[i];
         }
-        char *val = bs_url_decode(&r->arena, raw, n);
-        if (!val)
-            return NULL;
         r->param_names[r->nparams] = s->text;
         r->param_values[r->nparams] = val;
         r->nparams++;

@@ -107,7 +107,9 @@ static int open_below(const char *root, const char *rel, bool *is_dir)
         p += n;
         if (n == 1 && name[0] == '.')
             continue;
-        int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        /* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+        int fd = openat(dirfd, name,
+                        O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
         close(dirfd);
         if (fd < 0)
             return -1;
@@ -148,7 +150,8 @@ static bool serve_fd(bs_req *r, int fd, const char *name)
 
 static bool serve_index(bs_req *r, int dirfd)
 {
-    int fd = openat(dirfd, "index.html", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    int fd = openat(dirfd, "index.html",
+                    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return false;
     return serve_fd(r, fd, "index.html");
