@@ -231,6 +231,87 @@ typedef struct bs_request_event {
     bs_record *record;
 } bs_request_event;
 
+/* Events of the auth requests (BS_ON_RECORD_AUTH_*_REQUEST and the
+ * request-/confirm- ones). The first fields match bs_request_event;
+ * `record` is the auth record concerned (NULL when an identity or email
+ * matched nothing: the built-in step then answers without revealing
+ * it). The other fields are set where the request has them and are
+ * NULL/0 otherwise. A handler may point the strings elsewhere (keeping
+ * them alive until the event ends, e.g. in the request's arena) and may
+ * change `record` to another record it owns until the event ends. */
+typedef struct bs_record_auth_event {
+    bs_event ev;
+    bs_req *req;
+    const char *collection;    /* name of the auth collection */
+    bs_record *record;
+    const char *auth_method;   /* "password", "otp", "oauth2" or "" */
+    const char *token;         /* the token about to be returned */
+    json_object *meta;         /* the response's "meta" (borrowed), or NULL */
+    const char *identity;      /* auth-with-password */
+    const char *identity_field;
+    const char *password;      /* auth-with-password, request-otp */
+    const char *otp_id;        /* auth-with-otp */
+    const char *new_email;     /* request-/confirm-email-change */
+    const char *provider;      /* auth-with-oauth2: provider name */
+    json_object *oauth2_user;  /* auth-with-oauth2: the provider's user */
+    json_object *create_data;  /* auth-with-oauth2: data for a new record */
+    bool is_new_record;        /* auth-with-oauth2: a record is created */
+} bs_record_auth_event;
+
+/* A mail message. Every string is heap-owned by the message (a handler
+ * replacing one frees the old value and stores a malloc'ed copy); `to`,
+ * `cc` and `bcc` are comma-separated address lists. */
+typedef struct bs_mail_message {
+    char *from_name;
+    char *from_address;
+    char *to;
+    char *cc;
+    char *bcc;
+    char *subject;
+    char *html;
+    char *text;   /* plain text part; derived from html when NULL */
+} bs_mail_message;
+
+/* Events of the mailer (BS_ON_MAILER_*). `record` is the auth record a
+ * record mail is about (NULL for BS_ON_MAILER_SEND of other mails);
+ * `meta` carries the mail's data: token, otpId, password, newEmail or
+ * info (borrowed). Not calling next suppresses the mail. */
+typedef struct bs_mailer_event {
+    bs_event ev;
+    bs_mail_message *message;
+    bs_record *record;
+    json_object *meta;
+} bs_mailer_event;
+
+
+/* ---- requests and routes ----------------------------------------------
+ *
+ * Custom routes are added in a BS_ON_SERVE handler (or before
+ * bs_app_serve) with bs_app_add_route; their handler receives the
+ * request as its event (cast e to bs_req *) on the worker thread that
+ * serves it. Strings returned by the accessors live as long as the
+ * request.
+ */
+int bs_app_add_route(bs_app *app, const char *method, const char *pattern,
+                     bs_handler_fn fn, void *user);
+
+const char *bs_req_param(bs_req *r, const char *name);
+const char *bs_req_query(bs_req *r, const char *name);
+const char *bs_req_header(bs_req *r, const char *name);
+/* The request body (not NUL-terminated when binary). */
+const char *bs_req_body(bs_req *r, size_t *len);
+/* The authenticated record's id and collection name, or NULL. */
+const char *bs_req_auth_id(bs_req *r);
+const char *bs_req_auth_collection(bs_req *r);
+bool bs_req_is_superuser(bs_req *r);
+
+void bs_resp_raw(bs_req *r, int status, const char *content_type,
+                 const char *body, size_t len);
+void bs_resp_empty(bs_req *r, int status);
+void bs_resp_error(bs_req *r, const bs_error *e);
+void bs_resp_status_error(bs_req *r, int status, const char *message);
+void bs_resp_header(bs_req *r, const char *name, const char *value);
+
 /* ---- the app's hooks -------------------------------------------------
  *
  * Every core action triggers one of these hooks; bind handlers to them
@@ -287,9 +368,24 @@ typedef enum bs_hook_id {
     BS_ON_SETTINGS_LIST_REQUEST,
     BS_ON_SETTINGS_UPDATE_REQUEST,
     BS_ON_BATCH_REQUEST,
-    BS_ON_RECORD_AUTH_REQUEST,
+    BS_ON_RECORD_AUTH_REQUEST,       /* bs_record_auth_event */
     BS_ON_RECORD_AUTH_WITH_PASSWORD_REQUEST,
     BS_ON_RECORD_AUTH_REFRESH_REQUEST,
+    BS_ON_RECORD_AUTH_WITH_OAUTH2_REQUEST,
+    BS_ON_RECORD_AUTH_WITH_OTP_REQUEST,
+    BS_ON_RECORD_REQUEST_OTP_REQUEST,
+    BS_ON_RECORD_REQUEST_PASSWORD_RESET_REQUEST,
+    BS_ON_RECORD_CONFIRM_PASSWORD_RESET_REQUEST,
+    BS_ON_RECORD_REQUEST_VERIFICATION_REQUEST,
+    BS_ON_RECORD_CONFIRM_VERIFICATION_REQUEST,
+    BS_ON_RECORD_REQUEST_EMAIL_CHANGE_REQUEST,
+    BS_ON_RECORD_CONFIRM_EMAIL_CHANGE_REQUEST,
+    BS_ON_MAILER_SEND,               /* bs_mailer_event */
+    BS_ON_MAILER_RECORD_AUTH_ALERT_SEND,
+    BS_ON_MAILER_RECORD_PASSWORD_RESET_SEND,
+    BS_ON_MAILER_RECORD_VERIFICATION_SEND,
+    BS_ON_MAILER_RECORD_EMAIL_CHANGE_SEND,
+    BS_ON_MAILER_RECORD_OTP_SEND,
 
     BS_HOOK_COUNT
 } bs_hook_id;

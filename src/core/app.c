@@ -105,6 +105,13 @@ bs_hook *bs_app_hook(bs_app *app, bs_hook_id id)
     return (unsigned)id < BS_HOOK_COUNT ? app->hooks[id] : NULL;
 }
 
+int bs_app_add_route(bs_app *app, const char *method, const char *pattern,
+                     bs_handler_fn fn, void *user)
+{
+    return bs_router_add(app->router, method, pattern, fn, user) ? 0
+                                                                 : BS_EINVAL;
+}
+
 bs_schema *bs_app_schema(bs_app *app)
 {
     pthread_mutex_lock(&app->snap_lock);

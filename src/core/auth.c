@@ -146,3 +146,18 @@ int bs_require_superuser(bs_event *e, void *user)
     }
     return bs_event_next(e);
 }
+
+const char *bs_req_auth_id(bs_req *r)
+{
+    return r->auth ? r->auth->id : NULL;
+}
+
+const char *bs_req_auth_collection(bs_req *r)
+{
+    return r->auth ? r->auth->collection->name : NULL;
+}
+
+bool bs_req_is_superuser(bs_req *r)
+{
+    return r->auth && r->auth->superuser;
+}

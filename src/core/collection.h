@@ -1,13 +1,25 @@
 /*
- * collection.h - the collection model: normalization, storage, tables.
+ * collection.h - the collection model: its JSON shape, validation,
+ * storage, the record table behind it, and the save/delete paths that
+ * collection hooks wrap.
  *
  * A collection travels as a json_object in PocketBase's API shape: id,
- * name, type, system, fields, indexes, the five rules, created, updated,
- * and (for auth collections) the auth options as top-level keys. In the
- * database the auth options live in the `options` column.
+ * the five rules, name, type, system, fields, indexes, created, updated,
+ * and (auth collections) the auth options as top-level keys, (view
+ * collections) `viewQuery`. Functions here keep that object canonical:
+ * every key PocketBase's Go structs know is present, in struct order,
+ * with its zero value when unset, and nothing else; field objects hold
+ * exactly the keys of their type. In the database the type options live
+ * in the `options` column, field definitions are written with sorted
+ * keys, as PocketBase stores them.
  *
- * Every create of a collection goes through bs_collection_save, so that
- * collection hooks can wrap one path.
+ * Every create, update and delete goes through bs_collection_save or
+ * bs_collection_delete, which run the collection hooks (BS_ON_COLLECTION_*
+ * in basalt.h) around the built-in behaviour, in one transaction, and
+ * reload the app's schema snapshot after the commit.
+ *
+ * Threads: any thread; the functions that take a bs_conn must run inside
+ * the transaction that owns it.
  */
 #ifndef BS_COLLECTION_H
 #define BS_COLLECTION_H
@@ -16,22 +28,144 @@
 
 #include "../base/buf.h"
 #include "../db/store.h"
+#include "basalt.h"
+#include "schema.h"
 
-/* Fills the defaults PocketBase applies to a new collection: type, id
- * ("pbc_" + crc32(type+name)), the system fields of its type, field ids
- * ("<type>" + crc32(name)) and per-type field options, auth options with
- * fresh token secrets, and the unique indexes of auth collections. */
+/* ---- shape ----------------------------------------------------------------- */
+
+/* A new collection of the given type ("base", "auth" or "view"; anything
+ * else gives a base collection) as PocketBase's NewCollection builds it:
+ * id "pbc_"+crc32(type+name) unless id is given, the system fields of
+ * its type, the unique indexes and default options (fresh token secrets)
+ * of auth collections. Returns a new reference or NULL (no memory). */
+json_object *bs_collection_scaffold(const char *type, const char *name,
+                                    const char *id);
+
+/* Applies submitted data onto col the way Go's json.Unmarshal fills a
+ * Collection: known keys replace values (objects merge key by key,
+ * `fields` is rebuilt from scratch), unknown keys are ignored, a value of
+ * the wrong type is an error. The collection stays canonical. Returns 0,
+ * or BS_EINVAL with err filled (400; per-field data for an unknown field
+ * type). */
+int bs_collection_bind(json_object *col, const json_object *data,
+                       bs_error *err);
+
+/* Converts a collection written in PocketBase's pre-0.23 shape
+ * (`schema` with per-field `options`, `options` holding the type
+ * options) in place into the current shape, as PocketBase's v0.23
+ * migration converts stored collections. A current-shape object is left
+ * as it is. */
+void bs_collection_upgrade_legacy(json_object *col);
+
+/* A canonical copy of one field definition (NULL for an unknown type). */
+json_object *bs_field_canonical(const json_object *field);
+
+/* Appends the collection as the API shows it: keys in PocketBase's
+ * order, token secrets and OAuth2 client secrets left out. */
+void bs_collection_write_json(const json_object *col, bs_buf *out);
+
+/* The collection of a schema snapshot in its API shape (secrets
+ * included); a new reference. */
+json_object *bs_collection_to_json(const bs_collection *c);
+
+/* ---- storage --------------------------------------------------------------- */
+
+/* Loads a collection by id or name (names compared case-insensitively)
+ * through conn, in its API shape with secrets. BS_ENOTFOUND when there
+ * is none. */
+int bs_collection_load(bs_conn *conn, const char *id_or_name,
+                       json_object **out);
+
+/* All collections, oldest row first (a JSON array). */
+int bs_collection_load_all(bs_conn *conn, json_object **out);
+
+/* Fills the defaults of a collection described by a template (used for
+ * the built-in system collections): the scaffold of its type and id,
+ * with the template's fields added over the scaffold's (a field with the
+ * name of a default one replaces it in place, others are appended) and
+ * every other key bound on top. col is replaced in place. */
 int bs_collection_normalize(json_object *col, bs_error *err);
 
-/* Fills the default options of one field (in place) and its id. */
-int bs_field_normalize(json_object *field);
+/* Inserts the `_collections` row and creates the table and indexes of a
+ * normalized base or auth collection, inside the caller's transaction,
+ * without hooks (system migrations). */
+int bs_collection_create(bs_conn *c, const json_object *col, bs_error *err);
 
 /* Appends the SQL column definition of a field ("TEXT DEFAULT '' NOT
  * NULL", ...), as PocketBase declares each field type. */
 void bs_field_column_def(const json_object *field, bs_buf *out);
 
-/* Inserts the `_collections` row and creates the table and indexes of a
- * normalized base or auth collection, inside the caller's transaction. */
-int bs_collection_create(bs_conn *c, const json_object *col, bs_error *err);
+/* ---- saving ---------------------------------------------------------------- */
+
+enum {
+    BS_COLLECTION_NEW = 1 << 0,          /* insert, not update */
+    BS_COLLECTION_NO_VALIDATE = 1 << 1,  /* skip OnCollectionValidate */
+    BS_COLLECTION_NO_INTEGRITY = 1 << 2, /* delete: skip reference checks */
+};
+
+/* Saves col (created or updated per BS_COLLECTION_NEW) through the
+ * collection hooks in one transaction, joining the caller's when there
+ * is one: OnCollectionCreate/Update, whose built-in step normalizes the
+ * collection, validates it (OnCollectionValidate) and runs
+ * OnCollectionCreateExecute/UpdateExecute, which writes the row and
+ * brings the record table (or the view) in line with the new
+ * definition, data preserved. col is updated to what was saved. On a
+ * validation failure err has status 400 and per-field data and the
+ * function returns BS_EHTTP; any other failure leaves a message in err
+ * (no status) and returns a negative code. */
+int bs_collection_save(bs_app *app, json_object *col, unsigned flags,
+                       bs_error *err);
+
+/* Deletes a collection and its table or view through OnCollectionDelete
+ * and OnCollectionDeleteExecute. System collections and (unless
+ * BS_COLLECTION_NO_INTEGRITY) collections that other collections
+ * reference are refused, with the reason in err->message. */
+int bs_collection_delete(bs_app *app, json_object *col, unsigned flags,
+                         bs_error *err);
+
+/* Deletes every record of a base or auth collection through the record
+ * hooks (cascades and relation clean-up included), in one transaction. */
+int bs_collection_truncate(bs_app *app, const char *id_or_name,
+                           bs_error *err);
+
+/* Checks col against PocketBase's collection rules (names, fields and
+ * their options, rules, indexes, type options), reading the database
+ * through conn. original is the stored state before the change, or NULL
+ * for a new collection. Fills err with per-field data and returns
+ * BS_EHTTP when invalid. */
+int bs_collection_validate(bs_app *app, bs_conn *conn, json_object *col,
+                           const json_object *original, bs_error *err);
+
+/* Names of the collections that reference col with relation fields
+ * (itself excluded), comma separated, or "" (a new heap string). */
+char *bs_collection_references(bs_conn *conn, const char *id);
+
+/* ---- shared with the other collection files ---------------------------- */
+
+/* Adds a validation error at a dotted path with an optional params
+ * object (taken). */
+void bs_verr(bs_error *err, const char *path, const char *code,
+             const char *message, json_object *params);
+
+/* Reorders err->data with sorted keys at every level, as Go prints
+ * validation.Errors maps. */
+void bs_verr_sort(bs_error *err);
+
+/* Adds a field to a fields array with PocketBase's FieldsList.Add rules:
+ * without an id it gets type+crc32(name) (made unique) and replaces a
+ * field of the same name in place; with an id it replaces the field of
+ * that id in place; otherwise it is appended. Takes the reference. */
+void bs_fields_add(json_object *fields, json_object *field);
+
+/* The field of an array by name (exact) or id, or NULL. */
+json_object *bs_fields_by_name(const json_object *fields, const char *name);
+json_object *bs_fields_by_id(const json_object *fields, const char *id);
+
+/* Runs one statement (refusing a second one after it) through conn;
+ * on failure copies SQLite's message into msg. */
+int bs_sql_exec1(bs_conn *conn, const char *sql, char *msg, size_t cap);
+
+/* Appends name quoted with backticks, as PocketBase writes DDL. */
+void bs_ddl_ident(bs_buf *b, const char *name);
 
 #endif

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -186,7 +187,6 @@ int bs_mail_render(const json_object *settings, const bs_record *rec,
     bs_buf_puts(&page, body.data ? body.data : "");
     bs_buf_puts(&page, LAYOUT_TAIL);
     bs_buf_dispose(&body);
-    bs_buf_putc(&subj, '\0'); /* make sure data exists */
     int rc = subj.oom || page.oom ? BS_ENOMEM : 0;
     if (rc == 0) {
         *subject = bs_buf_steal(&subj, NULL);
@@ -366,7 +366,6 @@ char *bs_mail_html_to_text(const char *html)
         s += n + (nl ? 1 : 0);
     }
     bs_buf_dispose(&raw);
-    bs_buf_putc(&out, '\0');
     if (out.oom) {
         bs_buf_dispose(&out);
         return NULL;
@@ -1116,8 +1115,7 @@ int bs_mail_send_record_auth_alert(bs_app *app, bs_record *rec,
     bs_buf esc;
     bs_buf_init(&esc);
     html_escape(&esc, info ? info : "");
-    bs_buf_putc(&esc, '\0');
-    const char *ph[] = {"{ALERT_INFO}", esc.data, NULL};
+    const char *ph[] = {"{ALERT_INFO}", esc.data ? esc.data : "", NULL};
     record_mail rm = {.flags = flags, .err = err};
     int rc = send_record_mail(app, rec, BS_ON_MAILER_RECORD_AUTH_ALERT_SEND,
                               "authAlert", "emailTemplate",

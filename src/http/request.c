@@ -264,3 +264,10 @@ json_object *bs_query_string_parse(const char *qs)
     }
     return o;
 }
+
+const char *bs_req_body(bs_req *r, size_t *len)
+{
+    if (len)
+        *len = r->body.len;
+    return r->body.data ? r->body.data : "";
+}
