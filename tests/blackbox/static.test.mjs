@@ -81,6 +81,25 @@ describe('pb_public with index.html', () => {
     assert.equal(res.body.length, 0);
   });
 
+  test('Last-Modified is sent and If-Modified-Since answers 304 (http.ServeContent)', async () => {
+    const res = await rawRequest(srv.url, { path: '/style.css' });
+    const lm = res.headers['last-modified'];
+    assert.ok(lm, 'no Last-Modified header');
+    assert.ok(!Number.isNaN(Date.parse(lm)), `bad Last-Modified ${lm}`);
+    const again = await rawRequest(srv.url, { path: '/style.css', headers: { 'If-Modified-Since': lm } });
+    assert.equal(again.status, 304);
+    assert.equal(again.body.length, 0);
+  });
+
+  test('Range requests → 206 with Content-Range (http.ServeContent)', async () => {
+    const body = PUBLIC['style.css'];
+    const res = await rawRequest(srv.url, { path: '/style.css', headers: { Range: 'bytes=0-3' } });
+    assert.equal(res.status, 206);
+    assert.equal(res.text, body.slice(0, 4));
+    assert.equal(res.headers['content-range'], `bytes 0-3/${Buffer.byteLength(body)}`);
+    assert.equal(res.headers['accept-ranges'], 'bytes');
+  });
+
   test('static responses carry the security headers', async () => {
     const res = await rawRequest(srv.url, { path: '/style.css' });
     assert.equal(res.headers['x-content-type-options'], 'nosniff');

@@ -86,7 +86,7 @@ static const char *const METHODS[] = {"GET",    "POST", "PATCH",   "PUT",
                                       "DELETE", "HEAD", "OPTIONS", "get"};
 
 static bs_router *router;
-static const char *ran; /* pattern of the route whose handler ran */
+static const route_def *ran; /* the route whose handler ran */
 
 static int handler(bs_event *e, void *user)
 {
@@ -106,7 +106,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         abort();
     for (size_t i = 0; i < NROUTES; i++) {
         if (!bs_router_add(router, ROUTES[i].method, ROUTES[i].pattern,
-                           handler, (void *)ROUTES[i].pattern))
+                           handler, (void *)&ROUTES[i]))
             abort();
     }
     return 0;
@@ -115,7 +115,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 /* ---- reference matcher ------------------------------------------------- */
 
 /* Kind of pattern segment i (0 literal, 1 param, 2 wildcard) or 3 past the
- * end; *text/*len give the literal text. */
+ * end; text and len receive the literal text. */
 static int seg_kind(const char *pattern, int i, const char **text,
                     size_t *len)
 {
@@ -203,15 +203,6 @@ static int ref_specific(const route_def *a, const route_def *b)
     return (a->method != NULL) - (b->method != NULL);
 }
 
-static const route_def *def_of(const char *pattern)
-{
-    for (size_t i = 0; i < NROUTES; i++) {
-        if (ROUTES[i].pattern == pattern)
-            return &ROUTES[i];
-    }
-    return NULL;
-}
-
 static void check_decode(bs_arena *a, const uint8_t *data, size_t size)
 {
     char *d = bs_url_decode(a, (const char *)data, size);
@@ -262,11 +253,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (m) {
         ran = NULL;
         bs_route_run(m, &r);
-        const route_def *got = def_of(ran);
+        const route_def *got = ran;
         if (!got || !method_ok(got->method, method) ||
             !ref_match(got->pattern, path)) {
             fprintf(stderr, "router matched %s for %s %s\n",
-                    ran ? ran : "?", method, path);
+                    got ? got->pattern : "?", method, path);
             abort();
         }
         if (best && ref_specific(best, got) > 0) {

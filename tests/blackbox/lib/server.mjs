@@ -319,12 +319,15 @@ async function launch(s, options) {
  * Runs the basalt CLI; never rejects on a non-zero exit.
  * Resolves { code, signal, stdout, stderr }.
  */
+let cliCwd = null; // a private temp folder, so a default ./pb_data never lands elsewhere
+
 export function runCli(args, { cwd, env, timeout = 30000, input } = {}) {
+  if (!cwd) cwd = cliCwd ??= makeTempRoot('basalt-cli-');
   return new Promise((resolve, reject) => {
     const child = execFile(
       BASALT_BIN,
       args,
-      { cwd: cwd || os.tmpdir(), env: { ...process.env, ...(env || {}) }, timeout, maxBuffer: 16 << 20 },
+      { cwd, env: { ...process.env, ...(env || {}) }, timeout, maxBuffer: 16 << 20 },
       (err, stdout, stderr) => {
         if (err && typeof err.code !== 'number' && !err.signal && err.code !== undefined) {
           reject(err); // e.g. ENOENT: the binary is missing
