@@ -57,8 +57,11 @@ static int update_final(bs_event *e, void *user)
         goto done;
     bs_json_merge(next, patch);
     rc = bs_settings_validate(next, &err);
-    if (rc)
+    if (rc) {
+        bs_error_set(&err, 400, "An error occurred while saving the new "
+                                "settings.");
         goto done;
+    }
     bs_conn *c = NULL;
     rc = bs_store_tx_begin(app->store, &c, &err);
     if (rc)

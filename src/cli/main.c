@@ -181,6 +181,13 @@ static int cmd_superuser(const cli *c)
                                     ops[i].args == 4 ? c->args[3] : NULL,
                                     &err);
         bs_app_free(app);
+        if (rc == BS_EHTTP && ops[i].op == BS_SU_DELETE && err.status == 404) {
+            /* Like PocketBase: deleting a missing superuser only warns. */
+            printf("Superuser %s is missing or already deleted.\n",
+                   c->args[2]);
+            bs_error_dispose(&err);
+            return 0;
+        }
         if (rc)
             return fail(&err, rc);
         printf("Superuser %s: %s\n",

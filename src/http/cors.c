@@ -5,7 +5,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #define MAX_ORIGINS 32
 
@@ -48,13 +47,39 @@ void bs_cors_free(bs_cors *c)
     free(c);
 }
 
+/* Matches origin against a configured entry where '*' stands for any
+ * run of characters and '?' for one (case-sensitive, as PocketBase). */
+static bool wildcard_match(const char *pat, const char *s)
+{
+    const char *star = NULL, *resume = NULL;
+    while (*s) {
+        if (*pat == '*') {
+            star = pat++;
+            resume = s;
+        } else if (*pat == '?' || *pat == *s) {
+            pat++;
+            s++;
+        } else if (star) {
+            pat = star + 1;
+            s = ++resume;
+        } else {
+            return false;
+        }
+    }
+    while (*pat == '*')
+        pat++;
+    return *pat == '\0';
+}
+
+/* The Access-Control-Allow-Origin value for origin, or NULL: "*" when
+ * every origin is allowed, else the request's own origin. */
 static const char *allowed(const bs_cors *c, const char *origin)
 {
     if (c->any)
         return "*";
     for (int i = 0; i < c->n; i++) {
-        if (strcasecmp(c->origins[i], origin) == 0)
-            return c->origins[i];
+        if (wildcard_match(c->origins[i], origin))
+            return origin;
     }
     return NULL;
 }

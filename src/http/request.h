@@ -35,6 +35,7 @@ typedef struct bs_req {
 
     const char *method;     /* "GET", ... (HEAD served as GET) */
     bool is_head;
+    bool bad_host;          /* HTTP/1.1 without a Host header */
     const char *url;        /* raw request target as received */
     const char *path;       /* decoded path, without the query */
 
@@ -61,6 +62,7 @@ typedef struct bs_req {
     bs_buf resp;
     bool search_result;     /* a list page: `fields` applies to its items */
     int fd;                 /* file body when >= 0 (static files) */
+    uint64_t fd_offset;     /* first byte to send (ranges) */
     uint64_t fd_size;
     int nheaders;
     const char *hdr_names[BS_MAX_RESP_HEADERS];

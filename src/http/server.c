@@ -12,6 +12,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,8 @@ struct bs_server {
     struct MHD_Daemon *daemon;
     bs_server_config cfg;
     int port;
+    atomic_int active; /* requests between their first byte and the end
+                        * of their response, for a graceful drain */
 };
 
 static void *uri_log(void *cls, const char *uri, struct MHD_Connection *c)
@@ -33,6 +36,7 @@ static void *uri_log(void *cls, const char *uri, struct MHD_Connection *c)
     bs_req *r = calloc(1, sizeof *r);
     if (!r)
         return NULL;
+    atomic_fetch_add(&s->active, 1);
     bs_arena_init(&r->arena, 8192);
     bs_buf_init(&r->body);
     bs_buf_init(&r->resp);
@@ -59,10 +63,13 @@ static void req_free(bs_req *r)
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
                       enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
+    bs_server *s = cls;
     (void)c;
     (void)toe;
-    req_free(*con_cls);
+    if (*con_cls) {
+        req_free(*con_cls);
+        atomic_fetch_sub(&s->active, 1);
+    }
     *con_cls = NULL;
 }
 
@@ -101,7 +108,8 @@ static enum MHD_Result send_response(struct MHD_Connection *c, bs_req *r)
     struct MHD_Response *resp;
     pick_fields(r);
     if (r->fd >= 0) {
-        resp = MHD_create_response_from_fd64(r->fd_size, r->fd);
+        resp = MHD_create_response_from_fd_at_offset64(r->fd_size, r->fd,
+                                                       r->fd_offset);
         r->fd = -1; /* owned by the response now */
     } else {
         size_t len = 0;
@@ -132,13 +140,15 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *c,
     bs_server *s = cls;
     bs_req *r = *con_cls;
     (void)url;
-    (void)version;
     if (!r)
         return MHD_NO; /* out of memory in uri_log */
     if (!r->method) {
         /* First call: headers only. */
         r->method = bs_arena_strdup(&r->arena, method);
         r->is_head = strcmp(method, "HEAD") == 0;
+        if (strcmp(version, MHD_HTTP_VERSION_1_1) == 0 &&
+            !bs_req_header(r, "Host"))
+            r->bad_host = true;
         return MHD_YES;
     }
     if (*upload_data_size) {
@@ -152,7 +162,9 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *c,
 
     /* Last call: run the pipeline. */
     r->status = 200;
-    if (r->body_seen > r->body_limit) {
+    if (r->bad_host) {
+        bs_resp_status_error(r, 400, "Missing required Host header.");
+    } else if (r->body_seen > r->body_limit) {
         bs_resp_status_error(r, 413, "Request entity too large.");
     } else if (r->body.oom) {
         bs_resp_status_error(r, 500, NULL);
@@ -244,14 +256,11 @@ void bs_server_stop(bs_server *s, int drain_ms)
     MHD_socket ls = MHD_quiesce_daemon(s->daemon);
     if (ls != MHD_INVALID_SOCKET)
         close(ls);
+    /* Wait for requests in flight; idle keep-alive connections are
+     * simply closed by MHD_stop_daemon. */
     int64_t deadline = bs_mono_ms() + drain_ms;
-    while (bs_mono_ms() < deadline) {
-        const union MHD_DaemonInfo *di = MHD_get_daemon_info(
-            s->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-        if (!di || di->num_connections == 0)
-            break;
-        usleep(10 * 1000);
-    }
+    while (atomic_load(&s->active) > 0 && bs_mono_ms() < deadline)
+        usleep(5 * 1000);
     MHD_stop_daemon(s->daemon);
     free(s);
 }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 int bs_static_init(bs_static *st, const char *dir, bool index_fallback)
@@ -134,6 +135,51 @@ static int open_below(const char *root, const char *rel, bool *is_dir)
     return dirfd;
 }
 
+/* HTTP date of t, for Last-Modified. */
+static char *http_date(bs_req *r, time_t t)
+{
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    char *out = bs_arena_alloc(&r->arena, 40);
+    if (out)
+        strftime(out, 40, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    return out;
+}
+
+/* Parses a single "bytes=a-b" range against size; false when absent or
+ * not satisfiable as one range (then the whole file is sent). */
+static bool parse_range(const char *h, uint64_t size, uint64_t *from,
+                        uint64_t *to)
+{
+    if (!h || strncmp(h, "bytes=", 6) != 0 || strchr(h, ',') || size == 0)
+        return false;
+    const char *p = h + 6;
+    char *end;
+    if (*p == '-') {
+        unsigned long long n = strtoull(p + 1, &end, 10);
+        if (*end || n == 0)
+            return false;
+        *from = n >= size ? 0 : size - n;
+        *to = size - 1;
+        return true;
+    }
+    unsigned long long a = strtoull(p, &end, 10);
+    if (*end != '-' || a >= size)
+        return false;
+    p = end + 1;
+    unsigned long long b = size - 1;
+    if (*p) {
+        b = strtoull(p, &end, 10);
+        if (*end || b < a)
+            return false;
+        if (b >= size)
+            b = size - 1;
+    }
+    *from = a;
+    *to = b;
+    return true;
+}
+
 static bool serve_fd(bs_req *r, int fd, const char *name)
 {
     struct stat sb;
@@ -141,10 +187,33 @@ static bool serve_fd(bs_req *r, int fd, const char *name)
         close(fd);
         return false;
     }
+    const char *lm = http_date(r, sb.st_mtime);
+    const char *ims = bs_req_header(r, "If-Modified-Since");
     bs_resp_empty(r, 200);
+    if (lm)
+        bs_resp_header(r, "Last-Modified", lm);
+    bs_resp_header(r, "Accept-Ranges", "bytes");
+    if (ims && lm && strcmp(ims, lm) == 0) {
+        close(fd);
+        bs_resp_empty(r, 304);
+        return true;
+    }
     r->content_type = bs_mime_by_name(name);
     r->fd = fd;
+    r->fd_offset = 0;
     r->fd_size = (uint64_t)sb.st_size;
+    uint64_t from, to;
+    if (parse_range(bs_req_header(r, "Range"), (uint64_t)sb.st_size, &from,
+                    &to)) {
+        r->status = 206;
+        r->fd_offset = from;
+        r->fd_size = to - from + 1;
+        bs_resp_header(r, "Content-Range",
+                       bs_arena_printf(&r->arena, "bytes %llu-%llu/%llu",
+                                       (unsigned long long)from,
+                                       (unsigned long long)to,
+                                       (unsigned long long)sb.st_size));
+    }
     return true;
 }
 
@@ -155,6 +224,39 @@ static bool serve_index(bs_req *r, int dirfd)
     if (fd < 0)
         return false;
     return serve_fd(r, fd, "index.html");
+}
+
+/* The request path without the query, as the client sent it. */
+static const char *request_path(bs_req *r)
+{
+    const char *q = strchr(r->url, '?');
+    return q ? bs_arena_strndup(&r->arena, r->url, (size_t)(q - r->url))
+             : r->url;
+}
+
+static int redirect(bs_req *r, const char *location)
+{
+    bs_resp_empty(r, 301);
+    bs_resp_header(r, "Location", location);
+    return 0;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static bool serve_fallback(bs_req *r, const bs_static *st, const char *rel)
+{
+    if (!st->index_fallback || strcmp(rel, "index.html") == 0)
+        return false;
+    int root = open(st->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0)
+        return false;
+    bool ok = serve_index(r, root);
+    close(root);
+    return ok;
 }
 
 int bs_static_handler(bs_event *e, void *user)
@@ -168,32 +270,44 @@ int bs_static_handler(bs_event *e, void *user)
         bs_resp_status_error(r, 404, "File not found.");
         return 0;
     }
+    const char *path = request_path(r);
+    /* Look the name up without trailing slashes: "/style.css/" names the
+     * file, and is then redirected to its canonical path. */
+    size_t rl = strlen(rel);
+    while (rl > 0 && rel[rl - 1] == '/')
+        rl--;
+    const char *name = bs_arena_strndup(&r->arena, rel, rl);
     bool is_dir = false;
-    int fd = open_below(st->root, rel, &is_dir);
+    int fd = name ? open_below(st->root, name, &is_dir) : -1;
     if (fd >= 0 && !is_dir) {
-        serve_fd(r, fd, rel);
+        size_t n = strlen(path);
+        if (n > 1 && path[n - 1] == '/') {
+            /* A file named with a trailing slash: drop the slashes. */
+            close(fd);
+            while (n > 1 && path[n - 1] == '/')
+                n--;
+            return redirect(r, bs_arena_strndup(&r->arena, path, n));
+        }
+        if (ends_with(path, "index.html")) {
+            close(fd);
+            return redirect(r, bs_arena_strndup(&r->arena, path,
+                                                strlen(path) - 10));
+        }
+        serve_fd(r, fd, name);
         return 0;
     }
     if (fd >= 0) {
+        if (!ends_with(path, "/")) {
+            close(fd);
+            return redirect(r, bs_arena_printf(&r->arena, "%s/", path));
+        }
         bool ok = serve_index(r, fd);
         close(fd);
         if (ok)
             return 0;
     }
-    if (st->index_fallback) {
-        /* Paths that look like files (with an extension) stay 404. */
-        const char *last = strrchr(rel, '/');
-        last = last ? last + 1 : rel;
-        if (!strchr(last, '.')) {
-            int root = open(st->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-            if (root >= 0) {
-                bool ok = serve_index(r, root);
-                close(root);
-                if (ok)
-                    return 0;
-            }
-        }
-    }
+    if (serve_fallback(r, st, rel))
+        return 0;
     bs_resp_status_error(r, 404, "File not found.");
     return 0;
 }
