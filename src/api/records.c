@@ -33,9 +33,18 @@ typedef struct rec_req {
     bs_schema *schema;
     const bs_collection *c;
     bool superuser;
-    json_object *info;   /* @request data */
+    json_object *info;   /* @request data, built on first use */
+    json_object *body;   /* submitted data (borrowed), for @request.body */
     bs_error err;
 } rec_req;
+
+/* The @request data; built only when a rule or filter needs it. */
+static json_object *request_info(rec_req *rr)
+{
+    if (!rr->info)
+        rr->info = bs_rules_request_info(rr->r, rr->body);
+    return rr->info;
+}
 
 static int rec_begin(bs_req *r, rec_req *rr)
 {
@@ -66,7 +75,7 @@ static bs_rule_ctx rule_ctx(rec_req *rr, const char *alias)
                        .schema = rr->schema,
                        .collection = rr->c,
                        .alias = alias,
-                       .request = rr->info,
+                       .request = request_info(rr),
                        .superuser = rr->superuser};
     return ctx;
 }
@@ -97,12 +106,16 @@ static int enrich(rec_req *rr, bs_record **recs, int n)
 {
     for (int i = 0; i < n; i++)
         set_visibility(rr, recs[i]);
-    bs_manage_visibility(rr->r->ev.app, rr->schema, rr->c, rr->info, recs, n);
+    if (!rr->superuser && rr->r->auth && n > 0 &&
+        bs_collection_is_auth(recs[0]->collection) &&
+        *bs_json_get_str(recs[0]->collection->options, "manageRule", ""))
+        bs_manage_visibility(rr->r->ev.app, rr->schema, recs[0]->collection,
+                             request_info(rr), recs, n);
     const char *expand = bs_req_query(rr->r, "expand");
     if (expand && *expand) {
         bs_expand_ctx ex = {.app = rr->r->ev.app,
                             .schema = rr->schema,
-                            .request = rr->info,
+                            .request = request_info(rr),
                             .superuser = rr->superuser,
                             .auth_collection = rr->r->auth ? rr->r->auth->collection->id : NULL,
                             .auth_id = rr->r->auth ? rr->r->auth->id : NULL};
@@ -208,9 +221,11 @@ int bs_api_records_list(bs_event *ev, void *user)
                                      "special parameters.");
         goto done;
     }
-    rr.info = bs_rules_request_info(r, NULL);
-    bs_rule_ctx ctx = rule_ctx(&rr, c->name);
     int rc = 0;
+    bs_rule_ctx ctx = {0};
+    if ((!rr.superuser && list_rule && *list_rule) || (filter && *filter) ||
+        (sort && *sort))
+        ctx = rule_ctx(&rr, c->name);
     if (!rr.superuser && list_rule && *list_rule)
         rc = bs_rules_add_filter(&ctx, list_rule, true, &q, &rs, &rr.err);
     if (!rc && filter && *filter)
@@ -264,7 +279,7 @@ int bs_api_records_list(bs_event *ev, void *user)
     bs_buf_printf(&text, " LIMIT %lld OFFSET %lld", (long long)ls.per_page,
                   (long long)((ls.page - 1) * ls.per_page));
     page_q.sql = text;
-    sqlite3_stmt *st = bs_query_prepare(&page_q, db);
+    sqlite3_stmt *st = bs_query_prepare_cached(&page_q, conn);
     int cap = 0;
     if (!st) {
         bs_log('D', "list query failed: %s (%s)", sqlite3_errmsg(db),
@@ -290,7 +305,7 @@ int bs_api_records_list(bs_event *ev, void *user)
             rc = bs_error_set(&rr.err, 400, "Something went wrong while "
                                             "processing your request.");
         }
-        sqlite3_finalize(st);
+        sqlite3_reset(st);
     }
     /* The total, unless skipped. */
     if (!rc && !ls.skip_total) {
@@ -305,13 +320,14 @@ int bs_api_records_list(bs_event *ev, void *user)
         }
         bs_buf_append(&ct, base.data, base.len);
         page_q.sql = ct;
-        st = bs_query_prepare(&page_q, db);
+        st = bs_query_prepare_cached(&page_q, conn);
         if (st && sqlite3_step(st) == SQLITE_ROW)
             ls.total = sqlite3_column_int64(st, 0);
         else
             rc = bs_error_set(&rr.err, 400, "Something went wrong while "
                                             "processing your request.");
-        sqlite3_finalize(st);
+        if (st)
+            sqlite3_reset(st);
         bs_buf_dispose(&ct);
     }
     bs_store_reader_release(r->ev.app->store, conn);
@@ -380,7 +396,7 @@ static int find_with_rule(rec_req *rr, const char *id, const char *rule,
     bs_buf_dispose(&q.sql);
     q.sql = text;
     bs_conn *conn = bs_store_reader_acquire(rr->r->ev.app->store);
-    sqlite3_stmt *st = bs_query_prepare(&q, bs_conn_db(conn));
+    sqlite3_stmt *st = bs_query_prepare_cached(&q, conn);
     if (!st) {
         bs_log('D', "view query failed: %s", sqlite3_errmsg(bs_conn_db(conn)));
         rc = bs_error_set(&rr->err, 400, "Something went wrong while "
@@ -391,7 +407,8 @@ static int find_with_rule(rec_req *rr, const char *id, const char *rule,
     } else {
         rc = BS_ENOTFOUND;
     }
-    sqlite3_finalize(st);
+    if (st)
+        sqlite3_reset(st);
     bs_store_reader_release(rr->r->ev.app->store, conn);
 
 done:
@@ -428,7 +445,6 @@ int bs_api_record_view(bs_event *ev, void *user)
                                      "action.");
         goto done;
     }
-    rr.info = bs_rules_request_info(r, NULL);
     int rc = find_with_rule(&rr, bs_req_param(r, "id"), rule, &rec);
     if (rc) {
         if (rc == BS_ENOTFOUND)
@@ -684,7 +700,7 @@ static int record_upsert(bs_req *r, bool create)
         bs_req_fail(r, rc, &rr.err);
         goto done;
     }
-    rr.info = bs_rules_request_info(r, body.data);
+    rr.body = body.data;
     if (create) {
         rec = bs_record_new(rr.schema, rr.c);
         rc = rec ? 0 : BS_ENOMEM;
@@ -694,14 +710,18 @@ static int record_upsert(bs_req *r, bool create)
             bs_resp_status_error(r, 404, NULL);
             goto done;
         }
+        if (rc == 0)
+            bs_record_keep_original(rec);
     }
     if (rc) {
         bs_req_fail(r, rc, &rr.err);
         goto done;
     }
     apply_data(&rr, rec, body.data);
-    bool manager = bs_has_manage_access(r->ev.app, rr.schema, rr.c, rr.info,
-                                        rec);
+    bool manager = !rr.superuser && r->auth && bs_collection_is_auth(rr.c) &&
+                   *bs_json_get_str(rr.c->options, "manageRule", "") &&
+                   bs_has_manage_access(r->ev.app, rr.schema, rr.c,
+                                        request_info(&rr), rec);
     check_password_confirm(&rr, rec, body.data);
     rc = check_auth_changes(&rr, rec, body.data, manager);
     if (rc || bs_error_has_fields(&rr.err)) {
@@ -786,7 +806,6 @@ int bs_api_record_delete(bs_event *ev, void *user)
                                      "action.");
         goto done;
     }
-    rr.info = bs_rules_request_info(r, NULL);
     int rc = find_with_rule(&rr, bs_req_param(r, "id"), rule, &rec);
     if (rc) {
         if (rc == BS_ENOTFOUND)

@@ -401,57 +401,102 @@ json_object *bs_field_modify(const json_object *f, const json_object *cur,
     return v;
 }
 
-json_object *bs_field_from_column(const json_object *f, sqlite3_stmt *st,
+json_object *bs_finfo_zero(const bs_finfo *fi)
+{
+    switch (fi->type) {
+    case BS_F_NUMBER:
+        return json_object_new_double(0);
+    case BS_F_BOOL:
+        return json_object_new_boolean(0);
+    case BS_F_JSON:
+        return NULL;
+    case BS_F_GEOPOINT:
+        return bs_field_zero(fi->def);
+    default:
+        return fi->multiple ? json_object_new_array()
+                            : json_object_new_string("");
+    }
+}
+
+json_object *bs_finfo_from_column(const bs_finfo *fi, sqlite3_stmt *st,
                                   int col)
 {
     int ctype = sqlite3_column_type(st, col);
-    if (type_is(f, "number")) {
+    switch (fi->type) {
+    case BS_F_NUMBER: {
         if (ctype == SQLITE_INTEGER || ctype == SQLITE_FLOAT)
             return json_object_new_double(sqlite3_column_double(st, col));
         const char *t = (const char *)sqlite3_column_text(st, col);
         return json_object_new_double(t ? strtod(t, NULL) : 0);
     }
-    if (type_is(f, "bool")) {
+    case BS_F_BOOL:
         if (ctype == SQLITE_TEXT) {
             const char *t = (const char *)sqlite3_column_text(st, col);
             return json_object_new_boolean(
                 t && (strcmp(t, "1") == 0 || strcasecmp(t, "true") == 0));
         }
         return json_object_new_boolean(sqlite3_column_int64(st, col) != 0);
-    }
-    const char *t = (const char *)sqlite3_column_text(st, col);
-    int n = sqlite3_column_bytes(st, col);
-    if (type_is(f, "json")) {
+    case BS_F_JSON: {
+        const char *t = (const char *)sqlite3_column_text(st, col);
+        int n = sqlite3_column_bytes(st, col);
         json_object *v = NULL;
         if (t && n > 0 && bs_json_parse(t, (size_t)n, &v) != 0)
             v = json_object_new_string_len(t, n);
         return v;
     }
-    if (type_is(f, "geoPoint")) {
-        json_object *v = NULL;
-        if (t)
-            bs_json_parse(t, (size_t)n, &v);
-        json_object *out = bs_field_prepare(f, v);
-        if (v)
-            json_object_put(v);
-        return out;
+    case BS_F_GEOPOINT:
+        return bs_field_from_column(fi->def, st, col);
+    default:
+        break;
     }
-    if (ctype == SQLITE_NULL || !t)
-        return bs_field_zero(f);
-    if (is_listish(f)) {
-        json_object *s = json_object_new_string_len(t, n);
-        json_object *v = bs_field_prepare(f, s);
-        json_object_put(s);
-        return v;
-    }
+    if (ctype == SQLITE_NULL)
+        return bs_finfo_zero(fi);
     if (ctype == SQLITE_INTEGER || ctype == SQLITE_FLOAT) {
         /* A number in a text column: print it like Go would. */
         json_object *num = json_object_new_double(sqlite3_column_double(st, col));
         json_object *s = to_string(num);
         json_object_put(num);
+        if (fi->type == BS_F_SELECT || fi->type == BS_F_FILE ||
+            fi->type == BS_F_RELATION) {
+            json_object *v = bs_field_prepare(fi->def, s);
+            json_object_put(s);
+            return v;
+        }
         return s;
     }
+    const char *t = (const char *)sqlite3_column_text(st, col);
+    int n = sqlite3_column_bytes(st, col);
+    if (fi->type == BS_F_SELECT || fi->type == BS_F_FILE ||
+        fi->type == BS_F_RELATION) {
+        if (!fi->multiple && (n == 0 || t[0] != '['))
+            return json_object_new_string_len(t, n);
+        json_object *s = json_object_new_string_len(t, n);
+        json_object *v = bs_field_prepare(fi->def, s);
+        json_object_put(s);
+        return v;
+    }
     return json_object_new_string_len(t, n);
+}
+
+json_object *bs_field_from_column(const json_object *f, sqlite3_stmt *st,
+                                  int col)
+{
+    if (type_is(f, "geoPoint")) {
+        const char *t = (const char *)sqlite3_column_text(st, col);
+        json_object *v = NULL;
+        if (t)
+            bs_json_parse(t, (size_t)sqlite3_column_bytes(st, col), &v);
+        json_object *out = bs_field_prepare(f, v);
+        if (v)
+            json_object_put(v);
+        return out;
+    }
+    bs_finfo fi = {.def = f,
+                   .name = bs_field_name(f),
+                   .type = bs_ftype_of(bs_field_type(f)),
+                   .hidden = bs_field_hidden(f),
+                   .multiple = bs_field_is_multiple(f)};
+    return bs_finfo_from_column(&fi, st, col);
 }
 
 void bs_field_bind(const json_object *f, const json_object *v,

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 
 #include "../base/buf.h"
+#include "schema.h"
 
 /* Field definition accessors (a field is a json object as stored). */
 const char *bs_field_name(const json_object *f);
@@ -45,6 +46,11 @@ json_object *bs_field_modify(const json_object *f, const json_object *cur,
 /* Decodes column `col` of the current row of st. */
 json_object *bs_field_from_column(const json_object *f, sqlite3_stmt *st,
                                   int col);
+
+/* The same two operations from a resolved field info (hot paths). */
+json_object *bs_finfo_from_column(const bs_finfo *fi, sqlite3_stmt *st,
+                                  int col);
+json_object *bs_finfo_zero(const bs_finfo *fi);
 
 /* Binds a value for storage (multiple values as a JSON array text, json
  * as its text, booleans as 0/1, ...). */

@@ -210,23 +210,52 @@ int bs_record_set(bs_record *r, const char *field, json_object *value)
 bs_record *bs_record_from_row(bs_schema *schema, const bs_collection *c,
                               sqlite3_stmt *st)
 {
-    bs_record *r = bs_record_new(schema, c);
+    bs_record *r = calloc(1, sizeof *r);
     if (!r)
         return NULL;
-    r->is_new = false;
-    int ncols = sqlite3_column_count(st);
-    for (int i = 0; i < ncols; i++) {
-        const char *name = sqlite3_column_name(st, i);
-        const json_object *f = bs_collection_field(c, name);
-        if (!f)
-            continue;
-        json_object_object_add(r->data, name, bs_field_from_column(f, st, i));
-    }
-    if (json_object_deep_copy(r->data, &r->original, NULL) != 0) {
+    bs_schema_ref(schema);
+    r->schema = schema;
+    r->collection = c;
+    r->data = json_object_new_object();
+    if (!r->data) {
         bs_record_free(r);
         return NULL;
     }
+    /* Columns are matched to fields by name; the usual SELECT * lists
+     * them in table order, which is tried first. */
+    int ncols = sqlite3_column_count(st);
+    unsigned char seen[256] = {0};
+    for (int i = 0; i < ncols; i++) {
+        const char *name = sqlite3_column_name(st, i);
+        const bs_finfo *fi = bs_collection_finfo(c, name);
+        if (!fi)
+            continue;
+        json_object_object_add_ex(r->data, fi->name,
+                                  bs_finfo_from_column(fi, st, i),
+                                  JSON_C_OBJECT_ADD_CONSTANT_KEY);
+        int idx = (int)(fi - c->finfo);
+        if (idx < 256)
+            seen[idx] = 1;
+    }
+    for (int i = 0; i < c->nfields; i++) {
+        if (i < 256 && seen[i])
+            continue;
+        if (i >= 256 && json_object_object_get_ex(r->data, c->finfo[i].name,
+                                                  NULL))
+            continue;
+        json_object_object_add_ex(r->data, c->finfo[i].name,
+                                  bs_finfo_zero(&c->finfo[i]),
+                                  JSON_C_OBJECT_ADD_CONSTANT_KEY);
+    }
     return r;
+}
+
+void bs_record_keep_original(bs_record *r)
+{
+    if (r->original)
+        json_object_put(r->original);
+    r->original = NULL;
+    json_object_deep_copy(r->data, &r->original, NULL);
 }
 
 int bs_record_find(bs_conn *conn, bs_schema *schema, const bs_collection *c,
@@ -238,10 +267,10 @@ int bs_record_find(bs_conn *conn, bs_schema *schema, const bs_collection *c,
     bs_buf_puts(&sql, "SELECT * FROM ");
     bs_sql_ident(&sql, c->name);
     bs_buf_puts(&sql, " WHERE id = ?1 LIMIT 1");
-    sqlite3_stmt *st = NULL;
+    sqlite3_stmt *st =
+        sql.oom ? NULL : bs_conn_prepare_dyn(conn, sql.data, sql.len);
     int rc = BS_EDB;
-    if (!sql.oom && sqlite3_prepare_v2(bs_conn_db(conn), sql.data,
-                                       (int)sql.len, &st, NULL) == SQLITE_OK) {
+    if (st) {
         sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
         int step = sqlite3_step(st);
         if (step == SQLITE_ROW) {
@@ -250,8 +279,8 @@ int bs_record_find(bs_conn *conn, bs_schema *schema, const bs_collection *c,
         } else {
             rc = step == SQLITE_DONE ? BS_ENOTFOUND : BS_EDB;
         }
+        sqlite3_reset(st);
     }
-    sqlite3_finalize(st);
     bs_buf_dispose(&sql);
     return rc;
 }
@@ -315,22 +344,25 @@ static void write_expand(const bs_record *r, bs_buf *out)
 void bs_record_write_json(const bs_record *r, bs_buf *out)
 {
     const bs_collection *c = r->collection;
-    size_t nf = json_object_array_length(c->fields);
-    out_key *keys = calloc(nf + 3, sizeof *keys);
+    size_t nf = (size_t)c->nfields;
+    out_key stack_keys[32];
+    out_key *keys = nf + 3 <= 32 ? stack_keys
+                                 : calloc(nf + 3, sizeof *keys);
     if (!keys) {
         out->oom = true;
         return;
     }
+    memset(keys, 0, sizeof *keys * (nf + 3));
     size_t n = 0;
     bool is_auth = bs_collection_is_auth(c);
     bool email_visible = r->ignore_email_visibility ||
                          bs_record_get_bool(r, "emailVisibility");
     for (size_t i = 0; i < nf; i++) {
-        const json_object *f = json_object_array_get_idx(c->fields, i);
-        const char *name = bs_field_name(f);
-        if (bs_field_hidden(f) && !r->unhide)
+        const bs_finfo *fi = &c->finfo[i];
+        const char *name = fi->name;
+        if (fi->hidden && !r->unhide)
             continue;
-        if (strcmp(bs_field_type(f), "password") == 0)
+        if (fi->type == BS_F_PASSWORD)
             continue;
         if (is_auth && (strcmp(name, "tokenKey") == 0 ||
                         (strcmp(name, "email") == 0 && !email_visible)))
@@ -364,7 +396,8 @@ void bs_record_write_json(const bs_record *r, bs_buf *out)
             bs_buf_puts(out, "null");
     }
     bs_buf_putc(out, '}');
-    free(keys);
+    if (keys != stack_keys)
+        free(keys);
 }
 
 bool bs_password_check(const bs_record *r, const char *plain)
@@ -378,6 +411,14 @@ bool bs_password_check(const bs_record *r, const char *plain)
                                       bs_json_get_str(src, bs_field_name(f), ""));
     }
     return false;
+}
+
+/* The id the record has in the database (its original id, or its
+ * current one when no original values were kept). */
+static const char *stored_id(const bs_record *r)
+{
+    return r->original ? bs_json_get_str(r->original, "id", "")
+                       : bs_record_id(r);
 }
 
 /* ---- autogenerated values --------------------------------------------- */
@@ -548,7 +589,7 @@ static int validate_final(bs_event *e, void *user)
         }
         json_object *v = bs_json_get(r->data, name);
         if (strcmp(name, "id") == 0 && !r->is_new) {
-            const char *old = bs_json_get_str(r->original, "id", "");
+            const char *old = stored_id(r);
             if (strcmp(old, bs_record_id(r)) != 0)
                 field_error(err, name, "validation_pk_change",
                             "The record primary key cannot be changed.");
@@ -651,18 +692,17 @@ static int execute_final(bs_event *e, void *user)
         }
         bs_buf_printf(&sql, " WHERE id = ?%zu", n + 1);
     }
-    sqlite3_stmt *st = NULL;
+    sqlite3_stmt *st =
+        sql.oom ? NULL : bs_conn_prepare_dyn(conn, sql.data, sql.len);
     rc = BS_EDB;
-    if (!sql.oom && sqlite3_prepare_v2(bs_conn_db(conn), sql.data, -1, &st,
-                                       NULL) == SQLITE_OK) {
+    if (st) {
         for (size_t i = 0; i < n; i++) {
             const json_object *f = json_object_array_get_idx(fields, i);
             bs_field_bind(f, bs_json_get(r->data, bs_field_name(f)), st,
                           (int)i + 1);
         }
         if (!r->is_new)
-            sqlite3_bind_text(st, (int)n + 1,
-                              bs_json_get_str(r->original, "id", ""), -1,
+            sqlite3_bind_text(st, (int)n + 1, stored_id(r), -1,
                               SQLITE_TRANSIENT);
         int step = sqlite3_step(st);
         if (step == SQLITE_DONE) {
@@ -673,11 +713,11 @@ static int execute_final(bs_event *e, void *user)
             bs_log('D', "record save failed: %s",
                    sqlite3_errmsg(bs_conn_db(conn)));
         }
+        sqlite3_reset(st);
     } else {
         bs_log('E', "record save prepare failed: %s",
                sqlite3_errmsg(bs_conn_db(conn)));
     }
-    sqlite3_finalize(st);
     bs_buf_dispose(&sql);
     return rc;
 }

@@ -43,9 +43,14 @@ bs_record *bs_record_new(bs_schema *schema, const bs_collection *c);
 void bs_record_free(bs_record *r);
 
 /* Builds a record from the current row of st (columns matched to fields
- * by name; missing columns give zero values). */
+ * by name; missing columns give zero values). The record has no copy of
+ * its original values until bs_record_keep_original is called (before
+ * changing a loaded record that will be saved). */
 bs_record *bs_record_from_row(bs_schema *schema, const bs_collection *c,
                               sqlite3_stmt *st);
+
+/* Remembers the current values as the record's original ones. */
+void bs_record_keep_original(bs_record *r);
 
 /* A deep copy (expand not included). */
 bs_record *bs_record_clone(const bs_record *r);

@@ -31,8 +31,52 @@ static json_object *col_json(sqlite3_stmt *st, int i, json_type want)
     return v;
 }
 
+bs_ftype bs_ftype_of(const char *type)
+{
+    static const char *const names[] = {
+        "text", "number", "bool", "email", "url", "editor", "date",
+        "autodate", "select", "json", "file", "relation", "password",
+        "geoPoint"};
+    for (int i = 0; i < (int)(sizeof names / sizeof names[0]); i++) {
+        if (strcmp(names[i], type) == 0)
+            return (bs_ftype)i;
+    }
+    return BS_F_UNKNOWN;
+}
+
+static int build_finfo(bs_collection *c)
+{
+    size_t n = json_object_array_length(c->fields);
+    c->finfo = calloc(n ? n : 1, sizeof *c->finfo);
+    if (!c->finfo)
+        return BS_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        json_object *f = json_object_array_get_idx(c->fields, i);
+        bs_finfo *fi = &c->finfo[i];
+        fi->def = f;
+        fi->name = bs_json_get_str(f, "name", "");
+        fi->type = bs_ftype_of(bs_json_get_str(f, "type", ""));
+        fi->hidden = bs_json_get_bool(f, "hidden", false);
+        fi->multiple = (fi->type == BS_F_SELECT || fi->type == BS_F_FILE ||
+                        fi->type == BS_F_RELATION) &&
+                       bs_json_get_int(f, "maxSelect", 0) > 1;
+    }
+    c->nfields = (int)n;
+    return 0;
+}
+
+const bs_finfo *bs_collection_finfo(const bs_collection *c, const char *name)
+{
+    for (int i = 0; i < c->nfields; i++) {
+        if (strcmp(c->finfo[i].name, name) == 0)
+            return &c->finfo[i];
+    }
+    return NULL;
+}
+
 static void collection_dispose(bs_collection *c)
 {
+    free(c->finfo);
     free(c->id);
     free(c->name);
     free(c->type);
@@ -91,6 +135,10 @@ int bs_schema_load(bs_conn *conn, bs_schema **out)
         c->updated = col_text(st, 13);
         if (!c->type)
             c->type = strdup("base");
+        if (build_finfo(c) != 0) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) {

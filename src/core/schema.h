@@ -18,6 +18,22 @@
 enum bs_rule { BS_RULE_LIST, BS_RULE_VIEW, BS_RULE_CREATE, BS_RULE_UPDATE,
                BS_RULE_DELETE, BS_RULE_COUNT };
 
+/* Field types, resolved once when the snapshot is loaded. */
+typedef enum bs_ftype {
+    BS_F_TEXT, BS_F_NUMBER, BS_F_BOOL, BS_F_EMAIL, BS_F_URL, BS_F_EDITOR,
+    BS_F_DATE, BS_F_AUTODATE, BS_F_SELECT, BS_F_JSON, BS_F_FILE,
+    BS_F_RELATION, BS_F_PASSWORD, BS_F_GEOPOINT, BS_F_UNKNOWN
+} bs_ftype;
+
+/* A compact view of one field definition, for hot paths. */
+typedef struct bs_finfo {
+    const char *name;         /* points into the fields JSON */
+    bs_ftype type;
+    bool hidden;
+    bool multiple;            /* select/file/relation with maxSelect > 1 */
+    const json_object *def;   /* the full definition */
+} bs_finfo;
+
 typedef struct bs_collection {
     char *id;
     char *name;
@@ -25,6 +41,8 @@ typedef struct bs_collection {
     bool system;
     char *rules[BS_RULE_COUNT]; /* NULL = superusers only */
     json_object *fields;      /* array, as stored */
+    bs_finfo *finfo;          /* one per field, same order */
+    int nfields;
     json_object *indexes;     /* array of strings */
     json_object *options;     /* object */
     char *created;
@@ -50,6 +68,12 @@ void bs_schema_unref(bs_schema *s);
 const bs_collection *bs_schema_find(const bs_schema *s, const char *id_or_name);
 
 bool bs_collection_is_auth(const bs_collection *c);
+
+/* The type of a field by its type name. */
+bs_ftype bs_ftype_of(const char *type);
+
+/* Field info by name, or NULL. */
+const bs_finfo *bs_collection_finfo(const bs_collection *c, const char *name);
 
 /* The auth collection's token options: the secret and duration of the
  * named token config ("authToken", "fileToken", ...). */

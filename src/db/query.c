@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "sql.h"
+#include "store.h"
 
 void bs_query_init(bs_query *q)
 {
@@ -90,6 +91,8 @@ void bs_query_param_null(bs_query *q)
     placeholder(q, &p);
 }
 
+static void bind_all(bs_query *q, sqlite3_stmt *st);
+
 sqlite3_stmt *bs_query_prepare(bs_query *q, sqlite3 *db)
 {
     if (q->oom || q->sql.oom)
@@ -98,6 +101,22 @@ sqlite3_stmt *bs_query_prepare(bs_query *q, sqlite3 *db)
     if (sqlite3_prepare_v2(db, q->sql.data, (int)q->sql.len, &st, NULL) !=
         SQLITE_OK)
         return NULL;
+    bind_all(q, st);
+    return st;
+}
+
+sqlite3_stmt *bs_query_prepare_cached(bs_query *q, bs_conn *c)
+{
+    if (q->oom || q->sql.oom)
+        return NULL;
+    sqlite3_stmt *st = bs_conn_prepare_dyn(c, q->sql.data, q->sql.len);
+    if (st)
+        bind_all(q, st);
+    return st;
+}
+
+static void bind_all(bs_query *q, sqlite3_stmt *st)
+{
     for (int i = 0; i < q->nparams; i++) {
         const bs_param *p = &q->params[i];
         switch (p->type) {
@@ -115,5 +134,4 @@ sqlite3_stmt *bs_query_prepare(bs_query *q, sqlite3 *db)
             break;
         }
     }
-    return st;
 }

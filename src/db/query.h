@@ -51,4 +51,9 @@ int bs_query_add_param(bs_query *q, const bs_param *p);
  * on failure (the caller logs sqlite3_errmsg(db)). */
 sqlite3_stmt *bs_query_prepare(bs_query *q, sqlite3 *db);
 
+/* Like bs_query_prepare through the connection's cache of run-time SQL:
+ * reset the statement when done, never finalize it. */
+struct bs_conn;
+sqlite3_stmt *bs_query_prepare_cached(bs_query *q, struct bs_conn *c);
+
 #endif

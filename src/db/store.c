@@ -25,11 +25,25 @@ typedef struct cache_slot {
     sqlite3_stmt *stmt;
 } cache_slot;
 
+/* Statements of SQL built at run time (per collection, per filter),
+ * kept by their text with least-recently-used replacement. */
+#define DYN_SLOTS 64
+
+typedef struct dyn_slot {
+    char *sql;           /* owned copy of the text */
+    size_t len;
+    uint64_t hash;
+    uint64_t last_used;
+    sqlite3_stmt *stmt;
+} dyn_slot;
+
 struct bs_conn {
     sqlite3 *db;
     bs_conn *next_free; /* reader pool free list */
     cache_slot cache[CACHE_SLOTS];
     int cached;
+    dyn_slot dyn[DYN_SLOTS];
+    uint64_t clock;
 };
 
 struct bs_store {
@@ -106,6 +120,11 @@ static void conn_close(bs_conn *c)
 {
     if (!c || !c->db)
         return;
+    for (int i = 0; i < DYN_SLOTS; i++) {
+        if (c->dyn[i].stmt)
+            sqlite3_finalize(c->dyn[i].stmt);
+        free(c->dyn[i].sql);
+    }
     for (int i = 0; i < CACHE_SLOTS; i++) {
         if (c->cache[i].stmt)
             sqlite3_finalize(c->cache[i].stmt);
@@ -311,4 +330,62 @@ int bs_conn_exec(bs_conn *c, const char *sql, bs_error *err)
         return BS_EDB;
     }
     return 0;
+}
+
+static uint64_t hash_mem(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+    return h;
+}
+
+sqlite3_stmt *bs_conn_prepare_dyn(bs_conn *c, const char *sql, size_t len)
+{
+    uint64_t h = hash_mem(sql, len);
+    dyn_slot *victim = NULL;
+    c->clock++;
+    for (int i = 0; i < DYN_SLOTS; i++) {
+        dyn_slot *d = &c->dyn[i];
+        if (d->stmt && d->hash == h && d->len == len &&
+            memcmp(d->sql, sql, len) == 0) {
+            d->last_used = c->clock;
+            sqlite3_reset(d->stmt);
+            sqlite3_clear_bindings(d->stmt);
+            return d->stmt;
+        }
+        if (!d->stmt) {
+            /* An empty slot beats any replacement. */
+            if (!victim || victim->stmt)
+                victim = d;
+            continue;
+        }
+        /* Never replace a statement that is in the middle of a step. */
+        if (sqlite3_stmt_busy(d->stmt))
+            continue;
+        if (!victim || (victim->stmt && d->last_used < victim->last_used))
+            victim = d;
+    }
+    if (!victim)
+        return NULL; /* every slot is in use at once */
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v3(c->db, sql, (int)len, SQLITE_PREPARE_PERSISTENT,
+                           &st, NULL) != SQLITE_OK)
+        return NULL;
+    char *copy = malloc(len + 1);
+    if (!copy) {
+        sqlite3_finalize(st);
+        return NULL;
+    }
+    memcpy(copy, sql, len);
+    copy[len] = '\0';
+    if (victim->stmt)
+        sqlite3_finalize(victim->stmt);
+    free(victim->sql);
+    victim->sql = copy;
+    victim->len = len;
+    victim->hash = h;
+    victim->last_used = c->clock;
+    victim->stmt = st;
+    return st;
 }

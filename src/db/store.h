@@ -58,6 +58,11 @@ sqlite3 *bs_conn_db(bs_conn *c);
  * Do not finalize it. Returns NULL on a prepare error (logged). */
 sqlite3_stmt *bs_conn_prepare(bs_conn *c, const char *sql);
 
+/* Like bs_conn_prepare for SQL built at run time: the text is copied and
+ * the statement kept (least recently used ones are replaced). Do not
+ * finalize the result; reset it when done. */
+sqlite3_stmt *bs_conn_prepare_dyn(bs_conn *c, const char *sql, size_t len);
+
 /* Runs one or more statements without results. Returns 0 or BS_EDB and
  * copies SQLite's message into err (status 400 "Failed to ..."). */
 int bs_conn_exec(bs_conn *c, const char *sql, bs_error *err);
