@@ -3,6 +3,7 @@
  */
 #include "rules.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "../base/json.h"
 #include "../base/util.h"
 #include "../db/sql.h"
+#include "../filter/filter.h"
 #include "app.h"
 #include "auth.h"
 #include "record.h"
@@ -20,10 +22,13 @@ void bs_rule_sql_init(bs_rule_sql *s)
     bs_buf_init(&s->where);
     bs_buf_init(&s->order);
     s->distinct = false;
+    s->fq = NULL;
 }
 
 void bs_rule_sql_dispose(bs_rule_sql *s)
 {
+    bs_filter_query_free(s->fq);
+    s->fq = NULL;
     bs_buf_dispose(&s->joins);
     bs_buf_dispose(&s->where);
     bs_buf_dispose(&s->order);
@@ -86,37 +91,91 @@ json_object *bs_rules_request_info(bs_req *r, const json_object *body)
     return info;
 }
 
-int bs_rules_add_filter(const bs_rule_ctx *ctx, const char *expr,
-                        bool allow_hidden, bs_query *q, bs_rule_sql *s,
-                        bs_error *err)
+/* Starts the statement's filter query on first use; placeholders follow
+ * the parameters already in q. */
+static int ensure_query(const bs_rule_ctx *ctx, bs_query *q, bs_rule_sql *s)
 {
-    (void)ctx;
-    (void)allow_hidden;
-    (void)q;
-    (void)s;
-    while (*expr == ' ')
-        expr++;
-    if (!*expr)
+    if (s->fq)
         return 0;
-    return bs_error_set(err, 400, "Invalid filter expression.");
+    bs_filter_ctx fc = {.schema = ctx->schema,
+                        .collection = ctx->collection,
+                        .alias = ctx->alias,
+                        .request = ctx->request,
+                        .superuser = ctx->superuser};
+    return bs_filter_query_new(&s->fq, &fc, q->nparams + 1);
 }
 
-int bs_rules_finish(bs_rule_sql *s, bs_query *q, bs_error *err)
+/* The client sees PocketBase's generic answer; the precise reason goes
+ * to the debug log. */
+static int compile_failed(int rc, bs_error *err)
 {
-    (void)s;
-    (void)q;
-    (void)err;
-    return 0;
+    if (rc == BS_ENOMEM)
+        return rc;
+    bs_log('D', "filter: %s", err->message ? err->message : "invalid");
+    bs_error_dispose(err);
+    return bs_error_set(err, 400, "Something went wrong while processing "
+                                  "your request.");
+}
+
+int bs_rules_add_filter(const bs_rule_ctx *ctx, const char *expr,
+                        bool is_rule, bs_query *q, bs_rule_sql *s,
+                        bs_error *err)
+{
+    int rc = ensure_query(ctx, q, s);
+    if (rc == 0)
+        rc = is_rule ? bs_filter_add_rule(s->fq, expr, err)
+                     : bs_filter_add_client(s->fq, expr, err);
+    return rc ? compile_failed(rc, err) : 0;
 }
 
 int bs_rules_add_sort(const bs_rule_ctx *ctx, const char *expr,
                       bs_query *q, bs_rule_sql *s, bs_error *err)
 {
-    (void)ctx;
-    (void)q;
-    (void)s;
-    (void)expr;
-    return bs_error_set(err, 400, "Invalid sort expression.");
+    int rc = ensure_query(ctx, q, s);
+    if (rc == 0)
+        rc = bs_filter_add_client_sort(s->fq, expr, err);
+    return rc ? compile_failed(rc, err) : 0;
+}
+
+int bs_rules_finish(bs_rule_sql *s, bs_query *q, bs_error *err)
+{
+    if (!s->fq)
+        return 0;
+    bs_filter_sql out;
+    int rc = bs_filter_finish(s->fq, &out, err);
+    if (rc)
+        return compile_failed(rc, err);
+    assert(out.first_param == q->nparams + 1);
+    if (*out.joins) {
+        bs_buf_putc(&s->joins, ' ');
+        bs_buf_puts(&s->joins, out.joins);
+    }
+    bs_buf_puts(&s->where, out.where);
+    bs_buf_puts(&s->order, out.order);
+    s->distinct = out.distinct;
+    for (int i = 0; i < out.nparams; i++) {
+        const bs_filter_value *v = &out.params[i];
+        bs_param p = {.type = BS_PARAM_NULL};
+        switch (v->type) {
+        case BS_FILTER_NULL:
+            break;
+        case BS_FILTER_INT:
+            p.type = BS_PARAM_INT;
+            p.i = v->i;
+            break;
+        case BS_FILTER_REAL:
+            p.type = BS_PARAM_REAL;
+            p.d = v->d;
+            break;
+        case BS_FILTER_TEXT:
+            p.type = BS_PARAM_TEXT;
+            p.s = (char *)v->s;
+            p.n = v->n;
+            break;
+        }
+        bs_query_add_param(q, &p);
+    }
+    return q->oom || s->where.oom || s->joins.oom ? BS_ENOMEM : 0;
 }
 
 /* Runs `SELECT id FROM c WHERE id IN ids AND (rule)` for the manage

@@ -29,6 +29,7 @@ json_object *bs_rules_request_info(bs_req *r, const json_object *body);
 /* Compiled parts for one query: joins to add after FROM, and a WHERE
  * expression. Parameters are added to the query as they are compiled. */
 typedef struct bs_rule_sql {
+    struct bs_filter_query *fq; /* the compiler, until finished */
     bs_buf joins;
     bs_buf where;      /* "" when nothing to add */
     bs_buf order;      /* ORDER BY list, "" when none */
