@@ -113,6 +113,8 @@ static int enrich(rec_req *rr, bs_record **recs, int n)
                              request_info(rr), recs, n);
     const char *expand = bs_req_query(rr->r, "expand");
     if (expand && *expand) {
+        for (int i = 0; i < n; i++)
+            recs[i]->expand_requested = true;
         bs_expand_ctx ex = {.app = rr->r->ev.app,
                             .schema = rr->schema,
                             .request = request_info(rr),
@@ -516,14 +518,11 @@ static void apply_data(rec_req *rr, bs_record *rec, json_object *data)
     }
 }
 
-/* Runs the create rule against the submitted values: the record is
- * exposed as a one-row CTE named like the collection, and the rule must
- * select it. */
-static int check_create_rule(rec_req *rr, bs_record *rec)
+/* Whether rule selects the new record: the record's values are exposed
+ * as a one-row CTE named like the collection, and the rule (compiled
+ * against it) must select that row. */
+static bool cte_rule_matches(rec_req *rr, bs_record *rec, const char *rule)
 {
-    const char *rule = rr->c->rules[BS_RULE_CREATE];
-    if (rr->superuser || !rule || !*rule)
-        return 0;
     bs_query q;
     bs_rule_sql rs;
     bs_query_init(&q);
@@ -533,21 +532,20 @@ static int check_create_rule(rec_req *rr, bs_record *rec)
     bs_buf_puts(&text, "WITH ");
     bs_sql_ident(&text, rr->c->name);
     bs_buf_puts(&text, " AS (SELECT ");
-    size_t nf = json_object_array_length(rr->c->fields);
-    for (size_t i = 0; i < nf; i++) {
-        const json_object *f = json_object_array_get_idx(rr->c->fields, i);
-        const char *name = bs_field_name(f);
-        json_object *v = bs_json_get(rec->data, name);
+    for (int i = 0; i < rr->c->nfields; i++) {
+        const bs_finfo *fi = &rr->c->finfo[i];
+        json_object *v = bs_json_get(rec->data, fi->name);
         bs_param p = {.type = BS_PARAM_NULL};
         bs_buf tmp;
         bs_buf_init(&tmp);
-        if (strcmp(name, "id") == 0 && !*bs_record_get_string(rec, "id")) {
+        if (strcmp(fi->name, "id") == 0 && !*bs_record_get_string(rec, "id")) {
             p.type = BS_PARAM_TEXT;
             p.s = "__pb_create__temp_id";
             p.n = strlen(p.s);
-        } else if (strcmp(name, "verified") == 0) {
+        } else if (strcmp(fi->name, "verified") == 0 &&
+                   bs_collection_is_auth(rr->c)) {
             p.type = BS_PARAM_INT;
-            p.i = 0;
+            p.i = 0; /* never trust a submitted verified flag in rules */
         } else if (!v) {
             p.type = BS_PARAM_NULL;
         } else if (json_object_is_type(v, json_type_boolean)) {
@@ -570,14 +568,15 @@ static int check_create_rule(rec_req *rr, bs_record *rec)
         int idx = bs_query_add_param(&q, &p);
         bs_buf_dispose(&tmp);
         bs_buf_printf(&text, "%s?%d AS ", i ? ", " : "", idx);
-        bs_sql_ident(&text, name);
+        bs_sql_ident(&text, fi->name);
     }
     bs_buf_puts(&text, ") ");
     bs_rule_ctx ctx = rule_ctx(rr, rr->c->name);
-    int rc = bs_rules_add_filter(&ctx, rule, true, &q, &rs, &rr->err);
-    if (rc == 0)
-        rc = bs_rules_finish(&rs, &q, &rr->err);
-    if (rc == 0) {
+    bs_error err;
+    bs_error_init(&err);
+    bool ok = false;
+    if (bs_rules_add_filter(&ctx, rule, true, &q, &rs, &err) == 0 &&
+        bs_rules_finish(&rs, &q, &err) == 0) {
         bs_buf_puts(&text, "SELECT 1 FROM ");
         bs_sql_ident(&text, rr->c->name);
         bs_buf_append(&text, rs.joins.data ? rs.joins.data : "", rs.joins.len);
@@ -591,23 +590,28 @@ static int check_create_rule(rec_req *rr, bs_record *rec)
         bs_buf_init(&text);
         bs_conn *conn = bs_store_reader_acquire(rr->r->ev.app->store);
         sqlite3_stmt *st = bs_query_prepare(&q, bs_conn_db(conn));
-        bool ok = st && sqlite3_step(st) == SQLITE_ROW;
+        ok = st && sqlite3_step(st) == SQLITE_ROW;
         if (!st)
-            bs_log('D', "create rule query failed: %s",
+            bs_log('D', "rule query on new record failed: %s",
                    sqlite3_errmsg(bs_conn_db(conn)));
         sqlite3_finalize(st);
         bs_store_reader_release(rr->r->ev.app->store, conn);
-        if (!ok)
-            rc = BS_EHTTP;
     }
-    if (rc) {
-        bs_error_dispose(&rr->err);
-        bs_error_set(&rr->err, 400, "Failed to create record.");
-    }
+    bs_error_dispose(&err);
     bs_buf_dispose(&text);
     bs_rule_sql_dispose(&rs);
     bs_query_dispose(&q);
-    return rc;
+    return ok;
+}
+
+/* The create rule, checked against the submitted values. */
+static int check_create_rule(rec_req *rr, bs_record *rec)
+{
+    const char *rule = rr->c->rules[BS_RULE_CREATE];
+    if (rr->superuser || !rule || !*rule || cte_rule_matches(rr, rec, rule))
+        return 0;
+    bs_error_dispose(&rr->err);
+    return bs_error_set(&rr->err, 400, "Failed to create record.");
 }
 
 static int save_final(bs_event *e, void *user)
@@ -666,15 +670,45 @@ static int check_auth_changes(rec_req *rr, bs_record *rec, json_object *data,
 static void check_password_confirm(rec_req *rr, bs_record *rec,
                                    json_object *data)
 {
-    if (!bs_collection_is_auth(rr->c) || !rec->plain_password)
+    if (!bs_collection_is_auth(rr->c) ||
+        (!rec->plain_password && !rec->is_new))
         return;
     const char *confirm = bs_json_get_str(data, "passwordConfirm", "");
+    const char *plain = rec->plain_password ? rec->plain_password : "";
     if (!*confirm)
         bs_error_field(&rr->err, "passwordConfirm", "validation_required",
                        "Cannot be blank.");
-    else if (strcmp(confirm, rec->plain_password) != 0)
+    else if (strcmp(confirm, plain) != 0)
         bs_error_field(&rr->err, "passwordConfirm",
                        "validation_values_mismatch", "Values don't match.");
+}
+
+/* The submitted data as rules see it (@request.body): modifier keys
+ * ("total+", "tags-") replaced by the field's resulting value. */
+static json_object *resolve_body(const bs_record *rec, json_object *data)
+{
+    json_object *out = json_object_new_object();
+    json_object_object_foreach(data, key, val) {
+        size_t n = strlen(key);
+        char name[256];
+        if (n == 0 || n >= sizeof name)
+            continue;
+        bool mod = key[0] == '+' || key[n - 1] == '+' || key[n - 1] == '-';
+        if (!mod) {
+            json_object_object_add(out, key, json_object_get(val));
+            continue;
+        }
+        if (key[0] == '+') {
+            memcpy(name, key + 1, n);
+        } else {
+            memcpy(name, key, n - 1);
+            name[n - 1] = '\0';
+        }
+        json_object *v = bs_json_get(rec->data, name);
+        if (bs_collection_field(rec->collection, name))
+            json_object_object_add(out, name, v ? json_object_get(v) : NULL);
+    }
+    return out;
 }
 
 static int record_upsert(bs_req *r, bool create)
@@ -682,6 +716,7 @@ static int record_upsert(bs_req *r, bool create)
     rec_req rr;
     bs_record *rec = NULL;
     bs_body body = {0};
+    json_object *resolved = NULL;
     int rc;
     if (rec_begin(r, &rr) != 0)
         goto done;
@@ -718,13 +753,23 @@ static int record_upsert(bs_req *r, bool create)
         goto done;
     }
     apply_data(&rr, rec, body.data);
-    bool manager = !rr.superuser && r->auth && bs_collection_is_auth(rr.c) &&
-                   *bs_json_get_str(rr.c->options, "manageRule", "") &&
-                   bs_has_manage_access(r->ev.app, rr.schema, rr.c,
-                                        request_info(&rr), rec);
+    resolved = resolve_body(rec, body.data);
+    rr.body = resolved;
+    const char *manage_rule = bs_json_get_str(rr.c->options, "manageRule", "");
+    bool manager = false;
+    if (!rr.superuser && r->auth && bs_collection_is_auth(rr.c) &&
+        *manage_rule)
+        manager = create ? cte_rule_matches(&rr, rec, manage_rule)
+                         : bs_has_manage_access(r->ev.app, rr.schema, rr.c,
+                                                request_info(&rr), rec);
     check_password_confirm(&rr, rec, body.data);
     rc = check_auth_changes(&rr, rec, body.data, manager);
     if (rc || bs_error_has_fields(&rr.err)) {
+        /* Report the record's own validation errors together with the
+         * form's, as PocketBase does. */
+        bs_record_validate(r->ev.app, rec, &rr.err);
+        free(rr.err.message);
+        rr.err.message = NULL;
         bs_error_set(&rr.err, 400, create ? "Failed to create record."
                                           : "Failed to update record.");
         bs_req_fail(r, BS_EHTTP, &rr.err);

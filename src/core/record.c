@@ -375,7 +375,7 @@ void bs_record_write_json(const bs_record *r, bs_buf *out)
     keys[n++].text = c->id;
     keys[n].name = "collectionName";
     keys[n++].text = c->name;
-    if (r->nexpand > 0) {
+    if (r->nexpand > 0 || r->expand_requested) {
         keys[n].name = "expand";
         keys[n++].is_expand = true;
     }
@@ -475,9 +475,13 @@ static int fill_generated(bs_record *r)
         if (strcmp(type, "text") != 0)
             continue;
         const char *pattern = bs_json_get_str(f, "autogeneratePattern", "");
+        bool email_changed =
+            r->original && strcmp(bs_json_get_str(r->original, "email", ""),
+                                  bs_record_get_string(r, "email")) != 0;
         bool regen_token = strcmp(name, "tokenKey") == 0 &&
                            bs_collection_is_auth(r->collection) &&
-                           r->plain_password && !r->is_new;
+                           (r->plain_password || email_changed) &&
+                           !r->is_new;
         if (!*pattern ||
             (*bs_record_get_string(r, name) && !regen_token) ||
             (!r->is_new && !regen_token))
@@ -588,6 +592,12 @@ static int validate_final(bs_event *e, void *user)
             continue;
         }
         json_object *v = bs_json_get(r->data, name);
+        /* Empty values the save generates (the id, a tokenKey) are not
+         * errors before the save. */
+        if (r->is_new && strcmp(type, "text") == 0 &&
+            *bs_json_get_str(f, "autogeneratePattern", "") &&
+            bs_value_is_empty(f, v))
+            continue;
         if (strcmp(name, "id") == 0 && !r->is_new) {
             const char *old = stored_id(r);
             if (strcmp(old, bs_record_id(r)) != 0)
@@ -654,12 +664,37 @@ static int hash_password(bs_record *r)
     return 0;
 }
 
+/* Auth record ids are kept unique across all auth collections, so a
+ * mistake in one collection's rules cannot be used against another. */
+static bool auth_id_taken(bs_conn *conn, const bs_record *r)
+{
+    const bs_schema *s = r->schema;
+    for (int i = 0; i < s->n; i++) {
+        const bs_collection *c = &s->items[i];
+        if (c == r->collection || !bs_collection_is_auth(c))
+            continue;
+        bs_record *other = NULL;
+        if (bs_record_find(conn, r->schema, c, bs_record_id(r), &other) ==
+            0) {
+            bs_record_free(other);
+            return true;
+        }
+    }
+    return false;
+}
+
 static int execute_final(bs_event *e, void *user)
 {
     bs_record_event *re = (bs_record_event *)e;
     bs_record *r = re->record;
     bs_error *err = user;
     bs_conn *conn = bs_tx_conn(re->tx);
+    if (bs_collection_is_auth(r->collection) && r->is_new &&
+        auth_id_taken(conn, r)) {
+        bs_error_field(err, "id", "validation_invalid_auth_id",
+                       "Invalid or duplicated auth record id.");
+        return BS_EHTTP;
+    }
     int rc = hash_password(r);
     if (rc)
         return bs_error_set(err, 500, "Failed to hash the password.");
@@ -828,6 +863,16 @@ static int action_tx(bs_tx *tx, void *data)
         a->error.message = sc->err->message ? strdup(sc->err->message) : NULL;
     }
     return rc;
+}
+
+int bs_record_validate(bs_app *app, bs_record *r, bs_error *err)
+{
+    bs_record_event e = {.ev = {.app = app,
+                                .tags = {r->collection->id, r->collection->name},
+                                .error = err},
+                         .record = r};
+    return bs_hook_trigger(app->hooks[BS_ON_RECORD_VALIDATE], &e.ev,
+                           validate_final, err);
 }
 
 int bs_record_save(bs_app *app, bs_record *r, bs_error *err)

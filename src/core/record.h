@@ -36,6 +36,7 @@ struct bs_record {
     bool is_new;
     bool ignore_email_visibility;     /* export the email regardless */
     bool unhide;                      /* export hidden fields (superusers) */
+    bool expand_requested;            /* export "expand" even when empty */
 };
 
 /* A new record of collection c with every field at its zero value. */
@@ -78,6 +79,10 @@ void bs_record_write_json(const bs_record *r, bs_buf *out);
 /* Creates or updates r in a transaction through the hooks. On a
  * validation failure err carries per-field data and status 400. */
 int bs_record_save(bs_app *app, bs_record *r, bs_error *err);
+
+/* Runs only the validation (OnRecordValidate), collecting field errors
+ * in err; nothing is written. Relation targets are not looked up. */
+int bs_record_validate(bs_app *app, bs_record *r, bs_error *err);
 
 /* Deletes r (with cascades and relation clean-up) through the hooks. */
 int bs_record_delete(bs_app *app, bs_record *r, bs_error *err);
