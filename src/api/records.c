@@ -629,32 +629,41 @@ static int save_final(bs_event *e, void *user)
     return write_record_final(e, user);
 }
 
-/* Auth collections: changing email, password or verified of a record
- * needs the old password (own record) or manage access. */
-static int check_auth_changes(rec_req *rr, bs_record *rec, json_object *data,
-                              bool manager)
+/* The form rules of auth records (PocketBase's record upsert form): the
+ * email and verified state may change only with manage access, a
+ * password needs its confirmation, and changing it without manage
+ * access needs the old password. Field errors go to rr->err. */
+static void validate_auth_form(rec_req *rr, bs_record *rec,
+                               json_object *data, bool manager)
 {
-    if (!bs_collection_is_auth(rr->c) || rr->superuser || manager)
-        return 0;
-    if (rec->is_new) {
-        /* Guests cannot create already verified records. */
-        if (bs_record_get_bool(rec, "verified"))
-            bs_error_field(&rr->err, "verified", "validation_values_mismatch",
-                           "Values don't match.");
-        return bs_error_has_fields(&rr->err) ? BS_EHTTP : 0;
-    }
-    if (bs_json_get(data, "verified") &&
-        bs_record_get_bool(rec, "verified") !=
-            bs_json_get_bool(rec->original, "verified", false))
-        bs_error_field(&rr->err, "verified", "validation_values_mismatch",
-                       "Values don't match.");
-    if (bs_json_get(data, "email") &&
+    if (!bs_collection_is_auth(rr->c))
+        return;
+    bool manage = manager || rr->superuser;
+    bool is_new = rec->is_new;
+    const char *password = rec->plain_password ? rec->plain_password : "";
+    const char *confirm = bs_json_get_str(data, "passwordConfirm", "");
+    const char *old = bs_json_get_str(data, "oldPassword", "");
+    const json_object *orig = rec->original;
+    if (!is_new && !manage &&
         strcmp(bs_record_get_string(rec, "email"),
-               bs_json_get_str(rec->original, "email", "")) != 0)
+               bs_json_get_str(orig, "email", "")) != 0)
         bs_error_field(&rr->err, "email", "validation_values_mismatch",
                        "Values don't match.");
-    if (rec->plain_password) {
-        const char *old = bs_json_get_str(data, "oldPassword", "");
+    if (!manage && bs_record_get_bool(rec, "verified") !=
+                       (orig ? bs_json_get_bool(orig, "verified", false)
+                             : false))
+        bs_error_field(&rr->err, "verified", "validation_values_mismatch",
+                       "Values don't match.");
+    if ((is_new || *confirm || *old) && !*password)
+        bs_error_field(&rr->err, "password", "validation_required",
+                       "Cannot be blank.");
+    if ((is_new || *password || *old) && !*confirm)
+        bs_error_field(&rr->err, "passwordConfirm", "validation_required",
+                       "Cannot be blank.");
+    else if (strcmp(confirm, password) != 0)
+        bs_error_field(&rr->err, "passwordConfirm",
+                       "validation_values_mismatch", "Values don't match.");
+    if (!is_new && !manage && (*password || *confirm)) {
         if (!*old)
             bs_error_field(&rr->err, "oldPassword", "validation_required",
                            "Cannot be blank.");
@@ -663,24 +672,6 @@ static int check_auth_changes(rec_req *rr, bs_record *rec, json_object *data,
                            "validation_invalid_old_password",
                            "Missing or invalid old password.");
     }
-    return bs_error_has_fields(&rr->err) ? BS_EHTTP : 0;
-}
-
-/* The password confirmation every auth write with a password carries. */
-static void check_password_confirm(rec_req *rr, bs_record *rec,
-                                   json_object *data)
-{
-    if (!bs_collection_is_auth(rr->c) ||
-        (!rec->plain_password && !rec->is_new))
-        return;
-    const char *confirm = bs_json_get_str(data, "passwordConfirm", "");
-    const char *plain = rec->plain_password ? rec->plain_password : "";
-    if (!*confirm)
-        bs_error_field(&rr->err, "passwordConfirm", "validation_required",
-                       "Cannot be blank.");
-    else if (strcmp(confirm, plain) != 0)
-        bs_error_field(&rr->err, "passwordConfirm",
-                       "validation_values_mismatch", "Values don't match.");
 }
 
 /* The submitted data as rules see it (@request.body): modifier keys
@@ -740,7 +731,9 @@ static int record_upsert(bs_req *r, bool create)
         rec = bs_record_new(rr.schema, rr.c);
         rc = rec ? 0 : BS_ENOMEM;
     } else {
-        rc = find_with_rule(&rr, bs_req_param(r, "id"), rule, &rec);
+        /* Load first: the update rule sees the submitted data with its
+         * modifiers resolved against this record (checked below). */
+        rc = find_with_rule(&rr, bs_req_param(r, "id"), NULL, &rec);
         if (rc == BS_ENOTFOUND) {
             bs_resp_status_error(r, 404, NULL);
             goto done;
@@ -755,6 +748,18 @@ static int record_upsert(bs_req *r, bool create)
     apply_data(&rr, rec, body.data);
     resolved = resolve_body(rec, body.data);
     rr.body = resolved;
+    if (!create && !rr.superuser && *rule) {
+        bs_record *check = NULL;
+        rc = find_with_rule(&rr, bs_record_id(rec), rule, &check);
+        bs_record_free(check);
+        if (rc) {
+            if (rc == BS_ENOTFOUND)
+                bs_resp_status_error(r, 404, NULL);
+            else
+                bs_req_fail(r, rc, &rr.err);
+            goto done;
+        }
+    }
     const char *manage_rule = bs_json_get_str(rr.c->options, "manageRule", "");
     bool manager = false;
     if (!rr.superuser && r->auth && bs_collection_is_auth(rr.c) &&
@@ -762,14 +767,8 @@ static int record_upsert(bs_req *r, bool create)
         manager = create ? cte_rule_matches(&rr, rec, manage_rule)
                          : bs_has_manage_access(r->ev.app, rr.schema, rr.c,
                                                 request_info(&rr), rec);
-    check_password_confirm(&rr, rec, body.data);
-    rc = check_auth_changes(&rr, rec, body.data, manager);
-    if (rc || bs_error_has_fields(&rr.err)) {
-        /* Report the record's own validation errors together with the
-         * form's, as PocketBase does. */
-        bs_record_validate(r->ev.app, rec, &rr.err);
-        free(rr.err.message);
-        rr.err.message = NULL;
+    validate_auth_form(&rr, rec, body.data, manager);
+    if (bs_error_has_fields(&rr.err)) {
         bs_error_set(&rr.err, 400, create ? "Failed to create record."
                                           : "Failed to update record.");
         bs_req_fail(r, BS_EHTTP, &rr.err);
