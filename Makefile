@@ -8,7 +8,7 @@
 #   make bench      run the benchmark harness
 
 CC      ?= cc
-PKGS    := libmicrohttpd json-c sqlite3 libcrypto libcrypt zlib libpcre2-8
+PKGS    := libmicrohttpd json-c sqlite3 libcrypto libcrypt zlib libpcre2-8 libcurl
 CFLAGS_BASE := -std=gnu11 -O2 -g -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wno-unused-parameter -Wformat=2 -Wvla \
 	-fno-strict-aliasing -D_GNU_SOURCE -Iinclude
@@ -98,18 +98,21 @@ endif
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_LIB_SRC := $(LIB_SRC)
-FUZZ_CFLAGS := $(CFLAGS_BASE) $(PKG_CFLAGS) -Isrc -O1 -g -fsanitize=fuzzer,address,undefined
+FUZZ_CFLAGS := $(CFLAGS_BASE) $(PKG_CFLAGS) -Isrc -O1 -g -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all
 
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC) $(GEN_SRC)
 	@mkdir -p build/fuzz
 	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(GEN_SRC) $(PKG_LIBS) -lpthread -lm
 
+# New inputs go to build/fuzz/corpus-NAME; the seeds in tests/fuzz/corpus
+# are only read.
 fuzz: $(FUZZ_BIN)
-	@for f in $(FUZZ_BIN); do echo "== $$f"; $$f -max_total_time=$${FUZZ_SECONDS:-60} tests/fuzz/corpus/$$(basename $$f) || exit 1; done
+	@for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p build/fuzz/corpus-$$n; echo "== $$n"; $$f -max_total_time=$${FUZZ_SECONDS:-60} build/fuzz/corpus-$$n tests/fuzz/corpus/$$n || exit 1; done
 
 # A short run of every fuzz driver, as part of make test.
 fuzz-smoke: $(FUZZ_BIN)
-	@for f in $(FUZZ_BIN); do $$f -max_total_time=$${FUZZ_SECONDS:-10} -print_final_stats=0 tests/fuzz/corpus/$$(basename $$f) >build/fuzz/$$(basename $$f).log 2>&1 || { cat build/fuzz/$$(basename $$f).log; exit 1; }; echo "fuzz $$(basename $$f): ok"; done
+	@for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p build/fuzz/corpus-$$n; $$f -max_total_time=$${FUZZ_SECONDS:-10} -print_final_stats=0 build/fuzz/corpus-$$n tests/fuzz/corpus/$$n >build/fuzz/$$n.log 2>&1 || { cat build/fuzz/$$n.log; exit 1; }; echo "fuzz $$n: ok"; done
 
 bench: all
 	@BASALT=$(abspath $(BIN)) bash bench/run.sh $(BENCH)

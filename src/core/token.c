@@ -182,8 +182,14 @@ int bs_token_verify(const char *token, const char *key, size_t keylen,
         if (!json_object_is_type(exp, json_type_int) &&
             !json_object_is_type(exp, json_type_double))
             rc = BS_EINVAL;
-        else if ((int64_t)json_object_get_double(exp) < now)
-            rc = BS_EINVAL;
+        else {
+            /* Compare as doubles: a huge exp must not be cast to int64. */
+            double e = json_object_is_type(exp, json_type_int)
+                           ? (double)json_object_get_int64(exp)
+                           : json_object_get_double(exp);
+            if (!(e >= (double)now) || e >= 9.2e18)
+                rc = BS_EINVAL;
+        }
     }
     json_object_put(claims);
     return rc;

@@ -180,6 +180,19 @@ static bool parse_range(const char *h, uint64_t size, uint64_t *from,
     return true;
 }
 
+/* A single byte range that starts past the end of the file. */
+static bool range_unsatisfiable(const char *h, uint64_t size)
+{
+    if (strncmp(h, "bytes=", 6) != 0 || strchr(h, ','))
+        return false;
+    const char *p = h + 6;
+    if (*p == '-')
+        return size == 0;
+    char *end;
+    unsigned long long a = strtoull(p, &end, 10);
+    return end != p && *end == '-' && a >= size;
+}
+
 static bool serve_fd(bs_req *r, int fd, const char *name)
 {
     struct stat sb;
@@ -203,8 +216,17 @@ static bool serve_fd(bs_req *r, int fd, const char *name)
     r->fd_offset = 0;
     r->fd_size = (uint64_t)sb.st_size;
     uint64_t from, to;
-    if (parse_range(bs_req_header(r, "Range"), (uint64_t)sb.st_size, &from,
-                    &to)) {
+    const char *range = bs_req_header(r, "Range");
+    if (range && range_unsatisfiable(range, (uint64_t)sb.st_size)) {
+        close(fd);
+        r->fd = -1;
+        bs_resp_empty(r, 416);
+        bs_resp_header(r, "Content-Range",
+                       bs_arena_printf(&r->arena, "bytes */%llu",
+                                       (unsigned long long)sb.st_size));
+        return true;
+    }
+    if (parse_range(range, (uint64_t)sb.st_size, &from, &to)) {
         r->status = 206;
         r->fd_offset = from;
         r->fd_size = to - from + 1;
@@ -236,6 +258,10 @@ static const char *request_path(bs_req *r)
 
 static int redirect(bs_req *r, const char *location)
 {
+    /* Never "//host/...": a leading run of slashes becomes one, so the
+     * redirect stays on this host. */
+    while (location[0] == '/' && location[1] == '/')
+        location++;
     bs_resp_empty(r, 301);
     bs_resp_header(r, "Location", location);
     return 0;

@@ -4,14 +4,16 @@
  * A router with PocketBase's API route table is built once. Each input is
  * split into a method choice (first byte) and a raw path (the rest, up to
  * a NUL). Besides memory safety the driver checks the router against a
- * small reference matcher written from router.h's contract:
- *  - the matched route really matches the path and the method;
- *  - no other matching route is more specific;
- *  - when some route matches but the router returns none, the path holds
- *    a '%' (a parameter failed to decode);
- *  - parameter values are decoded, NUL-free and non-empty for {name}.
- * bs_url_decode is also run on the raw bytes: a result must be exactly
- * the input length minus two bytes per escape, with no NUL inside.
+ * small reference matcher written from router.h's contract (segments
+ * are split first and then percent-decoded one by one; literal segments
+ * compare with the decoded text, as in Go's ServeMux; a segment that
+ * does not decode matches nothing):
+ *  - the router picks exactly the route the reference picks: the most
+ *    specific matching one, the first registered among equals;
+ *  - parameter names and decoded values are the reference's;
+ *  - it finds nothing only when the reference finds nothing.
+ * bs_url_decode is also compared with the reference decoder on the raw
+ * bytes.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -114,6 +116,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 /* ---- reference matcher ------------------------------------------------- */
 
+#define MAXSEG 16
+
 /* Kind of pattern segment i (0 literal, 1 param, 2 wildcard) or 3 past the
  * end; text and len receive the literal text. */
 static int seg_kind(const char *pattern, int i, const char **text,
@@ -135,32 +139,83 @@ static int seg_kind(const char *pattern, int i, const char **text,
     return 0;
 }
 
-/* Splits path into raw segments ("/a/b" -> "a","b"; "/" -> ""). */
-static int split_path(const char *path, const char **start, size_t *len,
-                      int max)
+static int hexdig(char c)
 {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = (char)(c | 0x20);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Percent-decodes s[0..n) into a new string; NULL for a bad escape or a
+ * NUL byte (the contract of bs_url_decode). */
+static char *ref_decode(const char *s, size_t n)
+{
+    char *out = malloc(n + 1);
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '%') {
+            if (n - i < 3 || hexdig(s[i + 1]) < 0 || hexdig(s[i + 2]) < 0) {
+                free(out);
+                return NULL;
+            }
+            c = (char)(hexdig(s[i + 1]) * 16 + hexdig(s[i + 2]));
+            i += 2;
+        }
+        if (c == '\0') {
+            free(out);
+            return NULL;
+        }
+        out[o++] = c;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* A path split into raw and decoded segments. Only the first MAXSEG
+ * segments are looked at; `more` tells that there are others. */
+typedef struct ref_path {
+    int n;
+    bool more;
+    bool bad; /* one of the first MAXSEG segments does not decode */
+    const char *raw[MAXSEG];
+    char *dec[MAXSEG];
+} ref_path;
+
+static void ref_split(const char *path, ref_path *rp)
+{
+    memset(rp, 0, sizeof *rp);
     const char *p = path[0] == '/' ? path + 1 : path;
-    int n = 0;
     for (;;) {
-        if (n == max)
-            return n + 1; /* more than max */
+        if (rp->n == MAXSEG) {
+            rp->more = true;
+            return;
+        }
         const char *end = strchr(p, '/');
-        start[n] = p;
-        len[n] = end ? (size_t)(end - p) : strlen(p);
-        n++;
-        if (!end)
-            return n;
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        rp->raw[rp->n] = p;
+        rp->dec[rp->n] = ref_decode(p, len);
+        if (!rp->dec[rp->n])
+            rp->bad = true;
+        rp->n++;
+        if (!end || rp->bad)
+            return;
         p = end + 1;
     }
 }
 
-#define MAXSEG 16
-
-static bool ref_match(const char *pattern, const char *path)
+static void ref_free(ref_path *rp)
 {
-    const char *st[MAXSEG];
-    size_t ln[MAXSEG];
-    int n = split_path(path, st, ln, MAXSEG);
+    for (int i = 0; i < rp->n; i++)
+        free(rp->dec[i]);
+}
+
+/* Literal segments compare with the decoded path segment (Go's ServeMux
+ * does the same); {name} needs a non-empty segment; {name...} takes the
+ * rest. */
+static bool ref_match(const char *pattern, const ref_path *rp)
+{
     for (int i = 0;; i++) {
         const char *t;
         size_t tl;
@@ -168,15 +223,15 @@ static bool ref_match(const char *pattern, const char *path)
         if (k == 2)
             return true;
         if (k == 3)
-            return i == n; /* n > MAXSEG never equals i <= MAXSEG-ish */
-        if (i >= n || i >= MAXSEG)
+            return i == rp->n && !rp->more;
+        if (i >= rp->n)
             return false;
         if (k == 1) {
-            if (ln[i] == 0)
+            if (rp->dec[i][0] == '\0')
                 return false;
             continue;
         }
-        if (tl != ln[i] || memcmp(t, st[i], tl) != 0)
+        if (strlen(rp->dec[i]) != tl || memcmp(t, rp->dec[i], tl) != 0)
             return false;
     }
 }
@@ -203,19 +258,62 @@ static int ref_specific(const route_def *a, const route_def *b)
     return (a->method != NULL) - (b->method != NULL);
 }
 
+/* Checks the parameters the router filled against the reference. Returns
+ * false when the wildcard rest does not decode (the router must then
+ * have found nothing). */
+static bool check_params(const route_def *d, const ref_path *rp,
+                         const bs_req *r, bool matched)
+{
+    int np = 0;
+    for (int i = 0;; i++) {
+        const char *t;
+        size_t tl;
+        int k = seg_kind(d->pattern, i, &t, &tl);
+        if (k == 3)
+            break;
+        if (k == 0)
+            continue;
+        char *want;
+        if (k == 2) {
+            const char *rest = i < rp->n ? rp->raw[i] : "";
+            want = ref_decode(rest, strlen(rest));
+            if (!want)
+                return false;
+        } else {
+            want = strdup(rp->dec[i]);
+        }
+        if (matched) {
+            size_t nl = tl - (k == 2 ? 5 : 2); /* name without braces */
+            if (np >= r->nparams || strlen(r->param_names[np]) != nl ||
+                memcmp(r->param_names[np], t + 1, nl) != 0 ||
+                strcmp(r->param_values[np], want) != 0) {
+                fprintf(stderr, "parameter %d of %s: %s, expected %s\n", np,
+                        d->pattern,
+                        np < r->nparams ? r->param_values[np] : "(none)",
+                        want);
+                abort();
+            }
+        }
+        np++;
+        free(want);
+        if (k == 2)
+            break;
+    }
+    if (matched && np != r->nparams)
+        abort();
+    return true;
+}
+
 static void check_decode(bs_arena *a, const uint8_t *data, size_t size)
 {
     char *d = bs_url_decode(a, (const char *)data, size);
-    if (!d)
-        return;
-    size_t pct = 0;
-    for (size_t i = 0; i < size; i++)
-        pct += data[i] == '%';
-    if (strlen(d) != size - 2 * pct) {
-        fprintf(stderr, "bs_url_decode: length %zu, expected %zu\n",
-                strlen(d), size - 2 * pct);
+    char *want = ref_decode((const char *)data, size);
+    if ((d == NULL) != (want == NULL) || (d && strcmp(d, want) != 0)) {
+        fprintf(stderr, "bs_url_decode: %s, expected %s\n", d ? d : "NULL",
+                want ? want : "NULL");
         abort();
     }
+    free(want);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -227,8 +325,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *path = malloc(n + 2);
     if (!path)
         return 0;
-    /* Paths always start with '/' on the wire; half the inputs keep the
-     * bytes as they are, the other half get the slash. */
+    /* Paths always start with '/' on the wire; inputs whose first byte
+     * has the high bit set get the slash, the others are taken as is. */
     size_t off = 0;
     if (data[0] & 0x80)
         path[off++] = '/';
@@ -241,47 +339,38 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bs_arena_init(&r.arena, 0);
 
     const bs_route *m = bs_router_match(router, &r, method, path);
-    /* The reference view of the same question. */
+
+    /* The reference answer to the same question. */
+    ref_path rp;
+    ref_split(path, &rp);
     const route_def *best = NULL;
-    for (size_t i = 0; i < NROUTES; i++) {
-        if (!method_ok(ROUTES[i].method, method) ||
-            !ref_match(ROUTES[i].pattern, path))
-            continue;
-        if (!best || ref_specific(&ROUTES[i], best) > 0)
-            best = &ROUTES[i];
+    if (!rp.bad) {
+        for (size_t i = 0; i < NROUTES; i++) {
+            if (!method_ok(ROUTES[i].method, method) ||
+                !ref_match(ROUTES[i].pattern, &rp))
+                continue;
+            if (!best || ref_specific(&ROUTES[i], best) > 0)
+                best = &ROUTES[i];
+        }
     }
     if (m) {
         ran = NULL;
         bs_route_run(m, &r);
-        const route_def *got = ran;
-        if (!got || !method_ok(got->method, method) ||
-            !ref_match(got->pattern, path)) {
-            fprintf(stderr, "router matched %s for %s %s\n",
-                    got ? got->pattern : "?", method, path);
+        if (ran != best) {
+            fprintf(stderr, "router chose %s, expected %s, for %s %s\n",
+                    ran ? ran->pattern : "?", best ? best->pattern : "none",
+                    method, path);
             abort();
         }
-        if (best && ref_specific(best, got) > 0) {
-            fprintf(stderr, "router chose %s over more specific %s for %s\n",
-                    got->pattern, best->pattern, path);
+        if (r.route != m || r.nparams < 0 || r.nparams > BS_MAX_PARAMS)
             abort();
-        }
-        if (r.nparams < 0 || r.nparams > BS_MAX_PARAMS)
-            abort();
-        for (int i = 0; i < r.nparams; i++) {
-            const char *v = r.param_values[i];
-            if (!r.param_names[i] || !v)
-                abort();
-            /* {name} parameters are never empty. */
-            if (strcmp(r.param_names[i], "path") != 0 && v[0] == '\0')
-                abort();
-        }
-        if (r.route != m)
-            abort();
-    } else if (best && !strchr(path, '%')) {
+        check_params(best, &rp, &r, true);
+    } else if (best && check_params(best, &rp, &r, false)) {
         fprintf(stderr, "router found nothing for %s %s; %s matches\n",
                 method, path, best->pattern);
         abort();
     }
+    ref_free(&rp);
 
     check_decode(&r.arena, data + 1, n);
     bs_arena_dispose(&r.arena);

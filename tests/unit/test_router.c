@@ -7,7 +7,7 @@
 #include "harness.h"
 #include "http/router.h"
 
-/* Handlers are identified by their user pointer. */
+/* A handler that does nothing, for routes that are only added. */
 static int handler(bs_event *e, void *user)
 {
     return 0;
@@ -37,8 +37,8 @@ static bs_route *add(fixture *f, const char *method, const char *pattern)
     return bs_router_add(f->rt, method, pattern, handler, (void *)pattern);
 }
 
-/* bs_route is opaque: recover the pattern through bs_route_run, which
- * calls the handler with the user pointer. */
+/* bs_route is opaque, so routes added with add_c carry their pattern as
+ * the user pointer and M() recovers it by running the matched route. */
 static const char *ran_user;
 static int capture(bs_event *e, void *user)
 {

@@ -232,6 +232,40 @@ TEST(missing_or_bad_exp_fails)
     json_object_put(c);
 }
 
+/* An exp outside the int64 range is no valid time. golang-jwt reads exp
+ * as a float64 and converts it to int64 seconds, which on amd64 gives
+ * the minimum int64: such tokens are expired. bs_token_verify must reach
+ * the same answer without converting an out-of-range double to int64
+ * (undefined behaviour; clang's -fsanitize=float-cast-overflow reports
+ * it at token.c's `(int64_t)json_object_get_double(exp)`). */
+TEST(exp_outside_int64_range_is_rejected)
+{
+    static const char *const claims_text[] = {
+        "{\"exp\":1e300}", "{\"exp\":-1e300}", "{\"exp\":1e19}",
+        "{\"exp\":9223372036854775807}", "{\"exp\":18446744073709551615}",
+    };
+    for (size_t i = 0; i < sizeof claims_text / sizeof claims_text[0]; i++) {
+        json_object *c = NULL;
+        REQUIRE(bs_json_parse(claims_text[i], strlen(claims_text[i]), &c) ==
+                0);
+        char *t = sign(c, "k");
+        REQUIRE(t != NULL);
+        if (verify(t, "k", NOW) != BS_EINVAL) {
+            fprintf(stderr, "accepted %s\n", claims_text[i]);
+            CHECK(0);
+        }
+        free(t);
+        json_object_put(c);
+    }
+    /* The largest representable times are fine. */
+    json_object *c = NULL;
+    REQUIRE(bs_json_parse("{\"exp\":9000000000000000000}", 27, &c) == 0);
+    char *t = sign(c, "k");
+    CHECK(verify(t, "k", NOW) == 0);
+    free(t);
+    json_object_put(c);
+}
+
 /* Replaces part idx (0 header, 1 payload, 2 signature) of tok. */
 static char *replace_part(const char *tok, int idx, const char *part)
 {
@@ -442,6 +476,7 @@ int main(void)
     RUN(wrong_key_fails);
     RUN(expired_fails);
     RUN(missing_or_bad_exp_fails);
+    RUN(exp_outside_int64_range_is_rejected);
     RUN(tampered_payload_or_signature_fails);
     RUN(alg_none_and_other_algs_rejected);
     RUN(malformed_tokens_rejected);
