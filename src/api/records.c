@@ -797,6 +797,8 @@ static int record_upsert(bs_req *r, bool create)
 
 done:
     bs_record_free(rec);
+    if (resolved)
+        json_object_put(resolved);
     bs_body_dispose(&body);
     rec_end(&rr);
     return 0;
