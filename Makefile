@@ -37,7 +37,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all run test unit blackbox compat setup fuzz bench clean sanitize-test
 
-EXAMPLES := $(BUILD)/examples/orders
+EXAMPLES := $(BUILD)/examples/orders $(BUILD)/examples/hooks_noop
 
 all: $(BIN) $(EXAMPLES)
 

@@ -12,9 +12,9 @@
  * connection has at most one request in flight (no pipelining).  Requests are
  * numbered by one shared atomic counter: a connection claims the next number
  * when it is ready to send, so the threads finish together and request i
- * always uses path i mod npaths (--paths).  Each request's latency is stored
- * at its own index of one array, so no locking is needed; percentiles come
- * from sorting that array at the end.
+ * always uses path i mod npaths (--paths) and body i mod nbodies (--bodies).
+ * Each request's latency is stored at its own index of one array, so no
+ * locking is needed; percentiles come from sorting that array at the end.
  *
  * Latency runs from the moment the request starts going out (the connect()
  * for a new connection, the write for a kept-alive one) to the moment its
@@ -68,6 +68,7 @@ struct options {
     const char *body_file;
     const char *body_str;
     const char *paths_file;
+    const char *bodies_file;
     const char *headers[MAX_HEADERS];
     int nheaders;
     uint64_t requests;
@@ -79,11 +80,14 @@ struct options {
     double timeout_s;
 };
 
-/* One prepared request: the request line and headers for one path.  The body,
- * if any, is shared by all of them and sent with writev. */
+/* One prepared request: the request line and headers for one path, and the
+ * body sent after them with writev (shared by all templates unless --bodies
+ * gives each its own). */
 struct reqtpl {
     char *head;
     size_t head_len;
+    const char *body;
+    size_t body_len;
 };
 
 /* Everything the workers share.  After setup only next_req changes, and
@@ -94,7 +98,8 @@ struct shared {
     socklen_t addr_len;
     int no_body_response;       /* HEAD: responses carry no body */
     struct reqtpl *reqs;
-    size_t nreqs;
+    size_t nreqs;               /* templates: max(npaths, nbodies) */
+    size_t npaths, nbodies;
     char *body;
     size_t body_len;
     _Atomic uint64_t next_req;  /* next request number to claim */
@@ -435,15 +440,15 @@ static void complete(struct conn *c)
 static void do_write(struct conn *c)
 {
     const struct reqtpl *t = c->tpl;
-    size_t total = t->head_len + G.body_len;
+    size_t total = t->head_len + t->body_len;
     while (c->woff < total) {
         struct iovec iov[2];
         int n = 0;
         if (c->woff < t->head_len)
             iov[n++] = (struct iovec){ t->head + c->woff, t->head_len - c->woff };
         size_t boff = c->woff > t->head_len ? c->woff - t->head_len : 0;
-        if (G.body_len > boff)
-            iov[n++] = (struct iovec){ G.body + boff, G.body_len - boff };
+        if (t->body_len > boff)
+            iov[n++] = (struct iovec){ (char *)t->body + boff, t->body_len - boff };
         ssize_t w = writev(c->fd, iov, n);
         if (w < 0 && errno == EINTR)
             continue;
@@ -747,8 +752,10 @@ static int has_header(const struct options *o, const char *name)
     return 0;
 }
 
-/* Builds the request line and headers for one path. */
-static void build_request(struct reqtpl *r, const char *path, const struct target *t)
+/* Builds the request line and headers for one path and one body (NULL for
+ * none). */
+static void build_request(struct reqtpl *r, const char *path, const char *body,
+                          size_t body_len, const struct target *t)
 {
     const struct options *o = &G.opt;
     size_t cap = strlen(path) + strlen(t->hosthdr) + 256;
@@ -762,49 +769,85 @@ static void build_request(struct reqtpl *r, const char *path, const struct targe
         n += (size_t)snprintf(s + n, cap - n, "Host: %s\r\n", t->hosthdr);
     for (int i = 0; i < o->nheaders; i++)
         n += (size_t)snprintf(s + n, cap - n, "%s\r\n", o->headers[i]);
-    int sends_body = G.body || strcmp(o->method, "POST") == 0 ||
+    int sends_body = body || strcmp(o->method, "POST") == 0 ||
                      strcmp(o->method, "PUT") == 0 || strcmp(o->method, "PATCH") == 0;
     if (sends_body)
-        n += (size_t)snprintf(s + n, cap - n, "Content-Length: %zu\r\n", G.body_len);
-    if (G.body && !has_header(o, "Content-Type"))
+        n += (size_t)snprintf(s + n, cap - n, "Content-Length: %zu\r\n", body_len);
+    if (body && !has_header(o, "Content-Type"))
         n += (size_t)snprintf(s + n, cap - n, "Content-Type: application/json\r\n");
     if (o->new_conn)
         n += (size_t)snprintf(s + n, cap - n, "Connection: close\r\n");
     n += (size_t)snprintf(s + n, cap - n, "\r\n");
     r->head = s;
     r->head_len = n;
+    r->body = body;
+    r->body_len = body ? body_len : 0;
 }
 
-/* Prepares one request per path (the URL's path, or each line of --paths). */
-static void build_requests(const struct target *t)
+/* Splits FILE into its non-empty lines (in place); returns how many. */
+static size_t read_lines(const char *file, char ***out, size_t **lens)
 {
-    if (!G.opt.paths_file) {
-        G.reqs = calloc(1, sizeof *G.reqs);
-        if (!G.reqs)
-            die("out of memory");
-        G.nreqs = 1;
-        build_request(&G.reqs[0], t->path, t);
-        return;
-    }
-    size_t len;
-    char *text = read_file(G.opt.paths_file, &len);
-    size_t cap = 16;
-    G.reqs = malloc(cap * sizeof *G.reqs);
-    if (!G.reqs)
+    size_t len, n = 0, cap = 16;
+    char *text = read_file(file, &len);
+    char **v = malloc(cap * sizeof *v);
+    size_t *l = malloc(cap * sizeof *l);
+    if (!v || !l)
         die("out of memory");
     for (char *save, *line = strtok_r(text, "\r\n", &save); line;
          line = strtok_r(NULL, "\r\n", &save)) {
         if (!*line)
             continue;
-        if (G.nreqs == cap)
-            G.reqs = realloc(G.reqs, (cap *= 2) * sizeof *G.reqs);
-        if (!G.reqs)
-            die("out of memory");
-        build_request(&G.reqs[G.nreqs++], line, t);
+        if (n == cap) {
+            cap *= 2;
+            v = realloc(v, cap * sizeof *v);
+            l = realloc(l, cap * sizeof *l);
+            if (!v || !l)
+                die("out of memory");
+        }
+        l[n] = strlen(line);
+        v[n++] = line;
     }
-    free(text);
-    if (G.nreqs == 0)
-        die("%s has no paths", G.opt.paths_file);
+    if (n == 0)
+        die("%s has no lines", file);
+    *out = v;
+    if (lens)
+        *lens = l;
+    else
+        free(l);
+    return n;
+}
+
+/* Prepares the request templates: one per path (the URL's path, or each line
+ * of --paths) and per body (the --body/--body-str body, or each line of
+ * --bodies).  With both lists, template i uses path i mod paths and body
+ * i mod bodies, for i below the longer list's length. */
+static void build_requests(const struct target *t)
+{
+    char **paths = NULL, **bodies = NULL;
+    size_t *body_lens = NULL, npaths = 1, nbodies = 1;
+    if (G.opt.paths_file)
+        npaths = read_lines(G.opt.paths_file, &paths, NULL);
+    if (G.opt.bodies_file)
+        nbodies = read_lines(G.opt.bodies_file, &bodies, &body_lens);
+    G.npaths = npaths;
+    G.nbodies = nbodies;
+    G.nreqs = npaths > nbodies ? npaths : nbodies;
+    G.reqs = calloc(G.nreqs, sizeof *G.reqs);
+    if (!G.reqs)
+        die("out of memory");
+    for (size_t i = 0; i < G.nreqs; i++) {
+        const char *path = paths ? paths[i % npaths] : t->path;
+        if (bodies)
+            build_request(&G.reqs[i], path, bodies[i % nbodies],
+                          body_lens[i % nbodies], t);
+        else
+            build_request(&G.reqs[i], path, G.body, G.body_len, t);
+    }
+    /* The heads copied the paths; the bodies point into the --bodies text,
+     * which is kept for the whole run. */
+    free(paths);
+    free(bodies);
+    free(body_lens);
 }
 
 /* Makes room for every connection's socket, raising the hard limit if we may. */
@@ -841,6 +884,9 @@ static void usage(void)
 "  --header 'K: V'    add a request header (repeatable)\n"
 "  --paths FILE       one path per line; request i uses line i mod lines\n"
 "                     in place of the URL's path\n"
+"  --bodies FILE      one body per line; request i sends line i mod lines\n"
+"                     (with --paths too, line i mod max(paths, bodies) of\n"
+"                     each: keep one count a multiple of the other)\n"
 "  --new-conn         a new TCP connection per request (default: keep-alive)\n"
 "  --threads N        worker threads (default 2, at most CONCURRENCY)\n"
 "  --timeout S        a request fails after S seconds (default 30)\n"
@@ -870,6 +916,7 @@ static void parse_args(int argc, char **argv, struct options *o)
         else if (!strcmp(a, "--body")) o->body_file = v;
         else if (!strcmp(a, "--body-str")) o->body_str = v;
         else if (!strcmp(a, "--paths")) o->paths_file = v;
+        else if (!strcmp(a, "--bodies")) o->bodies_file = v;
         else if (!strcmp(a, "-n")) o->requests = v ? parse_count(v, "-n") : 0;
         else if (!strcmp(a, "-c")) o->concurrency = v ? (int)parse_count(v, "-c") : 0;
         else if (!strcmp(a, "--threads")) o->threads = v ? (int)parse_count(v, "--threads") : 0;
@@ -893,8 +940,8 @@ static void parse_args(int argc, char **argv, struct options *o)
     }
     if (!o->url || !o->requests || !o->concurrency)
         usage();
-    if (o->body_file && o->body_str)
-        die("--body and --body-str are exclusive");
+    if (!!o->body_file + !!o->body_str + !!o->bodies_file > 1)
+        die("--body, --body-str and --bodies are exclusive");
     if (o->timeout_s <= 0)
         die("--timeout must be positive");
     if ((uint64_t)o->concurrency > o->requests)
@@ -1045,10 +1092,10 @@ static void print_json(const struct report *r)
     printf(",\"method\":");
     print_json_str(o->method);
     printf(",\"mode\":\"%s\",\"concurrency\":%d,\"threads\":%d,"
-           "\"paths\":%zu,\"requests\":%llu,\"ok\":%llu,\"non2xx\":%llu,"
+           "\"paths\":%zu,\"bodies\":%zu,\"requests\":%llu,\"ok\":%llu,\"non2xx\":%llu,"
            "\"first_status\":",
            o->new_conn ? "new-conn" : "keep-alive", o->concurrency, o->threads,
-           G.nreqs, (unsigned long long)o->requests, (unsigned long long)r->st.ok,
+           G.npaths, G.nbodies, (unsigned long long)o->requests, (unsigned long long)r->st.ok,
            (unsigned long long)r->st.non2xx);
     if (r->st.non2xx)
         printf("%d", r->st.first_status);
@@ -1085,7 +1132,9 @@ static void print_text(const struct report *r)
            o->new_conn ? "new connection per request" : "keep-alive",
            o->concurrency, o->threads);
     if (o->paths_file)
-        printf(", %zu paths", G.nreqs);
+        printf(", %zu paths", G.npaths);
+    if (o->bodies_file)
+        printf(", %zu bodies", G.nbodies);
     printf(")\n");
     printf("  requests      %llu (%llu 2xx), %llu connections opened\n",
            (unsigned long long)o->requests, (unsigned long long)r->st.ok,

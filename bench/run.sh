@@ -11,6 +11,11 @@
 #   COOLDOWN=2              seconds of rest before each load run
 #   STARTUP_RUNS=10         start-ups per data-dir kind in `startup`
 #   KEEP=1                  keep the temporary data dirs and server logs
+#   USERS=500               auth records in the data set (bcrypt cost 10;
+#                           the first 50 made through the API, measured)
+#   CREATE_N=10000          requests of each new-connection create run
+#   SLOW_N=20               requests of the slow PocketBase filter runs
+#   HOOKS_ROUNDS=2          rounds of the `hooks` comparison (best is kept)
 #
 # Every result is also appended as one JSON line to build/bench/results.jsonl.
 # See bench/README.md for the columns, the method and how to add scenarios.
@@ -27,7 +32,16 @@ OUT=build/bench
 LOADGEN=$OUT/loadgen
 WAITREADY=$OUT/waitready
 RESULTS=$OUT/results.jsonl
+BCRYPT_RATE=$OUT/bcrypt_rate
 PB_VERSION=0.22.20-4
+USERS=${USERS:-500}
+API_USERS=50
+CREATE_N=${CREATE_N:-10000}
+SLOW_N=${SLOW_N:-20}
+HOOKS_ROUNDS=${HOOKS_ROUNDS:-2}
+HOOKS_NOOP=${HOOKS_NOOP:-build/examples/hooks_noop}
+ADMIN_EMAIL=bench@example.com
+ADMIN_PASSWORD=bench-password-1
 
 # ------------------------------------------------------------ scenarios
 # One function per scenario, registered below with a name and a line of
@@ -72,6 +86,191 @@ sc_idle_rss() {
         startup_peak_mib="$(kb_to_mib "$hwm")"
 }
 
+# --- records, auth, rules: PocketBase's published scenarios (pocketbase/
+# benchmarks), on the data set built by ensure_dataset.  Counts and
+# concurrency follow the published table unless noted; all of these use a
+# new connection per request, as published, except the keep-alive rows that
+# mirror ANCHORS.md's wrk table.
+
+sc_create() {
+    ensure_dataset
+    make_post_bodies "$WORK/$TARGET-post-bodies" 1000
+    run_load create/new-conn --url "$BASE/api/collections/posts/records" --method POST \
+        --bodies "$WORK/$TARGET-post-bodies" -n "$CREATE_N" -c 500 --new-conn
+    api PATCH /api/collections/posts \
+        '{"createRule":"@request.auth.id != '"''"' && @request.body.public:isset = true"}' >/dev/null
+    run_load create/rule+auth --url "$BASE/api/collections/posts/records" --method POST \
+        --bodies "$WORK/$TARGET-post-bodies" --header "Authorization: $USER_TOKEN" \
+        -n "$CREATE_N" -c 500 --new-conn
+    api PATCH /api/collections/posts '{"createRule":""}' >/dev/null
+    run_load create/keep-alive-c64 --url "$BASE/api/collections/posts/records" --method POST \
+        --bodies "$WORK/$TARGET-post-bodies" -n "$CREATE_N" -c 64
+}
+
+sc_view() {
+    ensure_dataset
+    run_load view/users-getOne-c100 --url "$BASE/api/collections/users/records/$USER_ID" \
+        --header "Authorization: $USER_TOKEN" -n 1000 -c 100 --new-conn
+    record_paths "$WORK/$TARGET-view-paths" posts10k 1000
+    run_load view/posts-keep-alive-c64 --url "$BASE/" --paths "$WORK/$TARGET-view-paths" \
+        -n 20000 -c 64
+    run_load view/posts-new-conn-c64 --url "$BASE/" --paths "$WORK/$TARGET-view-paths" \
+        -n 10000 -c 64 --new-conn
+}
+
+sc_auth() {
+    ensure_dataset
+    if [[ $TARGET == basalt ]]; then
+        local json
+        json=$("$BCRYPT_RATE" --json) || die "bcrypt_rate failed"
+        TARGET=machine record_metrics bcrypt-10-limit \
+            per_core_per_s="$(json_num per_core_per_s "$json")" cores="$(json_num cores "$json")" \
+            limit_per_s="$(json_num limit_per_s "$json")" \
+            measured_all_cores_per_s="$(json_num measured_all_threads_per_s "$json")"
+    fi
+    local body='{"identity":"users0@example.com","password":"1234567890"}'
+    run_load auth/password-c10 --url "$BASE/api/collections/users/auth-with-password" \
+        --method POST --body-str "$body" -n 250 -c 10 --new-conn --timeout 120
+    run_load auth/password-c250 --url "$BASE/api/collections/users/auth-with-password" \
+        --method POST --body-str "$body" -n 250 -c 250 --new-conn --timeout 120
+    run_load auth/refresh-c100 --url "$BASE/api/collections/users/auth-refresh" --method POST \
+        --header "Authorization: $USER_TOKEN" -n 1000 -c 100 --new-conn
+    run_load auth/refresh-c1000 --url "$BASE/api/collections/users/auth-refresh" --method POST \
+        --header "Authorization: $USER_TOKEN" -n 1000 -c 1000 --new-conn
+    run_load auth/refresh-keep-alive-c64 --url "$BASE/api/collections/users/auth-refresh" \
+        --method POST --header "Authorization: $USER_TOKEN" -n 20000 -c 64
+}
+
+sc_list() {
+    ensure_dataset
+    local auth="Authorization: $USER_TOKEN" r="$BASE/api/collections"
+    run_load list/10k-c1 --url "$r/posts10k/records?perPage=20" --header "$auth" \
+        -n 1000 -c 1 --new-conn
+    run_load list/100k-c1 --url "$r/posts100k/records?perPage=20" --header "$auth" \
+        -n 1000 -c 1 --new-conn
+    run_load list/100k-c1000 --url "$r/posts100k/records?perPage=20" --header "$auth" \
+        -n 1000 -c 1000 --new-conn --timeout 120
+    run_load list/100k-skipTotal-c1000 --url "$r/posts100k/records?perPage=20&skipTotal=1" \
+        --header "$auth" -n 1000 -c 1000 --new-conn --timeout 120
+    run_load list/100k-expand-author-c10 --url "$r/posts100k/records?perPage=20&expand=author" \
+        --header "$auth" -n 100 -c 10 --new-conn
+    run_load list/10k-keep-alive-c64 --url "$r/posts10k/records?perPage=30" -n 5000 -c 64
+    run_load list/10k-skipTotal-keep-alive-c64 --url "$r/posts10k/records?perPage=30&skipTotal=1" \
+        -n 5000 -c 64
+}
+
+# The listRule `author = @request.auth.id` on posts100k, as published:
+# without an index, with one on author, and with it and skipTotal.
+sc_rules() {
+    ensure_dataset
+    local auth="Authorization: $USER_TOKEN" url="$BASE/api/collections/posts100k/records?perPage=20"
+    api PATCH /api/collections/posts100k '{"listRule":"author = @request.auth.id"}' >/dev/null
+    run_load rule/author-no-index --url "$url" --header "$auth" -n 100 -c 10 --new-conn --timeout 120
+    api PATCH /api/collections/posts100k \
+        '{"indexes":["CREATE INDEX `idx_posts100k_author` ON `posts100k` (`author`)"]}' >/dev/null
+    run_load rule/author-index --url "$url" --header "$auth" -n 100 -c 10 --new-conn
+    run_load rule/author-index-skipTotal --url "$url&skipTotal=1" --header "$auth" \
+        -n 100 -c 10 --new-conn
+    api PATCH /api/collections/posts100k '{"listRule":"","indexes":[]}' >/dev/null
+}
+
+# Filters that PocketBase turns into JOINs + DISTINCT, set as posts100k's
+# listRule as the published harness does.  The runs with totals take PocketBase
+# seconds per request, so they send SLOW_N requests instead of 100.
+sc_filters() {
+    ensure_dataset
+    local auth="Authorization: $USER_TOKEN" url="$BASE/api/collections/posts100k/records?perPage=20"
+    api PATCH /api/collections/posts100k '{"listRule":"author.permissions.active = true"}' >/dev/null
+    run_load filter/permissions-active --url "$url" --header "$auth" -n "$SLOW_N" -c 10 \
+        --new-conn --timeout 300
+    run_load filter/permissions-active-skipTotal --url "$url&skipTotal=1" --header "$auth" \
+        -n 100 -c 10 --new-conn --timeout 120
+    api PATCH /api/collections/posts100k '{"listRule":"type:each != '"'c'"'"}' >/dev/null
+    run_load filter/type-each --url "$url" --header "$auth" -n "$SLOW_N" -c 10 \
+        --new-conn --timeout 300
+    run_load filter/type-each-skipTotal --url "$url&skipTotal=1" --header "$auth" \
+        -n 100 -c 10 --new-conn --timeout 120
+    api PATCH /api/collections/posts100k '{"listRule":""}' >/dev/null
+}
+
+# Deletes change the data set for good, so this runs last.  The users
+# deleted (never the one whose token is used) take their posts with them
+# (cascadeDelete on posts.author): each wrote about 110000/USERS posts,
+# 22,000 rows for the 100 at the default USERS=500.
+sc_delete() {
+    ensure_dataset
+    record_paths "$WORK/$TARGET-del-posts" posts100k 100
+    run_load delete/posts100k-c10 --url "$BASE/" --paths "$WORK/$TARGET-del-posts" --method DELETE \
+        --header "Authorization: $USER_TOKEN" -n 100 -c 10 --new-conn
+    api GET "/api/collections/users/records?perPage=101&fields=id&filter=$(urlencode "id != '$USER_ID'")" |
+        jq -r '.items[].id' | head -n 100 | sed 's|^|/api/collections/users/records/|' \
+        >"$WORK/$TARGET-del-users"
+    [[ $(wc -l <"$WORK/$TARGET-del-users") -eq 100 ]] || die "fewer than 100 users to delete"
+    run_load delete/users-cascade-c10 --url "$BASE/" --paths "$WORK/$TARGET-del-users" \
+        --method DELETE --header "Authorization: $USER_TOKEN" -n 100 -c 10 --new-conn --timeout 120
+}
+
+# Cost of bound handlers: record create and view (keep-alive, c=64) on
+# build/basalt and on examples/hooks_noop (10 no-op handlers on each record
+# hook those requests run), both serving at once, measured alternately for
+# HOOKS_ROUNDS rounds; the best round of each is compared.
+sc_hooks() {
+    [[ $TARGET == basalt ]] || return 0
+    local bin=$HOOKS_NOOP
+    if [[ ! -x $bin || examples/hooks_noop.c -nt $bin ]]; then
+        log "building $bin"
+        make -s "$bin" >&2 || { log "cannot build $bin; skipping hooks"; return 0; }
+    fi
+    local kinds=(none noop10) k port dir round op
+    declare -A hbase hpid
+    for k in "${kinds[@]}"; do
+        port=$(free_port)
+        dir=$(new_data_dir)
+        "$BASALT" superuser upsert "$ADMIN_EMAIL" "$ADMIN_PASSWORD" --dir "$dir" >/dev/null
+        if [[ $k == none ]]; then
+            start_aux "$WORK/hooks-$k.log" "$port" "$BASALT" serve "--http=127.0.0.1:$port" "--dir=$dir"
+        else
+            start_aux "$WORK/hooks-$k.log" "$port" "$bin" "$dir" "127.0.0.1:$port" 10
+        fi
+        hpid[$k]=$AUX_PID
+        hbase[$k]="http://127.0.0.1:$port"
+        BASE=${hbase[$k]}
+        admin_login
+        api POST /api/collections "$(collection_json '{"name":"posts","type":"base",
+            "listRule":"","viewRule":"","createRule":"","updateRule":"","deleteRule":"",
+            "fields":[{"name":"title","type":"text"},{"name":"public","type":"bool"},
+            {"name":"created","type":"autodate","onCreate":true},
+            {"name":"updated","type":"autodate","onCreate":true,"onUpdate":true}]}')" >/dev/null
+    done
+    for ((round = 1; round <= HOOKS_ROUNDS; round++)); do
+        for op in create view; do
+            for k in "${kinds[@]}"; do
+                BASE=${hbase[$k]} PID=${hpid[$k]}
+                if [[ $op == create ]]; then
+                    run_load "hooks/create-$k-r$round" --url "$BASE/api/collections/posts/records" \
+                        --method POST --body-str '{"title":"hello","public":true}' -n 20000 -c 64
+                else
+                    [[ -s $WORK/hooks-$k-paths ]] || record_paths "$WORK/hooks-$k-paths" posts 500
+                    run_load "hooks/view-$k-r$round" --url "$BASE/" --paths "$WORK/hooks-$k-paths" \
+                        -n 50000 -c 64
+                fi
+            done
+        done
+    done
+    local metrics=() best_none best_noop
+    for op in create view; do
+        best_none=0 best_noop=0
+        for ((round = 1; round <= HOOKS_ROUNDS; round++)); do
+            best_none=$(max "$best_none" "${VALUE[hooks/$op-none-r$round$'\t'req/s$'\t'basalt]}")
+            best_noop=$(max "$best_noop" "${VALUE[hooks/$op-noop10-r$round$'\t'req/s$'\t'basalt]}")
+        done
+        metrics+=("${op}_none_rps=$best_none" "${op}_noop10_rps=$best_noop"
+                  "${op}_ratio=$(awk -v a="$best_noop" -v b="$best_none" 'BEGIN { printf "%.3f", b > 0 ? a / b : 0 }')")
+    done
+    for k in "${kinds[@]}"; do stop_aux "${hpid[$k]}"; done
+    record_metrics hooks "${metrics[@]}"
+}
+
 SCENARIOS=()
 declare -A SCENARIO_FN SCENARIO_DESC
 register() { SCENARIOS+=("$1"); SCENARIO_FN[$1]=$2; SCENARIO_DESC[$1]=$3; }
@@ -79,17 +278,27 @@ register() { SCENARIOS+=("$1"); SCENARIO_FN[$1]=$2; SCENARIO_DESC[$1]=$3; }
 register health   sc_health   "GET /api/health: keep-alive c=64 n=200000, new connection per request c=64 n=20000"
 register startup  sc_startup  "exec to first 200 from /api/health, best/median of STARTUP_RUNS, empty and existing data dir"
 register idle-rss sc_idle_rss "VmRSS of a freshly started server, idle 2 s after its first health check"
+register create   sc_create   "POST posts: new connection c=500 with no rule and with rule+user token (CREATE_N each), keep-alive c=64"
+register view     sc_view     "getOne: users c=100 n=1000 new-conn; posts10k rotating ids keep-alive c=64 n=20000 and new-conn c=64 n=10000"
+register auth     sc_auth     "auth-with-password c=10/c=250 n=250, auth-refresh c=100/c=1000 n=1000 and keep-alive c=64; the machine's bcrypt-10 limit"
+register list     sc_list     "list perPage=20: posts10k/100k c=1 n=1000, 100k c=1000 with and without skipTotal, expand=author c=10; posts10k keep-alive c=64"
+register rules    sc_rules    "listRule author = @request.auth.id on posts100k: no index, index, index+skipTotal (n=100 c=10)"
+register filters  sc_filters  "listRule author.permissions.active = true and type:each != 'c' on posts100k, with totals (SLOW_N) and skipTotal (100), c=10"
+register delete   sc_delete   "DELETE 100 posts100k, then 100 users with cascade to their posts (c=10, new connections)"
+register hooks    sc_hooks    "create and view keep-alive c=64 with no handler vs 10 no-op handlers per record hook (Basalt only)"
 
 # ------------------------------------------------------------- helpers
 
 die() { echo "bench: $*" >&2; exit 1; }
 log() { echo "bench: $*" >&2; }
 
-# Builds a bench tool from bench/NAME.c when the binary is missing or stale.
+# build_tool NAME [LIBS...] — builds a bench tool from bench/NAME.c when the
+# binary is missing or stale.
 build_tool() {
     local name=$1
+    shift
     if [[ ! -x $OUT/$name || bench/$name.c -nt $OUT/$name ]]; then
-        "$CC" -std=c11 -O2 -Wall -Wextra -pthread -o "$OUT/$name" "bench/$name.c"
+        "$CC" -std=c11 -O2 -Wall -Wextra -pthread -o "$OUT/$name" "bench/$name.c" "$@"
     fi
 }
 
@@ -141,39 +350,334 @@ server_failed() {
 
 # ----------------------------------------------------- shared servers
 
-declare -A SERVER_PID SERVER_PORT
+declare -A SERVER_PID SERVER_PORT SERVER_DIR ADMIN_TOKEN
+AUX_PIDS=()
 
-# Starts $TARGET's shared server once; sets BASE and PID for run_load.
-use_server() {
-    if [[ -z ${SERVER_PID[$TARGET]:-} ]]; then
-        local port dir logf
-        port=$(free_port)
-        dir=$(new_data_dir)
-        logf="$WORK/$TARGET.log"
-        target_cmd "$port" "$dir"
-        "${CMD[@]}" >>"$logf" 2>&1 &
-        SERVER_PID[$TARGET]=$!
-        SERVER_PORT[$TARGET]=$port
-        if ! "$WAITREADY" --url "http://127.0.0.1:$port/api/health" \
-                --pid "${SERVER_PID[$TARGET]}" --timeout 30 >/dev/null 2>>"$logf"; then
-            server_failed "$logf"
-        fi
-        log "$TARGET serving on 127.0.0.1:$port (pid ${SERVER_PID[$TARGET]})"
+# (Re)starts $TARGET's shared server on its port and data dir.
+start_server() {
+    local logf="$WORK/$TARGET.log"
+    target_cmd "${SERVER_PORT[$TARGET]}" "${SERVER_DIR[$TARGET]}"
+    "${CMD[@]}" >>"$logf" 2>&1 &
+    SERVER_PID[$TARGET]=$!
+    if ! "$WAITREADY" --url "http://127.0.0.1:${SERVER_PORT[$TARGET]}/api/health" \
+            --pid "${SERVER_PID[$TARGET]}" --timeout 30 >/dev/null 2>>"$logf"; then
+        server_failed "$logf"
     fi
     BASE="http://127.0.0.1:${SERVER_PORT[$TARGET]}"
     PID=${SERVER_PID[$TARGET]}
 }
 
+stop_server() { stop_pid "${SERVER_PID[$TARGET]}"; }
+
+# Starts $TARGET's shared server once (on a new data dir holding an admin
+# account); sets BASE and PID for run_load and API_TOKEN for api.
+use_server() {
+    if [[ -z ${SERVER_PID[$TARGET]:-} ]]; then
+        SERVER_PORT[$TARGET]=$(free_port)
+        SERVER_DIR[$TARGET]=$(new_data_dir)
+        create_admin "${SERVER_DIR[$TARGET]}" >>"$WORK/$TARGET.log" 2>&1 ||
+            server_failed "$WORK/$TARGET.log"
+        start_server
+        log "$TARGET serving on 127.0.0.1:${SERVER_PORT[$TARGET]} (pid ${SERVER_PID[$TARGET]})"
+        ADMIN_TOKEN[$TARGET]=$(admin_login)
+    fi
+    BASE="http://127.0.0.1:${SERVER_PORT[$TARGET]}"
+    PID=${SERVER_PID[$TARGET]}
+    API_TOKEN=${ADMIN_TOKEN[$TARGET]}
+}
+
+# start_aux LOG PORT CMD... — starts a server of a scenario's own on PORT;
+# sets AUX_PID.  Stopped with stop_aux, or at exit.
+start_aux() {
+    local logf=$1 port=$2
+    shift 2
+    "$@" >>"$logf" 2>&1 &
+    AUX_PID=$!
+    AUX_PIDS+=("$AUX_PID")
+    "$WAITREADY" --url "http://127.0.0.1:$port/api/health" --pid "$AUX_PID" --timeout 30 \
+        >/dev/null 2>>"$logf" || server_failed "$logf"
+}
+
+stop_aux() { stop_pid "$1"; }
+
 cleanup() {
-    local t
+    local t p
     for t in "${!SERVER_PID[@]}"; do
         stop_pid "${SERVER_PID[$t]}"
+    done
+    for p in "${AUX_PIDS[@]}"; do
+        stop_pid "$p"
     done
     if [[ ${KEEP:-} == 1 ]]; then
         log "kept $WORK"
     else
         rm -rf "$WORK"
     fi
+}
+
+# ------------------------------------------------------- HTTP API helpers
+
+# api METHOD PATH [JSON] — calls $BASE with $API_TOKEN (the admin's token),
+# prints the response body, dies on a status other than 2xx.
+api() {
+    local method=$1 path=$2 body=${3:-} out status args=()
+    [[ -n $body ]] && args=(-H 'Content-Type: application/json' --data-binary "$body")
+    out=$(curl -sS -X "$method" "$BASE$path" -H "Authorization: ${API_TOKEN:-}" \
+        "${args[@]}" -w $'\n%{http_code}') || die "$TARGET: curl $method $path failed"
+    status=${out##*$'\n'}
+    out=${out%$'\n'*}
+    [[ $status == 2* ]] || die "$TARGET: $method $path answered $status: $out"
+    printf '%s\n' "$out"
+}
+
+# Prints the admin's token for $TARGET at $BASE: a _superusers record on
+# Basalt (and PocketBase v0.23+), an admin on PocketBase v0.22.
+admin_login() {
+    local path=/api/collections/_superusers/auth-with-password
+    [[ $TARGET == pocketbase ]] && path=/api/admins/auth-with-password
+    API_TOKEN= api POST "$path" \
+        "{\"identity\":\"$ADMIN_EMAIL\",\"password\":\"$ADMIN_PASSWORD\"}" | jq -r .token
+}
+
+# Creates the admin in data dir DIR before the server first starts.
+create_admin() {
+    case $TARGET in
+        basalt) "$BASALT" superuser upsert "$ADMIN_EMAIL" "$ADMIN_PASSWORD" --dir "$1" ;;
+        pocketbase)
+            "$PB_BIN" migrate up --dir "$1" &&
+            "$PB_BIN" admin create "$ADMIN_EMAIL" "$ADMIN_PASSWORD" --dir "$1" ;;
+    esac
+}
+
+# Reads a collection in the v0.23+ shape (`fields`, options flat on each
+# field) on stdin and prints it in the shape $TARGET accepts: unchanged for
+# Basalt; for PocketBase v0.22 `schema`, each field's options under
+# `options`, and no autodate fields (v0.22 adds created/updated itself).
+collection_json() {
+    if [[ $TARGET == pocketbase ]]; then
+        jq -c 'def old: {name, type, required: (.required // false)} + (if .id then {id} else {} end)
+                   + {options: del(.name, .type, .required, .id, .system, .hidden, .presentable)};
+               if has("fields") then .schema = [.fields[] | select(.type != "autodate") | old]
+                   | del(.fields) else . end' <<<"$1"
+    else
+        jq -c . <<<"$1"
+    fi
+}
+
+urlencode() { jq -rn --arg s "$1" '$s | @uri'; }
+max() { awk -v a="$1" -v b="$2" 'BEGIN { print (a + 0 >= b + 0) ? a : b }'; }
+
+# record_ids COLLECTION N — prints the ids of the first N records.
+record_ids() {
+    local col=$1 n=$2 page=1 per got=0 ids
+    while ((got < n)); do
+        per=$((n - got < 500 ? n - got : 500))
+        ids=$(api GET "/api/collections/$col/records?page=$page&perPage=500&fields=id&skipTotal=1" |
+            jq -r '.items[].id' | head -n "$per")
+        [[ -n $ids ]] || break
+        printf '%s\n' "$ids"
+        got=$((got + $(wc -l <<<"$ids")))
+        page=$((page + 1))
+    done
+}
+
+# record_paths FILE COLLECTION N — writes the view path of N records to FILE.
+record_paths() {
+    record_ids "$2" "$3" | sed "s|^|/api/collections/$2/records/|" >"$1"
+    [[ $(wc -l <"$1") -eq $3 ]] || die "$TARGET: $2 has fewer than $3 records"
+}
+
+# load_quiet LOADGEN-ARGS... — a load run used for seeding: not recorded,
+# but every request must succeed.
+load_quiet() {
+    local json
+    json=$("$LOADGEN" --json "$@") || die "loadgen failed while seeding"
+    if (($(json_num non2xx "$json") + $(json_num socket_errors "$json") > 0)); then
+        die "$TARGET: seeding requests failed: $json"
+    fi
+}
+
+# ------------------------------------------------------------- data set
+#
+# PocketBase's published benchmark data, built once per target on its shared
+# server by the first scenario that needs it (see bench/README.md):
+#   permissions  50 (name, active: every other one true)
+#   organizations 100 (name)
+#   users        USERS auth records (username, name, organization → 1,
+#                permissions → 3), created through the API with the
+#                published concurrency (c=50), password 1234567890
+#   posts10k, posts100k  rows of title, ~490-char description (editor),
+#                public bool, type (select a–d, maxSelect 3, 2 picks),
+#                author → users (cascadeDelete) — inserted with sqlite3
+#                into data.db while the server is stopped
+#   posts        same fields, empty: the target of the create scenarios
+# Rules are all "" (public), as in the published schema.
+
+LOREM="Lorem ipsum dolor sit amet, consectetur adipiscing elit. Donec sit amet sodales nisl, quis pretium nunc. Suspendisse vel auctor velit, sed luctus lectus. Phasellus rhoncus imperdiet feugiat. Duis et laoreet felis, ut facilisis enim. Quisque aliquet aliquam magna eget eleifend. Duis sed tellus nibh. Nunc ac lacus auctor, scelerisque magna congue, euismod purus. Fusce sollicitudin pharetra egestas. Quisque pulvinar augue nec aliquam placerat. Suspendisse dapibus ornare sodales."
+OPEN_RULES='"listRule":"","viewRule":"","createRule":"","updateRule":"","deleteRule":""'
+AUTODATES='{"name":"created","type":"autodate","onCreate":true},{"name":"updated","type":"autodate","onCreate":true,"onUpdate":true}'
+
+declare -A DATASET_USER_ID DATASET_USER_TOKEN
+
+# Makes sure $TARGET's shared server holds the data set; sets BASE, PID,
+# USER_ID and USER_TOKEN (users0@example.com and its auth token).
+ensure_dataset() {
+    use_server
+    [[ -n ${DATASET_USER_ID[$TARGET]:-} ]] || seed_dataset
+    USER_ID=${DATASET_USER_ID[$TARGET]}
+    USER_TOKEN=${DATASET_USER_TOKEN[$TARGET]}
+}
+
+posts_collection() {
+    printf '{"name":"%s","type":"base",%s,"fields":[{"name":"title","type":"text"},
+        {"name":"description","type":"editor"},{"name":"public","type":"bool"},
+        {"name":"type","type":"select","maxSelect":3,"values":["a","b","c","d"]},
+        {"name":"author","type":"relation","collectionId":"_pb_users_auth_","cascadeDelete":true,"maxSelect":1},
+        %s]}' "$1" "$OPEN_RULES" "$AUTODATES"
+}
+
+# make_post_bodies FILE N — N create bodies as published: title, lorem
+# description, public alternating, 2 random types, a random author.
+make_post_bodies() {
+    awk -v n="$2" -v lorem="$LOREM" 'BEGIN { srand(7) }
+        { u[NR - 1] = $1 }
+        END {
+            split("a b c d", t, " ")
+            for (i = 0; i < n; i++)
+                printf "{\"title\":\"post%d\",\"description\":\"%s\",\"public\":%s,\"type\":[\"%s\",\"%s\"],\"author\":\"%s\"}\n",
+                    i, lorem, (i % 2) ? "true" : "false", t[1 + int(rand() * 4)], t[1 + int(rand() * 4)],
+                    u[int(rand() * NR)]
+        }' "$WORK/$TARGET-user-ids" >"$1"
+}
+
+seed_dataset() {
+    local t0=$SECONDS dir=$WORK/$TARGET-seed perm_id org_id users n sql_s
+    mkdir -p "$dir"
+    log "$TARGET: building the data set ($USERS users, posts10k, posts100k)"
+
+    perm_id=$(api POST /api/collections "$(collection_json '{"name":"permissions","type":"base",'"$OPEN_RULES"',
+        "fields":[{"name":"name","type":"text"},{"name":"active","type":"bool"},'"$AUTODATES"']}')" | jq -r .id)
+    org_id=$(api POST /api/collections "$(collection_json '{"name":"organizations","type":"base",'"$OPEN_RULES"',
+        "fields":[{"name":"name","type":"text"},'"$AUTODATES"']}')" | jq -r .id)
+    # users: the published extra fields and open rules.  Basalt's users
+    # collection has no username field (PocketBase v0.22's has one built in).
+    local extra
+    extra=$(collection_json '{"fields":[
+        {"name":"organization","type":"relation","collectionId":"'"$org_id"'","cascadeDelete":true,"maxSelect":1},
+        {"name":"permissions","type":"relation","collectionId":"'"$perm_id"'","cascadeDelete":true,"maxSelect":999}]}')
+    users=$(api GET /api/collections/users)
+    if [[ $TARGET == pocketbase ]]; then
+        users=$(jq -c --argjson x "$extra" '{schema: (.schema + $x.schema)}' <<<"$users")
+    else
+        users=$(jq -c --argjson x "$extra" '{fields: (.fields + [{"name":"username","type":"text"}] + $x.fields)}' <<<"$users")
+    fi
+    api PATCH /api/collections/users "$(jq -c ". + {$OPEN_RULES}" <<<"$users")" >/dev/null
+    for n in posts10k posts100k posts; do
+        api POST /api/collections "$(collection_json "$(posts_collection "$n")")" >/dev/null
+    done
+
+    seq 0 49 | awk '{ printf "{\"name\":\"permissions%d\",\"active\":%s}\n", $1, ($1 % 2) ? "false" : "true" }' \
+        >"$dir/perm-bodies"
+    load_quiet --url "$BASE/api/collections/permissions/records" --method POST \
+        --bodies "$dir/perm-bodies" -n 50 -c 5
+    seq 0 99 | awk '{ printf "{\"name\":\"organizations%d\"}\n", $1 }' >"$dir/org-bodies"
+    load_quiet --url "$BASE/api/collections/organizations/records" --method POST \
+        --bodies "$dir/org-bodies" -n 100 -c 10
+    record_ids permissions 50 >"$dir/perm-ids"
+    record_ids organizations 100 >"$dir/org-ids"
+
+    # The first API_USERS users through the API at c=50, as published (a
+    # measured row: bcrypt dominates it), the rest with sqlite3 below.
+    # PocketBase v0.22 hashes at cost 12 whatever the collection says (4x
+    # the work of cost 10, so that row is not like for like); its hashes are
+    # replaced by cost-10 ones below, so the auth scenarios compare fairly.
+    awk -v n="$USERS" 'BEGIN { srand(11) }
+        FNR == NR { p[np++] = $1; next } { o[no++] = $1 }
+        END {
+            for (i = 0; i < n; i++)
+                printf "{\"email\":\"users%d@example.com\",\"username\":\"users%d\",\"name\":\"users%d\",\"organization\":\"%s\",\"permissions\":[\"%s\",\"%s\",\"%s\"],\"password\":\"1234567890\",\"passwordConfirm\":\"1234567890\"}\n",
+                    i, i, i, o[int(rand() * no)], p[int(rand() * np)], p[int(rand() * np)], p[int(rand() * np)]
+        }' "$dir/perm-ids" "$dir/org-ids" >"$dir/user-bodies"
+    run_load users/create-c50 --url "$BASE/api/collections/users/records" --method POST \
+        --bodies "$dir/user-bodies" -n "$API_USERS" -c 50 --new-conn --timeout 300
+    record_ids users "$API_USERS" >"$WORK/$TARGET-user-ids"
+    [[ $(wc -l <"$WORK/$TARGET-user-ids") -eq $API_USERS ]] || die "$TARGET: not all users were created"
+    awk -v from="$API_USERS" -v n="$USERS" 'BEGIN {
+            srand(13); c = "abcdefghijklmnopqrstuvwxyz0123456789"
+            for (i = from; i < n; i++) {
+                id = ""
+                for (k = 0; k < 15; k++) id = id substr(c, 1 + int(rand() * 36), 1)
+                print id
+            }
+        }' >"$dir/sql-user-ids"
+    cat "$dir/sql-user-ids" >>"$WORK/$TARGET-user-ids"
+
+    # The other users and the posts straight into data.db.
+    stop_server
+    local t1=$SECONDS
+    seed_sql "$dir" | sqlite3 "${SERVER_DIR[$TARGET]}/data.db" >/dev/null ||
+        die "$TARGET: sqlite3 seeding failed"
+    sql_s=$((SECONDS - t1))
+    start_server
+
+    local auth
+    auth=$(API_TOKEN= api POST /api/collections/users/auth-with-password \
+        '{"identity":"users0@example.com","password":"1234567890"}')
+    DATASET_USER_ID[$TARGET]=$(jq -r .record.id <<<"$auth")
+    DATASET_USER_TOKEN[$TARGET]=$(jq -r .token <<<"$auth")
+    record_metrics dataset users="$USERS" api_users="$API_USERS" posts=110000 \
+        seed_s=$((SECONDS - t0)) sql_s="$sql_s"
+}
+
+# Prints the SQL that adds users API_USERS..USERS-1 (like the API-made ones:
+# the same password, hashed at cost 10 — PocketBase v0.22's own users get
+# that hash too in place of their cost-12 one), then fills posts10k and
+# posts100k.  Ids are 15 characters [a-z0-9] like PocketBase's; the posts'
+# created/updated are 1 ms apart.
+seed_sql() {
+    local dir=$1 n col pwcol=password hash
+    [[ $TARGET == pocketbase ]] && pwcol=passwordHash
+    hash=$("$BCRYPT_RATE" --print-hash --cost 10) || die "bcrypt_rate --print-hash failed"
+    echo ".timeout 10000"
+    echo "BEGIN;"
+    awk -v from="$API_USERS" -v pwcol="$pwcol" -v hash="$hash" 'BEGIN { srand(17) }
+        FILENAME ~ /perm-ids$/ { p[np++] = $1; next }
+        FILENAME ~ /org-ids$/ { o[no++] = $1; next }
+        {
+            i = from + FNR - 1
+            printf "INSERT INTO users (id, email, username, name, organization, permissions, %s, tokenKey, " \
+                   "emailVisibility, verified, created, updated) VALUES (\x27%s\x27, \x27users%d@example.com\x27, " \
+                   "\x27users%d\x27, \x27users%d\x27, \x27%s\x27, \x27[\"%s\",\"%s\",\"%s\"]\x27, \x27%s\x27, " \
+                   "lower(hex(randomblob(25))), 0, 0, strftime(\x27%%Y-%%m-%%d %%H:%%M:%%fZ\x27), " \
+                   "strftime(\x27%%Y-%%m-%%d %%H:%%M:%%fZ\x27));\n",
+                   pwcol, $1, i, i, i, o[int(rand() * no)], p[int(rand() * np)], p[int(rand() * np)],
+                   p[int(rand() * np)], hash
+        }' "$dir/perm-ids" "$dir/org-ids" "$dir/sql-user-ids"
+    if [[ $TARGET == pocketbase ]]; then
+        echo "UPDATE users SET passwordHash = '$hash';"
+    fi
+    echo "COMMIT;"
+    echo "CREATE TEMP TABLE u(n INTEGER PRIMARY KEY, id TEXT NOT NULL);"
+    awk '{ printf "INSERT INTO temp.u VALUES(%d, \x27%s\x27);\n", NR - 1, $1 }' "$WORK/$TARGET-user-ids"
+    for col in posts10k:10000 posts100k:100000; do
+        n=${col#*:} col=${col%:*}
+        cat <<SQL
+BEGIN;
+WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < $n - 1),
+r AS MATERIALIZED (
+    SELECT i, abs(random()) % (SELECT count(*) FROM temp.u) AS a,
+           1 + abs(random()) % 4 AS t1, 1 + abs(random()) % 4 AS t2,
+           strftime('%Y-%m-%d %H:%M:%fZ', julianday('now') - ($n - i) / 86400000.0) AS ts
+    FROM s)
+INSERT INTO \`$col\` (id, title, description, public, type, author, created, updated)
+SELECT 'r' || lower(hex(randomblob(7))), '$col' || r.i, '$LOREM', r.i % 2,
+       CASE WHEN r.t1 = r.t2 THEN json_array(substr('abcd', r.t1, 1))
+            ELSE json_array(substr('abcd', r.t1, 1), substr('abcd', r.t2, 1)) END,
+       u.id, r.ts, r.ts
+FROM r JOIN temp.u u ON u.n = r.a;
+COMMIT;
+SQL
+    done
 }
 
 # ----------------------------------------------------- startup series
@@ -276,19 +780,19 @@ print_tables() {
     local row f
     if ((${#LOAD_ROWS[@]})); then
         echo
-        printf '%-20s %-10s %9s %8s %8s %8s %9s %10s %8s %12s\n' scenario target \
+        printf '%-34s %-10s %9s %8s %8s %8s %9s %10s %8s %12s\n' scenario target \
             req/s "p50 ms" "p99 ms" "best ms" "worst ms" errors "RSS MiB" "CPU us/req"
         for row in "${LOAD_ROWS[@]}"; do
             IFS=$'\t' read -r -a f <<<"$row"
-            printf '%-20s %-10s %9s %8s %8s %8s %9s %10s %8s %12s\n' "${f[@]}"
+            printf '%-34s %-10s %9s %8s %8s %8s %9s %10s %8s %12s\n' "${f[@]}"
         done
     fi
     if ((${#METRIC_ROWS[@]})); then
         echo
-        printf '%-20s %-10s %-22s %10s\n' scenario target metric value
+        printf '%-34s %-10s %-26s %10s\n' scenario target metric value
         for row in "${METRIC_ROWS[@]}"; do
             IFS=$'\t' read -r -a f <<<"$row"
-            printf '%-20s %-10s %-22s %10s\n' "${f[@]}"
+            printf '%-34s %-10s %-26s %10s\n' "${f[@]}"
         done
     fi
     print_ratios
@@ -302,11 +806,11 @@ print_ratios() {
         [[ -n $b && -n $p ]] || continue
         if ((header == 0)); then
             echo
-            printf '%-20s %-22s %12s %12s %10s\n' scenario metric basalt pocketbase advantage
+            printf '%-34s %-22s %12s %12s %10s\n' scenario metric basalt pocketbase advantage
             header=1
         fi
         IFS=$'\t' read -r -a f <<<"$key"
-        printf '%-20s %-22s %12s %12s %10s\n' "${f[0]}" "${f[1]}" "$b" "$p" \
+        printf '%-34s %-22s %12s %12s %10s\n' "${f[0]}" "${f[1]}" "$b" "$p" \
             "$(awk -v b="$b" -v p="$p" -v dir="${BETTER[$key]}" 'BEGIN {
                 r = dir == "higher" ? (p > 0 ? b / p : 0) : (b > 0 ? p / b : 0);
                 printf "%.2fx", r }')"
@@ -336,11 +840,12 @@ install_pocketbase() {
 # ---------------------------------------------------------------- main
 
 usage() {
-    echo "usage: bench/run.sh [all | SCENARIO...]   (env: BASALT, PB=1, COOLDOWN, STARTUP_RUNS, KEEP=1)"
+    echo "usage: bench/run.sh [all | SCENARIO...]"
+    echo "  env: BASALT, PB=1, COOLDOWN, STARTUP_RUNS, KEEP=1, USERS, CREATE_N, SLOW_N, HOOKS_ROUNDS"
     echo "scenarios:"
     local s
     for s in "${SCENARIOS[@]}"; do
-        printf '  %-10s %s\n' "$s" "${SCENARIO_DESC[$s]}"
+        printf '  %-9s %s\n' "$s" "${SCENARIO_DESC[$s]}"
     done
 }
 
@@ -359,8 +864,13 @@ main() {
     [[ -x $BASALT ]] || die "no server binary at $BASALT (build it, or set BASALT)"
     BASALT=$(cd "$(dirname "$BASALT")" && pwd)/$(basename "$BASALT")
     mkdir -p "$OUT"
+    local tool
+    for tool in curl jq sqlite3; do
+        command -v "$tool" >/dev/null || die "$tool is needed (apt-get install $tool)"
+    done
     build_tool loadgen
     build_tool waitready
+    build_tool bcrypt_rate -lcrypt
     local targets=(basalt)
     if [[ ${PB:-} == 1 ]]; then
         install_pocketbase

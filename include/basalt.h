@@ -216,6 +216,20 @@ typedef struct bs_record_event {
     bs_record *record;
 } bs_record_event;
 
+/* Events of the collection model (BS_ON_COLLECTION_*). `collection` is
+ * the collection as a JSON object in PocketBase's API shape (id, name,
+ * type, rules, fields, indexes, created, updated, system, and the auth
+ * options or viewQuery at the top level), token secrets included. A
+ * handler may change it before calling next (the change is what gets
+ * validated and saved) but never frees it. `tx` is the transaction the
+ * change runs in (NULL in the After* events, which run after it ended).
+ * Tags are the collection's id and name. */
+typedef struct bs_collection_event {
+    bs_event ev;
+    bs_tx *tx;
+    json_object *collection;
+} bs_collection_event;
+
 
 
 /* Events of API requests. `req` is the HTTP request (see the request
@@ -229,6 +243,11 @@ typedef struct bs_request_event {
     bs_req *req;
     const char *collection;
     bs_record *record;
+    /* Collections requests: the collection viewed, created, updated or
+     * deleted (API shape, as in bs_collection_event; create and update
+     * handlers may change it before next), the array of collections
+     * listed, or the array being imported. NULL otherwise. Borrowed. */
+    json_object *data;
 } bs_request_event;
 
 /* Events of the auth requests (BS_ON_RECORD_AUTH_*_REQUEST and the
@@ -244,6 +263,7 @@ typedef struct bs_record_auth_event {
     bs_req *req;
     const char *collection;    /* name of the auth collection */
     bs_record *record;
+    json_object *data;         /* always NULL (bs_request_event's slot) */
     const char *auth_method;   /* "password", "otp", "oauth2" or "" */
     const char *token;         /* the token about to be returned */
     json_object *meta;         /* the response's "meta" (borrowed), or NULL */

@@ -16,7 +16,13 @@ int bs_api_register(bs_app *app);
 int bs_api_health_register(bs_app *app);
 int bs_api_settings_register(bs_app *app);
 int bs_api_records_register(bs_app *app);
+int bs_api_collections_register(bs_app *app);
 int bs_api_batch_register(bs_app *app);
+
+/* The record auth endpoints (auth.c and auth_*.c), the settings' test
+ * email, the global rate limit middleware, and the model hooks of the
+ * auth system collections. */
+int bs_api_auth_register(bs_app *app);
 
 /* The record route handlers, also used for batch items. */
 int bs_api_records_list(bs_event *e, void *user);

@@ -39,7 +39,9 @@ int bs_api_register(bs_app *app)
     if ((rc = bs_api_health_register(app)) ||
         (rc = bs_api_settings_register(app)) ||
         (rc = bs_api_records_register(app)) ||
-        (rc = bs_api_batch_register(app)))
+        (rc = bs_api_collections_register(app)) ||
+        (rc = bs_api_batch_register(app)) ||
+        (rc = bs_api_auth_register(app)))
         return rc;
     /* Like PocketBase, GET requests no route takes go to pb_public, which
      * answers "File not found." when the folder or the file is missing. */

@@ -3,6 +3,7 @@
  *
  *   basalt serve [--http ADDR] [--dir DIR] [--dev] [--origins LIST]
  *   basalt superuser upsert|create|update|delete EMAIL [PASSWORD]
+ *   basalt collections import FILE [--delete-missing]
  *   basalt --help | --version
  *
  * Flags take their value as "--flag=value" or "--flag value"; --dir and
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "../core/app.h"
+#include "../core/collection_import.h"
 #include "../core/superuser.h"
 #include "basalt.h"
 
@@ -21,6 +23,7 @@ typedef struct cli {
     const char *http;
     const char *origins;
     bool dev;
+    bool delete_missing;
     int nargs;
     const char *args[8];
 } cli;
@@ -33,6 +36,7 @@ static void usage(FILE *out)
           "  basalt serve [--http ADDR] [--dir DIR] [--dev] [--origins LIST]\n"
           "  basalt superuser upsert|create|update EMAIL PASSWORD [--dir DIR]\n"
           "  basalt superuser delete EMAIL [--dir DIR]\n"
+          "  basalt collections import FILE [--dir DIR] [--delete-missing]\n"
           "  basalt --help | --version\n"
           "\n"
           "Flags:\n"
@@ -77,6 +81,10 @@ static void parse(cli *c, int argc, char **argv)
         if (strcmp(a, "--version") == 0 || strcmp(a, "-v") == 0) {
             printf("basalt version %s\n", BASALT_VERSION);
             exit(0);
+        }
+        if (strcmp(a, "--delete-missing") == 0) {
+            c->delete_missing = true;
+            continue;
         }
         if (strcmp(a, "--dev") == 0) {
             c->dev = true;
@@ -199,6 +207,70 @@ static int cmd_superuser(const cli *c)
     return 2;
 }
 
+/* `collections import FILE`: the same import as PUT
+ * /api/collections/import, from a schema file (an array of collections,
+ * {"collections":[...]}, current or pre-0.23 shape). */
+static int cmd_collections(const cli *c)
+{
+    if (c->nargs != 3 || strcmp(c->args[1], "import") != 0) {
+        fprintf(stderr, "basalt: usage: basalt collections import FILE "
+                        "[--dir DIR] [--delete-missing]\n");
+        return 2;
+    }
+    FILE *f = fopen(c->args[2], "rb");
+    if (!f) {
+        fprintf(stderr, "basalt: cannot open %s\n", c->args[2]);
+        return 1;
+    }
+    bs_buf text;
+    bs_buf_init(&text);
+    char chunk[8192];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        bs_buf_append(&text, chunk, n);
+    fclose(f);
+    char msg[256] = "out of memory";
+    json_object *items =
+        text.oom ? NULL
+                 : bs_collections_import_parse(text.data ? text.data : "",
+                                               text.len, msg, sizeof msg);
+    bs_buf_dispose(&text);
+    if (!items) {
+        fprintf(stderr, "basalt: %s: %s\n", c->args[2], msg);
+        return 1;
+    }
+    bs_app_config cfg = {.data_dir = c->dir, .dev = c->dev, .threads = 1};
+    bs_app *app = bs_app_new(&cfg);
+    if (!app) {
+        json_object_put(items);
+        return 1;
+    }
+    bs_error err;
+    bs_error_init(&err);
+    int rc = bs_app_bootstrap(app, &err);
+    if (rc == 0)
+        rc = bs_collections_import(app, items, c->delete_missing, &err);
+    bs_app_free(app);
+    size_t count = json_object_array_length(items);
+    json_object_put(items);
+    if (rc) {
+        const char *detail = NULL;
+        json_object *d = err.data ? json_object_object_get(err.data,
+                                                            "collections")
+                                  : NULL;
+        if (d)
+            detail = json_object_get_string(
+                json_object_object_get(d, "message"));
+        fprintf(stderr, "basalt: import failed: %s\n",
+                detail ? detail
+                       : err.message ? err.message : bs_strerror(rc));
+        bs_error_dispose(&err);
+        return 1;
+    }
+    printf("Imported %zu collection%s.\n", count, count == 1 ? "" : "s");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     cli c;
@@ -211,6 +283,8 @@ int main(int argc, char **argv)
         return cmd_serve(&c);
     if (strcmp(c.args[0], "superuser") == 0)
         return cmd_superuser(&c);
+    if (strcmp(c.args[0], "collections") == 0)
+        return cmd_collections(&c);
     fprintf(stderr, "basalt: unknown command \"%s\" (see basalt --help)\n",
             c.args[0]);
     return 2;

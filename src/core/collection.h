@@ -57,6 +57,12 @@ int bs_collection_bind(json_object *col, const json_object *data,
  * as it is. */
 void bs_collection_upgrade_legacy(json_object *col);
 
+/* Makes a field definition canonical in place (every option of its type
+ * with its zero value when unset, unknown keys dropped) and gives it the
+ * id "<type>"+crc32(name) when it has none. BS_EINVAL for an unknown
+ * type. */
+int bs_field_normalize(json_object *field);
+
 /* A canonical copy of one field definition (NULL for an unknown type). */
 json_object *bs_field_canonical(const json_object *field);
 
@@ -105,7 +111,9 @@ enum {
 
 /* Saves col (created or updated per BS_COLLECTION_NEW) through the
  * collection hooks in one transaction, joining the caller's when there
- * is one: OnCollectionCreate/Update, whose built-in step normalizes the
+ * is one. An update compares col with the stored collection of id
+ * stored_id (NULL: col's own id; a different id is refused by the
+ * validation): OnCollectionCreate/Update, whose built-in step normalizes the
  * collection, validates it (OnCollectionValidate) and runs
  * OnCollectionCreateExecute/UpdateExecute, which writes the row and
  * brings the record table (or the view) in line with the new
@@ -113,8 +121,8 @@ enum {
  * validation failure err has status 400 and per-field data and the
  * function returns BS_EHTTP; any other failure leaves a message in err
  * (no status) and returns a negative code. */
-int bs_collection_save(bs_app *app, json_object *col, unsigned flags,
-                       bs_error *err);
+int bs_collection_save(bs_app *app, json_object *col, const char *stored_id,
+                       unsigned flags, bs_error *err);
 
 /* Deletes a collection and its table or view through OnCollectionDelete
  * and OnCollectionDeleteExecute. System collections and (unless
@@ -135,6 +143,13 @@ int bs_collection_truncate(bs_app *app, const char *id_or_name,
  * BS_EHTTP when invalid. */
 int bs_collection_validate(bs_app *app, bs_conn *conn, json_object *col,
                            const json_object *original, bs_error *err);
+
+/* Checks one field definition's options as a field of col (the checks
+ * of bs_collection_validate for fields). Returns 0, or BS_EINVAL with
+ * the first problem described in msg. */
+int bs_field_settings_check(bs_app *app, bs_conn *conn,
+                            const json_object *field, const json_object *col,
+                            char *msg, size_t cap);
 
 /* Names of the collections that reference col with relation fields
  * (itself excluded), comma separated, or "" (a new heap string). */
@@ -164,6 +179,31 @@ json_object *bs_fields_by_id(const json_object *fields, const char *id);
 /* Runs one statement (refusing a second one after it) through conn;
  * on failure copies SQLite's message into msg. */
 int bs_sql_exec1(bs_conn *conn, const char *sql, char *msg, size_t cap);
+
+/* PocketBase's onCollectionSave normalization: default type, id and
+ * timestamps, field ids, the system fields of the type, OAuth2 mapped
+ * fields that exist, the superusers' fixed options, index texts naming
+ * the collection's table. */
+void bs_collection_prepare_save(json_object *col, bool is_new);
+
+/* Writes the `_collections` row (insert or update by id); SQLite's
+ * message goes to msg on failure. */
+int bs_collection_write_row(bs_conn *conn, const json_object *col,
+                            bool insert, char *msg, size_t cap);
+
+/* Creates the record table and indexes of col (old NULL), or changes
+ * the table of old into that of col: rename, dropped, added and renamed
+ * columns, single/multiple value conversions, indexes. Index failures
+ * come back as validation errors under "indexes"; others with SQLite's
+ * message in err->message. */
+int bs_collection_sync_table(bs_conn *conn, const json_object *col,
+                             const json_object *old, bs_error *err);
+
+/* Fills c->finfo and c->nfields from c->fields (the field summary the
+ * snapshot keeps for hot paths; schema.c builds it the same way for
+ * loaded collections). c->finfo is malloc'ed; its names point into
+ * c->fields. Returns 0 or BS_ENOMEM. */
+int bs_collection_fill_finfo(bs_collection *c);
 
 /* Appends name quoted with backticks, as PocketBase writes DDL. */
 void bs_ddl_ident(bs_buf *b, const char *name);

@@ -133,7 +133,7 @@ fail:
     return rc;
 }
 
-/* ---- parsing ------------------------------------------------------------- */
+/* ---- parsing ------------------------------------------------------------ */
 
 static const char TRIM_CHARS[] = "`\"'[]\r\n\t\f\v ";
 
@@ -398,7 +398,7 @@ bool bs_index_valid(const bs_index *idx)
            *idx->table_name && idx->ncolumns > 0;
 }
 
-/* ---- building ------------------------------------------------------------ */
+/* ---- building ----------------------------------------------------------- */
 
 static void put_trimmed(bs_buf *out, const char *s)
 {

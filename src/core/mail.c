@@ -277,16 +277,21 @@ char *bs_mail_html_to_text(const char *html)
             const char *lt = strchr(p, '<');
             size_t n = lt ? (size_t)(lt - p) : strlen(p);
             /* Source whitespace collapses to single spaces. */
+            bs_buf chunk;
+            bs_buf_init(&chunk);
             for (size_t i = 0; i < n; i++) {
                 char ch = p[i];
                 if (ch == '\n' || ch == '\r' || ch == '\t')
                     ch = ' ';
-                if (ch == ' ' && raw.len &&
-                    (raw.data[raw.len - 1] == ' ' ||
-                     raw.data[raw.len - 1] == '\n'))
+                char prev = chunk.len ? chunk.data[chunk.len - 1]
+                            : raw.len ? raw.data[raw.len - 1]
+                                      : '\n';
+                if (ch == ' ' && (prev == ' ' || prev == '\n'))
                     continue;
-                put_entity_decoded(&raw, &ch, 1);
+                bs_buf_putc(&chunk, ch);
             }
+            put_entity_decoded(&raw, chunk.data ? chunk.data : "", chunk.len);
+            bs_buf_dispose(&chunk);
             p += n;
             continue;
         }

@@ -72,10 +72,12 @@ void bs_oauth2_s256(const char *verifier, bs_buf *out);
 
 /* Exchanges the authorization code for a token and fetches the user.
  * Returns 0 and a new user object in *user, or a negative code with a
- * short English reason in reason[0..cap). */
+ * short English reason in reason[0..cap); *token_failed tells whether
+ * the code exchange itself failed (else the profile did). */
 int bs_oauth2_fetch_user(const bs_oauth2_config *cfg, const char *code,
                          const char *code_verifier, const char *redirect_url,
-                         json_object **user, char *reason, size_t cap);
+                         json_object **user, bool *token_failed,
+                         char *reason, size_t cap);
 
 /* Verifies an RS256 JWT against the keys of a JWKS document (the "keys"
  * array of RSA keys with kid, n and e). Returns true when one key with

@@ -23,6 +23,11 @@
 
 #define BSF_MAX_NESTED_RELS 6
 #define BSF_MAX_JOINS 48
+/* Deepest parenthesis nesting allowed in the SQL produced. SQLite's
+ * parser has a fixed stack (100 entries) that overflows around 25 levels
+ * of the constructs the compiler emits; the margin is for the caller's
+ * own statement around the condition. */
+#define BSF_MAX_SQL_DEPTH 20
 
 enum { BSF_SCOPE_WHERE = 1, BSF_SCOPE_SORT = 2 };
 
@@ -133,6 +138,17 @@ int bsf_resolve(bsf_pass *p, const bs_fopd *o, bsf_operand *out);
 
 /* Resolves a field path alone (the sort terms). */
 int bsf_resolve_field(bsf_pass *p, const char *name, bsf_operand *out);
+
+/* An operand whose value is parameter idx (inside LOWER() when lower);
+ * idx < 0 (a failed allocation) returns BS_ENOMEM. */
+int bsf_op_param(bs_filter_query *q, bsf_operand *o, int idx, bool lower);
+
+/* Resolves a date macro; *matched is false for other names. */
+int bsf_resolve_macro(bsf_pass *p, const char *name, bsf_operand *out,
+                      bool *matched);
+
+/* Resolves a function call (geoDistance, strftime). */
+int bsf_resolve_func(bsf_pass *p, const bs_fopd *o, bsf_operand *out);
 
 /* Appends the SQL of a tree. */
 int bsf_build(bsf_pass *p, const bs_fnode *n, bs_buf *out);

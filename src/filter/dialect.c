@@ -40,7 +40,7 @@ static void sqlite_json_path(bs_buf *b, const bs_json_step *steps, int n)
 
 static void sqlite_json_extract(bs_buf *b, const char *col, const char *path)
 {
-    bs_buf_printf(b, "(CASE WHEN json_valid(%s) THEN json_extract(%s, ", col,
+    bs_buf_printf(b, "CASE WHEN json_valid(%s) THEN json_extract(%s, ", col,
                   col);
     if (path)
         bs_buf_printf(b, "'$' || %s", path);
@@ -51,7 +51,7 @@ static void sqlite_json_extract(bs_buf *b, const char *col, const char *path)
         bs_buf_printf(b, "'$.pb' || %s", path);
     else
         bs_buf_puts(b, "'$.pb'");
-    bs_buf_puts(b, ") END)");
+    bs_buf_puts(b, ") END");
 }
 
 static void sqlite_json_each(bs_buf *b, const char *col, const char *alias)

@@ -428,8 +428,13 @@ int bs_filter_add_client_sort(bs_filter_query *q, const char *sort,
  * missing relation does not hide the main row. */
 static int rule_check(bs_filter_query *q, int ji)
 {
-    const bsf_join *j = &q->joins[ji];
-    const char *rule = j->coll->rules[BS_RULE_LIST];
+    /* Copies: compiling the rule may add joins and move the array. */
+    const bs_collection *coll = q->joins[ji].coll;
+    const char *alias = q->joins[ji].alias;
+    unsigned scope = (q->joins[ji].scopes & BSF_SCOPE_WHERE)
+                         ? BSF_SCOPE_WHERE
+                         : BSF_SCOPE_SORT;
+    const char *rule = coll->rules[BS_RULE_LIST];
     if (!rule || !*rule)
         return 0;
     bs_fnode *root = NULL;
@@ -439,7 +444,7 @@ static int rule_check(bs_filter_query *q, int ji)
         return bsf_fail(q,
                         "failed to build \"%s\" ListRule join subquery filter "
                         "expression: %s",
-                        j->coll->name, pe.msg);
+                        coll->name, pe.msg);
     if (rc)
         return rc;
     bs_fnode *empty = bs_arena_calloc(&q->arena, sizeof *empty);
@@ -460,12 +465,11 @@ static int rule_check(bs_filter_query *q, int ji)
 
     bsf_pass p = {
         .q = q,
-        .base = j->coll,
-        .base_alias = j->alias,
+        .base = coll,
+        .base_alias = alias,
         .suffix = suffix,
         .allow_hidden = true,
-        .scope = (j->scopes & BSF_SCOPE_WHERE) ? BSF_SCOPE_WHERE
-                                               : BSF_SCOPE_SORT,
+        .scope = scope,
     };
     bs_buf frag;
     bs_buf_init(&frag);
@@ -476,16 +480,37 @@ static int rule_check(bs_filter_query *q, int ji)
         bsf_fail(q,
                  "failed to build \"%s\" ListRule join subquery filter "
                  "expression: %s",
-                 q->joins[ji].coll->name, inner);
+                 coll->name, inner);
     }
     if (rc == 0) {
-        bs_buf *dst = p.scope == BSF_SCOPE_WHERE ? &q->cond : &q->cond_sort;
+        bs_buf *dst = scope == BSF_SCOPE_WHERE ? &q->cond : &q->cond_sort;
         and_append(dst, frag.data ? frag.data : "", frag.len);
         if (frag.oom)
             rc = bsf_nomem(q);
     }
     bs_buf_dispose(&frag);
     return rc;
+}
+
+/* The deepest nesting of parentheses in SQL text, outside quotes. */
+static int sql_depth(const char *s)
+{
+    int depth = 0, max = 0;
+    char quote = 0;
+    for (; s && *s; s++) {
+        if (quote) {
+            if (*s == quote)
+                quote = 0;
+        } else if (*s == '\'' || *s == '"') {
+            quote = *s;
+        } else if (*s == '(') {
+            if (++depth > max)
+                max = depth;
+        } else if (*s == ')') {
+            depth--;
+        }
+    }
+    return max;
 }
 
 static void fill_out(bs_filter_query *q, bs_filter_sql *out)
@@ -543,6 +568,10 @@ int bs_filter_finish(bs_filter_query *q, bs_filter_sql *out, bs_error *err)
     }
     if (w->oom || q->out_joins.oom || q->order.oom || q->oom)
         return report(q, bsf_nomem(q), err);
+    if (sql_depth(w->data) > BSF_MAX_SQL_DEPTH ||
+        sql_depth(q->out_joins.data) > BSF_MAX_SQL_DEPTH ||
+        sql_depth(q->order.data) > BSF_MAX_SQL_DEPTH)
+        return report(q, bsf_fail(q, "the filter is too complex"), err);
 
     q->finished = true;
     q->out.where = w->data ? w->data : "";

@@ -13,10 +13,11 @@
  *
  * Design. Text is tokenized (lex.c), parsed into a small tree (parse.c),
  * then each comparison is compiled (expr.c) after resolving its operands
- * against the schema (resolve.c): a field path becomes a column of the
- * main table or of a LEFT JOIN registered on the query, `@request.*` a
- * bound value, a macro such as @now a bound value. All SQL spelling goes
- * through a dialect table (dialect.h).
+ * against the schema (resolve.c, funcs.c): a field path becomes a column
+ * of the main table or of a LEFT JOIN registered on the query,
+ * `@request.*` and macros such as @now become bound values. The query
+ * object (filter.c) gathers joins and parameters across fragments. All
+ * SQL spelling goes through a dialect table (dialect.h).
  *
  * Semantics follow PocketBase v0.39 exactly where it is observable:
  *  - null and '' are the same: `a = ''` matches NULL and '', and `!=`
@@ -49,9 +50,10 @@
  *
  * Limits, as PocketBase: 200 comparisons per filter, 3500 bytes of
  * client filter text, 8 sort terms of 255 bytes, 6 nested relations,
- * functions nested 3 deep, strftime with 10 arguments. Basalt adds: 32
- * levels of parentheses (SQLite's expression depth is finite) and 48
- * joins per query (SQLite joins at most 64 tables).
+ * functions nested 3 deep, strftime with 10 arguments. Basalt adds
+ * limits where PocketBase would hand SQLite a statement it refuses: 10
+ * levels of parentheses, SQL nested at most 20 parentheses deep (SQLite's
+ * parser stack holds about 25) and 48 joins (SQLite joins 64 tables).
  *
  * Errors: a syntax or resolution error returns BS_EHTTP and fills the
  * bs_error with status 400 and a precise English reason (for example

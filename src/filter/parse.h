@@ -25,7 +25,7 @@
 #include "lex.h"
 
 #define BS_FILTER_MAX_EXPRS 200
-#define BS_FILTER_MAX_DEPTH 32
+#define BS_FILTER_MAX_DEPTH 10
 #define BS_FILTER_MAX_FUNC_DEPTH 3
 
 typedef enum bs_fopd_kind {

@@ -214,25 +214,24 @@ TEST(view_collection_gets_no_id_field)
     json_object_put(col);
 }
 
+/* Templates (the built-in collections) are filled in, not validated:
+ * a missing name is the validator's business, an unknown field type
+ * cannot be filled in. */
 TEST(missing_name_and_bad_field_type)
 {
     json_object *col = P("{\"type\":\"base\"}");
     bs_error e;
     bs_error_init(&e);
-    CHECK(bs_collection_normalize(col, &e) == BS_EHTTP);
-    CHECK(e.status == 400);
+    CHECK(bs_collection_normalize(col, &e) == 0);
+    CHECK_STR(bs_json_get_str(col, "id", ""), "pbc_3233087073");
     bs_error_dispose(&e);
     json_object_put(col);
 
     col = P("{\"name\":\"c\",\"fields\":[{\"name\":\"ok\",\"type\":\"text\"},"
             "{\"name\":\"bad\",\"type\":\"nope\"}]}");
     bs_error_init(&e);
-    CHECK(bs_collection_normalize(col, &e) == BS_EHTTP);
-    /* fields[0] is id, so the bad one is fields.2. */
-    json_object *f = bs_json_get(bs_json_get(bs_json_get(e.data, "fields"),
-                                             "2"),
-                                 "type");
-    CHECK_STR(bs_json_get_str(f, "code", ""), "validation_invalid_type");
+    CHECK(bs_collection_normalize(col, &e) != 0);
+    CHECK(e.message != NULL);
     bs_error_dispose(&e);
     json_object_put(col);
 }

@@ -1,0 +1,177 @@
+/*
+ * auth_internal.h - what the auth API files (auth.c, auth_*.c) share.
+ *
+ * The auth endpoints keep a little state of their own for the app: the
+ * rate limiter counters and a small store of short-lived keys (resend
+ * throttles of the verification and password reset mails, the Apple
+ * user names handed from the OAuth2 redirect to auth-with-oauth2). It
+ * lives in one auth_api, created by bs_api_auth_register, passed to
+ * every handler as its user pointer and freed when the app terminates.
+ *
+ * Each handler works on an auth_req: the resolved auth collection, the
+ * schema reference, the submitted body and an error to fill.
+ */
+#ifndef BS_AUTH_INTERNAL_H
+#define BS_AUTH_INTERNAL_H
+
+#include <pthread.h>
+
+#include "../core/ratelimit.h"
+#include "../core/record.h"
+#include "api.h"
+#include "body.h"
+
+typedef struct ttl_entry {
+    char *key;
+    char *value;      /* may be NULL */
+    int64_t expires;  /* monotonic ms */
+} ttl_entry;
+
+struct route_mw;
+
+typedef struct auth_api {
+    bs_app *app;
+    bs_ratelimiter *limiter;
+    struct route_mw *mws;    /* route middleware data, freed with the api */
+    pthread_mutex_t lock;    /* guards the store */
+    ttl_entry *store;
+    size_t nstore, capstore;
+} auth_api;
+
+/* The store of short-lived keys. get returns a malloc'ed copy of the
+ * value (NULL when missing or without value). */
+bool auth_store_has(auth_api *api, const char *key);
+void auth_store_set(auth_api *api, const char *key, const char *value,
+                    int64_t ttl_ms);
+void auth_store_remove(auth_api *api, const char *key);
+char *auth_store_take(auth_api *api, const char *key);
+
+typedef struct auth_req {
+    bs_req *r;
+    auth_api *api;
+    bs_schema *schema;
+    const bs_collection *c;    /* the auth collection of the path */
+    bs_body body;
+    bool have_body;
+    json_object *info;         /* @request data, built on first use */
+    const char *context;       /* @request.context: "password", "otp",
+                                  "oauth2", or NULL for the default */
+    bs_error err;
+} auth_req;
+
+/* Starts a handler: resolves the auth collection of the path (404
+ * "Missing or invalid auth collection context." otherwise, answered).
+ * auth_end must be called in every case. */
+int auth_begin(bs_req *r, auth_api *api, auth_req *ar);
+void auth_end(auth_req *ar);
+
+/* Reads the submitted body (JSON, multipart or urlencoded); answers 400
+ * "An error occurred while loading the submitted data." on failure. */
+int auth_read_body(auth_req *ar);
+
+/* A string form value: missing or null is "", a string is itself, a
+ * number or bool is refused like Go's binder refuses it (returns false).
+ * Multipart values sent twice count by their first value. */
+bool form_str(auth_req *ar, const char *key, const char **out);
+
+/* Answers the 400 of a bad body when a form value has the wrong type. */
+void fail_loading(auth_req *ar);
+
+/* Field validation helpers: add PocketBase's error for the field when
+ * the rule fails; return whether the value passed. */
+bool check_required(bs_error *e, const char *field, const char *v);
+bool check_length(bs_error *e, const char *field, const char *v, size_t min,
+                  size_t max);
+bool check_email(bs_error *e, const char *field, const char *v);
+bool is_email(const char *v);
+
+/* Answers 400 with the collected field errors (keys sorted, as Go
+ * marshals the errors map) and message. */
+void fail_validation(auth_req *ar, const char *message);
+
+/* The @request data of this request (auth replaced by `as` when given,
+ * as the auth response's enrich step does). Borrowed. */
+json_object *auth_info(auth_req *ar);
+
+/* Whether the record id of c satisfies rule for this requester
+ * (PocketBase's CanAccessRecord): superusers always, a NULL rule nobody
+ * else, "" everybody, else the rule must select the record (evaluated
+ * with auth_info). err carries a rule compile failure. */
+bool record_matches_rule(auth_req *ar, const bs_collection *c,
+                         const char *id, const char *rule, bs_error *err);
+
+/* Finds an auth record of c by email (case-insensitive when the unique
+ * email index says NOCASE). Returns 0, BS_ENOTFOUND or BS_EDB. */
+int find_by_email(auth_api *api, bs_schema *schema, const bs_collection *c,
+                  const char *email, bs_record **out);
+
+/* Finds by one identity field (must be in passwordAuth.identityFields
+ * and carry a single-column unique index). */
+int find_by_identity(auth_api *api, bs_schema *schema,
+                     const bs_collection *c, const char *field,
+                     const char *value, bs_record **out);
+
+/* Whether another record of ar's collection holds value in field, as
+ * its single-column unique index sees it (false without such an
+ * index). */
+bool auth_value_taken(auth_req *ar, const char *field, const char *value);
+
+/* The common auth response (PocketBase's recordAuthResponse): superuser
+ * IP whitelist, authRule, the BS_ON_RECORD_AUTH_REQUEST hook whose
+ * built-in step runs the MFA check, enriches the record, sends the new
+ * device alert and writes {"meta"?, "record", "token"}. token NULL
+ * issues a fresh refreshable auth token. meta is borrowed. Always
+ * answers the request. */
+int auth_respond(auth_req *ar, bs_record *rec, const char *token,
+                 const char *method, json_object *meta);
+
+/* Triggers hook with final as the built-in step and answers the request
+ * with ar->err when the chain fails without answering. */
+int auth_trigger(auth_req *ar, int hook, bs_record_auth_event *e,
+                 bs_handler_fn final, void *user);
+
+/* Seconds since the epoch of a stored date ("2006-01-02 15:04:05.000Z"),
+ * 0 when unparsable. */
+int64_t auth_date_secs(const char *s);
+
+/* A system collection of the request's schema (_otps, _mfas, ...). */
+const bs_collection *auth_system_collection(auth_req *ar, const char *name);
+
+/* The records of a system collection (_otps, _mfas, _authOrigins,
+ * _externalAuths) referring to rec, newest first. Free with
+ * auth_free_recs. */
+int auth_refs_of(auth_req *ar, const char *coll, const bs_record *rec,
+                 bs_record ***out, int *n);
+void auth_free_recs(bs_record **recs, int n);
+
+/* Loads a record of a system collection by id. */
+int auth_find_system_record(auth_req *ar, const char *coll, const char *id,
+                            bs_record **out);
+
+/* A random password as SetRandomPassword sets (30 characters). */
+void random_password(char out[31]);
+
+/* Routes of the other auth files. */
+int auth_otp_register(auth_api *api);
+int auth_mail_register(auth_api *api);
+int auth_oauth2_register(auth_api *api);
+int auth_settings_register(auth_api *api);
+int auth_models_register(auth_api *api);
+
+/* Binds the route middlewares of a collection auth endpoint: the
+ * collection rate limit with tags, then (optionally) the same-collection
+ * auth requirement. */
+bs_route *auth_route(auth_api *api, const char *method, const char *pattern,
+                     bs_handler_fn fn, const char *const *tags,
+                     bool same_collection_auth);
+
+/* A route (user pointer: api) that requires a superuser. */
+bs_route *auth_superuser_route(auth_api *api, const char *method,
+                               const char *pattern, bs_handler_fn fn);
+
+/* The collection rate limit check of PocketBase's records endpoints,
+ * for use by handlers (answers 429 and returns false when over). */
+bool auth_rate_allowed(auth_api *api, bs_req *r, const bs_collection *c,
+                       const char *const *tags);
+
+#endif
