@@ -19,7 +19,8 @@
 #
 # Every result is also appended as one JSON line to build/bench/results.jsonl.
 # See bench/README.md for the columns, the method and how to add scenarios.
-set -euo pipefail
+set -Eeuo pipefail
+trap 'echo "bench: failed (status $?) at line $LINENO: $BASH_COMMAND" >&2' ERR
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -203,7 +204,7 @@ sc_delete() {
     run_load delete/posts100k-c10 --url "$BASE/" --paths "$WORK/$TARGET-del-posts" --method DELETE \
         --header "Authorization: $USER_TOKEN" -n 100 -c 10 --new-conn
     api GET "/api/collections/users/records?perPage=101&fields=id&filter=$(urlencode "id != '$USER_ID'")" |
-        jq -r '.items[].id' | head -n 100 | sed 's|^|/api/collections/users/records/|' \
+        jq -r '.items[:100][].id' | sed 's|^|/api/collections/users/records/|' \
         >"$WORK/$TARGET-del-users"
     [[ $(wc -l <"$WORK/$TARGET-del-users") -eq 100 ]] || die "fewer than 100 users to delete"
     run_load delete/users-cascade-c10 --url "$BASE/" --paths "$WORK/$TARGET-del-users" \
@@ -226,7 +227,7 @@ sc_hooks() {
     for k in "${kinds[@]}"; do
         port=$(free_port)
         dir=$(new_data_dir)
-        "$BASALT" superuser upsert "$ADMIN_EMAIL" "$ADMIN_PASSWORD" --dir "$dir" >/dev/null
+        create_admin "$dir" >>"$WORK/hooks-$k.log" 2>&1 || server_failed "$WORK/hooks-$k.log"
         if [[ $k == none ]]; then
             start_aux "$WORK/hooks-$k.log" "$port" "$BASALT" serve "--http=127.0.0.1:$port" "--dir=$dir"
         else
@@ -235,7 +236,7 @@ sc_hooks() {
         hpid[$k]=$AUX_PID
         hbase[$k]="http://127.0.0.1:$port"
         BASE=${hbase[$k]}
-        admin_login
+        API_TOKEN=$(admin_login)
         api POST /api/collections "$(collection_json '{"name":"posts","type":"base",
             "listRule":"","viewRule":"","createRule":"","updateRule":"","deleteRule":"",
             "fields":[{"name":"title","type":"text"},{"name":"public","type":"bool"},
@@ -473,7 +474,7 @@ record_ids() {
     while ((got < n)); do
         per=$((n - got < 500 ? n - got : 500))
         ids=$(api GET "/api/collections/$col/records?page=$page&perPage=500&fields=id&skipTotal=1" |
-            jq -r '.items[].id' | head -n "$per")
+            jq -r --argjson k "$per" '.items[:$k][].id')
         [[ -n $ids ]] || break
         printf '%s\n' "$ids"
         got=$((got + $(wc -l <<<"$ids")))
