@@ -214,7 +214,8 @@ sc_delete() {
 # Cost of bound handlers: record create and view (keep-alive, c=64) on
 # build/basalt and on examples/hooks_noop (10 no-op handlers on each record
 # hook those requests run), both serving at once, measured alternately for
-# HOOKS_ROUNDS rounds; the best round of each is compared.
+# HOOKS_ROUNDS rounds (in alternating order); the best round of each is
+# compared.
 sc_hooks() {
     [[ $TARGET == basalt ]] || return 0
     local bin=$HOOKS_NOOP
@@ -244,9 +245,13 @@ sc_hooks() {
             {"name":"updated","type":"autodate","onCreate":true,"onUpdate":true}]}')" >/dev/null
     done
     declare -A best_rps best_cpu
+    local order
     for ((round = 1; round <= HOOKS_ROUNDS; round++)); do
+        # odd rounds measure none first, even rounds noop10 first
+        order=("${kinds[@]}")
+        ((round % 2)) || order=("${kinds[1]}" "${kinds[0]}")
         for op in create view; do
-            for k in "${kinds[@]}"; do
+            for k in "${order[@]}"; do
                 BASE=${hbase[$k]} PID=${hpid[$k]}
                 if [[ $op == create ]]; then
                     run_load "hooks/create-$k-r$round" --url "$BASE/api/collections/posts/records" \

@@ -31,6 +31,13 @@ int bs_api_record_create(bs_event *e, void *user);
 int bs_api_record_update(bs_event *e, void *user);
 int bs_api_record_delete(bs_event *e, void *user);
 
+/* The collection rate limits of the settings ("<collection>:<tag>",
+ * "*:<tag>", then "METHOD /path" and "/path") for a request to route
+ * (the route pattern, so every record of a collection shares a
+ * counter). Answers 429 itself and returns false when over the limit. */
+bool bs_api_collection_rate_allowed(bs_req *r, const bs_collection *c,
+                                    const char *route, const char *tag);
+
 /* Adds a route whose handler requires a superuser. */
 bs_route *bs_api_superuser_route(bs_app *app, const char *method,
                                  const char *pattern, bs_handler_fn fn);

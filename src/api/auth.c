@@ -992,8 +992,27 @@ static bool check_rule(auth_api *api, bs_req *r, const char *id,
     return ok;
 }
 
+static bool rate_allowed_route(auth_api *api, bs_req *r,
+                               const bs_collection *c, const char *route,
+                               const char *const *tags);
+
 bool auth_rate_allowed(auth_api *api, bs_req *r, const bs_collection *c,
                        const char *const *tags)
+{
+    return rate_allowed_route(api, r, c, NULL, tags);
+}
+
+bool bs_api_collection_rate_allowed(bs_req *r, const bs_collection *c,
+                                    const char *route, const char *tag)
+{
+    auth_api *api = r->ev.app->api_state;
+    const char *tags[2] = {tag, NULL};
+    return !api || rate_allowed_route(api, r, c, route, tags);
+}
+
+static bool rate_allowed_route(auth_api *api, bs_req *r,
+                               const bs_collection *c, const char *route,
+                               const char *const *tags)
 {
     bs_settings *s = bs_app_settings(r->ev.app);
     const char *ip = NULL;
@@ -1006,7 +1025,7 @@ bool auth_rate_allowed(auth_api *api, bs_req *r, const bs_collection *c,
         bs_buf id;
         bs_buf_init(&id);
         bs_buf_puts(&id, c->id);
-        bs_buf_puts(&id, request_path(r));
+        bs_buf_puts(&id, route ? route : request_path(r));
         for (int i = 0; tags && tags[i] && n < 6; i++) {
             bs_buf_puts(&id, tags[i]);
             labels[n++] = bs_arena_printf(&r->arena, "%s:%s", c->name,
@@ -1549,6 +1568,8 @@ static int on_terminate(bs_event *e, void *user)
     bs_hook_unbind(e->app->hooks[BS_ON_SETTINGS_RELOAD],
                    "pbAuthRateLimitersReset");
     bs_hook_unbind(e->app->hooks[BS_ON_TERMINATE], "pbAuthApiFree");
+    if (e->app->api_state == api)
+        e->app->api_state = NULL;
     api_free(api);
     return rc;
 }
@@ -1562,9 +1583,11 @@ int bs_api_auth_register(bs_app *app)
     if (!api)
         return BS_ENOMEM;
     api->app = app;
+    app->api_state = api;
     pthread_mutex_init(&api->lock, NULL);
     api->limiter = bs_ratelimiter_new();
     if (!api->limiter) {
+        app->api_state = NULL;
         api_free(api);
         return BS_ENOMEM;
     }

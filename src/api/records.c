@@ -24,6 +24,8 @@
 #include "api.h"
 #include "body.h"
 
+#define LIST_ROUTE "/api/collections/{collection}/records"
+#define ITEM_ROUTE "/api/collections/{collection}/records/{id}"
 #define DEFAULT_PER_PAGE 30
 #define MAX_PER_PAGE 1000
 
@@ -205,7 +207,8 @@ int bs_api_records_list(bs_event *ev, void *user)
     bs_rule_sql rs;
     bs_query_init(&q);
     bs_rule_sql_init(&rs);
-    if (rec_begin(r, &rr) != 0)
+    if (rec_begin(r, &rr) != 0 ||
+        !bs_api_collection_rate_allowed(r, rr.c, LIST_ROUTE, "list"))
         goto done;
     const bs_collection *c = rr.c;
     const char *list_rule = c->rules[BS_RULE_LIST];
@@ -439,7 +442,8 @@ int bs_api_record_view(bs_event *ev, void *user)
     bs_req *r = (bs_req *)ev;
     rec_req rr;
     bs_record *rec = NULL;
-    if (rec_begin(r, &rr) != 0)
+    if (rec_begin(r, &rr) != 0 ||
+        !bs_api_collection_rate_allowed(r, rr.c, ITEM_ROUTE, "view"))
         goto done;
     const char *rule = rr.c->rules[BS_RULE_VIEW];
     if (!rule && !rr.superuser) {
@@ -715,6 +719,10 @@ static int record_upsert(bs_req *r, bool create)
         bs_resp_status_error(r, 400, "Unsupported collection type.");
         goto done;
     }
+    if (!bs_api_collection_rate_allowed(r, rr.c,
+                                        create ? LIST_ROUTE : ITEM_ROUTE,
+                                        create ? "create" : "update"))
+        goto done;
     const char *rule = rr.c->rules[create ? BS_RULE_CREATE : BS_RULE_UPDATE];
     if (!rule && !rr.superuser) {
         bs_resp_status_error(r, 403, "Only superusers can perform this "
@@ -846,6 +854,8 @@ int bs_api_record_delete(bs_event *ev, void *user)
         bs_resp_status_error(r, 400, "Unsupported collection type.");
         goto done;
     }
+    if (!bs_api_collection_rate_allowed(r, rr.c, ITEM_ROUTE, "delete"))
+        goto done;
     const char *rule = rr.c->rules[BS_RULE_DELETE];
     if (!rule && !rr.superuser) {
         bs_resp_status_error(r, 403, "Only superusers can perform this "
@@ -879,7 +889,7 @@ done:
 
 int bs_api_records_register(bs_app *app)
 {
-    static const char base[] = "/api/collections/{collection}/records";
+    static const char base[] = LIST_ROUTE;
     if (!bs_router_add(app->router, "GET", base, bs_api_records_list, NULL) ||
         !bs_router_add(app->router, "POST", base, bs_api_record_create,
                        NULL) ||

@@ -41,6 +41,10 @@ struct bs_app {
     int stop_pipe[2];
 
     bs_hook *hooks[BS_HOOK_COUNT];
+
+    /* State of the API layer shared by its areas (the rate limiter and
+     * short-lived auth data), owned and freed by that layer. */
+    void *api_state;
 };
 
 /* Returns the current schema with a reference; release with
