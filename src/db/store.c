@@ -39,6 +39,7 @@ typedef struct dyn_slot {
 
 struct bs_conn {
     sqlite3 *db;
+    int64_t deadline_ms;  /* readers: queries past this are interrupted */
     bs_conn *next_free; /* reader pool free list */
     cache_slot cache[CACHE_SLOTS];
     int cached;
@@ -87,6 +88,14 @@ static uint64_t hash_str(const char *s)
     return h;
 }
 
+/* Interrupts a read that runs past its connection's deadline, so a
+ * pathological filter cannot hold a worker and a reader for long. */
+static int progress(void *user)
+{
+    const bs_conn *c = user;
+    return c->deadline_ms && bs_mono_ms() > c->deadline_ms;
+}
+
 static int conn_open(bs_conn *c, const char *path, bool readonly,
                      bs_error *err)
 {
@@ -113,6 +122,8 @@ static int conn_open(bs_conn *c, const char *path, bool readonly,
         c->db = NULL;
         return BS_EDB;
     }
+    if (readonly)
+        sqlite3_progress_handler(c->db, 10000, progress, c);
     return 0;
 }
 
@@ -218,6 +229,7 @@ bs_conn *bs_store_reader_acquire(bs_store *s)
     bs_conn *c = s->free_readers;
     s->free_readers = c->next_free;
     pthread_mutex_unlock(&s->pool_lock);
+    c->deadline_ms = bs_mono_ms() + BS_READ_TIMEOUT_MS;
     return c;
 }
 

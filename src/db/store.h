@@ -20,6 +20,10 @@
 #include "basalt.h"
 
 typedef struct bs_store bs_store;
+
+/* How long a reader may run queries after it is borrowed before SQLite
+ * interrupts them (SQLITE_INTERRUPT): PocketBase's query timeout. */
+#define BS_READ_TIMEOUT_MS 30000
 typedef struct bs_conn bs_conn;
 
 /* Opens (creating when missing) <dir>/data.db and <dir>/auxiliary.db with
