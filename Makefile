@@ -80,7 +80,7 @@ run: setup
 unit: $(UNIT_BIN)
 	@sh tests/unit/run.sh $(UNIT_BIN)
 
-blackbox: $(BIN)
+blackbox: $(BIN) $(EXAMPLES)
 	@BASALT_BIN=$(abspath $(BIN)) sh tests/blackbox/run.sh
 
 compat: $(BIN)

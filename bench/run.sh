@@ -36,7 +36,7 @@ RESULTS=$OUT/results.jsonl
 BCRYPT_RATE=$OUT/bcrypt_rate
 PB_VERSION=0.22.20-4
 USERS=${USERS:-500}
-API_USERS=50
+API_USERS=$((USERS < 50 ? USERS : 50))
 CREATE_N=${CREATE_N:-10000}
 SLOW_N=${SLOW_N:-20}
 HOOKS_ROUNDS=${HOOKS_ROUNDS:-2}
@@ -98,8 +98,11 @@ sc_create() {
     make_post_bodies "$WORK/$TARGET-post-bodies" 1000
     run_load create/new-conn --url "$BASE/api/collections/posts/records" --method POST \
         --bodies "$WORK/$TARGET-post-bodies" -n "$CREATE_N" -c 500 --new-conn
+    # PocketBase before v0.23 names the request body @request.data.
+    local body=body
+    [[ $TARGET == pocketbase ]] && body=data
     api PATCH /api/collections/posts \
-        '{"createRule":"@request.auth.id != '"''"' && @request.body.public:isset = true"}' >/dev/null
+        '{"createRule":"@request.auth.id != '"''"' && @request.'"$body"'.public:isset = true"}' >/dev/null
     run_load create/rule+auth --url "$BASE/api/collections/posts/records" --method POST \
         --bodies "$WORK/$TARGET-post-bodies" --header "Authorization: $USER_TOKEN" \
         -n "$CREATE_N" -c 500 --new-conn
@@ -206,7 +209,7 @@ sc_delete() {
     api GET "/api/collections/users/records?perPage=101&fields=id&filter=$(urlencode "id != '$USER_ID'")" |
         jq -r '.items[:100][].id' | sed 's|^|/api/collections/users/records/|' \
         >"$WORK/$TARGET-del-users"
-    [[ $(wc -l <"$WORK/$TARGET-del-users") -eq 100 ]] || die "fewer than 100 users to delete"
+    [[ $(wc -l <"$WORK/$TARGET-del-users") -eq 100 ]] || die "fewer than 100 users to delete (USERS must be at least 101)"
     run_load delete/users-cascade-c10 --url "$BASE/" --paths "$WORK/$TARGET-del-users" \
         --method DELETE --header "Authorization: $USER_TOKEN" -n 100 -c 10 --new-conn --timeout 120
 }
@@ -409,7 +412,11 @@ start_aux() {
 stop_aux() { stop_pid "$1"; }
 
 cleanup() {
-    local t p
+    local status=$? t p
+    if ((status != 0 && !TABLES_PRINTED && (${#LOAD_ROWS[@]} + ${#METRIC_ROWS[@]}) > 0)); then
+        log "stopped early; the figures so far:"
+        print_tables >&2
+    fi
     for t in "${!SERVER_PID[@]}"; do
         stop_pid "${SERVER_PID[$t]}"
     done
@@ -726,6 +733,7 @@ LOAD_ROWS=()     # tab-separated rows of the load table
 METRIC_ROWS=()   # tab-separated rows of the metrics table
 RATIO_KEYS=()    # "scenario<TAB>metric" that may get a ratio, in order
 LOADS_RUN=0      # load runs so far (the first needs no cooldown)
+TABLES_PRINTED=0
 declare -A VALUE BETTER
 
 json_num() { sed -n "s/.*\"$1\":\([^,}]*\).*/\1/p" <<<"$2"; }
@@ -899,6 +907,7 @@ main() {
         done
     done
     print_tables
+    TABLES_PRINTED=1
 }
 
 main "$@"

@@ -731,6 +731,11 @@ static int record_upsert(bs_req *r, bool create)
     }
     rc = bs_body_read(r, &body, &rr.err);
     if (rc) {
+        /* PocketBase fails here while reading the request info, with its
+         * generic message. */
+        bs_error_dispose(&rr.err);
+        bs_error_set(&rr.err, 400, "Something went wrong while processing "
+                                   "your request.");
         bs_req_fail(r, rc, &rr.err);
         goto done;
     }
