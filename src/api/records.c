@@ -82,6 +82,16 @@ static bs_rule_ctx rule_ctx(rec_req *rr, const char *alias)
     return ctx;
 }
 
+/* A null rule means superusers only: answers 403 and returns false. */
+static bool rule_allows(rec_req *rr, const char *rule)
+{
+    if (rule || rr->superuser)
+        return true;
+    bs_resp_status_error(rr->r, 403, "Only superusers can perform this "
+                                     "action.");
+    return false;
+}
+
 /* Filters and sorts that name @collection or @request are for
  * superusers only when they come from the client. */
 static bool superuser_only_param(const char *s)
@@ -212,11 +222,8 @@ int bs_api_records_list(bs_event *ev, void *user)
         goto done;
     const bs_collection *c = rr.c;
     const char *list_rule = c->rules[BS_RULE_LIST];
-    if (!list_rule && !rr.superuser) {
-        bs_resp_status_error(r, 403, "Only superusers can perform this "
-                                     "action.");
+    if (!rule_allows(&rr, list_rule))
         goto done;
-    }
     const char *filter = bs_req_query(r, "filter");
     const char *sort = bs_req_query(r, "sort");
     if (!rr.superuser &&
@@ -436,21 +443,23 @@ static int write_record_final(bs_event *e, void *user)
     return 0;
 }
 
-int bs_api_record_view(bs_event *ev, void *user)
+/* View and delete: load the record the rule lets the requester see (404
+ * otherwise) and run the request hook with `final` innermost. */
+static int item_action(bs_req *r, const char *tag, enum bs_rule which,
+                       bool writable, bs_hook_id hook, bs_handler_fn final)
 {
-    (void)user;
-    bs_req *r = (bs_req *)ev;
     rec_req rr;
     bs_record *rec = NULL;
-    if (rec_begin(r, &rr) != 0 ||
-        !bs_api_collection_rate_allowed(r, rr.c, ITEM_ROUTE, "view"))
+    if (rec_begin(r, &rr) != 0)
         goto done;
-    const char *rule = rr.c->rules[BS_RULE_VIEW];
-    if (!rule && !rr.superuser) {
-        bs_resp_status_error(r, 403, "Only superusers can perform this "
-                                     "action.");
+    if (writable && strcmp(rr.c->type, "view") == 0) {
+        bs_resp_status_error(r, 400, "Unsupported collection type.");
         goto done;
     }
+    const char *rule = rr.c->rules[which];
+    if (!bs_api_collection_rate_allowed(r, rr.c, ITEM_ROUTE, tag) ||
+        !rule_allows(&rr, rule))
+        goto done;
     int rc = find_with_rule(&rr, bs_req_param(r, "id"), rule, &rec);
     if (rc) {
         if (rc == BS_ENOTFOUND)
@@ -465,8 +474,7 @@ int bs_api_record_view(bs_event *ev, void *user)
                            .req = r,
                            .collection = rr.c->name,
                            .record = rec};
-    rc = bs_hook_trigger(r->ev.app->hooks[BS_ON_RECORD_VIEW_REQUEST], &re.ev,
-                         write_record_final, &rr);
+    rc = bs_hook_trigger(r->ev.app->hooks[hook], &re.ev, final, &rr);
     if (rc && !r->responded)
         bs_req_fail(r, rc, &rr.err);
 
@@ -474,6 +482,13 @@ done:
     bs_record_free(rec);
     rec_end(&rr);
     return 0;
+}
+
+int bs_api_record_view(bs_event *ev, void *user)
+{
+    (void)user;
+    return item_action((bs_req *)ev, "view", BS_RULE_VIEW, false,
+                       BS_ON_RECORD_VIEW_REQUEST, write_record_final);
 }
 
 /* ---- create / update ------------------------------------------------------- */
@@ -724,11 +739,8 @@ static int record_upsert(bs_req *r, bool create)
                                         create ? "create" : "update"))
         goto done;
     const char *rule = rr.c->rules[create ? BS_RULE_CREATE : BS_RULE_UPDATE];
-    if (!rule && !rr.superuser) {
-        bs_resp_status_error(r, 403, "Only superusers can perform this "
-                                     "action.");
+    if (!rule_allows(&rr, rule))
         goto done;
-    }
     rc = bs_body_read(r, &body, &rr.err);
     if (rc) {
         /* PocketBase fails here while reading the request info, with its
@@ -850,46 +862,8 @@ static int delete_final(bs_event *e, void *user)
 int bs_api_record_delete(bs_event *ev, void *user)
 {
     (void)user;
-    bs_req *r = (bs_req *)ev;
-    rec_req rr;
-    bs_record *rec = NULL;
-    if (rec_begin(r, &rr) != 0)
-        goto done;
-    if (strcmp(rr.c->type, "view") == 0) {
-        bs_resp_status_error(r, 400, "Unsupported collection type.");
-        goto done;
-    }
-    if (!bs_api_collection_rate_allowed(r, rr.c, ITEM_ROUTE, "delete"))
-        goto done;
-    const char *rule = rr.c->rules[BS_RULE_DELETE];
-    if (!rule && !rr.superuser) {
-        bs_resp_status_error(r, 403, "Only superusers can perform this "
-                                     "action.");
-        goto done;
-    }
-    int rc = find_with_rule(&rr, bs_req_param(r, "id"), rule, &rec);
-    if (rc) {
-        if (rc == BS_ENOTFOUND)
-            bs_resp_status_error(r, 404, NULL);
-        else
-            bs_req_fail(r, rc, &rr.err);
-        goto done;
-    }
-    bs_request_event re = {.ev = {.app = r->ev.app,
-                                  .tags = {rr.c->id, rr.c->name},
-                                  .error = &rr.err},
-                           .req = r,
-                           .collection = rr.c->name,
-                           .record = rec};
-    rc = bs_hook_trigger(r->ev.app->hooks[BS_ON_RECORD_DELETE_REQUEST],
-                         &re.ev, delete_final, &rr);
-    if (rc && !r->responded)
-        bs_req_fail(r, rc, &rr.err);
-
-done:
-    bs_record_free(rec);
-    rec_end(&rr);
-    return 0;
+    return item_action((bs_req *)ev, "delete", BS_RULE_DELETE, true,
+                       BS_ON_RECORD_DELETE_REQUEST, delete_final);
 }
 
 int bs_api_records_register(bs_app *app)
