@@ -72,6 +72,17 @@ uint32_t bs_crc32(const void *p, size_t n)
     return (uint32_t)crc32(0L, p, (uInt)n);
 }
 
+int bs_hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 bool bs_ct_equal(const void *a, size_t an, const void *b, size_t bn)
 {
     if (an != bn)

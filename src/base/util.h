@@ -30,6 +30,9 @@ int bs_random_id(char out[16]);
 /* IEEE CRC-32 (the one zlib and Go's hash/crc32 compute). */
 uint32_t bs_crc32(const void *p, size_t n);
 
+/* The value of a hexadecimal digit, or -1. */
+int bs_hex_digit(char c);
+
 /* Constant-time comparison of two byte strings. */
 bool bs_ct_equal(const void *a, size_t an, const void *b, size_t bn);
 

@@ -26,27 +26,13 @@ int bs_record_row_load(bs_conn *conn, const bs_collection *c, const char *id,
                        json_object **out)
 {
     *out = NULL;
-    bs_buf sql;
-    bs_buf_init(&sql);
-    bs_buf_puts(&sql, "SELECT * FROM ");
-    bs_sql_ident(&sql, c->name);
-    bs_buf_puts(&sql, " WHERE id = ?1 LIMIT 1");
     sqlite3_stmt *st = NULL;
-    int rc = BS_EDB;
-    if (!sql.oom && sqlite3_prepare_v2(bs_conn_db(conn), sql.data,
-                                       (int)sql.len, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-        int step = sqlite3_step(st);
-        if (step == SQLITE_ROW) {
-            *out = bs_sql_row_json(st);
-            rc = *out ? 0 : BS_ENOMEM;
-        } else {
-            rc = step == SQLITE_DONE ? BS_ENOTFOUND : BS_EDB;
-        }
-    }
-    sqlite3_finalize(st);
-    bs_buf_dispose(&sql);
-    return rc;
+    int step = bs_sql_select_by_id(conn, c->name, id, &st);
+    if (step != SQLITE_ROW)
+        return step == SQLITE_DONE ? BS_ENOTFOUND : BS_EDB;
+    *out = bs_sql_row_json(st);
+    sqlite3_reset(st);
+    return *out ? 0 : BS_ENOMEM;
 }
 
 int bs_auth_from_token(bs_app *app, const char *token, bs_auth **out)

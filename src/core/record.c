@@ -262,27 +262,13 @@ int bs_record_find(bs_conn *conn, bs_schema *schema, const bs_collection *c,
                    const char *id, bs_record **out)
 {
     *out = NULL;
-    bs_buf sql;
-    bs_buf_init(&sql);
-    bs_buf_puts(&sql, "SELECT * FROM ");
-    bs_sql_ident(&sql, c->name);
-    bs_buf_puts(&sql, " WHERE id = ?1 LIMIT 1");
-    sqlite3_stmt *st =
-        sql.oom ? NULL : bs_conn_prepare_dyn(conn, sql.data, sql.len);
-    int rc = BS_EDB;
-    if (st) {
-        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-        int step = sqlite3_step(st);
-        if (step == SQLITE_ROW) {
-            *out = bs_record_from_row(schema, c, st);
-            rc = *out ? 0 : BS_ENOMEM;
-        } else {
-            rc = step == SQLITE_DONE ? BS_ENOTFOUND : BS_EDB;
-        }
-        sqlite3_reset(st);
-    }
-    bs_buf_dispose(&sql);
-    return rc;
+    sqlite3_stmt *st = NULL;
+    int step = bs_sql_select_by_id(conn, c->name, id, &st);
+    if (step != SQLITE_ROW)
+        return step == SQLITE_DONE ? BS_ENOTFOUND : BS_EDB;
+    *out = bs_record_from_row(schema, c, st);
+    sqlite3_reset(st);
+    return *out ? 0 : BS_ENOMEM;
 }
 
 /* ---- export ------------------------------------------------------------ */

@@ -3,6 +3,8 @@
  */
 #include "sql.h"
 
+#include "store.h"
+
 #include <string.h>
 
 void bs_sql_ident(bs_buf *b, const char *name)
@@ -43,4 +45,27 @@ json_object *bs_sql_row_json(sqlite3_stmt *st)
         json_object_object_add(o, name, v);
     }
     return o;
+}
+
+int bs_sql_select_by_id(struct bs_conn *conn, const char *table,
+                        const char *id, sqlite3_stmt **out)
+{
+    *out = NULL;
+    bs_buf sql;
+    bs_buf_init(&sql);
+    bs_buf_puts(&sql, "SELECT * FROM ");
+    bs_sql_ident(&sql, table);
+    bs_buf_puts(&sql, " WHERE id = ?1 LIMIT 1");
+    sqlite3_stmt *st =
+        sql.oom ? NULL : bs_conn_prepare_dyn(conn, sql.data, sql.len);
+    bs_buf_dispose(&sql);
+    if (!st)
+        return SQLITE_ERROR;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+    int step = sqlite3_step(st);
+    if (step != SQLITE_ROW)
+        sqlite3_reset(st);
+    else
+        *out = st;
+    return step;
 }

@@ -19,4 +19,12 @@ void bs_sql_ident(bs_buf *b, const char *name);
  * and reals as numbers, text as strings, NULL as null, blobs as strings. */
 json_object *bs_sql_row_json(sqlite3_stmt *st);
 
+/* Runs `SELECT * FROM "table" WHERE id = ?` through the connection's
+ * statement cache. Returns SQLITE_ROW (the statement is on the row; reset
+ * it when done), SQLITE_DONE (no such row; already reset) or an error
+ * code. */
+struct bs_conn;
+int bs_sql_select_by_id(struct bs_conn *conn, const char *table,
+                        const char *id, sqlite3_stmt **out);
+
 #endif

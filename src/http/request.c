@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "../base/error.h"
+#include "../base/util.h"
 #include "../base/json.h"
 
 /* Case-insensitive lookup in an internal request's header object. */
@@ -209,17 +210,6 @@ int bs_req_fail(bs_req *r, int rc, const bs_error *err)
     return rc;
 }
 
-static int hexdig(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Form-decodes s[0..n) ('+' is a space) into out. */
 static void form_decode(const char *s, size_t n, bs_buf *out)
 {
@@ -227,8 +217,8 @@ static void form_decode(const char *s, size_t n, bs_buf *out)
         if (s[i] == '+') {
             bs_buf_putc(out, ' ');
         } else if (s[i] == '%' && i + 2 < n &&
-                   hexdig(s[i + 1]) >= 0 && hexdig(s[i + 2]) >= 0) {
-            bs_buf_putc(out, (char)(hexdig(s[i + 1]) * 16 + hexdig(s[i + 2])));
+                   bs_hex_digit(s[i + 1]) >= 0 && bs_hex_digit(s[i + 2]) >= 0) {
+            bs_buf_putc(out, (char)(bs_hex_digit(s[i + 1]) * 16 + bs_hex_digit(s[i + 2])));
             i += 2;
         } else {
             bs_buf_putc(out, s[i]);

@@ -7,6 +7,8 @@
  */
 #include "router.h"
 
+#include "../base/util.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -115,17 +117,6 @@ bs_hook *bs_route_middlewares(bs_route *route)
     return route->mw;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 char *bs_url_decode(bs_arena *a, const char *s, size_t n)
 {
     char *out = bs_arena_alloc(a, n + 1);
@@ -137,7 +128,7 @@ char *bs_url_decode(bs_arena *a, const char *s, size_t n)
         if (c == '%') {
             if (i + 2 >= n)
                 return NULL;
-            int hi = hexval(s[i + 1]), lo = hexval(s[i + 2]);
+            int hi = bs_hex_digit(s[i + 1]), lo = bs_hex_digit(s[i + 2]);
             if (hi < 0 || lo < 0)
                 return NULL;
             c = (char)(hi * 16 + lo);
