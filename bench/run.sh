@@ -16,6 +16,7 @@
 #   CREATE_N=10000          requests of each new-connection create run
 #   SLOW_N=20               requests of the slow PocketBase filter runs
 #   HOOKS_ROUNDS=2          rounds of the `hooks` comparison (best is kept)
+#   HOOKS_NOOP=build/examples/hooks_noop   Basalt with 10 no-op handlers
 #
 # Every result is also appended as one JSON line to build/bench/results.jsonl.
 # See bench/README.md for the columns, the method and how to add scenarios.
@@ -48,10 +49,11 @@ ADMIN_PASSWORD=bench-password-1
 # One function per scenario, registered below with a name and a line of
 # description.  A scenario runs once per target (basalt, then pocketbase
 # with PB=1) with $TARGET set.  Load scenarios call use_server, which
-# starts (once) the target's shared server and sets $BASE and $PID, then
+# starts (once) the target's shared server and sets $BASE and $PID (or
+# ensure_dataset, which also builds the benchmark data set on it once), then
 # call run_load for each measurement.  Scenarios that need their own
-# server processes start them with target_cmd and record figures with
-# record_metrics.
+# server processes start them with target_cmd or start_aux and record
+# figures with record_metrics.
 
 sc_health() {
     use_server

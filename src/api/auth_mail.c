@@ -12,6 +12,7 @@
  * a password reset and an email change renew the tokenKey, which
  * invalidates every token signed before.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,31 +26,111 @@
 
 #define RESEND_MS (2 * 60 * 1000)
 
-static void resend_key(char *out, size_t cap, const char *prefix,
+/* What sets the verification and the password reset flows apart. */
+typedef struct mail_flow {
+    const char *token_type;   /* the type of the mailed token */
+    const char *limit;        /* prefix of the resend throttle key */
+    const char *mail;         /* the mail, as a failed send is logged */
+    int (*send)(bs_app *app, struct bs_record *rec, int flags,
+                bs_error *err);
+    bool unverified_only;     /* verified records get no mail */
+    bool throttle_failures;   /* a failed send starts the throttle too */
+    int request_hook, confirm_hook;
+    bs_handler_fn confirm_final;
+    const char *bad_token;    /* the 400 of a token without its record */
+} mail_flow;
+
+/* What the built-in step of a flow's hook works with. was_verified is
+ * the record's state before the confirm hook ran; token and password
+ * are the password reset form's. */
+typedef struct flow_ctx {
+    auth_req *ar;
+    const mail_flow *flow;
+    bool was_verified;
+    const char *token;
+    const char *password;
+} flow_ctx;
+
+/* The store key of a flow's resend throttle for rec. */
+static void resend_key(char *out, size_t cap, const mail_flow *f,
                        const bs_record *rec)
 {
-    snprintf(out, cap, "%s%s%s", prefix, rec->collection->id,
+    snprintf(out, cap, "%s%s%s", f->limit, rec->collection->id,
              bs_record_id(rec));
+}
+
+/* Whether the collection allows password authentication. */
+static bool password_auth_enabled(const bs_collection *c)
+{
+    return bs_json_get_bool(bs_json_get(c->options, "passwordAuth"),
+                            "enabled", false);
+}
+
+/* Answers 400 with message when the path names the superusers
+ * collection; returns whether it did. */
+static bool refuse_superusers(auth_req *ar, const char *message)
+{
+    if (strcmp(ar->c->name, "_superusers") != 0)
+        return false;
+    bs_resp_status_error(ar->r, 400, message);
+    return true;
+}
+
+/* Reads the body and the string form values named by the (key, out)
+ * pairs after ar, ended by a NULL key; answers the 400 of a bad body
+ * on failure. */
+static int read_form(auth_req *ar, ...) __attribute__((sentinel));
+static int read_form(auth_req *ar, ...)
+{
+    if (auth_read_body(ar) != 0)
+        return BS_EHTTP;
+    va_list ap;
+    va_start(ap, ar);
+    int rc = 0;
+    const char *key;
+    while (rc == 0 && (key = va_arg(ap, const char *)) != NULL) {
+        const char **out = va_arg(ap, const char **);
+        if (!form_str(ar, key, out)) {
+            fail_loading(ar);
+            rc = BS_EHTTP;
+        }
+    }
+    va_end(ap);
+    return rc;
+}
+
+/* Answers PocketBase's 400 of a failed validation when ar->err holds
+ * field errors; returns whether it did. */
+static bool fail_invalid(auth_req *ar)
+{
+    if (!bs_error_has_fields(&ar->err))
+        return false;
+    fail_validation(ar, "An error occurred while validating the "
+                        "submitted data.");
+    return true;
+}
+
+/* Saves a confirmed record. On failure keeps the save's field errors,
+ * else sets a 400 with message, and returns BS_EHTTP. */
+static int save_confirmed(bs_app *app, auth_req *ar, bs_record *rec,
+                          const char *message)
+{
+    if (bs_record_save(app, rec, &ar->err) == 0)
+        return 0;
+    if (!ar->err.status || !bs_error_has_fields(&ar->err))
+        bs_error_set(&ar->err, 400, "%s", message);
+    return BS_EHTTP;
 }
 
 /* Reads {"email"} and validates it; answers on failure. */
 static int read_email(auth_req *ar, const char **email)
 {
-    if (auth_read_body(ar) != 0)
+    if (read_form(ar, "email", email, (const char *)NULL) != 0)
         return BS_EHTTP;
-    if (!form_str(ar, "email", email)) {
-        fail_loading(ar);
-        return BS_EHTTP;
-    }
     if (check_required(&ar->err, "email", *email) &&
         check_length(&ar->err, "email", *email, 1, 255))
         check_email(&ar->err, "email", *email);
-    if (bs_error_has_fields(&ar->err)) {
-        fail_validation(ar, "An error occurred while validating the "
-                            "submitted data.");
-        return BS_EHTTP;
-    }
-    return 0;
+    return fail_invalid(ar) ? BS_EHTTP : 0;
 }
 
 /* A claim of a token as a string ("" when missing). The claims object is
@@ -63,62 +144,66 @@ static const char *claim(const char *token, const char *key,
     return bs_json_get_str(*holder, key, "");
 }
 
-/* ---- verification ------------------------------------------------------------ */
+/* ---- verification and password reset ----------------------------------------- */
 
-static int request_verification_final(bs_event *ev, void *user)
+/* Whether the flow mails rec at all. */
+static bool wants_mail(const mail_flow *f, const bs_record *rec)
 {
-    auth_req *ar = user;
+    return !f->unverified_only || !bs_record_get_bool(rec, "verified");
+}
+
+/* The built-in step of a request hook: sends the flow's mail and starts
+ * the resend throttle. A failed send is only logged; the answer is 204
+ * in every case. */
+static int request_final(bs_event *ev, void *user)
+{
+    flow_ctx *fc = user;
+    const mail_flow *f = fc->flow;
     bs_record_auth_event *e = (bs_record_auth_event *)ev;
-    if (e->record && !bs_record_get_bool(e->record, "verified")) {
+    if (e->record && wants_mail(f, e->record)) {
         bs_error err;
         bs_error_init(&err);
-        if (bs_mail_send_record_verification(ev->app, e->record,
-                                             BS_MAIL_ASYNC, &err) != 0)
-            bs_log('E', "Failed to send verification email: %s",
+        int rc = f->send(ev->app, e->record, BS_MAIL_ASYNC, &err);
+        if (rc != 0)
+            bs_log('E', "Failed to send %s email: %s", f->mail,
                    err.message ? err.message : "");
+        if (rc == 0 || f->throttle_failures) {
+            char key[160];
+            resend_key(key, sizeof key, f, e->record);
+            auth_store_set(fc->ar->api, key, NULL, RESEND_MS);
+        }
         bs_error_dispose(&err);
-        char key[160];
-        resend_key(key, sizeof key, "@limitVerificationEmail_", e->record);
-        auth_store_set(ar->api, key, NULL, RESEND_MS);
     }
-    bs_resp_empty(ar->r, 204);
+    bs_resp_empty(fc->ar->r, 204);
     return 0;
 }
 
-static int request_verification(bs_event *ev, void *user)
+/* Whether rec's mail of the flow went out within the resend window. */
+static bool throttled(auth_req *ar, const mail_flow *f, const bs_record *rec)
 {
-    bs_req *r = (bs_req *)ev;
-    auth_req ar;
-    bs_record *rec = NULL;
-    if (auth_begin(r, user, &ar) != 0)
-        goto done;
-    if (strcmp(ar.c->name, "_superusers") == 0) {
-        bs_resp_status_error(r, 400, "All superusers are verified by "
-                                     "default.");
-        goto done;
-    }
-    const char *email;
-    if (read_email(&ar, &email) != 0)
-        goto done;
-    if (find_by_email(ar.api, ar.schema, ar.c, email, &rec) != 0) {
-        bs_resp_empty(r, 204); /* the same answer as for a real address */
-        goto done;
-    }
     char key[160];
-    resend_key(key, sizeof key, "@limitVerificationEmail_", rec);
-    if (!bs_record_get_bool(rec, "verified") &&
-        auth_store_has(ar.api, key)) {
-        bs_resp_empty(r, 204);
-        goto done;
-    }
-    bs_record_auth_event e = {.record = rec};
-    auth_trigger(&ar, BS_ON_RECORD_REQUEST_VERIFICATION_REQUEST, &e,
-                 request_verification_final, &ar);
+    resend_key(key, sizeof key, f, rec);
+    return auth_store_has(ar->api, key);
+}
 
-done:
+/* The request step of a flow: reads the address and runs the flow's
+ * request hook, unless the address is unknown or its mail throttled,
+ * which are answered 204 like a real request. */
+static void request_mail(auth_req *ar, const mail_flow *f)
+{
+    const char *email;
+    if (read_email(ar, &email) != 0)
+        return;
+    bs_record *rec = NULL;
+    if (find_by_email(ar->api, ar->schema, ar->c, email, &rec) != 0 ||
+        (wants_mail(f, rec) && throttled(ar, f, rec))) {
+        bs_resp_empty(ar->r, 204);
+    } else {
+        flow_ctx fc = {.ar = ar, .flow = f};
+        bs_record_auth_event e = {.record = rec};
+        auth_trigger(ar, f->request_hook, &e, request_final, &fc);
+    }
     bs_record_free(rec);
-    auth_end(&ar);
-    return 0;
 }
 
 /* Checks a verification or password reset token field by field. */
@@ -153,231 +238,196 @@ static void check_token_field(auth_req *ar, const char *token,
         json_object_put(claims);
 }
 
-typedef struct confirm_ctx {
-    auth_req *ar;
-    bool was_verified;
-    const char *token;
-    const char *password;
-} confirm_ctx;
+/* The confirm step of a flow once its form is checked: answers the field
+ * errors, or finds the token's record and runs the flow's confirm hook
+ * with e, which carries the flow's own event data. */
+static void confirm_mail(flow_ctx *fc, const char *token,
+                         bs_record_auth_event *e)
+{
+    auth_req *ar = fc->ar;
+    const mail_flow *f = fc->flow;
+    if (fail_invalid(ar))
+        return;
+    bs_record *rec = NULL;
+    if (bs_token_find_record(ar->r->ev.app, ar->schema, token, f->token_type,
+                             &rec) != 0) {
+        bs_resp_status_error(ar->r, 400, f->bad_token);
+    } else {
+        fc->was_verified = bs_record_get_bool(rec, "verified");
+        e->record = rec;
+        auth_trigger(ar, f->confirm_hook, e, f->confirm_final, fc);
+    }
+    bs_record_free(rec);
+}
 
+/* Ends a confirm hook's built-in step: lifts the flow's resend throttle
+ * and answers 204. */
+static int confirm_done(flow_ctx *fc, const bs_record *rec)
+{
+    char key[160];
+    resend_key(key, sizeof key, fc->flow, rec);
+    auth_store_remove(fc->ar->api, key);
+    bs_resp_empty(fc->ar->r, 204);
+    return 0;
+}
+
+/* The built-in step of the confirm verification hook: marks the record
+ * verified (unless it was already). */
 static int confirm_verification_final(bs_event *ev, void *user)
 {
-    confirm_ctx *cc = user;
-    auth_req *ar = cc->ar;
+    flow_ctx *fc = user;
     bs_record_auth_event *e = (bs_record_auth_event *)ev;
     if (!e->record)
-        return bs_error_set(&ar->err, 400, "Invalid or expired verification "
-                                           "token.");
-    if (!cc->was_verified) {
+        return bs_error_set(&fc->ar->err, 400, "%s", fc->flow->bad_token);
+    if (!fc->was_verified) {
         bs_record_set(e->record, "verified", json_object_new_boolean(1));
         /* Like the OTP flow: a later enabled password login must not
          * find a password someone else chose. */
-        if (!bs_json_get_bool(bs_json_get(e->record->collection->options,
-                                          "passwordAuth"),
-                              "enabled", false)) {
+        if (!password_auth_enabled(e->record->collection)) {
             char pw[31];
             random_password(pw);
             bs_record_set(e->record, "password", json_object_new_string(pw));
             explicit_bzero(pw, sizeof pw);
         }
-        if (bs_record_save(ev->app, e->record, &ar->err) != 0) {
-            if (!ar->err.status || !bs_error_has_fields(&ar->err))
-                bs_error_set(&ar->err, 400, "An error occurred while saving "
-                                            "the verified state.");
+        if (save_confirmed(ev->app, fc->ar, e->record,
+                           "An error occurred while saving the verified "
+                           "state.") != 0)
             return BS_EHTTP;
-        }
     }
-    char key[160];
-    resend_key(key, sizeof key, "@limitVerificationEmail_", e->record);
-    auth_store_remove(ar->api, key);
-    bs_resp_empty(ar->r, 204);
-    return 0;
+    return confirm_done(fc, e->record);
 }
 
-static int confirm_verification(bs_event *ev, void *user)
-{
-    bs_req *r = (bs_req *)ev;
-    auth_req ar;
-    bs_record *rec = NULL;
-    if (auth_begin(r, user, &ar) != 0)
-        goto done;
-    if (strcmp(ar.c->name, "_superusers") == 0) {
-        bs_resp_status_error(r, 400, "All superusers are verified by "
-                                     "default.");
-        goto done;
-    }
-    if (auth_read_body(&ar) != 0)
-        goto done;
-    const char *token;
-    if (!form_str(&ar, "token", &token)) {
-        fail_loading(&ar);
-        goto done;
-    }
-    check_token_field(&ar, token, BS_TOKEN_VERIFICATION, true);
-    if (bs_error_has_fields(&ar.err)) {
-        fail_validation(&ar, "An error occurred while validating the "
-                             "submitted data.");
-        goto done;
-    }
-    if (bs_token_find_record(r->ev.app, ar.schema, token,
-                             BS_TOKEN_VERIFICATION, &rec) != 0) {
-        bs_resp_status_error(r, 400, "Invalid or expired verification "
-                                     "token.");
-        goto done;
-    }
-    confirm_ctx cc = {.ar = &ar,
-                      .was_verified = bs_record_get_bool(rec, "verified")};
-    bs_record_auth_event e = {.record = rec};
-    auth_trigger(&ar, BS_ON_RECORD_CONFIRM_VERIFICATION_REQUEST, &e,
-                 confirm_verification_final, &cc);
-
-done:
-    bs_record_free(rec);
-    auth_end(&ar);
-    return 0;
-}
-
-/* ---- password reset ---------------------------------------------------------- */
-
-static int request_reset_final(bs_event *ev, void *user)
-{
-    auth_req *ar = user;
-    bs_record_auth_event *e = (bs_record_auth_event *)ev;
-    if (e->record) {
-        bs_error err;
-        bs_error_init(&err);
-        if (bs_mail_send_record_password_reset(ev->app, e->record,
-                                               BS_MAIL_ASYNC, &err) != 0) {
-            bs_log('E', "Failed to send password reset email: %s",
-                   err.message ? err.message : "");
-        } else {
-            char key[160];
-            resend_key(key, sizeof key, "@limitPasswordResetEmail_",
-                       e->record);
-            auth_store_set(ar->api, key, NULL, RESEND_MS);
-        }
-        bs_error_dispose(&err);
-    }
-    bs_resp_empty(ar->r, 204);
-    return 0;
-}
-
-static int request_password_reset(bs_event *ev, void *user)
-{
-    bs_req *r = (bs_req *)ev;
-    auth_req ar;
-    bs_record *rec = NULL;
-    if (auth_begin(r, user, &ar) != 0)
-        goto done;
-    if (!bs_json_get_bool(bs_json_get(ar.c->options, "passwordAuth"),
-                          "enabled", false)) {
-        bs_resp_status_error(r, 400, "The collection is not configured to "
-                                     "allow password authentication.");
-        goto done;
-    }
-    const char *email;
-    if (read_email(&ar, &email) != 0)
-        goto done;
-    if (find_by_email(ar.api, ar.schema, ar.c, email, &rec) != 0) {
-        bs_resp_empty(r, 204);
-        goto done;
-    }
-    char key[160];
-    resend_key(key, sizeof key, "@limitPasswordResetEmail_", rec);
-    if (auth_store_has(ar.api, key)) {
-        bs_resp_empty(r, 204);
-        goto done;
-    }
-    bs_record_auth_event e = {.record = rec};
-    auth_trigger(&ar, BS_ON_RECORD_REQUEST_PASSWORD_RESET_REQUEST, &e,
-                 request_reset_final, &ar);
-
-done:
-    bs_record_free(rec);
-    auth_end(&ar);
-    return 0;
-}
-
+/* The built-in step of the confirm password reset hook: sets the new
+ * password, and verifies the record when the token was mailed to its
+ * current address. */
 static int confirm_reset_final(bs_event *ev, void *user)
 {
-    confirm_ctx *cc = user;
-    auth_req *ar = cc->ar;
+    flow_ctx *fc = user;
     bs_record_auth_event *e = (bs_record_auth_event *)ev;
     if (!e->record)
-        return bs_error_set(&ar->err, 400, "Invalid or expired password reset "
-                                           "token.");
+        return bs_error_set(&fc->ar->err, 400, "%s", fc->flow->bad_token);
     bs_record *rec = e->record;
-    bs_record_set(rec, "password", json_object_new_string(cc->password));
+    bs_record_set(rec, "password", json_object_new_string(fc->password));
     if (!bs_record_get_bool(rec, "verified")) {
         json_object *claims = NULL;
-        const char *email = claim(cc->token, "email", &claims);
+        const char *email = claim(fc->token, "email", &claims);
         /* The reset link reached the mailbox of the record's address. */
         if (*email && strcmp(bs_record_get_string(rec, "email"), email) == 0)
             bs_record_set(rec, "verified", json_object_new_boolean(1));
         if (claims)
             json_object_put(claims);
     }
-    if (bs_record_save(ev->app, rec, &ar->err) != 0) {
-        if (!ar->err.status || !bs_error_has_fields(&ar->err))
-            bs_error_set(&ar->err, 400, "Failed to set new password.");
+    if (save_confirmed(ev->app, fc->ar, rec,
+                       "Failed to set new password.") != 0)
         return BS_EHTTP;
-    }
-    char key[160];
-    resend_key(key, sizeof key, "@limitPasswordResetEmail_", rec);
-    auth_store_remove(ar->api, key);
-    bs_resp_empty(ar->r, 204);
+    return confirm_done(fc, rec);
+}
+
+static const mail_flow VERIFICATION = {
+    .token_type = BS_TOKEN_VERIFICATION,
+    .limit = "@limitVerificationEmail_",
+    .mail = "verification",
+    .send = bs_mail_send_record_verification,
+    .unverified_only = true,
+    .throttle_failures = true,
+    .request_hook = BS_ON_RECORD_REQUEST_VERIFICATION_REQUEST,
+    .confirm_hook = BS_ON_RECORD_CONFIRM_VERIFICATION_REQUEST,
+    .confirm_final = confirm_verification_final,
+    .bad_token = "Invalid or expired verification token.",
+};
+
+static const mail_flow PASSWORD_RESET = {
+    .token_type = BS_TOKEN_PASSWORD_RESET,
+    .limit = "@limitPasswordResetEmail_",
+    .mail = "password reset",
+    .send = bs_mail_send_record_password_reset,
+    .request_hook = BS_ON_RECORD_REQUEST_PASSWORD_RESET_REQUEST,
+    .confirm_hook = BS_ON_RECORD_CONFIRM_PASSWORD_RESET_REQUEST,
+    .confirm_final = confirm_reset_final,
+    .bad_token = "Invalid or expired password reset token.",
+};
+
+static const char SUPERUSERS_VERIFIED[] =
+    "All superusers are verified by default.";
+
+static int request_verification(bs_event *ev, void *user)
+{
+    auth_req ar;
+    if (auth_begin((bs_req *)ev, user, &ar) == 0 &&
+        !refuse_superusers(&ar, SUPERUSERS_VERIFIED))
+        request_mail(&ar, &VERIFICATION);
+    auth_end(&ar);
     return 0;
+}
+
+static int confirm_verification(bs_event *ev, void *user)
+{
+    auth_req ar;
+    const char *token;
+    if (auth_begin((bs_req *)ev, user, &ar) == 0 &&
+        !refuse_superusers(&ar, SUPERUSERS_VERIFIED) &&
+        read_form(&ar, "token", &token, (const char *)NULL) == 0) {
+        check_token_field(&ar, token, BS_TOKEN_VERIFICATION, true);
+        flow_ctx fc = {.ar = &ar, .flow = &VERIFICATION};
+        bs_record_auth_event e = {0};
+        confirm_mail(&fc, token, &e);
+    }
+    auth_end(&ar);
+    return 0;
+}
+
+static int request_password_reset(bs_event *ev, void *user)
+{
+    auth_req ar;
+    if (auth_begin((bs_req *)ev, user, &ar) == 0) {
+        if (password_auth_enabled(ar.c))
+            request_mail(&ar, &PASSWORD_RESET);
+        else
+            bs_resp_status_error(ar.r, 400, "The collection is not "
+                                            "configured to allow password "
+                                            "authentication.");
+    }
+    auth_end(&ar);
+    return 0;
+}
+
+/* Checks the new password of a reset form and its confirmation. */
+static void check_new_password(auth_req *ar, const char *password,
+                               const char *confirm)
+{
+    const json_object *pf = bs_collection_field(ar->c, "password");
+    int64_t min = pf ? bs_json_get_int(pf, "min", 0) : 0;
+    if (check_required(&ar->err, "password", password))
+        check_length(&ar->err, "password", password,
+                     min > 0 ? (size_t)min : 1, 255);
+    if (check_required(&ar->err, "passwordConfirm", confirm) &&
+        strcmp(confirm, password) != 0)
+        bs_error_field(&ar->err, "passwordConfirm",
+                       "validation_values_mismatch", "Values don't match.");
 }
 
 static int confirm_password_reset(bs_event *ev, void *user)
 {
-    bs_req *r = (bs_req *)ev;
     auth_req ar;
-    bs_record *rec = NULL;
-    if (auth_begin(r, user, &ar) != 0)
-        goto done;
-    if (auth_read_body(&ar) != 0)
-        goto done;
     const char *token, *password, *confirm;
-    if (!form_str(&ar, "token", &token) ||
-        !form_str(&ar, "password", &password) ||
-        !form_str(&ar, "passwordConfirm", &confirm)) {
-        fail_loading(&ar);
-        goto done;
+    if (auth_begin((bs_req *)ev, user, &ar) == 0 &&
+        read_form(&ar, "token", &token, "password", &password,
+                  "passwordConfirm", &confirm, (const char *)NULL) == 0) {
+        check_token_field(&ar, token, BS_TOKEN_PASSWORD_RESET, false);
+        check_new_password(&ar, password, confirm);
+        flow_ctx fc = {.ar = &ar, .flow = &PASSWORD_RESET, .token = token,
+                       .password = password};
+        bs_record_auth_event e = {.password = password};
+        confirm_mail(&fc, token, &e);
     }
-    check_token_field(&ar, token, BS_TOKEN_PASSWORD_RESET, false);
-    const json_object *pf = bs_collection_field(ar.c, "password");
-    int64_t min = pf ? bs_json_get_int(pf, "min", 0) : 0;
-    if (check_required(&ar.err, "password", password))
-        check_length(&ar.err, "password", password,
-                     min > 0 ? (size_t)min : 1, 255);
-    if (check_required(&ar.err, "passwordConfirm", confirm) &&
-        strcmp(confirm, password) != 0)
-        bs_error_field(&ar.err, "passwordConfirm", "validation_values_mismatch",
-                       "Values don't match.");
-    if (bs_error_has_fields(&ar.err)) {
-        fail_validation(&ar, "An error occurred while validating the "
-                             "submitted data.");
-        goto done;
-    }
-    if (bs_token_find_record(r->ev.app, ar.schema, token,
-                             BS_TOKEN_PASSWORD_RESET, &rec) != 0) {
-        bs_resp_status_error(r, 400, "Invalid or expired password reset "
-                                     "token.");
-        goto done;
-    }
-    confirm_ctx cc = {.ar = &ar, .token = token, .password = password};
-    bs_record_auth_event e = {.record = rec, .password = password};
-    auth_trigger(&ar, BS_ON_RECORD_CONFIRM_PASSWORD_RESET_REQUEST, &e,
-                 confirm_reset_final, &cc);
-
-done:
-    bs_record_free(rec);
     auth_end(&ar);
     return 0;
 }
 
 /* ---- email change ------------------------------------------------------------ */
+
+static const char SUPERUSERS_CHANGE[] =
+    "All superusers can change their emails directly.";
 
 static int request_email_change_final(bs_event *ev, void *user)
 {
@@ -402,13 +452,9 @@ static int request_email_change(bs_event *ev, void *user)
     bs_req *r = (bs_req *)ev;
     auth_req ar;
     bs_record *rec = NULL, *other = NULL;
-    if (auth_begin(r, user, &ar) != 0)
+    if (auth_begin(r, user, &ar) != 0 ||
+        refuse_superusers(&ar, SUPERUSERS_CHANGE))
         goto done;
-    if (strcmp(ar.c->name, "_superusers") == 0) {
-        bs_resp_status_error(r, 400, "All superusers can change their emails "
-                                     "directly.");
-        goto done;
-    }
     if (r->auth) {
         bs_conn *conn = bs_store_reader_acquire(r->ev.app->store);
         bs_record_find(conn, ar.schema, r->auth->collection, r->auth->id,
@@ -420,13 +466,9 @@ static int request_email_change(bs_event *ev, void *user)
                                      "record.");
         goto done;
     }
-    if (auth_read_body(&ar) != 0)
-        goto done;
     const char *new_email;
-    if (!form_str(&ar, "newEmail", &new_email)) {
-        fail_loading(&ar);
+    if (read_form(&ar, "newEmail", &new_email, (const char *)NULL) != 0)
         goto done;
-    }
     if (check_required(&ar.err, "newEmail", new_email) &&
         check_length(&ar.err, "newEmail", new_email, 1, 255) &&
         check_email(&ar.err, "newEmail", new_email)) {
@@ -439,11 +481,8 @@ static int request_email_change(bs_event *ev, void *user)
             bs_error_field(&ar.err, "newEmail", "validation_invalid_new_email",
                            "Invalid new email address.");
     }
-    if (bs_error_has_fields(&ar.err)) {
-        fail_validation(&ar, "An error occurred while validating the "
-                             "submitted data.");
+    if (fail_invalid(&ar))
         goto done;
-    }
     bs_record_auth_event e = {.record = rec, .new_email = new_email};
     auth_trigger(&ar, BS_ON_RECORD_REQUEST_EMAIL_CHANGE_REQUEST, &e,
                  request_email_change_final, &ar);
@@ -458,8 +497,7 @@ done:
 /* PocketBase's parseToken of the email change form: the record and the
  * new address, or a field error for "token". */
 static int parse_change_token(auth_req *ar, const char *token,
-                              bs_record **rec, char **new_email,
-                              bool add_error)
+                              bs_record **rec, char **new_email)
 {
     *rec = NULL;
     *new_email = NULL;
@@ -483,8 +521,7 @@ static int parse_change_token(auth_req *ar, const char *token,
     }
     bs_record_free(other);
     if (code) {
-        if (add_error)
-            bs_error_field(&ar->err, "token", code, msg);
+        bs_error_field(&ar->err, "token", code, msg);
         bs_record_free(found);
         if (claims)
             json_object_put(claims);
@@ -505,11 +542,9 @@ static int confirm_email_change_final(bs_event *ev, void *user)
         return bs_error_set(&ar->err, 400, "Invalid or expired token.");
     bs_record_set(e->record, "email", json_object_new_string(e->new_email));
     bs_record_set(e->record, "verified", json_object_new_boolean(1));
-    if (bs_record_save(ev->app, e->record, &ar->err) != 0) {
-        if (!ar->err.status || !bs_error_has_fields(&ar->err))
-            bs_error_set(&ar->err, 400, "Failed to confirm email change.");
+    if (save_confirmed(ev->app, ar, e->record,
+                       "Failed to confirm email change.") != 0)
         return BS_EHTTP;
-    }
     bs_resp_empty(ar->r, 204);
     return 0;
 }
@@ -520,35 +555,22 @@ static int confirm_email_change(bs_event *ev, void *user)
     auth_req ar;
     bs_record *rec = NULL;
     char *new_email = NULL;
-    if (auth_begin(r, user, &ar) != 0)
-        goto done;
-    if (strcmp(ar.c->name, "_superusers") == 0) {
-        bs_resp_status_error(r, 400, "All superusers can change their emails "
-                                     "directly.");
-        goto done;
-    }
-    if (auth_read_body(&ar) != 0)
-        goto done;
     const char *token, *password;
-    if (!form_str(&ar, "token", &token) ||
-        !form_str(&ar, "password", &password)) {
-        fail_loading(&ar);
+    if (auth_begin(r, user, &ar) != 0 ||
+        refuse_superusers(&ar, SUPERUSERS_CHANGE) ||
+        read_form(&ar, "token", &token, "password", &password,
+                  (const char *)NULL) != 0)
         goto done;
-    }
-    if (check_required(&ar.err, "token", token) &&
-        parse_change_token(&ar, token, &rec, &new_email, true) == 0) {
-        /* keep rec for the password check below */
-    }
+    /* rec stays for the password check below. */
+    if (check_required(&ar.err, "token", token))
+        parse_change_token(&ar, token, &rec, &new_email);
     if (check_required(&ar.err, "password", password) &&
         check_length(&ar.err, "password", password, 1, 100) &&
         (!rec || !bs_password_check(rec, password)))
         bs_error_field(&ar.err, "password", "validation_invalid_password",
                        "Missing or invalid auth record password.");
-    if (bs_error_has_fields(&ar.err)) {
-        fail_validation(&ar, "An error occurred while validating the "
-                             "submitted data.");
+    if (fail_invalid(&ar))
         goto done;
-    }
     if (!rec) {
         bs_resp_status_error(r, 400, "Invalid or expired token.");
         goto done;

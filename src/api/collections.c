@@ -75,6 +75,54 @@ static json_object *request_data(bs_request_event *re)
     return re->data;
 }
 
+/* The reason of a failure for a message or the log: err's message, else
+ * the text of the code rc. */
+static const char *reason(const bs_error *err, int rc)
+{
+    return err->message ? err->message : bs_strerror(rc);
+}
+
+/* Answers 400 with err's field errors and PocketBase's message of a
+ * failed validation. */
+static void fail_validation(bs_req *r, bs_error *err)
+{
+    bs_error_set(err, 400, "An error occurred while validating the "
+                           "submitted data.");
+    bs_resp_error(r, err);
+}
+
+/* Reads the JSON body into *body (the caller releases it); answers the
+ * request and returns the error code on failure. */
+static int read_body(bs_req *r, json_object **body, bs_error *err)
+{
+    int rc = bs_req_json_body(r, body, err);
+    if (rc && !r->responded)
+        bs_req_fail(r, rc, err);
+    return rc;
+}
+
+/* Triggers the request hook with final as its built-in step, the event
+ * carrying data and err and, when tag is set, tagged with data's id and
+ * name. Answers with err when the chain fails without answering. */
+static void run_hook(bs_req *r, int hook, json_object *data, bool tag,
+                     bs_error *err, bs_handler_fn final, void *user)
+{
+    char id[128], name[256];
+    bs_request_event re = {.ev = {.app = r->ev.app, .error = err},
+                           .req = r,
+                           .data = data};
+    if (tag) {
+        snprintf(id, sizeof id, "%s", bs_json_get_str(data, "id", ""));
+        snprintf(name, sizeof name, "%s", bs_json_get_str(data, "name", ""));
+        re.ev.tags[0] = id;
+        re.ev.tags[1] = name;
+        re.collection = name;
+    }
+    int rc = bs_hook_trigger(r->ev.app->hooks[hook], &re.ev, final, user);
+    if (rc && !r->responded)
+        bs_req_fail(r, rc, err);
+}
+
 /* ---- list --------------------------------------------------------------- */
 
 /* `_collections` described as a collection, so that the filter module
@@ -249,13 +297,8 @@ static int collections_list(bs_event *ev, void *user)
         bs_resp_status_error(r, 400, NULL);
         goto done;
     }
-    bs_request_event re = {.ev = {.app = app, .error = &err},
-                           .req = r,
-                           .data = ls.items};
-    rc = bs_hook_trigger(app->hooks[BS_ON_COLLECTIONS_LIST_REQUEST], &re.ev,
-                         list_final, &ls);
-    if (rc && !r->responded)
-        bs_req_fail(r, rc, &err);
+    run_hook(r, BS_ON_COLLECTIONS_LIST_REQUEST, ls.items, false, &err,
+             list_final, &ls);
 
 done:
     if (ls.items)
@@ -297,37 +340,26 @@ static json_object *path_collection(bs_req *r)
     return col;
 }
 
-static void set_tags(bs_request_event *re, const json_object *col, char *id,
-                     size_t idcap, char *name, size_t namecap)
+/* Triggers hook on the collection of the path with final as its
+ * built-in step (view and delete). */
+static int path_request(bs_req *r, int hook, bs_handler_fn final)
 {
-    snprintf(id, idcap, "%s", bs_json_get_str(col, "id", ""));
-    snprintf(name, namecap, "%s", bs_json_get_str(col, "name", ""));
-    re->ev.tags[0] = id;
-    re->ev.tags[1] = name;
-    re->collection = name;
-}
-
-static int collection_view(bs_event *ev, void *user)
-{
-    (void)user;
-    bs_req *r = (bs_req *)ev;
     json_object *col = path_collection(r);
     if (!col)
         return 0;
     bs_error err;
     bs_error_init(&err);
-    char id[128], name[256];
-    bs_request_event re = {.ev = {.app = ev->app, .error = &err},
-                           .req = r,
-                           .data = col};
-    set_tags(&re, col, id, sizeof id, name, sizeof name);
-    int rc = bs_hook_trigger(ev->app->hooks[BS_ON_COLLECTION_VIEW_REQUEST],
-                             &re.ev, view_final, NULL);
-    if (rc && !r->responded)
-        bs_req_fail(r, rc, &err);
+    run_hook(r, hook, col, true, &err, final, NULL);
     json_object_put(col);
     bs_error_dispose(&err);
     return 0;
+}
+
+static int collection_view(bs_event *ev, void *user)
+{
+    (void)user;
+    return path_request((bs_req *)ev, BS_ON_COLLECTION_VIEW_REQUEST,
+                        view_final);
 }
 
 /* ---- create / update ---------------------------------------------------- */
@@ -356,7 +388,7 @@ static int save_final(bs_event *e, void *user)
     } else {
         char raw[1200];
         snprintf(raw, sizeof raw, "Failed to %s collection. Raw error: \n%s",
-                 what, err.message ? err.message : bs_strerror(rc));
+                 what, reason(&err, rc));
         bad_request(r, raw);
     }
     bs_error_dispose(&err);
@@ -369,12 +401,9 @@ static int collection_upsert(bs_req *r, bool create)
     bs_error err;
     bs_error_init(&err);
     json_object *body = NULL, *col = NULL;
-    int rc = bs_req_json_body(r, &body, &err);
-    if (rc) {
-        if (!r->responded)
-            bs_req_fail(r, rc, &err);
+    int rc = read_body(r, &body, &err);
+    if (rc)
         goto done;
-    }
     if (create) {
         if (!json_object_is_type(body, json_type_object) ||
             (bs_json_get(body, "type") &&
@@ -413,16 +442,9 @@ static int collection_upsert(bs_req *r, bool create)
         bs_resp_error(r, &err);
         goto done;
     }
-    char id[128], name[256];
-    bs_request_event re = {.ev = {.app = app, .error = &err},
-                           .req = r,
-                           .data = col};
-    set_tags(&re, col, id, sizeof id, name, sizeof name);
-    rc = bs_hook_trigger(app->hooks[create ? BS_ON_COLLECTION_CREATE_REQUEST
-                                           : BS_ON_COLLECTION_UPDATE_REQUEST],
-                         &re.ev, save_final, &ss);
-    if (rc && !r->responded)
-        bs_req_fail(r, rc, &err);
+    run_hook(r, create ? BS_ON_COLLECTION_CREATE_REQUEST
+                       : BS_ON_COLLECTION_UPDATE_REQUEST,
+             col, true, &err, save_final, &ss);
 
 done:
     if (body)
@@ -459,8 +481,7 @@ static int delete_final(bs_event *e, void *user)
     if (rc == 0) {
         bs_resp_empty(r, 204);
     } else {
-        bs_log('D', "collection delete failed: %s",
-               err.message ? err.message : bs_strerror(rc));
+        bs_log('D', "collection delete failed: %s", reason(&err, rc));
         char msg[1200] = "Failed to delete collection";
         bs_conn *conn = bs_store_reader_acquire(e->app->store);
         char *refs =
@@ -481,24 +502,8 @@ static int delete_final(bs_event *e, void *user)
 static int collection_delete(bs_event *ev, void *user)
 {
     (void)user;
-    bs_req *r = (bs_req *)ev;
-    json_object *col = path_collection(r);
-    if (!col)
-        return 0;
-    bs_error err;
-    bs_error_init(&err);
-    char id[128], name[256];
-    bs_request_event re = {.ev = {.app = ev->app, .error = &err},
-                           .req = r,
-                           .data = col};
-    set_tags(&re, col, id, sizeof id, name, sizeof name);
-    int rc = bs_hook_trigger(ev->app->hooks[BS_ON_COLLECTION_DELETE_REQUEST],
-                             &re.ev, delete_final, NULL);
-    if (rc && !r->responded)
-        bs_req_fail(r, rc, &err);
-    json_object_put(col);
-    bs_error_dispose(&err);
-    return 0;
+    return path_request((bs_req *)ev, BS_ON_COLLECTION_DELETE_REQUEST,
+                        delete_final);
 }
 
 static int collection_truncate(bs_event *ev, void *user)
@@ -519,8 +524,7 @@ static int collection_truncate(bs_event *ev, void *user)
         if (rc == 0) {
             bs_resp_empty(r, 204);
         } else {
-            bs_log('D', "truncate failed: %s",
-                   err.message ? err.message : bs_strerror(rc));
+            bs_log('D', "truncate failed: %s", reason(&err, rc));
             bad_request(r, "Failed to truncate collection (most likely due "
                            "to required cascade delete record references).");
         }
@@ -553,7 +557,7 @@ static int import_final(bs_event *e, void *user)
             snprintf(msg, sizeof msg,
                      "Failed to import the collections configuration. Raw "
                      "error:\n%s",
-                     err.message ? err.message : bs_strerror(rc));
+                     reason(&err, rc));
             bs_error_dispose(&err);
             bs_verr(&err, "collections", "validation_collections_import_failure",
                     msg, NULL);
@@ -572,12 +576,8 @@ static int collections_import(bs_event *ev, void *user)
     bs_error err;
     bs_error_init(&err);
     json_object *body = NULL;
-    int rc = bs_req_json_body(r, &body, &err);
-    if (rc) {
-        if (!r->responded)
-            bs_req_fail(r, rc, &err);
+    if (read_body(r, &body, &err) != 0)
         goto done;
-    }
     json_object *items = bs_json_get(body, "collections");
     json_object *dm = bs_json_get(body, "deleteMissing");
     bool bad = !json_object_is_type(body, json_type_object) ||
@@ -600,19 +600,12 @@ static int collections_import(bs_event *ev, void *user)
     if (n == 0) {
         bs_verr(&err, "collections", "validation_required", "Cannot be blank.",
                 NULL);
-        bs_error_set(&err, 400, "An error occurred while validating the "
-                                "submitted data.");
-        bs_resp_error(r, &err);
+        fail_validation(r, &err);
         goto done;
     }
     import_state is = {.delete_missing = dm && json_object_get_boolean(dm)};
-    bs_request_event re = {.ev = {.app = ev->app, .error = &err},
-                           .req = r,
-                           .data = items};
-    rc = bs_hook_trigger(ev->app->hooks[BS_ON_COLLECTIONS_IMPORT_REQUEST],
-                         &re.ev, import_final, &is);
-    if (rc && !r->responded)
-        bs_req_fail(r, rc, &err);
+    run_hook(r, BS_ON_COLLECTIONS_IMPORT_REQUEST, items, false, &err,
+             import_final, &is);
 
 done:
     if (body)
@@ -719,12 +712,8 @@ static int collection_dry_run_view(bs_event *ev, void *user)
     bs_error err;
     bs_error_init(&err);
     json_object *body = NULL;
-    int rc = bs_req_json_body(r, &body, &err);
-    if (rc) {
-        if (!r->responded)
-            bs_req_fail(r, rc, &err);
+    if (read_body(r, &body, &err) != 0)
         goto done;
-    }
     json_object *q = bs_json_get(body, "query");
     if (!json_object_is_type(body, json_type_object) ||
         (q && !json_object_is_type(q, json_type_string) &&
@@ -749,15 +738,13 @@ static int collection_dry_run_view(bs_event *ev, void *user)
             bs_verr(&err, "query", "validation_length_too_long",
                     "The length must be no more than 5000.", params);
         }
-        bs_error_set(&err, 400, "An error occurred while validating the "
-                                "submitted data.");
-        bs_resp_error(r, &err);
+        fail_validation(r, &err);
         goto done;
     }
     bs_buf out;
     bs_buf_init(&out);
     char msg[1000];
-    rc = bs_view_dry_run(ev->app, query, 10, &out, msg, sizeof msg);
+    int rc = bs_view_dry_run(ev->app, query, 10, &out, msg, sizeof msg);
     if (rc == 0 && !out.oom) {
         bs_resp_raw(r, 200, "application/json", out.data, out.len);
         bs_buf_putc(&r->resp, '\n');
