@@ -499,10 +499,10 @@ json_object *bs_field_from_column(const json_object *f, sqlite3_stmt *st,
     return bs_finfo_from_column(&fi, st, col);
 }
 
-void bs_field_bind(const json_object *f, const json_object *v,
-                   sqlite3_stmt *st, int idx)
+void bs_finfo_bind(const bs_finfo *fi, const json_object *v, sqlite3_stmt *st,
+                   int idx)
 {
-    if (type_is(f, "number")) {
+    if (fi->type == BS_F_NUMBER) {
         double d = v ? to_number(v) : 0;
         if (d == (double)(sqlite3_int64)d && fabs(d) < 9e15)
             sqlite3_bind_int64(st, idx, (sqlite3_int64)d);
@@ -510,13 +510,12 @@ void bs_field_bind(const json_object *f, const json_object *v,
             sqlite3_bind_double(st, idx, d);
         return;
     }
-    if (type_is(f, "bool")) {
+    if (fi->type == BS_F_BOOL) {
         sqlite3_bind_int(st, idx, v ? to_bool(v) : 0);
         return;
     }
-    if (type_is(f, "json") || type_is(f, "geoPoint") ||
-        bs_field_is_multiple(f)) {
-        if (!v && type_is(f, "json")) {
+    if (fi->type == BS_F_JSON || fi->type == BS_F_GEOPOINT || fi->multiple) {
+        if (!v && fi->type == BS_F_JSON) {
             sqlite3_bind_null(st, idx);
             return;
         }
@@ -532,6 +531,16 @@ void bs_field_bind(const json_object *f, const json_object *v,
     }
     const char *s = v ? json_object_get_string((json_object *)v) : "";
     sqlite3_bind_text(st, idx, s ? s : "", -1, SQLITE_TRANSIENT);
+}
+
+void bs_field_bind(const json_object *f, const json_object *v,
+                   sqlite3_stmt *st, int idx)
+{
+    bs_finfo fi = {.def = f,
+                   .name = bs_field_name(f),
+                   .type = bs_ftype_of(bs_field_type(f)),
+                   .multiple = bs_field_is_multiple(f)};
+    bs_finfo_bind(&fi, v, st, idx);
 }
 
 bool bs_value_is_empty(const json_object *f, const json_object *v)

@@ -51,6 +51,8 @@ json_object *bs_field_from_column(const json_object *f, sqlite3_stmt *st,
 json_object *bs_finfo_from_column(const bs_finfo *fi, sqlite3_stmt *st,
                                   int col);
 json_object *bs_finfo_zero(const bs_finfo *fi);
+void bs_finfo_bind(const bs_finfo *fi, const json_object *v, sqlite3_stmt *st,
+                   int idx);
 
 /* Binds a value for storage (multiple values as a JSON array text, json
  * as its text, booleans as 0/1, ...). */

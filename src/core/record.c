@@ -446,39 +446,33 @@ static int fill_generated(bs_record *r)
 {
     char now[25];
     bs_now_str(now);
-    size_t n = json_object_array_length(r->collection->fields);
-    for (size_t i = 0; i < n; i++) {
-        const json_object *f = json_object_array_get_idx(r->collection->fields, i);
-        const char *name = bs_field_name(f);
-        const char *type = bs_field_type(f);
-        if (strcmp(type, "autodate") == 0) {
-            if ((r->is_new && bs_json_get_bool(f, "onCreate", false)) ||
-                (!r->is_new && bs_json_get_bool(f, "onUpdate", false)))
-                json_object_object_add(r->data, name,
+    bool email_changed =
+        r->original && strcmp(bs_json_get_str(r->original, "email", ""),
+                              bs_record_get_string(r, "email")) != 0;
+    for (int i = 0; i < r->collection->nfields; i++) {
+        const bs_finfo *fi = &r->collection->finfo[i];
+        if (fi->type == BS_F_AUTODATE) {
+            if ((r->is_new && fi->on_create) || (!r->is_new && fi->on_update))
+                json_object_object_add(r->data, fi->name,
                                        json_object_new_string(now));
             continue;
         }
-        if (strcmp(type, "text") != 0)
+        if (fi->type != BS_F_TEXT || !*fi->autogenerate)
             continue;
-        const char *pattern = bs_json_get_str(f, "autogeneratePattern", "");
-        bool email_changed =
-            r->original && strcmp(bs_json_get_str(r->original, "email", ""),
-                                  bs_record_get_string(r, "email")) != 0;
-        bool regen_token = strcmp(name, "tokenKey") == 0 &&
+        bool regen_token = strcmp(fi->name, "tokenKey") == 0 &&
                            bs_collection_is_auth(r->collection) &&
                            (r->plain_password || email_changed) &&
                            !r->is_new;
-        if (!*pattern ||
-            (*bs_record_get_string(r, name) && !regen_token) ||
+        if ((*bs_record_get_string(r, fi->name) && !regen_token) ||
             (!r->is_new && !regen_token))
             continue;
         char val[256];
-        int rc = bs_pattern_random(pattern, val, sizeof val);
+        int rc = bs_pattern_random(fi->autogenerate, val, sizeof val);
         if (rc == BS_EINVAL)
             rc = bs_random_id(val);
         if (rc)
             return rc;
-        json_object_object_add(r->data, name, json_object_new_string(val));
+        json_object_object_add(r->data, fi->name, json_object_new_string(val));
     }
     return 0;
 }
@@ -568,37 +562,36 @@ static int validate_final(bs_event *e, void *user)
     bs_record *r = re->record;
     bs_error *err = user;
     bs_conn *conn = re->tx ? bs_tx_conn(re->tx) : NULL;
-    size_t n = json_object_array_length(r->collection->fields);
-    for (size_t i = 0; i < n; i++) {
-        const json_object *f = json_object_array_get_idx(r->collection->fields, i);
-        const char *name = bs_field_name(f);
-        const char *type = bs_field_type(f);
-        if (strcmp(type, "password") == 0) {
+    for (int i = 0; i < r->collection->nfields; i++) {
+        const bs_finfo *fi = &r->collection->finfo[i];
+        const json_object *f = fi->def;
+        if (fi->type == BS_F_PASSWORD) {
             validate_password(r, f, err);
             continue;
         }
-        json_object *v = bs_json_get(r->data, name);
+        json_object *v = bs_json_get(r->data, fi->name);
+        bool empty = bs_value_is_empty(f, v);
         /* Empty values the save generates (the id, a tokenKey) are not
-         * errors before the save. */
-        if (r->is_new && strcmp(type, "text") == 0 &&
-            *bs_json_get_str(f, "autogeneratePattern", "") &&
-            bs_value_is_empty(f, v))
+         * errors before the save; other empty optional values are valid. */
+        if (empty && ((r->is_new && fi->type == BS_F_TEXT &&
+                       *fi->autogenerate) ||
+                      (!fi->required && fi->type != BS_F_JSON)))
             continue;
-        if (strcmp(name, "id") == 0 && !r->is_new) {
+        if (strcmp(fi->name, "id") == 0 && !r->is_new) {
             const char *old = stored_id(r);
             if (strcmp(old, bs_record_id(r)) != 0)
-                field_error(err, name, "validation_pk_change",
+                field_error(err, fi->name, "validation_pk_change",
                             "The record primary key cannot be changed.");
             continue;
         }
         bs_field_error fe;
         if (!bs_field_validate(f, v, r->is_new, &fe)) {
-            field_error(err, name, fe.code, fe.message);
+            field_error(err, fi->name, fe.code, fe.message);
             continue;
         }
-        if (strcmp(type, "relation") == 0 && conn &&
-            !bs_value_is_empty(f, v) && !relations_exist(conn, r, f, v))
-            field_error(err, name, "validation_missing_rel_records",
+        if (fi->type == BS_F_RELATION && conn && !empty &&
+            !relations_exist(conn, r, f, v))
+            field_error(err, fi->name, "validation_missing_rel_records",
                         "Failed to find all relation records with the "
                         "provided ids.");
     }
@@ -684,8 +677,8 @@ static int execute_final(bs_event *e, void *user)
     int rc = hash_password(r);
     if (rc)
         return bs_error_set(err, 500, "Failed to hash the password.");
-    const json_object *fields = r->collection->fields;
-    size_t n = json_object_array_length(fields);
+    const bs_finfo *finfo = r->collection->finfo;
+    size_t n = (size_t)r->collection->nfields;
     bs_buf sql;
     bs_buf_init(&sql);
     if (r->is_new) {
@@ -695,7 +688,7 @@ static int execute_final(bs_event *e, void *user)
         for (size_t i = 0; i < n; i++) {
             if (i)
                 bs_buf_puts(&sql, ", ");
-            bs_sql_ident(&sql, bs_field_name(json_object_array_get_idx(fields, i)));
+            bs_sql_ident(&sql, finfo[i].name);
         }
         bs_buf_puts(&sql, ") VALUES (");
         for (size_t i = 0; i < n; i++)
@@ -708,7 +701,7 @@ static int execute_final(bs_event *e, void *user)
         for (size_t i = 0; i < n; i++) {
             if (i)
                 bs_buf_puts(&sql, ", ");
-            bs_sql_ident(&sql, bs_field_name(json_object_array_get_idx(fields, i)));
+            bs_sql_ident(&sql, finfo[i].name);
             bs_buf_printf(&sql, " = ?%zu", i + 1);
         }
         bs_buf_printf(&sql, " WHERE id = ?%zu", n + 1);
@@ -717,11 +710,9 @@ static int execute_final(bs_event *e, void *user)
         sql.oom ? NULL : bs_conn_prepare_dyn(conn, sql.data, sql.len);
     rc = BS_EDB;
     if (st) {
-        for (size_t i = 0; i < n; i++) {
-            const json_object *f = json_object_array_get_idx(fields, i);
-            bs_field_bind(f, bs_json_get(r->data, bs_field_name(f)), st,
+        for (size_t i = 0; i < n; i++)
+            bs_finfo_bind(&finfo[i], bs_json_get(r->data, finfo[i].name), st,
                           (int)i + 1);
-        }
         if (!r->is_new)
             sqlite3_bind_text(st, (int)n + 1, stored_id(r), -1,
                               SQLITE_TRANSIENT);
@@ -829,8 +820,14 @@ static int action_tx(bs_tx *tx, void *data)
     a->hook_error = sc->is_delete ? BS_ON_RECORD_AFTER_DELETE_ERROR
                     : create      ? BS_ON_RECORD_AFTER_CREATE_ERROR
                                   : BS_ON_RECORD_AFTER_UPDATE_ERROR;
-    if (bs_tx_after(tx, after_run, a, after_ctx_free) != 0)
+    /* Nobody listens: no copy of the record is needed after the commit. */
+    if (bs_hook_length(app->hooks[a->hook_success]) == 0 &&
+        bs_hook_length(app->hooks[a->hook_error]) == 0) {
+        after_ctx_free(a);
+        a = NULL;
+    } else if (bs_tx_after(tx, after_run, a, after_ctx_free) != 0) {
         return BS_ENOMEM;
+    }
     bs_record_event e = {.ev = {.app = app,
                                 .tags = {r->collection->id, r->collection->name},
                                 .error = sc->err},
@@ -842,6 +839,8 @@ static int action_tx(bs_tx *tx, void *data)
     int rc = bs_hook_trigger(app->hooks[hook], &e.ev,
                              sc->is_delete ? delete_final : save_final,
                              sc->err);
+    if (!a)
+        return rc;
     a->rec = bs_record_clone(r);
     if (rc) {
         a->failed = true;

@@ -57,6 +57,10 @@ static int build_finfo(bs_collection *c)
         fi->name = bs_json_get_str(f, "name", "");
         fi->type = bs_ftype_of(bs_json_get_str(f, "type", ""));
         fi->hidden = bs_json_get_bool(f, "hidden", false);
+        fi->required = bs_json_get_bool(f, "required", false);
+        fi->on_create = bs_json_get_bool(f, "onCreate", false);
+        fi->on_update = bs_json_get_bool(f, "onUpdate", false);
+        fi->autogenerate = bs_json_get_str(f, "autogeneratePattern", "");
         fi->multiple = (fi->type == BS_F_SELECT || fi->type == BS_F_FILE ||
                         fi->type == BS_F_RELATION) &&
                        bs_json_get_int(f, "maxSelect", 0) > 1;

@@ -31,6 +31,9 @@ typedef struct bs_finfo {
     bs_ftype type;
     bool hidden;
     bool multiple;            /* select/file/relation with maxSelect > 1 */
+    bool required;
+    bool on_create, on_update; /* autodate */
+    const char *autogenerate; /* text: the autogeneratePattern, or "" */
     const json_object *def;   /* the full definition */
 } bs_finfo;
 
