@@ -38,6 +38,11 @@ int bs_api_record_delete(bs_event *e, void *user);
 bool bs_api_collection_rate_allowed(bs_req *r, const bs_collection *c,
                                     const char *route, const char *tag);
 
+/* The paging of a list request as PocketBase reads it: page (>= 1),
+ * perPage (30 by default, at most 1000) and skipTotal. */
+void bs_api_paging(bs_req *r, int64_t *page, int64_t *per_page,
+                   bool *skip_total);
+
 /* Adds a route whose handler requires a superuser. */
 bs_route *bs_api_superuser_route(bs_app *app, const char *method,
                                  const char *pattern, bs_handler_fn fn);

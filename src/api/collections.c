@@ -25,8 +25,6 @@
 #include "../core/view.h"
 #include "api.h"
 
-#define DEFAULT_PER_PAGE 30
-#define MAX_PER_PAGE 1000
 #define MAX_VIEW_QUERY 5000
 
 /* PocketBase's Sentenize: trimmed, first letter upper-cased, a final
@@ -137,23 +135,6 @@ static const char COLLECTIONS_FIELDS[] =
     "{\"type\":\"bool\",\"name\":\"system\",\"id\":\"f5\"},"
     "{\"type\":\"text\",\"name\":\"type\",\"id\":\"f6\"}]";
 
-static int64_t query_int(bs_req *r, const char *name, int64_t def)
-{
-    const char *s = bs_req_query(r, name);
-    if (!s || !*s)
-        return def;
-    char *end;
-    long long v = strtoll(s, &end, 10);
-    return *end ? def : (int64_t)v;
-}
-
-static bool query_bool(bs_req *r, const char *name)
-{
-    const char *s = bs_req_query(r, name);
-    return s && (strcmp(s, "1") == 0 || strcasecmp(s, "true") == 0 ||
-                 strcasecmp(s, "t") == 0);
-}
-
 typedef struct list_state {
     json_object *items;
     int64_t page, per_page, total;
@@ -225,15 +206,7 @@ static int collections_list(bs_event *ev, void *user)
         bs_resp_status_error(r, 400, NULL);
         goto done;
     }
-    ls.page = query_int(r, "page", 1);
-    if (ls.page < 1)
-        ls.page = 1;
-    ls.per_page = query_int(r, "perPage", DEFAULT_PER_PAGE);
-    if (ls.per_page <= 0)
-        ls.per_page = DEFAULT_PER_PAGE;
-    if (ls.per_page > MAX_PER_PAGE)
-        ls.per_page = MAX_PER_PAGE;
-    ls.skip_total = query_bool(r, "skipTotal");
+    bs_api_paging(r, &ls.page, &ls.per_page, &ls.skip_total);
 
     bs_buf base, text;
     bs_buf_init(&base);

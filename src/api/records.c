@@ -26,8 +26,6 @@
 
 #define LIST_ROUTE "/api/collections/{collection}/records"
 #define ITEM_ROUTE "/api/collections/{collection}/records/{id}"
-#define DEFAULT_PER_PAGE 30
-#define MAX_PER_PAGE 1000
 
 /* Per-request state shared by the handlers. */
 typedef struct rec_req {
@@ -190,23 +188,6 @@ static int list_final(bs_event *e, void *user)
     return 0;
 }
 
-static int64_t query_int(bs_req *r, const char *name, int64_t def)
-{
-    const char *s = bs_req_query(r, name);
-    if (!s || !*s)
-        return def;
-    char *end;
-    long long v = strtoll(s, &end, 10);
-    return *end ? def : (int64_t)v;
-}
-
-static bool query_bool(bs_req *r, const char *name)
-{
-    const char *s = bs_req_query(r, name);
-    return s && (strcmp(s, "1") == 0 || strcasecmp(s, "true") == 0 ||
-                 strcasecmp(s, "t") == 0);
-}
-
 int bs_api_records_list(bs_event *ev, void *user)
 {
     (void)user;
@@ -250,15 +231,7 @@ int bs_api_records_list(bs_event *ev, void *user)
         bs_req_fail(r, rc, &rr.err);
         goto done;
     }
-    ls.page = query_int(r, "page", 1);
-    if (ls.page < 1)
-        ls.page = 1;
-    ls.per_page = query_int(r, "perPage", DEFAULT_PER_PAGE);
-    if (ls.per_page <= 0)
-        ls.per_page = DEFAULT_PER_PAGE;
-    if (ls.per_page > MAX_PER_PAGE)
-        ls.per_page = MAX_PER_PAGE;
-    ls.skip_total = query_bool(r, "skipTotal");
+    bs_api_paging(r, &ls.page, &ls.per_page, &ls.skip_total);
 
     bs_conn *conn = bs_store_reader_acquire(r->ev.app->store);
     sqlite3 *db = bs_conn_db(conn);

@@ -22,6 +22,20 @@ bs_route *bs_api_superuser_route(bs_app *app, const char *method,
     return rt;
 }
 
+void bs_api_paging(bs_req *r, int64_t *page, int64_t *per_page,
+                   bool *skip_total)
+{
+    *page = bs_req_query_int(r, "page", 1);
+    if (*page < 1)
+        *page = 1;
+    *per_page = bs_req_query_int(r, "perPage", 30);
+    if (*per_page <= 0)
+        *per_page = 30;
+    if (*per_page > 1000)
+        *per_page = 1000;
+    *skip_total = bs_req_query_bool(r, "skipTotal");
+}
+
 int bs_api_register(bs_app *app)
 {
     bs_cors *cors = bs_cors_new(app->origins);

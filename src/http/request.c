@@ -45,6 +45,23 @@ const char *bs_req_query(bs_req *r, const char *name)
     return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+int64_t bs_req_query_int(bs_req *r, const char *name, int64_t def)
+{
+    const char *s = bs_req_query(r, name);
+    if (!s || !*s)
+        return def;
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    return *end ? def : (int64_t)v;
+}
+
+bool bs_req_query_bool(bs_req *r, const char *name)
+{
+    const char *s = bs_req_query(r, name);
+    return s && (strcmp(s, "1") == 0 || strcasecmp(s, "true") == 0 ||
+                 strcasecmp(s, "t") == 0);
+}
+
 typedef struct kv_ctx {
     bs_req_kv_fn fn;
     void *user;

@@ -78,6 +78,11 @@ const char *bs_req_query(bs_req *r, const char *name);
 const char *bs_req_param(bs_req *r, const char *name);
 const char *bs_req_remote_ip(bs_req *r);
 
+/* A query argument as an integer (def when missing or not a number) and
+ * as a boolean ("1", "true", "t" in any case). */
+int64_t bs_req_query_int(bs_req *r, const char *name, int64_t def);
+bool bs_req_query_bool(bs_req *r, const char *name);
+
 /* Calls fn for every header (kind 0) or query argument (kind 1). */
 typedef void (*bs_req_kv_fn)(void *user, const char *key, const char *value);
 void bs_req_foreach(bs_req *r, int kind, bs_req_kv_fn fn, void *user);
