@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -216,6 +217,35 @@ static void patch_bigints(const char *s, size_t n, bs_buf *out)
     }
 }
 
+/* One tokener per thread, reset for each parse: creating one costs more
+ * than parsing a small document. Freed when its thread ends. */
+static pthread_key_t tokener_key;
+static pthread_once_t tokener_once = PTHREAD_ONCE_INIT;
+
+static void tokener_free(void *p)
+{
+    json_tokener_free(p);
+}
+
+static void tokener_key_init(void)
+{
+    pthread_key_create(&tokener_key, tokener_free);
+}
+
+static json_tokener *thread_tokener(void)
+{
+    pthread_once(&tokener_once, tokener_key_init);
+    json_tokener *tok = pthread_getspecific(tokener_key);
+    if (!tok) {
+        tok = json_tokener_new_ex(MAX_DEPTH);
+        if (tok && pthread_setspecific(tokener_key, tok) != 0) {
+            json_tokener_free(tok);
+            tok = NULL;
+        }
+    }
+    return tok;
+}
+
 int bs_json_parse(const char *s, size_t n, json_object **out)
 {
     *out = NULL;
@@ -234,11 +264,12 @@ int bs_json_parse(const char *s, size_t n, json_object **out)
         s = patched.data;
         n = patched.len;
     }
-    json_tokener *tok = json_tokener_new_ex(MAX_DEPTH);
+    json_tokener *tok = thread_tokener();
     if (!tok) {
         bs_buf_dispose(&patched);
         return BS_ENOMEM;
     }
+    json_tokener_reset(tok);
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
     json_object *v = json_tokener_parse_ex(tok, s, (int)n);
     enum json_tokener_error jerr = json_tokener_get_error(tok);
@@ -247,7 +278,6 @@ int bs_json_parse(const char *s, size_t n, json_object **out)
         v = json_tokener_parse_ex(tok, " ", 1);
         jerr = json_tokener_get_error(tok);
     }
-    json_tokener_free(tok);
     bs_buf_dispose(&patched);
     if (jerr != json_tokener_success) {
         if (v)

@@ -71,8 +71,8 @@ int bs_auth_from_token(bs_app *app, const char *token, bs_auth **out)
     bs_buf_init(&key);
     bs_buf_puts(&key, bs_json_get_str(a->record, "tokenKey", ""));
     bs_buf_puts(&key, bs_collection_token_secret(c, "authToken"));
-    bool valid = !key.oom &&
-                 bs_token_verify(token, key.data, key.len, time(NULL)) == 0;
+    bool valid = !key.oom && bs_token_verify_claims(token, claims, key.data,
+                                                    key.len, time(NULL)) == 0;
     bs_buf_dispose(&key);
     if (!valid)
         goto done;

@@ -163,34 +163,10 @@ int bs_token_peek(const char *token, json_object **claims)
 int bs_token_verify(const char *token, const char *key, size_t keylen,
                     int64_t now)
 {
-    const char *d1, *d2;
-    if (!parts(token, &d1, &d2))
-        return BS_EINVAL;
-    unsigned char want[32], got[64];
-    hmac(key, keylen, token, (size_t)(d2 - token), want);
-    long gn = bs_base64url_decode(d2 + 1, strlen(d2 + 1), got, sizeof got);
-    if (gn != 32 || !bs_ct_equal(want, 32, got, 32))
-        return BS_EINVAL;
     json_object *claims = NULL;
     if (bs_token_peek(token, &claims) != 0)
         return BS_EINVAL;
-    json_object *exp = bs_json_get(claims, "exp");
-    int rc = 0;
-    if (!exp) {
-        rc = BS_EINVAL; /* tokens without an expiry are never accepted */
-    } else {
-        if (!json_object_is_type(exp, json_type_int) &&
-            !json_object_is_type(exp, json_type_double))
-            rc = BS_EINVAL;
-        else {
-            /* Compare as doubles: a huge exp must not be cast to int64. */
-            double e = json_object_is_type(exp, json_type_int)
-                           ? (double)json_object_get_int64(exp)
-                           : json_object_get_double(exp);
-            if (!(e >= (double)now) || e >= 9.2e18)
-                rc = BS_EINVAL;
-        }
-    }
+    int rc = bs_token_verify_claims(token, claims, key, keylen, now);
     json_object_put(claims);
     return rc;
 }
@@ -312,4 +288,67 @@ int bs_token_find_record(bs_app *app, bs_schema *schema, const char *token,
 done:
     json_object_put(claims);
     return rc;
+}
+
+/* Tokens this thread has proven valid, with the key that proved them:
+ * the same token checked again with the same key needs no new HMAC. Both
+ * texts are compared in full, so a hit means exactly the same input. */
+#define SEEN_SLOTS 16
+#define SEEN_TOKEN_MAX 1024
+#define SEEN_KEY_MAX 384
+
+typedef struct seen_token {
+    char token[SEEN_TOKEN_MAX];
+    char key[SEEN_KEY_MAX];
+    size_t keylen;
+} seen_token;
+
+static _Thread_local seen_token seen[SEEN_SLOTS];
+static _Thread_local unsigned seen_next;
+
+static bool seen_before(const char *token, const char *key, size_t keylen)
+{
+    for (int i = 0; i < SEEN_SLOTS; i++) {
+        const seen_token *t = &seen[i];
+        if (t->keylen == keylen && t->token[0] &&
+            strcmp(t->token, token) == 0 && memcmp(t->key, key, keylen) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void remember(const char *token, const char *key, size_t keylen)
+{
+    if (strlen(token) >= SEEN_TOKEN_MAX || keylen > SEEN_KEY_MAX)
+        return;
+    seen_token *t = &seen[seen_next++ % SEEN_SLOTS];
+    strcpy(t->token, token);
+    memcpy(t->key, key, keylen);
+    t->keylen = keylen;
+}
+
+int bs_token_verify_claims(const char *token, const json_object *claims,
+                           const char *key, size_t keylen, int64_t now)
+{
+    json_object *exp = bs_json_get(claims, "exp");
+    if (!exp || (!json_object_is_type(exp, json_type_int) &&
+                 !json_object_is_type(exp, json_type_double)))
+        return BS_EINVAL;
+    double e = json_object_is_type(exp, json_type_int)
+                   ? (double)json_object_get_int64(exp)
+                   : json_object_get_double(exp);
+    if (!(e >= (double)now) || e >= 9.2e18)
+        return BS_EINVAL;
+    if (seen_before(token, key, keylen))
+        return 0;
+    const char *d1, *d2;
+    if (!parts(token, &d1, &d2))
+        return BS_EINVAL;
+    unsigned char want[32], got[64];
+    hmac(key, keylen, token, (size_t)(d2 - token), want);
+    long gn = bs_base64url_decode(d2 + 1, strlen(d2 + 1), got, sizeof got);
+    if (gn != 32 || !bs_ct_equal(want, 32, got, 32))
+        return BS_EINVAL;
+    remember(token, key, keylen);
+    return 0;
 }

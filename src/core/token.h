@@ -78,6 +78,12 @@ int bs_token_find_record(bs_app *app, struct bs_schema *schema,
                          const char *token, const char *type,
                          struct bs_record **out);
 
+/* The same check with the claims already decoded by bs_token_peek (they
+ * must come from this token). Verified (token, key) pairs are remembered
+ * per thread, so a token presented again skips the HMAC. */
+int bs_token_verify_claims(const char *token, const json_object *claims,
+                           const char *key, size_t keylen, int64_t now);
+
 /* base64url without padding; decode accepts input with or without
  * padding. decode returns the byte count or -1. */
 void bs_base64url_encode(const unsigned char *in, size_t n, bs_buf *out);
