@@ -716,6 +716,33 @@ static int save_final(bs_event *e, void *user)
                            e, execute_final, sc);
 }
 
+/* The OTPs, MFA sessions, OAuth2 links and known devices of a deleted
+ * auth collection's records go with it, as in PocketBase. */
+static int delete_auth_rows(bs_conn *conn, const char *collection_id,
+                            bs_error *err)
+{
+    static const char *const sql[] = {
+        "DELETE FROM _otps WHERE collectionRef = ?1",
+        "DELETE FROM _mfas WHERE collectionRef = ?1",
+        "DELETE FROM _externalAuths WHERE collectionRef = ?1",
+        "DELETE FROM _authOrigins WHERE collectionRef = ?1",
+    };
+    for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
+        sqlite3_stmt *st = bs_conn_prepare(conn, sql[i]);
+        if (!st)
+            continue; /* a data directory without that system table */
+        sqlite3_bind_text(st, 1, collection_id, -1, SQLITE_TRANSIENT);
+        int step = sqlite3_step(st);
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        if (step != SQLITE_DONE) {
+            set_error_message(err, sqlite3_errmsg(bs_conn_db(conn)));
+            return BS_EDB;
+        }
+    }
+    return 0;
+}
+
 static int delete_execute_final(bs_event *e, void *user)
 {
     bs_collection_event *ce = (bs_collection_event *)e;
@@ -765,6 +792,11 @@ static int delete_execute_final(bs_event *e, void *user)
             set_error_message(sc->err, text);
             return rc;
         }
+    }
+    if (strcmp(bs_json_get_str(col, "type", ""), "auth") == 0) {
+        rc = delete_auth_rows(conn, id, sc->err);
+        if (rc)
+            return rc;
     }
     sqlite3_stmt *st = bs_conn_prepare(conn,
                                        "DELETE FROM _collections WHERE id = ?1");

@@ -582,6 +582,26 @@ describe('views, truncate and delete', { skip: FIXTURE_SKIP }, () => {
   });
   after(() => srv?.destroy());
 
+  test('deleting an auth collection removes its auth origins and MFA sessions', async () => {
+    const members = await pb.collections.create({ name: 'members_gone', type: 'auth' });
+    const rec = await pb.collection('members_gone').create({
+      email: 'm@example.com', password: '12345678', passwordConfirm: '12345678',
+    });
+    const ref = { collectionRef: members.id, recordRef: rec.id };
+    await pb.collection('_authOrigins').create({ ...ref, fingerprint: 'fp1' });
+    await pb.collection('_mfas').create({ ...ref, method: 'password' });
+    const other = await pb.collection('_authOrigins').create({
+      collectionRef: '_pb_users_auth_', recordRef: '4q1xlclmfloku33', fingerprint: 'fp-other',
+    });
+    const filter = `collectionRef = "${members.id}"`;
+    assert.equal((await pb.collection('_authOrigins').getFullList({ filter })).length, 1);
+    await pb.collections.delete('members_gone');
+    assert.equal((await pb.collection('_authOrigins').getFullList({ filter })).length, 0);
+    assert.equal((await pb.collection('_mfas').getFullList({ filter })).length, 0);
+    // Rows of other collections stay.
+    assert.equal((await pb.collection('_authOrigins').getOne(other.id)).id, other.id);
+  });
+
   test('a view collection: fields from the query, records readable, read-only', async () => {
     const view = await pb.collections.create({
       name: 'demo_totals',
