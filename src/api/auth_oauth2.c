@@ -56,6 +56,7 @@ static int create_record(bs_req *r, const bs_collection *c,
     bs_buf_init(&sub.resp);
     sub.ev.app = r->ev.app;
     sub.parent = r;
+    sub.context = "oauth2";
     sub.auth = r->auth;
     sub.fd = -1;
     sub.status = 200;

@@ -84,6 +84,7 @@ static void run_item(batch_ctx *bc, json_object *item, bs_req *sub)
 
     sub->ev.app = app;
     sub->parent = bc->parent;
+    sub->context = "batch";
     sub->auth = bc->parent->auth;
     sub->fd = -1;
     sub->status = 200;

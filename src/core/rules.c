@@ -86,8 +86,8 @@ json_object *bs_rules_request_info(bs_req *r, const json_object *body)
     json_object_object_add(info, "headers", headers.obj);
     json_object_object_add(info, "method", json_object_new_string(r->method));
     json_object_object_add(info, "context",
-                           json_object_new_string(r->parent ? "batch"
-                                                            : "default"));
+                           json_object_new_string(r->context ? r->context
+                                                             : "default"));
     return info;
 }
 

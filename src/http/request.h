@@ -32,6 +32,8 @@ typedef struct bs_req {
     json_object *int_headers;
     json_object *int_query;
     struct bs_req *parent;
+    const char *context;    /* @request.context of an internal request
+                             * ("batch", "oauth2"); NULL: "default" */
 
     const char *method;     /* "GET", ... (HEAD served as GET) */
     bool is_head;
