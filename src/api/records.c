@@ -496,6 +496,10 @@ static void apply_data(rec_req *rr, bs_record *rec, json_object *data)
             const json_object *f = bs_collection_field(rec->collection, name);
             if (!f)
                 continue;
+            /* Autodate values are the server's alone, on create and update,
+             * whoever asks (PocketBase's autodate field has no setter). */
+            if (strcmp(bs_field_type(f), "autodate") == 0)
+                continue;
             if (bs_field_hidden(f) && !rr->superuser &&
                 !(auth && strcmp(name, "password") == 0))
                 continue;
@@ -746,9 +750,12 @@ static int record_upsert(bs_req *r, bool create)
     apply_data(&rr, rec, body.data);
     resolved = resolve_body(rec, body.data);
     rr.body = resolved;
+    /* The update rule is checked against the record named in the URL,
+     * never against an id taken from the body. */
+    const char *url_id = bs_req_param(r, "id");
     if (!create && !rr.superuser && *rule) {
         bs_record *check = NULL;
-        rc = find_with_rule(&rr, bs_record_id(rec), rule, &check);
+        rc = find_with_rule(&rr, url_id, rule, &check);
         bs_record_free(check);
         if (rc) {
             if (rc == BS_ENOTFOUND)
@@ -757,6 +764,17 @@ static int record_upsert(bs_req *r, bool create)
                 bs_req_fail(r, rc, &rr.err);
             goto done;
         }
+    }
+    /* A body that renames the record stops here for non-superusers, before
+     * manage access or any validation can report on the stored values.
+     * (A superuser's attempt runs through the hooks to validation, as in
+     * PocketBase, where it fails with the same field error.) */
+    if (!create && !rr.superuser && strcmp(bs_record_id(rec), url_id) != 0) {
+        bs_error_field(&rr.err, "id", "validation_pk_change",
+                       "The record primary key cannot be changed.");
+        bs_error_set(&rr.err, 400, "Failed to update record.");
+        bs_req_fail(r, BS_EHTTP, &rr.err);
+        goto done;
     }
     const char *manage_rule = bs_json_get_str(rr.c->options, "manageRule", "");
     bool manager = false;

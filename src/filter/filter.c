@@ -347,6 +347,15 @@ static int sort_term(bsf_pass *p, const char *name, size_t n, bool desc)
         return rc;
     if (q->order.len)
         bs_buf_puts(&q->order, ", ");
+    if (o.ev_alias) {
+        /* An email the owner keeps private sorts as NULL, so that the
+         * order of the rows cannot reveal it (PocketBase orders by the
+         * hidden value; filters are already limited the same way). */
+        bs_buf_puts(&q->order, "CASE WHEN ");
+        bsf_column(q, &q->order, o.ev_alias, "emailVisibility");
+        bs_buf_printf(&q->order, " = TRUE THEN %s END %s", o.sql, dir);
+        return 0;
+    }
     bs_buf_printf(&q->order, "%s %s", o.sql, dir);
     return 0;
 }
