@@ -19,6 +19,7 @@
 #include "../core/expand.h"
 #include "../core/field.h"
 #include "../core/record.h"
+#include "../core/record_form.h"
 #include "../core/rules.h"
 #include "../db/sql.h"
 #include "api.h"
@@ -34,7 +35,6 @@ typedef struct rec_req {
     const bs_collection *c;
     bool superuser;
     json_object *info;   /* @request data, built on first use */
-    json_object *body;   /* submitted data (borrowed), for @request.body */
     bs_error err;
 } rec_req;
 
@@ -42,7 +42,7 @@ typedef struct rec_req {
 static json_object *request_info(rec_req *rr)
 {
     if (!rr->info)
-        rr->info = bs_rules_request_info(rr->r, rr->body);
+        rr->info = bs_rules_request_info(rr->r, NULL);
     return rr->info;
 }
 
@@ -341,67 +341,6 @@ done:
     return 0;
 }
 
-/* Loads the record with id when it matches rule (NULL or "" rule, or a
- * superuser: no check). Returns 0, BS_ENOTFOUND, or an error in rr->err. */
-static int find_with_rule(rec_req *rr, const char *id, const char *rule,
-                          bs_record **out)
-{
-    *out = NULL;
-    bs_query q;
-    bs_rule_sql rs;
-    bs_query_init(&q);
-    bs_rule_sql_init(&rs);
-    int rc = 0;
-    if (!rr->superuser && rule && *rule) {
-        bs_rule_ctx ctx = rule_ctx(rr, rr->c->name);
-        rc = bs_rules_add_filter(&ctx, rule, true, &q, &rs, &rr->err);
-    }
-    if (!rc)
-        rc = bs_rules_finish(&rs, &q, &rr->err);
-    if (rc)
-        goto done;
-    bs_buf text;
-    bs_buf_init(&text);
-    bs_buf_puts(&text, "SELECT ");
-    bs_sql_ident(&text, rr->c->name);
-    bs_buf_puts(&text, ".* FROM ");
-    bs_sql_ident(&text, rr->c->name);
-    bs_buf_append(&text, rs.joins.data ? rs.joins.data : "", rs.joins.len);
-    bs_buf_puts(&text, " WHERE ");
-    bs_sql_ident(&text, rr->c->name);
-    bs_param idp = {.type = BS_PARAM_TEXT, .s = (char *)id, .n = strlen(id)};
-    int n = bs_query_add_param(&q, &idp);
-    bs_buf_printf(&text, ".id = ?%d", n);
-    if (rs.where.len) {
-        bs_buf_puts(&text, " AND (");
-        bs_buf_append(&text, rs.where.data, rs.where.len);
-        bs_buf_putc(&text, ')');
-    }
-    bs_buf_puts(&text, " LIMIT 1");
-    bs_buf_dispose(&q.sql);
-    q.sql = text;
-    bs_conn *conn = bs_store_reader_acquire(rr->r->ev.app->store);
-    sqlite3_stmt *st = bs_query_prepare_cached(&q, conn);
-    if (!st) {
-        bs_log('D', "view query failed: %s", sqlite3_errmsg(bs_conn_db(conn)));
-        rc = bs_error_set(&rr->err, 400, "Something went wrong while "
-                                         "processing your request.");
-    } else if (sqlite3_step(st) == SQLITE_ROW) {
-        *out = bs_record_from_row(rr->schema, rr->c, st);
-        rc = *out ? 0 : BS_ENOMEM;
-    } else {
-        rc = BS_ENOTFOUND;
-    }
-    if (st)
-        sqlite3_reset(st);
-    bs_store_reader_release(rr->r->ev.app->store, conn);
-
-done:
-    bs_rule_sql_dispose(&rs);
-    bs_query_dispose(&q);
-    return rc;
-}
-
 static int write_record_final(bs_event *e, void *user)
 {
     rec_req *rr = user;
@@ -433,7 +372,9 @@ static int item_action(bs_req *r, const char *tag, enum bs_rule which,
     if (!bs_api_collection_rate_allowed(r, rr.c, ITEM_ROUTE, tag) ||
         !rule_allows(&rr, rule))
         goto done;
-    int rc = find_with_rule(&rr, bs_req_param(r, "id"), rule, &rec);
+    bs_rule_ctx ctx = rule_ctx(&rr, rr.c->name);
+    int rc = bs_rules_find_record(&ctx, bs_req_param(r, "id"), rule, &rec,
+                                  &rr.err);
     if (rc) {
         if (rc == BS_ENOTFOUND)
             bs_resp_status_error(r, 404, NULL);
@@ -466,150 +407,6 @@ int bs_api_record_view(bs_event *ev, void *user)
 
 /* ---- create / update ------------------------------------------------------- */
 
-/* Applies submitted data to rec: plain keys, "key+"/"+key"/"key-"
- * modifiers. Unknown keys are ignored like PocketBase does. Hidden
- * fields (except an auth password) are dropped for non-superusers. */
-static void apply_data(rec_req *rr, bs_record *rec, json_object *data)
-{
-    bool auth = bs_collection_is_auth(rec->collection);
-    /* Plain keys first, then modifiers, so "field+" adds to a value set
-     * in the same request. */
-    for (int pass = 0; pass < 2; pass++) {
-        json_object_object_foreach(data, key, val) {
-            size_t n = strlen(key);
-            char mod = 0;
-            char name[256];
-            if (n == 0 || n >= sizeof name)
-                continue;
-            if (key[0] == '+') {
-                mod = '^';
-                memcpy(name, key + 1, n);
-            } else if (key[n - 1] == '+' || key[n - 1] == '-') {
-                mod = key[n - 1];
-                memcpy(name, key, n - 1);
-                name[n - 1] = '\0';
-            } else {
-                memcpy(name, key, n + 1);
-            }
-            if ((pass == 0) != (mod == 0))
-                continue;
-            const json_object *f = bs_collection_field(rec->collection, name);
-            if (!f)
-                continue;
-            /* Autodate values are the server's alone, on create and update,
-             * whoever asks (PocketBase's autodate field has no setter). */
-            if (strcmp(bs_field_type(f), "autodate") == 0)
-                continue;
-            if (bs_field_hidden(f) && !rr->superuser &&
-                !(auth && strcmp(name, "password") == 0))
-                continue;
-            if (mod && strcmp(bs_field_type(f), "password") != 0) {
-                json_object *nv = bs_field_modify(
-                    f, bs_json_get(rec->data, name), mod, val);
-                json_object_object_add(rec->data, name, nv);
-            } else {
-                bs_record_set(rec, name, json_object_get(val));
-            }
-        }
-    }
-}
-
-/* Whether rule selects the new record: the record's values are exposed
- * as a one-row CTE named like the collection, and the rule (compiled
- * against it) must select that row. */
-static bool cte_rule_matches(rec_req *rr, bs_record *rec, const char *rule)
-{
-    bs_query q;
-    bs_rule_sql rs;
-    bs_query_init(&q);
-    bs_rule_sql_init(&rs);
-    bs_buf text;
-    bs_buf_init(&text);
-    bs_buf_puts(&text, "WITH ");
-    bs_sql_ident(&text, rr->c->name);
-    bs_buf_puts(&text, " AS (SELECT ");
-    for (int i = 0; i < rr->c->nfields; i++) {
-        const bs_finfo *fi = &rr->c->finfo[i];
-        json_object *v = bs_json_get(rec->data, fi->name);
-        bs_param p = {.type = BS_PARAM_NULL};
-        bs_buf tmp;
-        bs_buf_init(&tmp);
-        if (strcmp(fi->name, "id") == 0 && !*bs_record_get_string(rec, "id")) {
-            p.type = BS_PARAM_TEXT;
-            p.s = "__pb_create__temp_id";
-            p.n = strlen(p.s);
-        } else if (strcmp(fi->name, "verified") == 0 &&
-                   bs_collection_is_auth(rr->c)) {
-            p.type = BS_PARAM_INT;
-            p.i = 0; /* never trust a submitted verified flag in rules */
-        } else if (!v) {
-            p.type = BS_PARAM_NULL;
-        } else if (json_object_is_type(v, json_type_boolean)) {
-            p.type = BS_PARAM_INT;
-            p.i = json_object_get_boolean(v);
-        } else if (json_object_is_type(v, json_type_double) ||
-                   json_object_is_type(v, json_type_int)) {
-            p.type = BS_PARAM_REAL;
-            p.d = json_object_get_double(v);
-        } else if (json_object_is_type(v, json_type_string)) {
-            p.type = BS_PARAM_TEXT;
-            p.s = (char *)json_object_get_string(v);
-            p.n = (size_t)json_object_get_string_len(v);
-        } else {
-            bs_json_write(&tmp, v);
-            p.type = BS_PARAM_TEXT;
-            p.s = tmp.data ? tmp.data : "";
-            p.n = tmp.len;
-        }
-        int idx = bs_query_add_param(&q, &p);
-        bs_buf_dispose(&tmp);
-        bs_buf_printf(&text, "%s?%d AS ", i ? ", " : "", idx);
-        bs_sql_ident(&text, fi->name);
-    }
-    bs_buf_puts(&text, ") ");
-    bs_rule_ctx ctx = rule_ctx(rr, rr->c->name);
-    bs_error err;
-    bs_error_init(&err);
-    bool ok = false;
-    if (bs_rules_add_filter(&ctx, rule, true, &q, &rs, &err) == 0 &&
-        bs_rules_finish(&rs, &q, &err) == 0) {
-        bs_buf_puts(&text, "SELECT 1 FROM ");
-        bs_sql_ident(&text, rr->c->name);
-        bs_buf_append(&text, rs.joins.data ? rs.joins.data : "", rs.joins.len);
-        if (rs.where.len) {
-            bs_buf_puts(&text, " WHERE ");
-            bs_buf_append(&text, rs.where.data, rs.where.len);
-        }
-        bs_buf_puts(&text, " LIMIT 1");
-        bs_buf_dispose(&q.sql);
-        q.sql = text;
-        bs_buf_init(&text);
-        bs_conn *conn = bs_store_reader_acquire(rr->r->ev.app->store);
-        sqlite3_stmt *st = bs_query_prepare(&q, bs_conn_db(conn));
-        ok = st && sqlite3_step(st) == SQLITE_ROW;
-        if (!st)
-            bs_log('D', "rule query on new record failed: %s",
-                   sqlite3_errmsg(bs_conn_db(conn)));
-        sqlite3_finalize(st);
-        bs_store_reader_release(rr->r->ev.app->store, conn);
-    }
-    bs_error_dispose(&err);
-    bs_buf_dispose(&text);
-    bs_rule_sql_dispose(&rs);
-    bs_query_dispose(&q);
-    return ok;
-}
-
-/* The create rule, checked against the submitted values. */
-static int check_create_rule(rec_req *rr, bs_record *rec)
-{
-    const char *rule = rr->c->rules[BS_RULE_CREATE];
-    if (rr->superuser || !rule || !*rule || cte_rule_matches(rr, rec, rule))
-        return 0;
-    bs_error_dispose(&rr->err);
-    return bs_error_set(&rr->err, 400, "Failed to create record.");
-}
-
 static int save_final(bs_event *e, void *user)
 {
     rec_req *rr = user;
@@ -625,85 +422,15 @@ static int save_final(bs_event *e, void *user)
     return write_record_final(e, user);
 }
 
-/* The form rules of auth records (PocketBase's record upsert form): the
- * email and verified state may change only with manage access, a
- * password needs its confirmation, and changing it without manage
- * access needs the old password. Field errors go to rr->err. */
-static void validate_auth_form(rec_req *rr, bs_record *rec,
-                               json_object *data, bool manager)
-{
-    if (!bs_collection_is_auth(rr->c))
-        return;
-    bool manage = manager || rr->superuser;
-    bool is_new = rec->is_new;
-    const char *password = rec->plain_password ? rec->plain_password : "";
-    const char *confirm = bs_json_get_str(data, "passwordConfirm", "");
-    const char *old = bs_json_get_str(data, "oldPassword", "");
-    const json_object *orig = rec->original;
-    if (!is_new && !manage &&
-        strcmp(bs_record_get_string(rec, "email"),
-               bs_json_get_str(orig, "email", "")) != 0)
-        bs_error_field(&rr->err, "email", "validation_values_mismatch",
-                       "Values don't match.");
-    if (!manage && bs_record_get_bool(rec, "verified") !=
-                       (orig ? bs_json_get_bool(orig, "verified", false)
-                             : false))
-        bs_error_field(&rr->err, "verified", "validation_values_mismatch",
-                       "Values don't match.");
-    if ((is_new || *confirm || *old) && !*password)
-        bs_error_field(&rr->err, "password", "validation_required",
-                       "Cannot be blank.");
-    if ((is_new || *password || *old) && !*confirm)
-        bs_error_field(&rr->err, "passwordConfirm", "validation_required",
-                       "Cannot be blank.");
-    else if (strcmp(confirm, password) != 0)
-        bs_error_field(&rr->err, "passwordConfirm",
-                       "validation_values_mismatch", "Values don't match.");
-    if (!is_new && !manage && (*password || *confirm)) {
-        if (!*old)
-            bs_error_field(&rr->err, "oldPassword", "validation_required",
-                           "Cannot be blank.");
-        else if (!bs_password_check(rec, old))
-            bs_error_field(&rr->err, "oldPassword",
-                           "validation_invalid_old_password",
-                           "Missing or invalid old password.");
-    }
-}
-
-/* The submitted data as rules see it (@request.body): modifier keys
- * ("total+", "tags-") replaced by the field's resulting value. */
-static json_object *resolve_body(const bs_record *rec, json_object *data)
-{
-    json_object *out = json_object_new_object();
-    json_object_object_foreach(data, key, val) {
-        size_t n = strlen(key);
-        char name[256];
-        if (n == 0 || n >= sizeof name)
-            continue;
-        bool mod = key[0] == '+' || key[n - 1] == '+' || key[n - 1] == '-';
-        if (!mod) {
-            json_object_object_add(out, key, json_object_get(val));
-            continue;
-        }
-        if (key[0] == '+') {
-            memcpy(name, key + 1, n);
-        } else {
-            memcpy(name, key, n - 1);
-            name[n - 1] = '\0';
-        }
-        json_object *v = bs_json_get(rec->data, name);
-        if (bs_collection_field(rec->collection, name))
-            json_object_object_add(out, name, v ? json_object_get(v) : NULL);
-    }
-    return out;
-}
-
+/* Create and update: the record form (core/record_form.c) loads the
+ * record, applies the body and checks access; the request hook runs with
+ * the save innermost. */
 static int record_upsert(bs_req *r, bool create)
 {
     rec_req rr;
-    bs_record *rec = NULL;
+    bs_record_form form;
     bs_body body = {0};
-    json_object *resolved = NULL;
+    bool have_form = false;
     int rc;
     if (rec_begin(r, &rr) != 0)
         goto done;
@@ -728,70 +455,22 @@ static int record_upsert(bs_req *r, bool create)
         bs_req_fail(r, rc, &rr.err);
         goto done;
     }
-    rr.body = body.data;
-    if (create) {
-        rec = bs_record_new(rr.schema, rr.c);
-        rc = rec ? 0 : BS_ENOMEM;
-    } else {
-        /* Load first: the update rule sees the submitted data with its
-         * modifiers resolved against this record (checked below). */
-        rc = find_with_rule(&rr, bs_req_param(r, "id"), NULL, &rec);
-        if (rc == BS_ENOTFOUND) {
-            bs_resp_status_error(r, 404, NULL);
-            goto done;
-        }
-        if (rc == 0)
-            bs_record_keep_original(rec);
+    bs_record_form_init(&form, r->ev.app, rr.schema, rr.c, request_info(&rr),
+                        rr.superuser);
+    have_form = true;
+    rc = create ? bs_record_form_load_new(&form)
+                : bs_record_form_load_stored(&form, bs_req_param(r, "id"),
+                                             &rr.err);
+    if (rc == 0)
+        rc = bs_record_form_load(&form, body.data);
+    if (rc == 0)
+        rc = bs_record_form_authorize(&form, &rr.err);
+    if (rc == BS_ENOTFOUND) {
+        bs_resp_status_error(r, 404, NULL);
+        goto done;
     }
     if (rc) {
         bs_req_fail(r, rc, &rr.err);
-        goto done;
-    }
-    apply_data(&rr, rec, body.data);
-    resolved = resolve_body(rec, body.data);
-    rr.body = resolved;
-    /* The update rule is checked against the record named in the URL,
-     * never against an id taken from the body. */
-    const char *url_id = bs_req_param(r, "id");
-    if (!create && !rr.superuser && *rule) {
-        bs_record *check = NULL;
-        rc = find_with_rule(&rr, url_id, rule, &check);
-        bs_record_free(check);
-        if (rc) {
-            if (rc == BS_ENOTFOUND)
-                bs_resp_status_error(r, 404, NULL);
-            else
-                bs_req_fail(r, rc, &rr.err);
-            goto done;
-        }
-    }
-    /* A body that renames the record stops here for non-superusers, before
-     * manage access or any validation can report on the stored values.
-     * (A superuser's attempt runs through the hooks to validation, as in
-     * PocketBase, where it fails with the same field error.) */
-    if (!create && !rr.superuser && strcmp(bs_record_id(rec), url_id) != 0) {
-        bs_error_field(&rr.err, "id", "validation_pk_change",
-                       "The record primary key cannot be changed.");
-        bs_error_set(&rr.err, 400, "Failed to update record.");
-        bs_req_fail(r, BS_EHTTP, &rr.err);
-        goto done;
-    }
-    const char *manage_rule = bs_json_get_str(rr.c->options, "manageRule", "");
-    bool manager = false;
-    if (!rr.superuser && r->auth && bs_collection_is_auth(rr.c) &&
-        *manage_rule)
-        manager = create ? cte_rule_matches(&rr, rec, manage_rule)
-                         : bs_has_manage_access(r->ev.app, rr.schema, rr.c,
-                                                request_info(&rr), rec);
-    validate_auth_form(&rr, rec, body.data, manager);
-    if (bs_error_has_fields(&rr.err)) {
-        bs_error_set(&rr.err, 400, create ? "Failed to create record."
-                                          : "Failed to update record.");
-        bs_req_fail(r, BS_EHTTP, &rr.err);
-        goto done;
-    }
-    if (create && check_create_rule(&rr, rec) != 0) {
-        bs_req_fail(r, BS_EHTTP, &rr.err);
         goto done;
     }
     bs_request_event re = {.ev = {.app = r->ev.app,
@@ -799,7 +478,7 @@ static int record_upsert(bs_req *r, bool create)
                                   .error = &rr.err},
                            .req = r,
                            .collection = rr.c->name,
-                           .record = rec};
+                           .record = form.record};
     rc = bs_hook_trigger(
         r->ev.app->hooks[create ? BS_ON_RECORD_CREATE_REQUEST
                                 : BS_ON_RECORD_UPDATE_REQUEST],
@@ -812,9 +491,8 @@ static int record_upsert(bs_req *r, bool create)
     }
 
 done:
-    bs_record_free(rec);
-    if (resolved)
-        json_object_put(resolved);
+    if (have_form)
+        bs_record_form_dispose(&form);
     bs_body_dispose(&body);
     rec_end(&rr);
     return 0;

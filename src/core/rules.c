@@ -277,3 +277,160 @@ bool bs_has_manage_access(bs_app *app, bs_schema *schema,
     json_object_put(ids);
     return ok;
 }
+
+int bs_rules_find_record(const bs_rule_ctx *ctx, const char *id,
+                         const char *rule, bs_record **out, bs_error *err)
+{
+    const bs_collection *c = ctx->collection;
+    if (out)
+        *out = NULL;
+    bs_query q;
+    bs_rule_sql rs;
+    bs_buf text;
+    bs_query_init(&q);
+    bs_rule_sql_init(&rs);
+    bs_buf_init(&text);
+    int rc = 0;
+    if (!ctx->superuser && rule && *rule)
+        rc = bs_rules_add_filter(ctx, rule, true, &q, &rs, err);
+    if (!rc)
+        rc = bs_rules_finish(&rs, &q, err);
+    if (rc)
+        goto end;
+    bs_buf_puts(&text, "SELECT ");
+    bs_sql_ident(&text, c->name);
+    bs_buf_puts(&text, out ? ".* FROM " : ".id FROM ");
+    bs_sql_ident(&text, c->name);
+    bs_buf_append(&text, rs.joins.data ? rs.joins.data : "", rs.joins.len);
+    bs_buf_puts(&text, " WHERE ");
+    bs_sql_ident(&text, c->name);
+    bs_param idp = {.type = BS_PARAM_TEXT, .s = (char *)id, .n = strlen(id)};
+    bs_buf_printf(&text, ".id = ?%d", bs_query_add_param(&q, &idp));
+    if (rs.where.len) {
+        bs_buf_puts(&text, " AND (");
+        bs_buf_append(&text, rs.where.data, rs.where.len);
+        bs_buf_putc(&text, ')');
+    }
+    bs_buf_puts(&text, " LIMIT 1");
+    bs_buf_dispose(&q.sql);
+    q.sql = text;
+    bs_buf_init(&text);
+    bs_conn *conn = bs_store_reader_acquire(ctx->app->store);
+    sqlite3_stmt *st = bs_query_prepare_cached(&q, conn);
+    if (!st) {
+        bs_log('D', "rule query failed: %s", sqlite3_errmsg(bs_conn_db(conn)));
+        rc = bs_error_set(err, 400, "Something went wrong while processing "
+                                    "your request.");
+    } else if (sqlite3_step(st) == SQLITE_ROW) {
+        if (out) {
+            *out = bs_record_from_row(ctx->schema, c, st);
+            rc = *out ? 0 : BS_ENOMEM;
+        }
+    } else {
+        rc = BS_ENOTFOUND;
+    }
+    if (st)
+        sqlite3_reset(st);
+    bs_store_reader_release(ctx->app->store, conn);
+
+end:
+    bs_buf_dispose(&text);
+    bs_rule_sql_dispose(&rs);
+    bs_query_dispose(&q);
+    return rc;
+}
+
+/* Binds one value of an unsaved record as a parameter of q. Values that
+ * are neither scalars nor NULL are bound as their JSON text (kept in tmp
+ * until the query has run). */
+static int bind_value(bs_query *q, json_object *v, bs_buf *tmp)
+{
+    bs_param p = {.type = BS_PARAM_NULL};
+    if (!v) {
+        p.type = BS_PARAM_NULL;
+    } else if (json_object_is_type(v, json_type_boolean)) {
+        p.type = BS_PARAM_INT;
+        p.i = json_object_get_boolean(v);
+    } else if (json_object_is_type(v, json_type_double) ||
+               json_object_is_type(v, json_type_int)) {
+        p.type = BS_PARAM_REAL;
+        p.d = json_object_get_double(v);
+    } else if (json_object_is_type(v, json_type_string)) {
+        p.type = BS_PARAM_TEXT;
+        p.s = (char *)json_object_get_string(v);
+        p.n = (size_t)json_object_get_string_len(v);
+    } else {
+        bs_buf_reset(tmp);
+        bs_json_write(tmp, v);
+        p.type = BS_PARAM_TEXT;
+        p.s = tmp->data ? tmp->data : "";
+        p.n = tmp->len;
+    }
+    return bs_query_add_param(q, &p);
+}
+
+bool bs_rules_match_values(const bs_rule_ctx *ctx, const bs_record *rec,
+                           const char *rule)
+{
+    const bs_collection *c = ctx->collection;
+    bs_query q;
+    bs_rule_sql rs;
+    bs_buf text, tmp;
+    bs_error err;
+    bs_query_init(&q);
+    bs_rule_sql_init(&rs);
+    bs_buf_init(&text);
+    bs_buf_init(&tmp);
+    bs_error_init(&err);
+    bool ok = false;
+    bs_buf_puts(&text, "WITH ");
+    bs_sql_ident(&text, c->name);
+    bs_buf_puts(&text, " AS (SELECT ");
+    for (int i = 0; i < c->nfields; i++) {
+        const bs_finfo *fi = &c->finfo[i];
+        json_object *v = bs_json_get(rec->data, fi->name);
+        json_object *sub = NULL;
+        if (strcmp(fi->name, "id") == 0 && !*bs_record_get_string(rec, "id"))
+            v = sub = json_object_new_string("__pb_create__temp_id");
+        else if (strcmp(fi->name, "verified") == 0 &&
+                 bs_collection_is_auth(c))
+            v = sub = json_object_new_boolean(0); /* never trust a submitted
+                                                    * verified flag */
+        int idx = bind_value(&q, v, &tmp);
+        if (sub)
+            json_object_put(sub);
+        bs_buf_printf(&text, "%s?%d AS ", i ? ", " : "", idx);
+        bs_sql_ident(&text, fi->name);
+    }
+    bs_buf_puts(&text, ") ");
+    if (bs_rules_add_filter(ctx, rule, true, &q, &rs, &err) ||
+        bs_rules_finish(&rs, &q, &err))
+        goto end;
+    bs_buf_puts(&text, "SELECT 1 FROM ");
+    bs_sql_ident(&text, c->name);
+    bs_buf_append(&text, rs.joins.data ? rs.joins.data : "", rs.joins.len);
+    if (rs.where.len) {
+        bs_buf_puts(&text, " WHERE ");
+        bs_buf_append(&text, rs.where.data, rs.where.len);
+    }
+    bs_buf_puts(&text, " LIMIT 1");
+    bs_buf_dispose(&q.sql);
+    q.sql = text;
+    bs_buf_init(&text);
+    bs_conn *conn = bs_store_reader_acquire(ctx->app->store);
+    sqlite3_stmt *st = bs_query_prepare(&q, bs_conn_db(conn));
+    ok = st && sqlite3_step(st) == SQLITE_ROW;
+    if (!st)
+        bs_log('D', "rule query on new record failed: %s",
+               sqlite3_errmsg(bs_conn_db(conn)));
+    sqlite3_finalize(st);
+    bs_store_reader_release(ctx->app->store, conn);
+
+end:
+    bs_error_dispose(&err);
+    bs_buf_dispose(&text);
+    bs_buf_dispose(&tmp);
+    bs_rule_sql_dispose(&rs);
+    bs_query_dispose(&q);
+    return ok;
+}

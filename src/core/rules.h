@@ -70,4 +70,20 @@ bool bs_has_manage_access(bs_app *app, bs_schema *schema,
                           const bs_collection *c, json_object *request,
                           const struct bs_record *rec);
 
+/* Finds the record with id in ctx->collection when rule selects it (a
+ * NULL or empty rule, or a superuser context: no check). With out NULL
+ * only the match is tested; otherwise *out receives the record (caller
+ * frees). Returns 0, BS_ENOTFOUND, or BS_EHTTP with a 400 in err when
+ * the rule cannot be compiled. Any thread. */
+int bs_rules_find_record(const bs_rule_ctx *ctx, const char *id,
+                         const char *rule, struct bs_record **out,
+                         bs_error *err);
+
+/* Whether rule selects the unsaved values of rec: they are exposed as a
+ * one-row table named like the collection (an empty id reads as a
+ * placeholder, a submitted `verified` of an auth record as false). A rule
+ * that does not compile matches nothing. */
+bool bs_rules_match_values(const bs_rule_ctx *ctx,
+                           const struct bs_record *rec, const char *rule);
+
 #endif

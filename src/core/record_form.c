@@ -1,0 +1,266 @@
+/*
+ * record_form.c - a client's record submission with the API rules.
+ *
+ * The order of the checks matters for what a failure may reveal. The
+ * update rule is evaluated against the record the caller named, before
+ * any submitted value could steer it, and a rejected update answers
+ * 404 whatever the body holds. Only then are the auth form fields (old
+ * password, email, verified) compared with the stored values, so their
+ * errors are reported to callers who may update the record anyway.
+ */
+#include "record_form.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/json.h"
+#include "field.h"
+
+void bs_record_form_init(bs_record_form *f, bs_app *app, bs_schema *schema,
+                         const bs_collection *c, json_object *request,
+                         bool superuser)
+{
+    memset(f, 0, sizeof *f);
+    f->app = app;
+    f->schema = schema;
+    f->c = c;
+    f->request = request ? json_object_get(request) : json_object_new_object();
+    f->superuser = superuser;
+}
+
+void bs_record_form_dispose(bs_record_form *f)
+{
+    bs_record_free(f->record);
+    json_object_put(f->request);
+    json_object_put(f->data);
+    free(f->stored_id);
+    memset(f, 0, sizeof *f);
+}
+
+static bs_rule_ctx rule_ctx(const bs_record_form *f)
+{
+    bs_rule_ctx ctx = {.app = f->app,
+                       .schema = f->schema,
+                       .collection = f->c,
+                       .alias = f->c->name,
+                       .request = f->request,
+                       .superuser = f->superuser};
+    return ctx;
+}
+
+int bs_record_form_load_new(bs_record_form *f)
+{
+    f->record = bs_record_new(f->schema, f->c);
+    return f->record ? 0 : BS_ENOMEM;
+}
+
+int bs_record_form_load_stored(bs_record_form *f, const char *id,
+                               bs_error *err)
+{
+    bs_rule_ctx ctx = rule_ctx(f);
+    f->stored_id = strdup(id);
+    if (!f->stored_id)
+        return BS_ENOMEM;
+    int rc = bs_rules_find_record(&ctx, id, NULL, &f->record, err);
+    if (rc == 0)
+        bs_record_keep_original(f->record);
+    return rc;
+}
+
+/* Splits a submitted key into the field name and its modifier: 0 for a
+ * plain key, '+' (append), '^' (prepend) or '-' (remove). Returns false
+ * for keys that cannot name a field. */
+static bool split_key(const char *key, char *name, size_t cap, char *mod)
+{
+    size_t n = strlen(key);
+    if (n == 0 || n >= cap)
+        return false;
+    *mod = 0;
+    if (key[0] == '+') {
+        *mod = '^';
+        memcpy(name, key + 1, n);
+    } else if (key[n - 1] == '+' || key[n - 1] == '-') {
+        *mod = key[n - 1];
+        memcpy(name, key, n - 1);
+        name[n - 1] = '\0';
+    } else {
+        memcpy(name, key, n + 1);
+    }
+    return true;
+}
+
+/* Applies the submission to the record: plain keys first, then
+ * modifiers, so "field+" adds to a value set in the same request. */
+static void apply_data(bs_record_form *f, json_object *data)
+{
+    bs_record *rec = f->record;
+    bool auth = bs_collection_is_auth(rec->collection);
+    for (int pass = 0; pass < 2; pass++) {
+        json_object_object_foreach(data, key, val) {
+            char name[256], mod;
+            if (!split_key(key, name, sizeof name, &mod) ||
+                (pass == 0) != (mod == 0))
+                continue;
+            const json_object *fd = bs_collection_field(rec->collection, name);
+            if (!fd)
+                continue;
+            /* Autodate values are the server's alone, on create and
+             * update, whoever asks (PocketBase's autodate field has no
+             * setter). */
+            if (strcmp(bs_field_type(fd), "autodate") == 0)
+                continue;
+            if (bs_field_hidden(fd) && !f->superuser &&
+                !(auth && strcmp(name, "password") == 0))
+                continue;
+            if (mod && strcmp(bs_field_type(fd), "password") != 0) {
+                json_object *nv = bs_field_modify(
+                    fd, bs_json_get(rec->data, name), mod, val);
+                json_object_object_add(rec->data, name, nv);
+            } else {
+                bs_record_set(rec, name, json_object_get(val));
+            }
+        }
+    }
+}
+
+/* The submission as rules see it (@request.body): modifier keys
+ * ("total+", "tags-") replaced by the field's resulting value. */
+static json_object *resolve_body(const bs_record *rec, json_object *data)
+{
+    json_object *out = json_object_new_object();
+    if (!out)
+        return NULL;
+    json_object_object_foreach(data, key, val) {
+        char name[256], mod;
+        if (!split_key(key, name, sizeof name, &mod))
+            continue;
+        if (!mod) {
+            json_object_object_add(out, key, json_object_get(val));
+            continue;
+        }
+        json_object *v = bs_json_get(rec->data, name);
+        if (bs_collection_field(rec->collection, name))
+            json_object_object_add(out, name, v ? json_object_get(v) : NULL);
+    }
+    return out;
+}
+
+int bs_record_form_load(bs_record_form *f, json_object *data)
+{
+    if (!data || !json_object_is_type(data, json_type_object))
+        return BS_EINVAL;
+    json_object_put(f->data);
+    f->data = json_object_get(data);
+    apply_data(f, data);
+    json_object *resolved = resolve_body(f->record, data);
+    if (!resolved)
+        return BS_ENOMEM;
+    json_object_object_add(f->request, "body", resolved);
+    return 0;
+}
+
+/* The auth form fields: the email and verified state may change only
+ * with manage access, a password needs its confirmation, and changing it
+ * without manage access needs the old password. Errors go to err. */
+static void validate_auth_fields(bs_record_form *f, bool manage,
+                                 bs_error *err)
+{
+    const bs_record *rec = f->record;
+    json_object *data = f->data;
+    bool is_new = rec->is_new;
+    const char *password = rec->plain_password ? rec->plain_password : "";
+    const char *confirm = bs_json_get_str(data, "passwordConfirm", "");
+    const char *old = bs_json_get_str(data, "oldPassword", "");
+    const json_object *orig = rec->original;
+    if (!is_new && !manage &&
+        strcmp(bs_record_get_string(rec, "email"),
+               bs_json_get_str(orig, "email", "")) != 0)
+        bs_error_field(err, "email", "validation_values_mismatch",
+                       "Values don't match.");
+    if (!manage && bs_record_get_bool(rec, "verified") !=
+                       (orig ? bs_json_get_bool(orig, "verified", false)
+                             : false))
+        bs_error_field(err, "verified", "validation_values_mismatch",
+                       "Values don't match.");
+    if ((is_new || *confirm || *old) && !*password)
+        bs_error_field(err, "password", "validation_required",
+                       "Cannot be blank.");
+    if ((is_new || *password || *old) && !*confirm)
+        bs_error_field(err, "passwordConfirm", "validation_required",
+                       "Cannot be blank.");
+    else if (strcmp(confirm, password) != 0)
+        bs_error_field(err, "passwordConfirm", "validation_values_mismatch",
+                       "Values don't match.");
+    if (!is_new && !manage && (*password || *confirm)) {
+        if (!*old)
+            bs_error_field(err, "oldPassword", "validation_required",
+                           "Cannot be blank.");
+        else if (!bs_password_check(rec, old))
+            bs_error_field(err, "oldPassword",
+                           "validation_invalid_old_password",
+                           "Missing or invalid old password.");
+    }
+}
+
+/* Whether the requester manages the record (auth collections with a
+ * manage rule, authenticated non-superusers only). */
+static bool has_manage_access(bs_record_form *f)
+{
+    const char *rule = bs_json_get_str(f->c->options, "manageRule", "");
+    json_object *auth = bs_json_get(f->request, "auth");
+    if (f->superuser || !bs_collection_is_auth(f->c) || !*rule || !auth ||
+        json_object_is_type(auth, json_type_null))
+        return false;
+    if (f->record->is_new) {
+        bs_rule_ctx ctx = rule_ctx(f);
+        return bs_rules_match_values(&ctx, f->record, rule);
+    }
+    return bs_has_manage_access(f->app, f->schema, f->c, f->request,
+                                f->record);
+}
+
+int bs_record_form_authorize(bs_record_form *f, bs_error *err)
+{
+    bool create = f->record->is_new;
+    const char *rule = f->c->rules[create ? BS_RULE_CREATE : BS_RULE_UPDATE];
+    bs_rule_ctx ctx = rule_ctx(f);
+    if (!rule && !f->superuser)
+        return bs_error_set(err, 403, "Only superusers can perform this "
+                                      "action.");
+    if (!create && !f->superuser && *rule) {
+        int rc = bs_rules_find_record(&ctx, f->stored_id, rule, NULL, err);
+        if (rc)
+            return rc;
+    }
+    /* A body that renames the record stops here for non-superusers,
+     * before manage access or any validation can report on the stored
+     * values. (A superuser's attempt runs on to validation, as in
+     * PocketBase, where it fails with the same field error.) */
+    if (!create && !f->superuser &&
+        strcmp(bs_record_id(f->record), f->stored_id) != 0) {
+        bs_error_field(err, "id", "validation_pk_change",
+                       "The record primary key cannot be changed.");
+        return bs_error_set(err, 400, "Failed to update record.");
+    }
+    if (bs_collection_is_auth(f->c))
+        validate_auth_fields(f, f->superuser || has_manage_access(f), err);
+    if (bs_error_has_fields(err))
+        return bs_error_set(err, 400, create ? "Failed to create record."
+                                             : "Failed to update record.");
+    if (create && !f->superuser && *rule &&
+        !bs_rules_match_values(&ctx, f->record, rule)) {
+        bs_error_dispose(err);
+        return bs_error_set(err, 400, "Failed to create record.");
+    }
+    return 0;
+}
+
+int bs_record_form_save(bs_record_form *f, bs_error *err)
+{
+    bool create = bs_record_is_new(f->record);
+    int rc = bs_record_save(f->app, f->record, err);
+    if (rc && !err->status)
+        bs_error_set(err, 400, create ? "Failed to create record."
+                                      : "Failed to update record.");
+    return rc;
+}
