@@ -341,55 +341,10 @@ bool record_matches_rule(auth_req *ar, const bs_collection *c,
         return true;
     if (!rule)
         return false;
-    const char *p = rule;
-    while (isspace((unsigned char)*p))
-        p++;
-    if (!*p)
-        return true;
-    bs_app *app = ar->r->ev.app;
-    bs_schema *schema = ar->schema;
-    json_object *info = auth_info(ar);
-    bs_query q;
-    bs_rule_sql rs;
-    bs_query_init(&q);
-    bs_rule_sql_init(&rs);
-    bs_rule_ctx ctx = {.app = app, .schema = schema, .collection = c,
-                       .alias = c->name, .request = info};
-    bool ok = false;
-    if (bs_rules_add_filter(&ctx, rule, true, &q, &rs, err) == 0 &&
-        bs_rules_finish(&rs, &q, err) == 0) {
-        bs_buf text;
-        bs_buf_init(&text);
-        bs_buf_puts(&text, "SELECT 1 FROM ");
-        bs_sql_ident(&text, c->name);
-        if (rs.joins.len)
-            bs_buf_append(&text, rs.joins.data, rs.joins.len);
-        bs_buf_puts(&text, " WHERE ");
-        bs_sql_ident(&text, c->name);
-        bs_param idp = {.type = BS_PARAM_TEXT, .s = (char *)id,
-                        .n = strlen(id)};
-        int n = bs_query_add_param(&q, &idp);
-        bs_buf_printf(&text, ".id = ?%d", n);
-        if (rs.where.len) {
-            bs_buf_puts(&text, " AND (");
-            bs_buf_append(&text, rs.where.data, rs.where.len);
-            bs_buf_putc(&text, ')');
-        }
-        bs_buf_puts(&text, " LIMIT 1");
-        bs_buf_dispose(&q.sql);
-        q.sql = text;
-        bs_conn *conn = bs_store_reader_acquire(app->store);
-        sqlite3_stmt *st = bs_query_prepare(&q, bs_conn_db(conn));
-        if (!st)
-            bs_log('D', "auth rule query failed: %s",
-                   sqlite3_errmsg(bs_conn_db(conn)));
-        ok = st && sqlite3_step(st) == SQLITE_ROW;
-        sqlite3_finalize(st);
-        bs_store_reader_release(app->store, conn);
-    }
-    bs_rule_sql_dispose(&rs);
-    bs_query_dispose(&q);
-    return ok;
+    bs_rule_ctx ctx = {.app = ar->r->ev.app, .schema = ar->schema,
+                       .collection = c, .alias = c->name,
+                       .request = auth_info(ar)};
+    return bs_rules_find_record(&ctx, id, rule, NULL, err) == 0;
 }
 
 /* The column of a single-column UNIQUE index on field, and whether it is

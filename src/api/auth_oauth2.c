@@ -31,75 +31,6 @@
 #include "../db/sql.h"
 #include "auth_internal.h"
 
-/* ---- the internal create request -------------------------------------------- */
-
-static void copy_header(void *user, const char *key, const char *value)
-{
-    if (strcasecmp(key, "authorization") != 0 &&
-        strcasecmp(key, "content-type") != 0 &&
-        strcasecmp(key, "content-length") != 0)
-        json_object_object_add(user, key, json_object_new_string(value));
-}
-
-/* Runs POST /api/collections/{c}/records for payload as an internal
- * request of r (the same requester). On success *id receives the new
- * record's id (malloc'ed); otherwise the create's answer is copied into
- * r's response and BS_EHTTP returned. */
-static int create_record(bs_req *r, const bs_collection *c,
-                         json_object *payload, char **id)
-{
-    *id = NULL;
-    bs_req sub;
-    memset(&sub, 0, sizeof sub);
-    bs_arena_init(&sub.arena, 4096);
-    bs_buf_init(&sub.body);
-    bs_buf_init(&sub.resp);
-    sub.ev.app = r->ev.app;
-    sub.parent = r;
-    sub.context = "oauth2";
-    sub.auth = r->auth;
-    sub.fd = -1;
-    sub.status = 200;
-    sub.body_limit = r->body_limit;
-    sub.method = "POST";
-    sub.url = bs_arena_printf(&sub.arena, "/api/collections/%s/records",
-                              c->name);
-    sub.path = sub.url;
-    sub.int_headers = json_object_new_object();
-    bs_req_foreach(r, 0, copy_header, sub.int_headers);
-    json_object_object_add(sub.int_headers, "Content-Type",
-                           json_object_new_string("application/json"));
-    sub.nparams = 1;
-    sub.param_names[0] = "collection";
-    sub.param_values[0] = c->name;
-    bs_json_write(&sub.body, payload);
-    bs_api_record_create(&sub.ev, NULL);
-    int rc = 0;
-    if (!sub.responded || sub.status != 200) {
-        bs_resp_raw(r, sub.responded ? sub.status : 400,
-                    sub.content_type ? sub.content_type : "application/json",
-                    sub.resp.data ? sub.resp.data : "", sub.resp.len);
-        rc = BS_EHTTP;
-    } else {
-        json_object *created = NULL;
-        if (bs_json_parse(sub.resp.data ? sub.resp.data : "", sub.resp.len,
-                          &created) == 0 && created)
-            *id = strdup(bs_json_get_str(created, "id", ""));
-        if (created)
-            json_object_put(created);
-        if (!*id || !**id) {
-            free(*id);
-            *id = NULL;
-            rc = BS_EIO;
-        }
-    }
-    json_object_put(sub.int_headers);
-    bs_buf_dispose(&sub.body);
-    bs_buf_dispose(&sub.resp);
-    bs_arena_dispose(&sub.arena);
-    return rc;
-}
-
 /* ---- linking and creating ------------------------------------------------------ */
 
 typedef struct oauth2_ctx {
@@ -207,17 +138,11 @@ static int submit_tx(bs_tx *tx, void *data)
                                    json_object_new_string(pw));
             explicit_bzero(pw, sizeof pw);
         }
-        char *id = NULL;
-        rc = create_record(ar->r, ar->c, payload, &id);
+        rc = bs_api_record_create_for(ar->r, ar->c, "oauth2", payload,
+                                      &oc->created);
         json_object_put(payload);
         if (rc)
             return rc;
-        bs_conn *conn = bs_store_reader_acquire(app->store);
-        rc = bs_record_find(conn, ar->schema, ar->c, id, &oc->created);
-        bs_store_reader_release(app->store, conn);
-        free(id);
-        if (rc)
-            return bs_error_set(&ar->err, 400, "Failed to authenticate.");
         e->record = oc->created;
         if (strcmp(bs_record_get_string(e->record, "email"), user_email) == 0 &&
             !bs_record_get_bool(e->record, "verified")) {

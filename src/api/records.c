@@ -35,6 +35,7 @@ typedef struct rec_req {
     const bs_collection *c;
     bool superuser;
     json_object *info;   /* @request data, built on first use */
+    bool internal;       /* for another endpoint: no response, no expand */
     bs_error err;
 } rec_req;
 
@@ -121,7 +122,7 @@ static int enrich(rec_req *rr, bs_record **recs, int n)
         *bs_json_get_str(recs[0]->collection->options, "manageRule", ""))
         bs_manage_visibility(rr->r->ev.app, rr->schema, recs[0]->collection,
                              request_info(rr), recs, n);
-    const char *expand = bs_req_query(rr->r, "expand");
+    const char *expand = rr->internal ? NULL : bs_req_query(rr->r, "expand");
     if (expand && *expand) {
         for (int i = 0; i < n; i++)
             recs[i]->expand_requested = true;
@@ -419,33 +420,85 @@ static int save_final(bs_event *e, void *user)
                                                : "Failed to update record.");
         return rc;
     }
+    if (rr->internal)
+        return enrich(rr, &re->record, 1);
     return write_record_final(e, user);
 }
 
-/* Create and update: the record form (core/record_form.c) loads the
- * record, applies the body and checks access; the request hook runs with
- * the save innermost. */
+/* Create (id NULL) or update of the submitted data: the record form
+ * (core/record_form.c) loads the record, applies the data and checks
+ * access; the request hook runs with the save innermost. Failures are
+ * answered on rr->r. On success with saved set, *saved receives the
+ * record (caller frees). */
+static void submit(rec_req *rr, const char *id, json_object *data,
+                   bs_record **saved)
+{
+    bs_req *r = rr->r;
+    bool create = id == NULL;
+    bs_record_form form;
+    bs_record_form_init(&form, r->ev.app, rr->schema, rr->c,
+                        request_info(rr), rr->superuser);
+    int rc = create ? bs_record_form_load_new(&form)
+                    : bs_record_form_load_stored(&form, id, &rr->err);
+    if (rc == 0)
+        rc = bs_record_form_load(&form, data);
+    if (rc == 0)
+        rc = bs_record_form_authorize(&form, &rr->err);
+    if (rc == BS_ENOTFOUND) {
+        bs_resp_status_error(r, 404, NULL);
+        goto done;
+    }
+    if (rc) {
+        bs_req_fail(r, rc, &rr->err);
+        goto done;
+    }
+    bs_request_event re = {.ev = {.app = r->ev.app,
+                                  .tags = {rr->c->id, rr->c->name},
+                                  .error = &rr->err},
+                           .req = r,
+                           .collection = rr->c->name,
+                           .record = form.record};
+    rc = bs_hook_trigger(
+        r->ev.app->hooks[create ? BS_ON_RECORD_CREATE_REQUEST
+                                : BS_ON_RECORD_UPDATE_REQUEST],
+        &re.ev, save_final, rr);
+    if (rc && !r->responded) {
+        if (!rr->err.status)
+            bs_error_set(&rr->err, 400, create ? "Failed to create record."
+                                               : "Failed to update record.");
+        bs_req_fail(r, rc, &rr->err);
+    } else if (rc == 0 && saved) {
+        *saved = form.record;
+        form.record = NULL;
+    }
+
+done:
+    bs_record_form_dispose(&form);
+}
+
+/* The checks every create or update request makes before its body is
+ * read: a writable collection, the rate limit, and the 403 of a
+ * superuser-only rule. */
+static bool may_submit(rec_req *rr, bool create)
+{
+    if (strcmp(rr->c->type, "view") == 0) {
+        bs_resp_status_error(rr->r, 400, "Unsupported collection type.");
+        return false;
+    }
+    return bs_api_collection_rate_allowed(rr->r, rr->c,
+                                          create ? LIST_ROUTE : ITEM_ROUTE,
+                                          create ? "create" : "update") &&
+           rule_allows(rr, rr->c->rules[create ? BS_RULE_CREATE
+                                               : BS_RULE_UPDATE]);
+}
+
 static int record_upsert(bs_req *r, bool create)
 {
     rec_req rr;
-    bs_record_form form;
     bs_body body = {0};
-    bool have_form = false;
-    int rc;
-    if (rec_begin(r, &rr) != 0)
+    if (rec_begin(r, &rr) != 0 || !may_submit(&rr, create))
         goto done;
-    if (strcmp(rr.c->type, "view") == 0) {
-        bs_resp_status_error(r, 400, "Unsupported collection type.");
-        goto done;
-    }
-    if (!bs_api_collection_rate_allowed(r, rr.c,
-                                        create ? LIST_ROUTE : ITEM_ROUTE,
-                                        create ? "create" : "update"))
-        goto done;
-    const char *rule = rr.c->rules[create ? BS_RULE_CREATE : BS_RULE_UPDATE];
-    if (!rule_allows(&rr, rule))
-        goto done;
-    rc = bs_body_read(r, &body, &rr.err);
+    int rc = bs_body_read(r, &body, &rr.err);
     if (rc) {
         /* PocketBase fails here while reading the request info, with its
          * generic message. */
@@ -455,47 +508,36 @@ static int record_upsert(bs_req *r, bool create)
         bs_req_fail(r, rc, &rr.err);
         goto done;
     }
-    bs_record_form_init(&form, r->ev.app, rr.schema, rr.c, request_info(&rr),
-                        rr.superuser);
-    have_form = true;
-    rc = create ? bs_record_form_load_new(&form)
-                : bs_record_form_load_stored(&form, bs_req_param(r, "id"),
-                                             &rr.err);
-    if (rc == 0)
-        rc = bs_record_form_load(&form, body.data);
-    if (rc == 0)
-        rc = bs_record_form_authorize(&form, &rr.err);
-    if (rc == BS_ENOTFOUND) {
-        bs_resp_status_error(r, 404, NULL);
-        goto done;
-    }
-    if (rc) {
-        bs_req_fail(r, rc, &rr.err);
-        goto done;
-    }
-    bs_request_event re = {.ev = {.app = r->ev.app,
-                                  .tags = {rr.c->id, rr.c->name},
-                                  .error = &rr.err},
-                           .req = r,
-                           .collection = rr.c->name,
-                           .record = form.record};
-    rc = bs_hook_trigger(
-        r->ev.app->hooks[create ? BS_ON_RECORD_CREATE_REQUEST
-                                : BS_ON_RECORD_UPDATE_REQUEST],
-        &re.ev, save_final, &rr);
-    if (rc && !r->responded) {
-        if (!rr.err.status)
-            bs_error_set(&rr.err, 400, create ? "Failed to create record."
-                                              : "Failed to update record.");
-        bs_req_fail(r, rc, &rr.err);
-    }
+    submit(&rr, create ? NULL : bs_req_param(r, "id"), body.data, NULL);
 
 done:
-    if (have_form)
-        bs_record_form_dispose(&form);
     bs_body_dispose(&body);
     rec_end(&rr);
     return 0;
+}
+
+int bs_api_record_create_for(bs_req *r, const bs_collection *c,
+                             const char *context, json_object *data,
+                             bs_record **out)
+{
+    *out = NULL;
+    rec_req rr;
+    memset(&rr, 0, sizeof rr);
+    bs_error_init(&rr.err);
+    rr.r = r;
+    rr.schema = bs_app_schema(r->ev.app);
+    rr.c = bs_schema_find(rr.schema, c->id);
+    rr.superuser = r->auth && r->auth->superuser;
+    rr.internal = true;
+    if (!rr.c) {
+        bs_resp_status_error(r, 404, "Missing collection context.");
+    } else if (may_submit(&rr, true)) {
+        json_object_object_add(request_info(&rr), "context",
+                               json_object_new_string(context));
+        submit(&rr, NULL, data, out);
+    }
+    rec_end(&rr);
+    return *out ? 0 : BS_EHTTP;
 }
 
 int bs_api_record_create(bs_event *ev, void *user)

@@ -291,6 +291,8 @@ int bs_rules_find_record(const bs_rule_ctx *ctx, const char *id,
     bs_rule_sql_init(&rs);
     bs_buf_init(&text);
     int rc = 0;
+    while (rule && isspace((unsigned char)*rule))
+        rule++;
     if (!ctx->superuser && rule && *rule)
         rc = bs_rules_add_filter(ctx, rule, true, &q, &rs, err);
     if (!rc)
