@@ -17,11 +17,10 @@
 #include "../base/util.h"
 #include "../core/auth.h"
 #include "../core/expand.h"
-#include "../core/field.h"
 #include "../core/record.h"
 #include "../core/record_form.h"
+#include "../core/record_list.h"
 #include "../core/rules.h"
-#include "../db/sql.h"
 #include "api.h"
 #include "body.h"
 
@@ -150,10 +149,8 @@ static int enrich(rec_req *rr, bs_record **recs, int n)
 
 typedef struct list_state {
     rec_req *rr;
-    bs_record **recs;
-    int n;
-    int64_t page, per_page, total;
-    bool skip_total;
+    bs_record_page page;
+    int64_t page_no, per_page;
 } list_state;
 
 static void write_page(bs_req *r, list_state *ls)
@@ -162,27 +159,26 @@ static void write_page(bs_req *r, list_state *ls)
     r->search_result = true;
     bs_buf *b = &r->resp;
     bs_buf_puts(b, "{\"items\":[");
-    for (int i = 0; i < ls->n; i++) {
+    for (int i = 0; i < ls->page.n; i++) {
         if (i)
             bs_buf_putc(b, ',');
-        bs_record_write_json(ls->recs[i], b);
+        bs_record_write_json(ls->page.items[i], b);
     }
-    int64_t pages = ls->skip_total ? -1
-                    : ls->total == 0
-                        ? 0
-                        : (ls->total + ls->per_page - 1) / ls->per_page;
+    int64_t total = ls->page.total;
+    int64_t pages = total < 0 ? -1
+                    : total == 0 ? 0
+                                 : (total + ls->per_page - 1) / ls->per_page;
     bs_buf_printf(b, "],\"page\":%lld,\"perPage\":%lld,\"totalItems\":%lld,"
                      "\"totalPages\":%lld}\n",
-                  (long long)ls->page, (long long)ls->per_page,
-                  (long long)(ls->skip_total ? -1 : ls->total),
-                  (long long)pages);
+                  (long long)ls->page_no, (long long)ls->per_page,
+                  (long long)total, (long long)pages);
 }
 
 static int list_final(bs_event *e, void *user)
 {
     list_state *ls = user;
     bs_req *r = (bs_req *)((bs_request_event *)e)->req;
-    int rc = enrich(ls->rr, ls->recs, ls->n);
+    int rc = enrich(ls->rr, ls->page.items, ls->page.n);
     if (rc)
         return rc;
     write_page(r, ls);
@@ -195,10 +191,6 @@ int bs_api_records_list(bs_event *ev, void *user)
     bs_req *r = (bs_req *)ev;
     rec_req rr;
     list_state ls = {.rr = &rr};
-    bs_query q;
-    bs_rule_sql rs;
-    bs_query_init(&q);
-    bs_rule_sql_init(&rs);
     if (rec_begin(r, &rr) != 0 ||
         !bs_api_collection_rate_allowed(r, rr.c, LIST_ROUTE, "list"))
         goto done;
@@ -215,110 +207,20 @@ int bs_api_records_list(bs_event *ev, void *user)
                                      "special parameters.");
         goto done;
     }
-    int rc = 0;
-    bs_rule_ctx ctx = {0};
+    bs_record_list_query lq = {.rule = list_rule, .filter = filter,
+                               .sort = sort};
+    /* The @request data is built only when something compiles. */
     if ((!rr.superuser && list_rule && *list_rule) || (filter && *filter) ||
         (sort && *sort))
-        ctx = rule_ctx(&rr, c->name);
-    if (!rr.superuser && list_rule && *list_rule)
-        rc = bs_rules_add_filter(&ctx, list_rule, true, &q, &rs, &rr.err);
-    if (!rc && filter && *filter)
-        rc = bs_rules_add_filter(&ctx, filter, false, &q, &rs, &rr.err);
-    if (!rc && sort && *sort)
-        rc = bs_rules_add_sort(&ctx, sort, &q, &rs, &rr.err);
-    if (!rc)
-        rc = bs_rules_finish(&rs, &q, &rr.err);
-    if (rc) {
-        bs_req_fail(r, rc, &rr.err);
-        goto done;
-    }
-    bs_api_paging(r, &ls.page, &ls.per_page, &ls.skip_total);
-
-    bs_conn *conn = bs_store_reader_acquire(r->ev.app->store);
-    sqlite3 *db = bs_conn_db(conn);
-    bool is_view = strcmp(c->type, "view") == 0;
-    /* The page of rows. */
-    bs_buf base;
-    bs_buf_init(&base);
-    bs_buf_puts(&base, " FROM ");
-    bs_sql_ident(&base, c->name);
-    if (rs.joins.len)
-        bs_buf_append(&base, rs.joins.data, rs.joins.len);
-    if (rs.where.len) {
-        bs_buf_puts(&base, " WHERE ");
-        bs_buf_append(&base, rs.where.data, rs.where.len);
-    }
-    bs_query page_q = q; /* shares the parameters; only the text differs */
-    bs_buf text;
-    bs_buf_init(&text);
-    bs_buf_puts(&text, rs.distinct ? "SELECT DISTINCT " : "SELECT ");
-    bs_sql_ident(&text, c->name);
-    bs_buf_puts(&text, ".*");
-    bs_buf_append(&text, base.data, base.len);
-    bs_buf_puts(&text, " ORDER BY ");
-    if (rs.order.len) {
-        bs_buf_append(&text, rs.order.data, rs.order.len);
-        bs_buf_puts(&text, ", ");
-    }
-    bs_sql_ident(&text, c->name);
-    bs_buf_puts(&text, is_view ? ".id" : "._rowid_");
-    bs_buf_printf(&text, " LIMIT %lld OFFSET %lld", (long long)ls.per_page,
-                  (long long)((ls.page - 1) * ls.per_page));
-    page_q.sql = text;
-    sqlite3_stmt *st = bs_query_prepare_cached(&page_q, conn);
-    int cap = 0;
-    if (!st) {
-        bs_log('D', "list query failed: %s (%s)", sqlite3_errmsg(db),
-               text.data);
-        rc = bs_error_set(&rr.err, 400, "Something went wrong while "
-                                        "processing your request.");
-    } else {
-        int step;
-        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-            if (ls.n == cap) {
-                cap = cap ? cap * 2 : 32;
-                bs_record **tmp = realloc(ls.recs, sizeof *tmp * (size_t)cap);
-                if (!tmp)
-                    break;
-                ls.recs = tmp;
-            }
-            bs_record *rec = bs_record_from_row(rr.schema, c, st);
-            if (rec)
-                ls.recs[ls.n++] = rec;
-        }
-        if (step != SQLITE_DONE && step != SQLITE_ROW) {
-            bs_log('D', "list query step failed: %s", sqlite3_errmsg(db));
-            rc = bs_error_set(&rr.err, 400, "Something went wrong while "
-                                            "processing your request.");
-        }
-        sqlite3_reset(st);
-    }
-    /* The total, unless skipped. */
-    if (!rc && !ls.skip_total) {
-        bs_buf ct;
-        bs_buf_init(&ct);
-        if (rs.distinct) {
-            bs_buf_puts(&ct, "SELECT COUNT(DISTINCT ");
-            bs_sql_ident(&ct, c->name);
-            bs_buf_puts(&ct, is_view ? ".id)" : "._rowid_)");
-        } else {
-            bs_buf_puts(&ct, "SELECT COUNT(*)");
-        }
-        bs_buf_append(&ct, base.data, base.len);
-        page_q.sql = ct;
-        st = bs_query_prepare_cached(&page_q, conn);
-        if (st && sqlite3_step(st) == SQLITE_ROW)
-            ls.total = sqlite3_column_int64(st, 0);
-        else
-            rc = bs_error_set(&rr.err, 400, "Something went wrong while "
-                                            "processing your request.");
-        if (st)
-            sqlite3_reset(st);
-        bs_buf_dispose(&ct);
-    }
-    bs_store_reader_release(r->ev.app->store, conn);
-    bs_buf_dispose(&text);
-    bs_buf_dispose(&base);
+        lq.ctx = rule_ctx(&rr, c->name);
+    else
+        lq.ctx = (bs_rule_ctx){.app = r->ev.app, .schema = rr.schema,
+                               .collection = c, .alias = c->name,
+                               .superuser = rr.superuser};
+    bs_api_paging(r, &lq.page, &lq.per_page, &lq.skip_total);
+    ls.page_no = lq.page;
+    ls.per_page = lq.per_page;
+    int rc = bs_record_list(&lq, &ls.page, &rr.err);
     if (rc) {
         bs_req_fail(r, rc, &rr.err);
         goto done;
@@ -333,11 +235,7 @@ int bs_api_records_list(bs_event *ev, void *user)
         bs_req_fail(r, rc, &rr.err);
 
 done:
-    for (int i = 0; i < ls.n; i++)
-        bs_record_free(ls.recs[i]);
-    free(ls.recs);
-    bs_rule_sql_dispose(&rs);
-    bs_query_dispose(&q);
+    bs_record_page_dispose(&ls.page);
     rec_end(&rr);
     return 0;
 }

@@ -1,0 +1,150 @@
+/*
+ * record_list.c - one page of a collection's records with the list rule,
+ * a client filter and sort, and the total.
+ *
+ * The rule, filter and sort compile into one set of joins, a WHERE and
+ * an ORDER BY that share their parameters. The page and the count run
+ * the same FROM ... WHERE text, so both see the same rows; the row order
+ * ends with the rowid (the id for views) so that pages never overlap.
+ */
+#include "record_list.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/util.h"
+#include "../db/sql.h"
+#include "app.h"
+
+void bs_record_page_dispose(bs_record_page *p)
+{
+    for (int i = 0; i < p->n; i++)
+        bs_record_free(p->items[i]);
+    free(p->items);
+    memset(p, 0, sizeof *p);
+}
+
+static int generic_error(bs_error *err)
+{
+    return bs_error_set(err, 400, "Something went wrong while processing "
+                                  "your request.");
+}
+
+/* Steps st, appending a record per row to out. */
+static int read_rows(const bs_record_list_query *lq, sqlite3_stmt *st,
+                     bs_record_page *out, bs_error *err)
+{
+    int cap = 0, step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (out->n == cap) {
+            cap = cap ? cap * 2 : 32;
+            bs_record **tmp = realloc(out->items, sizeof *tmp * (size_t)cap);
+            if (!tmp)
+                return BS_ENOMEM;
+            out->items = tmp;
+        }
+        bs_record *rec = bs_record_from_row(lq->ctx.schema,
+                                            lq->ctx.collection, st);
+        if (!rec)
+            return BS_ENOMEM;
+        out->items[out->n++] = rec;
+    }
+    if (step != SQLITE_DONE) {
+        bs_log('D', "list query step failed: %s",
+               sqlite3_errmsg(sqlite3_db_handle(st)));
+        return generic_error(err);
+    }
+    return 0;
+}
+
+int bs_record_list(const bs_record_list_query *lq, bs_record_page *out,
+                   bs_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->total = -1;
+    const bs_rule_ctx *ctx = &lq->ctx;
+    const bs_collection *c = ctx->collection;
+    bs_query q;
+    bs_rule_sql rs;
+    bs_buf base, text;
+    bs_query_init(&q);
+    bs_rule_sql_init(&rs);
+    bs_buf_init(&base);
+    bs_buf_init(&text);
+    int rc = 0;
+    if (!ctx->superuser && lq->rule && *lq->rule)
+        rc = bs_rules_add_filter(ctx, lq->rule, true, &q, &rs, err);
+    if (!rc && lq->filter && *lq->filter)
+        rc = bs_rules_add_filter(ctx, lq->filter, false, &q, &rs, err);
+    if (!rc && lq->sort && *lq->sort)
+        rc = bs_rules_add_sort(ctx, lq->sort, &q, &rs, err);
+    if (!rc)
+        rc = bs_rules_finish(&rs, &q, err);
+    if (rc)
+        goto end;
+
+    bool is_view = strcmp(c->type, "view") == 0;
+    bs_buf_puts(&base, " FROM ");
+    bs_sql_ident(&base, c->name);
+    if (rs.joins.len)
+        bs_buf_append(&base, rs.joins.data, rs.joins.len);
+    if (rs.where.len) {
+        bs_buf_puts(&base, " WHERE ");
+        bs_buf_append(&base, rs.where.data, rs.where.len);
+    }
+    bs_buf_puts(&text, rs.distinct ? "SELECT DISTINCT " : "SELECT ");
+    bs_sql_ident(&text, c->name);
+    bs_buf_puts(&text, ".*");
+    bs_buf_append(&text, base.data, base.len);
+    bs_buf_puts(&text, " ORDER BY ");
+    if (rs.order.len) {
+        bs_buf_append(&text, rs.order.data, rs.order.len);
+        bs_buf_puts(&text, ", ");
+    }
+    bs_sql_ident(&text, c->name);
+    bs_buf_puts(&text, is_view ? ".id" : "._rowid_");
+    bs_buf_printf(&text, " LIMIT %lld OFFSET %lld", (long long)lq->per_page,
+                  (long long)((lq->page - 1) * lq->per_page));
+
+    bs_conn *conn = bs_store_reader_acquire(ctx->app->store);
+    bs_query page_q = q; /* shares the parameters; only the text differs */
+    page_q.sql = text;
+    sqlite3_stmt *st = bs_query_prepare_cached(&page_q, conn);
+    if (!st) {
+        bs_log('D', "list query failed: %s (%s)",
+               sqlite3_errmsg(bs_conn_db(conn)), text.data);
+        rc = generic_error(err);
+    } else {
+        rc = read_rows(lq, st, out, err);
+        sqlite3_reset(st);
+    }
+    if (!rc && !lq->skip_total) {
+        bs_buf_reset(&text);
+        if (rs.distinct) {
+            bs_buf_puts(&text, "SELECT COUNT(DISTINCT ");
+            bs_sql_ident(&text, c->name);
+            bs_buf_puts(&text, is_view ? ".id)" : "._rowid_)");
+        } else {
+            bs_buf_puts(&text, "SELECT COUNT(*)");
+        }
+        bs_buf_append(&text, base.data, base.len);
+        page_q.sql = text;
+        st = bs_query_prepare_cached(&page_q, conn);
+        if (st && sqlite3_step(st) == SQLITE_ROW)
+            out->total = sqlite3_column_int64(st, 0);
+        else
+            rc = generic_error(err);
+        if (st)
+            sqlite3_reset(st);
+    }
+    bs_store_reader_release(ctx->app->store, conn);
+
+end:
+    if (rc)
+        bs_record_page_dispose(out);
+    bs_buf_dispose(&text);
+    bs_buf_dispose(&base);
+    bs_rule_sql_dispose(&rs);
+    bs_query_dispose(&q);
+    return rc;
+}

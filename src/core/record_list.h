@@ -1,0 +1,37 @@
+/*
+ * record_list.h - one page of a collection's records, as a requester
+ * may see it: the list rule, a client filter and sort, paging and the
+ * total.
+ */
+#ifndef BS_RECORD_LIST_H
+#define BS_RECORD_LIST_H
+
+#include "record.h"
+#include "rules.h"
+
+typedef struct bs_record_list_query {
+    bs_rule_ctx ctx;       /* collection, @request data, superuser */
+    const char *rule;      /* the list rule: NULL or "" adds nothing */
+    const char *filter;    /* a client filter, or NULL */
+    const char *sort;      /* a client sort ("-created,title"), or NULL */
+    int64_t page;          /* >= 1 */
+    int64_t per_page;      /* >= 1 */
+    bool skip_total;
+} bs_record_list_query;
+
+typedef struct bs_record_page {
+    bs_record **items;     /* owned, n of them */
+    int n;
+    int64_t total;         /* matching records; -1 when skipped */
+} bs_record_page;
+
+/* Loads one page. A superuser context ignores the rule; hidden fields
+ * and unrestricted joins in the filter and sort are for superusers only.
+ * Returns 0, or BS_EHTTP with PocketBase's generic 400 in err for a
+ * filter or sort that does not compile or run. Any thread. */
+int bs_record_list(const bs_record_list_query *lq, bs_record_page *out,
+                   bs_error *err);
+
+void bs_record_page_dispose(bs_record_page *p);
+
+#endif
