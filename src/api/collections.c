@@ -21,7 +21,7 @@
 #include "../core/collection.h"
 #include "../core/collection_import.h"
 #include "../core/oauth2.h"
-#include "../core/rules.h"
+#include "../core/record_list.h"
 #include "../core/view.h"
 #include "api.h"
 
@@ -174,10 +174,7 @@ static int collections_list(bs_event *ev, void *user)
     bs_error err;
     bs_error_init(&err);
     list_state ls = {0};
-    bs_query q;
-    bs_rule_sql rs;
-    bs_query_init(&q);
-    bs_rule_sql_init(&rs);
+    bs_record_page page = {0};
     bs_schema *schema = bs_app_schema(app);
     bs_collection pseudo = {.id = "_collections", .name = "_collections",
                             .type = "base"};
@@ -188,87 +185,29 @@ static int collections_list(bs_event *ev, void *user)
     pseudo.options = json_object_new_object();
     bs_collection_fill_finfo(&pseudo);
     json_object *info = bs_rules_request_info(r, NULL);
-    bs_rule_ctx ctx = {.app = app, .schema = schema, .collection = &pseudo,
-                       .alias = "_collections", .request = info,
-                       .superuser = true};
-    const char *filter = bs_req_query(r, "filter");
-    const char *sort = bs_req_query(r, "sort");
-    int rc = 0;
-    if (filter && *filter)
-        rc = bs_rules_add_filter(&ctx, filter, false, &q, &rs, &err);
-    if (rc == 0 && sort && *sort)
-        rc = bs_rules_add_sort(&ctx, sort, &q, &rs, &err);
-    if (rc == 0)
-        rc = bs_rules_finish(&rs, &q, &err);
-    if (rc) {
+    /* The _collections table read as a collection of its own. */
+    bs_record_list_query lq = {
+        .ctx = {.app = app, .schema = schema, .collection = &pseudo,
+                .alias = "_collections", .request = info, .superuser = true},
+        .filter = bs_req_query(r, "filter"),
+        .sort = bs_req_query(r, "sort")};
+    bs_api_paging(r, &lq.page, &lq.per_page, &lq.skip_total);
+    ls.page = lq.page;
+    ls.per_page = lq.per_page;
+    ls.skip_total = lq.skip_total;
+    if (bs_record_list(&lq, &page, &err) != 0) {
         bs_log('D', "collections list filter: %s",
                err.message ? err.message : "");
         bs_resp_status_error(r, 400, NULL);
         goto done;
     }
-    bs_api_paging(r, &ls.page, &ls.per_page, &ls.skip_total);
-
-    bs_buf base, text;
-    bs_buf_init(&base);
-    bs_buf_init(&text);
-    bs_buf_puts(&base, " FROM `_collections`");
-    if (rs.joins.len)
-        bs_buf_append(&base, rs.joins.data, rs.joins.len);
-    if (rs.where.len) {
-        bs_buf_puts(&base, " WHERE ");
-        bs_buf_append(&base, rs.where.data, rs.where.len);
-    }
-    bs_buf_puts(&text, rs.distinct ? "SELECT DISTINCT `_collections`.id"
-                                   : "SELECT `_collections`.id");
-    bs_buf_append(&text, base.data, base.len);
-    bs_buf_puts(&text, " ORDER BY ");
-    if (rs.order.len) {
-        bs_buf_append(&text, rs.order.data, rs.order.len);
-        bs_buf_puts(&text, ", ");
-    }
-    bs_buf_printf(&text, "`_collections`.rowid LIMIT %lld OFFSET %lld",
-                  (long long)ls.per_page,
-                  (long long)((ls.page - 1) * ls.per_page));
-    bs_conn *conn = bs_store_reader_acquire(app->store);
-    sqlite3 *db = bs_conn_db(conn);
-    bs_query page_q = q;
-    page_q.sql = text;
-    sqlite3_stmt *st = bs_query_prepare(&page_q, db);
+    ls.total = page.total;
     ls.items = json_object_new_array();
-    if (!st) {
-        bs_log('D', "collections list failed: %s", sqlite3_errmsg(db));
-        rc = BS_EDB;
-    } else {
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            const char *id = (const char *)sqlite3_column_text(st, 0);
-            const bs_collection *c = id ? bs_schema_find(schema, id) : NULL;
-            if (c)
-                json_object_array_add(ls.items, bs_collection_to_json(c));
-        }
-        sqlite3_finalize(st);
-    }
-    if (rc == 0 && !ls.skip_total) {
-        bs_buf ct;
-        bs_buf_init(&ct);
-        bs_buf_puts(&ct, rs.distinct
-                             ? "SELECT COUNT(DISTINCT `_collections`.id)"
-                             : "SELECT COUNT(*)");
-        bs_buf_append(&ct, base.data, base.len);
-        page_q.sql = ct;
-        st = bs_query_prepare(&page_q, db);
-        if (st && sqlite3_step(st) == SQLITE_ROW)
-            ls.total = sqlite3_column_int64(st, 0);
-        else
-            rc = BS_EDB;
-        sqlite3_finalize(st);
-        bs_buf_dispose(&ct);
-    }
-    bs_store_reader_release(app->store, conn);
-    bs_buf_dispose(&text);
-    bs_buf_dispose(&base);
-    if (rc) {
-        bs_resp_status_error(r, 400, NULL);
-        goto done;
+    for (int i = 0; i < page.n; i++) {
+        const bs_collection *c =
+            bs_schema_find(schema, bs_record_id(page.items[i]));
+        if (c)
+            json_object_array_add(ls.items, bs_collection_to_json(c));
     }
     run_hook(r, BS_ON_COLLECTIONS_LIST_REQUEST, ls.items, false, &err,
              list_final, &ls);
@@ -282,8 +221,7 @@ done:
     json_object_put(pseudo.fields);
     json_object_put(pseudo.indexes);
     json_object_put(pseudo.options);
-    bs_rule_sql_dispose(&rs);
-    bs_query_dispose(&q);
+    bs_record_page_dispose(&page);
     bs_schema_unref(schema);
     bs_error_dispose(&err);
     return 0;
