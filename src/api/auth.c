@@ -390,32 +390,8 @@ static int find_by_field(auth_api *api, bs_schema *schema,
                          const bs_collection *c, const char *field,
                          const char *value, bool nocase, bs_record **out)
 {
-    *out = NULL;
-    bs_buf sql;
-    bs_buf_init(&sql);
-    bs_buf_puts(&sql, "SELECT * FROM ");
-    bs_sql_ident(&sql, c->name);
-    bs_buf_puts(&sql, " WHERE ");
-    bs_sql_ident(&sql, field);
-    bs_buf_puts(&sql, nocase ? " = ?1 COLLATE NOCASE LIMIT 1" : " = ?1 LIMIT 1");
-    bs_conn *conn = bs_store_reader_acquire(api->app->store);
-    sqlite3_stmt *st = NULL;
-    int rc = BS_EDB;
-    if (!sql.oom && sqlite3_prepare_v2(bs_conn_db(conn), sql.data, -1, &st,
-                                       NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, value, -1, SQLITE_TRANSIENT);
-        int step = sqlite3_step(st);
-        if (step == SQLITE_ROW) {
-            *out = bs_record_from_row(schema, c, st);
-            rc = *out ? 0 : BS_ENOMEM;
-        } else {
-            rc = step == SQLITE_DONE ? BS_ENOTFOUND : BS_EDB;
-        }
-    }
-    sqlite3_finalize(st);
-    bs_store_reader_release(api->app->store, conn);
-    bs_buf_dispose(&sql);
-    return rc;
+    bs_record_where w = {.column = field, .value = value, .nocase = nocase};
+    return bs_record_find_first_where(api->app, schema, c, &w, 1, NULL, out);
 }
 
 int find_by_email(auth_api *api, bs_schema *schema, const bs_collection *c,
@@ -496,39 +472,16 @@ int auth_refs_of(auth_req *ar, const char *coll, const bs_record *rec,
     const bs_collection *c = auth_system_collection(ar, coll);
     if (!c)
         return BS_ENOTFOUND;
-    bs_buf sql;
-    bs_buf_init(&sql);
-    bs_buf_puts(&sql, "SELECT * FROM ");
-    bs_sql_ident(&sql, c->name);
-    bs_buf_puts(&sql, " WHERE collectionRef = ?1 AND recordRef = ?2 "
-                      "ORDER BY created DESC, rowid DESC");
-    bs_conn *conn = bs_store_reader_acquire(ar->r->ev.app->store);
-    sqlite3_stmt *st = NULL;
-    int rc = BS_EDB;
-    if (sqlite3_prepare_v2(bs_conn_db(conn), sql.data, -1, &st, NULL) ==
-        SQLITE_OK) {
-        sqlite3_bind_text(st, 1, rec->collection->id, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 2, bs_record_id(rec), -1, SQLITE_TRANSIENT);
-        int cap = 0;
-        rc = 0;
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            if (*n == cap) {
-                cap = cap ? cap * 2 : 8;
-                bs_record **tmp = realloc(*out, sizeof *tmp * (size_t)cap);
-                if (!tmp) {
-                    rc = BS_ENOMEM;
-                    break;
-                }
-                *out = tmp;
-            }
-            bs_record *r = bs_record_from_row(ar->schema, c, st);
-            if (r)
-                (*out)[(*n)++] = r;
-        }
+    bs_record_where w[2] = {
+        {.column = "collectionRef", .value = rec->collection->id},
+        {.column = "recordRef", .value = bs_record_id(rec)}};
+    bs_record_page page;
+    int rc = bs_record_find_where(ar->r->ev.app, ar->schema, c, w, 2,
+                                  "created DESC, rowid DESC", 0, &page);
+    if (rc == 0) {
+        *out = page.items;
+        *n = page.n;
     }
-    sqlite3_finalize(st);
-    bs_store_reader_release(ar->r->ev.app->store, conn);
-    bs_buf_dispose(&sql);
     return rc;
 }
 
@@ -1247,25 +1200,13 @@ static void dummy_password_check(auth_req *ar)
 {
     static const char fallback[] =
         "$2a$10$1UPJoBdUnQm8OnEbV2I6Iu4yz5UC0/ZRa1BHWd5cDvhUSZZ5Qkk/S";
-    char hash[128] = "";
-    bs_buf sql;
-    bs_buf_init(&sql);
-    bs_buf_puts(&sql, "SELECT password FROM ");
-    bs_sql_ident(&sql, ar->c->name);
-    bs_buf_puts(&sql, " WHERE password != '' LIMIT 1");
-    bs_conn *conn = bs_store_reader_acquire(ar->r->ev.app->store);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(bs_conn_db(conn), sql.data, -1, &st, NULL) ==
-            SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW) {
-        const char *h = (const char *)sqlite3_column_text(st, 0);
-        if (h)
-            snprintf(hash, sizeof hash, "%s", h);
-    }
-    sqlite3_finalize(st);
-    bs_store_reader_release(ar->r->ev.app->store, conn);
-    bs_buf_dispose(&sql);
+    bs_record_where w = {.column = "password", .value = "", .differs = true};
+    bs_record *some = NULL;
+    bs_record_find_first_where(ar->r->ev.app, ar->schema, ar->c, &w, 1, NULL,
+                               &some);
+    const char *hash = some ? bs_record_get_string(some, "password") : "";
     bs_password_verify("", *hash ? hash : fallback);
+    bs_record_free(some);
 }
 
 static int password_final(bs_event *ev, void *user)

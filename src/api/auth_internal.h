@@ -18,6 +18,7 @@
 
 #include "../core/ratelimit.h"
 #include "../core/record.h"
+#include "../core/record_list.h"
 #include "api.h"
 #include "body.h"
 

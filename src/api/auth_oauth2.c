@@ -320,21 +320,11 @@ static int auth_with_oauth2(bs_event *ev, void *user)
     const char *pid = bs_json_get_str(ouser, "id", "");
     const bs_collection *xc = auth_system_collection(&ar, "_externalAuths");
     if (xc) {
-        bs_conn *conn = bs_store_reader_acquire(r->ev.app->store);
-        sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2(bs_conn_db(conn),
-                               "SELECT * FROM _externalAuths WHERE "
-                               "collectionRef = ?1 AND provider = ?2 AND "
-                               "providerId = ?3 LIMIT 1",
-                               -1, &st, NULL) == SQLITE_OK) {
-            sqlite3_bind_text(st, 1, ar.c->id, -1, SQLITE_TRANSIENT);
-            sqlite3_bind_text(st, 2, provider, -1, SQLITE_TRANSIENT);
-            sqlite3_bind_text(st, 3, pid, -1, SQLITE_TRANSIENT);
-            if (sqlite3_step(st) == SQLITE_ROW)
-                oc.external = bs_record_from_row(ar.schema, xc, st);
-        }
-        sqlite3_finalize(st);
-        bs_store_reader_release(r->ev.app->store, conn);
+        bs_record_where w[3] = {{.column = "collectionRef", .value = ar.c->id},
+                                {.column = "provider", .value = provider},
+                                {.column = "providerId", .value = pid}};
+        bs_record_find_first_where(r->ev.app, ar.schema, xc, w, 3, NULL,
+                                   &oc.external);
     }
     if (oc.external) {
         bs_conn *conn = bs_store_reader_acquire(r->ev.app->store);

@@ -1,6 +1,6 @@
 /*
- * record_list.c - one page of a collection's records with the list rule,
- * a client filter and sort, and the total.
+ * record_list.c - reading records: a page with the list rule, a client
+ * filter and sort, and the total; lookups by column values.
  *
  * The rule, filter and sort compile into one set of joins, a WHERE and
  * an ORDER BY that share their parameters. The page and the count run
@@ -9,6 +9,7 @@
  */
 #include "record_list.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -146,5 +147,71 @@ end:
     bs_buf_dispose(&base);
     bs_rule_sql_dispose(&rs);
     bs_query_dispose(&q);
+    return rc;
+}
+
+int bs_record_find_where(bs_app *app, bs_schema *schema,
+                         const bs_collection *c, const bs_record_where *w,
+                         int nw, const char *order, int limit,
+                         bs_record_page *out)
+{
+    memset(out, 0, sizeof *out);
+    out->total = -1;
+    bs_query q;
+    bs_query_init(&q);
+    bs_query_sql(&q, "SELECT * FROM ");
+    bs_query_ident(&q, c->name);
+    for (int i = 0; i < nw; i++) {
+        bs_query_sql(&q, i ? " AND " : " WHERE ");
+        bs_query_ident(&q, w[i].column);
+        bs_query_sql(&q, w[i].differs ? " != " : " = ");
+        bs_query_param_text(&q, w[i].value, strlen(w[i].value));
+        if (w[i].nocase)
+            bs_query_sql(&q, " COLLATE NOCASE");
+    }
+    if (order) {
+        bs_query_sql(&q, " ORDER BY ");
+        bs_query_sql(&q, order);
+    }
+    if (limit > 0) {
+        char lim[32];
+        snprintf(lim, sizeof lim, " LIMIT %d", limit);
+        bs_query_sql(&q, lim);
+    }
+    bs_record_list_query lq = {.ctx = {.schema = schema, .collection = c}};
+    bs_error err;
+    bs_error_init(&err);
+    bs_conn *conn = bs_store_reader_acquire(app->store);
+    sqlite3_stmt *st = q.oom ? NULL : bs_query_prepare_cached(&q, conn);
+    int rc = BS_EDB;
+    if (st) {
+        rc = read_rows(&lq, st, out, &err);
+        sqlite3_reset(st);
+    }
+    bs_store_reader_release(app->store, conn);
+    if (rc) {
+        bs_record_page_dispose(out);
+        out->total = -1;
+    }
+    bs_error_dispose(&err);
+    bs_query_dispose(&q);
+    return rc == BS_EHTTP ? BS_EDB : rc;
+}
+
+int bs_record_find_first_where(bs_app *app, bs_schema *schema,
+                               const bs_collection *c,
+                               const bs_record_where *w, int nw,
+                               const char *order, bs_record **out)
+{
+    *out = NULL;
+    bs_record_page page;
+    int rc = bs_record_find_where(app, schema, c, w, nw, order, 1, &page);
+    if (rc == 0 && page.n == 0)
+        rc = BS_ENOTFOUND;
+    if (rc == 0) {
+        *out = page.items[0];
+        page.n = 0;
+    }
+    bs_record_page_dispose(&page);
     return rc;
 }

@@ -1,7 +1,7 @@
 /*
- * record_list.h - one page of a collection's records, as a requester
- * may see it: the list rule, a client filter and sort, paging and the
- * total.
+ * record_list.h - reading records: one page of a collection as a
+ * requester may see it (the list rule, a client filter and sort, paging
+ * and the total), and lookups by column values for internal callers.
  */
 #ifndef BS_RECORD_LIST_H
 #define BS_RECORD_LIST_H
@@ -33,5 +33,30 @@ int bs_record_list(const bs_record_list_query *lq, bs_record_page *out,
                    bs_error *err);
 
 void bs_record_page_dispose(bs_record_page *p);
+
+/* One condition of a lookup: column = value (COLLATE NOCASE when
+ * nocase), or column != value when `differs`. */
+typedef struct bs_record_where {
+    const char *column;
+    const char *value;
+    bool nocase;
+    bool differs;
+} bs_record_where;
+
+/* The records of c matching every condition, ordered by order (trusted
+ * SQL such as "created DESC", or NULL: storage order), at most limit of
+ * them (0: all). No rule applies. Read from a reader connection; use
+ * within a write transaction only for rows committed before it. Returns
+ * 0 (possibly with no records) or an error. */
+int bs_record_find_where(bs_app *app, bs_schema *schema,
+                         const bs_collection *c, const bs_record_where *w,
+                         int nw, const char *order, int limit,
+                         bs_record_page *out);
+
+/* The first record of such a lookup: 0, BS_ENOTFOUND or an error. */
+int bs_record_find_first_where(bs_app *app, bs_schema *schema,
+                               const bs_collection *c,
+                               const bs_record_where *w, int nw,
+                               const char *order, bs_record **out);
 
 #endif
