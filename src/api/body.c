@@ -160,6 +160,7 @@ int bs_body_read(bs_req *r, bs_body *out, bs_error *err)
                strncasecmp(ct, "application/x-www-form-urlencoded", 33) ==
                    0)) {
         out->data = json_object_new_object();
+        out->form = true;
         rc = out->data ? read_form(r, out) : BS_ENOMEM;
     } else {
         bs_error tmp;

@@ -11,7 +11,6 @@ import { startServer, client, runCli, rawSocket } from './lib/server.mjs';
 const ADMIN = { email: 'admin@example.com', password: 'admin-pass-123' };
 const USER = { email: 'user@example.com', password: 'user-pass-1234' };
 const MSG_400 = 'Something went wrong while processing your request.';
-const MSG_FORMAT = 'Failed to load the submitted data due to invalid formatting.';
 
 /** fetch with a JSON answer: resolves { status, body }. */
 async function call(url, init = {}) {
@@ -44,6 +43,7 @@ describe('hardening', () => {
     su = client(srv.url);
     await su.collection('_superusers').authWithPassword(ADMIN.email, ADMIN.password);
     await su.collection('users').create({ ...USER, passwordConfirm: USER.password });
+    await su.collections.update('users', { otp: { enabled: true }, oauth2: { enabled: true } });
     notesCol = await su.collections.create({
       name: 'notes',
       listRule: '',
@@ -92,6 +92,56 @@ describe('hardening', () => {
     assert.equal(neg.body.items.length, 3);
     // The server is still there.
     assert.equal((await call(`${srv.url}/api/health`)).status, 200);
+  });
+
+  // Security review: auth request bodies read their fields leniently, so
+  // {"identity": ["user@example.com"]} signed in. PocketBase binds JSON
+  // into a struct of strings and answers any other type with its 400
+  // "An error occurred while loading the submitted data.".
+  test('auth bodies: a JSON field of the wrong type is a 400', async () => {
+    const LOADING = { data: {}, message: 'An error occurred while loading the submitted data.', status: 400 };
+    const users = `${srv.url}/api/collections/users`;
+    const user = await su.collection('users').getFirstListItem(`email = "${USER.email}"`);
+    const cases = [
+      ['auth-with-password', { identity: [USER.email], password: USER.password }],
+      ['auth-with-password', { identity: USER.email, password: [USER.password] }],
+      ['auth-with-password', { identity: { email: USER.email }, password: USER.password }],
+      ['auth-with-password', { identity: 7, password: USER.password }],
+      ['auth-with-password', { identity: USER.email, password: USER.password, identityField: ['email'] }],
+      ['request-otp', { email: [USER.email] }],
+      ['auth-with-otp', { otpId: ['x'], password: 'y' }],
+      ['request-password-reset', { email: [USER.email] }],
+      ['request-verification', { email: [USER.email] }],
+      ['confirm-verification', { token: ['x'] }],
+      ['confirm-password-reset', { token: 'x', password: ['a'], passwordConfirm: 'a' }],
+      ['auth-with-oauth2', { provider: ['google'], code: 'c', redirectURL: 'http://x' }],
+    ];
+    for (const [action, body] of cases) {
+      const res = await call(`${users}/${action}`, jsonPost(body));
+      assert.deepEqual(res.body, LOADING, `${action} ${JSON.stringify(body)}`);
+    }
+    // Impersonation takes an integer duration from JSON, text from a form.
+    const auth = { authorization: su.authStore.token };
+    for (const duration of ['3600', [3600], 1.5, true]) {
+      const res = await call(`${users}/impersonate/${user.id}`, jsonPost({ duration }, auth));
+      assert.deepEqual(res.body, LOADING, JSON.stringify(duration));
+    }
+    const imp = await call(`${users}/impersonate/${user.id}`, jsonPost({ duration: 3600 }, auth));
+    assert.equal(imp.status, 200, JSON.stringify(imp.body));
+    const fd = new FormData();
+    fd.append('duration', '3600');
+    const impForm = await call(`${users}/impersonate/${user.id}`, { method: 'POST', headers: auth, body: fd });
+    assert.equal(impForm.status, 200, JSON.stringify(impForm.body));
+    // Strings still sign in, and so does a form that repeats a key (its
+    // first value binds, as Go's form binder does).
+    const ok = await call(`${users}/auth-with-password`, jsonPost({ identity: USER.email, password: USER.password }));
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    const form = new URLSearchParams();
+    form.append('identity', USER.email);
+    form.append('identity', 'other@example.com');
+    form.append('password', USER.password);
+    const okForm = await call(`${users}/auth-with-password`, { method: 'POST', body: form });
+    assert.equal(okForm.status, 200, JSON.stringify(okForm.body));
   });
 
   // Security review: a multipart body without its final boundary, or cut
