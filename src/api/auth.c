@@ -817,11 +817,13 @@ static int enrich_auth_record(auth_req *ar, bs_record *rec)
                             .superuser = superuser,
                             .auth_collection = rec->collection->id,
                             .auth_id = bs_record_id(rec)};
-        bs_expand_records(&ex, &rec, 1, expand);
+        int rc = bs_expand_records(&ex, &rec, 1, expand, &ar->err);
         if (row)
             json_object_put(row);
         if (info)
             json_object_put(info);
+        if (rc)
+            return rc;
     }
     bs_record_event e = {.ev = {.app = app,
                                 .tags = {rec->collection->id,

@@ -94,6 +94,71 @@ describe('hardening', () => {
     assert.equal((await call(`${srv.url}/api/health`)).status, 200);
   });
 
+  // Security review: expanded records were deep-copied per parent, so a
+  // few records related to each other made one `expand` request build and
+  // send hundreds of megabytes (121 records: 263 MB, 4.7 GB RSS) and
+  // stall the server. Related records are now shared, and an expansion
+  // whose response would pass the limit is a 400 before anything is
+  // written, while other requests are still answered.
+  test('expand: shared related records, a bounded response', async () => {
+    const N = 8;
+    const col = await su.collections.create({
+      name: 'web', listRule: '', viewRule: '', fields: [{ name: 'title', type: 'text' }],
+    });
+    await su.collections.update(col.id, {
+      fields: [...col.fields, { name: 'rel', type: 'relation', collectionId: col.id, maxSelect: 99 }],
+    });
+    const ids = [];
+    for (let i = 0; i < N; i++) ids.push((await su.collection('web').create({ title: `w${i}` })).id);
+    for (const id of ids) await su.collection('web').update(id, { rel: ids.filter((x) => x !== id).reverse() });
+
+    // Correct nesting: each level lists the related records in the order
+    // of the field's ids, and a record shared by many parents is shown
+    // the same under each of them.
+    const list = await su.collection('web').getList(1, N, { expand: 'rel,rel.rel' });
+    assert.equal(list.items.length, N);
+    const shown = new Map();
+    for (const r of list.items) {
+      assert.deepEqual(r.expand.rel.map((x) => x.id), r.rel);
+      for (const x of r.expand.rel) {
+        assert.deepEqual(x.expand.rel.map((y) => y.id), x.rel);
+        assert.equal(x.expand.rel[0].expand, undefined);
+        const seen = shown.get(x.id);
+        if (seen) assert.deepEqual(x, seen);
+        else shown.set(x.id, x);
+      }
+    }
+    assert.equal(shown.size, N);
+    const one = await su.collection('web').getOne(ids[0], { expand: 'rel.rel,web_via_rel' });
+    assert.deepEqual(one.expand.rel.map((x) => x.id), one.rel);
+    assert.deepEqual(new Set(one.expand.web_via_rel.map((x) => x.id)), new Set(ids.slice(1)));
+
+    // 8 * 7^5 records to spell out (tens of megabytes): refused with
+    // PocketBase's error shape, two at once, while health checks answer.
+    const deep = `${srv.url}/api/collections/web/records?perPage=${N}&expand=rel.rel.rel.rel.rel`;
+    let done = false;
+    let healthy = 0;
+    const prober = (async () => {
+      while (!done) {
+        assert.equal((await call(`${srv.url}/api/health`)).status, 200);
+        healthy++;
+      }
+    })();
+    const answers = await Promise.all([call(deep), call(deep)]);
+    done = true;
+    await prober;
+    for (const res of answers) {
+      assert.equal(res.status, 400, JSON.stringify(res.body).slice(0, 300));
+      assert.deepEqual(Object.keys(res.body).sort(), ['data', 'message', 'status']);
+      assert.deepEqual(res.body.data, {});
+      assert.equal(res.body.status, 400);
+      assert.match(res.body.message, /too large/);
+    }
+    assert.ok(healthy >= 1);
+    assert.equal((await call(`${srv.url}/api/health`)).status, 200);
+    await su.collections.delete(col.id);
+  });
+
   // Security review: auth request bodies read their fields leniently, so
   // {"identity": ["user@example.com"]} signed in. PocketBase binds JSON
   // into a struct of strings and answers any other type with its 400
