@@ -48,7 +48,8 @@ bool bs_api_collection_rate_allowed(bs_req *r, const bs_collection *c,
                                     const char *route, const char *tag);
 
 /* The paging of a list request as PocketBase reads it: page (>= 1),
- * perPage (30 by default, at most 1000) and skipTotal. */
+ * perPage (30 by default, at most 1000) and skipTotal. page is at most
+ * INT64_MAX / perPage, so (page - 1) * perPage cannot overflow. */
 void bs_api_paging(bs_req *r, int64_t *page, int64_t *per_page,
                    bool *skip_total);
 

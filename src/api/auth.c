@@ -195,7 +195,7 @@ bool form_str(auth_req *ar, const char *key, const char **out)
     json_object *v = ar->have_body ? bs_json_get(ar->body.data, key) : NULL;
     if (!v)
         return true;
-    if (json_object_is_type(v, json_type_array)) {
+    if (ar->body.form && json_object_is_type(v, json_type_array)) {
         /* A form key sent several times: the first value binds. */
         if (json_object_array_length(v) == 0)
             return true;
@@ -725,11 +725,13 @@ static int enrich_auth_record(auth_req *ar, bs_record *rec)
                             .superuser = superuser,
                             .auth_collection = rec->collection->id,
                             .auth_id = bs_record_id(rec)};
-        bs_expand_records(&ex, &rec, 1, expand);
+        int rc = bs_expand_records(&ex, &rec, 1, expand, &ar->err);
         if (row)
             json_object_put(row);
         if (info)
             json_object_put(info);
+        if (rc)
+            return rc;
     }
     bs_record_event e = {.ev = {.app = app,
                                 .tags = {rec->collection->id,
@@ -1383,13 +1385,15 @@ static int impersonate(bs_event *ev, void *user)
     if (auth_read_body(&ar) != 0)
         goto done;
     int64_t duration = 0;
+    /* A form sends text (a key given twice binds its first value); JSON
+     * must hold an integer, as Go's decoder into an int64 demands. */
     json_object *d = bs_json_get(ar.body.data, "duration");
-    if (d && json_object_is_type(d, json_type_array))
+    if (ar.body.form && d && json_object_is_type(d, json_type_array))
         d = json_object_array_length(d) ? json_object_array_get_idx(d, 0)
                                         : NULL;
     if (d && json_object_is_type(d, json_type_int)) {
         duration = json_object_get_int64(d);
-    } else if (d && json_object_is_type(d, json_type_string)) {
+    } else if (ar.body.form && d && json_object_is_type(d, json_type_string)) {
         char *end;
         const char *s = json_object_get_string(d);
         duration = strtoll(s, &end, 10);

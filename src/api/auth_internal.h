@@ -70,9 +70,10 @@ void auth_end(auth_req *ar);
  * "An error occurred while loading the submitted data." on failure. */
 int auth_read_body(auth_req *ar);
 
-/* A string form value: missing or null is "", a string is itself, a
- * number or bool is refused like Go's binder refuses it (returns false).
- * Multipart values sent twice count by their first value. */
+/* A string form value: missing or null is "", a string is itself, and
+ * any other JSON type (number, bool, array, object) is refused like Go's
+ * binder refuses it (returns false). Only form values sent twice, which
+ * arrive as an array, count by their first value. */
 bool form_str(auth_req *ar, const char *key, const char **out);
 
 /* Answers the 400 of a bad body when a form value has the wrong type. */

@@ -124,7 +124,11 @@ static int read_form(bs_req *r, bs_body *out)
     enum MHD_Result ok = MHD_YES;
     if (r->body.len)
         ok = MHD_post_process(pp, r->body.data, r->body.len);
-    MHD_destroy_post_processor(pp);
+    /* The whole body has been fed in, so a processor that has not reached
+     * its end state saw a body cut short (a multipart body without its
+     * final boundary): the values collected so far are not stored. */
+    if (MHD_destroy_post_processor(pp) != MHD_YES)
+        ok = MHD_NO;
     flush(&st);
     bs_buf_dispose(&st.value);
     free(st.key);
@@ -156,6 +160,7 @@ int bs_body_read(bs_req *r, bs_body *out, bs_error *err)
                strncasecmp(ct, "application/x-www-form-urlencoded", 33) ==
                    0)) {
         out->data = json_object_new_object();
+        out->form = true;
         rc = out->data ? read_form(r, out) : BS_ENOMEM;
     } else {
         bs_error tmp;

@@ -22,6 +22,10 @@ typedef struct bs_body {
     json_object *data;   /* submitted values, never NULL after success */
     bs_upload *files;
     int nfiles;
+    /* True for a form body: every value is a string, and an array means
+     * a key sent several times. False for JSON, where types are the
+     * client's own and an array is an array. */
+    bool form;
 } bs_body;
 
 /* Parses r's body. Returns 0, or BS_EHTTP with err set to PocketBase's

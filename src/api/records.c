@@ -131,7 +131,9 @@ static int enrich(rec_req *rr, bs_record **recs, int n)
                             .superuser = rr->superuser,
                             .auth_collection = rr->r->auth ? rr->r->auth->collection->id : NULL,
                             .auth_id = rr->r->auth ? rr->r->auth->id : NULL};
-        bs_expand_records(&ex, recs, n, expand);
+        int rc = bs_expand_records(&ex, recs, n, expand, &rr->err);
+        if (rc)
+            return rc;
     }
     for (int i = 0; i < n; i++) {
         bs_record_event e = {.ev = {.app = rr->r->ev.app,

@@ -33,6 +33,11 @@ void bs_api_paging(bs_req *r, int64_t *page, int64_t *per_page,
         *per_page = 30;
     if (*per_page > 1000)
         *per_page = 1000;
+    /* The callers skip (page - 1) * perPage rows. A page so large that
+     * this overflows is past any table's end anyway, so it is lowered to
+     * the last page whose offset still fits in 64 bits. */
+    if (*page > INT64_MAX / *per_page)
+        *page = INT64_MAX / *per_page;
     *skip_total = bs_req_query_bool(r, "skipTotal");
 }
 

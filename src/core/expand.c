@@ -4,6 +4,16 @@
  * The requested paths are merged into a small tree first ("a,a.b,c"
  * gives a -> b and c), so each relation is loaded once for all records of
  * a level with one query, filtered by the related collection's view rule.
+ *
+ * A related record is shared, not copied: every parent that points at it
+ * holds a reference to the one loaded instance, so memory grows with the
+ * records loaded, not with the response. The response itself still spells
+ * out the whole tree (a record once per parent), and with relations that
+ * point at each other that tree grows as fan-out to the power of depth
+ * while the data stays small. Its size is therefore worked out from the
+ * shared records before anything is written (each record's own JSON size,
+ * summed up the tree), and a request whose expansion would pass
+ * BS_EXPAND_MAX_BYTES is refused with a 400.
  */
 #include "expand.h"
 
@@ -30,8 +40,7 @@ static void tree_free(node *t)
 {
     for (int i = 0; i < t->n; i++)
         tree_free(t->children[i]);
-    if (t)
-        free(t);
+    free(t);
 }
 
 static void tree_add(node *root, const char *path, size_t len)
@@ -224,13 +233,118 @@ static bool resolve(const bs_expand_ctx *ctx, const bs_collection *c,
     return true;
 }
 
-static void expand_level(const bs_expand_ctx *ctx, bs_record **recs, int n,
-                         const node *t)
+/* Adds b to a, saturating just past BS_EXPAND_MAX_BYTES: any total over
+ * the limit is as good as another, and the products of deep fan-outs
+ * would otherwise overflow. */
+static size_t sat_add(size_t a, size_t b)
+{
+    const size_t over = (size_t)BS_EXPAND_MAX_BYTES + 1;
+    return a >= over || b >= over || a + b >= over ? over : a + b;
+}
+
+/* A record's id with its place in an array, for lookups by id. */
+typedef struct id_pos {
+    const char *id;
+    int pos;
+} id_pos;
+
+static int cmp_id_pos(const void *a, const void *b)
+{
+    return strcmp(((const id_pos *)a)->id, ((const id_pos *)b)->id);
+}
+
+/* Sorts recs' ids with their places into a new array (NULL when out of
+ * memory). */
+static id_pos *index_ids(bs_record **recs, int n)
+{
+    id_pos *ix = malloc(sizeof *ix * (size_t)(n ? n : 1));
+    if (!ix)
+        return NULL;
+    for (int i = 0; i < n; i++)
+        ix[i] = (id_pos){bs_record_id(recs[i]), i};
+    qsort(ix, (size_t)n, sizeof *ix, cmp_id_pos);
+    return ix;
+}
+
+/* The place of the record with id in the array ix indexes, or -1. */
+static int find_id(const id_pos *ix, int n, const char *id)
+{
+    id_pos key = {id, 0};
+    const id_pos *hit = id ? bsearch(&key, ix, (size_t)n, sizeof *ix,
+                                     cmp_id_pos)
+                           : NULL;
+    return hit ? hit->pos : -1;
+}
+
+/* Appends rel index j to parent i's list (capacity cap per list). */
+static int list_add(int **lists, int *counts, int i, int j, size_t cap)
+{
+    if (!lists[i] && !(lists[i] = malloc(sizeof **lists * cap)))
+        return BS_ENOMEM;
+    lists[i][counts[i]++] = j;
+    return 0;
+}
+
+/* Finds the related records of every parent recs[i] for one path node:
+ * lists[i] gets indexes into rel, in PocketBase's order (for a relation,
+ * the order of the ids in the parent's field; for a back-relation, the
+ * order of rel). Lookups go through sorted ids, so a level costs
+ * O(links * log n) rather than parents times related records. */
+static int match_related(bs_record **recs, int n, const char *name,
+                         const char *via, bs_record **rel, int nrel,
+                         int **lists, int *counts)
+{
+    int rc = 0;
+    id_pos *ix = via ? index_ids(recs, n) : index_ids(rel, nrel);
+    if (!ix)
+        return BS_ENOMEM;
+    if (via) {
+        for (int j = 0; j < nrel && rc == 0; j++) {
+            json_object *v = bs_json_get(rel[j]->data, via);
+            bool arr = v && json_object_is_type(v, json_type_array);
+            size_t cnt = arr ? json_object_array_length(v) : (v ? 1 : 0);
+            for (size_t x = 0; x < cnt && rc == 0; x++) {
+                int i = find_id(ix, n, json_object_get_string(
+                                           arr ? json_object_array_get_idx(v, x)
+                                               : v));
+                /* A parent named twice in one field lists j once. */
+                if (i >= 0 && !(counts[i] && lists[i][counts[i] - 1] == j))
+                    rc = list_add(lists, counts, i, j, (size_t)nrel);
+            }
+        }
+        goto done;
+    }
+    for (int i = 0; i < n && rc == 0; i++) {
+        json_object *v = bs_json_get(recs[i]->data, name);
+        bool arr = v && json_object_is_type(v, json_type_array);
+        size_t cnt = arr ? json_object_array_length(v)
+                         : (v && json_object_get_string_len(v) ? 1 : 0);
+        for (size_t x = 0; x < cnt && rc == 0; x++) {
+            int j = find_id(ix, nrel, json_object_get_string(
+                                          arr ? json_object_array_get_idx(v, x)
+                                              : v));
+            if (j >= 0)
+                rc = list_add(lists, counts, i, j, cnt);
+        }
+    }
+done:
+    free(ix);
+    return rc;
+}
+
+/* Expands the children of path node t on recs, adding to added[i] the
+ * bytes that recs[i]'s expansion will take in the response. Each related
+ * record is loaded once per level and shared by every parent that points
+ * at it; the bytes are those of the tree the response spells out, where
+ * a shared record appears once per parent. */
+static int expand_level(const bs_expand_ctx *ctx, bs_record **recs, int n,
+                        const node *t, size_t *added)
 {
     if (n == 0)
-        return;
+        return 0;
     const bs_collection *c = recs[0]->collection;
-    for (int k = 0; k < t->n; k++) {
+    int rc = 0;
+    for (int k = 0; k < t->n && rc == 0; k++) {
         const node *child = t->children[k];
         const bs_collection *target;
         const json_object *f;
@@ -258,72 +372,70 @@ static void expand_level(const bs_expand_ctx *ctx, bs_record **recs, int n,
         int nrel = 0;
         load_related(ctx, target, ids, via, via_multi, &rel, &nrel);
         json_object_put(ids);
-        if (nrel == 0) {
-            free(rel);
-            continue;
+        size_t *bytes = nrel ? calloc((size_t)nrel, sizeof *bytes) : NULL;
+        int **lists = nrel ? calloc((size_t)n, sizeof *lists) : NULL;
+        int *counts = nrel ? calloc((size_t)n, sizeof *counts) : NULL;
+        if (nrel && (!bytes || !lists || !counts))
+            rc = BS_ENOMEM;
+        /* Each related record's own size, then deeper levels on the loaded
+         * set, which add their sizes. */
+        bs_buf scratch;
+        bs_buf_init(&scratch);
+        for (int j = 0; j < nrel && rc == 0; j++) {
+            set_visibility(ctx, rel[j]);
+            bs_buf_reset(&scratch);
+            bs_record_write_json(rel[j], &scratch);
+            bytes[j] = scratch.len + 1;
         }
-        for (int i = 0; i < nrel; i++)
-            set_visibility(ctx, rel[i]);
-        /* Deeper levels first, on the loaded set, so each copy carries
-         * its own expansion. */
-        expand_level(ctx, rel, nrel, child);
+        bs_buf_dispose(&scratch);
+        if (rc == 0)
+            rc = expand_level(ctx, rel, nrel, child, bytes);
+        if (rc == 0 && nrel)
+            rc = match_related(recs, n, child->name, via, rel, nrel, lists,
+                               counts);
         bool multiple = via ? true : bs_field_is_multiple(f);
-        for (int i = 0; i < n; i++) {
-            bs_record **items = calloc((size_t)nrel, sizeof *items);
-            int ni = 0;
-            if (!items)
+        for (int i = 0; nrel && i < n && rc == 0; i++) {
+            if (!counts[i])
                 continue;
-            if (via) {
-                for (int j = 0; j < nrel; j++) {
-                    json_object *v = bs_json_get(rel[j]->data, via);
-                    bool match = false;
-                    if (v && json_object_is_type(v, json_type_array)) {
-                        for (size_t x = 0; x < json_object_array_length(v) && !match; x++)
-                            match = strcmp(json_object_get_string(json_object_array_get_idx(v, x)),
-                                           bs_record_id(recs[i])) == 0;
-                    } else if (v) {
-                        match = strcmp(json_object_get_string(v),
-                                       bs_record_id(recs[i])) == 0;
-                    }
-                    if (match)
-                        items[ni++] = bs_record_clone_deep(rel[j]);
-                }
-            } else {
-                json_object *v = bs_json_get(recs[i]->data, child->name);
-                size_t cnt = v && json_object_is_type(v, json_type_array)
-                                 ? json_object_array_length(v)
-                                 : (v && json_object_get_string_len(v) ? 1 : 0);
-                for (size_t x = 0; x < cnt; x++) {
-                    const char *id =
-                        json_object_is_type(v, json_type_array)
-                            ? json_object_get_string(json_object_array_get_idx(v, x))
-                            : json_object_get_string(v);
-                    for (int j = 0; j < nrel; j++) {
-                        if (strcmp(bs_record_id(rel[j]), id) == 0) {
-                            items[ni++] = bs_record_clone_deep(rel[j]);
-                            break;
-                        }
-                    }
-                }
+            bs_record **items = malloc(sizeof *items * (size_t)counts[i]);
+            if (!items) {
+                rc = BS_ENOMEM;
+                break;
             }
-            if (ni == 0) {
-                free(items);
-                continue;
+            size_t sum = strlen(child->name) + 16;
+            for (int x = 0; x < counts[i]; x++) {
+                items[x] = bs_record_ref(rel[lists[i][x]]);
+                sum = sat_add(sum, bytes[lists[i][x]]);
             }
-            bs_record_add_expand(recs[i], child->name, multiple, items, ni);
+            added[i] = sat_add(added[i], sum);
+            if (bs_record_add_expand(recs[i], child->name, multiple, items,
+                                     counts[i]) != 0)
+                rc = BS_ENOMEM;
+            if (added[i] > BS_EXPAND_MAX_BYTES)
+                rc = BS_EHTTP;
         }
+        for (int i = 0; lists && i < n; i++)
+            free(lists[i]);
+        free(lists);
+        free(counts);
+        free(bytes);
         for (int j = 0; j < nrel; j++)
             bs_record_free(rel[j]);
         free(rel);
     }
+    return rc;
 }
 
-void bs_expand_records(const bs_expand_ctx *ctx, bs_record **recs, int n,
-                       const char *paths)
+int bs_expand_records(const bs_expand_ctx *ctx, bs_record **recs, int n,
+                      const char *paths, bs_error *err)
 {
     node *root = calloc(1, sizeof *root);
-    if (!root)
-        return;
+    size_t *added = calloc((size_t)(n ? n : 1), sizeof *added);
+    int rc = 0;
+    if (!root || !added) {
+        rc = BS_ENOMEM;
+        goto done;
+    }
     const char *p = paths;
     while (*p) {
         const char *comma = strchr(p, ',');
@@ -333,6 +445,19 @@ void bs_expand_records(const bs_expand_ctx *ctx, bs_record **recs, int n,
         if (*p == ',')
             p++;
     }
-    expand_level(ctx, recs, n, root);
-    tree_free(root);
+    rc = expand_level(ctx, recs, n, root, added);
+    size_t total = 0;
+    for (int i = 0; i < n && rc == 0; i++)
+        total = sat_add(total, added[i]);
+    if (rc == 0 && total > BS_EXPAND_MAX_BYTES)
+        rc = BS_EHTTP;
+    if (rc == BS_EHTTP)
+        bs_error_set(err, 400, "The expanded relations are too large to "
+                               "return at once; request fewer records or "
+                               "expand fewer relations.");
+done:
+    if (root)
+        tree_free(root);
+    free(added);
+    return rc;
 }

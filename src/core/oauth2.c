@@ -627,8 +627,8 @@ static json_object *jwt_claims(const char *jwt, json_object **header)
         return NULL;
     unsigned char buf[16384];
     json_object *claims = NULL;
-    long n = bs_base64url_decode(d1 + 1, (size_t)(d2 - d1 - 1), buf,
-                                 sizeof buf);
+    long n = bs_base64url_decode_lenient(d1 + 1, (size_t)(d2 - d1 - 1),
+                                         buf, sizeof buf);
     if (n <= 0 || bs_json_parse((const char *)buf, (size_t)n, &claims) != 0 ||
         !claims || !json_object_is_type(claims, json_type_object)) {
         if (claims)
@@ -637,7 +637,8 @@ static json_object *jwt_claims(const char *jwt, json_object **header)
     }
     if (header) {
         *header = NULL;
-        n = bs_base64url_decode(jwt, (size_t)(d1 - jwt), buf, sizeof buf);
+        n = bs_base64url_decode_lenient(jwt, (size_t)(d1 - jwt), buf,
+                                        sizeof buf);
         if (n > 0)
             bs_json_parse((const char *)buf, (size_t)n, header);
     }
@@ -678,7 +679,8 @@ bool bs_oauth2_jwks_verify(const char *jwt, const json_object *jwks)
                     : 0;
     const char *d2 = strrchr(jwt, '.');
     unsigned char sig[1024];
-    long sn = bs_base64url_decode(d2 + 1, strlen(d2 + 1), sig, sizeof sig);
+    long sn = bs_base64url_decode_lenient(d2 + 1, strlen(d2 + 1), sig,
+                                          sizeof sig);
     if (sn <= 0)
         goto done;
     for (size_t i = 0; i < nk && !ok; i++) {
@@ -688,8 +690,8 @@ bool bs_oauth2_jwks_verify(const char *jwt, const json_object *jwks)
             continue;
         unsigned char nb[1024], eb[16];
         const char *ns = bs_json_get_str(k, "n", ""), *es = bs_json_get_str(k, "e", "");
-        long nn = bs_base64url_decode(ns, strlen(ns), nb, sizeof nb);
-        long en = bs_base64url_decode(es, strlen(es), eb, sizeof eb);
+        long nn = bs_base64url_decode_lenient(ns, strlen(ns), nb, sizeof nb);
+        long en = bs_base64url_decode_lenient(es, strlen(es), eb, sizeof eb);
         if (nn <= 0 || en <= 0)
             continue;
         BIGNUM *bn_n = BN_bin2bn(nb, (int)nn, NULL);

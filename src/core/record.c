@@ -62,10 +62,20 @@ static void expand_free(bs_record *r)
     r->nexpand = 0;
 }
 
+bs_record *bs_record_ref(bs_record *r)
+{
+    r->refs++;
+    return r;
+}
+
 void bs_record_free(bs_record *r)
 {
     if (!r)
         return;
+    if (r->refs > 0) {
+        r->refs--;
+        return;
+    }
     json_object_put(r->data);
     if (r->original)
         json_object_put(r->original);
@@ -94,27 +104,6 @@ bs_record *bs_record_clone(const bs_record *src)
          json_object_deep_copy(src->original, &r->original, NULL) != 0)) {
         bs_record_free(r);
         return NULL;
-    }
-    return r;
-}
-
-bs_record *bs_record_clone_deep(const bs_record *src)
-{
-    bs_record *r = bs_record_clone(src);
-    if (!r)
-        return NULL;
-    for (int i = 0; i < src->nexpand; i++) {
-        const bs_expand *x = &src->expand[i];
-        bs_record **items = calloc((size_t)(x->n ? x->n : 1), sizeof *items);
-        if (!items)
-            break;
-        int n = 0;
-        for (int j = 0; j < x->n; j++) {
-            items[n] = bs_record_clone_deep(x->items[j]);
-            if (items[n])
-                n++;
-        }
-        bs_record_add_expand(r, x->name, x->multiple, items, n);
     }
     return r;
 }

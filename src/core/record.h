@@ -37,11 +37,19 @@ struct bs_record {
     bool ignore_email_visibility;     /* export the email regardless */
     bool unhide;                      /* export hidden fields (superusers) */
     bool expand_requested;            /* export "expand" even when empty */
+    int refs;                         /* references beyond the first */
 };
 
 /* A new record of collection c with every field at its zero value. */
 bs_record *bs_record_new(bs_schema *schema, const bs_collection *c);
+
+/* Drops one reference to r and frees it with the last. Records are
+ * created with one reference; bs_record_ref adds one, for a record that
+ * several others hold (an expanded relation is shared, not copied, by
+ * every record that points at it). Not thread-safe: a record and the
+ * ones sharing it belong to one thread. */
 void bs_record_free(bs_record *r);
+bs_record *bs_record_ref(bs_record *r);
 
 /* Builds a record from the current row of st (columns matched to fields
  * by name; missing columns give zero values). The record has no copy of
@@ -56,10 +64,7 @@ void bs_record_keep_original(bs_record *r);
 /* A deep copy (expand not included). */
 bs_record *bs_record_clone(const bs_record *r);
 
-/* A deep copy including its expanded relations. */
-bs_record *bs_record_clone_deep(const bs_record *r);
-
-/* Adds an expanded relation (takes ownership of items). */
+/* Adds an expanded relation (takes over one reference to each item). */
 int bs_record_add_expand(bs_record *r, const char *name, bool multiple,
                          bs_record **items, int n);
 

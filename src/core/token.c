@@ -57,11 +57,17 @@ static int b64val(char c)
     return -1;
 }
 
-long bs_base64url_decode(const char *in, size_t n, unsigned char *out,
-                         size_t cap)
+/* Decodes n characters of the URL alphabet into out. With strict set, the
+ * input must be the one spelling bs_base64url_encode produces: no padding,
+ * and the unused low bits of the final character zero. Otherwise trailing
+ * '=' are dropped and the unused bits ignored. */
+static long decode(const char *in, size_t n, unsigned char *out, size_t cap,
+                   bool strict)
 {
-    while (n > 0 && in[n - 1] == '=')
-        n--;
+    if (!strict) {
+        while (n > 0 && in[n - 1] == '=')
+            n--;
+    }
     if (n % 4 == 1)
         return -1;
     size_t o = 0;
@@ -80,7 +86,21 @@ long bs_base64url_decode(const char *in, size_t n, unsigned char *out,
             out[o++] = (unsigned char)(acc >> bits);
         }
     }
+    if (strict && (acc & ((1u << bits) - 1)) != 0)
+        return -1;
     return (long)o;
+}
+
+long bs_base64url_decode(const char *in, size_t n, unsigned char *out,
+                         size_t cap)
+{
+    return decode(in, n, out, cap, true);
+}
+
+long bs_base64url_decode_lenient(const char *in, size_t n,
+                                 unsigned char *out, size_t cap)
+{
+    return decode(in, n, out, cap, false);
 }
 
 static void hmac(const char *key, size_t keylen, const char *msg, size_t n,

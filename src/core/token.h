@@ -84,10 +84,16 @@ int bs_token_find_record(bs_app *app, struct bs_schema *schema,
 int bs_token_verify_claims(const char *token, const json_object *claims,
                            const char *key, size_t keylen, int64_t now);
 
-/* base64url without padding; decode accepts input with or without
- * padding. decode returns the byte count or -1. */
+/* base64url without padding. bs_base64url_decode accepts exactly the
+ * spelling the encoder produces (no '=', the unused low bits of the last
+ * character zero), so a token has one accepted form and cannot be
+ * altered without breaking it. bs_base64url_decode_lenient also takes
+ * padding and non-zero unused bits, for values issued by third parties
+ * (OAuth2 ID tokens, JWKS keys). Both return the byte count or -1. */
 void bs_base64url_encode(const unsigned char *in, size_t n, bs_buf *out);
 long bs_base64url_decode(const char *in, size_t n, unsigned char *out,
                          size_t cap);
+long bs_base64url_decode_lenient(const char *in, size_t n,
+                                 unsigned char *out, size_t cap);
 
 #endif

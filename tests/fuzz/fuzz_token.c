@@ -11,10 +11,14 @@
  *    not before now;
  *  - it never verifies with another key, or with any payload or header
  *    character changed;
- *  - base64url round-trips the raw input.
+ *  - base64url round-trips the raw input, and whatever the decoder
+ *    accepts re-encodes to the same text (one spelling per value);
+ *  - every segment of a token that peek or verify accepts is likewise
+ *    the canonical encoding of its bytes.
  * Run with UBSAN_OPTIONS=halt_on_error=1 to stop at undefined behaviour
  * (the fuzz build reports it and goes on by default).
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,8 +107,45 @@ static void round_trip(const char *claims_text, size_t n, const char *key,
     bs_buf_dispose(&tok);
 }
 
+/* Aborts unless the n characters at text are exactly the encoding of
+ * what they decode to (or do not decode at all). */
+static void check_canonical(const char *text, size_t n)
+{
+    unsigned char *dec = malloc(n + 1);
+    if (!dec)
+        abort();
+    long m = bs_base64url_decode(text, n, dec, n + 1);
+    if (m >= 0) {
+        bs_buf enc;
+        bs_buf_init(&enc);
+        bs_base64url_encode(dec, (size_t)m, &enc);
+        if (enc.len != n || (n && memcmp(enc.data, text, n) != 0)) {
+            fprintf(stderr, "non-canonical base64url accepted: %.*s\n",
+                    (int)n, text);
+            abort();
+        }
+        bs_buf_dispose(&enc);
+    }
+    free(dec);
+}
+
+/* A token that peek accepted: its header and claims segments must be
+ * canonical; with verified set, its signature too. */
+static void check_segments(const char *t, bool verified)
+{
+    const char *d1 = strchr(t, '.');
+    const char *d2 = d1 ? strchr(d1 + 1, '.') : NULL;
+    if (!d2)
+        abort();
+    check_canonical(t, (size_t)(d1 - t));
+    check_canonical(d1 + 1, (size_t)(d2 - d1 - 1));
+    if (verified)
+        check_canonical(d2 + 1, strlen(d2 + 1));
+}
+
 static void base64_round_trip(const uint8_t *data, size_t size)
 {
+    check_canonical((const char *)data, size);
     bs_buf enc;
     bs_buf_init(&enc);
     bs_base64url_encode(data, size, &enc);
@@ -136,10 +177,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                                       json_type_object)))
         abort();
     json_object_put(claims);
-    if (bs_token_verify(s, key, keylen, NOW) == 0 && peek != 0)
-        abort();
-    if (bs_token_verify(s, "fuzz-key", 8, NOW) == 0 && peek != 0)
-        abort();
+    if (peek == 0)
+        check_segments(s, false);
+    if (bs_token_verify(s, key, keylen, NOW) == 0) {
+        if (peek != 0)
+            abort();
+        check_segments(s, true);
+    }
+    if (bs_token_verify(s, "fuzz-key", 8, NOW) == 0) {
+        if (peek != 0)
+            abort();
+        check_segments(s, true);
+    }
 
     round_trip(s, first, key, keylen);
     base64_round_trip(data, size);

@@ -82,8 +82,6 @@ TEST(base64url_round_trips_all_lengths)
 TEST(base64url_decode_padding_and_invalid)
 {
     unsigned char out[16];
-    CHECK(unb64("Zg==", out, sizeof out) == 1);
-    CHECK(unb64("Zm8=", out, sizeof out) == 2);
     CHECK(unb64("Z", out, sizeof out) == -1);      /* 6 bits: impossible */
     CHECK(unb64("Zm9vY", out, sizeof out) == -1);
     CHECK(unb64("Zm+v", out, sizeof out) == -1);   /* standard alphabet */
@@ -94,6 +92,53 @@ TEST(base64url_decode_padding_and_invalid)
     /* The output capacity is respected. */
     CHECK(unb64("Zm9vYmFy", out, 5) == -1);
     CHECK(unb64("Zm9vYmFy", out, 6) == 6);
+}
+
+/* Security review: a token with '=' appended, or with its last signature
+ * character swapped for one that differs only in the unused low bits,
+ * was accepted. The decoder now takes exactly the encoder's spelling. */
+TEST(base64url_decode_accepts_one_spelling)
+{
+    unsigned char out[16];
+    /* Padding is refused by the strict decoder, taken by the lenient. */
+    CHECK(unb64("Zg==", out, sizeof out) == -1);
+    CHECK(unb64("Zm8=", out, sizeof out) == -1);
+    CHECK(unb64("Zm9v=", out, sizeof out) == -1);
+    CHECK(bs_base64url_decode_lenient("Zg==", 4, out, sizeof out) == 1);
+    CHECK(bs_base64url_decode_lenient("Zm8=", 4, out, sizeof out) == 2);
+    /* "Zg" is 'f' with four zero bits left over; "Zh" is the same byte
+     * with those bits set, and "Zm9" / "Zm-" likewise with two bits. */
+    CHECK(unb64("Zg", out, sizeof out) == 1 && out[0] == 'f');
+    CHECK(unb64("Zh", out, sizeof out) == -1);
+    CHECK(unb64("Zv", out, sizeof out) == -1);
+    CHECK(unb64("Zm8", out, sizeof out) == 2);
+    CHECK(unb64("Zm9", out, sizeof out) == -1);
+    CHECK(unb64("Zm-", out, sizeof out) == -1);
+    CHECK(bs_base64url_decode_lenient("Zh", 2, out, sizeof out) == 1 &&
+          out[0] == 'f');
+    /* Every byte value, at each of the two short tail lengths, decodes
+     * from its own spelling and from no other final character. */
+    int wrong = 0;
+    for (int b = 0; b < 256; b++) {
+        for (size_t len = 1; len <= 2; len++) {
+            unsigned char in[2] = {0x5a, (unsigned char)b};
+            const unsigned char *src = len == 1 ? in + 1 : in;
+            char *e = b64((const char *)src, len);
+            REQUIRE(e != NULL);
+            size_t n = strlen(e);
+            int ok = 0;
+            for (const char *c = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
+                                 "qrstuvwxyz0123456789-_";
+                 *c; c++) {
+                e[n - 1] = *c;
+                ok += unb64(e, out, sizeof out) == (long)len &&
+                      memcmp(out, src, len) == 0;
+            }
+            wrong += ok != 1;
+            free(e);
+        }
+    }
+    CHECK(wrong == 0);
 }
 
 static json_object *claims(const char *id, int64_t exp)
@@ -445,6 +490,39 @@ TEST(malformed_tokens_rejected)
     free(big);
 }
 
+/* Security review: each of the three segments has one accepted spelling,
+ * so the fixture token with '=' after any segment, or with a signature
+ * whose unused bits are set, is refused by verify and by peek. */
+TEST(token_has_one_spelling)
+{
+    char key[sizeof PB_TOKEN_KEY + sizeof PB_SECRET];
+    snprintf(key, sizeof key, "%s%s", PB_TOKEN_KEY, PB_SECRET);
+    char t[sizeof PB_TOKEN + 8];
+    /* The signature ends in 'Y' (011000): its two low bits are unused, so
+     * 'Z', 'a' and 'b' decode to the same 32 bytes. */
+    REQUIRE(PB_TOKEN[sizeof PB_TOKEN - 2] == 'Y');
+    for (const char *c = "Zab"; *c; c++) {
+        snprintf(t, sizeof t, "%s", PB_TOKEN);
+        t[strlen(t) - 1] = *c;
+        CHECK(verify(t, key, NOW) == BS_EINVAL);
+    }
+    snprintf(t, sizeof t, "%s=", PB_TOKEN);
+    CHECK(verify(t, key, NOW) == BS_EINVAL);
+    snprintf(t, sizeof t, "%s==", PB_TOKEN);
+    CHECK(verify(t, key, NOW) == BS_EINVAL);
+    /* Padding after the header or the claims. */
+    const char *d1 = strchr(PB_TOKEN, '.'), *d2 = strrchr(PB_TOKEN, '.');
+    snprintf(t, sizeof t, "%.*s=%s", (int)(d1 - PB_TOKEN), PB_TOKEN, d1);
+    json_object *got = NULL;
+    CHECK(bs_token_peek(t, &got) == BS_EINVAL && got == NULL);
+    CHECK(verify(t, key, NOW) == BS_EINVAL);
+    snprintf(t, sizeof t, "%.*s=%s", (int)(d2 - PB_TOKEN), PB_TOKEN, d2);
+    CHECK(bs_token_peek(t, &got) == BS_EINVAL && got == NULL);
+    CHECK(verify(t, key, NOW) == BS_EINVAL);
+    /* The original still verifies, also after the refused variants. */
+    CHECK(verify(PB_TOKEN, key, NOW) == 0);
+}
+
 TEST(pocketbase_fixture_token_verifies)
 {
     char key[sizeof PB_TOKEN_KEY + sizeof PB_SECRET];
@@ -470,6 +548,7 @@ int main(void)
     RUN(base64url_known_vectors);
     RUN(base64url_round_trips_all_lengths);
     RUN(base64url_decode_padding_and_invalid);
+    RUN(base64url_decode_accepts_one_spelling);
     RUN(sign_has_pocketbase_shape);
     RUN(sign_then_verify_and_peek);
     RUN(sign_with_binary_key);
@@ -480,6 +559,7 @@ int main(void)
     RUN(tampered_payload_or_signature_fails);
     RUN(alg_none_and_other_algs_rejected);
     RUN(malformed_tokens_rejected);
+    RUN(token_has_one_spelling);
     RUN(pocketbase_fixture_token_verifies);
     return harness_summary(__FILE__);
 }
