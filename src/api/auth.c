@@ -20,9 +20,9 @@
  *
  * The other endpoints live beside this file: auth_otp.c (request-otp,
  * auth-with-otp), auth_mail.c (verification, password reset, email
- * change), auth_oauth2.c (auth-with-oauth2, /api/oauth2-redirect),
- * auth_settings.c (the settings' test email) and
- * auth_models.c (model hooks of the auth system collections).
+ * change), auth_oauth2.c (auth-with-oauth2, /api/oauth2-redirect)
+ * and auth_settings.c (the settings' test email). The model hooks of the
+ * auth system collections are core's (src/core/auth_models.c).
  */
 #include <ctype.h>
 #include <openssl/evp.h>
@@ -1523,8 +1523,7 @@ int bs_api_auth_register(bs_app *app)
     int rc;
     if ((rc = auth_otp_register(api)) || (rc = auth_mail_register(api)) ||
         (rc = auth_oauth2_register(api)) ||
-        (rc = auth_settings_register(api)) ||
-        (rc = auth_models_register(api)))
+        (rc = auth_settings_register(api)))
         return rc;
     return 0;
 }

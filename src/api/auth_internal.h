@@ -158,7 +158,6 @@ int auth_otp_register(auth_api *api);
 int auth_mail_register(auth_api *api);
 int auth_oauth2_register(auth_api *api);
 int auth_settings_register(auth_api *api);
-int auth_models_register(auth_api *api);
 
 /* Binds the route middlewares of a collection auth endpoint: the
  * collection rate limit with tags, then (optionally) the same-collection

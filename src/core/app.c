@@ -1,6 +1,7 @@
 /*
  * app.c - the application's life: create, bootstrap, serve, stop, free.
  *
+ * Creating the app binds the built-in model hooks (auth_models.c).
  * Bootstrap opens the store, runs pending system migrations, loads the
  * settings and the schema snapshot and fires the bootstrap hook. Serve
  * registers the routes (built-in ones first, then the serve hook lets an
@@ -21,6 +22,7 @@
 #include "../base/util.h"
 #include "../http/cors.h"
 #include "auth.h"
+#include "auth_models.h"
 #include "migrate.h"
 
 static char *dup_or(const char *s, const char *def)
@@ -69,6 +71,12 @@ bs_app *bs_app_new(const bs_app_config *cfg)
             bs_app_free(app);
             return NULL;
         }
+    }
+    /* The model invariants come first, so that every save from any
+     * caller keeps them. */
+    if (bs_auth_models_bind(app) != 0) {
+        bs_app_free(app);
+        return NULL;
     }
     bs_log_set_verbose(app->dev);
     return app;

@@ -68,6 +68,21 @@ bs_record *bs_record_ref(bs_record *r)
     return r;
 }
 
+/* Wipes and drops the new password and its hash. */
+static void forget_password(bs_record *r)
+{
+    if (r->plain_password) {
+        explicit_bzero(r->plain_password, strlen(r->plain_password));
+        free(r->plain_password);
+        r->plain_password = NULL;
+    }
+    if (r->password_hash) {
+        explicit_bzero(r->password_hash, strlen(r->password_hash));
+        free(r->password_hash);
+        r->password_hash = NULL;
+    }
+}
+
 void bs_record_free(bs_record *r)
 {
     if (!r)
@@ -80,10 +95,7 @@ void bs_record_free(bs_record *r)
     if (r->original)
         json_object_put(r->original);
     expand_free(r);
-    if (r->plain_password) {
-        explicit_bzero(r->plain_password, strlen(r->plain_password));
-        free(r->plain_password);
-    }
+    forget_password(r);
     bs_schema_unref(r->schema);
     free(r);
 }
@@ -185,7 +197,7 @@ int bs_record_set(bs_record *r, const char *field, json_object *value)
                                                          json_type_string)
                                 ? json_object_get_string(value)
                                 : "";
-        free(r->plain_password);
+        forget_password(r);
         r->plain_password = strdup(plain);
         json_object_put(value);
         return r->plain_password ? 0 : BS_ENOMEM;
@@ -513,6 +525,33 @@ static bool relations_exist(bs_conn *conn, const bs_record *r,
     return ok;
 }
 
+/* Checks a new password against the length rules of password field f;
+ * on failure returns the error code and fills msg. */
+static const char *password_rule_error(const json_object *f,
+                                       const char *plain, char msg[96])
+{
+    size_t len = strlen(plain);
+    int64_t min = bs_json_get_int(f, "min", 0);
+    int64_t max = bs_json_get_int(f, "max", 0);
+    if (max <= 0 || max > 71)
+        max = 71;
+    if (len == 0 && bs_json_get_bool(f, "required", false)) {
+        snprintf(msg, 96, "Cannot be blank.");
+        return "validation_required";
+    }
+    if (len > 0 && (int64_t)len < min) {
+        snprintf(msg, 96, "Must be at least %lld character(s).",
+                 (long long)min);
+        return "validation_min_text_constraint";
+    }
+    if ((int64_t)len > max) {
+        snprintf(msg, 96, "Must be less than %lld character(s).",
+                 (long long)max);
+        return "validation_max_text_constraint";
+    }
+    return NULL;
+}
+
 static int validate_password(bs_record *r, const json_object *f,
                              bs_error *err)
 {
@@ -524,23 +563,10 @@ static int validate_password(bs_record *r, const json_object *f,
             field_error(err, name, "validation_required", "Cannot be blank.");
         return 0;
     }
-    size_t len = strlen(plain);
-    int64_t min = bs_json_get_int(f, "min", 0);
-    int64_t max = bs_json_get_int(f, "max", 0);
-    if (max <= 0 || max > 71)
-        max = 71;
     char msg[96];
-    if (len == 0 && bs_json_get_bool(f, "required", false)) {
-        field_error(err, name, "validation_required", "Cannot be blank.");
-    } else if (len > 0 && (int64_t)len < min) {
-        snprintf(msg, sizeof msg, "Must be at least %lld character(s).",
-                 (long long)min);
-        field_error(err, name, "validation_min_text_constraint", msg);
-    } else if ((int64_t)len > max) {
-        snprintf(msg, sizeof msg, "Must be less than %lld character(s).",
-                 (long long)max);
-        field_error(err, name, "validation_max_text_constraint", msg);
-    }
+    const char *code = password_rule_error(f, plain, msg);
+    if (code)
+        field_error(err, name, code, msg);
     return 0;
 }
 
@@ -612,21 +638,52 @@ static bool unique_error(const char *msg, bs_error *err)
     return true;
 }
 
+/* Hashes the new password before the save's transaction: bcrypt takes
+ * tens of milliseconds, during which the writer lock must stay free for
+ * the other saves. Only a password the validation will accept is hashed
+ * (for the first password field's cost). A hook that sets another
+ * password inside the transaction drops this hash (bs_record_set), and
+ * hash_password then hashes in place. */
+static void prehash_password(bs_record *r)
+{
+    if (!r->plain_password || r->password_hash)
+        return;
+    for (int i = 0; i < r->collection->nfields; i++) {
+        const bs_finfo *fi = &r->collection->finfo[i];
+        if (fi->type != BS_F_PASSWORD)
+            continue;
+        char msg[96], hash[64];
+        int cost = (int)bs_json_get_int(fi->def, "cost", 0);
+        if (!password_rule_error(fi->def, r->plain_password, msg) &&
+            bs_password_hash(r->plain_password, cost, hash) == 0) {
+            r->password_hash = strdup(hash);
+            r->password_hash_cost = cost;
+            explicit_bzero(hash, sizeof hash);
+        }
+        return;
+    }
+}
+
+/* Sets the password fields to the hash of the new password, made before
+ * the transaction when it could be. */
 static int hash_password(bs_record *r)
 {
     if (!r->plain_password)
         return 0;
-    size_t n = json_object_array_length(r->collection->fields);
-    for (size_t i = 0; i < n; i++) {
-        const json_object *f = json_object_array_get_idx(r->collection->fields, i);
-        if (strcmp(bs_field_type(f), "password") != 0)
+    for (int i = 0; i < r->collection->nfields; i++) {
+        const bs_finfo *fi = &r->collection->finfo[i];
+        if (fi->type != BS_F_PASSWORD)
             continue;
+        int cost = (int)bs_json_get_int(fi->def, "cost", 0);
         char hash[64];
-        int rc = bs_password_hash(r->plain_password,
-                                  (int)bs_json_get_int(f, "cost", 0), hash);
-        if (rc)
-            return rc;
-        json_object_object_add(r->data, bs_field_name(f),
+        if (r->password_hash && cost == r->password_hash_cost) {
+            snprintf(hash, sizeof hash, "%s", r->password_hash);
+        } else {
+            int rc = bs_password_hash(r->plain_password, cost, hash);
+            if (rc)
+                return rc;
+        }
+        json_object_object_add(r->data, fi->name,
                                json_object_new_string(hash));
     }
     return 0;
@@ -853,15 +910,12 @@ int bs_record_save(bs_app *app, bs_record *r, bs_error *err)
 {
     if (strcmp(r->collection->type, "view") == 0)
         return bs_error_set(err, 400, "View records cannot be saved.");
+    prehash_password(r);
     save_ctx sc = {.rec = r, .err = err};
     int rc = bs_run_in_transaction(app, action_tx, &sc, err);
     if (rc == 0) {
         r->is_new = false;
-        if (r->plain_password) {
-            explicit_bzero(r->plain_password, strlen(r->plain_password));
-            free(r->plain_password);
-            r->plain_password = NULL;
-        }
+        forget_password(r);
         if (r->original)
             json_object_put(r->original);
         r->original = NULL;

@@ -33,6 +33,9 @@ struct bs_record {
     struct bs_expand *expand;         /* expanded relations, or NULL */
     int nexpand;
     char *plain_password;             /* new password to validate and hash */
+    char *password_hash;              /* plain_password hashed before the
+                                         write transaction, or NULL */
+    int password_hash_cost;           /* the field cost it was made with */
     bool is_new;
     bool ignore_email_visibility;     /* export the email regardless */
     bool unhide;                      /* export hidden fields (superusers) */
@@ -82,7 +85,9 @@ const json_object *bs_collection_field(const bs_collection *c,
 void bs_record_write_json(const bs_record *r, bs_buf *out);
 
 /* Creates or updates r in a transaction through the hooks. On a
- * validation failure err carries per-field data and status 400. */
+ * validation failure err carries per-field data and status 400. A new
+ * password is hashed before the transaction begins (so bcrypt does not
+ * hold the writer lock), unless the caller is already inside one. */
 int bs_record_save(bs_app *app, bs_record *r, bs_error *err);
 
 /* Runs only the validation (OnRecordValidate), collecting field errors

@@ -1,20 +1,21 @@
 /*
  * superuser.c - creating, changing and deleting superusers.
  *
- * A new superuser gets a random id and tokenKey and a bcrypt hash; a
- * password change also renews the tokenKey, which invalidates every token
- * issued before.
+ * The command line's superuser commands save through the record model
+ * like every other caller (bs_record_save, bs_record_delete), so the
+ * record hooks fire and the auth invariants apply: a new superuser gets
+ * a random id and tokenKey and is verified, a password change renews the
+ * tokenKey (which invalidates every token issued before), the password
+ * is hashed before the write transaction, and the last superuser cannot
+ * be deleted.
  */
 #include "superuser.h"
 
 #include <string.h>
 
-#include "../base/util.h"
+#include "../base/json.h"
 #include "app.h"
-#include "password.h"
-
-static const char TOKEN_ALPHABET[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+#include "record.h"
 
 static int validate(const char *email, const char *password, bs_su_op op,
                     bs_error *err)
@@ -32,50 +33,47 @@ static int validate(const char *email, const char *password, bs_su_op op,
     return 0;
 }
 
-static bool exists(bs_conn *c, const char *email)
+/* The superuser with email (in any case) into *out, or NULL when there
+ * is none; 0 or BS_EDB. */
+static int find(bs_app *app, bs_schema *s, const bs_collection *c,
+                const char *email, bs_record **out)
 {
+    *out = NULL;
+    bs_conn *conn = bs_store_reader_acquire(app->store);
     sqlite3_stmt *st = bs_conn_prepare(
-        c, "SELECT 1 FROM _superusers WHERE email = ?1 COLLATE NOCASE");
-    if (!st)
-        return false;
-    sqlite3_bind_text(st, 1, email, -1, SQLITE_STATIC);
-    bool found = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_reset(st);
-    return found;
+        conn, "SELECT * FROM _superusers WHERE email = ?1 COLLATE NOCASE");
+    int rc = BS_EDB;
+    if (st) {
+        sqlite3_bind_text(st, 1, email, -1, SQLITE_STATIC);
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW) {
+            *out = bs_record_from_row(s, c, st);
+            rc = *out ? 0 : BS_ENOMEM;
+        } else if (step == SQLITE_DONE) {
+            rc = 0;
+        }
+        sqlite3_reset(st);
+    }
+    bs_store_reader_release(app->store, conn);
+    if (*out)
+        bs_record_keep_original(*out);
+    return rc;
 }
 
-static int write_record(bs_conn *c, bool create, const char *email,
-                        const char *password, bs_error *err)
+/* Names the first invalid field in err's message, as the command line
+ * shows only the message. */
+static int explain(bs_error *err, int rc)
 {
-    char hash[64], token_key[51], id[16], now[25];
-    int rc = bs_password_hash(password, 10, hash);
-    if (rc == 0)
-        rc = bs_random_string(token_key, 50, TOKEN_ALPHABET);
-    if (rc == 0)
-        rc = bs_random_id(id);
-    if (rc)
-        return bs_error_set(err, 500, "Failed to hash the password.");
-    bs_now_str(now);
-    sqlite3_stmt *st =
-        create ? bs_conn_prepare(
-                     c, "INSERT INTO _superusers (id, email, password, "
-                        "tokenKey, emailVisibility, verified, created, "
-                        "updated) VALUES (?1, ?2, ?3, ?4, 0, 1, ?5, ?5)")
-               : bs_conn_prepare(
-                     c, "UPDATE _superusers SET password = ?3, tokenKey = "
-                        "?4, updated = ?5 WHERE email = ?2 COLLATE NOCASE");
-    if (!st)
-        return bs_error_set(err, 500, "Failed to save the superuser.");
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, email, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, hash, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, token_key, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
-    int step = sqlite3_step(st);
-    sqlite3_reset(st);
-    return step == SQLITE_DONE
-               ? 0
-               : bs_error_set(err, 500, "Failed to save the superuser.");
+    if (!err->data)
+        return rc;
+    json_object_object_foreach(err->data, field, v)
+    {
+        bs_error_set(err, err->status ? err->status : 400,
+                     "Failed to save the superuser: %s: %s", field,
+                     bs_json_get_str(v, "message", "invalid value"));
+        break;
+    }
+    return rc;
 }
 
 int bs_superuser_apply(bs_app *app, bs_su_op op, const char *email,
@@ -84,44 +82,46 @@ int bs_superuser_apply(bs_app *app, bs_su_op op, const char *email,
     int rc = validate(email, password, op, err);
     if (rc)
         return rc;
-    bs_conn *c = NULL;
-    rc = bs_store_tx_begin(app->store, &c, err);
-    if (rc)
-        return rc;
-    bool found = exists(c, email);
-    switch (op) {
-    case BS_SU_CREATE:
-        rc = found ? bs_error_set(err, 400, "Superuser \"%s\" already "
-                                            "exists.", email)
-                   : write_record(c, true, email, password, err);
-        break;
-    case BS_SU_UPSERT:
-        rc = write_record(c, !found, email, password, err);
-        break;
-    case BS_SU_UPDATE:
-        rc = !found ? bs_error_set(err, 404, "Superuser \"%s\" not found.",
-                                   email)
-                    : write_record(c, false, email, password, err);
-        break;
-    case BS_SU_DELETE: {
-        if (!found) {
-            rc = bs_error_set(err, 404, "Superuser \"%s\" not found.", email);
-            break;
-        }
-        sqlite3_stmt *st = bs_conn_prepare(
-            c, "DELETE FROM _superusers WHERE email = ?1 COLLATE NOCASE");
-        if (!st) {
-            rc = BS_EDB;
-            break;
-        }
-        sqlite3_bind_text(st, 1, email, -1, SQLITE_STATIC);
-        rc = sqlite3_step(st) == SQLITE_DONE ? 0 : BS_EDB;
-        sqlite3_reset(st);
-        break;
+    bs_record *rec = NULL;
+    bs_schema *s = bs_app_schema(app);
+    const bs_collection *c = s ? bs_schema_find(s, "_superusers") : NULL;
+    if (!c) {
+        rc = bs_error_set(err, 500, "The _superusers collection is missing.");
+        goto end;
     }
+    rc = find(app, s, c, email, &rec);
+    if (rc) {
+        rc = bs_error_set(err, 500, "Failed to read the superusers.");
+        goto end;
     }
-    int end = bs_store_tx_end(app->store, rc == 0, err);
-    return rc ? rc : end;
+    if (rec && op == BS_SU_CREATE) {
+        rc = bs_error_set(err, 400, "Superuser \"%s\" already exists.",
+                          email);
+        goto end;
+    }
+    if (!rec && (op == BS_SU_UPDATE || op == BS_SU_DELETE)) {
+        rc = bs_error_set(err, 404, "Superuser \"%s\" not found.", email);
+        goto end;
+    }
+    if (op == BS_SU_DELETE) {
+        rc = bs_record_delete(app, rec, err);
+        goto end;
+    }
+    if (!rec) {
+        rec = bs_record_new(s, c);
+        if (!rec || bs_record_set(rec, "email",
+                                  json_object_new_string(email)) != 0) {
+            rc = BS_ENOMEM;
+            goto end;
+        }
+    }
+    rc = bs_record_set(rec, "password", json_object_new_string(password));
+    if (rc == 0)
+        rc = explain(err, bs_record_save(app, rec, err));
+end:
+    bs_record_free(rec);
+    bs_schema_unref(s);
+    return rc;
 }
 
 int bs_superuser_count(bs_app *app)

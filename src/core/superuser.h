@@ -13,7 +13,12 @@ typedef enum bs_su_op {
     BS_SU_DELETE  /* fails when missing */
 } bs_su_op;
 
-/* Runs op in one transaction. password is ignored for delete. */
+/* Runs op through bs_record_save or bs_record_delete on a bootstrapped
+ * app, so the record hooks fire and the auth invariants apply (the last
+ * superuser cannot be deleted). The email is matched in any case.
+ * password is ignored for delete. Errors: BS_EHTTP with err's status 400
+ * (bad input, an existing email on create, a refused save) or 404 (a
+ * missing superuser on update or delete). Call from any thread. */
 int bs_superuser_apply(bs_app *app, bs_su_op op, const char *email,
                        const char *password, bs_error *err);
 

@@ -84,6 +84,12 @@ describe('superuser commands on a fresh data dir', () => {
     r = await su('delete', 'second@example.com');
     assert.equal(r.code, 0, `delete of a missing superuser: ${r.stderr}`);
     assert.match(r.stdout + r.stderr, /second@example\.com/);
+
+    // The command saves through the record model: the last superuser
+    // cannot be deleted.
+    r = await su('delete', 'admin@example.com');
+    assert.notEqual(r.code, 0, 'deleting the only superuser must fail');
+    assert.match(r.stderr, /only existing superuser/);
   });
 
   test('bad input is refused', async (t) => {
@@ -113,7 +119,7 @@ describe('superuser commands on a fresh data dir', () => {
     assert.notEqual(r.code, 0);
   });
 
-  test('superusers are stored in _superusers with bcrypt hashes', { skip: SQLITE3_SKIP }, async (t) => {
+  test('superusers are stored in _superusers with bcrypt hashes, verified', { skip: SQLITE3_SKIP }, async (t) => {
     const root = makeTempRoot();
     t.after(() => removeTempRoot(root));
     const dir = path.join(root, 'pb_data');
@@ -121,13 +127,14 @@ describe('superuser commands on a fresh data dir', () => {
     assert.equal(r.code, 0, r.stderr);
     const rows = sqliteColumn(
       path.join(dir, 'data.db'),
-      "SELECT email || '|' || substr(password, 1, 4) || '|' || length(tokenKey) FROM _superusers;",
+      "SELECT email || '|' || substr(password, 1, 4) || '|' || length(tokenKey) || '|' || verified FROM _superusers;",
     );
     assert.equal(rows.length, 1);
-    const [email, prefix, keyLen] = rows[0].split('|');
+    const [email, prefix, keyLen, verified] = rows[0].split('|');
     assert.equal(email, 'hash@example.com');
     assert.match(prefix, /^\$2[aby]\$/);
     assert.ok(Number(keyLen) >= 30, 'a tokenKey is set');
+    assert.equal(verified, '1', 'superusers are always verified');
   });
 });
 

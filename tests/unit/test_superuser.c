@@ -1,7 +1,8 @@
 /*
  * test_superuser.c - creating, changing and deleting superusers in a
  * bootstrapped data directory. Each create or password change hashes
- * with bcrypt (cost 10), so the file keeps those few.
+ * with bcrypt (cost 10), so the file keeps those few. The command saves
+ * through the record model: its hooks fire and the auth invariants hold.
  */
 #include <stdlib.h>
 
@@ -176,6 +177,55 @@ TEST(installer_placeholder_not_counted)
     CHECK(bs_superuser_count(app) == 1);
 }
 
+static char trace[64];
+
+static int on_su(bs_event *e, void *user)
+{
+    strncat(trace, user, sizeof trace - strlen(trace) - 1);
+    return bs_event_next(e);
+}
+
+TEST(saves_fire_the_record_hooks)
+{
+    static const char *const tags[] = {"_superusers", NULL};
+    static const struct {
+        bs_hook_id id;
+        const char *mark;
+    } binds[] = {{BS_ON_RECORD_CREATE, "C"},
+                 {BS_ON_RECORD_UPDATE, "U"},
+                 {BS_ON_RECORD_DELETE, "D"},
+                 {BS_ON_RECORD_VALIDATE, "v"},
+                 {BS_ON_RECORD_AFTER_CREATE_SUCCESS, "c"},
+                 {BS_ON_RECORD_AFTER_DELETE_SUCCESS, "d"}};
+    for (size_t i = 0; i < sizeof binds / sizeof binds[0]; i++) {
+        bs_handler h = {.id = "test_su", .fn = on_su,
+                        .user = (void *)binds[i].mark, .tags = tags};
+        REQUIRE(bs_hook_bind(bs_app_hook(app, binds[i].id), &h) == 0);
+    }
+    /* A new superuser (C, v, c), and the installer placeholder is
+     * deleted with it (D, d). */
+    trace[0] = '\0';
+    CHECK(apply(BS_SU_UPSERT, "third@example.com", "password123", NULL) ==
+          0);
+    CHECK_STR(trace, "CvDcd");
+    CHECK(!row_of("__pbinstaller@example.com").found);
+    trace[0] = '\0';
+    CHECK(apply(BS_SU_UPDATE, "third@example.com", "password456", NULL) ==
+          0);
+    CHECK_STR(trace, "Uv");
+    trace[0] = '\0';
+    CHECK(apply(BS_SU_DELETE, "third@example.com", NULL, NULL) == 0);
+    CHECK_STR(trace, "Dd");
+    /* The last superuser cannot be deleted. */
+    int status = 0;
+    CHECK(apply(BS_SU_DELETE, "admin@example.com", NULL, &status) ==
+          BS_EHTTP);
+    CHECK(status == 400);
+    CHECK(row_of("admin@example.com").found);
+    for (size_t i = 0; i < sizeof binds / sizeof binds[0]; i++)
+        bs_hook_unbind(bs_app_hook(app, binds[i].id), "test_su");
+}
+
 int main(void)
 {
     if (tmpdir_make(dir, sizeof dir) != 0)
@@ -195,6 +245,7 @@ int main(void)
     RUN(delete_removes_or_fails);
     RUN(validation_before_any_write);
     RUN(installer_placeholder_not_counted);
+    RUN(saves_fire_the_record_hooks);
     bs_app_free(app);
     tmpdir_remove(dir);
     return harness_summary(__FILE__);

@@ -1,8 +1,10 @@
 /*
  * auth_models.c - model hooks that keep the auth data consistent.
  *
- * Bound on the record hooks when the API is registered, with the
- * built-in behaviour of PocketBase's auth models:
+ * Bound on the record hooks when the app is created (bs_app_new), so
+ * they hold for every save: an API request, a bootstrap or serve hook,
+ * an embedding program or the `basalt superuser` command. They carry
+ * the built-in behaviour of PocketBase's auth models:
  *  - superusers are always verified, the installer placeholder account
  *    goes away once a real superuser is created, and the last superuser
  *    cannot be deleted;
@@ -22,12 +24,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth_models.h"
+
 #include "../base/json.h"
 #include "../base/util.h"
-#include "../core/oauth2.h"
-#include "../core/tx.h"
 #include "../db/sql.h"
-#include "auth_internal.h"
+#include "app.h"
+#include "oauth2.h"
+#include "record.h"
+#include "tx.h"
 
 #define INSTALLER_EMAIL "__pbinstaller@example.com"
 
@@ -91,7 +96,9 @@ static int delete_refs(bs_record_event *e, const char *coll)
                         &refs, &n);
     for (int i = 0; rc == 0 && i < n; i++)
         rc = bs_record_delete(e->ev.app, refs[i], e->ev.error);
-    auth_free_recs(refs, n);
+    for (int i = 0; i < n; i++)
+        bs_record_free(refs[i]);
+    free(refs);
     return rc ? rc : n;
 }
 
@@ -318,9 +325,8 @@ static int external_auth_validate(bs_event *ev, void *user)
     return bs_event_next(ev);
 }
 
-int auth_models_register(auth_api *api)
+int bs_auth_models_bind(bs_app *app)
 {
-    bs_app *app = api->app;
     const struct {
         int hook;
         bs_handler h;
