@@ -32,6 +32,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "../core/events.h"
 #include "../base/error.h"
 #include "../base/json.h"
 #include "../base/util.h"
@@ -737,7 +738,7 @@ static int enrich_auth_record(auth_req *ar, bs_record *rec)
                                 .tags = {rec->collection->id,
                                          rec->collection->name}},
                          .record = rec};
-    return bs_hook_trigger(app->hooks[BS_ON_RECORD_ENRICH], &e.ev, NULL, NULL);
+    return bs_trigger_record(app, BS_ON_RECORD_ENRICH, &e, NULL, NULL);
 }
 
 static int respond_final(bs_event *ev, void *user)
@@ -796,7 +797,7 @@ int auth_trigger(auth_req *ar, int hook, bs_record_auth_event *e,
     e->ev.error = &ar->err;
     e->req = ar->r;
     e->collection = ar->c->name;
-    int rc = bs_hook_trigger(app->hooks[hook], &e->ev, final, user);
+    int rc = bs_trigger_auth_request(app, hook, e, final, user);
     if (rc && !ar->r->responded)
         bs_req_fail(ar->r, rc, &ar->err);
     return rc;

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../core/events.h"
 #include "../base/error.h"
 #include "../base/json.h"
 #include "../core/record.h"
@@ -321,7 +322,7 @@ static int batch_handler(bs_event *e, void *user)
         bs_resp_status_error(r, 500, NULL);
     } else {
         bs_request_event re = {.ev = {.app = e->app, .error = &err}, .req = r};
-        int rc = bs_hook_trigger(e->app->hooks[BS_ON_BATCH_REQUEST], &re.ev,
+        int rc = bs_trigger_request(e->app, BS_ON_BATCH_REQUEST, &re,
                                  batch_final, &bc);
         if (rc && !r->responded)
             bs_req_fail(r, rc, &err);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../core/events.h"
 #include "../base/error.h"
 #include "../base/json.h"
 #include "../base/util.h"
@@ -116,7 +117,7 @@ static void run_hook(bs_req *r, int hook, json_object *data, bool tag,
         re.ev.tags[1] = name;
         re.collection = name;
     }
-    int rc = bs_hook_trigger(r->ev.app->hooks[hook], &re.ev, final, user);
+    int rc = bs_trigger_request(r->ev.app, hook, &re, final, user);
     if (rc && !r->responded)
         bs_req_fail(r, rc, err);
 }

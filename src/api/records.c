@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../core/events.h"
 #include "../base/error.h"
 #include "../base/json.h"
 #include "../base/util.h"
@@ -139,8 +140,8 @@ static int enrich(rec_req *rr, bs_record **recs, int n)
         bs_record_event e = {.ev = {.app = rr->r->ev.app,
                                     .tags = {rr->c->id, rr->c->name}},
                              .record = recs[i]};
-        int rc = bs_hook_trigger(rr->r->ev.app->hooks[BS_ON_RECORD_ENRICH],
-                                 &e.ev, NULL, NULL);
+        int rc = bs_trigger_record(rr->r->ev.app, BS_ON_RECORD_ENRICH,
+                                 &e, NULL, NULL);
         if (rc)
             return rc;
     }
@@ -231,7 +232,7 @@ int bs_api_records_list(bs_event *ev, void *user)
                                   .error = &rr.err},
                            .req = r,
                            .collection = c->name};
-    rc = bs_hook_trigger(r->ev.app->hooks[BS_ON_RECORDS_LIST_REQUEST], &re.ev,
+    rc = bs_trigger_request(r->ev.app, BS_ON_RECORDS_LIST_REQUEST, &re,
                          list_final, &ls);
     if (rc && !r->responded)
         bs_req_fail(r, rc, &rr.err);
@@ -289,7 +290,7 @@ static int item_action(bs_req *r, const char *tag, enum bs_rule which,
                            .req = r,
                            .collection = rr.c->name,
                            .record = rec};
-    rc = bs_hook_trigger(r->ev.app->hooks[hook], &re.ev, final, &rr);
+    rc = bs_trigger_request(r->ev.app, hook, &re, final, &rr);
     if (rc && !r->responded)
         bs_req_fail(r, rc, &rr.err);
 
@@ -358,10 +359,9 @@ static void submit(rec_req *rr, const char *id, json_object *data,
                            .req = r,
                            .collection = rr->c->name,
                            .record = form.record};
-    rc = bs_hook_trigger(
-        r->ev.app->hooks[create ? BS_ON_RECORD_CREATE_REQUEST
-                                : BS_ON_RECORD_UPDATE_REQUEST],
-        &re.ev, save_final, rr);
+    rc = bs_trigger_request(r->ev.app, create ? BS_ON_RECORD_CREATE_REQUEST
+                                : BS_ON_RECORD_UPDATE_REQUEST,
+        &re, save_final, rr);
     if (rc && !r->responded) {
         if (!rr->err.status)
             bs_error_set(&rr->err, 400, create ? "Failed to create record."

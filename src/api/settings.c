@@ -15,13 +15,14 @@
 
 #include "../base/json.h"
 #include "../base/regex.h"
+#include "../core/events.h"
 #include "../core/token.h"
 #include "api.h"
 
 static int list_final(bs_event *e, void *user)
 {
     (void)user;
-    bs_req *r = (bs_req *)e;
+    bs_req *r = ((bs_request_event *)e)->req;
     bs_settings *s = bs_app_settings(e->app);
     json_object *pub = bs_settings_public(s->value);
     bs_settings_unref(s);
@@ -32,17 +33,26 @@ static int list_final(bs_event *e, void *user)
     return 0;
 }
 
+/* Runs a settings request hook with a bs_request_event, as basalt.h
+ * promises its handlers. */
+static int run_hook(bs_event *e, bs_hook_id id, bs_handler_fn final)
+{
+    bs_req *r = (bs_req *)e;
+    bs_request_event re = {.ev = {.app = e->app, .error = e->error},
+                           .req = r};
+    return bs_trigger_request(e->app, id, &re, final, NULL);
+}
+
 static int settings_list(bs_event *e, void *user)
 {
     (void)user;
-    return bs_hook_trigger(e->app->hooks[BS_ON_SETTINGS_LIST_REQUEST], e,
-                           list_final, NULL);
+    return run_hook(e, BS_ON_SETTINGS_LIST_REQUEST, list_final);
 }
 
 static int update_final(bs_event *e, void *user)
 {
     (void)user;
-    bs_req *r = (bs_req *)e;
+    bs_req *r = ((bs_request_event *)e)->req;
     bs_app *app = e->app;
     bs_error err;
     bs_error_init(&err);
@@ -97,8 +107,7 @@ done:
 static int settings_update(bs_event *e, void *user)
 {
     (void)user;
-    return bs_hook_trigger(e->app->hooks[BS_ON_SETTINGS_UPDATE_REQUEST], e,
-                           update_final, NULL);
+    return run_hook(e, BS_ON_SETTINGS_UPDATE_REQUEST, update_final);
 }
 
 /* POST /api/settings/test/s3: checks the request and that the chosen

@@ -31,6 +31,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "events.h"
 #include "../base/error.h"
 #include "../base/json.h"
 #include "../base/util.h"
@@ -599,7 +600,7 @@ static void after_run(bs_app *app, void *data, bool committed)
                                     .tags = {id, name},
                                     .error = ok ? NULL : &a->error},
                              .collection = a->col};
-    bs_hook_trigger(app->hooks[ok ? a->hook_success : a->hook_error], &e.ev,
+    bs_trigger_collection(app, ok ? a->hook_success : a->hook_error, &e,
                     NULL, NULL);
 }
 
@@ -705,15 +706,17 @@ static int save_final(bs_event *e, void *user)
     bs_app *app = e->app;
     int rc = 0;
     if (!(sc->flags & BS_COLLECTION_NO_VALIDATE)) {
-        rc = bs_hook_trigger(app->hooks[BS_ON_COLLECTION_VALIDATE], e,
+        rc = bs_trigger_collection(app, BS_ON_COLLECTION_VALIDATE,
+                                   (bs_collection_event *)e,
                              validate_final, sc);
         if (rc)
             return rc;
     }
-    return bs_hook_trigger(app->hooks[sc->flags & BS_COLLECTION_NEW
-                                          ? BS_ON_COLLECTION_CREATE_EXECUTE
-                                          : BS_ON_COLLECTION_UPDATE_EXECUTE],
-                           e, execute_final, sc);
+    return bs_trigger_collection(app,
+                                 sc->flags & BS_COLLECTION_NEW
+                                     ? BS_ON_COLLECTION_CREATE_EXECUTE
+                                     : BS_ON_COLLECTION_UPDATE_EXECUTE,
+                                 (bs_collection_event *)e, execute_final, sc);
 }
 
 /* The OTPs, MFA sessions, OAuth2 links and known devices of a deleted
@@ -815,7 +818,8 @@ static int delete_execute_final(bs_event *e, void *user)
 
 static int delete_final(bs_event *e, void *user)
 {
-    return bs_hook_trigger(e->app->hooks[BS_ON_COLLECTION_DELETE_EXECUTE], e,
+    return bs_trigger_collection(e->app, BS_ON_COLLECTION_DELETE_EXECUTE,
+                                 (bs_collection_event *)e,
                            delete_execute_final, user);
 }
 
@@ -933,7 +937,7 @@ static int action_tx(bs_tx *tx, void *data)
         int hook = sc->is_delete ? BS_ON_COLLECTION_DELETE
                    : is_new      ? BS_ON_COLLECTION_CREATE
                                  : BS_ON_COLLECTION_UPDATE;
-        rc = bs_hook_trigger(app->hooks[hook], &e.ev,
+        rc = bs_trigger_collection(app, hook, &e,
                              sc->is_delete ? delete_final : save_final, sc);
     }
     a->col = NULL;

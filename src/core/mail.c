@@ -9,6 +9,7 @@
  * message, the envelope and a copy of the SMTP settings), so it can run
  * on a detached thread without holding anything of the app.
  */
+#include "events.h"
 #include "mail.h"
 
 #include <curl/curl.h>
@@ -906,7 +907,7 @@ int bs_mail_send(bs_app *app, bs_mail_message *m, int flags, bs_error *err)
 {
     send_ctx sc = {.flags = flags, .err = err};
     bs_mailer_event e = {.ev = {.app = app, .error = err}, .message = m};
-    return bs_hook_trigger(app->hooks[BS_ON_MAILER_SEND], &e.ev, send_final,
+    return bs_trigger_mailer(app, BS_ON_MAILER_SEND, &e, send_final,
                            &sc);
 }
 
@@ -1012,7 +1013,7 @@ static int send_record_mail(bs_app *app, bs_record *rec, int hook,
                              .message = &m,
                              .record = rec,
                              .meta = meta};
-        rc = bs_hook_trigger(app->hooks[hook], &e.ev, record_mail_final, rm);
+        rc = bs_trigger_mailer(app, hook, &e, record_mail_final, rm);
     }
     bs_mail_message_dispose(&m);
     if (meta)

@@ -1,6 +1,7 @@
 /*
  * record.c - the record model: values, loading, export, save and delete.
  */
+#include "events.h"
 #include "record.h"
 
 #include <stdio.h>
@@ -811,7 +812,7 @@ static void after_run(bs_app *app, void *data, bool committed)
                                          a->rec->collection->name},
                                 .error = ok ? NULL : &a->error},
                          .record = a->rec};
-    bs_hook_trigger(app->hooks[ok ? a->hook_success : a->hook_error], &e.ev,
+    bs_trigger_record(app, ok ? a->hook_success : a->hook_error, &e,
                     NULL, NULL);
 }
 
@@ -829,7 +830,8 @@ static int save_final(bs_event *e, void *user)
     int rc = fill_generated(re->record);
     if (rc)
         return rc;
-    rc = bs_hook_trigger(app->hooks[BS_ON_RECORD_VALIDATE], e, validate_final,
+    rc = bs_trigger_record(app, BS_ON_RECORD_VALIDATE, (bs_record_event *)e,
+                           validate_final,
                          err);
     if (rc) {
         if (bs_error_has_fields(err) && !err->message)
@@ -838,10 +840,10 @@ static int save_final(bs_event *e, void *user)
                                        : "Failed to update record.");
         return rc;
     }
-    rc = bs_hook_trigger(app->hooks[re->record->is_new
-                                        ? BS_ON_RECORD_CREATE_EXECUTE
-                                        : BS_ON_RECORD_UPDATE_EXECUTE],
-                         e, execute_final, err);
+    rc = bs_trigger_record(app,
+                           re->record->is_new ? BS_ON_RECORD_CREATE_EXECUTE
+                                              : BS_ON_RECORD_UPDATE_EXECUTE,
+                           (bs_record_event *)e, execute_final, err);
     if (rc && bs_error_has_fields(err) && !err->message)
         bs_error_set(err, 400, re->record->is_new ? "Failed to create record."
                                                   : "Failed to update record.");
@@ -882,7 +884,7 @@ static int action_tx(bs_tx *tx, void *data)
     int hook = sc->is_delete ? BS_ON_RECORD_DELETE
                : create      ? BS_ON_RECORD_CREATE
                              : BS_ON_RECORD_UPDATE;
-    int rc = bs_hook_trigger(app->hooks[hook], &e.ev,
+    int rc = bs_trigger_record(app, hook, &e,
                              sc->is_delete ? delete_final : save_final,
                              sc->err);
     if (!a)
@@ -902,7 +904,7 @@ int bs_record_validate(bs_app *app, bs_record *r, bs_error *err)
                                 .tags = {r->collection->id, r->collection->name},
                                 .error = err},
                          .record = r};
-    return bs_hook_trigger(app->hooks[BS_ON_RECORD_VALIDATE], &e.ev,
+    return bs_trigger_record(app, BS_ON_RECORD_VALIDATE, &e,
                            validate_final, err);
 }
 
@@ -1053,7 +1055,8 @@ static int delete_final(bs_event *e, void *user)
     int rc = clean_references(re->tx, re->record, err);
     if (rc)
         return rc;
-    return bs_hook_trigger(e->app->hooks[BS_ON_RECORD_DELETE_EXECUTE], e,
+    return bs_trigger_record(e->app, BS_ON_RECORD_DELETE_EXECUTE,
+                             (bs_record_event *)e,
                            delete_execute_final, err);
 }
 
