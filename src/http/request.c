@@ -26,6 +26,68 @@ static const char *internal_header(const json_object *h, const char *name)
     return NULL;
 }
 
+/* Form-decodes s[0..n) ('+' is a space) into out. */
+static void form_decode(const char *s, size_t n, bs_buf *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '+') {
+            bs_buf_putc(out, ' ');
+        } else if (s[i] == '%' && i + 2 < n &&
+                   bs_hex_digit(s[i + 1]) >= 0 && bs_hex_digit(s[i + 2]) >= 0) {
+            bs_buf_putc(out, (char)(bs_hex_digit(s[i + 1]) * 16 + bs_hex_digit(s[i + 2])));
+            i += 2;
+        } else {
+            bs_buf_putc(out, s[i]);
+        }
+    }
+}
+
+/* Splits r->url's query into r->query_keys/values (decoded, in order).
+ * On out of memory the request simply has fewer arguments. */
+static void parse_query(bs_req *r)
+{
+    r->query_parsed = true;
+    const char *q = strchr(r->url, '?');
+    if (!q || !q[1])
+        return;
+    q++;
+    int cap = 1;
+    for (const char *p = q; *p; p++)
+        cap += *p == '&';
+    r->query_keys = bs_arena_alloc(&r->arena, (size_t)cap * sizeof(char *));
+    r->query_values = bs_arena_alloc(&r->arena, (size_t)cap * sizeof(char *));
+    if (!r->query_keys || !r->query_values)
+        return;
+    bs_buf b;
+    bs_buf_init(&b);
+    for (const char *p = q; *p;) {
+        size_t n = strcspn(p, "&");
+        const char *eq = memchr(p, '=', n);
+        size_t kn = eq ? (size_t)(eq - p) : n;
+        if (n) {
+            bs_buf_reset(&b);
+            form_decode(p, kn, &b);
+            const char *k = bs_arena_strndup(&r->arena, b.data ? b.data : "",
+                                             b.len);
+            const char *v = NULL;
+            if (eq) {
+                bs_buf_reset(&b);
+                form_decode(eq + 1, n - kn - 1, &b);
+                v = bs_arena_strndup(&r->arena, b.data ? b.data : "", b.len);
+            }
+            if (k && (v || !eq) && !b.oom) {
+                r->query_keys[r->nquery] = k;
+                r->query_values[r->nquery] = v;
+                r->nquery++;
+            }
+        }
+        p += n;
+        if (*p == '&')
+            p++;
+    }
+    bs_buf_dispose(&b);
+}
+
 const char *bs_req_header(bs_req *r, const char *name)
 {
     if (!r->conn)
@@ -42,7 +104,13 @@ const char *bs_req_query(bs_req *r, const char *name)
             return NULL;
         return json_object_get_string(v);
     }
-    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+    if (!r->query_parsed)
+        parse_query(r);
+    for (int i = 0; i < r->nquery; i++) {
+        if (strcmp(r->query_keys[i], name) == 0)
+            return r->query_values[i];
+    }
+    return NULL;
 }
 
 int64_t bs_req_query_int(bs_req *r, const char *name, int64_t def)
@@ -88,11 +156,16 @@ void bs_req_foreach(bs_req *r, int kind, bs_req_kv_fn fn, void *user)
         }
         return;
     }
+    if (kind == 1) {
+        if (!r->query_parsed)
+            parse_query(r);
+        for (int i = 0; i < r->nquery; i++)
+            fn(user, r->query_keys[i],
+               r->query_values[i] ? r->query_values[i] : "");
+        return;
+    }
     kv_ctx c = {fn, user};
-    MHD_get_connection_values(r->conn,
-                              kind == 0 ? MHD_HEADER_KIND
-                                        : MHD_GET_ARGUMENT_KIND,
-                              kv_iter, &c);
+    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, kv_iter, &c);
 }
 
 const char *bs_req_param(bs_req *r, const char *name)
@@ -225,22 +298,6 @@ int bs_req_fail(bs_req *r, int rc, const bs_error *err)
                                      "your request.");
     }
     return rc;
-}
-
-/* Form-decodes s[0..n) ('+' is a space) into out. */
-static void form_decode(const char *s, size_t n, bs_buf *out)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '+') {
-            bs_buf_putc(out, ' ');
-        } else if (s[i] == '%' && i + 2 < n &&
-                   bs_hex_digit(s[i + 1]) >= 0 && bs_hex_digit(s[i + 2]) >= 0) {
-            bs_buf_putc(out, (char)(bs_hex_digit(s[i + 1]) * 16 + bs_hex_digit(s[i + 2])));
-            i += 2;
-        } else {
-            bs_buf_putc(out, s[i]);
-        }
-    }
 }
 
 json_object *bs_query_string_parse(const char *qs)

@@ -39,10 +39,18 @@ typedef struct bs_req {
     bool is_head;
     bool bad_host;          /* HTTP/1.1 without a Host header */
     const char *url;        /* raw request target as received */
+
+    /* Query arguments of an HTTP request, parsed from `url` on first use
+     * (libmicrohttpd's own copy is switched off, see server.c). A key
+     * without '=' has a NULL value. */
+    bool query_parsed;
+    int nquery;
+    const char **query_keys;
+    const char **query_values;
     const char *path;       /* decoded path, without the query */
 
-    /* Body: collected into `body` up to body_limit; bytes past the limit
-     * are counted and dropped, and the request answered with 413. */
+    /* Body: collected into `body` up to body_limit; a body past the limit
+     * is refused with 413 before or while it is read (server.c). */
     bs_buf body;
     size_t body_limit;
     size_t body_seen;

@@ -22,7 +22,14 @@ typedef struct bs_server_config {
     const char *addr;       /* "host:port" */
     int threads;            /* worker threads (>= 1) */
     size_t body_limit;      /* default request body limit in bytes */
-    unsigned timeout_s;     /* idle connection timeout */
+    unsigned timeout_s;     /* idle connection timeout (no byte moves) */
+    unsigned head_timeout_ms; /* deadline for a complete request head,
+                             * counted from when a connection starts to
+                             * wait for one (new or kept alive); 0: the
+                             * environment's BASALT_HEAD_TIMEOUT_MS, else
+                             * 30 s, like PocketBase's ReadHeaderTimeout */
+    unsigned per_ip_limit;  /* open connections per client address; 0:
+                             * BASALT_PER_IP_LIMIT, else no limit */
     bs_router *router;      /* routes (borrowed) */
     bs_hook *middlewares;   /* global middlewares (borrowed) */
     bs_app *app;            /* set as ev.app of every request */

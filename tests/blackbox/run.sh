@@ -33,6 +33,10 @@ if [ ! -d "$here/node_modules" ] || [ ! -f "$stamp" ] || [ "$here/package-lock.j
   touch "$stamp"
 fi
 
+# hostile.test.mjs holds a few thousand sockets open: lift the soft limit
+# on open files to the hard one (best effort; the test skips if too low).
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
 # Explicit test files (relative to the caller) run instead of all of them.
 if [ "$#" -gt 0 ]; then
   exec node --test --test-concurrency=2 "$@"
