@@ -2,6 +2,7 @@
 #
 #   make            build build/basalt and build/libbasalt.a
 #   make run        install missing packages, build, serve on :8090
+#                   (HTTP=addr:port DIR=pb_data ARGS="--dev" to change)
 #   make test       install, build, run every test tier
 #   make SANITIZE=1 test   the same under ASan+UBSan (separate build dir)
 #   make fuzz       build and briefly run the libFuzzer drivers
@@ -73,9 +74,12 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/harness.h $(LIB)
 setup:
 	@sh scripts/setup.sh
 
+# make run HTTP=0.0.0.0:8080 DIR=/srv/pb_data ARGS=--dev
+HTTP ?= 127.0.0.1:8090
+DIR  ?= ./pb_data
 run: setup
 	@$(MAKE) --no-print-directory all
-	./$(BIN) serve --http=127.0.0.1:8090 --dir=./pb_data
+	./$(BIN) serve --http=$(HTTP) --dir=$(DIR) $(ARGS)
 
 unit: $(UNIT_BIN)
 	@sh tests/unit/run.sh $(UNIT_BIN)
