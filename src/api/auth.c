@@ -257,24 +257,9 @@ bool check_length(bs_error *e, const char *field, const char *v, size_t min,
     return true;
 }
 
-bool is_email(const char *v)
-{
-    /* A pragmatic form of ozzo's is.EmailFormat: one @, a non-empty
-     * local part, a dotted domain, no spaces or angle brackets. */
-    const char *at = strchr(v, '@');
-    if (!at || at == v || !at[1] || strchr(at + 1, '@'))
-        return false;
-    if (strpbrk(v, " \t\r\n<>(),;:\\\"[]"))
-        return false;
-    const char *dot = strchr(at + 1, '.');
-    if (!dot || dot == at + 1 || !dot[1] || v[strlen(v) - 1] == '.')
-        return false;
-    return strlen(v) <= 254;
-}
-
 bool check_email(bs_error *e, const char *field, const char *v)
 {
-    if (!v || !*v || is_email(v))
+    if (!v || !*v || bs_email_valid(v))
         return true;
     bs_error_field(e, field, "validation_is_email",
                    "Must be a valid email address.");
@@ -1276,7 +1261,7 @@ static int auth_with_password(bs_event *ev, void *user)
                     json_object_get_string(json_object_array_get_idx(idf, i));
                 if (!f || (strcmp(f, "email") == 0) != (pass == 0))
                     continue;
-                if (strcmp(f, "email") == 0 && !is_email(identity))
+                if (strcmp(f, "email") == 0 && !bs_email_valid(identity))
                     continue;
                 rc = find_by_identity(ar.api, ar.schema, ar.c, f, identity,
                                       &rec);

@@ -85,7 +85,6 @@ bool check_required(bs_error *e, const char *field, const char *v);
 bool check_length(bs_error *e, const char *field, const char *v, size_t min,
                   size_t max);
 bool check_email(bs_error *e, const char *field, const char *v);
-bool is_email(const char *v);
 
 /* Answers 400 with the collected field errors (keys sorted, as Go
  * marshals the errors map) and message. */

@@ -1,6 +1,7 @@
 /*
  * util.c - time stamps, random strings, checksums and logging.
  */
+#include <ctype.h>
 #include "util.h"
 
 #include <openssl/crypto.h>
@@ -112,4 +113,16 @@ void bs_log(char level, const char *fmt, ...)
                                      : "INFO";
     /* One fprintf per line keeps lines whole across threads. */
     fprintf(stderr, "%s %s %s\n", ts, tag, line);
+}
+
+bool bs_email_valid(const char *s)
+{
+    const char *at = s ? strchr(s, '@') : NULL;
+    if (!at || at == s || !at[1] || strchr(at + 1, '@') || strlen(s) > 254)
+        return false;
+    for (const char *p = s; *p; p++)
+        if (isspace((unsigned char)*p) || strchr("<>(),;:\\\"[]", *p))
+            return false;
+    const char *dom = at + 1;
+    return *dom != '.' && dom[strlen(dom) - 1] != '.' && !strstr(dom, "..");
 }

@@ -33,6 +33,12 @@ uint32_t bs_crc32(const void *p, size_t n);
 /* The value of a hexadecimal digit, or -1. */
 int bs_hex_digit(char c);
 
+/* Whether s is an email address as Basalt accepts one everywhere
+ * (fields, auth forms, settings): a non-empty local part, exactly one
+ * '@', a domain without a leading or trailing dot or "..", no white
+ * space or any of <>(),;:\"[], at most 254 bytes. */
+bool bs_email_valid(const char *s);
+
 /* Constant-time comparison of two byte strings. */
 bool bs_ct_equal(const void *a, size_t an, const void *b, size_t bn);
 

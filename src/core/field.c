@@ -592,22 +592,6 @@ static size_t utf8_len(const char *s)
     return n;
 }
 
-static bool email_ok(const char *s)
-{
-    const char *at = strrchr(s, '@');
-    if (!at || at == s || !at[1] || strlen(s) > 254)
-        return false;
-    for (const char *p = s; *p; p++) {
-        if (isspace((unsigned char)*p) || *p == '<' || *p == '>' ||
-            *p == '(' || *p == ')' || *p == ',' || *p == ';' || *p == '"')
-            return false;
-    }
-    const char *dom = at + 1;
-    if (*dom == '.' || dom[strlen(dom) - 1] == '.' || strstr(dom, ".."))
-        return false;
-    return strchr(at + 1, '@') == NULL;
-}
-
 static bool url_ok(const char *s)
 {
     const char *p = strstr(s, "://");
@@ -824,7 +808,7 @@ bool bs_field_validate(const json_object *f, const json_object *v,
     if (strcmp(type, "text") == 0)
         return validate_text(f, s, e);
     if (strcmp(type, "email") == 0) {
-        if (!email_ok(s))
+        if (!bs_email_valid(s))
             return fail(e, "validation_is_email",
                         "Must be a valid email address.");
         return check_domains(f, s, true, e);

@@ -167,13 +167,6 @@ static bool looks_like_url(const char *s)
     return p[3] != '\0' && p[3] != '/' && !strchr(s, ' ');
 }
 
-static bool looks_like_email(const char *s)
-{
-    const char *at = strchr(s, '@');
-    return at && at != s && at[1] != '\0' && !strchr(at + 1, '@') &&
-           !strpbrk(s, " \t\r\n");
-}
-
 static void check_int_min(bs_error *e, const json_object *v, const char *obj,
                           const char *key, int64_t min)
 {
@@ -223,7 +216,7 @@ int bs_settings_validate(const json_object *v, bs_error *err)
     if (!*sender)
         bs_error_field(err, "meta.senderAddress", "validation_required",
                        "Cannot be blank.");
-    else if (!looks_like_email(sender))
+    else if (!bs_email_valid(sender))
         bs_error_field(err, "meta.senderAddress", "validation_is_email",
                        "Must be a valid email address.");
     const char *accent = str_at(v, "meta", "accentColor");

@@ -194,6 +194,24 @@ TEST(error_message_escaped)
     bs_error_dispose(&e);
 }
 
+/* The one email rule used by fields, auth forms and settings. */
+TEST(email_validation)
+{
+    const char *good[] = {"a@b", "test@example.com", "a.b+c@sub.example.org",
+                          "x_y-z@host-1.io"};
+    const char *bad[] = {"", "@example.com", "a@", "a@@b.c", "a@b@c.d",
+                         "a b@c.d", "a@.c", "a@c.", "a@c..d", "<a>@b.c",
+                         "a@b,c", "a\"@b.c", "a@[1.2.3.4]", "a:b@c.d"};
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+        CHECK(bs_email_valid(good[i]));
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        CHECK(!bs_email_valid(bad[i]));
+    char long_email[300];
+    memset(long_email, 'a', sizeof long_email);
+    memcpy(long_email + 250, "@b.cd", 6);
+    CHECK(!bs_email_valid(long_email));
+}
+
 int main(void)
 {
     RUN(crc32_matches_go);
@@ -207,5 +225,6 @@ int main(void)
     RUN(error_fields_nest_and_serialize);
     RUN(error_default_messages);
     RUN(error_message_escaped);
+    RUN(email_validation);
     return harness_summary(__FILE__);
 }
