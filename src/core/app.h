@@ -15,7 +15,7 @@
 #include "../http/router.h"
 #include "../http/server.h"
 #include "../http/static.h"
-#include "schema.h"
+#include "../schema/schema.h"
 #include "settings.h"
 
 struct bs_app {

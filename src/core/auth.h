@@ -5,7 +5,7 @@
 #define BS_AUTH_H
 
 #include "../http/request.h"
-#include "schema.h"
+#include "../schema/schema.h"
 
 struct bs_auth {
     bs_schema *schema;                /* reference held while auth lives */

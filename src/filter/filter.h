@@ -72,8 +72,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../schema/schema.h"
 #include "basalt.h"
-#include "../core/schema.h"
 #include "dialect.h"
 
 #define BS_FILTER_MAX_LENGTH 3500   /* bytes of a client filter */
