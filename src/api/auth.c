@@ -47,6 +47,7 @@
 #include "../db/query.h"
 #include "../db/sql.h"
 #include "auth_internal.h"
+#include "middleware.h"
 
 /* ---- the store of short-lived keys ------------------------------------------ */
 

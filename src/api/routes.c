@@ -7,6 +7,7 @@
 #include "../core/auth.h"
 #include "../http/cors.h"
 #include "api.h"
+#include "middleware.h"
 
 bs_route *bs_api_superuser_route(bs_app *app, const char *method,
                                  const char *pattern, bs_handler_fn fn)
