@@ -3,7 +3,8 @@
 #   make            build build/basalt and build/libbasalt.a
 #   make run        install missing packages, build, serve on :8090
 #                   (HTTP=addr:port DIR=pb_data ARGS="--dev" to change)
-#   make test       install, build, run every test tier
+#   make test       install, check the layers, build, run every test tier
+#   make check-layers  includes only look down; sqlite3_ stays in src/db
 #   make SANITIZE=1 test   the same under ASan+UBSan (separate build dir)
 #   make fuzz       build and briefly run the libFuzzer drivers
 #   make bench      run the benchmark harness
@@ -27,7 +28,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS  += $(CFLAGS_BASE) $(PKG_CFLAGS) -MMD -MP
 LDLIBS  += $(PKG_LIBS) -lpthread -lm
 
-LIB_SRC := $(wildcard src/base/*.c src/db/*.c src/http/*.c src/filter/*.c src/core/*.c src/api/*.c)
+LIB_SRC := $(wildcard src/base/*.c src/db/*.c src/http/*.c src/schema/*.c src/filter/*.c src/core/*.c src/api/*.c)
 GEN_SRC := $(BUILD)/gen/defaults.c
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/defaults.o
 LIB     := $(BUILD)/libbasalt.a
@@ -36,7 +37,8 @@ BIN     := $(BUILD)/basalt
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all run test unit blackbox compat setup fuzz bench clean sanitize-test
+.PHONY: all run test unit blackbox compat setup fuzz bench clean sanitize-test \
+	check-layers
 
 EXAMPLES := $(BUILD)/examples/orders $(BUILD)/examples/hooks_noop
 
@@ -90,7 +92,12 @@ blackbox: $(BIN) $(EXAMPLES)
 compat: $(BIN)
 	@BASALT_BIN=$(abspath $(BIN)) sh tests/compat/run.sh
 
+# The layer rules of scripts/check_layers.py (README, "Source layout").
+check-layers:
+	@python3 scripts/check_layers.py
+
 test: setup
+	@$(MAKE) --no-print-directory check-layers
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory blackbox

@@ -3,15 +3,29 @@
  *
  * One file per area (health.c, settings.c, ...), each exporting a
  * bs_api_<area>_register function; routes.c wires the global middlewares
- * and calls every area in order.
+ * and calls every area in order; serve.c runs the server (bs_app_serve).
  */
 #ifndef BS_API_H
 #define BS_API_H
 
 #include "../core/app.h"
+#include "../http/cors.h"
+#include "../http/static.h"
 
-/* Registers middlewares and every built-in route. */
-int bs_api_register(bs_app *app);
+/* What serving adds to an app for the length of one bs_app_serve
+ * (serve.c): the CORS configuration and the pb_public folder, which the
+ * global middlewares and the catch-all static route point to. It lives
+ * on bs_app_serve's stack; the core never sees it. */
+typedef struct bs_api_serving {
+    bs_cors *cors;
+    bs_static pub;
+    bool has_pub;
+} bs_api_serving;
+
+/* Registers middlewares and every built-in route, filling sv (zeroed by
+ * the caller); the caller releases sv once the server has stopped, also
+ * when this fails. */
+int bs_api_register(bs_app *app, bs_api_serving *sv);
 
 int bs_api_health_register(bs_app *app);
 int bs_api_settings_register(bs_app *app);

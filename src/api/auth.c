@@ -47,6 +47,7 @@
 #include "../db/query.h"
 #include "../db/sql.h"
 #include "auth_internal.h"
+#include "middleware.h"
 
 /* ---- the store of short-lived keys ------------------------------------------ */
 
@@ -876,37 +877,36 @@ static const char *request_path(bs_req *r)
     return p ? p : bs_arena_strndup(&r->arena, url, n);
 }
 
-static bool check_rule(auth_api *api, bs_req *r, const char *id,
+static bool check_rule(bs_ratelimiter *rl, bs_req *r, const char *id,
                        const bs_ratelimit_rule *rule, const char *ip)
 {
     if (!*ip)
         return true;
-    bool ok = bs_ratelimiter_allow(api->limiter, id, ip, rule->max_requests,
+    bool ok = bs_ratelimiter_allow(rl, id, ip, rule->max_requests,
                                    rule->duration, (int64_t)time(NULL));
     if (!ok)
         bs_resp_status_error(r, 429, NULL);
     return ok;
 }
 
-static bool rate_allowed_route(auth_api *api, bs_req *r,
+static bool rate_allowed_route(bs_ratelimiter *rl, bs_req *r,
                                const bs_collection *c, const char *route,
                                const char *const *tags);
 
 bool auth_rate_allowed(auth_api *api, bs_req *r, const bs_collection *c,
                        const char *const *tags)
 {
-    return rate_allowed_route(api, r, c, NULL, tags);
+    return rate_allowed_route(api->limiter, r, c, NULL, tags);
 }
 
 bool bs_api_collection_rate_allowed(bs_req *r, const bs_collection *c,
                                     const char *route, const char *tag)
 {
-    auth_api *api = r->ev.app->api_state;
     const char *tags[2] = {tag, NULL};
-    return !api || rate_allowed_route(api, r, c, route, tags);
+    return rate_allowed_route(r->ev.app->limiter, r, c, route, tags);
 }
 
-static bool rate_allowed_route(auth_api *api, bs_req *r,
+static bool rate_allowed_route(bs_ratelimiter *rl, bs_req *r,
                                const bs_collection *c, const char *route,
                                const char *const *tags)
 {
@@ -937,7 +937,7 @@ static bool rate_allowed_route(auth_api *api, bs_req *r,
                                    labels, n, r->auth ? "@auth" : "@guest",
                                    &rule)) {
             bs_buf_puts(&id, rule.audience);
-            ok = check_rule(api, r, id.data ? id.data : "", &rule, ip);
+            ok = check_rule(rl, r, id.data ? id.data : "", &rule, ip);
         }
         bs_buf_dispose(&id);
     }
@@ -963,7 +963,7 @@ static int rate_limit_mw(bs_event *ev, void *user)
                                    &rule)) {
             const char *id =
                 bs_arena_printf(&r->arena, "%s%s", rule.label, rule.audience);
-            ok = check_rule(api, r, id ? id : "", &rule, ip);
+            ok = check_rule(api->limiter, r, id ? id : "", &rule, ip);
         }
     }
     bs_settings_unref(s);
@@ -1430,7 +1430,6 @@ static void api_free(auth_api *api)
 {
     if (!api)
         return;
-    bs_ratelimiter_free(api->limiter);
     for (size_t i = 0; i < api->nstore; i++) {
         free(api->store[i].key);
         free(api->store[i].value);
@@ -1454,8 +1453,6 @@ static int on_terminate(bs_event *e, void *user)
     bs_hook_unbind(e->app->hooks[BS_ON_SETTINGS_RELOAD],
                    "pbAuthRateLimitersReset");
     bs_hook_unbind(e->app->hooks[BS_ON_TERMINATE], "pbAuthApiFree");
-    if (e->app->api_state == api)
-        e->app->api_state = NULL;
     api_free(api);
     return rc;
 }
@@ -1469,14 +1466,8 @@ int bs_api_auth_register(bs_app *app)
     if (!api)
         return BS_ENOMEM;
     api->app = app;
-    app->api_state = api;
+    api->limiter = app->limiter;
     pthread_mutex_init(&api->lock, NULL);
-    api->limiter = bs_ratelimiter_new();
-    if (!api->limiter) {
-        app->api_state = NULL;
-        api_free(api);
-        return BS_ENOMEM;
-    }
     bs_handler term = {.id = "pbAuthApiFree", .priority = 1000,
                        .fn = on_terminate, .user = api};
     if (bs_hook_bind(app->hooks[BS_ON_TERMINATE], &term) != 0) {

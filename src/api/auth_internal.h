@@ -1,12 +1,13 @@
 /*
  * auth_internal.h - what the auth API files (auth.c, auth_*.c) share.
  *
- * The auth endpoints keep a little state of their own for the app: the
- * rate limiter counters and a small store of short-lived keys (resend
- * throttles of the verification and password reset mails, the Apple
- * user names handed from the OAuth2 redirect to auth-with-oauth2). It
- * lives in one auth_api, created by bs_api_auth_register, passed to
- * every handler as its user pointer and freed when the app terminates.
+ * The auth endpoints keep a little state of their own for the app: a
+ * small store of short-lived keys (resend throttles of the verification
+ * and password reset mails, the Apple user names handed from the OAuth2
+ * redirect to auth-with-oauth2). It lives in one auth_api, created by
+ * bs_api_auth_register, passed to every handler as its user pointer and
+ * freed when the app terminates. The rate limit counters are the app's
+ * (app->limiter), shared with the record endpoints.
  *
  * Each handler works on an auth_req: the resolved auth collection, the
  * schema reference, the submitted body and an error to fill.
@@ -32,7 +33,7 @@ struct route_mw;
 
 typedef struct auth_api {
     bs_app *app;
-    bs_ratelimiter *limiter;
+    bs_ratelimiter *limiter;  /* the app's (borrowed) */
     struct route_mw *mws;    /* route middleware data, freed with the api */
     pthread_mutex_t lock;    /* guards the store */
     ttl_entry *store;

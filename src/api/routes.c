@@ -5,8 +5,8 @@
  * files of pb_public are served at "/{path...}" when the folder exists.
  */
 #include "../core/auth.h"
-#include "../http/cors.h"
 #include "api.h"
+#include "middleware.h"
 
 bs_route *bs_api_superuser_route(bs_app *app, const char *method,
                                  const char *pattern, bs_handler_fn fn)
@@ -41,12 +41,12 @@ void bs_api_paging(bs_req *r, int64_t *page, int64_t *per_page,
     *skip_total = bs_req_query_bool(r, "skipTotal");
 }
 
-int bs_api_register(bs_app *app)
+int bs_api_register(bs_app *app, bs_api_serving *sv)
 {
     bs_cors *cors = bs_cors_new(app->origins);
     if (!cors)
         return BS_ENOMEM;
-    app->cors = cors;
+    sv->cors = cors;
     bs_handler mw_cors = {.id = "pbCors", .priority = -2000,
                           .fn = bs_cors_middleware, .user = cors};
     bs_handler mw_auth = {.id = "pbLoadAuthToken", .priority = -1000,
@@ -64,9 +64,9 @@ int bs_api_register(bs_app *app)
         return rc;
     /* Like PocketBase, GET requests no route takes go to pb_public, which
      * answers "File not found." when the folder or the file is missing. */
-    app->has_pub = bs_static_init(&app->pub, app->public_dir, true) == 0;
+    sv->has_pub = bs_static_init(&sv->pub, app->public_dir, true) == 0;
     if (!bs_router_add(app->router, "GET", "/{path...}", bs_static_handler,
-                       &app->pub))
+                       &sv->pub))
         return BS_ENOMEM;
     return 0;
 }

@@ -1,28 +1,26 @@
 /*
- * app.c - the application's life: create, bootstrap, serve, stop, free.
+ * app.c - the application's life: create, bootstrap, stop, free.
  *
  * Creating the app binds the built-in model hooks (auth_models.c).
  * Bootstrap opens the store, runs pending system migrations, loads the
- * settings and the schema snapshot and fires the bootstrap hook. Serve
- * registers the routes (built-in ones first, then the serve hook lets an
- * embedding program add its own), starts the HTTP server and waits for a
- * stop request on a self-pipe, which signal handlers may write to.
+ * settings and the schema snapshot and fires the bootstrap hook. Serving
+ * belongs to the API layer (src/api/serve.c: bs_app_serve), which waits
+ * for a stop request on the app's self-pipe; bs_app_stop writes to it
+ * and is safe to call from a signal handler.
  */
 #include "app.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "../api/api.h"
 #include "../base/util.h"
-#include "../http/cors.h"
 #include "auth.h"
 #include "auth_models.h"
+#include "events.h"
 #include "migrate.h"
 
 static char *dup_or(const char *s, const char *def)
@@ -60,8 +58,9 @@ bs_app *bs_app_new(const bs_app_config *cfg)
         app->hooks[i] = bs_hook_new();
     app->router = bs_router_new();
     app->middlewares = bs_hook_new();
+    app->limiter = bs_ratelimiter_new();
     if (!app->data_dir || !app->public_dir || !app->http_addr ||
-        !app->origins || !app->router || !app->middlewares ||
+        !app->origins || !app->router || !app->middlewares || !app->limiter ||
         pipe2(app->stop_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
         bs_app_free(app);
         return NULL;
@@ -90,12 +89,10 @@ void bs_app_free(bs_app *app)
     bs_schema_unref(app->schema);
     bs_settings_unref(app->settings);
     bs_router_free(app->router);
-    bs_cors_free(app->cors);
     bs_hook_free(app->middlewares);
+    bs_ratelimiter_free(app->limiter);
     for (int i = 0; i < BS_HOOK_COUNT; i++)
         bs_hook_free(app->hooks[i]);
-    if (app->has_pub)
-        bs_static_dispose(&app->pub);
     for (int i = 0; i < 2; i++) {
         if (app->stop_pipe[i] >= 0)
             close(app->stop_pipe[i]);
@@ -164,7 +161,7 @@ void bs_app_set_settings(bs_app *app, bs_settings *s)
     pthread_mutex_unlock(&app->snap_lock);
     bs_settings_unref(old);
     bs_event e = {.app = app};
-    bs_hook_trigger(app->hooks[BS_ON_SETTINGS_RELOAD], &e, NULL, NULL);
+    bs_trigger_base(app, BS_ON_SETTINGS_RELOAD, &e, NULL, NULL);
 }
 
 /* The innermost step of the bootstrap hook. */
@@ -198,17 +195,7 @@ static int bootstrap_final(bs_event *e, void *user)
 int bs_app_bootstrap(bs_app *app, bs_error *err)
 {
     bs_event e = {.app = app, .error = err};
-    return bs_hook_trigger(app->hooks[BS_ON_BOOTSTRAP], &e, bootstrap_final, err);
-}
-
-static void on_signal(int sig);
-static bs_app *signal_app; /* the one app a signal handler may stop */
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    if (signal_app)
-        bs_app_stop(signal_app);
+    return bs_trigger_base(app, BS_ON_BOOTSTRAP, &e, bootstrap_final, err);
 }
 
 void bs_app_stop(bs_app *app)
@@ -224,61 +211,4 @@ void bs_app_stop(bs_app *app)
 int bs_app_port(const bs_app *app)
 {
     return app->server ? bs_server_port(app->server) : 0;
-}
-
-/* The innermost step of the serve hook: start the server. */
-static int serve_final(bs_event *e, void *user)
-{
-    bs_app *app = e->app;
-    bs_error *err = user;
-    bs_server_config cfg = {
-        .addr = app->http_addr,
-        .threads = app->threads,
-        .body_limit = 32u << 20,
-        .timeout_s = 60,
-        .router = app->router,
-        .middlewares = app->middlewares,
-        .app = app,
-    };
-    return bs_server_start(&app->server, &cfg, err);
-}
-
-int bs_app_serve(bs_app *app, bool install_signals, bs_error *err)
-{
-    int rc = bs_api_register(app);
-    if (rc)
-        return bs_error_set(err, 500, "Failed to register the routes.");
-    if (install_signals) {
-        signal_app = app;
-        struct sigaction sa = {.sa_handler = on_signal};
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGTERM, &sa, NULL);
-        signal(SIGPIPE, SIG_IGN);
-    }
-    bs_event e = {.app = app, .error = err};
-    rc = bs_hook_trigger(app->hooks[BS_ON_SERVE], &e, serve_final, err);
-    if (rc)
-        return rc;
-    bs_log('I', "Server started at http://%s", app->http_addr);
-
-    struct pollfd pfd = {.fd = app->stop_pipe[0], .events = POLLIN};
-    for (;;) {
-        int n = poll(&pfd, 1, -1);
-        if (n > 0)
-            break;
-        if (n < 0 && errno != EINTR)
-            break;
-    }
-    char drain[64];
-    while (read(app->stop_pipe[0], drain, sizeof drain) > 0) {
-    }
-    bs_log('I', "Shutting down");
-    bs_server_stop(app->server, 2000);
-    app->server = NULL;
-    bs_event te = {.app = app};
-    bs_hook_trigger(app->hooks[BS_ON_TERMINATE], &te, NULL, NULL);
-    if (install_signals)
-        signal_app = NULL;
-    return 0;
 }

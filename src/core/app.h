@@ -9,13 +9,12 @@
 #define BS_APP_H
 
 #include <pthread.h>
-#include <signal.h>
 
 #include "../db/store.h"
 #include "../http/router.h"
 #include "../http/server.h"
-#include "../http/static.h"
-#include "schema.h"
+#include "../schema/schema.h"
+#include "ratelimit.h"
 #include "settings.h"
 
 struct bs_app {
@@ -32,19 +31,18 @@ struct bs_app {
     bs_schema *schema;
     bs_settings *settings;
 
+    /* Filled and run by the API layer's bs_app_serve (src/api/serve.c);
+     * the app owns them and frees them with itself. */
     bs_router *router;
-    struct bs_cors *cors;
     bs_hook *middlewares;
-    bs_static pub;
-    bool has_pub;
     bs_server *server;
-    int stop_pipe[2];
+    int stop_pipe[2];       /* bs_app_stop writes, bs_app_serve waits */
+
+    /* The counters of the settings' rate limit rules, shared by every
+     * endpoint; reset by the API layer when the settings change. */
+    bs_ratelimiter *limiter;
 
     bs_hook *hooks[BS_HOOK_COUNT];
-
-    /* State of the API layer shared by its areas (the rate limiter and
-     * short-lived auth data), owned and freed by that layer. */
-    void *api_state;
 };
 
 /* Returns the current schema with a reference; release with

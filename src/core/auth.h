@@ -1,11 +1,14 @@
 /*
- * auth.h - who a request is: token verification and auth middlewares.
+ * auth.h - who a request is: token verification and auth record loading.
+ *
+ * The HTTP middlewares built on it live in the API layer
+ * (src/api/middleware.h).
  */
 #ifndef BS_AUTH_H
 #define BS_AUTH_H
 
 #include "../http/request.h"
-#include "schema.h"
+#include "../schema/schema.h"
 
 struct bs_auth {
     bs_schema *schema;                /* reference held while auth lives */
@@ -25,13 +28,5 @@ void bs_auth_free(bs_auth *a);
  * of raw column values. Returns BS_ENOTFOUND when missing. */
 int bs_record_row_load(bs_conn *conn, const bs_collection *c, const char *id,
                        json_object **out);
-
-/* Global middleware: sets req->auth from the Authorization header (an
- * invalid token leaves the request a guest) and frees it afterwards. */
-int bs_auth_middleware(bs_event *e, void *user);
-
-/* Route middlewares. */
-int bs_require_superuser(bs_event *e, void *user);
-int bs_require_auth(bs_event *e, void *user);
 
 #endif

@@ -28,8 +28,8 @@
 
 #include "../base/buf.h"
 #include "../db/store.h"
+#include "../schema/schema.h"
 #include "basalt.h"
-#include "schema.h"
 
 /* ---- shape ----------------------------------------------------------------- */
 

@@ -20,7 +20,7 @@
 #include <stdbool.h>
 
 #include "../base/buf.h"
-#include "schema.h"
+#include "../schema/schema.h"
 
 /* Field definition accessors (a field is a json object as stored). */
 const char *bs_field_name(const json_object *f);

@@ -13,8 +13,8 @@
 
 #include "../base/buf.h"
 #include "../db/store.h"
+#include "../schema/schema.h"
 #include "basalt.h"
-#include "schema.h"
 
 /* One expanded relation: the related records, exported under `name`
  * as an object (single relation) or an array (multiple). */

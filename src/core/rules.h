@@ -10,7 +10,7 @@
 
 #include "../db/query.h"
 #include "../http/request.h"
-#include "schema.h"
+#include "../schema/schema.h"
 
 typedef struct bs_rule_ctx {
     bs_app *app;

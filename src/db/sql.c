@@ -7,6 +7,8 @@
 
 #include <string.h>
 
+#include "../base/util.h"
+
 void bs_sql_ident(bs_buf *b, const char *name)
 {
     bs_buf_putc(b, '"');
@@ -68,4 +70,33 @@ int bs_sql_select_by_id(struct bs_conn *conn, const char *table,
     else
         *out = st;
     return step;
+}
+
+int bs_sql_each_row(struct bs_conn *conn, const char *sql, const char *what,
+                    bs_sql_row_fn fn, void *user)
+{
+    sqlite3 *db = bs_conn_db(conn);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        bs_log('E', "%s: %s", what, sqlite3_errmsg(db));
+        return BS_EDB;
+    }
+    int rc = 0, step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        json_object *row = bs_sql_row_json(st);
+        if (!row) {
+            rc = BS_ENOMEM;
+            break;
+        }
+        rc = fn(row, user);
+        json_object_put(row);
+        if (rc)
+            break;
+    }
+    if (!rc && step != SQLITE_DONE) {
+        bs_log('E', "%s: %s", what, sqlite3_errmsg(db));
+        rc = BS_EDB;
+    }
+    sqlite3_finalize(st);
+    return rc;
 }

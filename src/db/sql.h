@@ -27,4 +27,14 @@ struct bs_conn;
 int bs_sql_select_by_id(struct bs_conn *conn, const char *table,
                         const char *id, sqlite3_stmt **out);
 
+/* Runs sql (a statement without parameters) on conn and calls fn with
+ * each result row, as bs_sql_row_json makes it (borrowed: freed after
+ * the call). Stops at the first nonzero return of fn and returns it;
+ * otherwise 0, BS_ENOMEM, or BS_EDB when the statement fails (the
+ * error is logged with what). For callers above the store that read
+ * rows without knowing the engine. */
+typedef int (*bs_sql_row_fn)(json_object *row, void *user);
+int bs_sql_each_row(struct bs_conn *conn, const char *sql, const char *what,
+                    bs_sql_row_fn fn, void *user);
+
 #endif

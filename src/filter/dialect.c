@@ -1,5 +1,6 @@
 /*
- * dialect.c - the SQLite spelling of the filter compiler's SQL.
+ * dialect.c - the SQLite spelling of the filter compiler's SQL, and the
+ * binding of a compiled filter's parameters to a SQLite statement.
  *
  * The JSON helpers follow PocketBase's normalizations so that columns
  * holding plain values (a single relation id, a text) behave like
@@ -8,6 +9,7 @@
 #include "dialect.h"
 
 #include "../db/sql.h"
+#include "filter.h"
 
 static void sqlite_ident(bs_buf *b, const char *name)
 {
@@ -127,4 +129,33 @@ static const bs_sql_dialect sqlite_dialect = {
 const bs_sql_dialect *bs_sql_dialect_sqlite(void)
 {
     return &sqlite_dialect;
+}
+
+int bs_filter_bind(const bs_filter_sql *sql, sqlite3_stmt *st)
+{
+    int max = sqlite3_bind_parameter_count(st);
+    for (int i = 0; i < sql->nparams; i++) {
+        int idx = sql->first_param + i;
+        if (idx > max)
+            break;
+        const bs_filter_value *v = &sql->params[i];
+        int rc;
+        switch (v->type) {
+        case BS_FILTER_INT:
+            rc = sqlite3_bind_int64(st, idx, v->i);
+            break;
+        case BS_FILTER_REAL:
+            rc = sqlite3_bind_double(st, idx, v->d);
+            break;
+        case BS_FILTER_TEXT:
+            rc = sqlite3_bind_text(st, idx, v->s, (int)v->n, SQLITE_TRANSIENT);
+            break;
+        default:
+            rc = sqlite3_bind_null(st, idx);
+            break;
+        }
+        if (rc != SQLITE_OK)
+            return BS_EDB;
+    }
+    return 0;
 }

@@ -14,6 +14,7 @@
 #ifndef BS_FILTER_DIALECT_H
 #define BS_FILTER_DIALECT_H
 
+#include <sqlite3.h>
 #include <stdbool.h>
 
 #include "../base/buf.h"
@@ -77,5 +78,12 @@ typedef struct bs_sql_dialect {
 
 /* SQLite 3.38 or newer (JSON functions and iif built in). */
 const bs_sql_dialect *bs_sql_dialect_sqlite(void);
+
+/* Binds the parameters of a finished filter query (filter.h) to st,
+ * a statement of the SQLite engine (copies of the text, so the query may
+ * be freed before st runs). Placeholders beyond the statement's last one
+ * are skipped. Returns 0 or BS_EDB. */
+struct bs_filter_sql;
+int bs_filter_bind(const struct bs_filter_sql *sql, sqlite3_stmt *st);
 
 #endif

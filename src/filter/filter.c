@@ -594,35 +594,6 @@ int bs_filter_finish(bs_filter_query *q, bs_filter_sql *out, bs_error *err)
     return 0;
 }
 
-int bs_filter_bind(const bs_filter_sql *sql, sqlite3_stmt *st)
-{
-    int max = sqlite3_bind_parameter_count(st);
-    for (int i = 0; i < sql->nparams; i++) {
-        int idx = sql->first_param + i;
-        if (idx > max)
-            break;
-        const bs_filter_value *v = &sql->params[i];
-        int rc;
-        switch (v->type) {
-        case BS_FILTER_INT:
-            rc = sqlite3_bind_int64(st, idx, v->i);
-            break;
-        case BS_FILTER_REAL:
-            rc = sqlite3_bind_double(st, idx, v->d);
-            break;
-        case BS_FILTER_TEXT:
-            rc = sqlite3_bind_text(st, idx, v->s, (int)v->n, SQLITE_TRANSIENT);
-            break;
-        default:
-            rc = sqlite3_bind_null(st, idx);
-            break;
-        }
-        if (rc != SQLITE_OK)
-            return BS_EDB;
-    }
-    return 0;
-}
-
 int bs_filter_validate(const bs_schema *schema, const bs_collection *c,
                        const char *rule, bs_error *err)
 {

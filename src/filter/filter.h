@@ -72,8 +72,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../schema/schema.h"
 #include "basalt.h"
-#include "../core/schema.h"
 #include "dialect.h"
 
 #define BS_FILTER_MAX_LENGTH 3500   /* bytes of a client filter */
@@ -181,10 +181,8 @@ int bs_filter_add_client_sort(bs_filter_query *q, const char *sort,
  * Nothing can be added afterwards; calling it again returns the same. */
 int bs_filter_finish(bs_filter_query *q, bs_filter_sql *out, bs_error *err);
 
-/* Binds the parameters of a finished query to st (copies of the text,
- * so q may be freed before st runs). Placeholders beyond the statement's
- * last one are skipped. Returns 0 or BS_EDB. */
-int bs_filter_bind(const bs_filter_sql *sql, sqlite3_stmt *st);
+/* bs_filter_bind, which binds the parameters to a SQLite statement, is
+ * declared in dialect.h. */
 
 /* Compiles text as an API rule of collection c and discards the result:
  * the check run when a collection's rules are saved. */

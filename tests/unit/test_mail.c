@@ -11,9 +11,9 @@
 #include "basalt.h"
 #include "core/mail.h"
 #include "core/record.h"
-#include "core/schema.h"
 #include "core/token.h"
 #include "harness.h"
+#include "schema/schema.h"
 
 static json_object *parse(const char *s)
 {

@@ -9,16 +9,26 @@
 
 #include "../base/json.h"
 #include "../base/util.h"
+#include "../db/sql.h"
 
-static char *col_text(sqlite3_stmt *st, int i)
+/* The text of a column of row (a copy), or NULL when it is NULL. */
+static char *col_text(json_object *row, const char *name)
 {
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? strdup((const char *)t) : NULL;
+    json_object *v = NULL;
+    if (!json_object_object_get_ex(row, name, &v) || !v)
+        return NULL;
+    return strdup(json_object_get_string(v));
 }
 
-static json_object *col_json(sqlite3_stmt *st, int i, json_type want)
+/* A column of row holding JSON text, parsed; an empty value of type want
+ * when it is NULL, invalid or of another type. */
+static json_object *col_json(json_object *row, const char *name,
+                             json_type want)
 {
-    const char *t = (const char *)sqlite3_column_text(st, i);
+    json_object *col = NULL;
+    const char *t = NULL;
+    if (json_object_object_get_ex(row, name, &col) && col)
+        t = json_object_get_string(col);
     json_object *v = NULL;
     if (t)
         bs_json_parse(t, strlen(t), &v);
@@ -93,6 +103,47 @@ static void collection_dispose(bs_collection *c)
     free(c->updated);
 }
 
+/* The snapshot being loaded and the room in its items array. */
+typedef struct schema_load {
+    bs_schema *s;
+    int cap;
+} schema_load;
+
+static const char *const rule_columns[BS_RULE_COUNT] = {
+    "listRule", "viewRule", "createRule", "updateRule", "deleteRule"};
+
+/* Adds the collection of one `_collections` row. */
+static int add_row(json_object *row, void *user)
+{
+    schema_load *l = user;
+    bs_schema *s = l->s;
+    if (s->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 16;
+        bs_collection *items = realloc(s->items, sizeof *items * (size_t)l->cap);
+        if (!items)
+            return BS_ENOMEM;
+        s->items = items;
+    }
+    bs_collection *c = &s->items[s->n++];
+    memset(c, 0, sizeof *c);
+    json_object *sys = NULL;
+    c->id = col_text(row, "id");
+    c->name = col_text(row, "name");
+    c->type = col_text(row, "type");
+    c->system = json_object_object_get_ex(row, "system", &sys) &&
+                json_object_get_int64(sys) != 0;
+    for (int i = 0; i < BS_RULE_COUNT; i++)
+        c->rules[i] = col_text(row, rule_columns[i]);
+    c->fields = col_json(row, "fields", json_type_array);
+    c->indexes = col_json(row, "indexes", json_type_array);
+    c->options = col_json(row, "options", json_type_object);
+    c->created = col_text(row, "created");
+    c->updated = col_text(row, "updated");
+    if (!c->type)
+        c->type = strdup("base");
+    return build_finfo(c) != 0 ? BS_ENOMEM : 0;
+}
+
 int bs_schema_load(bs_conn *conn, bs_schema **out)
 {
     *out = NULL;
@@ -100,52 +151,13 @@ int bs_schema_load(bs_conn *conn, bs_schema **out)
         "SELECT id, name, type, system, listRule, viewRule, createRule, "
         "updateRule, deleteRule, fields, indexes, options, created, updated "
         "FROM _collections ORDER BY rowid";
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(bs_conn_db(conn), sql, -1, &st, NULL) !=
-        SQLITE_OK) {
-        bs_log('E', "loading collections: %s",
-               sqlite3_errmsg(bs_conn_db(conn)));
-        return BS_EDB;
-    }
     bs_schema *s = calloc(1, sizeof *s);
-    if (!s) {
-        sqlite3_finalize(st);
+    if (!s)
         return BS_ENOMEM;
-    }
     atomic_init(&s->refs, 1);
-    int cap = 0, rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (s->n == cap) {
-            cap = cap ? cap * 2 : 16;
-            bs_collection *items = realloc(s->items, sizeof *items * (size_t)cap);
-            if (!items) {
-                rc = SQLITE_NOMEM;
-                break;
-            }
-            s->items = items;
-        }
-        bs_collection *c = &s->items[s->n++];
-        memset(c, 0, sizeof *c);
-        c->id = col_text(st, 0);
-        c->name = col_text(st, 1);
-        c->type = col_text(st, 2);
-        c->system = sqlite3_column_int(st, 3) != 0;
-        for (int i = 0; i < BS_RULE_COUNT; i++)
-            c->rules[i] = col_text(st, 4 + i);
-        c->fields = col_json(st, 9, json_type_array);
-        c->indexes = col_json(st, 10, json_type_array);
-        c->options = col_json(st, 11, json_type_object);
-        c->created = col_text(st, 12);
-        c->updated = col_text(st, 13);
-        if (!c->type)
-            c->type = strdup("base");
-        if (build_finfo(c) != 0) {
-            rc = SQLITE_NOMEM;
-            break;
-        }
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
+    schema_load l = {.s = s};
+    int rc = bs_sql_each_row(conn, sql, "loading collections", add_row, &l);
+    if (rc) {
         bs_schema_unref(s);
         return BS_EDB;
     }

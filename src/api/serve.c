@@ -1,0 +1,107 @@
+/*
+ * serve.c - bs_app_serve: register the routes, run the HTTP server, wait
+ * for a stop.
+ *
+ * Serve registers the routes (built-in ones first, then the serve hook
+ * lets an embedding program add its own), starts the HTTP server in the
+ * innermost step of that hook and waits for a stop request on the app's
+ * self-pipe, which bs_app_stop (and so the signal handlers) writes to.
+ * What serving adds to the app (the CORS list, pb_public) lives in a
+ * bs_api_serving on this function's stack and is released once the
+ * server has stopped.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include "../base/util.h"
+#include "../core/events.h"
+#include "api.h"
+
+static void on_signal(int sig);
+static bs_app *signal_app; /* the one app a signal handler may stop */
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    if (signal_app)
+        bs_app_stop(signal_app);
+}
+
+/* The innermost step of the serve hook: start the server. */
+static int serve_final(bs_event *e, void *user)
+{
+    bs_app *app = e->app;
+    bs_error *err = user;
+    bs_server_config cfg = {
+        .addr = app->http_addr,
+        .threads = app->threads,
+        .body_limit = 32u << 20,
+        .timeout_s = 60,
+        .router = app->router,
+        .middlewares = app->middlewares,
+        .app = app,
+    };
+    return bs_server_start(&app->server, &cfg, err);
+}
+
+/* Releases what bs_api_register put in sv; the server must be stopped. */
+static void serving_dispose(bs_app *app, bs_api_serving *sv)
+{
+    bs_hook_unbind(app->middlewares, "pbCors");
+    bs_cors_free(sv->cors);
+    if (sv->has_pub)
+        bs_static_dispose(&sv->pub);
+}
+
+int bs_app_serve(bs_app *app, bool install_signals, bs_error *err)
+{
+    bs_api_serving sv = {0};
+    int rc = bs_api_register(app, &sv);
+    if (rc) {
+        serving_dispose(app, &sv);
+        return bs_error_set(err, 500, "Failed to register the routes.");
+    }
+    if (install_signals) {
+        signal_app = app;
+        struct sigaction sa = {.sa_handler = on_signal};
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        signal(SIGPIPE, SIG_IGN);
+    }
+    bs_event e = {.app = app, .error = err};
+    rc = bs_trigger_base(app, BS_ON_SERVE, &e, serve_final, err);
+    if (rc) {
+        /* A serve hook may fail after the server started. */
+        if (app->server) {
+            bs_server_stop(app->server, 2000);
+            app->server = NULL;
+        }
+        serving_dispose(app, &sv);
+        return rc;
+    }
+    bs_log('I', "Server started at http://%s", app->http_addr);
+
+    struct pollfd pfd = {.fd = app->stop_pipe[0], .events = POLLIN};
+    for (;;) {
+        int n = poll(&pfd, 1, -1);
+        if (n > 0)
+            break;
+        if (n < 0 && errno != EINTR)
+            break;
+    }
+    char drain[64];
+    while (read(app->stop_pipe[0], drain, sizeof drain) > 0) {
+    }
+    bs_log('I', "Shutting down");
+    bs_server_stop(app->server, 2000);
+    app->server = NULL;
+    bs_event te = {.app = app};
+    bs_trigger_base(app, BS_ON_TERMINATE, &te, NULL, NULL);
+    serving_dispose(app, &sv);
+    if (install_signals)
+        signal_app = NULL;
+    return 0;
+}
