@@ -37,6 +37,7 @@
 #include "../base/json.h"
 #include "../base/util.h"
 #include "../core/auth.h"
+#include "../schema/index.h"
 #include "../core/expand.h"
 #include "../core/field.h"
 #include "../core/mail.h"
@@ -334,44 +335,6 @@ bool record_matches_rule(auth_req *ar, const bs_collection *c,
     return bs_rules_find_record(&ctx, id, rule, NULL, err) == 0;
 }
 
-/* The column of a single-column UNIQUE index on field, and whether it is
- * declared COLLATE NOCASE. */
-static bool unique_index_of(const bs_collection *c, const char *field,
-                            bool *nocase)
-{
-    *nocase = false;
-    size_t n = c->indexes && json_object_is_type(c->indexes, json_type_array)
-                   ? json_object_array_length(c->indexes)
-                   : 0;
-    for (size_t i = 0; i < n; i++) {
-        const char *sql =
-            json_object_get_string(json_object_array_get_idx(c->indexes, i));
-        if (!sql || !strcasestr(sql, "unique"))
-            continue;
-        const char *open = strchr(sql, '(');
-        const char *close = open ? strchr(open, ')') : NULL;
-        if (!open || !close || memchr(open, ',', (size_t)(close - open)))
-            continue;
-        /* One column: strip quotes and look for the field name. */
-        char col[256];
-        size_t k = 0;
-        for (const char *p = open + 1; p < close && k + 1 < sizeof col; p++) {
-            if (*p != '`' && *p != '"' && *p != '[' && *p != ']')
-                col[k++] = *p;
-        }
-        col[k] = '\0';
-        char *s = col;
-        while (isspace((unsigned char)*s))
-            s++;
-        size_t fl = strlen(field);
-        if (strncmp(s, field, fl) != 0 ||
-            (s[fl] && !isspace((unsigned char)s[fl])))
-            continue;
-        *nocase = strcasestr(s + fl, "nocase") != NULL;
-        return true;
-    }
-    return false;
-}
 
 static int find_by_field(auth_api *api, bs_schema *schema,
                          const bs_collection *c, const char *field,
@@ -385,14 +348,14 @@ int find_by_email(auth_api *api, bs_schema *schema, const bs_collection *c,
                   const char *email, bs_record **out)
 {
     bool nocase = false;
-    unique_index_of(c, "email", &nocase);
+    bs_indexes_single_unique(c->indexes, "email", &nocase);
     return find_by_field(api, schema, c, "email", email, nocase, out);
 }
 
 bool auth_value_taken(auth_req *ar, const char *field, const char *value)
 {
     bool nocase = false;
-    if (!unique_index_of(ar->c, field, &nocase))
+    if (!bs_indexes_single_unique(ar->c->indexes, field, &nocase))
         return false;
     bs_record *other = NULL;
     int rc = find_by_field(ar->api, ar->schema, ar->c, field, value, nocase,
@@ -424,7 +387,7 @@ int find_by_identity(auth_api *api, bs_schema *schema,
     *out = NULL;
     bool nocase = false;
     if (!identity_allowed(c, field) || !bs_collection_field(c, field) ||
-        !unique_index_of(c, field, &nocase))
+        !bs_indexes_single_unique(c->indexes, field, &nocase))
         return BS_ENOTFOUND;
     return find_by_field(api, schema, c, field, value, nocase, out);
 }

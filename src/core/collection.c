@@ -28,7 +28,7 @@
 #include "../base/util.h"
 #include "../db/sql.h"
 #include "field.h"
-#include "index.h"
+#include "../schema/index.h"
 
 extern const char bs_default_auth_options[]; /* generated from defaults/ */
 
@@ -768,18 +768,6 @@ static void set_bool(json_object *o, const char *key, bool v)
     json_object_object_add(o, key, json_object_new_boolean(v));
 }
 
-static bool has_unique_index(const json_object *indexes, const char *column)
-{
-    size_t n = json_object_array_length(indexes);
-    for (size_t i = 0; i < n; i++) {
-        const char *s =
-            json_object_get_string(json_object_array_get_idx(indexes, i));
-        if (s && bs_index_is_single_unique(s, column))
-            return true;
-    }
-    return false;
-}
-
 static void index_name_for(const json_object *col, const char *field,
                            char out[65])
 {
@@ -801,7 +789,7 @@ static void ensure_unique_index(json_object *col, const char *field,
         indexes = json_object_new_array();
         json_object_object_add(col, "indexes", indexes);
     }
-    if (has_unique_index(indexes, field))
+    if (bs_indexes_single_unique(indexes, field, NULL))
         return;
     char iname[65];
     index_name_for(col, field, iname);
@@ -1203,7 +1191,7 @@ void bs_collection_upgrade_legacy(json_object *col)
                 idx = json_object_new_array();
                 json_object_object_add(col, "indexes", idx);
             }
-            if (!has_unique_index(idx, "username")) {
+            if (!bs_indexes_single_unique(idx, "username", NULL)) {
                 bs_buf b;
                 bs_buf_init(&b);
                 const char *cname = bs_json_get_str(col, "name", "");

@@ -38,7 +38,7 @@
 #include "app.h"
 #include "collection.h"
 #include "field.h"
-#include "index.h"
+#include "../schema/index.h"
 #include "record.h"
 #include "tx.h"
 #include "view.h"

@@ -24,7 +24,7 @@
 #include "app.h"
 #include "collection.h"
 #include "field.h"
-#include "index.h"
+#include "../schema/index.h"
 #include "record.h"
 #include "view.h"
 
@@ -1008,12 +1008,7 @@ static void validate_indexes(vctx *v)
     if (str_is(v->col, "type", "auth")) {
         static const char *const required[] = {"tokenKey", "email"};
         for (int r = 0; r < 2; r++) {
-            bool found = false;
-            for (size_t i = 0; i < n && !found; i++)
-                found = bs_index_is_single_unique(
-                    json_object_get_string(json_object_array_get_idx(indexes, i)),
-                    required[r]);
-            if (!found) {
+            if (!bs_indexes_single_unique(indexes, required[r], NULL)) {
                 char m[200];
                 snprintf(m, sizeof m,
                          "Missing required unique index for field \"%s\".",
@@ -1081,13 +1076,7 @@ static bool identity_fields_ok(vctx *v)
                        json_object_new_string(name));
             return false;
         }
-        bool unique = false;
-        size_t ni = json_object_array_length(indexes);
-        for (size_t k = 0; k < ni && !unique; k++)
-            unique = bs_index_is_single_unique(
-                json_object_get_string(json_object_array_get_idx(indexes, k)),
-                name);
-        if (!unique) {
+        if (!bs_indexes_single_unique(indexes, name, NULL)) {
             char m[200];
             snprintf(m, sizeof m,
                      "The field %s doesn't have a UNIQUE constraint.", name);

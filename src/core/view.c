@@ -24,7 +24,7 @@
 #include "../base/util.h"
 #include "app.h"
 #include "collection.h"
-#include "index.h"
+#include "../schema/index.h"
 #include "record.h"
 #include "tx.h"
 

@@ -29,6 +29,7 @@
 #include <strings.h>
 
 #include "../base/json.h"
+#include "../schema/index.h"
 
 /* ---- schema helpers --------------------------------------------------- */
 
@@ -74,57 +75,6 @@ static bool multivaluer(const bsf_field *f)
            type_is(f, "relation");
 }
 
-/* Whether the collection has a unique index on exactly this column:
- * CREATE UNIQUE INDEX ... ON tbl (col [COLLATE x] [ASC|DESC]). */
-static bool unique_index_on(const bs_collection *c, const char *col)
-{
-    if (!c->indexes || !json_object_is_type(c->indexes, json_type_array))
-        return false;
-    size_t n = json_object_array_length(c->indexes);
-    for (size_t i = 0; i < n; i++) {
-        /* Only string items: json-c caches the text of other values in
-         * the object, a write the shared schema must not see. */
-        json_object *item = json_object_array_get_idx(c->indexes, i);
-        if (!json_object_is_type(item, json_type_string))
-            continue;
-        const char *s = json_object_get_string(item);
-        while (isspace((unsigned char)*s))
-            s++;
-        if (strncasecmp(s, "create", 6) != 0)
-            continue;
-        s += 6;
-        while (isspace((unsigned char)*s))
-            s++;
-        if (strncasecmp(s, "unique", 6) != 0)
-            continue;
-        const char *open = strchr(s, '(');
-        if (!open)
-            continue;
-        int depth = 0;
-        const char *close = NULL;
-        bool comma = false;
-        for (const char *p = open; *p; p++) {
-            if (*p == '(')
-                depth++;
-            else if (*p == ')' && --depth == 0) {
-                close = p;
-                break;
-            } else if (*p == ',' && depth == 1)
-                comma = true;
-        }
-        if (!close || comma)
-            continue;
-        const char *a = open + 1, *b = close;
-        while (a < b && strchr("`\"'[] \t\r\n", *a))
-            a++;
-        size_t len = 0;
-        while (a + len < b && !strchr("`\"'[] \t\r\n", a[len]))
-            len++;
-        if (len == strlen(col) && strncasecmp(a, col, len) == 0)
-            return true;
-    }
-    return false;
-}
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -643,7 +593,7 @@ static int back_relation(walk *w, const char *prop, bsf_operand *out)
                             "invalid collection reference of a back "
                             "relation field", bf.name);
 
-    bool unique = !bf.multiple && unique_index_on(bc, bf.name);
+    bool unique = !bf.multiple && bs_indexes_single_unique(bc->indexes, bf.name, NULL);
     char *key = bs_arena_printf(&q->arena, "back|%s|%s|%s", w->alias,
                                 bc->id ? bc->id : bc->name, bf.name);
     char *want = bs_arena_printf(&q->arena, "%s_%s_via_%s", w->alias,

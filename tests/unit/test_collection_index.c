@@ -8,7 +8,7 @@
 
 #include "base/buf.h"
 #include "basalt.h"
-#include "core/index.h"
+#include "schema/index.h"
 #include "harness.h"
 
 static char *build(const char *sql)
@@ -144,8 +144,35 @@ TEST(single_unique)
         "username"));
 }
 
+/* The one single-column UNIQUE test: an index merely named "unique"
+ * is not one (the auth lookups once took it for one). */
+TEST(indexes_single_unique)
+{
+    json_object *ix = json_object_new_array();
+    json_object_array_add(ix, json_object_new_string(
+        "CREATE INDEX `idx_unique_email` ON `users` (`email`)"));
+    json_object_array_add(ix, json_object_new_string(
+        "CREATE UNIQUE INDEX `idx_pair` ON `users` (`name`, `email`)"));
+    json_object_array_add(ix, json_object_new_int(7));
+    bool nocase = true;
+    CHECK(!bs_indexes_single_unique(ix, "email", &nocase));
+    CHECK(!nocase);
+    CHECK(!bs_indexes_single_unique(ix, "name", NULL));
+    json_object_array_add(ix, json_object_new_string(
+        "create unique index idx_email on users (Email COLLATE NOCASE)"));
+    CHECK(bs_indexes_single_unique(ix, "email", &nocase));
+    CHECK(nocase);
+    json_object_array_add(ix, json_object_new_string(
+        "CREATE UNIQUE INDEX idx_u ON users (`username`)"));
+    CHECK(bs_indexes_single_unique(ix, "username", &nocase));
+    CHECK(!nocase);
+    CHECK(!bs_indexes_single_unique(NULL, "email", NULL));
+    json_object_put(ix);
+}
+
 int main(void)
 {
+    RUN(indexes_single_unique);
     RUN(split_respects_quotes_and_parentheses);
     RUN(parse_parts);
     RUN(invalid_texts);

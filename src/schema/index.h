@@ -14,6 +14,8 @@
 
 #include <stdbool.h>
 
+#include <json-c/json.h>
+
 #include "../base/buf.h"
 
 #define BS_INDEX_MAX_COLUMNS 32
@@ -65,7 +67,14 @@ int bs_sql_split(const char *s, const char *seps, bool keep_sep,
 void bs_sql_split_free(char **parts);
 
 /* Whether sql is a UNIQUE index on exactly the one column `column`
- * (compared case-insensitively). */
+ * (compared case-insensitively). The one test of this in the tree:
+ * fields, auth lookups and the filter all ask here. */
 bool bs_index_is_single_unique(const char *sql, const char *column);
+
+/* Like bs_index_is_single_unique for any index of a collection's
+ * `indexes` array; *nocase (may be NULL) tells whether that column is
+ * declared COLLATE NOCASE. Non-string items are skipped. */
+bool bs_indexes_single_unique(const json_object *indexes, const char *column,
+                              bool *nocase);
 
 #endif

@@ -473,3 +473,31 @@ bool bs_index_is_single_unique(const char *sql, const char *column)
     bs_index_dispose(&idx);
     return ok;
 }
+
+bool bs_indexes_single_unique(const json_object *indexes, const char *column,
+                              bool *nocase)
+{
+    if (nocase)
+        *nocase = false;
+    if (!indexes || !json_object_is_type(indexes, json_type_array))
+        return false;
+    size_t n = json_object_array_length(indexes);
+    for (size_t i = 0; i < n; i++) {
+        /* Only string items: json-c caches the text of other values in
+         * the object, a write a shared schema must not see. */
+        json_object *item = json_object_array_get_idx(indexes, i);
+        if (!json_object_is_type(item, json_type_string))
+            continue;
+        bs_index idx;
+        if (bs_index_parse(json_object_get_string(item), &idx) != 0)
+            continue;
+        bool ok = idx.unique && idx.ncolumns == 1 &&
+                  strcasecmp(idx.columns[0].name, column) == 0;
+        if (ok && nocase)
+            *nocase = strcasecmp(idx.columns[0].collate, "nocase") == 0;
+        bs_index_dispose(&idx);
+        if (ok)
+            return true;
+    }
+    return false;
+}
