@@ -84,13 +84,17 @@ int bs_app_serve(bs_app *app, bool install_signals, bs_error *err)
     }
     bs_log('I', "Server started at http://%s", app->http_addr);
 
+    /* Wait for a stop, looking once a second for schema and settings
+     * changes committed by another process. */
     struct pollfd pfd = {.fd = app->stop_pipe[0], .events = POLLIN};
+    bs_app_sync_external(app);
     for (;;) {
-        int n = poll(&pfd, 1, -1);
+        int n = poll(&pfd, 1, 1000);
         if (n > 0)
             break;
         if (n < 0 && errno != EINTR)
             break;
+        bs_app_sync_external(app);
     }
     char drain[64];
     while (read(app->stop_pipe[0], drain, sizeof drain) > 0) {

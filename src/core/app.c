@@ -143,6 +143,26 @@ int bs_app_reload_schema(bs_app *app)
     return 0;
 }
 
+bool bs_app_sync_external(bs_app *app)
+{
+    if (!app->store || !bs_store_changed_elsewhere(app->store))
+        return false;
+    if (bs_app_reload_schema(app) != 0)
+        bs_log('W', "Failed to reload the collections changed elsewhere");
+    bs_conn *c = bs_store_reader_acquire(app->store);
+    bs_settings *s = NULL;
+    bool found = false;
+    int rc = bs_settings_load(c, &s, &found);
+    bs_store_reader_release(app->store, c);
+    if (rc == 0)
+        bs_app_set_settings(app, s);
+    else
+        bs_log('W', "Failed to reload the settings changed elsewhere");
+    bs_log('D', "Reloaded collections and settings changed by another "
+                "process");
+    return true;
+}
+
 bs_settings *bs_app_settings(bs_app *app)
 {
     pthread_mutex_lock(&app->snap_lock);

@@ -52,6 +52,14 @@ bs_schema *bs_app_schema(bs_app *app);
 /* Reloads the schema from the database and swaps it in. */
 int bs_app_reload_schema(bs_app *app);
 
+/* Picks up what another process committed to data.db (a collections
+ * import, settings written by another node): when the store reports a
+ * change made elsewhere, the schema snapshot and the settings are
+ * reloaded from the database, as at start-up. Cheap when nothing
+ * changed; the server calls it about once a second. Returns true when
+ * something was reloaded. Any thread. */
+bool bs_app_sync_external(bs_app *app);
+
 /* Current settings with a reference; release with bs_settings_unref. */
 bs_settings *bs_app_settings(bs_app *app);
 

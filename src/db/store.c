@@ -57,6 +57,7 @@ struct bs_store {
     bs_conn *free_readers;
     pthread_mutex_t pool_lock;
     pthread_cond_t pool_cond;
+    int64_t data_version;      /* as last seen on the writer; -1: never */
 };
 
 static const char *const PRAGMAS =
@@ -159,6 +160,7 @@ int bs_store_open(bs_store **out, const char *dir, int readers, bs_error *err)
     if (!s)
         return BS_ENOMEM;
     pthread_mutex_init(&s->writer_lock, NULL);
+    s->data_version = -1;
     pthread_mutex_init(&s->aux_lock, NULL);
     pthread_mutex_init(&s->pool_lock, NULL);
     pthread_cond_init(&s->pool_cond, NULL);
@@ -400,4 +402,22 @@ sqlite3_stmt *bs_conn_prepare_dyn(bs_conn *c, const char *sql, size_t len)
     victim->last_used = c->clock;
     victim->stmt = st;
     return st;
+}
+
+bool bs_store_changed_elsewhere(bs_store *s)
+{
+    if (pthread_mutex_trylock(&s->writer_lock) != 0)
+        return false;
+    bool changed = false;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->writer->db, "PRAGMA data_version", -1, &st,
+                           NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        int64_t v = sqlite3_column_int64(st, 0);
+        changed = s->data_version >= 0 && v != s->data_version;
+        s->data_version = v;
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->writer_lock);
+    return changed;
 }

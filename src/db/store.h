@@ -50,6 +50,14 @@ int bs_store_tx_begin(bs_store *s, bs_conn **out, bs_error *err);
  * A failed commit rolls back and returns BS_EDB. */
 int bs_store_tx_end(bs_store *s, bool commit, bs_error *err);
 
+/* Whether another process (`basalt collections import`, the sqlite3
+ * shell, another node) has committed to data.db since the last call:
+ * SQLite's data_version as the writer sees it, which this process's own
+ * commits do not change. The first call only records the version. When
+ * the writer is busy the answer is false and the check waits for the
+ * next call. Any thread. */
+bool bs_store_changed_elsewhere(bs_store *s);
+
 /* The auxiliary.db connection (logs); serialized by its own lock. */
 bs_conn *bs_store_aux_acquire(bs_store *s);
 void bs_store_aux_release(bs_store *s, bs_conn *c);
