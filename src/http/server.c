@@ -48,15 +48,16 @@
 #define HEAD_TIMEOUT_MS 30000u
 
 /* libmicrohttpd's per-connection memory pool. It holds the request head,
- * so it bounds the request line plus headers: about 60 KiB fit. Past it
+ * so it bounds the request line plus headers: about 28 KiB fit. Past it
  * the library answers by itself, 414 for a long request line and 431 for
- * long headers, with a short HTML body, and closes the connection. The
- * pool is mmapped, so an idle connection costs only the pages it touched,
- * but the library zeroes the whole pool after every request on a
- * kept-alive connection, so each of those keeps the full size resident
- * (measured with 500 kept-alive connections: 2 MiB pools cost 1 GB,
- * 64 KiB pools 32 MB). Query arguments take no pool room (see uri_log). */
-#define MEMORY_LIMIT ((size_t)64 << 10)
+ * long headers, with a short HTML body, and closes the connection.
+ * 32 KiB is the largest pool the library takes from malloc; larger pools
+ * are mmapped per connection and zeroed whole after every request, which
+ * measured (bench/run.sh health, this 2-core machine) at half the
+ * new-connection rate (16k against 36k req/s) and +2 us per kept-alive
+ * request, and 64 KiB resident per kept-alive connection. Query
+ * arguments take no pool room (see uri_log). */
+#define MEMORY_LIMIT ((size_t)32 << 10)
 
 /* How long a refused connection stays half-open, and how many may. */
 #define LINGER_MS 1000

@@ -368,8 +368,8 @@ describe('routing, CORS, headers, limits (default origins)', () => {
     assert.ok(r.text.endsWith('{"code":200}\n'), 'the last argument is still read');
   });
 
-  test('25,000 empty query arguments in a 50 KB URL are answered', async () => {
-    const qs = 'a&'.repeat(25000);
+  test('12,000 empty query arguments in a 24 KB URL are answered', async () => {
+    const qs = 'a&'.repeat(12000);
     const r = await rawSocket(srv.url, `GET /api/health?${qs}fields=%63ode HTTP/1.1\r\nHost: x\r\n\r\n`, {
       idleMs: 5000,
     });
@@ -377,8 +377,8 @@ describe('routing, CORS, headers, limits (default origins)', () => {
     assert.ok(r.text.endsWith('{"code":200}\n'), 'the argument after them is decoded and read');
   });
 
-  test('a 48 KB filter in the URL is accepted', async () => {
-    const filter = encodeURIComponent(Array.from({ length: 2500 }, (_, i) => `id="x${i}"`).join('||')).slice(0, 48000);
+  test('a 20 KB filter in the URL with a 4 KB cookie is accepted', async () => {
+    const filter = encodeURIComponent(Array.from({ length: 2500 }, (_, i) => `id="x${i}"`).join('||')).slice(0, 20000);
     const res = await rawRequest(srv.url, {
       path: `/api/health?filter=${filter}`,
       headers: { Cookie: `pb_auth=${'c'.repeat(4096)}` },
