@@ -329,6 +329,10 @@ bool record_matches_rule(auth_req *ar, const bs_collection *c,
         return true;
     if (!rule)
         return false;
+    while (isspace((unsigned char)*rule))
+        rule++;
+    if (!*rule)
+        return true; /* no query and no @request data for an empty rule */
     bs_rule_ctx ctx = {.app = ar->r->ev.app, .schema = ar->schema,
                        .collection = c, .alias = c->name,
                        .request = auth_info(ar)};

@@ -35,18 +35,27 @@ typedef struct rec_req {
     const bs_collection *c;
     bool superuser;
     json_object *info;   /* @request data, built on first use */
+    struct bs_record_form *form; /* the submission being saved, or NULL */
     bool internal;       /* for another endpoint: no response, no expand */
     bs_error err;
 } rec_req;
 
-/* The @request data; built only when a rule or filter needs it. */
-static json_object *request_info(rec_req *rr)
+/* The @request data without a body; built only when a rule or filter
+ * needs it. */
+static json_object *build_info(void *user)
 {
+    rec_req *rr = user;
     if (!rr->info)
         rr->info = bs_rules_request_info(rr->r, NULL);
     return rr->info;
 }
 
+/* The @request data: during a create or update, the form's (whose body
+ * is the resolved submission). */
+static json_object *request_info(rec_req *rr)
+{
+    return rr->form ? bs_record_form_request(rr->form) : build_info(rr);
+}
 static int rec_begin(bs_req *r, rec_req *rr)
 {
     memset(rr, 0, sizeof *rr);
@@ -274,7 +283,12 @@ static int item_action(bs_req *r, const char *tag, enum bs_rule which,
     if (!bs_api_collection_rate_allowed(r, rr.c, ITEM_ROUTE, tag) ||
         !rule_allows(&rr, rule))
         goto done;
-    bs_rule_ctx ctx = rule_ctx(&rr, rr.c->name);
+    /* The @request data is built only for a rule that will run. */
+    bs_rule_ctx ctx = {.app = r->ev.app, .schema = rr.schema,
+                       .collection = rr.c, .alias = rr.c->name,
+                       .superuser = rr.superuser};
+    if (!rr.superuser && rule && *rule)
+        ctx = rule_ctx(&rr, rr.c->name);
     int rc = bs_rules_find_record(&ctx, bs_req_param(r, "id"), rule, &rec,
                                   &rr.err);
     if (rc) {
@@ -337,8 +351,9 @@ static void submit(rec_req *rr, const char *id, json_object *data,
     bs_req *r = rr->r;
     bool create = id == NULL;
     bs_record_form form;
-    bs_record_form_init(&form, r->ev.app, rr->schema, rr->c,
-                        request_info(rr), rr->superuser);
+    bs_record_form_init(&form, r->ev.app, rr->schema, rr->c, build_info, rr,
+                        rr->superuser);
+    rr->form = &form;
     int rc = create ? bs_record_form_load_new(&form)
                     : bs_record_form_load_stored(&form, id, &rr->err);
     if (rc == 0)
@@ -373,6 +388,7 @@ static void submit(rec_req *rr, const char *id, json_object *data,
     }
 
 done:
+    rr->form = NULL;
     bs_record_form_dispose(&form);
 }
 

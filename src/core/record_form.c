@@ -17,14 +17,16 @@
 #include "field.h"
 
 void bs_record_form_init(bs_record_form *f, bs_app *app, bs_schema *schema,
-                         const bs_collection *c, json_object *request,
+                         const bs_collection *c,
+                         bs_request_info_fn request_info, void *user,
                          bool superuser)
 {
     memset(f, 0, sizeof *f);
     f->app = app;
     f->schema = schema;
     f->c = c;
-    f->request = request ? json_object_get(request) : json_object_new_object();
+    f->request_info = request_info;
+    f->request_user = user;
     f->superuser = superuser;
 }
 
@@ -37,13 +39,41 @@ void bs_record_form_dispose(bs_record_form *f)
     memset(f, 0, sizeof *f);
 }
 
-static bs_rule_ctx rule_ctx(const bs_record_form *f)
+static json_object *resolve_body(const bs_record *rec, json_object *data);
+
+/* The @request data, built on first use: most saves run no rule, and
+ * building it copies the auth record, the query and the headers. Once
+ * the submission is loaded, its body is the resolved submission. */
+static json_object *request_data(bs_record_form *f)
+{
+    if (!f->request) {
+        json_object *info = f->request_info ? f->request_info(f->request_user)
+                                            : NULL;
+        f->request = info ? json_object_get(info) : json_object_new_object();
+    }
+    if (f->data && f->record && !f->body_resolved) {
+        json_object *resolved = resolve_body(f->record, f->data);
+        if (resolved)
+            json_object_object_add(f->request, "body", resolved);
+        f->body_resolved = true;
+    }
+    return f->request;
+}
+
+json_object *bs_record_form_request(bs_record_form *f)
+{
+    return request_data(f);
+}
+
+/* The context rules compile in; with_request false for lookups that
+ * evaluate no rule. */
+static bs_rule_ctx rule_ctx(bs_record_form *f, bool with_request)
 {
     bs_rule_ctx ctx = {.app = f->app,
                        .schema = f->schema,
                        .collection = f->c,
                        .alias = f->c->name,
-                       .request = f->request,
+                       .request = with_request ? request_data(f) : NULL,
                        .superuser = f->superuser};
     return ctx;
 }
@@ -57,7 +87,7 @@ int bs_record_form_load_new(bs_record_form *f)
 int bs_record_form_load_stored(bs_record_form *f, const char *id,
                                bs_error *err)
 {
-    bs_rule_ctx ctx = rule_ctx(f);
+    bs_rule_ctx ctx = rule_ctx(f, false);
     f->stored_id = strdup(id);
     if (!f->stored_id)
         return BS_ENOMEM;
@@ -151,14 +181,10 @@ int bs_record_form_load(bs_record_form *f, json_object *data)
         return BS_EINVAL;
     json_object_put(f->data);
     f->data = json_object_get(data);
+    f->body_resolved = false;
     apply_data(f, data);
-    json_object *resolved = resolve_body(f->record, data);
-    if (!resolved)
-        return BS_ENOMEM;
-    json_object_object_add(f->request, "body", resolved);
     return 0;
 }
-
 /* The auth form fields: the email and verified state may change only
  * with manage access, a password needs its confirmation, and changing it
  * without manage access needs the old password. Errors go to err. */
@@ -207,15 +233,16 @@ static void validate_auth_fields(bs_record_form *f, bool manage,
 static bool has_manage_access(bs_record_form *f)
 {
     const char *rule = bs_json_get_str(f->c->options, "manageRule", "");
-    json_object *auth = bs_json_get(f->request, "auth");
-    if (f->superuser || !bs_collection_is_auth(f->c) || !*rule || !auth ||
-        json_object_is_type(auth, json_type_null))
+    if (f->superuser || !bs_collection_is_auth(f->c) || !*rule)
+        return false;
+    json_object *auth = bs_json_get(request_data(f), "auth");
+    if (!auth || json_object_is_type(auth, json_type_null))
         return false;
     if (f->record->is_new) {
-        bs_rule_ctx ctx = rule_ctx(f);
+        bs_rule_ctx ctx = rule_ctx(f, true);
         return bs_rules_match_values(&ctx, f->record, rule);
     }
-    return bs_has_manage_access(f->app, f->schema, f->c, f->request,
+    return bs_has_manage_access(f->app, f->schema, f->c, request_data(f),
                                 f->record);
 }
 
@@ -223,7 +250,8 @@ int bs_record_form_authorize(bs_record_form *f, bs_error *err)
 {
     bool create = f->record->is_new;
     const char *rule = f->c->rules[create ? BS_RULE_CREATE : BS_RULE_UPDATE];
-    bs_rule_ctx ctx = rule_ctx(f);
+    bool evaluated = !f->superuser && rule && *rule;
+    bs_rule_ctx ctx = rule_ctx(f, evaluated);
     if (!rule && !f->superuser)
         return bs_error_set(err, 403, "Only superusers can perform this "
                                       "action.");

@@ -14,7 +14,7 @@
  * with bs_record_save directly.
  *
  *   bs_record_form f;
- *   bs_record_form_init(&f, app, schema, c, request, superuser);
+ *   bs_record_form_init(&f, app, schema, c, request_info, user, superuser);
  *   rc = id ? bs_record_form_load_stored(&f, id, err)
  *           : bs_record_form_load_new(&f);
  *   if (!rc) rc = bs_record_form_load(&f, data);
@@ -28,24 +28,37 @@
 #include "record.h"
 #include "rules.h"
 
+/* Returns the requester's @request data (auth, query, headers, method,
+ * context; a borrowed object the form may add "body" to). */
+typedef json_object *(*bs_request_info_fn)(void *user);
+
 typedef struct bs_record_form {
     bs_app *app;
     bs_schema *schema;          /* borrowed */
     const bs_collection *c;
-    json_object *request;       /* @request data (reference held); its
-                                 * body becomes the resolved submission */
+    bs_request_info_fn request_info;
+    void *request_user;
+    json_object *request;       /* @request data once a rule needs it
+                                 * (reference held); its body is the
+                                 * resolved submission */
+    bool body_resolved;         /* request's body is the submission */
     bool superuser;
     bs_record *record;          /* the record being saved (owned) */
     json_object *data;          /* the submission (reference held) */
     char *stored_id;            /* the id named by the caller (update) */
 } bs_record_form;
 
-/* request is the @request data of the requester (a reference is taken;
- * NULL: no auth, empty query and headers). */
+/* request_info(user) gives the requester's @request data; it is called
+ * only when a rule is evaluated (NULL: no auth, empty query and headers). */
 void bs_record_form_init(bs_record_form *f, bs_app *app, bs_schema *schema,
-                         const bs_collection *c, json_object *request,
+                         const bs_collection *c,
+                         bs_request_info_fn request_info, void *user,
                          bool superuser);
 void bs_record_form_dispose(bs_record_form *f);
+
+/* The @request data as the form's rules see it (built on first use, with
+ * the resolved submission as its body once one is loaded). Borrowed. */
+json_object *bs_record_form_request(bs_record_form *f);
 
 /* Starts a new record with every field at its zero value. */
 int bs_record_form_load_new(bs_record_form *f);
