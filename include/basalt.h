@@ -40,7 +40,8 @@ enum {
     BS_EDB = -4,       /* database error */
     BS_EIO = -5,       /* file or socket error */
     BS_EHTTP = -6,     /* an error meant for the client; see bs_error */
-    BS_EABORT = -7     /* a hook stopped the action on purpose */
+    BS_EABORT = -7,    /* a hook stopped the action on purpose */
+    BS_ECONSTRAINT = -8 /* a database constraint (UNIQUE, NOT NULL...) */
 };
 
 /* Returns a static English description of a BS_E* code. */

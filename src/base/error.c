@@ -19,6 +19,7 @@ const char *bs_strerror(int code)
     case BS_EIO: return "input/output error";
     case BS_EHTTP: return "request error";
     case BS_EABORT: return "aborted";
+    case BS_ECONSTRAINT: return "constraint failed";
     }
     return "unknown error";
 }

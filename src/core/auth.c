@@ -26,12 +26,13 @@ int bs_record_row_load(bs_conn *conn, const bs_collection *c, const char *id,
                        json_object **out)
 {
     *out = NULL;
-    sqlite3_stmt *st = NULL;
-    int step = bs_sql_select_by_id(conn, c->name, id, &st);
-    if (step != SQLITE_ROW)
-        return step == SQLITE_DONE ? BS_ENOTFOUND : BS_EDB;
-    *out = bs_sql_row_json(st);
-    sqlite3_reset(st);
+    bs_rows rows;
+    int step = bs_sql_select_by_id(conn, c->name, id, &rows);
+    if (step == 1)
+        *out = bs_rows_json(&rows);
+    bs_rows_close(&rows);
+    if (step != 1)
+        return step == 0 ? BS_ENOTFOUND : BS_EDB;
     return *out ? 0 : BS_ENOMEM;
 }
 

@@ -58,15 +58,16 @@ static int refs_in_tx(bs_tx *tx, bs_schema *schema, const char *coll,
     bs_buf_puts(&sql, "SELECT * FROM ");
     bs_sql_ident(&sql, c->name);
     bs_buf_puts(&sql, " WHERE collectionRef = ?1 AND recordRef = ?2");
-    sqlite3_stmt *st = NULL;
-    int rc = BS_EDB;
-    if (sqlite3_prepare_v2(bs_conn_db(bs_tx_conn(tx)), sql.data, -1, &st,
-                           NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, cid, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 2, rid, -1, SQLITE_TRANSIENT);
+    bs_rows st;
+    st.st = NULL;
+    int rc = sql.oom ? BS_ENOMEM
+                     : bs_rows_open(&st, bs_tx_conn(tx), sql.data,
+                                    (long)sql.len, BS_ROWS_ONCE);
+    if (rc == 0) {
+        bs_rows_bind_text(&st, 1, cid, -1);
+        bs_rows_bind_text(&st, 2, rid, -1);
         int cap = 0;
-        rc = 0;
-        while (sqlite3_step(st) == SQLITE_ROW) {
+        while (bs_rows_next(&st) == 1) {
             if (*n == cap) {
                 cap = cap ? cap * 2 : 8;
                 bs_record **tmp = realloc(*out, sizeof *tmp * (size_t)cap);
@@ -76,12 +77,12 @@ static int refs_in_tx(bs_tx *tx, bs_schema *schema, const char *coll,
                 }
                 *out = tmp;
             }
-            bs_record *r = bs_record_from_row(schema, c, st);
+            bs_record *r = bs_record_from_row(schema, c, &st);
             if (r)
                 (*out)[(*n)++] = r;
         }
     }
-    sqlite3_finalize(st);
+    bs_rows_close(&st);
     bs_buf_dispose(&sql);
     return rc;
 }
@@ -129,17 +130,17 @@ static int superuser_save_exec(bs_event *ev, void *user)
     if (rc || !create ||
         strcmp(bs_record_get_string(e->record, "email"), INSTALLER_EMAIL) == 0)
         return rc;
-    sqlite3_stmt *st = NULL;
+    bs_rows st;
     bs_record *installer = NULL;
-    if (sqlite3_prepare_v2(bs_conn_db(bs_tx_conn(e->tx)),
-                           "SELECT * FROM _superusers WHERE email = ?1 LIMIT 1",
-                           -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, INSTALLER_EMAIL, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW)
+    if (bs_rows_open(&st, bs_tx_conn(e->tx),
+                     "SELECT * FROM _superusers WHERE email = ?1 LIMIT 1", -1,
+                     BS_ROWS_ONCE) == 0) {
+        bs_rows_bind_text(&st, 1, INSTALLER_EMAIL, -1);
+        if (bs_rows_next(&st) == 1)
             installer = bs_record_from_row(e->record->schema,
-                                           e->record->collection, st);
+                                           e->record->collection, &st);
     }
-    sqlite3_finalize(st);
+    bs_rows_close(&st);
     if (installer) {
         bs_error err;
         bs_error_init(&err);
@@ -155,14 +156,9 @@ static int superuser_delete(bs_event *ev, void *user)
 {
     (void)user;
     bs_record_event *e = (bs_record_event *)ev;
-    sqlite3_stmt *st = NULL;
     int64_t total = 0;
-    if (sqlite3_prepare_v2(bs_conn_db(bs_tx_conn(e->tx)),
-                           "SELECT COUNT(*) FROM _superusers", -1, &st,
-                           NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        total = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    bs_conn_query_int(bs_tx_conn(e->tx), "SELECT COUNT(*) FROM _superusers",
+                      -1, BS_ROWS_ONCE, NULL, &total);
     if (total == 1) {
         if (ev->error)
             bs_error_set(ev->error, 400, "You can't delete the only existing "
@@ -282,13 +278,11 @@ static int refs_validate(bs_event *ev, void *user)
             bs_buf_puts(&sql, "SELECT 1 FROM ");
             bs_sql_ident(&sql, c->name);
             bs_buf_puts(&sql, " WHERE id = ?1 LIMIT 1");
-            sqlite3_stmt *st = NULL;
-            if (sqlite3_prepare_v2(bs_conn_db(bs_tx_conn(e->tx)), sql.data, -1,
-                                   &st, NULL) == SQLITE_OK) {
-                sqlite3_bind_text(st, 1, rid, -1, SQLITE_TRANSIENT);
-                exists = sqlite3_step(st) == SQLITE_ROW;
-            }
-            sqlite3_finalize(st);
+            int64_t one = 0;
+            exists = !sql.oom &&
+                     bs_conn_query_int(bs_tx_conn(e->tx), sql.data,
+                                       (long)sql.len, BS_ROWS_ONCE, rid,
+                                       &one) == 1;
             bs_buf_dispose(&sql);
         }
         if (!*rid) {

@@ -1734,35 +1734,6 @@ void bs_verr_sort(bs_error *err)
     err->data = s;
 }
 
-int bs_sql_exec1(bs_conn *conn, const char *sql, char *msg, size_t cap)
-{
-    sqlite3 *db = bs_conn_db(conn);
-    sqlite3_stmt *st = NULL;
-    const char *tail = NULL;
-    int rc = sqlite3_prepare_v2(db, sql, -1, &st, &tail);
-    if (rc != SQLITE_OK) {
-        snprintf(msg, cap, "%s", sqlite3_errmsg(db));
-        return BS_EDB;
-    }
-    while (tail && isspace((unsigned char)*tail))
-        tail++;
-    if (tail && *tail && *tail != ';') {
-        sqlite3_finalize(st);
-        snprintf(msg, cap, "multiple statements are not supported");
-        return BS_EDB;
-    }
-    int step = st ? sqlite3_step(st) : SQLITE_DONE;
-    while (step == SQLITE_ROW)
-        step = sqlite3_step(st);
-    if (step != SQLITE_DONE) {
-        snprintf(msg, cap, "%s", sqlite3_errmsg(db));
-        sqlite3_finalize(st);
-        return BS_EDB;
-    }
-    sqlite3_finalize(st);
-    return 0;
-}
-
 void bs_ddl_ident(bs_buf *b, const char *name)
 {
     bs_buf_putc(b, '`');

@@ -176,10 +176,6 @@ void bs_fields_add(json_object *fields, json_object *field);
 json_object *bs_fields_by_name(const json_object *fields, const char *name);
 json_object *bs_fields_by_id(const json_object *fields, const char *id);
 
-/* Runs one statement (refusing a second one after it) through conn;
- * on failure copies SQLite's message into msg. */
-int bs_sql_exec1(bs_conn *conn, const char *sql, char *msg, size_t cap);
-
 /* PocketBase's onCollectionSave normalization: default type, id and
  * timestamps, field ids, the system fields of the type, OAuth2 mapped
  * fields that exist, the superusers' fixed options, index texts naming

@@ -52,7 +52,7 @@ static int exec_buf(bs_conn *conn, bs_buf *sql, bs_error *err)
     char msg[512];
     if (sql->oom)
         return BS_ENOMEM;
-    int rc = bs_sql_exec1(conn, sql->data, msg, sizeof msg);
+    int rc = bs_conn_exec1(conn, sql->data, msg, sizeof msg);
     if (rc) {
         bs_log('D', "collection DDL failed: %s (%s)", msg, sql->data);
         bs_error_dispose(err);
@@ -161,7 +161,7 @@ static int create_indexes(bs_conn *conn, const json_object *col,
         char msg[512];
         if (sql.oom) {
             rc = BS_ENOMEM;
-        } else if (bs_sql_exec1(conn, sql.data, msg, sizeof msg) != 0) {
+        } else if (bs_conn_exec1(conn, sql.data, msg, sizeof msg) != 0) {
             char text[800];
             snprintf(text, sizeof text, "Failed to create index %s - %s.",
                      idx.index_name, msg);
@@ -228,28 +228,29 @@ static int views_stash(bs_conn *conn, view_def **out, int *count,
 {
     *out = NULL;
     *count = 0;
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(bs_conn_db(conn),
-                           "SELECT name, sql FROM sqlite_master WHERE "
-                           "type = 'view' AND sql IS NOT NULL",
-                           -1, &st, NULL) != SQLITE_OK) {
-        set_error_message(err, sqlite3_errmsg(bs_conn_db(conn)));
+    bs_rows st;
+    if (bs_rows_open(&st, conn,
+                     "SELECT name, sql FROM sqlite_master WHERE "
+                     "type = 'view' AND sql IS NOT NULL",
+                     -1, BS_ROWS_ONCE) != 0) {
+        set_error_message(err, bs_conn_errmsg(conn));
+        bs_rows_close(&st);
         return BS_EDB;
     }
     view_def *v = NULL;
     int n = 0, rc = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    while (bs_rows_next(&st) == 1) {
         view_def *tmp = realloc(v, sizeof *v * (size_t)(n + 1));
         if (!tmp) {
             rc = BS_ENOMEM;
             break;
         }
         v = tmp;
-        v[n].name = strdup((const char *)sqlite3_column_text(st, 0));
-        v[n].sql = strdup((const char *)sqlite3_column_text(st, 1));
+        v[n].name = strdup(bs_rows_text(&st, 0, NULL));
+        v[n].sql = strdup(bs_rows_text(&st, 1, NULL));
         n++;
     }
-    sqlite3_finalize(st);
+    bs_rows_close(&st);
     *out = v;
     *count = n;
     bs_buf sql;
@@ -372,17 +373,11 @@ static bool same_json(const json_object *a, const json_object *b)
 
 static bool table_exists(bs_conn *conn, const char *name)
 {
-    sqlite3_stmt *st = NULL;
-    bool found = false;
-    if (sqlite3_prepare_v2(bs_conn_db(conn),
-                           "SELECT 1 FROM sqlite_master WHERE type IN "
-                           "('table','view') AND LOWER(name) = LOWER(?1)",
-                           -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-        found = sqlite3_step(st) == SQLITE_ROW;
-    }
-    sqlite3_finalize(st);
-    return found;
+    int64_t one = 0;
+    return bs_conn_query_int(conn,
+                             "SELECT 1 FROM sqlite_master WHERE type IN "
+                             "('table','view') AND LOWER(name) = LOWER(?1)",
+                             -1, BS_ROWS_ONCE, name, &one) == 1;
 }
 
 int bs_collection_sync_table(bs_conn *conn, const json_object *col,
@@ -476,16 +471,17 @@ char *bs_collection_references(bs_conn *conn, const char *id)
 {
     bs_buf names;
     bs_buf_init(&names);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(bs_conn_db(conn),
-                           "SELECT name, fields FROM _collections WHERE "
-                           "id != ?1 ORDER BY rowid",
-                           -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            const char *text = (const char *)sqlite3_column_text(st, 1);
+    bs_rows st;
+    if (bs_rows_open(&st, conn,
+                     "SELECT name, fields FROM _collections WHERE "
+                     "id != ?1 ORDER BY rowid",
+                     -1, BS_ROWS_ONCE) == 0) {
+        bs_rows_bind_text(&st, 1, id, -1);
+        while (bs_rows_next(&st) == 1) {
+            size_t len = 0;
+            const char *text = bs_rows_text(&st, 1, &len);
             json_object *fields = NULL;
-            if (!text || bs_json_parse(text, strlen(text), &fields) != 0)
+            if (!text || bs_json_parse(text, len, &fields) != 0)
                 continue;
             size_t n = json_object_is_type(fields, json_type_array)
                            ? json_object_array_length(fields)
@@ -496,15 +492,14 @@ char *bs_collection_references(bs_conn *conn, const char *id)
                     strcmp(bs_json_get_str(f, "collectionId", ""), id) == 0) {
                     if (names.len)
                         bs_buf_puts(&names, ", ");
-                    bs_buf_puts(&names,
-                                (const char *)sqlite3_column_text(st, 0));
+                    bs_buf_puts(&names, bs_rows_text(&st, 0, NULL));
                     break;
                 }
             }
             json_object_put(fields);
         }
     }
-    sqlite3_finalize(st);
+    bs_rows_close(&st);
     char *out = strdup(names.data ? names.data : "");
     bs_buf_dispose(&names);
     return out;
@@ -731,17 +726,16 @@ static int delete_auth_rows(bs_conn *conn, const char *collection_id,
         "DELETE FROM _authOrigins WHERE collectionRef = ?1",
     };
     for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
-        sqlite3_stmt *st = bs_conn_prepare(conn, sql[i]);
-        if (!st)
+        bs_rows st;
+        if (bs_rows_open(&st, conn, sql[i], -1, BS_ROWS_FIXED) != 0)
             continue; /* a data directory without that system table */
-        sqlite3_bind_text(st, 1, collection_id, -1, SQLITE_TRANSIENT);
-        int step = sqlite3_step(st);
-        sqlite3_reset(st);
-        sqlite3_clear_bindings(st);
-        if (step != SQLITE_DONE) {
-            set_error_message(err, sqlite3_errmsg(bs_conn_db(conn)));
+        bs_rows_bind_text(&st, 1, collection_id, -1);
+        int rc = bs_rows_exec(&st);
+        if (rc < 0)
+            set_error_message(err, bs_rows_errmsg(&st));
+        bs_rows_close(&st);
+        if (rc < 0)
             return BS_EDB;
-        }
     }
     return 0;
 }
@@ -801,19 +795,17 @@ static int delete_execute_final(bs_event *e, void *user)
         if (rc)
             return rc;
     }
-    sqlite3_stmt *st = bs_conn_prepare(conn,
-                                       "DELETE FROM _collections WHERE id = ?1");
-    if (!st)
-        return BS_EDB;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-    int step = sqlite3_step(st);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    if (step != SQLITE_DONE) {
-        set_error_message(sc->err, sqlite3_errmsg(bs_conn_db(conn)));
-        return BS_EDB;
+    bs_rows st;
+    rc = bs_rows_open(&st, conn, "DELETE FROM _collections WHERE id = ?1", -1,
+                      BS_ROWS_FIXED);
+    if (rc == 0) {
+        bs_rows_bind_text(&st, 1, id, -1);
+        rc = bs_rows_exec(&st);
+        if (rc < 0)
+            set_error_message(sc->err, bs_rows_errmsg(&st));
     }
-    return 0;
+    bs_rows_close(&st);
+    return rc < 0 ? BS_EDB : 0;
 }
 
 static int delete_final(bs_event *e, void *user)
@@ -836,19 +828,20 @@ static void update_generated_id(bs_conn *conn, json_object *col)
         return;
     char cand[48];
     snprintf(cand, sizeof cand, "%s", base);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(bs_conn_db(conn),
-                           "SELECT 1 FROM _collections WHERE id = ?1", -1,
-                           &st, NULL) != SQLITE_OK)
+    bs_rows st;
+    if (bs_rows_open(&st, conn, "SELECT 1 FROM _collections WHERE id = ?1",
+                     -1, BS_ROWS_ONCE) != 0) {
+        bs_rows_close(&st);
         return;
+    }
     for (int i = 2; i < 1000; i++) {
-        sqlite3_reset(st);
-        sqlite3_bind_text(st, 1, cand, -1, SQLITE_TRANSIENT);
-        if (sqlite3_step(st) != SQLITE_ROW)
+        bs_rows_reset(&st);
+        bs_rows_bind_text(&st, 1, cand, -1);
+        if (bs_rows_next(&st) != 1)
             break;
         snprintf(cand, sizeof cand, "%s%d", base, i);
     }
-    sqlite3_finalize(st);
+    bs_rows_close(&st);
     if (strcmp(cand, base) == 0)
         return;
     /* Index names that carried the old id follow it. */
@@ -999,25 +992,26 @@ static int truncate_tx(bs_tx *tx, void *data)
     int rc = 0;
     char first[128] = "";
     for (;;) {
-        sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2(bs_conn_db(conn), sql.data, -1, &st, NULL) !=
-            SQLITE_OK) {
-            set_error_message(t->err, sqlite3_errmsg(bs_conn_db(conn)));
+        bs_rows st;
+        if (bs_rows_open(&st, conn, sql.data, (long)sql.len, BS_ROWS_ONCE) !=
+            0) {
+            set_error_message(t->err, bs_conn_errmsg(conn));
+            bs_rows_close(&st);
             rc = BS_EDB;
             break;
         }
         bs_record **recs = NULL;
         int n = 0;
-        while (sqlite3_step(st) == SQLITE_ROW) {
+        while (bs_rows_next(&st) == 1) {
             bs_record **tmp = realloc(recs, sizeof *recs * (size_t)(n + 1));
             if (!tmp)
                 break;
             recs = tmp;
-            recs[n] = bs_record_from_row(t->schema, t->c, st);
+            recs[n] = bs_record_from_row(t->schema, t->c, &st);
             if (recs[n])
                 n++;
         }
-        sqlite3_finalize(st);
+        bs_rows_close(&st);
         if (n == 0) {
             free(recs);
             break;

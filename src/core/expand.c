@@ -158,9 +158,10 @@ static int load_related(const bs_expand_ctx *ctx, const bs_collection *c,
         bs_buf_dispose(&q.sql);
         q.sql = text;
         bs_conn *conn = bs_store_reader_acquire(ctx->app->store);
-        sqlite3_stmt *st = bs_query_prepare(&q, bs_conn_db(conn));
+        bs_rows st;
+        bs_rows_open_query(&st, conn, &q, BS_ROWS_ONCE);
         int cap = 0;
-        while (st && sqlite3_step(st) == SQLITE_ROW) {
+        while (bs_rows_next(&st) == 1) {
             if (*nout == cap) {
                 cap = cap ? cap * 2 : 16;
                 bs_record **tmp = realloc(*out, sizeof *tmp * (size_t)cap);
@@ -168,11 +169,11 @@ static int load_related(const bs_expand_ctx *ctx, const bs_collection *c,
                     break;
                 *out = tmp;
             }
-            bs_record *r = bs_record_from_row(ctx->schema, c, st);
+            bs_record *r = bs_record_from_row(ctx->schema, c, &st);
             if (r)
                 (*out)[(*nout)++] = r;
         }
-        sqlite3_finalize(st);
+        bs_rows_close(&st);
         bs_store_reader_release(ctx->app->store, conn);
         bs_buf_dispose(&ids_text);
     }

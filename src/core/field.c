@@ -418,30 +418,30 @@ json_object *bs_finfo_zero(const bs_finfo *fi)
     }
 }
 
-json_object *bs_finfo_from_column(const bs_finfo *fi, sqlite3_stmt *st,
+json_object *bs_finfo_from_column(const bs_finfo *fi, const bs_rows *st,
                                   int col)
 {
-    int ctype = sqlite3_column_type(st, col);
+    bs_col_type ctype = bs_rows_type(st, col);
     switch (fi->type) {
     case BS_F_NUMBER: {
-        if (ctype == SQLITE_INTEGER || ctype == SQLITE_FLOAT)
-            return json_object_new_double(sqlite3_column_double(st, col));
-        const char *t = (const char *)sqlite3_column_text(st, col);
+        if (ctype == BS_COL_INT || ctype == BS_COL_REAL)
+            return json_object_new_double(bs_rows_real(st, col));
+        const char *t = bs_rows_text(st, col, NULL);
         return json_object_new_double(t ? strtod(t, NULL) : 0);
     }
     case BS_F_BOOL:
-        if (ctype == SQLITE_TEXT) {
-            const char *t = (const char *)sqlite3_column_text(st, col);
+        if (ctype == BS_COL_TEXT) {
+            const char *t = bs_rows_text(st, col, NULL);
             return json_object_new_boolean(
                 t && (strcmp(t, "1") == 0 || strcasecmp(t, "true") == 0));
         }
-        return json_object_new_boolean(sqlite3_column_int64(st, col) != 0);
+        return json_object_new_boolean(bs_rows_int(st, col) != 0);
     case BS_F_JSON: {
-        const char *t = (const char *)sqlite3_column_text(st, col);
-        int n = sqlite3_column_bytes(st, col);
+        size_t n = 0;
+        const char *t = bs_rows_text(st, col, &n);
         json_object *v = NULL;
-        if (t && n > 0 && bs_json_parse(t, (size_t)n, &v) != 0)
-            v = json_object_new_string_len(t, n);
+        if (t && n > 0 && bs_json_parse(t, n, &v) != 0)
+            v = json_object_new_string_len(t, (int)n);
         return v;
     }
     case BS_F_GEOPOINT:
@@ -449,11 +449,11 @@ json_object *bs_finfo_from_column(const bs_finfo *fi, sqlite3_stmt *st,
     default:
         break;
     }
-    if (ctype == SQLITE_NULL)
+    if (ctype == BS_COL_NULL)
         return bs_finfo_zero(fi);
-    if (ctype == SQLITE_INTEGER || ctype == SQLITE_FLOAT) {
+    if (ctype == BS_COL_INT || ctype == BS_COL_REAL) {
         /* A number in a text column: print it like Go would. */
-        json_object *num = json_object_new_double(sqlite3_column_double(st, col));
+        json_object *num = json_object_new_double(bs_rows_real(st, col));
         json_object *s = to_string(num);
         json_object_put(num);
         if (fi->type == BS_F_SELECT || fi->type == BS_F_FILE ||
@@ -464,8 +464,9 @@ json_object *bs_finfo_from_column(const bs_finfo *fi, sqlite3_stmt *st,
         }
         return s;
     }
-    const char *t = (const char *)sqlite3_column_text(st, col);
-    int n = sqlite3_column_bytes(st, col);
+    size_t len = 0;
+    const char *t = bs_rows_text(st, col, &len);
+    int n = (int)len;
     if (fi->type == BS_F_SELECT || fi->type == BS_F_FILE ||
         fi->type == BS_F_RELATION) {
         if (!fi->multiple && (n == 0 || t[0] != '['))
@@ -478,14 +479,15 @@ json_object *bs_finfo_from_column(const bs_finfo *fi, sqlite3_stmt *st,
     return json_object_new_string_len(t, n);
 }
 
-json_object *bs_field_from_column(const json_object *f, sqlite3_stmt *st,
+json_object *bs_field_from_column(const json_object *f, const bs_rows *st,
                                   int col)
 {
     if (type_is(f, "geoPoint")) {
-        const char *t = (const char *)sqlite3_column_text(st, col);
+        size_t n = 0;
+        const char *t = bs_rows_text(st, col, &n);
         json_object *v = NULL;
         if (t)
-            bs_json_parse(t, (size_t)sqlite3_column_bytes(st, col), &v);
+            bs_json_parse(t, n, &v);
         json_object *out = bs_field_prepare(f, v);
         if (v)
             json_object_put(v);
@@ -499,24 +501,24 @@ json_object *bs_field_from_column(const json_object *f, sqlite3_stmt *st,
     return bs_finfo_from_column(&fi, st, col);
 }
 
-void bs_finfo_bind(const bs_finfo *fi, const json_object *v, sqlite3_stmt *st,
+void bs_finfo_bind(const bs_finfo *fi, const json_object *v, bs_rows *st,
                    int idx)
 {
     if (fi->type == BS_F_NUMBER) {
         double d = v ? to_number(v) : 0;
-        if (d == (double)(sqlite3_int64)d && fabs(d) < 9e15)
-            sqlite3_bind_int64(st, idx, (sqlite3_int64)d);
+        if (d == (double)(int64_t)d && fabs(d) < 9e15)
+            bs_rows_bind_int(st, idx, (int64_t)d);
         else
-            sqlite3_bind_double(st, idx, d);
+            bs_rows_bind_real(st, idx, d);
         return;
     }
     if (fi->type == BS_F_BOOL) {
-        sqlite3_bind_int(st, idx, v ? to_bool(v) : 0);
+        bs_rows_bind_int(st, idx, v ? to_bool(v) : 0);
         return;
     }
     if (fi->type == BS_F_JSON || fi->type == BS_F_GEOPOINT || fi->multiple) {
         if (!v && fi->type == BS_F_JSON) {
-            sqlite3_bind_null(st, idx);
+            bs_rows_bind_null(st, idx);
             return;
         }
         bs_buf b;
@@ -525,16 +527,16 @@ void bs_finfo_bind(const bs_finfo *fi, const json_object *v, sqlite3_stmt *st,
             bs_json_write(&b, v);
         else
             bs_buf_puts(&b, "null");
-        sqlite3_bind_text(st, idx, b.data, (int)b.len, SQLITE_TRANSIENT);
+        bs_rows_bind_text(st, idx, b.data, (long)b.len);
         bs_buf_dispose(&b);
         return;
     }
     const char *s = v ? json_object_get_string((json_object *)v) : "";
-    sqlite3_bind_text(st, idx, s ? s : "", -1, SQLITE_TRANSIENT);
+    bs_rows_bind_text(st, idx, s ? s : "", -1);
 }
 
 void bs_field_bind(const json_object *f, const json_object *v,
-                   sqlite3_stmt *st, int idx)
+                   bs_rows *st, int idx)
 {
     bs_finfo fi = {.def = f,
                    .name = bs_field_name(f),

@@ -16,10 +16,10 @@
 #define BS_FIELD_H
 
 #include <json-c/json.h>
-#include <sqlite3.h>
 #include <stdbool.h>
 
 #include "../base/buf.h"
+#include "../db/rows.h"
 #include "../schema/schema.h"
 
 /* Field definition accessors (a field is a json object as stored). */
@@ -44,20 +44,20 @@ json_object *bs_field_modify(const json_object *f, const json_object *cur,
                              char modifier, const json_object *arg);
 
 /* Decodes column `col` of the current row of st. */
-json_object *bs_field_from_column(const json_object *f, sqlite3_stmt *st,
+json_object *bs_field_from_column(const json_object *f, const bs_rows *st,
                                   int col);
 
 /* The same two operations from a resolved field info (hot paths). */
-json_object *bs_finfo_from_column(const bs_finfo *fi, sqlite3_stmt *st,
+json_object *bs_finfo_from_column(const bs_finfo *fi, const bs_rows *st,
                                   int col);
 json_object *bs_finfo_zero(const bs_finfo *fi);
-void bs_finfo_bind(const bs_finfo *fi, const json_object *v, sqlite3_stmt *st,
+void bs_finfo_bind(const bs_finfo *fi, const json_object *v, bs_rows *st,
                    int idx);
 
 /* Binds a value for storage (multiple values as a JSON array text, json
  * as its text, booleans as 0/1, ...). */
 void bs_field_bind(const json_object *f, const json_object *v,
-                   sqlite3_stmt *st, int idx);
+                   bs_rows *st, int idx);
 
 /* True when the value counts as empty for `required` checks. */
 bool bs_value_is_empty(const json_object *f, const json_object *v);

@@ -210,7 +210,7 @@ int bs_record_set(bs_record *r, const char *field, json_object *value)
 }
 
 bs_record *bs_record_from_row(bs_schema *schema, const bs_collection *c,
-                              sqlite3_stmt *st)
+                              const bs_rows *st)
 {
     bs_record *r = calloc(1, sizeof *r);
     if (!r)
@@ -225,10 +225,10 @@ bs_record *bs_record_from_row(bs_schema *schema, const bs_collection *c,
     }
     /* Columns are matched to fields by name; the usual SELECT * lists
      * them in table order, which is tried first. */
-    int ncols = sqlite3_column_count(st);
+    int ncols = bs_rows_columns(st);
     unsigned char seen[256] = {0};
     for (int i = 0; i < ncols; i++) {
-        const char *name = sqlite3_column_name(st, i);
+        const char *name = bs_rows_name(st, i);
         const bs_finfo *fi = bs_collection_finfo(c, name);
         if (!fi)
             continue;
@@ -264,12 +264,13 @@ int bs_record_find(bs_conn *conn, bs_schema *schema, const bs_collection *c,
                    const char *id, bs_record **out)
 {
     *out = NULL;
-    sqlite3_stmt *st = NULL;
-    int step = bs_sql_select_by_id(conn, c->name, id, &st);
-    if (step != SQLITE_ROW)
-        return step == SQLITE_DONE ? BS_ENOTFOUND : BS_EDB;
-    *out = bs_record_from_row(schema, c, st);
-    sqlite3_reset(st);
+    bs_rows rows;
+    int step = bs_sql_select_by_id(conn, c->name, id, &rows);
+    if (step == 1)
+        *out = bs_record_from_row(schema, c, &rows);
+    bs_rows_close(&rows);
+    if (step != 1)
+        return step == 0 ? BS_ENOTFOUND : BS_EDB;
     return *out ? 0 : BS_ENOMEM;
 }
 
@@ -510,16 +511,17 @@ static bool relations_exist(bs_conn *conn, const bs_record *r,
     bs_buf ids_text;
     bs_buf_init(&ids_text);
     bs_json_write(&ids_text, ids);
-    sqlite3_stmt *st = NULL;
+    bs_rows rows;
     bool ok = false;
-    if (sqlite3_prepare_v2(bs_conn_db(conn), sql.data, -1, &st, NULL) ==
-        SQLITE_OK) {
-        sqlite3_bind_text(st, 1, ids_text.data, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW)
-            ok = (size_t)sqlite3_column_int64(st, 0) ==
+    if (!sql.oom && !ids_text.oom &&
+        bs_rows_open(&rows, conn, sql.data, (long)sql.len, BS_ROWS_ONCE) ==
+            0) {
+        bs_rows_bind_text(&rows, 1, ids_text.data, (long)ids_text.len);
+        if (bs_rows_next(&rows) == 1)
+            ok = (size_t)bs_rows_int(&rows, 0) ==
                  json_object_array_length(ids);
     }
-    sqlite3_finalize(st);
+    bs_rows_close(&rows);
     bs_buf_dispose(&sql);
     bs_buf_dispose(&ids_text);
     json_object_put(ids);
@@ -618,23 +620,15 @@ static int validate_final(bs_event *e, void *user)
 
 /* ---- execution ------------------------------------------------------------ */
 
-/* Maps "UNIQUE constraint failed: t.col" to a field error. */
-static bool unique_error(const char *msg, bs_error *err)
+/* Maps a broken UNIQUE constraint of the statement to a field error on
+ * its (first) column. */
+static bool unique_error(const bs_rows *st, bs_error *err)
 {
-    const char *p = msg ? strstr(msg, "UNIQUE constraint failed: ") : NULL;
-    if (!p)
+    bs_constraint k;
+    if (bs_rows_constraint(st, &k) != 0 || k.kind != BS_CONSTRAINT_UNIQUE ||
+        !k.column[0])
         return false;
-    p += strlen("UNIQUE constraint failed: ");
-    const char *dot = strchr(p, '.');
-    if (!dot)
-        return false;
-    char field[128];
-    size_t len = strcspn(dot + 1, ", ");
-    if (len >= sizeof field)
-        len = sizeof field - 1;
-    memcpy(field, dot + 1, len);
-    field[len] = '\0';
-    bs_error_field(err, field, "validation_not_unique",
+    bs_error_field(err, k.column, "validation_not_unique",
                    "Value must be unique.");
     return true;
 }
@@ -753,30 +747,31 @@ static int execute_final(bs_event *e, void *user)
         }
         bs_buf_printf(&sql, " WHERE id = ?%zu", n + 1);
     }
-    sqlite3_stmt *st =
-        sql.oom ? NULL : bs_conn_prepare_dyn(conn, sql.data, sql.len);
-    rc = BS_EDB;
-    if (st) {
+    bs_rows st;
+    st.st = NULL;
+    rc = sql.oom ? BS_ENOMEM
+                 : bs_rows_open(&st, conn, sql.data, (long)sql.len,
+                                BS_ROWS_CACHED);
+    if (rc == 0) {
         for (size_t i = 0; i < n; i++)
-            bs_finfo_bind(&finfo[i], bs_json_get(r->data, finfo[i].name), st,
+            bs_finfo_bind(&finfo[i], bs_json_get(r->data, finfo[i].name), &st,
                           (int)i + 1);
         if (!r->is_new)
-            sqlite3_bind_text(st, (int)n + 1, stored_id(r), -1,
-                              SQLITE_TRANSIENT);
-        int step = sqlite3_step(st);
-        if (step == SQLITE_DONE) {
+            bs_rows_bind_text(&st, (int)n + 1, stored_id(r), -1);
+        rc = bs_rows_exec(&st);
+        if (rc >= 0) {
             rc = 0;
-        } else if (unique_error(sqlite3_errmsg(bs_conn_db(conn)), err)) {
+        } else if (unique_error(&st, err)) {
             rc = BS_EHTTP;
         } else {
-            bs_log('D', "record save failed: %s",
-                   sqlite3_errmsg(bs_conn_db(conn)));
+            bs_log('D', "record save failed: %s", bs_rows_errmsg(&st));
+            rc = BS_EDB;
         }
-        sqlite3_reset(st);
     } else {
-        bs_log('E', "record save prepare failed: %s",
-               sqlite3_errmsg(bs_conn_db(conn)));
+        bs_log('E', "record save prepare failed: %s", bs_conn_errmsg(conn));
+        rc = BS_EDB;
     }
+    bs_rows_close(&st);
     bs_buf_dispose(&sql);
     return rc;
 }
@@ -964,20 +959,22 @@ static int clean_references(bs_tx *tx, bs_record *r, bs_error *err)
                 bs_sql_ident(&sql, fname);
                 bs_buf_puts(&sql, " = ?1");
             }
-            sqlite3_stmt *st = NULL;
-            int rc = sqlite3_prepare_v2(bs_conn_db(conn), sql.data, -1, &st,
-                                        NULL) == SQLITE_OK
-                         ? 0
-                         : BS_EDB;
+            bs_rows st;
+            st.st = NULL;
+            int rc = sql.oom ? BS_ENOMEM
+                             : bs_rows_open(&st, conn, sql.data,
+                                            (long)sql.len, BS_ROWS_ONCE);
             bs_buf_dispose(&sql);
-            if (rc)
-                return rc;
-            sqlite3_bind_text(st, 1, bs_record_id(r), -1, SQLITE_TRANSIENT);
+            if (rc) {
+                bs_rows_close(&st);
+                return rc == BS_ENOMEM ? rc : BS_EDB;
+            }
+            bs_rows_bind_text(&st, 1, bs_record_id(r), -1);
             /* Collect first: deleting while stepping would disturb the
              * cursor. */
             bs_record **refs = NULL;
             int nrefs = 0, cap = 0;
-            while (sqlite3_step(st) == SQLITE_ROW) {
+            while (bs_rows_next(&st) == 1) {
                 if (nrefs == cap) {
                     cap = cap ? cap * 2 : 8;
                     bs_record **tmp = realloc(refs, sizeof *refs * (size_t)cap);
@@ -985,11 +982,11 @@ static int clean_references(bs_tx *tx, bs_record *r, bs_error *err)
                         break;
                     refs = tmp;
                 }
-                refs[nrefs] = bs_record_from_row(r->schema, c, st);
+                refs[nrefs] = bs_record_from_row(r->schema, c, &st);
                 if (refs[nrefs])
                     nrefs++;
             }
-            sqlite3_finalize(st);
+            bs_rows_close(&st);
             for (int i = 0; i < nrefs && rc == 0; i++) {
                 bs_record *ref = refs[i];
                 if (c == r->collection &&
@@ -1034,16 +1031,16 @@ static int delete_execute_final(bs_event *e, void *user)
     bs_buf_puts(&sql, "DELETE FROM ");
     bs_sql_ident(&sql, re->record->collection->name);
     bs_buf_puts(&sql, " WHERE id = ?1");
-    sqlite3_stmt *st = NULL;
+    bs_rows st;
+    st.st = NULL;
     int rc = BS_EDB;
-    if (sqlite3_prepare_v2(bs_conn_db(conn), sql.data, -1, &st, NULL) ==
-        SQLITE_OK) {
-        sqlite3_bind_text(st, 1, bs_record_id(re->record), -1,
-                          SQLITE_TRANSIENT);
-        if (sqlite3_step(st) == SQLITE_DONE)
+    if (!sql.oom &&
+        bs_rows_open(&st, conn, sql.data, (long)sql.len, BS_ROWS_ONCE) == 0) {
+        bs_rows_bind_text(&st, 1, bs_record_id(re->record), -1);
+        if (bs_rows_exec(&st) >= 0)
             rc = 0;
     }
-    sqlite3_finalize(st);
+    bs_rows_close(&st);
     bs_buf_dispose(&sql);
     return rc;
 }

@@ -12,6 +12,7 @@
 #define BS_RECORD_H
 
 #include "../base/buf.h"
+#include "../db/rows.h"
 #include "../db/store.h"
 #include "../schema/schema.h"
 #include "basalt.h"
@@ -54,12 +55,12 @@ bs_record *bs_record_new(bs_schema *schema, const bs_collection *c);
 void bs_record_free(bs_record *r);
 bs_record *bs_record_ref(bs_record *r);
 
-/* Builds a record from the current row of st (columns matched to fields
- * by name; missing columns give zero values). The record has no copy of
- * its original values until bs_record_keep_original is called (before
- * changing a loaded record that will be saved). */
+/* Builds a record from the current row of rows (columns matched to
+ * fields by name; missing columns give zero values). The record has no
+ * copy of its original values until bs_record_keep_original is called
+ * (before changing a loaded record that will be saved). */
 bs_record *bs_record_from_row(bs_schema *schema, const bs_collection *c,
-                              sqlite3_stmt *st);
+                              const bs_rows *rows);
 
 /* Remembers the current values as the record's original ones. */
 void bs_record_keep_original(bs_record *r);

@@ -32,11 +32,11 @@ static int generic_error(bs_error *err)
 }
 
 /* Steps st, appending a record per row to out. */
-static int read_rows(const bs_record_list_query *lq, sqlite3_stmt *st,
+static int read_rows(const bs_record_list_query *lq, bs_rows *st,
                      bs_record_page *out, bs_error *err)
 {
     int cap = 0, step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((step = bs_rows_next(st)) == 1) {
         if (out->n == cap) {
             cap = cap ? cap * 2 : 32;
             bs_record **tmp = realloc(out->items, sizeof *tmp * (size_t)cap);
@@ -50,9 +50,8 @@ static int read_rows(const bs_record_list_query *lq, sqlite3_stmt *st,
             return BS_ENOMEM;
         out->items[out->n++] = rec;
     }
-    if (step != SQLITE_DONE) {
-        bs_log('D', "list query step failed: %s",
-               sqlite3_errmsg(sqlite3_db_handle(st)));
+    if (step < 0) {
+        bs_log('D', "list query step failed: %s", bs_rows_errmsg(st));
         return generic_error(err);
     }
     return 0;
@@ -110,15 +109,15 @@ int bs_record_list(const bs_record_list_query *lq, bs_record_page *out,
     bs_conn *conn = bs_store_reader_acquire(ctx->app->store);
     bs_query page_q = q; /* shares the parameters; only the text differs */
     page_q.sql = text;
-    sqlite3_stmt *st = bs_query_prepare_cached(&page_q, conn);
-    if (!st) {
-        bs_log('D', "list query failed: %s (%s)",
-               sqlite3_errmsg(bs_conn_db(conn)), text.data);
+    bs_rows st;
+    if (bs_rows_open_query(&st, conn, &page_q, BS_ROWS_CACHED) != 0) {
+        bs_log('D', "list query failed: %s (%s)", bs_conn_errmsg(conn),
+               text.data);
         rc = generic_error(err);
     } else {
-        rc = read_rows(lq, st, out, err);
-        sqlite3_reset(st);
+        rc = read_rows(lq, &st, out, err);
     }
+    bs_rows_close(&st);
     if (!rc && !lq->skip_total) {
         bs_buf_reset(&text);
         if (rs.distinct) {
@@ -130,13 +129,12 @@ int bs_record_list(const bs_record_list_query *lq, bs_record_page *out,
         }
         bs_buf_append(&text, base.data, base.len);
         page_q.sql = text;
-        st = bs_query_prepare_cached(&page_q, conn);
-        if (st && sqlite3_step(st) == SQLITE_ROW)
-            out->total = sqlite3_column_int64(st, 0);
+        if (bs_rows_open_query(&st, conn, &page_q, BS_ROWS_CACHED) == 0 &&
+            bs_rows_next(&st) == 1)
+            out->total = bs_rows_int(&st, 0);
         else
             rc = generic_error(err);
-        if (st)
-            sqlite3_reset(st);
+        bs_rows_close(&st);
     }
     bs_store_reader_release(ctx->app->store, conn);
 
@@ -182,12 +180,11 @@ int bs_record_find_where(bs_app *app, bs_schema *schema,
     bs_error err;
     bs_error_init(&err);
     bs_conn *conn = bs_store_reader_acquire(app->store);
-    sqlite3_stmt *st = q.oom ? NULL : bs_query_prepare_cached(&q, conn);
-    int rc = BS_EDB;
-    if (st) {
-        rc = read_rows(&lq, st, out, &err);
-        sqlite3_reset(st);
-    }
+    bs_rows st;
+    int rc = bs_rows_open_query(&st, conn, &q, BS_ROWS_CACHED);
+    if (rc == 0)
+        rc = read_rows(&lq, &st, out, &err);
+    bs_rows_close(&st);
     bs_store_reader_release(app->store, conn);
     if (rc) {
         bs_record_page_dispose(out);

@@ -225,12 +225,15 @@ static json_object *manage_matches(bs_app *app, bs_schema *schema,
         bs_buf_dispose(&q.sql);
         q.sql = text;
         bs_conn *conn = bs_store_reader_acquire(app->store);
-        sqlite3_stmt *st = bs_query_prepare(&q, bs_conn_db(conn));
-        while (st && sqlite3_step(st) == SQLITE_ROW)
+        bs_rows st;
+        bs_rows_open_query(&st, conn, &q, BS_ROWS_ONCE);
+        while (bs_rows_next(&st) == 1) {
+            size_t n = 0;
+            const char *id = bs_rows_text(&st, 0, &n);
             json_object_array_add(
-                out, json_object_new_string(
-                         (const char *)sqlite3_column_text(st, 0)));
-        sqlite3_finalize(st);
+                out, json_object_new_string_len(id ? id : "", (int)n));
+        }
+        bs_rows_close(&st);
         bs_store_reader_release(app->store, conn);
         bs_buf_dispose(&ids_text);
     }
@@ -318,21 +321,20 @@ int bs_rules_find_record(const bs_rule_ctx *ctx, const char *id,
     q.sql = text;
     bs_buf_init(&text);
     bs_conn *conn = bs_store_reader_acquire(ctx->app->store);
-    sqlite3_stmt *st = bs_query_prepare_cached(&q, conn);
-    if (!st) {
-        bs_log('D', "rule query failed: %s", sqlite3_errmsg(bs_conn_db(conn)));
+    bs_rows st;
+    if (bs_rows_open_query(&st, conn, &q, BS_ROWS_CACHED) != 0) {
+        bs_log('D', "rule query failed: %s", bs_conn_errmsg(conn));
         rc = bs_error_set(err, 400, "Something went wrong while processing "
                                     "your request.");
-    } else if (sqlite3_step(st) == SQLITE_ROW) {
+    } else if (bs_rows_next(&st) == 1) {
         if (out) {
-            *out = bs_record_from_row(ctx->schema, c, st);
+            *out = bs_record_from_row(ctx->schema, c, &st);
             rc = *out ? 0 : BS_ENOMEM;
         }
     } else {
         rc = BS_ENOTFOUND;
     }
-    if (st)
-        sqlite3_reset(st);
+    bs_rows_close(&st);
     bs_store_reader_release(ctx->app->store, conn);
 
 end:
@@ -420,12 +422,13 @@ bool bs_rules_match_values(const bs_rule_ctx *ctx, const bs_record *rec,
     q.sql = text;
     bs_buf_init(&text);
     bs_conn *conn = bs_store_reader_acquire(ctx->app->store);
-    sqlite3_stmt *st = bs_query_prepare(&q, bs_conn_db(conn));
-    ok = st && sqlite3_step(st) == SQLITE_ROW;
-    if (!st)
+    bs_rows st;
+    if (bs_rows_open_query(&st, conn, &q, BS_ROWS_ONCE) == 0)
+        ok = bs_rows_next(&st) == 1;
+    else
         bs_log('D', "rule query on new record failed: %s",
-               sqlite3_errmsg(bs_conn_db(conn)));
-    sqlite3_finalize(st);
+               bs_conn_errmsg(conn));
+    bs_rows_close(&st);
     bs_store_reader_release(ctx->app->store, conn);
 
 end:

@@ -40,20 +40,23 @@ static int find(bs_app *app, bs_schema *s, const bs_collection *c,
 {
     *out = NULL;
     bs_conn *conn = bs_store_reader_acquire(app->store);
-    sqlite3_stmt *st = bs_conn_prepare(
-        conn, "SELECT * FROM _superusers WHERE email = ?1 COLLATE NOCASE");
-    int rc = BS_EDB;
-    if (st) {
-        sqlite3_bind_text(st, 1, email, -1, SQLITE_STATIC);
-        int step = sqlite3_step(st);
-        if (step == SQLITE_ROW) {
-            *out = bs_record_from_row(s, c, st);
+    bs_rows st;
+    int rc = bs_rows_open(
+        &st, conn, "SELECT * FROM _superusers WHERE email = ?1 COLLATE NOCASE",
+        -1, BS_ROWS_FIXED);
+    if (rc == 0) {
+        bs_rows_bind_text(&st, 1, email, -1);
+        int step = bs_rows_next(&st);
+        if (step == 1) {
+            *out = bs_record_from_row(s, c, &st);
             rc = *out ? 0 : BS_ENOMEM;
-        } else if (step == SQLITE_DONE) {
-            rc = 0;
+        } else if (step < 0) {
+            rc = BS_EDB;
         }
-        sqlite3_reset(st);
+    } else {
+        rc = BS_EDB;
     }
+    bs_rows_close(&st);
     bs_store_reader_release(app->store, conn);
     if (*out)
         bs_record_keep_original(*out);
@@ -127,14 +130,11 @@ end:
 int bs_superuser_count(bs_app *app)
 {
     bs_conn *c = bs_store_reader_acquire(app->store);
-    sqlite3_stmt *st = bs_conn_prepare(
-        c, "SELECT COUNT(*) FROM _superusers WHERE email != "
-           "'__pbinstaller@example.com'");
-    int n = 0;
-    if (st && sqlite3_step(st) == SQLITE_ROW)
-        n = sqlite3_column_int(st, 0);
-    if (st)
-        sqlite3_reset(st);
+    int64_t n = 0;
+    bs_conn_query_int(c,
+                      "SELECT COUNT(*) FROM _superusers WHERE email != "
+                      "'__pbinstaller@example.com'",
+                      -1, BS_ROWS_FIXED, NULL, &n);
     bs_store_reader_release(app->store, c);
-    return n;
+    return (int)n;
 }

@@ -403,7 +403,7 @@ int bs_view_drop(bs_conn *conn, const char *name, char *msg, size_t cap)
     bs_buf_init(&sql);
     bs_buf_puts(&sql, "DROP VIEW IF EXISTS ");
     bs_ddl_ident(&sql, name);
-    int rc = sql.oom ? BS_ENOMEM : bs_sql_exec1(conn, sql.data, msg, cap);
+    int rc = sql.oom ? BS_ENOMEM : bs_conn_exec1(conn, sql.data, msg, cap);
     bs_buf_dispose(&sql);
     return rc;
 }
@@ -429,16 +429,16 @@ static int table_info(bs_conn *conn, const char *name, col_info *ci,
                       char *msg, size_t cap)
 {
     memset(ci, 0, sizeof *ci);
-    sqlite3_stmt *st = NULL;
-    sqlite3 *db = bs_conn_db(conn);
-    if (sqlite3_prepare_v2(db, "SELECT name, type FROM pragma_table_info(?1)",
-                           -1, &st, NULL) != SQLITE_OK) {
-        snprintf(msg, cap, "%s", sqlite3_errmsg(db));
+    bs_rows st;
+    if (bs_rows_open(&st, conn, "SELECT name, type FROM pragma_table_info(?1)",
+                     -1, BS_ROWS_ONCE) != 0) {
+        snprintf(msg, cap, "%s", bs_conn_errmsg(conn));
+        bs_rows_close(&st);
         return BS_EINVAL;
     }
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    bs_rows_bind_text(&st, 1, name, -1);
     int step, rc = 0;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((step = bs_rows_next(&st)) == 1) {
         char **nn = realloc(ci->names, sizeof *nn * (size_t)(ci->n + 1));
         if (nn)
             ci->names = nn;
@@ -449,17 +449,17 @@ static int table_info(bs_conn *conn, const char *name, col_info *ci,
             rc = BS_ENOMEM;
             break;
         }
-        const char *cn = (const char *)sqlite3_column_text(st, 0);
-        const char *ct = (const char *)sqlite3_column_text(st, 1);
+        const char *cn = bs_rows_text(&st, 0, NULL);
+        const char *ct = bs_rows_text(&st, 1, NULL);
         ci->names[ci->n] = strdup(cn ? cn : "");
         ci->types[ci->n] = strdup(ct ? ct : "");
         ci->n++;
     }
-    if (rc == 0 && step != SQLITE_DONE) {
-        snprintf(msg, cap, "%s", sqlite3_errmsg(db));
+    if (rc == 0 && step < 0) {
+        snprintf(msg, cap, "%s", bs_rows_errmsg(&st));
         rc = BS_EINVAL;
     }
-    sqlite3_finalize(st);
+    bs_rows_close(&st);
     if (rc == 0 && ci->n == 0) {
         snprintf(msg, cap,
                  "empty table info probably due to invalid or missing table "
@@ -490,7 +490,7 @@ static int create_view(bs_conn *conn, const char *name, const char *query,
     bs_buf_puts(&sql, q);
     bs_buf_puts(&sql, ")");
     free(q);
-    rc = sql.oom ? BS_ENOMEM : bs_sql_exec1(conn, sql.data, msg, cap);
+    rc = sql.oom ? BS_ENOMEM : bs_conn_exec1(conn, sql.data, msg, cap);
     bs_buf_dispose(&sql);
     if (rc)
         return rc == BS_ENOMEM ? rc : BS_EINVAL;
@@ -917,7 +917,7 @@ int bs_view_check_dependents(bs_app *app, bs_conn *conn,
         if (frc == 0 && !same_fields(fields, bs_json_get(c, "fields"))) {
             /* Save it, undoing its partial work if that fails. */
             char ignore[64];
-            bs_sql_exec1(conn, "SAVEPOINT bs_dependent_view", ignore,
+            bs_conn_exec1(conn, "SAVEPOINT bs_dependent_view", ignore,
                          sizeof ignore);
             bs_error err;
             bs_error_init(&err);
@@ -926,10 +926,10 @@ int bs_view_check_dependents(bs_app *app, bs_conn *conn,
             if (frc) {
                 snprintf(one, sizeof one, "%s",
                          err.message ? err.message : "failed to save");
-                bs_sql_exec1(conn, "ROLLBACK TO bs_dependent_view", ignore,
+                bs_conn_exec1(conn, "ROLLBACK TO bs_dependent_view", ignore,
                              sizeof ignore);
             }
-            bs_sql_exec1(conn, "RELEASE bs_dependent_view", ignore,
+            bs_conn_exec1(conn, "RELEASE bs_dependent_view", ignore,
                          sizeof ignore);
             bs_error_dispose(&err);
         }
@@ -1021,36 +1021,36 @@ static int dry_tx(bs_tx *tx, void *data)
         bs_buf_puts(&sql, ")) AS ");
         bs_ddl_ident(&sql, tname);
         bs_buf_printf(&sql, " LIMIT %d", d->sample_size);
-        sqlite3_stmt *st = NULL;
-        sqlite3 *db = bs_conn_db(conn);
+        bs_rows st;
+        st.st = NULL;
         if (sql.oom) {
             rc = BS_ENOMEM;
-        } else if (sqlite3_prepare_v2(db, sql.data, -1, &st, NULL) !=
-                   SQLITE_OK) {
+        } else if (bs_rows_open(&st, conn, sql.data, (long)sql.len,
+                                BS_ROWS_ONCE) != 0) {
             snprintf(d->msg, d->cap, "failed to retrieve query records: %s",
-                     sqlite3_errmsg(db));
+                     bs_conn_errmsg(conn));
             rc = BS_EINVAL;
         } else {
             int step;
-            while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+            while ((step = bs_rows_next(&st)) == 1) {
                 bs_record **t = realloc(recs, sizeof *recs * (size_t)(nrecs + 1));
                 if (!t) {
                     rc = BS_ENOMEM;
                     break;
                 }
                 recs = t;
-                recs[nrecs] = bs_record_from_row(schema, &tmp, st);
+                recs[nrecs] = bs_record_from_row(schema, &tmp, &st);
                 if (recs[nrecs])
                     nrecs++;
             }
-            if (rc == 0 && step != SQLITE_DONE) {
+            if (rc == 0 && step < 0) {
                 snprintf(d->msg, d->cap,
                          "failed to retrieve query records: %s",
-                         sqlite3_errmsg(db));
+                         bs_rows_errmsg(&st));
                 rc = BS_EINVAL;
             }
         }
-        sqlite3_finalize(st);
+        bs_rows_close(&st);
         bs_buf_dispose(&sql);
     }
     for (int i = 0; i < nrecs && rc == 0; i++) {

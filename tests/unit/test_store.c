@@ -235,29 +235,6 @@ TEST(sql_ident_quotes)
     bs_buf_dispose(&b);
 }
 
-TEST(sql_row_json)
-{
-    sqlite3 *db = NULL;
-    REQUIRE(sqlite3_open(":memory:", &db) == SQLITE_OK);
-    sqlite3_stmt *st = NULL;
-    REQUIRE(sqlite3_prepare_v2(db, "SELECT 1 AS i, 2.5 AS d, 'txt' AS s, "
-                                   "NULL AS n, x'610062' AS b, "
-                                   "9007199254740993 AS big",
-                               -1, &st, NULL) == SQLITE_OK);
-    REQUIRE(sqlite3_step(st) == SQLITE_ROW);
-    json_object *o = bs_sql_row_json(st);
-    REQUIRE(o != NULL);
-    bs_buf b;
-    bs_buf_init(&b);
-    bs_json_write(&b, o);
-    CHECK_STR(b.data, "{\"i\":1,\"d\":2.5,\"s\":\"txt\",\"n\":null,"
-                      "\"b\":\"a\\u0000b\",\"big\":9007199254740993}");
-    bs_buf_dispose(&b);
-    json_object_put(o);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-}
-
 int main(void)
 {
     if (tmpdir_make(dir, sizeof dir) != 0)
@@ -270,7 +247,6 @@ int main(void)
     RUN(reader_pool_shared_by_threads);
     RUN(aux_connection);
     RUN(sql_ident_quotes);
-    RUN(sql_row_json);
     tmpdir_remove(dir);
     return harness_summary(__FILE__);
 }
