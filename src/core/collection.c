@@ -17,7 +17,6 @@
  */
 #include "collection.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1324,12 +1323,13 @@ static const char SELECT_COLLECTION[] =
     "updateRule, deleteRule, fields, indexes, options, created, updated "
     "FROM _collections";
 
-static json_object *parse_column(sqlite3_stmt *st, int i, json_type want)
+static json_object *parse_column(const bs_rows *st, int i, json_type want)
 {
-    const char *t = (const char *)sqlite3_column_text(st, i);
+    size_t n = 0;
+    const char *t = bs_rows_text(st, i, &n);
     json_object *v = NULL;
     if (t)
-        bs_json_parse(t, strlen(t), &v);
+        bs_json_parse(t, n, &v);
     if (!json_object_is_type(v, want)) {
         if (v)
             json_object_put(v);
@@ -1339,21 +1339,19 @@ static json_object *parse_column(sqlite3_stmt *st, int i, json_type want)
     return v;
 }
 
-static json_object *from_row(sqlite3_stmt *st)
+static json_object *from_row(const bs_rows *st)
 {
     const char *rules[5];
     for (int i = 0; i < 5; i++)
-        rules[i] = (const char *)sqlite3_column_text(st, 4 + i);
+        rules[i] = bs_rows_text(st, 4 + i, NULL);
     json_object *fields = parse_column(st, 9, json_type_array);
     json_object *indexes = parse_column(st, 10, json_type_array);
     json_object *options = parse_column(st, 11, json_type_object);
     json_object *col = from_parts(
-        (const char *)sqlite3_column_text(st, 0),
-        (const char *)sqlite3_column_text(st, 1),
-        (const char *)sqlite3_column_text(st, 2),
-        sqlite3_column_int(st, 3) != 0, rules, fields, indexes, options,
-        (const char *)sqlite3_column_text(st, 12),
-        (const char *)sqlite3_column_text(st, 13));
+        bs_rows_text(st, 0, NULL), bs_rows_text(st, 1, NULL),
+        bs_rows_text(st, 2, NULL), bs_rows_int(st, 3) != 0, rules, fields,
+        indexes, options, bs_rows_text(st, 12, NULL),
+        bs_rows_text(st, 13, NULL));
     json_object_put(fields);
     json_object_put(indexes);
     json_object_put(options);
@@ -1368,20 +1366,21 @@ int bs_collection_load(bs_conn *conn, const char *key, json_object **out)
     bs_buf_puts(&sql, SELECT_COLLECTION);
     bs_buf_puts(&sql, " WHERE id = ?1 OR LOWER(name) = LOWER(?1) "
                       "ORDER BY id = ?1 DESC LIMIT 1");
-    sqlite3_stmt *st = NULL;
+    bs_rows st;
+    st.st = NULL;
     int rc = BS_EDB;
-    if (!sql.oom && sqlite3_prepare_v2(bs_conn_db(conn), sql.data, -1, &st,
-                                       NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
-        int step = sqlite3_step(st);
-        if (step == SQLITE_ROW) {
-            *out = from_row(st);
+    if (!sql.oom && bs_rows_open(&st, conn, sql.data, (long)sql.len,
+                                 BS_ROWS_ONCE) == 0) {
+        bs_rows_bind_text(&st, 1, key, -1);
+        int step = bs_rows_next(&st);
+        if (step == 1) {
+            *out = from_row(&st);
             rc = *out ? 0 : BS_ENOMEM;
         } else {
-            rc = step == SQLITE_DONE ? BS_ENOTFOUND : BS_EDB;
+            rc = step == 0 ? BS_ENOTFOUND : BS_EDB;
         }
     }
-    sqlite3_finalize(st);
+    bs_rows_close(&st);
     bs_buf_dispose(&sql);
     return rc;
 }
@@ -1393,22 +1392,23 @@ int bs_collection_load_all(bs_conn *conn, json_object **out)
     bs_buf_init(&sql);
     bs_buf_puts(&sql, SELECT_COLLECTION);
     bs_buf_puts(&sql, " ORDER BY rowid");
-    sqlite3_stmt *st = NULL;
+    bs_rows st;
+    st.st = NULL;
     int rc = BS_EDB;
-    if (!sql.oom && sqlite3_prepare_v2(bs_conn_db(conn), sql.data, -1, &st,
-                                       NULL) == SQLITE_OK) {
+    if (!sql.oom && bs_rows_open(&st, conn, sql.data, (long)sql.len,
+                                 BS_ROWS_ONCE) == 0) {
         json_object *all = json_object_new_array();
         int step;
-        while ((step = sqlite3_step(st)) == SQLITE_ROW)
-            json_object_array_add(all, from_row(st));
-        if (step == SQLITE_DONE) {
+        while ((step = bs_rows_next(&st)) == 1)
+            json_object_array_add(all, from_row(&st));
+        if (step == 0) {
             *out = all;
             rc = 0;
         } else {
             json_object_put(all);
         }
     }
-    sqlite3_finalize(st);
+    bs_rows_close(&st);
     bs_buf_dispose(&sql);
     return rc;
 }
@@ -1443,9 +1443,10 @@ int bs_collection_write_row(bs_conn *conn, const json_object *col,
         "fields = ?5, indexes = ?6, listRule = ?7, viewRule = ?8, "
         "createRule = ?9, updateRule = ?10, deleteRule = ?11, options = ?12, "
         "created = ?13, updated = ?14 WHERE id = ?1";
-    sqlite3_stmt *st = bs_conn_prepare(conn, insert ? INSERT : UPDATE);
-    if (!st) {
-        snprintf(msg, cap, "%s", sqlite3_errmsg(bs_conn_db(conn)));
+    bs_rows st;
+    if (bs_rows_open(&st, conn, insert ? INSERT : UPDATE, -1,
+                     BS_ROWS_FIXED) != 0) {
+        snprintf(msg, cap, "%s", bs_conn_errmsg(conn));
         return BS_EDB;
     }
     bs_buf fields, indexes, options;
@@ -1464,44 +1465,33 @@ int bs_collection_write_row(bs_conn *conn, const json_object *col,
     write_options(col, &options);
     int rc = BS_ENOMEM;
     if (!fields.oom && !indexes.oom && !options.oom) {
-        sqlite3_bind_text(st, 1, bs_json_get_str(col, "id", ""), -1,
-                          SQLITE_TRANSIENT);
-        sqlite3_bind_int(st, 2, bs_json_get_bool(col, "system", false));
-        sqlite3_bind_text(st, 3, bs_json_get_str(col, "type", "base"), -1,
-                          SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 4, bs_json_get_str(col, "name", ""), -1,
-                          SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 5, fields.data, (int)fields.len,
-                          SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 6, indexes.data, (int)indexes.len,
-                          SQLITE_TRANSIENT);
+        bs_rows_bind_text(&st, 1, bs_json_get_str(col, "id", ""), -1);
+        bs_rows_bind_int(&st, 2, bs_json_get_bool(col, "system", false));
+        bs_rows_bind_text(&st, 3, bs_json_get_str(col, "type", "base"), -1);
+        bs_rows_bind_text(&st, 4, bs_json_get_str(col, "name", ""), -1);
+        bs_rows_bind_text(&st, 5, fields.data, (long)fields.len);
+        bs_rows_bind_text(&st, 6, indexes.data, (long)indexes.len);
         static const char *const rule_keys[] = {"listRule", "viewRule",
                                                 "createRule", "updateRule",
                                                 "deleteRule"};
         for (int i = 0; i < 5; i++) {
             json_object *r = bs_json_get(col, rule_keys[i]);
             if (json_object_is_type(r, json_type_string))
-                sqlite3_bind_text(st, 7 + i, json_object_get_string(r), -1,
-                                  SQLITE_TRANSIENT);
+                bs_rows_bind_text(&st, 7 + i, json_object_get_string(r), -1);
             else
-                sqlite3_bind_null(st, 7 + i);
+                bs_rows_bind_null(&st, 7 + i);
         }
-        sqlite3_bind_text(st, 12, options.data, (int)options.len,
-                          SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 13, bs_json_get_str(col, "created", ""), -1,
-                          SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 14, bs_json_get_str(col, "updated", ""), -1,
-                          SQLITE_TRANSIENT);
-        int step = sqlite3_step(st);
-        if (step == SQLITE_DONE) {
+        bs_rows_bind_text(&st, 12, options.data, (long)options.len);
+        bs_rows_bind_text(&st, 13, bs_json_get_str(col, "created", ""), -1);
+        bs_rows_bind_text(&st, 14, bs_json_get_str(col, "updated", ""), -1);
+        if (bs_rows_exec(&st) >= 0) {
             rc = 0;
         } else {
-            snprintf(msg, cap, "%s", sqlite3_errmsg(bs_conn_db(conn)));
+            snprintf(msg, cap, "%s", bs_rows_errmsg(&st));
             rc = BS_EDB;
         }
-        sqlite3_reset(st);
-        sqlite3_clear_bindings(st);
     }
+    bs_rows_close(&st);
     bs_buf_dispose(&fields);
     bs_buf_dispose(&indexes);
     bs_buf_dispose(&options);

@@ -123,15 +123,15 @@ static bool valid_domain(const char *s)
 static bool row_exists(bs_conn *conn, const char *sql, const char *a,
                        const char *b)
 {
-    sqlite3_stmt *st = NULL;
+    bs_rows st;
     bool found = false;
-    if (sqlite3_prepare_v2(bs_conn_db(conn), sql, -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, a, -1, SQLITE_TRANSIENT);
+    if (bs_rows_open(&st, conn, sql, -1, BS_ROWS_ONCE) == 0) {
+        bs_rows_bind_text(&st, 1, a, -1);
         if (b)
-            sqlite3_bind_text(st, 2, b, -1, SQLITE_TRANSIENT);
-        found = sqlite3_step(st) == SQLITE_ROW;
+            bs_rows_bind_text(&st, 2, b, -1);
+        found = bs_rows_next(&st) == 1;
     }
-    sqlite3_finalize(st);
+    bs_rows_close(&st);
     return found;
 }
 
@@ -877,20 +877,20 @@ static void validate_indexes(vctx *v)
         }
         if (!failed) {
             names[i] = strdup(idx.index_name);
-            sqlite3_stmt *st = NULL;
-            if (sqlite3_prepare_v2(
-                    bs_conn_db(v->conn),
+            bs_rows st;
+            if (bs_rows_open(
+                    &st, v->conn,
                     "SELECT tbl_name FROM sqlite_master WHERE type = 'index' "
                     "AND LOWER(tbl_name) != LOWER(?1) AND LOWER(tbl_name) != "
                     "LOWER(?2) AND LOWER(name) = LOWER(?3) LIMIT 1",
-                    -1, &st, NULL) == SQLITE_OK) {
-                sqlite3_bind_text(st, 1, bs_json_get_str(orig(v), "name", ""),
-                                  -1, SQLITE_TRANSIENT);
-                sqlite3_bind_text(st, 2, bs_json_get_str(v->col, "name", ""),
-                                  -1, SQLITE_TRANSIENT);
-                sqlite3_bind_text(st, 3, idx.index_name, -1, SQLITE_TRANSIENT);
-                if (sqlite3_step(st) == SQLITE_ROW) {
-                    const char *used = (const char *)sqlite3_column_text(st, 0);
+                    -1, BS_ROWS_ONCE) == 0) {
+                bs_rows_bind_text(&st, 1, bs_json_get_str(orig(v), "name", ""),
+                                  -1);
+                bs_rows_bind_text(&st, 2, bs_json_get_str(v->col, "name", ""),
+                                  -1);
+                bs_rows_bind_text(&st, 3, idx.index_name, -1);
+                if (bs_rows_next(&st) == 1) {
+                    const char *used = bs_rows_text(&st, 0, NULL);
                     char m[300];
                     snprintf(m, sizeof m,
                              "The index name is already used in %s "
@@ -902,7 +902,7 @@ static void validate_indexes(vctx *v)
                     failed = true;
                 }
             }
-            sqlite3_finalize(st);
+            bs_rows_close(&st);
         }
         if (!failed) {
             bs_index_set(&idx.schema_name, "validator");

@@ -14,6 +14,7 @@
 
 #include "../base/json.h"
 #include "../base/util.h"
+#include "../db/rows.h"
 #include "app.h"
 #include "collection.h"
 
@@ -110,43 +111,36 @@ static int init_aux_placeholder(bs_conn *c, bs_error *err)
 
 static bool table_exists(bs_conn *c, const char *name)
 {
-    sqlite3_stmt *st = bs_conn_prepare(
-        c, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1");
-    if (!st)
-        return false;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    bool found = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_reset(st);
-    return found;
+    int64_t one = 0;
+    return bs_conn_query_int(
+               c, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+                  "name = ?1",
+               -1, BS_ROWS_FIXED, name, &one) == 1;
 }
 
 static bool applied(bs_conn *c, const char *file)
 {
-    sqlite3_stmt *st =
-        bs_conn_prepare(c, "SELECT 1 FROM _migrations WHERE file = ?1");
-    if (!st)
-        return false;
-    sqlite3_bind_text(st, 1, file, -1, SQLITE_STATIC);
-    bool found = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_reset(st);
-    return found;
+    int64_t one = 0;
+    return bs_conn_query_int(c, "SELECT 1 FROM _migrations WHERE file = ?1",
+                             -1, BS_ROWS_FIXED, file, &one) == 1;
 }
 
 static int record(bs_conn *c, const char *file, bs_error *err)
 {
     struct timeval tv;
     gettimeofday(&tv, NULL);
-    sqlite3_stmt *st = bs_conn_prepare(
-        c, "INSERT INTO _migrations (file, applied) VALUES (?1, ?2)");
-    if (!st)
-        return bs_error_set(err, 500, "Failed to record a migration.");
-    sqlite3_bind_text(st, 1, file, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)tv.tv_sec * 1000000 + tv.tv_usec);
-    int step = sqlite3_step(st);
-    sqlite3_reset(st);
-    return step == SQLITE_DONE
-               ? 0
-               : bs_error_set(err, 500, "Failed to record a migration.");
+    bs_rows st;
+    int rc = bs_rows_open(
+        &st, c, "INSERT INTO _migrations (file, applied) VALUES (?1, ?2)", -1,
+        BS_ROWS_FIXED);
+    if (rc == 0) {
+        bs_rows_bind_text(&st, 1, file, -1);
+        bs_rows_bind_int(&st, 2, (int64_t)tv.tv_sec * 1000000 + tv.tv_usec);
+        rc = bs_rows_exec(&st);
+    }
+    bs_rows_close(&st);
+    return rc >= 0 ? 0
+                   : bs_error_set(err, 500, "Failed to record a migration.");
 }
 
 int bs_migrate_run(bs_app *app, bs_error *err)

@@ -11,6 +11,7 @@
 #include "../base/error.h"
 #include "../base/json.h"
 #include "../base/util.h"
+#include "../db/rows.h"
 
 /* The document of a fresh install, keys in PocketBase's order. */
 static const char DEFAULTS[] =
@@ -85,17 +86,19 @@ int bs_settings_load(bs_conn *conn, bs_settings **out, bool *found)
     json_object *v = defaults_json();
     if (!v)
         return BS_ENOMEM;
-    sqlite3_stmt *st =
-        bs_conn_prepare(conn, "SELECT value FROM _params WHERE id = 'settings'");
-    if (!st) {
+    bs_rows st;
+    if (bs_rows_open(&st, conn,
+                     "SELECT value FROM _params WHERE id = 'settings'", -1,
+                     BS_ROWS_FIXED) != 0) {
         json_object_put(v);
         return BS_EDB;
     }
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        const char *t = (const char *)sqlite3_column_text(st, 0);
+    if (bs_rows_next(&st) == 1) {
+        size_t n = 0;
+        const char *t = bs_rows_text(&st, 0, &n);
         json_object *stored = NULL;
         *found = true;
-        if (t && bs_json_parse(t, strlen(t), &stored) == 0 && stored &&
+        if (t && bs_json_parse(t, n, &stored) == 0 && stored &&
             json_object_is_type(stored, json_type_object)) {
             bs_json_merge(v, stored);
         } else if (t) {
@@ -105,7 +108,7 @@ int bs_settings_load(bs_conn *conn, bs_settings **out, bool *found)
         if (stored)
             json_object_put(stored);
     }
-    sqlite3_reset(st);
+    bs_rows_close(&st);
     *out = bs_settings_wrap(v);
     return *out ? 0 : BS_ENOMEM;
 }
@@ -117,18 +120,22 @@ int bs_settings_save(bs_conn *conn, const json_object *value, bs_error *err)
     bs_json_write(&b, value);
     char now[25];
     bs_now_str(now);
-    sqlite3_stmt *st = bs_conn_prepare(
-        conn, "INSERT INTO _params (id, value, created, updated) "
-              "VALUES ('settings', ?1, ?2, ?2) ON CONFLICT(id) DO UPDATE "
-              "SET value = excluded.value, updated = excluded.updated");
+    bs_rows st;
+    st.st = NULL;
     int rc = BS_EDB;
-    if (st && !b.oom) {
-        sqlite3_bind_text(st, 1, b.data, (int)b.len, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_DONE)
+    if (!b.oom &&
+        bs_rows_open(&st, conn,
+                     "INSERT INTO _params (id, value, created, updated) "
+                     "VALUES ('settings', ?1, ?2, ?2) ON CONFLICT(id) DO "
+                     "UPDATE SET value = excluded.value, updated = "
+                     "excluded.updated",
+                     -1, BS_ROWS_FIXED) == 0) {
+        bs_rows_bind_text(&st, 1, b.data, (long)b.len);
+        bs_rows_bind_text(&st, 2, now, -1);
+        if (bs_rows_exec(&st) >= 0)
             rc = 0;
-        sqlite3_reset(st);
     }
+    bs_rows_close(&st);
     bs_buf_dispose(&b);
     if (rc)
         bs_error_set(err, 400, "Failed to save the settings.");

@@ -68,7 +68,6 @@
 #define BS_FILTER_H
 
 #include <json-c/json.h>
-#include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
 
