@@ -2,12 +2,13 @@
  * auth_internal.h - what the auth API files (auth.c, auth_*.c) share.
  *
  * The auth endpoints keep a little state of their own for the app: a
- * small store of short-lived keys (resend throttles of the verification
- * and password reset mails, the Apple user names handed from the OAuth2
- * redirect to auth-with-oauth2). It lives in one auth_api, created by
- * bs_api_auth_register, passed to every handler as its user pointer and
- * freed when the app terminates. The rate limit counters are the app's
- * (app->limiter), shared with the record endpoints.
+ * store of short-lived keys (ttl_store.h: resend throttles of the
+ * verification and password reset mails, the Apple user names handed
+ * from the OAuth2 redirect to auth-with-oauth2). It lives in one
+ * auth_api, created by bs_api_auth_register, passed to every handler as
+ * its user pointer and freed when the app terminates. The rate limit
+ * counters are the app's (app->limiter), shared with the record
+ * endpoints.
  *
  * Each handler works on an auth_req: the resolved auth collection, the
  * schema reference, the submitted body and an error to fill.
@@ -15,38 +16,18 @@
 #ifndef BS_AUTH_INTERNAL_H
 #define BS_AUTH_INTERNAL_H
 
-#include <pthread.h>
-
 #include "../core/ratelimit.h"
 #include "../core/record.h"
 #include "../core/record_list.h"
 #include "api.h"
 #include "body.h"
-
-typedef struct ttl_entry {
-    char *key;
-    char *value;      /* may be NULL */
-    int64_t expires;  /* monotonic ms */
-} ttl_entry;
-
-struct route_mw;
+#include "ttl_store.h"
 
 typedef struct auth_api {
     bs_app *app;
     bs_ratelimiter *limiter;  /* the app's (borrowed) */
-    struct route_mw *mws;    /* route middleware data, freed with the api */
-    pthread_mutex_t lock;    /* guards the store */
-    ttl_entry *store;
-    size_t nstore, capstore;
+    bsa_ttl_store store;      /* the short-lived keys */
 } auth_api;
-
-/* The store of short-lived keys. get returns a malloc'ed copy of the
- * value (NULL when missing or without value). */
-bool auth_store_has(auth_api *api, const char *key);
-void auth_store_set(auth_api *api, const char *key, const char *value,
-                    int64_t ttl_ms);
-void auth_store_remove(auth_api *api, const char *key);
-char *auth_store_take(auth_api *api, const char *key);
 
 typedef struct auth_req {
     bs_req *r;
@@ -107,6 +88,9 @@ bool record_matches_rule(auth_req *ar, const bs_collection *c,
 int find_by_email(auth_api *api, bs_schema *schema, const bs_collection *c,
                   const char *email, bs_record **out);
 
+/* Whether field is one of c's passwordAuth.identityFields. */
+bool auth_identity_allowed(const bs_collection *c, const char *field);
+
 /* Finds by one identity field (must be in passwordAuth.identityFields
  * and carry a single-column unique index). */
 int find_by_identity(auth_api *api, bs_schema *schema,
@@ -153,7 +137,11 @@ int auth_find_system_record(auth_req *ar, const char *coll, const char *id,
 /* A random password as SetRandomPassword sets (30 characters). */
 void random_password(char out[31]);
 
-/* Routes of the other auth files. */
+/* Routes of the endpoint files, one family each. */
+int auth_methods_register(auth_api *api);
+int auth_password_register(auth_api *api);
+int auth_refresh_register(auth_api *api);
+int auth_impersonate_register(auth_api *api);
 int auth_otp_register(auth_api *api);
 int auth_mail_register(auth_api *api);
 int auth_oauth2_register(auth_api *api);
@@ -169,10 +157,5 @@ bs_route *auth_route(auth_api *api, const char *method, const char *pattern,
 /* A route (user pointer: api) that requires a superuser. */
 bs_route *auth_superuser_route(auth_api *api, const char *method,
                                const char *pattern, bs_handler_fn fn);
-
-/* The collection rate limit check of PocketBase's records endpoints,
- * for use by handlers (answers 429 and returns false when over). */
-bool auth_rate_allowed(auth_api *api, bs_req *r, const bs_collection *c,
-                       const char *const *tags);
 
 #endif

@@ -170,7 +170,7 @@ static int request_final(bs_event *ev, void *user)
         if (rc == 0 || f->throttle_failures) {
             char key[160];
             resend_key(key, sizeof key, f, e->record);
-            auth_store_set(fc->ar->api, key, NULL, RESEND_MS);
+            bsa_ttl_store_set(&fc->ar->api->store, key, NULL, RESEND_MS);
         }
         bs_error_dispose(&err);
     }
@@ -183,7 +183,7 @@ static bool throttled(auth_req *ar, const mail_flow *f, const bs_record *rec)
 {
     char key[160];
     resend_key(key, sizeof key, f, rec);
-    return auth_store_has(ar->api, key);
+    return bsa_ttl_store_has(&ar->api->store, key);
 }
 
 /* The request step of a flow: reads the address and runs the flow's
@@ -266,7 +266,7 @@ static int confirm_done(flow_ctx *fc, const bs_record *rec)
 {
     char key[160];
     resend_key(key, sizeof key, fc->flow, rec);
-    auth_store_remove(fc->ar->api, key);
+    bsa_ttl_store_remove(&fc->ar->api->store, key);
     bs_resp_empty(fc->ar->r, 204);
     return 0;
 }

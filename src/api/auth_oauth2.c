@@ -309,7 +309,7 @@ static int auth_with_oauth2(bs_event *ev, void *user)
         !*bs_json_get_str(ouser, "name", "")) {
         char key[300];
         snprintf(key, sizeof key, "@redirect_name_%s", code);
-        char *name = auth_store_take(ar.api, key);
+        char *name = bsa_ttl_store_take(&ar.api->store, key);
         if (name) {
             json_object_object_add(ouser, "name", json_object_new_string(name));
             free(name);
@@ -433,7 +433,7 @@ static void store_apple_name(auth_api *api, const char *code,
         return;
     char key[1000];
     snprintf(key, sizeof key, "@redirect_name_%s", code);
-    auth_store_set(api, key, s, 60 * 1000);
+    bsa_ttl_store_set(&api->store, key, s, 60 * 1000);
 }
 
 static int oauth2_redirect(bs_event *ev, void *user)

@@ -19,4 +19,9 @@ int bs_auth_middleware(bs_event *e, void *user);
 int bs_require_superuser(bs_event *e, void *user);
 int bs_require_auth(bs_event *e, void *user);
 
+/* Route middleware of /api/collections/{collection}/...: answers 401
+ * without an auth record and 403 when the record is not of the path's
+ * collection (PocketBase's RequireSameCollectionContextAuth). */
+int bs_require_same_collection_auth(bs_event *e, void *user);
+
 #endif

@@ -1,0 +1,81 @@
+/*
+ * auth_refresh.c - POST /api/collections/{collection}/auth-refresh: the
+ * requester's own record (of the path's collection) answered as a login,
+ * with a fresh token when the presented one is refreshable and the same
+ * token otherwise (an impersonation token is not refreshable).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../base/json.h"
+#include "../core/auth.h"
+#include "../core/token.h"
+#include "auth_internal.h"
+
+static int refresh_final(bs_event *ev, void *user)
+{
+    auth_req *ar = user;
+    bs_record_auth_event *e = (bs_record_auth_event *)ev;
+    if (!e->record)
+        return bs_error_set(&ar->err, 404, "Missing auth record context.");
+    const char *token = bs_req_header(ar->r, "Authorization");
+    if (!token)
+        token = "";
+    if (strlen(token) > 7 && strncasecmp(token, "Bearer ", 7) == 0)
+        token += 7;
+    json_object *claims = NULL;
+    char *fresh = NULL;
+    if (bs_token_peek(token, &claims) == 0 &&
+        bs_json_get_bool(claims, "refreshable", false)) {
+        bs_buf t;
+        bs_buf_init(&t);
+        if (bs_token_for_record(e->record, BS_TOKEN_AUTH, 0, true, NULL,
+                                &t) != 0) {
+            bs_buf_dispose(&t);
+            json_object_put(claims);
+            return bs_error_set(&ar->err, 500, "Failed to refresh auth "
+                                               "token.");
+        }
+        fresh = bs_buf_steal(&t, NULL);
+    }
+    if (claims)
+        json_object_put(claims);
+    auth_respond(ar, e->record, fresh ? fresh : token, "", NULL);
+    free(fresh);
+    return 0;
+}
+
+static int auth_refresh(bs_event *ev, void *user)
+{
+    bs_req *r = (bs_req *)ev;
+    auth_req ar;
+    bs_record *rec = NULL;
+    if (auth_begin(r, user, &ar) != 0)
+        goto done;
+    if (!r->auth) {
+        bs_resp_status_error(r, 404, "Missing auth record context.");
+        goto done;
+    }
+    bs_conn *conn = bs_store_reader_acquire(r->ev.app->store);
+    bs_record_find(conn, ar.schema, ar.c, r->auth->id, &rec);
+    bs_store_reader_release(r->ev.app->store, conn);
+    bs_record_auth_event e = {.record = rec};
+    auth_trigger(&ar, BS_ON_RECORD_AUTH_REFRESH_REQUEST, &e, refresh_final,
+                 &ar);
+
+done:
+    bs_record_free(rec);
+    auth_end(&ar);
+    return 0;
+}
+
+
+int auth_refresh_register(auth_api *api)
+{
+    static const char *const tags[] = {"authRefresh", NULL};
+    if (!auth_route(api, "POST", "/api/collections/{collection}/auth-refresh",
+                    auth_refresh, tags, true))
+        return BS_ENOMEM;
+    return 0;
+}
