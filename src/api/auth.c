@@ -14,7 +14,7 @@
  *
  * Where things are, one endpoint family per file:
  *   auth_context.c     the handler's request context, body and form checks
- *   auth_lookup.c      records by email, identity field, rule; system records
+ *   auth_lookup.c      records by email or identity field; system records
  *   auth_respond.c     the auth response (MFA, enrich, login alerts, token)
  *   auth_methods.c     auth-methods
  *   auth_password.c    auth-with-password
@@ -24,7 +24,8 @@
  *   auth_mail.c        verification, password reset, email change
  *   auth_oauth2.c      auth-with-oauth2, /api/oauth2-redirect
  *   auth_settings.c    the settings' test email
- * with the store of short-lived keys in ttl_store.c and the rate limits
+ * with the request context shared with the records API in context.c,
+ * the store of short-lived keys in ttl_store.c and the rate limits
  * in rate_limit.c. The model hooks of the auth system collections are
  * core's (src/core/auth_models.c).
  */

@@ -17,13 +17,9 @@
 int auth_begin(bs_req *r, auth_api *api, auth_req *ar)
 {
     memset(ar, 0, sizeof *ar);
-    bs_error_init(&ar->err);
-    ar->r = r;
+    bsa_req_init(&ar->q, r, bs_req_param(r, "collection"));
     ar->api = api;
-    ar->schema = bs_app_schema(r->ev.app);
-    const char *name = bs_req_param(r, "collection");
-    ar->c = name ? bs_schema_find(ar->schema, name) : NULL;
-    if (!ar->c || !bs_collection_is_auth(ar->c)) {
+    if (!ar->q.c || !bs_collection_is_auth(ar->q.c)) {
         bs_resp_status_error(r, 404, "Missing or invalid auth collection "
                                      "context.");
         return BS_ENOTFOUND;
@@ -33,17 +29,12 @@ int auth_begin(bs_req *r, auth_api *api, auth_req *ar)
 
 void auth_end(auth_req *ar)
 {
-    if (ar->have_body)
-        bs_body_dispose(&ar->body);
-    if (ar->info)
-        json_object_put(ar->info);
-    bs_error_dispose(&ar->err);
-    bs_schema_unref(ar->schema);
+    bsa_req_dispose(&ar->q);
 }
 
 void fail_loading(auth_req *ar)
 {
-    bs_resp_status_error(ar->r, 400, "An error occurred while loading the "
+    bs_resp_status_error(ar->q.r, 400, "An error occurred while loading the "
                                      "submitted data.");
 }
 
@@ -51,23 +42,23 @@ int auth_read_body(auth_req *ar)
 {
     bs_error err;
     bs_error_init(&err);
-    int rc = bs_body_read(ar->r, &ar->body, &err);
+    int rc = bs_body_read(ar->q.r, &ar->q.body, &err);
     bs_error_dispose(&err);
     if (rc) {
         fail_loading(ar);
         return rc;
     }
-    ar->have_body = true;
+    ar->q.have_body = true;
     return 0;
 }
 
 bool form_str(auth_req *ar, const char *key, const char **out)
 {
     *out = "";
-    json_object *v = ar->have_body ? bs_json_get(ar->body.data, key) : NULL;
+    json_object *v = ar->q.have_body ? bs_json_get(ar->q.body.data, key) : NULL;
     if (!v)
         return true;
-    if (ar->body.form && json_object_is_type(v, json_type_array)) {
+    if (ar->q.body.form && json_object_is_type(v, json_type_array)) {
         /* A form key sent several times: the first value binds. */
         if (json_object_array_length(v) == 0)
             return true;
@@ -145,7 +136,7 @@ static int key_cmp(const void *a, const void *b)
 void fail_validation(auth_req *ar, const char *message)
 {
     /* Go marshals the errors map with sorted keys. */
-    json_object *data = ar->err.data;
+    json_object *data = ar->q.err.data;
     if (data) {
         size_t n = (size_t)json_object_object_length(data), i = 0;
         const char **keys = calloc(n ? n : 1, sizeof *keys);
@@ -162,23 +153,11 @@ void fail_validation(auth_req *ar, const char *message)
                     json_object_get(bs_json_get(data, keys[i])));
             free(keys);
             json_object_put(data);
-            ar->err.data = sorted;
+            ar->q.err.data = sorted;
         }
     }
-    bs_error_set(&ar->err, 400, "%s", message);
-    bs_resp_error(ar->r, &ar->err);
-}
-
-json_object *auth_info(auth_req *ar)
-{
-    if (!ar->info) {
-        ar->info = bs_rules_request_info(
-            ar->r, ar->have_body ? ar->body.data : NULL);
-        if (ar->info && ar->context)
-            json_object_object_add(ar->info, "context",
-                                   json_object_new_string(ar->context));
-    }
-    return ar->info;
+    bs_error_set(&ar->q.err, 400, "%s", message);
+    bs_resp_error(ar->q.r, &ar->q.err);
 }
 
 void random_password(char out[31])

@@ -25,7 +25,7 @@ static int impersonate(bs_event *ev, void *user)
     if (auth_begin(r, user, &ar) != 0)
         goto done;
     bs_conn *conn = bs_store_reader_acquire(r->ev.app->store);
-    int rc = bs_record_find(conn, ar.schema, ar.c, bs_req_param(r, "id"),
+    int rc = bs_record_find(conn, ar.q.schema, ar.q.c, bs_req_param(r, "id"),
                             &rec);
     bs_store_reader_release(r->ev.app->store, conn);
     if (rc) {
@@ -37,13 +37,14 @@ static int impersonate(bs_event *ev, void *user)
     int64_t duration = 0;
     /* A form sends text (a key given twice binds its first value); JSON
      * must hold an integer, as Go's decoder into an int64 demands. */
-    json_object *d = bs_json_get(ar.body.data, "duration");
-    if (ar.body.form && d && json_object_is_type(d, json_type_array))
+    json_object *d = bs_json_get(ar.q.body.data, "duration");
+    if (ar.q.body.form && d && json_object_is_type(d, json_type_array))
         d = json_object_array_length(d) ? json_object_array_get_idx(d, 0)
                                         : NULL;
     if (d && json_object_is_type(d, json_type_int)) {
         duration = json_object_get_int64(d);
-    } else if (ar.body.form && d && json_object_is_type(d, json_type_string)) {
+    } else if (ar.q.body.form && d &&
+               json_object_is_type(d, json_type_string)) {
         char *end;
         const char *s = json_object_get_string(d);
         duration = strtoll(s, &end, 10);
@@ -56,7 +57,7 @@ static int impersonate(bs_event *ev, void *user)
         goto done;
     }
     if (duration < 0) {
-        bs_error_field(&ar.err, "duration",
+        bs_error_field(&ar.q.err, "duration",
                        "validation_min_greater_equal_than_required",
                        "Must be no less than 0.");
         fail_validation(&ar, "An error occurred while validating the "
@@ -75,7 +76,7 @@ static int impersonate(bs_event *ev, void *user)
 
 done:
     bs_record_free(rec);
-    if (ar.schema)
+    if (ar.q.schema)
         auth_end(&ar);
     return 0;
 }

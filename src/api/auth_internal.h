@@ -10,8 +10,10 @@
  * counters are the app's (app->limiter), shared with the record
  * endpoints.
  *
- * Each handler works on an auth_req: the resolved auth collection, the
- * schema reference, the submitted body and an error to fill.
+ * Each handler works on an auth_req: the request context shared with the
+ * record endpoints (context.h: the resolved auth collection, the schema
+ * reference, the submitted body, the @request data and an error to
+ * fill) and the auth_api.
  */
 #ifndef BS_AUTH_INTERNAL_H
 #define BS_AUTH_INTERNAL_H
@@ -21,6 +23,7 @@
 #include "../core/record_list.h"
 #include "api.h"
 #include "body.h"
+#include "context.h"
 #include "ttl_store.h"
 
 typedef struct auth_api {
@@ -30,16 +33,9 @@ typedef struct auth_api {
 } auth_api;
 
 typedef struct auth_req {
-    bs_req *r;
+    bsa_req q;       /* the request context (context.h); q.c is the auth
+                        collection of the path */
     auth_api *api;
-    bs_schema *schema;
-    const bs_collection *c;    /* the auth collection of the path */
-    bs_body body;
-    bool have_body;
-    json_object *info;         /* @request data, built on first use */
-    const char *context;       /* @request.context: "password", "otp",
-                                  "oauth2", or NULL for the default */
-    bs_error err;
 } auth_req;
 
 /* Starts a handler: resolves the auth collection of the path (404
@@ -71,17 +67,6 @@ bool check_email(bs_error *e, const char *field, const char *v);
 /* Answers 400 with the collected field errors (keys sorted, as Go
  * marshals the errors map) and message. */
 void fail_validation(auth_req *ar, const char *message);
-
-/* The @request data of this request (auth replaced by `as` when given,
- * as the auth response's enrich step does). Borrowed. */
-json_object *auth_info(auth_req *ar);
-
-/* Whether the record id of c satisfies rule for this requester
- * (PocketBase's CanAccessRecord): superusers always, a NULL rule nobody
- * else, "" everybody, else the rule must select the record (evaluated
- * with auth_info). err carries a rule compile failure. */
-bool record_matches_rule(auth_req *ar, const bs_collection *c,
-                         const char *id, const char *rule, bs_error *err);
 
 /* Finds an auth record of c by email (case-insensitive when the unique
  * email index says NOCASE). Returns 0, BS_ENOTFOUND or BS_EDB. */

@@ -2,11 +2,9 @@
  * auth_lookup.c - finding records for the auth endpoints: auth records
  * by email or by an identity field (through its single-column unique
  * index, case-insensitive when the index says NOCASE), whether a value
- * is taken, whether a rule lets the requester see a record, and the
- * records of the auth system collections (_otps, _mfas, _authOrigins,
- * _externalAuths) that refer to an auth record.
+ * is taken, and the records of the auth system collections (_otps,
+ * _mfas, _authOrigins, _externalAuths) that refer to an auth record.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,24 +15,6 @@
 #include "../core/rules.h"
 #include "../schema/index.h"
 #include "auth_internal.h"
-
-bool record_matches_rule(auth_req *ar, const bs_collection *c,
-                         const char *id, const char *rule, bs_error *err)
-{
-    if (ar->r->auth && ar->r->auth->superuser)
-        return true;
-    if (!rule)
-        return false;
-    while (isspace((unsigned char)*rule))
-        rule++;
-    if (!*rule)
-        return true; /* no query and no @request data for an empty rule */
-    bs_rule_ctx ctx = {.app = ar->r->ev.app, .schema = ar->schema,
-                       .collection = c, .alias = c->name,
-                       .request = auth_info(ar)};
-    return bs_rules_find_record(&ctx, id, rule, NULL, err) == 0;
-}
-
 
 static int find_by_field(auth_api *api, bs_schema *schema,
                          const bs_collection *c, const char *field,
@@ -55,10 +35,10 @@ int find_by_email(auth_api *api, bs_schema *schema, const bs_collection *c,
 bool auth_value_taken(auth_req *ar, const char *field, const char *value)
 {
     bool nocase = false;
-    if (!bs_indexes_single_unique(ar->c->indexes, field, &nocase))
+    if (!bs_indexes_single_unique(ar->q.c->indexes, field, &nocase))
         return false;
     bs_record *other = NULL;
-    int rc = find_by_field(ar->api, ar->schema, ar->c, field, value, nocase,
+    int rc = find_by_field(ar->api, ar->q.schema, ar->q.c, field, value, nocase,
                            &other);
     bs_record_free(other);
     return rc == 0;
@@ -106,7 +86,7 @@ int64_t auth_date_secs(const char *s)
 
 const bs_collection *auth_system_collection(auth_req *ar, const char *name)
 {
-    return bs_schema_find(ar->schema, name);
+    return bs_schema_find(ar->q.schema, name);
 }
 
 int auth_refs_of(auth_req *ar, const char *coll, const bs_record *rec,
@@ -121,7 +101,7 @@ int auth_refs_of(auth_req *ar, const char *coll, const bs_record *rec,
         {.column = "collectionRef", .value = rec->collection->id},
         {.column = "recordRef", .value = bs_record_id(rec)}};
     bs_record_page page;
-    int rc = bs_record_find_where(ar->r->ev.app, ar->schema, c, w, 2,
+    int rc = bs_record_find_where(ar->q.r->ev.app, ar->q.schema, c, w, 2,
                                   "created DESC, rowid DESC", 0, &page);
     if (rc == 0) {
         *out = page.items;
@@ -144,9 +124,9 @@ int auth_find_system_record(auth_req *ar, const char *coll, const char *id,
     const bs_collection *c = auth_system_collection(ar, coll);
     if (!c)
         return BS_ENOTFOUND;
-    bs_conn *conn = bs_store_reader_acquire(ar->r->ev.app->store);
-    int rc = bs_record_find(conn, ar->schema, c, id, out);
-    bs_store_reader_release(ar->r->ev.app->store, conn);
+    bs_conn *conn = bs_store_reader_acquire(ar->q.r->ev.app->store);
+    int rc = bs_record_find(conn, ar->q.schema, c, id, out);
+    bs_store_reader_release(ar->q.r->ev.app->store, conn);
     return rc;
 }
 

@@ -70,9 +70,9 @@ static bool password_auth_enabled(const bs_collection *c)
  * collection; returns whether it did. */
 static bool refuse_superusers(auth_req *ar, const char *message)
 {
-    if (strcmp(ar->c->name, "_superusers") != 0)
+    if (strcmp(ar->q.c->name, "_superusers") != 0)
         return false;
-    bs_resp_status_error(ar->r, 400, message);
+    bs_resp_status_error(ar->q.r, 400, message);
     return true;
 }
 
@@ -99,11 +99,11 @@ static int read_form(auth_req *ar, ...)
     return rc;
 }
 
-/* Answers PocketBase's 400 of a failed validation when ar->err holds
+/* Answers PocketBase's 400 of a failed validation when ar->q.err holds
  * field errors; returns whether it did. */
 static bool fail_invalid(auth_req *ar)
 {
-    if (!bs_error_has_fields(&ar->err))
+    if (!bs_error_has_fields(&ar->q.err))
         return false;
     fail_validation(ar, "An error occurred while validating the "
                         "submitted data.");
@@ -115,10 +115,10 @@ static bool fail_invalid(auth_req *ar)
 static int save_confirmed(bs_app *app, auth_req *ar, bs_record *rec,
                           const char *message)
 {
-    if (bs_record_save(app, rec, &ar->err) == 0)
+    if (bs_record_save(app, rec, &ar->q.err) == 0)
         return 0;
-    if (!ar->err.status || !bs_error_has_fields(&ar->err))
-        bs_error_set(&ar->err, 400, "%s", message);
+    if (!ar->q.err.status || !bs_error_has_fields(&ar->q.err))
+        bs_error_set(&ar->q.err, 400, "%s", message);
     return BS_EHTTP;
 }
 
@@ -127,9 +127,9 @@ static int read_email(auth_req *ar, const char **email)
 {
     if (read_form(ar, "email", email, (const char *)NULL) != 0)
         return BS_EHTTP;
-    if (check_required(&ar->err, "email", *email) &&
-        check_length(&ar->err, "email", *email, 1, 255))
-        check_email(&ar->err, "email", *email);
+    if (check_required(&ar->q.err, "email", *email) &&
+        check_length(&ar->q.err, "email", *email, 1, 255))
+        check_email(&ar->q.err, "email", *email);
     return fail_invalid(ar) ? BS_EHTTP : 0;
 }
 
@@ -174,7 +174,7 @@ static int request_final(bs_event *ev, void *user)
         }
         bs_error_dispose(&err);
     }
-    bs_resp_empty(fc->ar->r, 204);
+    bs_resp_empty(fc->ar->q.r, 204);
     return 0;
 }
 
@@ -195,9 +195,9 @@ static void request_mail(auth_req *ar, const mail_flow *f)
     if (read_email(ar, &email) != 0)
         return;
     bs_record *rec = NULL;
-    if (find_by_email(ar->api, ar->schema, ar->c, email, &rec) != 0 ||
+    if (find_by_email(ar->api, ar->q.schema, ar->q.c, email, &rec) != 0 ||
         (wants_mail(f, rec) && throttled(ar, f, rec))) {
-        bs_resp_empty(ar->r, 204);
+        bs_resp_empty(ar->q.r, 204);
     } else {
         flow_ctx fc = {.ar = ar, .flow = f};
         bs_record_auth_event e = {.record = rec};
@@ -210,26 +210,26 @@ static void request_mail(auth_req *ar, const mail_flow *f)
 static void check_token_field(auth_req *ar, const char *token,
                               const char *type, bool need_email)
 {
-    if (!check_required(&ar->err, "token", token))
+    if (!check_required(&ar->q.err, "token", token))
         return;
     json_object *claims = NULL;
     const char *email = claim(token, "email", &claims);
     bs_record *rec = NULL;
     if (need_email && !*email) {
-        bs_error_field(&ar->err, "token", "validation_invalid_token_claims",
+        bs_error_field(&ar->q.err, "token", "validation_invalid_token_claims",
                        "Missing email token claim.");
-    } else if (bs_token_find_record(ar->r->ev.app, ar->schema, token, type,
+    } else if (bs_token_find_record(ar->q.r->ev.app, ar->q.schema, token, type,
                                     &rec) != 0) {
-        bs_error_field(&ar->err, "token", "validation_invalid_token",
+        bs_error_field(&ar->q.err, "token", "validation_invalid_token",
                        "Invalid or expired token.");
-    } else if (strcmp(rec->collection->id, ar->c->id) != 0) {
-        bs_error_field(&ar->err, "token",
+    } else if (strcmp(rec->collection->id, ar->q.c->id) != 0) {
+        bs_error_field(&ar->q.err, "token",
                        "validation_token_collection_mismatch",
                        "The provided token is for different auth "
                        "collection.");
     } else if (need_email &&
                strcmp(bs_record_get_string(rec, "email"), email) != 0) {
-        bs_error_field(&ar->err, "token", "validation_token_email_mismatch",
+        bs_error_field(&ar->q.err, "token", "validation_token_email_mismatch",
                        "The record email doesn't match with the requested "
                        "token claims.");
     }
@@ -249,9 +249,9 @@ static void confirm_mail(flow_ctx *fc, const char *token,
     if (fail_invalid(ar))
         return;
     bs_record *rec = NULL;
-    if (bs_token_find_record(ar->r->ev.app, ar->schema, token, f->token_type,
-                             &rec) != 0) {
-        bs_resp_status_error(ar->r, 400, f->bad_token);
+    if (bs_token_find_record(ar->q.r->ev.app, ar->q.schema, token,
+                             f->token_type, &rec) != 0) {
+        bs_resp_status_error(ar->q.r, 400, f->bad_token);
     } else {
         fc->was_verified = bs_record_get_bool(rec, "verified");
         e->record = rec;
@@ -267,7 +267,7 @@ static int confirm_done(flow_ctx *fc, const bs_record *rec)
     char key[160];
     resend_key(key, sizeof key, fc->flow, rec);
     bsa_ttl_store_remove(&fc->ar->api->store, key);
-    bs_resp_empty(fc->ar->r, 204);
+    bs_resp_empty(fc->ar->q.r, 204);
     return 0;
 }
 
@@ -278,7 +278,7 @@ static int confirm_verification_final(bs_event *ev, void *user)
     flow_ctx *fc = user;
     bs_record_auth_event *e = (bs_record_auth_event *)ev;
     if (!e->record)
-        return bs_error_set(&fc->ar->err, 400, "%s", fc->flow->bad_token);
+        return bs_error_set(&fc->ar->q.err, 400, "%s", fc->flow->bad_token);
     if (!fc->was_verified) {
         bs_record_set(e->record, "verified", json_object_new_boolean(1));
         /* Like the OTP flow: a later enabled password login must not
@@ -305,7 +305,7 @@ static int confirm_reset_final(bs_event *ev, void *user)
     flow_ctx *fc = user;
     bs_record_auth_event *e = (bs_record_auth_event *)ev;
     if (!e->record)
-        return bs_error_set(&fc->ar->err, 400, "%s", fc->flow->bad_token);
+        return bs_error_set(&fc->ar->q.err, 400, "%s", fc->flow->bad_token);
     bs_record *rec = e->record;
     bs_record_set(rec, "password", json_object_new_string(fc->password));
     if (!bs_record_get_bool(rec, "verified")) {
@@ -380,10 +380,10 @@ static int request_password_reset(bs_event *ev, void *user)
 {
     auth_req ar;
     if (auth_begin((bs_req *)ev, user, &ar) == 0) {
-        if (password_auth_enabled(ar.c))
+        if (password_auth_enabled(ar.q.c))
             request_mail(&ar, &PASSWORD_RESET);
         else
-            bs_resp_status_error(ar.r, 400, "The collection is not "
+            bs_resp_status_error(ar.q.r, 400, "The collection is not "
                                             "configured to allow password "
                                             "authentication.");
     }
@@ -395,14 +395,14 @@ static int request_password_reset(bs_event *ev, void *user)
 static void check_new_password(auth_req *ar, const char *password,
                                const char *confirm)
 {
-    const json_object *pf = bs_collection_field(ar->c, "password");
+    const json_object *pf = bs_collection_field(ar->q.c, "password");
     int64_t min = pf ? bs_json_get_int(pf, "min", 0) : 0;
-    if (check_required(&ar->err, "password", password))
-        check_length(&ar->err, "password", password,
+    if (check_required(&ar->q.err, "password", password))
+        check_length(&ar->q.err, "password", password,
                      min > 0 ? (size_t)min : 1, 255);
-    if (check_required(&ar->err, "passwordConfirm", confirm) &&
+    if (check_required(&ar->q.err, "passwordConfirm", confirm) &&
         strcmp(confirm, password) != 0)
-        bs_error_field(&ar->err, "passwordConfirm",
+        bs_error_field(&ar->q.err, "passwordConfirm",
                        "validation_values_mismatch", "Values don't match.");
 }
 
@@ -434,7 +434,7 @@ static int request_email_change_final(bs_event *ev, void *user)
     auth_req *ar = user;
     bs_record_auth_event *e = (bs_record_auth_event *)ev;
     if (!e->record)
-        return bs_error_set(&ar->err, 401, "The request requires valid auth "
+        return bs_error_set(&ar->q.err, 401, "The request requires valid auth "
                                            "record.");
     bs_error err;
     bs_error_init(&err);
@@ -442,8 +442,8 @@ static int request_email_change_final(bs_event *ev, void *user)
                                               e->new_email, 0, &err);
     bs_error_dispose(&err);
     if (rc)
-        return bs_error_set(&ar->err, 400, "Failed to request email change.");
-    bs_resp_empty(ar->r, 204);
+        return bs_error_set(&ar->q.err, 400, "Failed to request email change.");
+    bs_resp_empty(ar->q.r, 204);
     return 0;
 }
 
@@ -457,7 +457,7 @@ static int request_email_change(bs_event *ev, void *user)
         goto done;
     if (r->auth) {
         bs_conn *conn = bs_store_reader_acquire(r->ev.app->store);
-        bs_record_find(conn, ar.schema, r->auth->collection, r->auth->id,
+        bs_record_find(conn, ar.q.schema, r->auth->collection, r->auth->id,
                        &rec);
         bs_store_reader_release(r->ev.app->store, conn);
     }
@@ -469,16 +469,17 @@ static int request_email_change(bs_event *ev, void *user)
     const char *new_email;
     if (read_form(&ar, "newEmail", &new_email, (const char *)NULL) != 0)
         goto done;
-    if (check_required(&ar.err, "newEmail", new_email) &&
-        check_length(&ar.err, "newEmail", new_email, 1, 255) &&
-        check_email(&ar.err, "newEmail", new_email)) {
+    if (check_required(&ar.q.err, "newEmail", new_email) &&
+        check_length(&ar.q.err, "newEmail", new_email, 1, 255) &&
+        check_email(&ar.q.err, "newEmail", new_email)) {
         if (strcmp(new_email, bs_record_get_string(rec, "email")) == 0)
-            bs_error_field(&ar.err, "newEmail", "validation_not_in_invalid",
+            bs_error_field(&ar.q.err, "newEmail", "validation_not_in_invalid",
                            "Must not be in list.");
-        else if (find_by_email(ar.api, ar.schema, rec->collection, new_email,
+        else if (find_by_email(ar.api, ar.q.schema, rec->collection, new_email,
                                &other) == 0 &&
                  strcmp(bs_record_id(other), bs_record_id(rec)) != 0)
-            bs_error_field(&ar.err, "newEmail", "validation_invalid_new_email",
+            bs_error_field(&ar.q.err, "newEmail",
+                           "validation_invalid_new_email",
                            "Invalid new email address.");
     }
     if (fail_invalid(&ar))
@@ -508,20 +509,20 @@ static int parse_change_token(auth_req *ar, const char *token,
     if (!*ne) {
         code = "validation_invalid_token_payload";
         msg = "Invalid token payload - newEmail must be set.";
-    } else if (bs_token_find_record(ar->r->ev.app, ar->schema, token,
+    } else if (bs_token_find_record(ar->q.r->ev.app, ar->q.schema, token,
                                     BS_TOKEN_EMAIL_CHANGE, &found) != 0) {
         code = "validation_invalid_token";
         msg = "Invalid or expired token.";
-    } else if (strcmp(found->collection->id, ar->c->id) != 0) {
+    } else if (strcmp(found->collection->id, ar->q.c->id) != 0) {
         code = "validation_token_collection_mismatch";
         msg = "The provided token is for different auth collection.";
-    } else if (find_by_email(ar->api, ar->schema, ar->c, ne, &other) == 0) {
+    } else if (find_by_email(ar->api, ar->q.schema, ar->q.c, ne, &other) == 0) {
         code = "validation_invalid_token_email";
         msg = "The new email address is invalid.";
     }
     bs_record_free(other);
     if (code) {
-        bs_error_field(&ar->err, "token", code, msg);
+        bs_error_field(&ar->q.err, "token", code, msg);
         bs_record_free(found);
         if (claims)
             json_object_put(claims);
@@ -539,13 +540,13 @@ static int confirm_email_change_final(bs_event *ev, void *user)
     auth_req *ar = user;
     bs_record_auth_event *e = (bs_record_auth_event *)ev;
     if (!e->record)
-        return bs_error_set(&ar->err, 400, "Invalid or expired token.");
+        return bs_error_set(&ar->q.err, 400, "Invalid or expired token.");
     bs_record_set(e->record, "email", json_object_new_string(e->new_email));
     bs_record_set(e->record, "verified", json_object_new_boolean(1));
     if (save_confirmed(ev->app, ar, e->record,
                        "Failed to confirm email change.") != 0)
         return BS_EHTTP;
-    bs_resp_empty(ar->r, 204);
+    bs_resp_empty(ar->q.r, 204);
     return 0;
 }
 
@@ -562,12 +563,12 @@ static int confirm_email_change(bs_event *ev, void *user)
                   (const char *)NULL) != 0)
         goto done;
     /* rec stays for the password check below. */
-    if (check_required(&ar.err, "token", token))
+    if (check_required(&ar.q.err, "token", token))
         parse_change_token(&ar, token, &rec, &new_email);
-    if (check_required(&ar.err, "password", password) &&
-        check_length(&ar.err, "password", password, 1, 100) &&
+    if (check_required(&ar.q.err, "password", password) &&
+        check_length(&ar.q.err, "password", password, 1, 100) &&
         (!rec || !bs_password_check(rec, password)))
-        bs_error_field(&ar.err, "password", "validation_invalid_password",
+        bs_error_field(&ar.q.err, "password", "validation_invalid_password",
                        "Missing or invalid auth record password.");
     if (fail_invalid(&ar))
         goto done;

@@ -58,7 +58,7 @@ static int auth_methods(bs_event *ev, void *user)
     bs_req *r = (bs_req *)ev;
     auth_req ar;
     if (auth_begin(r, user, &ar) == 0) {
-        const json_object *o = ar.c->options;
+        const json_object *o = ar.q.c->options;
         json_object *pw = bs_json_get(o, "passwordAuth");
         json_object *oa = bs_json_get(o, "oauth2");
         json_object *mfa = bs_json_get(o, "mfa");

@@ -49,7 +49,7 @@ typedef struct submit_ctx {
 static bool can_assign_username(auth_req *ar, const char *field,
                                 const char *username)
 {
-    const json_object *f = bs_collection_field(ar->c, field);
+    const json_object *f = bs_collection_field(ar->q.c, field);
     if (!f)
         return false;
     if (strcmp(bs_field_type(f), "text") == 0) {
@@ -69,7 +69,7 @@ static int delete_links(auth_req *ar, bs_record *rec)
     int n = 0;
     int rc = auth_refs_of(ar, "_externalAuths", rec, &links, &n);
     for (int i = 0; rc == 0 && i < n; i++)
-        rc = bs_record_delete(ar->r->ev.app, links[i], &ar->err);
+        rc = bs_record_delete(ar->q.r->ev.app, links[i], &ar->q.err);
     auth_free_recs(links, n);
     return rc;
 }
@@ -85,8 +85,8 @@ static int submit_tx(bs_tx *tx, void *data)
     const char *user_email = bs_json_get_str(user, "email", "");
     int rc = 0;
     if (!e->record) {
-        if (strcmp(ar->c->name, "_superusers") == 0)
-            return bs_error_set(&ar->err, 400, "Failed to authenticate.");
+        if (strcmp(ar->q.c->name, "_superusers") == 0)
+            return bs_error_set(&ar->q.err, 400, "Failed to authenticate.");
         json_object *payload = NULL;
         if (e->create_data)
             json_object_deep_copy(e->create_data, &payload, NULL);
@@ -97,8 +97,8 @@ static int submit_tx(bs_tx *tx, void *data)
             !*json_object_get_string(ev))
             json_object_object_add(payload, "email",
                                    json_object_new_string(user_email));
-        json_object *mapped = bs_json_get(bs_json_get(ar->c->options, "oauth2"),
-                                          "mappedFields");
+        json_object *mapped = bs_json_get(
+            bs_json_get(ar->q.c->options, "oauth2"), "mappedFields");
         const char *m_id = bs_json_get_str(mapped, "id", "");
         const char *m_name = bs_json_get_str(mapped, "name", "");
         const char *m_user = bs_json_get_str(mapped, "username", "");
@@ -118,7 +118,7 @@ static int submit_tx(bs_tx *tx, void *data)
                                    json_object_new_string(uname));
         const char *avatar = bs_json_get_str(user, "avatarURL", "");
         if (*m_avatar && *avatar && !bs_json_get(payload, m_avatar)) {
-            const json_object *af = bs_collection_field(ar->c, m_avatar);
+            const json_object *af = bs_collection_field(ar->q.c, m_avatar);
             if (af && strcmp(bs_field_type(af), "file") == 0)
                 bs_log('W', "OAuth2 avatar %s not stored: file fields are "
                             "not filled from URLs yet",
@@ -138,7 +138,7 @@ static int submit_tx(bs_tx *tx, void *data)
                                    json_object_new_string(pw));
             explicit_bzero(pw, sizeof pw);
         }
-        rc = bs_api_record_create_for(ar->r, ar->c, "oauth2", payload,
+        rc = bs_api_record_create_for(ar->q.r, ar->q.c, "oauth2", payload,
                                       &oc->created);
         json_object_put(payload);
         if (rc)
@@ -147,14 +147,14 @@ static int submit_tx(bs_tx *tx, void *data)
         if (strcmp(bs_record_get_string(e->record, "email"), user_email) == 0 &&
             !bs_record_get_bool(e->record, "verified")) {
             bs_record_set(e->record, "verified", json_object_new_boolean(1));
-            rc = bs_record_save(app, e->record, &ar->err);
+            rc = bs_record_save(app, e->record, &ar->q.err);
             if (rc)
                 return rc;
         }
     } else {
         bs_record *rec = e->record;
         bool need_update = false;
-        bs_req *r = ar->r;
+        bs_req *r = ar->q.r;
         bool logged = r->auth && strcmp(r->auth->id, bs_record_id(rec)) == 0 &&
                       strcmp(r->auth->collection->id, rec->collection->id) == 0;
         bool verified = bs_record_get_bool(rec, "verified");
@@ -184,16 +184,16 @@ static int submit_tx(bs_tx *tx, void *data)
             need_update = true;
         }
         if (need_update) {
-            rc = bs_record_save(app, rec, &ar->err);
+            rc = bs_record_save(app, rec, &ar->q.err);
             if (rc)
                 return rc;
         }
     }
     if (!oc->external) {
         const bs_collection *xc = auth_system_collection(ar, "_externalAuths");
-        bs_record *link = xc ? bs_record_new(ar->schema, xc) : NULL;
+        bs_record *link = xc ? bs_record_new(ar->q.schema, xc) : NULL;
         if (!link)
-            return bs_error_set(&ar->err, 400, "Failed to authenticate.");
+            return bs_error_set(&ar->q.err, 400, "Failed to authenticate.");
         bs_record_set(link, "collectionRef",
                       json_object_new_string(e->record->collection->id));
         bs_record_set(link, "recordRef",
@@ -207,7 +207,7 @@ static int submit_tx(bs_tx *tx, void *data)
         if (rc) {
             bs_log('D', "failed to save linked rel: %s",
                    lerr.message ? lerr.message : "");
-            bs_error_set(&ar->err, 400, "Failed to authenticate.");
+            bs_error_set(&ar->q.err, 400, "Failed to authenticate.");
         }
         bs_error_dispose(&lerr);
         bs_record_free(link);
@@ -221,12 +221,12 @@ static int oauth2_final(bs_event *ev, void *user)
     auth_req *ar = oc->ar;
     bs_record_auth_event *e = (bs_record_auth_event *)ev;
     submit_ctx sc = {.oc = oc, .e = e};
-    int rc = bs_run_in_transaction(ev->app, submit_tx, &sc, &ar->err);
+    int rc = bs_run_in_transaction(ev->app, submit_tx, &sc, &ar->q.err);
     if (rc) {
-        if (ar->r->responded)
+        if (ar->q.r->responded)
             return rc;
-        if (!ar->err.status)
-            bs_error_set(&ar->err, 400, "Failed to authenticate.");
+        if (!ar->q.err.status)
+            bs_error_set(&ar->q.err, 400, "Failed to authenticate.");
         return rc;
     }
     /* meta: the provider's user plus isNew (a map: keys sorted). */
@@ -250,17 +250,17 @@ static int auth_with_oauth2(bs_event *ev, void *user)
     oauth2_ctx oc = {.ar = &ar};
     if (auth_begin(r, user, &ar) != 0)
         goto done;
-    if (!bs_json_get_bool(bs_json_get(ar.c->options, "oauth2"), "enabled",
+    if (!bs_json_get_bool(bs_json_get(ar.q.c->options, "oauth2"), "enabled",
                           false)) {
         bs_resp_status_error(r, 403, "The collection is not configured to "
                                      "allow OAuth2 authentication.");
         goto done;
     }
-    ar.context = "oauth2";
+    ar.q.context = "oauth2";
     if (auth_read_body(&ar) != 0)
         goto done;
     const char *provider, *code, *verifier, *redirect, *redirect_legacy;
-    json_object *create_data = bs_json_get(ar.body.data, "createData");
+    json_object *create_data = bs_json_get(ar.q.body.data, "createData");
     if (!form_str(&ar, "provider", &provider) ||
         !form_str(&ar, "code", &code) ||
         !form_str(&ar, "codeVerifier", &verifier) ||
@@ -277,20 +277,20 @@ static int auth_with_oauth2(bs_event *ev, void *user)
         redirect = redirect_legacy;
     bs_oauth2_config cfg;
     bool have_cfg = false;
-    if (check_required(&ar.err, "provider", provider) &&
-        check_length(&ar.err, "provider", provider, 0, 100)) {
-        have_cfg = bs_oauth2_config_find(ar.c->options, provider, &cfg);
+    if (check_required(&ar.q.err, "provider", provider) &&
+        check_length(&ar.q.err, "provider", provider, 0, 100)) {
+        have_cfg = bs_oauth2_config_find(ar.q.c->options, provider, &cfg);
         if (!have_cfg) {
             char msg[200];
             snprintf(msg, sizeof msg, "Provider with name %s is missing or is "
                                       "not enabled.",
                      provider);
-            bs_error_field(&ar.err, "provider", "validation_invalid_provider",
+            bs_error_field(&ar.q.err, "provider", "validation_invalid_provider",
                            msg);
         }
     }
-    check_required(&ar.err, "code", code);
-    if (bs_error_has_fields(&ar.err)) {
+    check_required(&ar.q.err, "code", code);
+    if (bs_error_has_fields(&ar.q.err)) {
         fail_validation(&ar, "An error occurred while loading the submitted "
                              "data.");
         goto done;
@@ -320,15 +320,16 @@ static int auth_with_oauth2(bs_event *ev, void *user)
     const char *pid = bs_json_get_str(ouser, "id", "");
     const bs_collection *xc = auth_system_collection(&ar, "_externalAuths");
     if (xc) {
-        bs_record_where w[3] = {{.column = "collectionRef", .value = ar.c->id},
+        bs_record_where w[3] = {{.column = "collectionRef",
+                                 .value = ar.q.c->id},
                                 {.column = "provider", .value = provider},
                                 {.column = "providerId", .value = pid}};
-        bs_record_find_first_where(r->ev.app, ar.schema, xc, w, 3, NULL,
+        bs_record_find_first_where(r->ev.app, ar.q.schema, xc, w, 3, NULL,
                                    &oc.external);
     }
     if (oc.external) {
         bs_conn *conn = bs_store_reader_acquire(r->ev.app->store);
-        int rc = bs_record_find(conn, ar.schema, ar.c,
+        int rc = bs_record_find(conn, ar.q.schema, ar.q.c,
                                 bs_record_get_string(oc.external, "recordRef"),
                                 &rec);
         bs_store_reader_release(r->ev.app->store, conn);
@@ -336,12 +337,12 @@ static int auth_with_oauth2(bs_event *ev, void *user)
             bs_resp_status_error(r, 404, NULL);
             goto done;
         }
-    } else if (r->auth && strcmp(r->auth->collection->id, ar.c->id) == 0) {
+    } else if (r->auth && strcmp(r->auth->collection->id, ar.q.c->id) == 0) {
         bs_conn *conn = bs_store_reader_acquire(r->ev.app->store);
-        bs_record_find(conn, ar.schema, ar.c, r->auth->id, &rec);
+        bs_record_find(conn, ar.q.schema, ar.q.c, r->auth->id, &rec);
         bs_store_reader_release(r->ev.app->store, conn);
     } else if (*bs_json_get_str(ouser, "email", "")) {
-        int rc = find_by_email(ar.api, ar.schema, ar.c,
+        int rc = find_by_email(ar.api, ar.q.schema, ar.q.c,
                                bs_json_get_str(ouser, "email", ""), &rec);
         if (rc != 0 && rc != BS_ENOTFOUND) {
             bs_resp_status_error(r, 500, "Failed OAuth2 auth record check.");

@@ -46,10 +46,10 @@ static int request_otp_final(bs_event *ev, void *user)
         char fake[16];
         if (bs_random_id(fake) != 0)
             return BS_EIO;
-        write_otp_id(ar->r, fake);
+        write_otp_id(ar->q.r, fake);
         return BS_EABORT;
     }
-    json_object *otp_opts = bs_json_get(ar->c->options, "otp");
+    json_object *otp_opts = bs_json_get(ar->q.c->options, "otp");
     int64_t duration = bs_json_get_int(otp_opts, "duration", 180);
     bs_record *reuse = NULL;
     bs_record **otps = NULL;
@@ -70,19 +70,19 @@ static int request_otp_final(bs_event *ev, void *user)
     }
     int rc = 0;
     if (reuse) {
-        write_otp_id(ar->r, bs_record_id(reuse));
+        write_otp_id(ar->q.r, bs_record_id(reuse));
     } else {
         const bs_collection *oc = auth_system_collection(ar, "_otps");
-        bs_record *otp = oc ? bs_record_new(ar->schema, oc) : NULL;
+        bs_record *otp = oc ? bs_record_new(ar->q.schema, oc) : NULL;
         if (!otp) {
-            rc = bs_error_set(&ar->err, 500, "Failed to create the OTP.");
+            rc = bs_error_set(&ar->q.err, 500, "Failed to create the OTP.");
         } else {
             bs_record_set(otp, "collectionRef",
                           json_object_new_string(e->record->collection->id));
             bs_record_set(otp, "recordRef",
                           json_object_new_string(bs_record_id(e->record)));
             bs_record_set(otp, "password", json_object_new_string(e->password));
-            rc = bs_record_save(app, otp, &ar->err);
+            rc = bs_record_save(app, otp, &ar->q.err);
             if (rc == 0) {
                 /* The hooks run here, the delivery in the background (a
                  * failed delivery is logged). */
@@ -94,7 +94,7 @@ static int request_otp_final(bs_event *ev, void *user)
                     bs_log('E', "Failed to send OTP email: %s",
                            merr.message ? merr.message : "");
                 bs_error_dispose(&merr);
-                write_otp_id(ar->r, bs_record_id(otp));
+                write_otp_id(ar->q.r, bs_record_id(otp));
             }
             bs_record_free(otp);
         }
@@ -110,7 +110,7 @@ static int request_otp(bs_event *ev, void *user)
     bs_record *rec = NULL;
     if (auth_begin(r, user, &ar) != 0)
         goto done;
-    json_object *otp = bs_json_get(ar.c->options, "otp");
+    json_object *otp = bs_json_get(ar.q.c->options, "otp");
     if (!bs_json_get_bool(otp, "enabled", false)) {
         bs_resp_status_error(r, 403, "The collection is not configured to "
                                      "allow OTP authentication.");
@@ -123,15 +123,15 @@ static int request_otp(bs_event *ev, void *user)
         fail_loading(&ar);
         goto done;
     }
-    if (check_required(&ar.err, "email", email) &&
-        check_length(&ar.err, "email", email, 1, 255))
-        check_email(&ar.err, "email", email);
-    if (bs_error_has_fields(&ar.err)) {
+    if (check_required(&ar.q.err, "email", email) &&
+        check_length(&ar.q.err, "email", email, 1, 255))
+        check_email(&ar.q.err, "email", email);
+    if (bs_error_has_fields(&ar.q.err)) {
         fail_validation(&ar, "An error occurred while validating the "
                              "submitted data.");
         goto done;
     }
-    int rc = find_by_email(ar.api, ar.schema, ar.c, email, &rec);
+    int rc = find_by_email(ar.api, ar.q.schema, ar.q.c, email, &rec);
     if (rc != 0 && rc != BS_ENOTFOUND) {
         bs_resp_status_error(r, 500, NULL);
         goto done;
@@ -169,7 +169,7 @@ static int auth_with_otp_final(bs_event *ev, void *user)
     bs_record_auth_event *e = (bs_record_auth_event *)ev;
     bs_app *app = ev->app;
     if (!e->record)
-        return bs_error_set(&ar->err, 400, "Invalid or expired OTP");
+        return bs_error_set(&ar->q.err, 400, "Invalid or expired OTP");
     /* Single use: gone before the login goes on. */
     char sent_to[320];
     snprintf(sent_to, sizeof sent_to, "%s",
@@ -210,7 +210,7 @@ static int auth_with_otp(bs_event *ev, void *user)
     bs_record *otp = NULL, *rec = NULL;
     if (auth_begin(r, user, &ar) != 0)
         goto done;
-    json_object *otp_opts = bs_json_get(ar.c->options, "otp");
+    json_object *otp_opts = bs_json_get(ar.q.c->options, "otp");
     if (!bs_json_get_bool(otp_opts, "enabled", false)) {
         bs_resp_status_error(r, 403, "The collection is not configured to "
                                      "allow OTP authentication.");
@@ -218,18 +218,18 @@ static int auth_with_otp(bs_event *ev, void *user)
     }
     if (auth_read_body(&ar) != 0)
         goto done;
-    ar.context = "otp";
+    ar.q.context = "otp";
     const char *otp_id, *password;
     if (!form_str(&ar, "otpId", &otp_id) ||
         !form_str(&ar, "password", &password)) {
         fail_loading(&ar);
         goto done;
     }
-    if (check_required(&ar.err, "otpId", otp_id))
-        check_length(&ar.err, "otpId", otp_id, 1, 255);
-    if (check_required(&ar.err, "password", password))
-        check_length(&ar.err, "password", password, 1, 71);
-    if (bs_error_has_fields(&ar.err)) {
+    if (check_required(&ar.q.err, "otpId", otp_id))
+        check_length(&ar.q.err, "otpId", otp_id, 1, 255);
+    if (check_required(&ar.q.err, "password", password))
+        check_length(&ar.q.err, "password", password, 1, 71);
+    if (bs_error_has_fields(&ar.q.err)) {
         fail_validation(&ar, "An error occurred while validating the "
                              "submitted data.");
         goto done;
@@ -238,13 +238,13 @@ static int auth_with_otp(bs_event *ev, void *user)
      * wrong. */
     static const char invalid[] = "Invalid or expired OTP";
     if (auth_find_system_record(&ar, "_otps", otp_id, &otp) != 0 ||
-        strcmp(bs_record_get_string(otp, "collectionRef"), ar.c->id) != 0 ||
+        strcmp(bs_record_get_string(otp, "collectionRef"), ar.q.c->id) != 0 ||
         expired(otp, bs_json_get_int(otp_opts, "duration", 180))) {
         bs_resp_status_error(r, 400, invalid);
         goto done;
     }
     bs_conn *conn = bs_store_reader_acquire(r->ev.app->store);
-    int rc = bs_record_find(conn, ar.schema, ar.c,
+    int rc = bs_record_find(conn, ar.q.schema, ar.q.c,
                             bs_record_get_string(otp, "recordRef"), &rec);
     bs_store_reader_release(r->ev.app->store, conn);
     if (rc) {

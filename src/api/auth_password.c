@@ -20,8 +20,8 @@ static void dummy_password_check(auth_req *ar)
         "$2a$10$1UPJoBdUnQm8OnEbV2I6Iu4yz5UC0/ZRa1BHWd5cDvhUSZZ5Qkk/S";
     bs_record_where w = {.column = "password", .value = "", .differs = true};
     bs_record *some = NULL;
-    bs_record_find_first_where(ar->r->ev.app, ar->schema, ar->c, &w, 1, NULL,
-                               &some);
+    bs_record_find_first_where(ar->q.r->ev.app, ar->q.schema, ar->q.c, &w, 1,
+                               NULL, &some);
     const char *hash = some ? bs_record_get_string(some, "password") : "";
     bs_password_verify("", *hash ? hash : fallback);
     bs_record_free(some);
@@ -34,7 +34,7 @@ static int password_final(bs_event *ev, void *user)
     if (!e->record || !bs_password_check(e->record, e->password)) {
         if (!e->record)
             dummy_password_check(ar);
-        return bs_error_set(&ar->err, 400, "Failed to authenticate.");
+        return bs_error_set(&ar->q.err, 400, "Failed to authenticate.");
     }
     auth_respond(ar, e->record, NULL, "password", NULL);
     return 0;
@@ -47,7 +47,7 @@ static int auth_with_password(bs_event *ev, void *user)
     bs_record *rec = NULL;
     if (auth_begin(r, user, &ar) != 0)
         goto done;
-    json_object *pw = bs_json_get(ar.c->options, "passwordAuth");
+    json_object *pw = bs_json_get(ar.q.c->options, "passwordAuth");
     if (!bs_json_get_bool(pw, "enabled", false)) {
         bs_resp_status_error(r, 403, "The collection is not configured to "
                                      "allow password authentication.");
@@ -55,7 +55,7 @@ static int auth_with_password(bs_event *ev, void *user)
     }
     if (auth_read_body(&ar) != 0)
         goto done;
-    ar.context = "password";
+    ar.q.context = "password";
     const char *identity, *password, *field;
     if (!form_str(&ar, "identity", &identity) ||
         !form_str(&ar, "password", &password) ||
@@ -63,22 +63,23 @@ static int auth_with_password(bs_event *ev, void *user)
         fail_loading(&ar);
         goto done;
     }
-    if (check_required(&ar.err, "identity", identity))
-        check_length(&ar.err, "identity", identity, 1, 255);
-    if (check_required(&ar.err, "password", password))
-        check_length(&ar.err, "password", password, 1, 255);
-    if (*field && check_length(&ar.err, "identityField", field, 1, 255) &&
-        !auth_identity_allowed(ar.c, field))
-        bs_error_field(&ar.err, "identityField", "validation_in_invalid",
+    if (check_required(&ar.q.err, "identity", identity))
+        check_length(&ar.q.err, "identity", identity, 1, 255);
+    if (check_required(&ar.q.err, "password", password))
+        check_length(&ar.q.err, "password", password, 1, 255);
+    if (*field && check_length(&ar.q.err, "identityField", field, 1, 255) &&
+        !auth_identity_allowed(ar.q.c, field))
+        bs_error_field(&ar.q.err, "identityField", "validation_in_invalid",
                        "Must be a valid value.");
-    if (bs_error_has_fields(&ar.err)) {
+    if (bs_error_has_fields(&ar.q.err)) {
         fail_validation(&ar, "An error occurred while validating the "
                              "submitted data.");
         goto done;
     }
     int rc = BS_ENOTFOUND;
     if (*field) {
-        rc = find_by_identity(ar.api, ar.schema, ar.c, field, identity, &rec);
+        rc = find_by_identity(ar.api, ar.q.schema, ar.q.c, field, identity,
+                              &rec);
     } else {
         /* Email first, then the other identity fields in order. */
         json_object *idf = bs_json_get(pw, "identityFields");
@@ -93,7 +94,7 @@ static int auth_with_password(bs_event *ev, void *user)
                     continue;
                 if (strcmp(f, "email") == 0 && !bs_email_valid(identity))
                     continue;
-                rc = find_by_identity(ar.api, ar.schema, ar.c, f, identity,
+                rc = find_by_identity(ar.api, ar.q.schema, ar.q.c, f, identity,
                                       &rec);
                 if (rc != 0 && rc != BS_ENOTFOUND)
                     break;

@@ -18,8 +18,8 @@ static int refresh_final(bs_event *ev, void *user)
     auth_req *ar = user;
     bs_record_auth_event *e = (bs_record_auth_event *)ev;
     if (!e->record)
-        return bs_error_set(&ar->err, 404, "Missing auth record context.");
-    const char *token = bs_req_header(ar->r, "Authorization");
+        return bs_error_set(&ar->q.err, 404, "Missing auth record context.");
+    const char *token = bs_req_header(ar->q.r, "Authorization");
     if (!token)
         token = "";
     if (strlen(token) > 7 && strncasecmp(token, "Bearer ", 7) == 0)
@@ -34,7 +34,7 @@ static int refresh_final(bs_event *ev, void *user)
                                 &t) != 0) {
             bs_buf_dispose(&t);
             json_object_put(claims);
-            return bs_error_set(&ar->err, 500, "Failed to refresh auth "
+            return bs_error_set(&ar->q.err, 500, "Failed to refresh auth "
                                                "token.");
         }
         fresh = bs_buf_steal(&t, NULL);
@@ -58,7 +58,7 @@ static int auth_refresh(bs_event *ev, void *user)
         goto done;
     }
     bs_conn *conn = bs_store_reader_acquire(r->ev.app->store);
-    bs_record_find(conn, ar.schema, ar.c, r->auth->id, &rec);
+    bs_record_find(conn, ar.q.schema, ar.q.c, r->auth->id, &rec);
     bs_store_reader_release(r->ev.app->store, conn);
     bs_record_auth_event e = {.record = rec};
     auth_trigger(&ar, BS_ON_RECORD_AUTH_REFRESH_REQUEST, &e, refresh_final,

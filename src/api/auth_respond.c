@@ -32,7 +32,7 @@ typedef struct respond_ctx {
 
 /* PocketBase's checkMFA. Returns 0 with *mfa_id set when a first factor
  * must be answered with 401, 0 with *mfa_id empty to go on, or an error
- * already put in ar->err. */
+ * already put in ar->q.err. */
 static int check_mfa(auth_req *ar, bs_record *rec, const char *method,
                      char mfa_id[64])
 {
@@ -44,27 +44,27 @@ static int check_mfa(auth_req *ar, bs_record *rec, const char *method,
     if (*rule) {
         bs_error rerr;
         bs_error_init(&rerr);
-        bool wants = record_matches_rule(ar, rec->collection,
+        bool wants = bsa_req_matches_rule(&ar->q, rec->collection,
                                          bs_record_id(rec), rule, &rerr);
         bool failed = rerr.status != 0;
         bs_error_dispose(&rerr);
         if (failed)
-            return bs_error_set(&ar->err, 400, "Failed to authenticate.");
+            return bs_error_set(&ar->q.err, 400, "Failed to authenticate.");
         if (!wants)
             return 0;
     }
-    const char *given = bs_req_query(ar->r, "mfaId");
+    const char *given = bs_req_query(ar->q.r, "mfaId");
     if (!given || !*given) {
         given = "";
         if (!form_str(ar, "mfaId", &given))
-            return bs_error_set(&ar->err, 400, "Failed to read MFA Id");
+            return bs_error_set(&ar->q.err, 400, "Failed to read MFA Id");
     }
-    bs_app *app = ar->r->ev.app;
+    bs_app *app = ar->q.r->ev.app;
     if (!*given) {
         const bs_collection *mc = auth_system_collection(ar, "_mfas");
         if (!mc)
-            return bs_error_set(&ar->err, 500, "Failed to create MFA record");
-        bs_record *mfa = bs_record_new(ar->schema, mc);
+            return bs_error_set(&ar->q.err, 500, "Failed to create MFA record");
+        bs_record *mfa = bs_record_new(ar->q.schema, mc);
         if (!mfa)
             return BS_ENOMEM;
         bs_record_set(mfa, "collectionRef",
@@ -72,11 +72,11 @@ static int check_mfa(auth_req *ar, bs_record *rec, const char *method,
         bs_record_set(mfa, "recordRef",
                       json_object_new_string(bs_record_id(rec)));
         bs_record_set(mfa, "method", json_object_new_string(method));
-        int rc = bs_record_save(app, mfa, &ar->err);
+        int rc = bs_record_save(app, mfa, &ar->q.err);
         if (rc == 0)
             snprintf(mfa_id, 64, "%s", bs_record_id(mfa));
-        else if (!ar->err.status)
-            bs_error_set(&ar->err, 500, "Failed to create MFA record");
+        else if (!ar->q.err.status)
+            bs_error_set(&ar->q.err, 500, "Failed to create MFA record");
         bs_record_free(mfa);
         return rc;
     }
@@ -94,15 +94,15 @@ static int check_mfa(auth_req *ar, bs_record *rec, const char *method,
             bs_error_dispose(&derr);
         }
         bs_record_free(mfa);
-        return bs_error_set(&ar->err, 400, "Invalid or expired MFA session.");
+        return bs_error_set(&ar->q.err, 400, "Invalid or expired MFA session.");
     }
     int rc = 0;
     if (strcmp(bs_record_get_string(mfa, "recordRef"), bs_record_id(rec)) ||
         strcmp(bs_record_get_string(mfa, "collectionRef"),
                rec->collection->id))
-        rc = bs_error_set(&ar->err, 400, "Invalid MFA session.");
+        rc = bs_error_set(&ar->q.err, 400, "Invalid MFA session.");
     else if (strcmp(bs_record_get_string(mfa, "method"), method) == 0)
-        rc = bs_error_set(&ar->err, 400, "A different authentication method "
+        rc = bs_error_set(&ar->q.err, 400, "A different authentication method "
                                          "is required.");
     if (rc == 0) {
         bs_error derr;
@@ -122,14 +122,14 @@ static int check_mfa(auth_req *ar, bs_record *rec, const char *method,
  * from a new one (not on the very first login). */
 static void auth_alert(auth_req *ar, bs_record *rec)
 {
-    bs_app *app = ar->r->ev.app;
+    bs_app *app = ar->q.r->ev.app;
     const bs_collection *oc = auth_system_collection(ar, "_authOrigins");
     if (!oc)
         return;
     bs_settings *s = bs_app_settings(app);
-    const char *ip = bs_ratelimit_client_ip(ar->r, s->value);
+    const char *ip = bs_ratelimit_client_ip(ar->q.r, s->value);
     bs_settings_unref(s);
-    const char *ua = bs_req_header(ar->r, "User-Agent");
+    const char *ua = bs_req_header(ar->q.r, "User-Agent");
     bs_buf uab;
     bs_buf_init(&uab);
     if (ua && strlen(ua) > 200) {
@@ -170,7 +170,7 @@ static void auth_alert(auth_req *ar, bs_record *rec)
     }
     bs_record *fresh = NULL;
     if (!current) {
-        fresh = bs_record_new(ar->schema, oc);
+        fresh = bs_record_new(ar->q.schema, oc);
         if (!fresh) {
             bs_buf_dispose(&uab);
             auth_free_recs(origins, n);
@@ -221,16 +221,16 @@ static void auth_alert(auth_req *ar, bs_record *rec)
  * resolved as if the record itself were the requester. */
 static int enrich_auth_record(auth_req *ar, bs_record *rec)
 {
-    bs_app *app = ar->r->ev.app;
+    bs_app *app = ar->q.r->ev.app;
     bool superuser = strcmp(rec->collection->name, "_superusers") == 0;
     if (superuser)
         rec->unhide = true;
     rec->ignore_email_visibility = true;
-    const char *expand = bs_req_query(ar->r, "expand");
+    const char *expand = bs_req_query(ar->q.r, "expand");
     if (expand && *expand) {
         /* requestInfo.Auth = the authenticated record. */
         json_object *info = NULL;
-        json_object_deep_copy(auth_info(ar), &info, NULL);
+        json_object_deep_copy(bsa_req_info(&ar->q), &info, NULL);
         json_object *row = NULL;
         bs_conn *conn = bs_store_reader_acquire(app->store);
         bs_record_row_load(conn, rec->collection, bs_record_id(rec), &row);
@@ -245,12 +245,12 @@ static int enrich_auth_record(auth_req *ar, bs_record *rec)
             row = NULL;
         }
         bs_expand_ctx ex = {.app = app,
-                            .schema = ar->schema,
-                            .request = info ? info : auth_info(ar),
+                            .schema = ar->q.schema,
+                            .request = info ? info : bsa_req_info(&ar->q),
                             .superuser = superuser,
                             .auth_collection = rec->collection->id,
                             .auth_id = bs_record_id(rec)};
-        int rc = bs_expand_records(&ex, &rec, 1, expand, &ar->err);
+        int rc = bs_expand_records(&ex, &rec, 1, expand, &ar->q.err);
         if (row)
             json_object_put(row);
         if (info)
@@ -270,11 +270,11 @@ static int respond_final(bs_event *ev, void *user)
     respond_ctx *rc_ = user;
     auth_req *ar = rc_->ar;
     bs_record_auth_event *e = (bs_record_auth_event *)ev;
-    bs_req *r = ar->r;
+    bs_req *r = ar->q.r;
     if (r->responded)
         return 0;
     if (!e->record)
-        return bs_error_set(&ar->err, 400, "Failed to authenticate.");
+        return bs_error_set(&ar->q.err, 400, "Failed to authenticate.");
     char mfa_id[64];
     int rc = check_mfa(ar, e->record, e->auth_method, mfa_id);
     if (rc)
@@ -314,23 +314,23 @@ static int respond_final(bs_event *ev, void *user)
 int auth_trigger(auth_req *ar, int hook, bs_record_auth_event *e,
                  bs_handler_fn final, void *user)
 {
-    bs_app *app = ar->r->ev.app;
+    bs_app *app = ar->q.r->ev.app;
     e->ev.app = app;
-    e->ev.tags[0] = ar->c->id;
-    e->ev.tags[1] = ar->c->name;
-    e->ev.error = &ar->err;
-    e->req = ar->r;
-    e->collection = ar->c->name;
+    e->ev.tags[0] = ar->q.c->id;
+    e->ev.tags[1] = ar->q.c->name;
+    e->ev.error = &ar->q.err;
+    e->req = ar->q.r;
+    e->collection = ar->q.c->name;
     int rc = bs_trigger_auth_request(app, hook, e, final, user);
-    if (rc && !ar->r->responded)
-        bs_req_fail(ar->r, rc, &ar->err);
+    if (rc && !ar->q.r->responded)
+        bs_req_fail(ar->q.r, rc, &ar->q.err);
     return rc;
 }
 
 int auth_respond(auth_req *ar, bs_record *rec, const char *token,
                  const char *method, json_object *meta)
 {
-    bs_req *r = ar->r;
+    bs_req *r = ar->q.r;
     bs_app *app = r->ev.app;
     bool su = strcmp(rec->collection->name, "_superusers") == 0;
     if (su) {
@@ -352,7 +352,7 @@ int auth_respond(auth_req *ar, bs_record *rec, const char *token,
     const char *rule = rule_v && json_object_is_type(rule_v, json_type_string)
                            ? json_object_get_string(rule_v)
                            : NULL;
-    bool allowed = record_matches_rule(ar, rec->collection,
+    bool allowed = bsa_req_matches_rule(&ar->q, rec->collection,
                                        bs_record_id(rec), rule, &rerr);
     bs_error_dispose(&rerr);
     if (!allowed) {

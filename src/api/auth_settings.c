@@ -20,10 +20,8 @@
 static void plain_begin(bs_req *r, auth_api *api, auth_req *ar)
 {
     memset(ar, 0, sizeof *ar);
-    bs_error_init(&ar->err);
-    ar->r = r;
+    bsa_req_init(&ar->q, r, NULL);
     ar->api = api;
-    ar->schema = bs_app_schema(r->ev.app);
 }
 
 /* ---- test email ------------------------------------------------------------- */
@@ -46,38 +44,38 @@ static int test_email(bs_event *ev, void *user)
         goto done;
     }
     const bs_collection *c = NULL;
-    if (*coll && check_length(&ar.err, "collection", coll, 1, 255)) {
-        c = bs_schema_find(ar.schema, coll);
+    if (*coll && check_length(&ar.q.err, "collection", coll, 1, 255)) {
+        c = bs_schema_find(ar.q.schema, coll);
         if (!c || !bs_collection_is_auth(c))
-            bs_error_field(&ar.err, "collection",
+            bs_error_field(&ar.q.err, "collection",
                            "validation_invalid_auth_collection",
                            "Must be a valid auth collection id or name.");
     }
-    if (check_required(&ar.err, "email", email) &&
-        check_length(&ar.err, "email", email, 1, 255))
-        check_email(&ar.err, "email", email);
+    if (check_required(&ar.q.err, "email", email) &&
+        check_length(&ar.q.err, "email", email, 1, 255))
+        check_email(&ar.q.err, "email", email);
     int which = -1;
-    if (check_required(&ar.err, "template", tmpl)) {
+    if (check_required(&ar.q.err, "template", tmpl)) {
         for (int i = 0; i < 5; i++)
             if (strcmp(tmpl, TEMPLATES[i]) == 0)
                 which = i;
         if (which < 0)
-            bs_error_field(&ar.err, "template", "validation_in_invalid",
+            bs_error_field(&ar.q.err, "template", "validation_in_invalid",
                            "Must be a valid value.");
     }
-    if (bs_error_has_fields(&ar.err)) {
+    if (bs_error_has_fields(&ar.q.err)) {
         fail_validation(&ar, "Failed to send the test email.");
         goto done;
     }
     if (!c)
-        c = bs_schema_find(ar.schema, "_superusers");
+        c = bs_schema_find(ar.q.schema, "_superusers");
     if (!c) {
         bs_resp_status_error(r, 400, "Failed to send the test email. Raw "
                                      "error: \nmissing _superusers");
         goto done;
     }
     /* A stand-in record: every visible field holds a marker. */
-    rec = bs_record_new(ar.schema, c);
+    rec = bs_record_new(ar.q.schema, c);
     if (!rec) {
         bs_resp_status_error(r, 500, NULL);
         goto done;

@@ -24,46 +24,20 @@
 #include "../core/rules.h"
 #include "api.h"
 #include "body.h"
+#include "context.h"
 
 #define LIST_ROUTE "/api/collections/{collection}/records"
 #define ITEM_ROUTE "/api/collections/{collection}/records/{id}"
 
-/* Per-request state shared by the handlers. */
-typedef struct rec_req {
-    bs_req *r;
-    bs_schema *schema;
-    const bs_collection *c;
-    bool superuser;
-    json_object *info;   /* @request data, built on first use */
-    struct bs_record_form *form; /* the submission being saved, or NULL */
-    bool internal;       /* for another endpoint: no response, no expand */
-    bs_error err;
-} rec_req;
+/* The handlers work on the request context of context.h. Its body is not
+ * used: the submitted data goes to the record form, which puts it into
+ * @request.body itself; while a form is saved (rr->form), its @request
+ * data is the one rules see. */
 
-/* The @request data without a body; built only when a rule or filter
- * needs it. */
-static json_object *build_info(void *user)
+/* Starts rr on the collection of the path (404 otherwise, answered). */
+static int rec_begin(bs_req *r, bsa_req *rr)
 {
-    rec_req *rr = user;
-    if (!rr->info)
-        rr->info = bs_rules_request_info(rr->r, NULL);
-    return rr->info;
-}
-
-/* The @request data: during a create or update, the form's (whose body
- * is the resolved submission). */
-static json_object *request_info(rec_req *rr)
-{
-    return rr->form ? bs_record_form_request(rr->form) : build_info(rr);
-}
-static int rec_begin(bs_req *r, rec_req *rr)
-{
-    memset(rr, 0, sizeof *rr);
-    bs_error_init(&rr->err);
-    rr->r = r;
-    rr->schema = bs_app_schema(r->ev.app);
-    rr->c = bs_schema_find(rr->schema, bs_req_param(r, "collection"));
-    rr->superuser = r->auth && r->auth->superuser;
+    bsa_req_init(rr, r, bs_req_param(r, "collection"));
     if (!rr->c) {
         bs_resp_status_error(r, 404, "Missing collection context.");
         return BS_ENOTFOUND;
@@ -71,27 +45,19 @@ static int rec_begin(bs_req *r, rec_req *rr)
     return 0;
 }
 
-static void rec_end(rec_req *rr)
-{
-    if (rr->info)
-        json_object_put(rr->info);
-    bs_error_dispose(&rr->err);
-    bs_schema_unref(rr->schema);
-}
-
-static bs_rule_ctx rule_ctx(rec_req *rr, const char *alias)
+static bs_rule_ctx rule_ctx(bsa_req *rr, const char *alias)
 {
     bs_rule_ctx ctx = {.app = rr->r->ev.app,
                        .schema = rr->schema,
                        .collection = rr->c,
                        .alias = alias,
-                       .request = request_info(rr),
+                       .request = bsa_req_info(rr),
                        .superuser = rr->superuser};
     return ctx;
 }
 
 /* A null rule means superusers only: answers 403 and returns false. */
-static bool rule_allows(rec_req *rr, const char *rule)
+static bool rule_allows(bsa_req *rr, const char *rule)
 {
     if (rule || rr->superuser)
         return true;
@@ -109,7 +75,7 @@ static bool superuser_only_param(const char *s)
 
 /* Marks how a record is shown to this requester (superusers see hidden
  * fields and every email; owners and managers see their emails). */
-static void set_visibility(rec_req *rr, bs_record *rec)
+static void set_visibility(bsa_req *rr, bs_record *rec)
 {
     if (rr->superuser) {
         rec->unhide = true;
@@ -122,7 +88,7 @@ static void set_visibility(rec_req *rr, bs_record *rec)
         rec->ignore_email_visibility = true;
 }
 
-static int enrich(rec_req *rr, bs_record **recs, int n)
+static int enrich(bsa_req *rr, bs_record **recs, int n)
 {
     for (int i = 0; i < n; i++)
         set_visibility(rr, recs[i]);
@@ -130,14 +96,14 @@ static int enrich(rec_req *rr, bs_record **recs, int n)
         bs_collection_is_auth(recs[0]->collection) &&
         *bs_json_get_str(recs[0]->collection->options, "manageRule", ""))
         bs_manage_visibility(rr->r->ev.app, rr->schema, recs[0]->collection,
-                             request_info(rr), recs, n);
+                             bsa_req_info(rr), recs, n);
     const char *expand = rr->internal ? NULL : bs_req_query(rr->r, "expand");
     if (expand && *expand) {
         for (int i = 0; i < n; i++)
             recs[i]->expand_requested = true;
         bs_expand_ctx ex = {.app = rr->r->ev.app,
                             .schema = rr->schema,
-                            .request = request_info(rr),
+                            .request = bsa_req_info(rr),
                             .superuser = rr->superuser,
                             .auth_collection = rr->r->auth ? rr->r->auth->collection->id : NULL,
                             .auth_id = rr->r->auth ? rr->r->auth->id : NULL};
@@ -160,7 +126,7 @@ static int enrich(rec_req *rr, bs_record **recs, int n)
 /* ---- request events ------------------------------------------------------ */
 
 typedef struct list_state {
-    rec_req *rr;
+    bsa_req *rr;
     bs_record_page page;
     int64_t page_no, per_page;
 } list_state;
@@ -201,7 +167,7 @@ int bs_api_records_list(bs_event *ev, void *user)
 {
     (void)user;
     bs_req *r = (bs_req *)ev;
-    rec_req rr;
+    bsa_req rr;
     list_state ls = {.rr = &rr};
     if (rec_begin(r, &rr) != 0 ||
         !bs_api_collection_rate_allowed(r, rr.c, LIST_ROUTE, "list"))
@@ -248,13 +214,13 @@ int bs_api_records_list(bs_event *ev, void *user)
 
 done:
     bs_record_page_dispose(&ls.page);
-    rec_end(&rr);
+    bsa_req_dispose(&rr);
     return 0;
 }
 
 static int write_record_final(bs_event *e, void *user)
 {
-    rec_req *rr = user;
+    bsa_req *rr = user;
     bs_request_event *re = (bs_request_event *)e;
     bs_req *r = re->req;
     int rc = enrich(rr, &re->record, 1);
@@ -271,7 +237,7 @@ static int write_record_final(bs_event *e, void *user)
 static int item_action(bs_req *r, const char *tag, enum bs_rule which,
                        bool writable, bs_hook_id hook, bs_handler_fn final)
 {
-    rec_req rr;
+    bsa_req rr;
     bs_record *rec = NULL;
     if (rec_begin(r, &rr) != 0)
         goto done;
@@ -310,7 +276,7 @@ static int item_action(bs_req *r, const char *tag, enum bs_rule which,
 
 done:
     bs_record_free(rec);
-    rec_end(&rr);
+    bsa_req_dispose(&rr);
     return 0;
 }
 
@@ -325,7 +291,7 @@ int bs_api_record_view(bs_event *ev, void *user)
 
 static int save_final(bs_event *e, void *user)
 {
-    rec_req *rr = user;
+    bsa_req *rr = user;
     bs_request_event *re = (bs_request_event *)e;
     bool create = bs_record_is_new(re->record);
     int rc = bs_record_save(e->app, re->record, &rr->err);
@@ -345,14 +311,14 @@ static int save_final(bs_event *e, void *user)
  * access; the request hook runs with the save innermost. Failures are
  * answered on rr->r. On success with saved set, *saved receives the
  * record (caller frees). */
-static void submit(rec_req *rr, const char *id, json_object *data,
+static void submit(bsa_req *rr, const char *id, json_object *data,
                    bs_record **saved)
 {
     bs_req *r = rr->r;
     bool create = id == NULL;
     bs_record_form form;
-    bs_record_form_init(&form, r->ev.app, rr->schema, rr->c, build_info, rr,
-                        rr->superuser);
+    bs_record_form_init(&form, r->ev.app, rr->schema, rr->c,
+                        bsa_req_own_info, rr, rr->superuser);
     rr->form = &form;
     int rc = create ? bs_record_form_load_new(&form)
                     : bs_record_form_load_stored(&form, id, &rr->err);
@@ -395,7 +361,7 @@ done:
 /* The checks every create or update request makes before its body is
  * read: a writable collection, the rate limit, and the 403 of a
  * superuser-only rule. */
-static bool may_submit(rec_req *rr, bool create)
+static bool may_submit(bsa_req *rr, bool create)
 {
     if (strcmp(rr->c->type, "view") == 0) {
         bs_resp_status_error(rr->r, 400, "Unsupported collection type.");
@@ -410,7 +376,7 @@ static bool may_submit(rec_req *rr, bool create)
 
 static int record_upsert(bs_req *r, bool create)
 {
-    rec_req rr;
+    bsa_req rr;
     bs_body body = {0};
     if (rec_begin(r, &rr) != 0 || !may_submit(&rr, create))
         goto done;
@@ -428,7 +394,7 @@ static int record_upsert(bs_req *r, bool create)
 
 done:
     bs_body_dispose(&body);
-    rec_end(&rr);
+    bsa_req_dispose(&rr);
     return 0;
 }
 
@@ -437,22 +403,16 @@ int bs_api_record_create_for(bs_req *r, const bs_collection *c,
                              bs_record **out)
 {
     *out = NULL;
-    rec_req rr;
-    memset(&rr, 0, sizeof rr);
-    bs_error_init(&rr.err);
-    rr.r = r;
-    rr.schema = bs_app_schema(r->ev.app);
-    rr.c = bs_schema_find(rr.schema, c->id);
-    rr.superuser = r->auth && r->auth->superuser;
+    bsa_req rr;
+    bsa_req_init(&rr, r, c->id);
     rr.internal = true;
+    rr.context = context;
     if (!rr.c) {
         bs_resp_status_error(r, 404, "Missing collection context.");
     } else if (may_submit(&rr, true)) {
-        json_object_object_add(request_info(&rr), "context",
-                               json_object_new_string(context));
         submit(&rr, NULL, data, out);
     }
-    rec_end(&rr);
+    bsa_req_dispose(&rr);
     return *out ? 0 : BS_EHTTP;
 }
 
@@ -472,7 +432,7 @@ int bs_api_record_update(bs_event *ev, void *user)
 
 static int delete_final(bs_event *e, void *user)
 {
-    rec_req *rr = user;
+    bsa_req *rr = user;
     bs_request_event *re = (bs_request_event *)e;
     int rc = bs_record_delete(e->app, re->record, &rr->err);
     if (rc) {
