@@ -10,7 +10,7 @@
  * (403, or 400 for the mail flows), reads and validates the body (400
  * with per-field errors), looks the record up, then triggers the
  * request's hook with the built-in behaviour as the final step. A
- * successful login of any kind ends in auth_respond().
+ * successful login of any kind ends in bsa_auth_respond().
  *
  * Where things are, one endpoint family per file:
  *   auth_context.c     the handler's request context, body and form checks
@@ -35,9 +35,9 @@
 #include "middleware.h"
 #include "rate_limit.h"
 
-bs_route *auth_route(auth_api *api, const char *method, const char *pattern,
-                     bs_handler_fn fn, const char *const *tags,
-                     bool same_collection_auth)
+bs_route *bsa_auth_route(auth_api *api, const char *method, const char *pattern,
+                         bs_handler_fn fn, const char *const *tags,
+                         bool same_collection_auth)
 {
     bs_route *rt = bs_router_add(api->app->router, method, pattern, fn, api);
     if (!rt)
@@ -60,8 +60,8 @@ bs_route *auth_route(auth_api *api, const char *method, const char *pattern,
     return rt;
 }
 
-bs_route *auth_superuser_route(auth_api *api, const char *method,
-                               const char *pattern, bs_handler_fn fn)
+bs_route *bsa_auth_superuser_route(auth_api *api, const char *method,
+                                   const char *pattern, bs_handler_fn fn)
 {
     bs_route *rt = bs_router_add(api->app->router, method, pattern, fn, api);
     bs_hook *mws = rt ? bs_route_middlewares(rt) : NULL;
@@ -125,13 +125,14 @@ int bs_api_auth_register(bs_app *app)
         bs_hook_bind(app->middlewares, &limit) != 0)
         return BS_ENOMEM;
     int rc;
-    if ((rc = auth_methods_register(api)) ||
-        (rc = auth_refresh_register(api)) ||
-        (rc = auth_password_register(api)) ||
-        (rc = auth_impersonate_register(api)) ||
-        (rc = auth_otp_register(api)) || (rc = auth_mail_register(api)) ||
-        (rc = auth_oauth2_register(api)) ||
-        (rc = auth_settings_register(api)))
+    if ((rc = bsa_auth_methods_register(api)) ||
+        (rc = bsa_auth_refresh_register(api)) ||
+        (rc = bsa_auth_password_register(api)) ||
+        (rc = bsa_auth_impersonate_register(api)) ||
+        (rc = bsa_auth_otp_register(api)) ||
+        (rc = bsa_auth_mail_register(api)) ||
+        (rc = bsa_auth_oauth2_register(api)) ||
+        (rc = bsa_auth_settings_register(api)))
         return rc;
     return 0;
 }

@@ -14,7 +14,7 @@
 #include "../core/rules.h"
 #include "auth_internal.h"
 
-int auth_begin(bs_req *r, auth_api *api, auth_req *ar)
+int bsa_auth_begin(bs_req *r, auth_api *api, auth_req *ar)
 {
     memset(ar, 0, sizeof *ar);
     bsa_req_init(&ar->q, r, bs_req_param(r, "collection"));
@@ -27,32 +27,32 @@ int auth_begin(bs_req *r, auth_api *api, auth_req *ar)
     return 0;
 }
 
-void auth_end(auth_req *ar)
+void bsa_auth_end(auth_req *ar)
 {
     bsa_req_dispose(&ar->q);
 }
 
-void fail_loading(auth_req *ar)
+void bsa_fail_loading(auth_req *ar)
 {
     bs_resp_status_error(ar->q.r, 400, "An error occurred while loading the "
                                      "submitted data.");
 }
 
-int auth_read_body(auth_req *ar)
+int bsa_auth_read_body(auth_req *ar)
 {
     bs_error err;
     bs_error_init(&err);
     int rc = bs_body_read(ar->q.r, &ar->q.body, &err);
     bs_error_dispose(&err);
     if (rc) {
-        fail_loading(ar);
+        bsa_fail_loading(ar);
         return rc;
     }
     ar->q.have_body = true;
     return 0;
 }
 
-bool form_str(auth_req *ar, const char *key, const char **out)
+bool bsa_form_str(auth_req *ar, const char *key, const char **out)
 {
     *out = "";
     json_object *v = ar->q.have_body ? bs_json_get(ar->q.body.data, key) : NULL;
@@ -72,7 +72,7 @@ bool form_str(auth_req *ar, const char *key, const char **out)
     return true;
 }
 
-bool check_required(bs_error *e, const char *field, const char *v)
+bool bsa_check_required(bs_error *e, const char *field, const char *v)
 {
     if (v && *v)
         return true;
@@ -90,8 +90,8 @@ static size_t rune_len(const char *s)
     return n;
 }
 
-bool check_length(bs_error *e, const char *field, const char *v, size_t min,
-                  size_t max)
+bool bsa_check_length(bs_error *e, const char *field, const char *v, size_t min,
+                      size_t max)
 {
     if (!v || !*v)
         return true; /* emptiness is Required's business */
@@ -119,7 +119,7 @@ bool check_length(bs_error *e, const char *field, const char *v, size_t min,
     return true;
 }
 
-bool check_email(bs_error *e, const char *field, const char *v)
+bool bsa_check_email(bs_error *e, const char *field, const char *v)
 {
     if (!v || !*v || bs_email_valid(v))
         return true;
@@ -133,7 +133,7 @@ static int key_cmp(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-void fail_validation(auth_req *ar, const char *message)
+void bsa_fail_validation(auth_req *ar, const char *message)
 {
     /* Go marshals the errors map with sorted keys. */
     json_object *data = ar->q.err.data;
@@ -160,7 +160,7 @@ void fail_validation(auth_req *ar, const char *message)
     bs_resp_error(ar->q.r, &ar->q.err);
 }
 
-void random_password(char out[31])
+void bsa_random_password(char out[31])
 {
     if (bs_random_string(out, 30,
                          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"

@@ -22,7 +22,7 @@ static int impersonate(bs_event *ev, void *user)
         bs_resp_status_error(r, 403, NULL);
         return 0;
     }
-    if (auth_begin(r, user, &ar) != 0)
+    if (bsa_auth_begin(r, user, &ar) != 0)
         goto done;
     bs_conn *conn = bs_store_reader_acquire(r->ev.app->store);
     int rc = bs_record_find(conn, ar.q.schema, ar.q.c, bs_req_param(r, "id"),
@@ -32,7 +32,7 @@ static int impersonate(bs_event *ev, void *user)
         bs_resp_status_error(r, 404, NULL);
         goto done;
     }
-    if (auth_read_body(&ar) != 0)
+    if (bsa_auth_read_body(&ar) != 0)
         goto done;
     int64_t duration = 0;
     /* A form sends text (a key given twice binds its first value); JSON
@@ -49,19 +49,19 @@ static int impersonate(bs_event *ev, void *user)
         const char *s = json_object_get_string(d);
         duration = strtoll(s, &end, 10);
         if (*s && *end) {
-            fail_loading(&ar);
+            bsa_fail_loading(&ar);
             goto done;
         }
     } else if (d && !json_object_is_type(d, json_type_null)) {
-        fail_loading(&ar);
+        bsa_fail_loading(&ar);
         goto done;
     }
     if (duration < 0) {
         bs_error_field(&ar.q.err, "duration",
                        "validation_min_greater_equal_than_required",
                        "Must be no less than 0.");
-        fail_validation(&ar, "An error occurred while validating the "
-                             "submitted data.");
+        bsa_fail_validation(&ar, "An error occurred while validating the "
+                                 "submitted data.");
         goto done;
     }
     bs_buf t;
@@ -71,22 +71,21 @@ static int impersonate(bs_event *ev, void *user)
         bs_resp_status_error(r, 500, "Failed to generate static auth token");
         goto done;
     }
-    auth_respond(&ar, rec, t.data, "", NULL);
+    bsa_auth_respond(&ar, rec, t.data, "", NULL);
     bs_buf_dispose(&t);
 
 done:
     bs_record_free(rec);
     if (ar.q.schema)
-        auth_end(&ar);
+        bsa_auth_end(&ar);
     return 0;
 }
 
-
-int auth_impersonate_register(auth_api *api)
+int bsa_auth_impersonate_register(auth_api *api)
 {
-    if (!auth_superuser_route(api, "POST",
-                              "/api/collections/{collection}/impersonate/{id}",
-                              impersonate))
+    if (!bsa_auth_superuser_route(
+            api, "POST", "/api/collections/{collection}/impersonate/{id}",
+            impersonate))
         return BS_ENOMEM;
     return 0;
 }

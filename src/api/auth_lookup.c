@@ -24,15 +24,16 @@ static int find_by_field(auth_api *api, bs_schema *schema,
     return bs_record_find_first_where(api->app, schema, c, &w, 1, NULL, out);
 }
 
-int find_by_email(auth_api *api, bs_schema *schema, const bs_collection *c,
-                  const char *email, bs_record **out)
+int bsa_auth_find_by_email(auth_api *api, bs_schema *schema,
+                           const bs_collection *c, const char *email,
+                           bs_record **out)
 {
     bool nocase = false;
     bs_indexes_single_unique(c->indexes, "email", &nocase);
     return find_by_field(api, schema, c, "email", email, nocase, out);
 }
 
-bool auth_value_taken(auth_req *ar, const char *field, const char *value)
+bool bsa_auth_value_taken(auth_req *ar, const char *field, const char *value)
 {
     bool nocase = false;
     if (!bs_indexes_single_unique(ar->q.c->indexes, field, &nocase))
@@ -44,7 +45,7 @@ bool auth_value_taken(auth_req *ar, const char *field, const char *value)
     return rc == 0;
 }
 
-bool auth_identity_allowed(const bs_collection *c, const char *field)
+bool bsa_auth_identity_allowed(const bs_collection *c, const char *field)
 {
     json_object *fields = bs_json_get(bs_json_get(c->options, "passwordAuth"),
                                       "identityFields");
@@ -60,20 +61,20 @@ bool auth_identity_allowed(const bs_collection *c, const char *field)
     return false;
 }
 
-int find_by_identity(auth_api *api, bs_schema *schema,
-                     const bs_collection *c, const char *field,
-                     const char *value, bs_record **out)
+int bsa_auth_find_by_identity(auth_api *api, bs_schema *schema,
+                              const bs_collection *c, const char *field,
+                              const char *value, bs_record **out)
 {
     *out = NULL;
     bool nocase = false;
-    if (!auth_identity_allowed(c, field) || !bs_collection_field(c, field) ||
+    if (!bsa_auth_identity_allowed(c, field) ||
+        !bs_collection_field(c, field) ||
         !bs_indexes_single_unique(c->indexes, field, &nocase))
         return BS_ENOTFOUND;
     return find_by_field(api, schema, c, field, value, nocase, out);
 }
 
-
-int64_t auth_date_secs(const char *s)
+int64_t bsa_auth_date_secs(const char *s)
 {
     struct tm tm = {0};
     if (!s || sscanf(s, "%d-%d-%d %d:%d:%d", &tm.tm_year, &tm.tm_mon,
@@ -84,17 +85,17 @@ int64_t auth_date_secs(const char *s)
     return (int64_t)timegm(&tm);
 }
 
-const bs_collection *auth_system_collection(auth_req *ar, const char *name)
+const bs_collection *bsa_auth_system_collection(auth_req *ar, const char *name)
 {
     return bs_schema_find(ar->q.schema, name);
 }
 
-int auth_refs_of(auth_req *ar, const char *coll, const bs_record *rec,
-                   bs_record ***out, int *n)
+int bsa_auth_refs_of(auth_req *ar, const char *coll, const bs_record *rec,
+                     bs_record ***out, int *n)
 {
     *out = NULL;
     *n = 0;
-    const bs_collection *c = auth_system_collection(ar, coll);
+    const bs_collection *c = bsa_auth_system_collection(ar, coll);
     if (!c)
         return BS_ENOTFOUND;
     bs_record_where w[2] = {
@@ -110,18 +111,18 @@ int auth_refs_of(auth_req *ar, const char *coll, const bs_record *rec,
     return rc;
 }
 
-void auth_free_recs(bs_record **recs, int n)
+void bsa_auth_free_recs(bs_record **recs, int n)
 {
     for (int i = 0; i < n; i++)
         bs_record_free(recs[i]);
     free(recs);
 }
 
-int auth_find_system_record(auth_req *ar, const char *coll, const char *id,
-                              bs_record **out)
+int bsa_auth_find_system_record(auth_req *ar, const char *coll, const char *id,
+                                bs_record **out)
 {
     *out = NULL;
-    const bs_collection *c = auth_system_collection(ar, coll);
+    const bs_collection *c = bsa_auth_system_collection(ar, coll);
     if (!c)
         return BS_ENOTFOUND;
     bs_conn *conn = bs_store_reader_acquire(ar->q.r->ev.app->store);

@@ -82,7 +82,7 @@ static bool refuse_superusers(auth_req *ar, const char *message)
 static int read_form(auth_req *ar, ...) __attribute__((sentinel));
 static int read_form(auth_req *ar, ...)
 {
-    if (auth_read_body(ar) != 0)
+    if (bsa_auth_read_body(ar) != 0)
         return BS_EHTTP;
     va_list ap;
     va_start(ap, ar);
@@ -90,8 +90,8 @@ static int read_form(auth_req *ar, ...)
     const char *key;
     while (rc == 0 && (key = va_arg(ap, const char *)) != NULL) {
         const char **out = va_arg(ap, const char **);
-        if (!form_str(ar, key, out)) {
-            fail_loading(ar);
+        if (!bsa_form_str(ar, key, out)) {
+            bsa_fail_loading(ar);
             rc = BS_EHTTP;
         }
     }
@@ -105,8 +105,8 @@ static bool fail_invalid(auth_req *ar)
 {
     if (!bs_error_has_fields(&ar->q.err))
         return false;
-    fail_validation(ar, "An error occurred while validating the "
-                        "submitted data.");
+    bsa_fail_validation(ar, "An error occurred while validating the "
+                            "submitted data.");
     return true;
 }
 
@@ -127,9 +127,9 @@ static int read_email(auth_req *ar, const char **email)
 {
     if (read_form(ar, "email", email, (const char *)NULL) != 0)
         return BS_EHTTP;
-    if (check_required(&ar->q.err, "email", *email) &&
-        check_length(&ar->q.err, "email", *email, 1, 255))
-        check_email(&ar->q.err, "email", *email);
+    if (bsa_check_required(&ar->q.err, "email", *email) &&
+        bsa_check_length(&ar->q.err, "email", *email, 1, 255))
+        bsa_check_email(&ar->q.err, "email", *email);
     return fail_invalid(ar) ? BS_EHTTP : 0;
 }
 
@@ -195,13 +195,14 @@ static void request_mail(auth_req *ar, const mail_flow *f)
     if (read_email(ar, &email) != 0)
         return;
     bs_record *rec = NULL;
-    if (find_by_email(ar->api, ar->q.schema, ar->q.c, email, &rec) != 0 ||
-        (wants_mail(f, rec) && throttled(ar, f, rec))) {
+    int rc = bsa_auth_find_by_email(ar->api, ar->q.schema, ar->q.c, email,
+                                    &rec);
+    if (rc != 0 || (wants_mail(f, rec) && throttled(ar, f, rec))) {
         bs_resp_empty(ar->q.r, 204);
     } else {
         flow_ctx fc = {.ar = ar, .flow = f};
         bs_record_auth_event e = {.record = rec};
-        auth_trigger(ar, f->request_hook, &e, request_final, &fc);
+        bsa_auth_trigger(ar, f->request_hook, &e, request_final, &fc);
     }
     bs_record_free(rec);
 }
@@ -210,7 +211,7 @@ static void request_mail(auth_req *ar, const mail_flow *f)
 static void check_token_field(auth_req *ar, const char *token,
                               const char *type, bool need_email)
 {
-    if (!check_required(&ar->q.err, "token", token))
+    if (!bsa_check_required(&ar->q.err, "token", token))
         return;
     json_object *claims = NULL;
     const char *email = claim(token, "email", &claims);
@@ -255,7 +256,7 @@ static void confirm_mail(flow_ctx *fc, const char *token,
     } else {
         fc->was_verified = bs_record_get_bool(rec, "verified");
         e->record = rec;
-        auth_trigger(ar, f->confirm_hook, e, f->confirm_final, fc);
+        bsa_auth_trigger(ar, f->confirm_hook, e, f->confirm_final, fc);
     }
     bs_record_free(rec);
 }
@@ -285,7 +286,7 @@ static int confirm_verification_final(bs_event *ev, void *user)
          * find a password someone else chose. */
         if (!password_auth_enabled(e->record->collection)) {
             char pw[31];
-            random_password(pw);
+            bsa_random_password(pw);
             bs_record_set(e->record, "password", json_object_new_string(pw));
             explicit_bzero(pw, sizeof pw);
         }
@@ -353,10 +354,10 @@ static const char SUPERUSERS_VERIFIED[] =
 static int request_verification(bs_event *ev, void *user)
 {
     auth_req ar;
-    if (auth_begin((bs_req *)ev, user, &ar) == 0 &&
+    if (bsa_auth_begin((bs_req *)ev, user, &ar) == 0 &&
         !refuse_superusers(&ar, SUPERUSERS_VERIFIED))
         request_mail(&ar, &VERIFICATION);
-    auth_end(&ar);
+    bsa_auth_end(&ar);
     return 0;
 }
 
@@ -364,7 +365,7 @@ static int confirm_verification(bs_event *ev, void *user)
 {
     auth_req ar;
     const char *token;
-    if (auth_begin((bs_req *)ev, user, &ar) == 0 &&
+    if (bsa_auth_begin((bs_req *)ev, user, &ar) == 0 &&
         !refuse_superusers(&ar, SUPERUSERS_VERIFIED) &&
         read_form(&ar, "token", &token, (const char *)NULL) == 0) {
         check_token_field(&ar, token, BS_TOKEN_VERIFICATION, true);
@@ -372,14 +373,14 @@ static int confirm_verification(bs_event *ev, void *user)
         bs_record_auth_event e = {0};
         confirm_mail(&fc, token, &e);
     }
-    auth_end(&ar);
+    bsa_auth_end(&ar);
     return 0;
 }
 
 static int request_password_reset(bs_event *ev, void *user)
 {
     auth_req ar;
-    if (auth_begin((bs_req *)ev, user, &ar) == 0) {
+    if (bsa_auth_begin((bs_req *)ev, user, &ar) == 0) {
         if (password_auth_enabled(ar.q.c))
             request_mail(&ar, &PASSWORD_RESET);
         else
@@ -387,7 +388,7 @@ static int request_password_reset(bs_event *ev, void *user)
                                             "configured to allow password "
                                             "authentication.");
     }
-    auth_end(&ar);
+    bsa_auth_end(&ar);
     return 0;
 }
 
@@ -397,10 +398,10 @@ static void check_new_password(auth_req *ar, const char *password,
 {
     const json_object *pf = bs_collection_field(ar->q.c, "password");
     int64_t min = pf ? bs_json_get_int(pf, "min", 0) : 0;
-    if (check_required(&ar->q.err, "password", password))
-        check_length(&ar->q.err, "password", password,
-                     min > 0 ? (size_t)min : 1, 255);
-    if (check_required(&ar->q.err, "passwordConfirm", confirm) &&
+    if (bsa_check_required(&ar->q.err, "password", password))
+        bsa_check_length(&ar->q.err, "password", password,
+                         min > 0 ? (size_t)min : 1, 255);
+    if (bsa_check_required(&ar->q.err, "passwordConfirm", confirm) &&
         strcmp(confirm, password) != 0)
         bs_error_field(&ar->q.err, "passwordConfirm",
                        "validation_values_mismatch", "Values don't match.");
@@ -410,7 +411,7 @@ static int confirm_password_reset(bs_event *ev, void *user)
 {
     auth_req ar;
     const char *token, *password, *confirm;
-    if (auth_begin((bs_req *)ev, user, &ar) == 0 &&
+    if (bsa_auth_begin((bs_req *)ev, user, &ar) == 0 &&
         read_form(&ar, "token", &token, "password", &password,
                   "passwordConfirm", &confirm, (const char *)NULL) == 0) {
         check_token_field(&ar, token, BS_TOKEN_PASSWORD_RESET, false);
@@ -420,7 +421,7 @@ static int confirm_password_reset(bs_event *ev, void *user)
         bs_record_auth_event e = {.password = password};
         confirm_mail(&fc, token, &e);
     }
-    auth_end(&ar);
+    bsa_auth_end(&ar);
     return 0;
 }
 
@@ -452,7 +453,7 @@ static int request_email_change(bs_event *ev, void *user)
     bs_req *r = (bs_req *)ev;
     auth_req ar;
     bs_record *rec = NULL, *other = NULL;
-    if (auth_begin(r, user, &ar) != 0 ||
+    if (bsa_auth_begin(r, user, &ar) != 0 ||
         refuse_superusers(&ar, SUPERUSERS_CHANGE))
         goto done;
     if (r->auth) {
@@ -469,14 +470,14 @@ static int request_email_change(bs_event *ev, void *user)
     const char *new_email;
     if (read_form(&ar, "newEmail", &new_email, (const char *)NULL) != 0)
         goto done;
-    if (check_required(&ar.q.err, "newEmail", new_email) &&
-        check_length(&ar.q.err, "newEmail", new_email, 1, 255) &&
-        check_email(&ar.q.err, "newEmail", new_email)) {
+    if (bsa_check_required(&ar.q.err, "newEmail", new_email) &&
+        bsa_check_length(&ar.q.err, "newEmail", new_email, 1, 255) &&
+        bsa_check_email(&ar.q.err, "newEmail", new_email)) {
         if (strcmp(new_email, bs_record_get_string(rec, "email")) == 0)
             bs_error_field(&ar.q.err, "newEmail", "validation_not_in_invalid",
                            "Must not be in list.");
-        else if (find_by_email(ar.api, ar.q.schema, rec->collection, new_email,
-                               &other) == 0 &&
+        else if (bsa_auth_find_by_email(ar.api, ar.q.schema, rec->collection,
+                                        new_email, &other) == 0 &&
                  strcmp(bs_record_id(other), bs_record_id(rec)) != 0)
             bs_error_field(&ar.q.err, "newEmail",
                            "validation_invalid_new_email",
@@ -485,13 +486,13 @@ static int request_email_change(bs_event *ev, void *user)
     if (fail_invalid(&ar))
         goto done;
     bs_record_auth_event e = {.record = rec, .new_email = new_email};
-    auth_trigger(&ar, BS_ON_RECORD_REQUEST_EMAIL_CHANGE_REQUEST, &e,
-                 request_email_change_final, &ar);
+    bsa_auth_trigger(&ar, BS_ON_RECORD_REQUEST_EMAIL_CHANGE_REQUEST, &e,
+                     request_email_change_final, &ar);
 
 done:
     bs_record_free(rec);
     bs_record_free(other);
-    auth_end(&ar);
+    bsa_auth_end(&ar);
     return 0;
 }
 
@@ -516,7 +517,8 @@ static int parse_change_token(auth_req *ar, const char *token,
     } else if (strcmp(found->collection->id, ar->q.c->id) != 0) {
         code = "validation_token_collection_mismatch";
         msg = "The provided token is for different auth collection.";
-    } else if (find_by_email(ar->api, ar->q.schema, ar->q.c, ne, &other) == 0) {
+    } else if (bsa_auth_find_by_email(ar->api, ar->q.schema, ar->q.c, ne,
+                                      &other) == 0) {
         code = "validation_invalid_token_email";
         msg = "The new email address is invalid.";
     }
@@ -557,16 +559,16 @@ static int confirm_email_change(bs_event *ev, void *user)
     bs_record *rec = NULL;
     char *new_email = NULL;
     const char *token, *password;
-    if (auth_begin(r, user, &ar) != 0 ||
+    if (bsa_auth_begin(r, user, &ar) != 0 ||
         refuse_superusers(&ar, SUPERUSERS_CHANGE) ||
         read_form(&ar, "token", &token, "password", &password,
                   (const char *)NULL) != 0)
         goto done;
     /* rec stays for the password check below. */
-    if (check_required(&ar.q.err, "token", token))
+    if (bsa_check_required(&ar.q.err, "token", token))
         parse_change_token(&ar, token, &rec, &new_email);
-    if (check_required(&ar.q.err, "password", password) &&
-        check_length(&ar.q.err, "password", password, 1, 100) &&
+    if (bsa_check_required(&ar.q.err, "password", password) &&
+        bsa_check_length(&ar.q.err, "password", password, 1, 100) &&
         (!rec || !bs_password_check(rec, password)))
         bs_error_field(&ar.q.err, "password", "validation_invalid_password",
                        "Missing or invalid auth record password.");
@@ -577,17 +579,17 @@ static int confirm_email_change(bs_event *ev, void *user)
         goto done;
     }
     bs_record_auth_event e = {.record = rec, .new_email = new_email};
-    auth_trigger(&ar, BS_ON_RECORD_CONFIRM_EMAIL_CHANGE_REQUEST, &e,
-                 confirm_email_change_final, &ar);
+    bsa_auth_trigger(&ar, BS_ON_RECORD_CONFIRM_EMAIL_CHANGE_REQUEST, &e,
+                     confirm_email_change_final, &ar);
 
 done:
     bs_record_free(rec);
     free(new_email);
-    auth_end(&ar);
+    bsa_auth_end(&ar);
     return 0;
 }
 
-int auth_mail_register(auth_api *api)
+int bsa_auth_mail_register(auth_api *api)
 {
     static const char *const t_req_ver[] = {"requestVerification", NULL};
     static const char *const t_conf_ver[] = {"confirmVerification", NULL};
@@ -612,8 +614,8 @@ int auth_mail_register(auth_api *api)
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
         char p[128];
         snprintf(p, sizeof p, "%s%s", base, routes[i].path);
-        if (!auth_route(api, "POST", p, routes[i].fn, routes[i].tags,
-                        routes[i].same))
+        if (!bsa_auth_route(api, "POST", p, routes[i].fn, routes[i].tags,
+                            routes[i].same))
             return BS_ENOMEM;
     }
     return 0;

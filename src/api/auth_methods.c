@@ -57,7 +57,7 @@ static int auth_methods(bs_event *ev, void *user)
 {
     bs_req *r = (bs_req *)ev;
     auth_req ar;
-    if (auth_begin(r, user, &ar) == 0) {
+    if (bsa_auth_begin(r, user, &ar) == 0) {
         const json_object *o = ar.q.c->options;
         json_object *pw = bs_json_get(o, "passwordAuth");
         json_object *oa = bs_json_get(o, "oauth2");
@@ -127,16 +127,16 @@ static int auth_methods(bs_event *ev, void *user)
                       pw_on && email_id ? "true" : "false");
         bs_buf_dispose(&legacy);
     }
-    auth_end(&ar);
+    bsa_auth_end(&ar);
     return 0;
 }
 
-
-int auth_methods_register(auth_api *api)
+int bsa_auth_methods_register(auth_api *api)
 {
     static const char *const tags[] = {"listAuthMethods", NULL};
-    if (!auth_route(api, "GET", "/api/collections/{collection}/auth-methods",
-                    auth_methods, tags, false))
+    if (!bsa_auth_route(api, "GET",
+                        "/api/collections/{collection}/auth-methods",
+                        auth_methods, tags, false))
         return BS_ENOMEM;
     return 0;
 }

@@ -60,17 +60,17 @@ static bool can_assign_username(auth_req *ar, const char *field,
         if (!ok)
             return false;
     }
-    return !auth_value_taken(ar, field, username);
+    return !bsa_auth_value_taken(ar, field, username);
 }
 
 static int delete_links(auth_req *ar, bs_record *rec)
 {
     bs_record **links = NULL;
     int n = 0;
-    int rc = auth_refs_of(ar, "_externalAuths", rec, &links, &n);
+    int rc = bsa_auth_refs_of(ar, "_externalAuths", rec, &links, &n);
     for (int i = 0; rc == 0 && i < n; i++)
         rc = bs_record_delete(ar->q.r->ev.app, links[i], &ar->q.err);
-    auth_free_recs(links, n);
+    bsa_auth_free_recs(links, n);
     return rc;
 }
 
@@ -131,7 +131,7 @@ static int submit_tx(bs_tx *tx, void *data)
          * is submitted. */
         if (!bs_json_get(payload, "password")) {
             char pw[31];
-            random_password(pw);
+            bsa_random_password(pw);
             json_object_object_add(payload, "password",
                                    json_object_new_string(pw));
             json_object_object_add(payload, "passwordConfirm",
@@ -162,7 +162,7 @@ static int submit_tx(bs_tx *tx, void *data)
             /* Someone may have pre-created the account: reset its
              * password. */
             char pw[31];
-            random_password(pw);
+            bsa_random_password(pw);
             bs_record_set(rec, "password", json_object_new_string(pw));
             explicit_bzero(pw, sizeof pw);
             need_update = true;
@@ -190,7 +190,8 @@ static int submit_tx(bs_tx *tx, void *data)
         }
     }
     if (!oc->external) {
-        const bs_collection *xc = auth_system_collection(ar, "_externalAuths");
+        const bs_collection *xc =
+            bsa_auth_system_collection(ar, "_externalAuths");
         bs_record *link = xc ? bs_record_new(ar->q.schema, xc) : NULL;
         if (!link)
             return bs_error_set(&ar->q.err, 400, "Failed to authenticate.");
@@ -236,7 +237,7 @@ static int oauth2_final(bs_event *ev, void *user)
         return BS_ENOMEM;
     json_object_object_add(meta, "isNew",
                            json_object_new_boolean(e->is_new_record));
-    auth_respond(ar, e->record, NULL, "oauth2", meta);
+    bsa_auth_respond(ar, e->record, NULL, "oauth2", meta);
     json_object_put(meta);
     return 0;
 }
@@ -248,7 +249,7 @@ static int auth_with_oauth2(bs_event *ev, void *user)
     bs_record *rec = NULL;
     json_object *ouser = NULL;
     oauth2_ctx oc = {.ar = &ar};
-    if (auth_begin(r, user, &ar) != 0)
+    if (bsa_auth_begin(r, user, &ar) != 0)
         goto done;
     if (!bs_json_get_bool(bs_json_get(ar.q.c->options, "oauth2"), "enabled",
                           false)) {
@@ -257,18 +258,18 @@ static int auth_with_oauth2(bs_event *ev, void *user)
         goto done;
     }
     ar.q.context = "oauth2";
-    if (auth_read_body(&ar) != 0)
+    if (bsa_auth_read_body(&ar) != 0)
         goto done;
     const char *provider, *code, *verifier, *redirect, *redirect_legacy;
     json_object *create_data = bs_json_get(ar.q.body.data, "createData");
-    if (!form_str(&ar, "provider", &provider) ||
-        !form_str(&ar, "code", &code) ||
-        !form_str(&ar, "codeVerifier", &verifier) ||
-        !form_str(&ar, "redirectURL", &redirect) ||
-        !form_str(&ar, "redirectUrl", &redirect_legacy) ||
+    if (!bsa_form_str(&ar, "provider", &provider) ||
+        !bsa_form_str(&ar, "code", &code) ||
+        !bsa_form_str(&ar, "codeVerifier", &verifier) ||
+        !bsa_form_str(&ar, "redirectURL", &redirect) ||
+        !bsa_form_str(&ar, "redirectUrl", &redirect_legacy) ||
         (create_data && !json_object_is_type(create_data, json_type_object) &&
          !json_object_is_type(create_data, json_type_null))) {
-        fail_loading(&ar);
+        bsa_fail_loading(&ar);
         goto done;
     }
     if (create_data && json_object_is_type(create_data, json_type_null))
@@ -277,8 +278,8 @@ static int auth_with_oauth2(bs_event *ev, void *user)
         redirect = redirect_legacy;
     bs_oauth2_config cfg;
     bool have_cfg = false;
-    if (check_required(&ar.q.err, "provider", provider) &&
-        check_length(&ar.q.err, "provider", provider, 0, 100)) {
+    if (bsa_check_required(&ar.q.err, "provider", provider) &&
+        bsa_check_length(&ar.q.err, "provider", provider, 0, 100)) {
         have_cfg = bs_oauth2_config_find(ar.q.c->options, provider, &cfg);
         if (!have_cfg) {
             char msg[200];
@@ -289,10 +290,11 @@ static int auth_with_oauth2(bs_event *ev, void *user)
                            msg);
         }
     }
-    check_required(&ar.q.err, "code", code);
+    bsa_check_required(&ar.q.err, "code", code);
     if (bs_error_has_fields(&ar.q.err)) {
-        fail_validation(&ar, "An error occurred while loading the submitted "
-                             "data.");
+        bsa_fail_validation(&ar,
+                            "An error occurred while loading the submitted "
+                            "data.");
         goto done;
     }
     char reason[300];
@@ -318,7 +320,7 @@ static int auth_with_oauth2(bs_event *ev, void *user)
     /* The record: linked account, else the logged-in record of this
      * collection, else the provider's (verified) email. */
     const char *pid = bs_json_get_str(ouser, "id", "");
-    const bs_collection *xc = auth_system_collection(&ar, "_externalAuths");
+    const bs_collection *xc = bsa_auth_system_collection(&ar, "_externalAuths");
     if (xc) {
         bs_record_where w[3] = {{.column = "collectionRef",
                                  .value = ar.q.c->id},
@@ -342,8 +344,9 @@ static int auth_with_oauth2(bs_event *ev, void *user)
         bs_record_find(conn, ar.q.schema, ar.q.c, r->auth->id, &rec);
         bs_store_reader_release(r->ev.app->store, conn);
     } else if (*bs_json_get_str(ouser, "email", "")) {
-        int rc = find_by_email(ar.api, ar.q.schema, ar.q.c,
-                               bs_json_get_str(ouser, "email", ""), &rec);
+        int rc =
+            bsa_auth_find_by_email(ar.api, ar.q.schema, ar.q.c,
+                                   bs_json_get_str(ouser, "email", ""), &rec);
         if (rc != 0 && rc != BS_ENOTFOUND) {
             bs_resp_status_error(r, 500, "Failed OAuth2 auth record check.");
             goto done;
@@ -354,8 +357,8 @@ static int auth_with_oauth2(bs_event *ev, void *user)
                               .oauth2_user = ouser,
                               .create_data = create_data,
                               .is_new_record = rec == NULL};
-    auth_trigger(&ar, BS_ON_RECORD_AUTH_WITH_OAUTH2_REQUEST, &e, oauth2_final,
-                 &oc);
+    bsa_auth_trigger(&ar, BS_ON_RECORD_AUTH_WITH_OAUTH2_REQUEST, &e,
+                     oauth2_final, &oc);
 
 done:
     bs_record_free(rec);
@@ -363,7 +366,7 @@ done:
     bs_record_free(oc.external);
     if (ouser)
         json_object_put(ouser);
-    auth_end(&ar);
+    bsa_auth_end(&ar);
     return 0;
 }
 
@@ -493,12 +496,12 @@ static int oauth2_redirect(bs_event *ev, void *user)
     return 0;
 }
 
-int auth_oauth2_register(auth_api *api)
+int bsa_auth_oauth2_register(auth_api *api)
 {
     static const char *const t_auth[] = {"authWithOAuth2", "auth", NULL};
-    if (!auth_route(api, "POST",
-                    "/api/collections/{collection}/auth-with-oauth2",
-                    auth_with_oauth2, t_auth, false) ||
+    if (!bsa_auth_route(api, "POST",
+                        "/api/collections/{collection}/auth-with-oauth2",
+                        auth_with_oauth2, t_auth, false) ||
         !bs_router_add(api->app->router, "GET", "/api/oauth2-redirect",
                        oauth2_redirect, api) ||
         !bs_router_add(api->app->router, "POST", "/api/oauth2-redirect",

@@ -32,7 +32,7 @@ static void write_otp_id(bs_req *r, const char *id)
 
 static bool expired(const bs_record *rec, int64_t duration)
 {
-    return auth_date_secs(bs_record_get_string(rec, "created")) + duration <
+    return bsa_auth_date_secs(bs_record_get_string(rec, "created")) + duration <
            (int64_t)time(NULL);
 }
 
@@ -54,7 +54,7 @@ static int request_otp_final(bs_event *ev, void *user)
     bs_record *reuse = NULL;
     bs_record **otps = NULL;
     int n = 0;
-    if (!app->dev && auth_refs_of(ar, "_otps", e->record, &otps, &n) == 0) {
+    if (!app->dev && bsa_auth_refs_of(ar, "_otps", e->record, &otps, &n) == 0) {
         int recent = 0;
         for (int i = 0; i < n; i++) {
             if (!expired(otps[i], duration))
@@ -72,7 +72,7 @@ static int request_otp_final(bs_event *ev, void *user)
     if (reuse) {
         write_otp_id(ar->q.r, bs_record_id(reuse));
     } else {
-        const bs_collection *oc = auth_system_collection(ar, "_otps");
+        const bs_collection *oc = bsa_auth_system_collection(ar, "_otps");
         bs_record *otp = oc ? bs_record_new(ar->q.schema, oc) : NULL;
         if (!otp) {
             rc = bs_error_set(&ar->q.err, 500, "Failed to create the OTP.");
@@ -99,7 +99,7 @@ static int request_otp_final(bs_event *ev, void *user)
             bs_record_free(otp);
         }
     }
-    auth_free_recs(otps, n);
+    bsa_auth_free_recs(otps, n);
     return rc;
 }
 
@@ -108,7 +108,7 @@ static int request_otp(bs_event *ev, void *user)
     bs_req *r = (bs_req *)ev;
     auth_req ar;
     bs_record *rec = NULL;
-    if (auth_begin(r, user, &ar) != 0)
+    if (bsa_auth_begin(r, user, &ar) != 0)
         goto done;
     json_object *otp = bs_json_get(ar.q.c->options, "otp");
     if (!bs_json_get_bool(otp, "enabled", false)) {
@@ -116,22 +116,22 @@ static int request_otp(bs_event *ev, void *user)
                                      "allow OTP authentication.");
         goto done;
     }
-    if (auth_read_body(&ar) != 0)
+    if (bsa_auth_read_body(&ar) != 0)
         goto done;
     const char *email;
-    if (!form_str(&ar, "email", &email)) {
-        fail_loading(&ar);
+    if (!bsa_form_str(&ar, "email", &email)) {
+        bsa_fail_loading(&ar);
         goto done;
     }
-    if (check_required(&ar.q.err, "email", email) &&
-        check_length(&ar.q.err, "email", email, 1, 255))
-        check_email(&ar.q.err, "email", email);
+    if (bsa_check_required(&ar.q.err, "email", email) &&
+        bsa_check_length(&ar.q.err, "email", email, 1, 255))
+        bsa_check_email(&ar.q.err, "email", email);
     if (bs_error_has_fields(&ar.q.err)) {
-        fail_validation(&ar, "An error occurred while validating the "
-                             "submitted data.");
+        bsa_fail_validation(&ar, "An error occurred while validating the "
+                                 "submitted data.");
         goto done;
     }
-    int rc = find_by_email(ar.api, ar.q.schema, ar.q.c, email, &rec);
+    int rc = bsa_auth_find_by_email(ar.api, ar.q.schema, ar.q.c, email, &rec);
     if (rc != 0 && rc != BS_ENOTFOUND) {
         bs_resp_status_error(r, 500, NULL);
         goto done;
@@ -145,13 +145,13 @@ static int request_otp(bs_event *ev, void *user)
         goto done;
     }
     bs_record_auth_event e = {.record = rec, .password = password};
-    auth_trigger(&ar, BS_ON_RECORD_REQUEST_OTP_REQUEST, &e, request_otp_final,
-                 &ar);
+    bsa_auth_trigger(&ar, BS_ON_RECORD_REQUEST_OTP_REQUEST, &e,
+                     request_otp_final, &ar);
     explicit_bzero(password, sizeof password);
 
 done:
     bs_record_free(rec);
-    auth_end(&ar);
+    bsa_auth_end(&ar);
     return 0;
 }
 
@@ -188,7 +188,7 @@ static int auth_with_otp_final(bs_event *ev, void *user)
         if (!bs_json_get_bool(bs_json_get(rec->collection->options, "mfa"),
                               "enabled", false)) {
             char pw[31];
-            random_password(pw);
+            bsa_random_password(pw);
             bs_record_set(rec, "password", json_object_new_string(pw));
             explicit_bzero(pw, sizeof pw);
         }
@@ -199,7 +199,7 @@ static int auth_with_otp_final(bs_event *ev, void *user)
                    bs_record_id(rec), err.message ? err.message : "");
         bs_error_dispose(&err);
     }
-    auth_respond(ar, rec, NULL, "otp", NULL);
+    bsa_auth_respond(ar, rec, NULL, "otp", NULL);
     return 0;
 }
 
@@ -208,7 +208,7 @@ static int auth_with_otp(bs_event *ev, void *user)
     bs_req *r = (bs_req *)ev;
     auth_req ar;
     bs_record *otp = NULL, *rec = NULL;
-    if (auth_begin(r, user, &ar) != 0)
+    if (bsa_auth_begin(r, user, &ar) != 0)
         goto done;
     json_object *otp_opts = bs_json_get(ar.q.c->options, "otp");
     if (!bs_json_get_bool(otp_opts, "enabled", false)) {
@@ -216,28 +216,28 @@ static int auth_with_otp(bs_event *ev, void *user)
                                      "allow OTP authentication.");
         goto done;
     }
-    if (auth_read_body(&ar) != 0)
+    if (bsa_auth_read_body(&ar) != 0)
         goto done;
     ar.q.context = "otp";
     const char *otp_id, *password;
-    if (!form_str(&ar, "otpId", &otp_id) ||
-        !form_str(&ar, "password", &password)) {
-        fail_loading(&ar);
+    if (!bsa_form_str(&ar, "otpId", &otp_id) ||
+        !bsa_form_str(&ar, "password", &password)) {
+        bsa_fail_loading(&ar);
         goto done;
     }
-    if (check_required(&ar.q.err, "otpId", otp_id))
-        check_length(&ar.q.err, "otpId", otp_id, 1, 255);
-    if (check_required(&ar.q.err, "password", password))
-        check_length(&ar.q.err, "password", password, 1, 71);
+    if (bsa_check_required(&ar.q.err, "otpId", otp_id))
+        bsa_check_length(&ar.q.err, "otpId", otp_id, 1, 255);
+    if (bsa_check_required(&ar.q.err, "password", password))
+        bsa_check_length(&ar.q.err, "password", password, 1, 71);
     if (bs_error_has_fields(&ar.q.err)) {
-        fail_validation(&ar, "An error occurred while validating the "
-                             "submitted data.");
+        bsa_fail_validation(&ar, "An error occurred while validating the "
+                                 "submitted data.");
         goto done;
     }
     /* One generic answer for every failure: no hint which part was
      * wrong. */
     static const char invalid[] = "Invalid or expired OTP";
-    if (auth_find_system_record(&ar, "_otps", otp_id, &otp) != 0 ||
+    if (bsa_auth_find_system_record(&ar, "_otps", otp_id, &otp) != 0 ||
         strcmp(bs_record_get_string(otp, "collectionRef"), ar.q.c->id) != 0 ||
         expired(otp, bs_json_get_int(otp_opts, "duration", 180))) {
         bs_resp_status_error(r, 400, invalid);
@@ -270,24 +270,26 @@ static int auth_with_otp(bs_event *ev, void *user)
     }
     otp_ctx oc = {.ar = &ar, .otp = otp};
     bs_record_auth_event e = {.record = rec, .otp_id = otp_id};
-    auth_trigger(&ar, BS_ON_RECORD_AUTH_WITH_OTP_REQUEST, &e,
-                 auth_with_otp_final, &oc);
+    bsa_auth_trigger(&ar, BS_ON_RECORD_AUTH_WITH_OTP_REQUEST, &e,
+                     auth_with_otp_final, &oc);
 
 done:
     bs_record_free(otp);
     bs_record_free(rec);
-    auth_end(&ar);
+    bsa_auth_end(&ar);
     return 0;
 }
 
-int auth_otp_register(auth_api *api)
+int bsa_auth_otp_register(auth_api *api)
 {
     static const char *const t_request[] = {"requestOTP", NULL};
     static const char *const t_auth[] = {"authWithOTP", "auth", NULL};
-    if (!auth_route(api, "POST", "/api/collections/{collection}/request-otp",
-                    request_otp, t_request, false) ||
-        !auth_route(api, "POST", "/api/collections/{collection}/auth-with-otp",
-                    auth_with_otp, t_auth, false))
+    if (!bsa_auth_route(api, "POST",
+                        "/api/collections/{collection}/request-otp",
+                        request_otp, t_request, false) ||
+        !bsa_auth_route(api, "POST",
+                        "/api/collections/{collection}/auth-with-otp",
+                        auth_with_otp, t_auth, false))
         return BS_ENOMEM;
     return 0;
 }

@@ -36,7 +36,7 @@ static int password_final(bs_event *ev, void *user)
             dummy_password_check(ar);
         return bs_error_set(&ar->q.err, 400, "Failed to authenticate.");
     }
-    auth_respond(ar, e->record, NULL, "password", NULL);
+    bsa_auth_respond(ar, e->record, NULL, "password", NULL);
     return 0;
 }
 
@@ -45,7 +45,7 @@ static int auth_with_password(bs_event *ev, void *user)
     bs_req *r = (bs_req *)ev;
     auth_req ar;
     bs_record *rec = NULL;
-    if (auth_begin(r, user, &ar) != 0)
+    if (bsa_auth_begin(r, user, &ar) != 0)
         goto done;
     json_object *pw = bs_json_get(ar.q.c->options, "passwordAuth");
     if (!bs_json_get_bool(pw, "enabled", false)) {
@@ -53,33 +53,33 @@ static int auth_with_password(bs_event *ev, void *user)
                                      "allow password authentication.");
         goto done;
     }
-    if (auth_read_body(&ar) != 0)
+    if (bsa_auth_read_body(&ar) != 0)
         goto done;
     ar.q.context = "password";
     const char *identity, *password, *field;
-    if (!form_str(&ar, "identity", &identity) ||
-        !form_str(&ar, "password", &password) ||
-        !form_str(&ar, "identityField", &field)) {
-        fail_loading(&ar);
+    if (!bsa_form_str(&ar, "identity", &identity) ||
+        !bsa_form_str(&ar, "password", &password) ||
+        !bsa_form_str(&ar, "identityField", &field)) {
+        bsa_fail_loading(&ar);
         goto done;
     }
-    if (check_required(&ar.q.err, "identity", identity))
-        check_length(&ar.q.err, "identity", identity, 1, 255);
-    if (check_required(&ar.q.err, "password", password))
-        check_length(&ar.q.err, "password", password, 1, 255);
-    if (*field && check_length(&ar.q.err, "identityField", field, 1, 255) &&
-        !auth_identity_allowed(ar.q.c, field))
+    if (bsa_check_required(&ar.q.err, "identity", identity))
+        bsa_check_length(&ar.q.err, "identity", identity, 1, 255);
+    if (bsa_check_required(&ar.q.err, "password", password))
+        bsa_check_length(&ar.q.err, "password", password, 1, 255);
+    if (*field && bsa_check_length(&ar.q.err, "identityField", field, 1, 255) &&
+        !bsa_auth_identity_allowed(ar.q.c, field))
         bs_error_field(&ar.q.err, "identityField", "validation_in_invalid",
                        "Must be a valid value.");
     if (bs_error_has_fields(&ar.q.err)) {
-        fail_validation(&ar, "An error occurred while validating the "
-                             "submitted data.");
+        bsa_fail_validation(&ar, "An error occurred while validating the "
+                                 "submitted data.");
         goto done;
     }
     int rc = BS_ENOTFOUND;
     if (*field) {
-        rc = find_by_identity(ar.api, ar.q.schema, ar.q.c, field, identity,
-                              &rec);
+        rc = bsa_auth_find_by_identity(ar.api, ar.q.schema, ar.q.c, field,
+                                       identity, &rec);
     } else {
         /* Email first, then the other identity fields in order. */
         json_object *idf = bs_json_get(pw, "identityFields");
@@ -94,8 +94,8 @@ static int auth_with_password(bs_event *ev, void *user)
                     continue;
                 if (strcmp(f, "email") == 0 && !bs_email_valid(identity))
                     continue;
-                rc = find_by_identity(ar.api, ar.q.schema, ar.q.c, f, identity,
-                                      &rec);
+                rc = bsa_auth_find_by_identity(ar.api, ar.q.schema, ar.q.c, f,
+                                               identity, &rec);
                 if (rc != 0 && rc != BS_ENOTFOUND)
                     break;
             }
@@ -109,22 +109,21 @@ static int auth_with_password(bs_event *ev, void *user)
                               .identity = identity,
                               .identity_field = field,
                               .password = password};
-    auth_trigger(&ar, BS_ON_RECORD_AUTH_WITH_PASSWORD_REQUEST, &e,
-                 password_final, &ar);
+    bsa_auth_trigger(&ar, BS_ON_RECORD_AUTH_WITH_PASSWORD_REQUEST, &e,
+                     password_final, &ar);
 
 done:
     bs_record_free(rec);
-    auth_end(&ar);
+    bsa_auth_end(&ar);
     return 0;
 }
 
-
-int auth_password_register(auth_api *api)
+int bsa_auth_password_register(auth_api *api)
 {
     static const char *const tags[] = {"authWithPassword", "auth", NULL};
-    if (!auth_route(api, "POST",
-                    "/api/collections/{collection}/auth-with-password",
-                    auth_with_password, tags, false))
+    if (!bsa_auth_route(api, "POST",
+                        "/api/collections/{collection}/auth-with-password",
+                        auth_with_password, tags, false))
         return BS_ENOMEM;
     return 0;
 }

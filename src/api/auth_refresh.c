@@ -41,7 +41,7 @@ static int refresh_final(bs_event *ev, void *user)
     }
     if (claims)
         json_object_put(claims);
-    auth_respond(ar, e->record, fresh ? fresh : token, "", NULL);
+    bsa_auth_respond(ar, e->record, fresh ? fresh : token, "", NULL);
     free(fresh);
     return 0;
 }
@@ -51,7 +51,7 @@ static int auth_refresh(bs_event *ev, void *user)
     bs_req *r = (bs_req *)ev;
     auth_req ar;
     bs_record *rec = NULL;
-    if (auth_begin(r, user, &ar) != 0)
+    if (bsa_auth_begin(r, user, &ar) != 0)
         goto done;
     if (!r->auth) {
         bs_resp_status_error(r, 404, "Missing auth record context.");
@@ -61,21 +61,21 @@ static int auth_refresh(bs_event *ev, void *user)
     bs_record_find(conn, ar.q.schema, ar.q.c, r->auth->id, &rec);
     bs_store_reader_release(r->ev.app->store, conn);
     bs_record_auth_event e = {.record = rec};
-    auth_trigger(&ar, BS_ON_RECORD_AUTH_REFRESH_REQUEST, &e, refresh_final,
-                 &ar);
+    bsa_auth_trigger(&ar, BS_ON_RECORD_AUTH_REFRESH_REQUEST, &e, refresh_final,
+                     &ar);
 
 done:
     bs_record_free(rec);
-    auth_end(&ar);
+    bsa_auth_end(&ar);
     return 0;
 }
 
-
-int auth_refresh_register(auth_api *api)
+int bsa_auth_refresh_register(auth_api *api)
 {
     static const char *const tags[] = {"authRefresh", NULL};
-    if (!auth_route(api, "POST", "/api/collections/{collection}/auth-refresh",
-                    auth_refresh, tags, true))
+    if (!bsa_auth_route(api, "POST",
+                        "/api/collections/{collection}/auth-refresh",
+                        auth_refresh, tags, true))
         return BS_ENOMEM;
     return 0;
 }

@@ -8,7 +8,7 @@
  * login origin (mailing the owner about a login from a new device) and
  * writes {"meta"?, "record", "token"}.
  *
- * Also auth_trigger, which every auth endpoint uses to run its request
+ * Also bsa_auth_trigger, which every auth endpoint uses to run its request
  * hook with the built-in behaviour as the final step.
  */
 #include <openssl/evp.h>
@@ -56,12 +56,12 @@ static int check_mfa(auth_req *ar, bs_record *rec, const char *method,
     const char *given = bs_req_query(ar->q.r, "mfaId");
     if (!given || !*given) {
         given = "";
-        if (!form_str(ar, "mfaId", &given))
+        if (!bsa_form_str(ar, "mfaId", &given))
             return bs_error_set(&ar->q.err, 400, "Failed to read MFA Id");
     }
     bs_app *app = ar->q.r->ev.app;
     if (!*given) {
-        const bs_collection *mc = auth_system_collection(ar, "_mfas");
+        const bs_collection *mc = bsa_auth_system_collection(ar, "_mfas");
         if (!mc)
             return bs_error_set(&ar->q.err, 500, "Failed to create MFA record");
         bs_record *mfa = bs_record_new(ar->q.schema, mc);
@@ -81,10 +81,11 @@ static int check_mfa(auth_req *ar, bs_record *rec, const char *method,
         return rc;
     }
     bs_record *mfa = NULL;
-    auth_find_system_record(ar, "_mfas", given, &mfa);
+    bsa_auth_find_system_record(ar, "_mfas", given, &mfa);
     int64_t duration = bs_json_get_int(mfa_opts, "duration", 0);
-    if (!mfa || auth_date_secs(bs_record_get_string(mfa, "created")) + duration <
-                    (int64_t)time(NULL)) {
+    if (!mfa ||
+        bsa_auth_date_secs(bs_record_get_string(mfa, "created")) + duration <
+            (int64_t)time(NULL)) {
         if (mfa) {
             bs_error derr;
             bs_error_init(&derr);
@@ -123,7 +124,7 @@ static int check_mfa(auth_req *ar, bs_record *rec, const char *method,
 static void auth_alert(auth_req *ar, bs_record *rec)
 {
     bs_app *app = ar->q.r->ev.app;
-    const bs_collection *oc = auth_system_collection(ar, "_authOrigins");
+    const bs_collection *oc = bsa_auth_system_collection(ar, "_authOrigins");
     if (!oc)
         return;
     bs_settings *s = bs_app_settings(app);
@@ -154,9 +155,9 @@ static void auth_alert(auth_req *ar, bs_record *rec)
 
     bs_record **origins = NULL;
     int n = 0;
-    if (auth_refs_of(ar, "_authOrigins", rec, &origins, &n) != 0) {
+    if (bsa_auth_refs_of(ar, "_authOrigins", rec, &origins, &n) != 0) {
         bs_buf_dispose(&uab);
-        auth_free_recs(origins, n);
+        bsa_auth_free_recs(origins, n);
         return;
     }
     bool first_login = n == 0;
@@ -173,7 +174,7 @@ static void auth_alert(auth_req *ar, bs_record *rec)
         fresh = bs_record_new(ar->q.schema, oc);
         if (!fresh) {
             bs_buf_dispose(&uab);
-            auth_free_recs(origins, n);
+            bsa_auth_free_recs(origins, n);
             return;
         }
         bs_record_set(fresh, "collectionRef",
@@ -213,7 +214,7 @@ static void auth_alert(auth_req *ar, bs_record *rec)
                err.message ? err.message : "");
     bs_error_dispose(&err);
     bs_record_free(fresh);
-    auth_free_recs(origins, n);
+    bsa_auth_free_recs(origins, n);
     bs_buf_dispose(&uab);
 }
 
@@ -311,8 +312,8 @@ static int respond_final(bs_event *ev, void *user)
     return 0;
 }
 
-int auth_trigger(auth_req *ar, int hook, bs_record_auth_event *e,
-                 bs_handler_fn final, void *user)
+int bsa_auth_trigger(auth_req *ar, int hook, bs_record_auth_event *e,
+                     bs_handler_fn final, void *user)
 {
     bs_app *app = ar->q.r->ev.app;
     e->ev.app = app;
@@ -327,8 +328,8 @@ int auth_trigger(auth_req *ar, int hook, bs_record_auth_event *e,
     return rc;
 }
 
-int auth_respond(auth_req *ar, bs_record *rec, const char *token,
-                 const char *method, json_object *meta)
+int bsa_auth_respond(auth_req *ar, bs_record *rec, const char *token,
+                     const char *method, json_object *meta)
 {
     bs_req *r = ar->q.r;
     bs_app *app = r->ev.app;
@@ -378,8 +379,8 @@ int auth_respond(auth_req *ar, bs_record *rec, const char *token,
                               .token = token,
                               .meta = meta};
     respond_ctx ctx = {.ar = ar};
-    int rc = auth_trigger(ar, BS_ON_RECORD_AUTH_REQUEST, &e, respond_final,
-                          &ctx);
+    int rc = bsa_auth_trigger(ar, BS_ON_RECORD_AUTH_REQUEST, &e, respond_final,
+                              &ctx);
     free(own);
     return rc;
 }

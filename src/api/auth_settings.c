@@ -35,27 +35,28 @@ static int test_email(bs_event *ev, void *user)
     auth_req ar;
     bs_record *rec = NULL;
     plain_begin(r, user, &ar);
-    if (auth_read_body(&ar) != 0)
+    if (bsa_auth_read_body(&ar) != 0)
         goto done;
     const char *email, *tmpl, *coll;
-    if (!form_str(&ar, "email", &email) || !form_str(&ar, "template", &tmpl) ||
-        !form_str(&ar, "collection", &coll)) {
-        fail_loading(&ar);
+    if (!bsa_form_str(&ar, "email", &email) ||
+        !bsa_form_str(&ar, "template", &tmpl) ||
+        !bsa_form_str(&ar, "collection", &coll)) {
+        bsa_fail_loading(&ar);
         goto done;
     }
     const bs_collection *c = NULL;
-    if (*coll && check_length(&ar.q.err, "collection", coll, 1, 255)) {
+    if (*coll && bsa_check_length(&ar.q.err, "collection", coll, 1, 255)) {
         c = bs_schema_find(ar.q.schema, coll);
         if (!c || !bs_collection_is_auth(c))
             bs_error_field(&ar.q.err, "collection",
                            "validation_invalid_auth_collection",
                            "Must be a valid auth collection id or name.");
     }
-    if (check_required(&ar.q.err, "email", email) &&
-        check_length(&ar.q.err, "email", email, 1, 255))
-        check_email(&ar.q.err, "email", email);
+    if (bsa_check_required(&ar.q.err, "email", email) &&
+        bsa_check_length(&ar.q.err, "email", email, 1, 255))
+        bsa_check_email(&ar.q.err, "email", email);
     int which = -1;
-    if (check_required(&ar.q.err, "template", tmpl)) {
+    if (bsa_check_required(&ar.q.err, "template", tmpl)) {
         for (int i = 0; i < 5; i++)
             if (strcmp(tmpl, TEMPLATES[i]) == 0)
                 which = i;
@@ -64,7 +65,7 @@ static int test_email(bs_event *ev, void *user)
                            "Must be a valid value.");
     }
     if (bs_error_has_fields(&ar.q.err)) {
-        fail_validation(&ar, "Failed to send the test email.");
+        bsa_fail_validation(&ar, "Failed to send the test email.");
         goto done;
     }
     if (!c)
@@ -133,14 +134,14 @@ static int test_email(bs_event *ev, void *user)
 
 done:
     bs_record_free(rec);
-    auth_end(&ar);
+    bsa_auth_end(&ar);
     return 0;
 }
 
-int auth_settings_register(auth_api *api)
+int bsa_auth_settings_register(auth_api *api)
 {
-    if (!auth_superuser_route(api, "POST", "/api/settings/test/email",
-                              test_email))
+    if (!bsa_auth_superuser_route(api, "POST", "/api/settings/test/email",
+                                  test_email))
         return BS_ENOMEM;
     return 0;
 }
