@@ -5,6 +5,7 @@
 #                   (HTTP=addr:port DIR=pb_data ARGS="--dev" to change)
 #   make test       install, check the layers, build, run every test tier
 #   make check-layers  includes only look down; sqlite3_ stays in src/db
+#   make check-exports the library exports only what include/basalt.h declares
 #   make SANITIZE=1 test   the same under ASan+UBSan (separate build dir)
 #   make fuzz       build and briefly run the libFuzzer drivers
 #   make bench      run the benchmark harness
@@ -38,7 +39,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all run test unit blackbox compat setup fuzz bench clean sanitize-test \
-	check-layers
+	check-layers check-exports
 
 EXAMPLES := $(BUILD)/examples/orders $(BUILD)/examples/hooks_noop
 
@@ -51,6 +52,10 @@ $(BUILD)/examples/%: examples/%.c $(LIB)
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
+
+# Library names are hidden unless include/basalt.h marks them BS_EXPORT;
+# inside the static archive they still link (the unit tests use them).
+$(LIB_OBJ): CFLAGS += -fvisibility=hidden
 
 # Built-in JSON documents (defaults/*.json) become C strings.
 $(GEN_SRC): src/core/defaults/auth_options.json src/core/defaults/system_collections.json scripts/embed.sh
@@ -96,9 +101,18 @@ compat: $(BIN)
 check-layers:
 	@python3 scripts/check_layers.py
 
+# The names of default visibility in the library must be exactly the
+# functions that include/basalt.h declares.
+check-exports: $(LIB)
+	@readelf -sW $(LIB) | awk '$$5 == "GLOBAL" && $$6 == "DEFAULT" && $$7 != "UND" {print $$8}' | sort -u >$(BUILD)/exports.txt
+	@sed -n 's/^BS_EXPORT [^(]*[ *]\(bs_[a-z0-9_]*\)(.*/\1/p' include/basalt.h | sort -u >$(BUILD)/exports.want
+	@diff $(BUILD)/exports.want $(BUILD)/exports.txt >/dev/null || { echo "check-exports: declared in basalt.h (<) vs exported (>):"; diff $(BUILD)/exports.want $(BUILD)/exports.txt; exit 1; }
+	@echo "check-exports: ok ($$(wc -l <$(BUILD)/exports.txt) names)"
+
 test: setup
 	@$(MAKE) --no-print-directory check-layers
 	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory check-exports
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory blackbox
 	@$(MAKE) --no-print-directory compat

@@ -30,6 +30,15 @@ extern "C" {
 
 #define BASALT_VERSION "0.1.0"
 
+/* BS_EXPORT marks the functions of this header, libbasalt's interface.
+ * The library is compiled with -fvisibility=hidden: these are the only
+ * names a shared build of it exports; every other one is internal. */
+#if defined(__GNUC__) || defined(__clang__)
+#define BS_EXPORT __attribute__((visibility("default")))
+#else
+#define BS_EXPORT
+#endif
+
 /* ---- errors ----------------------------------------------------------- */
 
 enum {
@@ -45,7 +54,7 @@ enum {
 };
 
 /* Returns a static English description of a BS_E* code. */
-const char *bs_strerror(int code);
+BS_EXPORT const char *bs_strerror(int code);
 
 /* An error as the client sees it. `message` is heap-owned; `data` is an
  * owned json-c object (NULL means {}). Use bs_error_set / bs_error_field. */
@@ -55,21 +64,21 @@ typedef struct bs_error {
     json_object *data;
 } bs_error;
 
-void bs_error_init(bs_error *e);
-void bs_error_dispose(bs_error *e);
+BS_EXPORT void bs_error_init(bs_error *e);
+BS_EXPORT void bs_error_dispose(bs_error *e);
 
 /* Sets status and message (printf-style); keeps any field data already
  * collected. Returns BS_EHTTP so callers can `return bs_error_set(...)`. */
-int bs_error_set(bs_error *e, int status, const char *fmt, ...)
+BS_EXPORT int bs_error_set(bs_error *e, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Adds a validation error for one field (a dotted path such as
  * "meta.appName" nests objects), as data.<field> = {code, message}. */
-void bs_error_field(bs_error *e, const char *field, const char *code,
-                    const char *message);
+BS_EXPORT void bs_error_field(bs_error *e, const char *field, const char *code,
+                              const char *message);
 
 /* True when field errors were collected. */
-bool bs_error_has_fields(const bs_error *e);
+BS_EXPORT bool bs_error_has_fields(const bs_error *e);
 
 
 typedef struct bs_app bs_app;
@@ -119,32 +128,33 @@ struct bs_event {
 
 /* Creates an empty hook. Freed with bs_hook_free, which also frees every
  * id string returned by bs_hook_bind_func. */
-bs_hook *bs_hook_new(void);
-void bs_hook_free(bs_hook *h);
+BS_EXPORT bs_hook *bs_hook_new(void);
+BS_EXPORT void bs_hook_free(bs_hook *h);
 
 /* Adds a handler (copied; tags are copied too). A handler with the same
  * id replaces the earlier one in place. Returns 0 or BS_ENOMEM. */
-int bs_hook_bind(bs_hook *h, const bs_handler *handler);
+BS_EXPORT int bs_hook_bind(bs_hook *h, const bs_handler *handler);
 
 /* Binds fn with priority 0 and returns its generated id, valid until the
  * hook is freed; NULL when out of memory. */
-const char *bs_hook_bind_func(bs_hook *h, bs_handler_fn fn, void *user);
+BS_EXPORT const char *bs_hook_bind_func(bs_hook *h, bs_handler_fn fn,
+                                        void *user);
 
 /* Removes the handler with this id; returns whether one was removed. */
-bool bs_hook_unbind(bs_hook *h, const char *id);
-void bs_hook_unbind_all(bs_hook *h);
+BS_EXPORT bool bs_hook_unbind(bs_hook *h, const char *id);
+BS_EXPORT void bs_hook_unbind_all(bs_hook *h);
 
 /* Number of bound handlers. */
-size_t bs_hook_length(const bs_hook *h);
+BS_EXPORT size_t bs_hook_length(const bs_hook *h);
 
 /* Runs the chain for e, ending with final(e, final_user) (may be NULL:
  * the chain then ends with success). The caller fills e->app, e->tags and
  * the event's own fields; the chain fields are set here. */
-int bs_hook_trigger(bs_hook *h, bs_event *e, bs_handler_fn final,
-                    void *final_user);
+BS_EXPORT int bs_hook_trigger(bs_hook *h, bs_event *e, bs_handler_fn final,
+                              void *final_user);
 
 /* Continues the chain of the event currently being triggered. */
-int bs_event_next(bs_event *e);
+BS_EXPORT int bs_event_next(bs_event *e);
 
 
 /* ---- transactions -----------------------------------------------------
@@ -169,16 +179,16 @@ typedef void (*bs_tx_after_fn)(bs_app *app, void *data, bool committed);
 
 /* Runs fn inside a transaction. fn returns 0 to commit or a negative
  * code to roll back (filling err for the client when it can). */
-int bs_run_in_transaction(bs_app *app, bs_tx_fn fn, void *data,
-                          bs_error *err);
+BS_EXPORT int bs_run_in_transaction(bs_app *app, bs_tx_fn fn, void *data,
+                                    bs_error *err);
 
 /* Queues after-commit work on tx. Returns 0 or BS_ENOMEM (then the free
  * function has already been called). */
-int bs_tx_after(bs_tx *tx, bs_tx_after_fn fn, void *data,
-                void (*free_data)(void *));
+BS_EXPORT int bs_tx_after(bs_tx *tx, bs_tx_after_fn fn, void *data,
+                          void (*free_data)(void *));
 
 /* The app a transaction belongs to. */
-bs_app *bs_tx_app(bs_tx *tx);
+BS_EXPORT bs_app *bs_tx_app(bs_tx *tx);
 
 
 /* ---- records ----------------------------------------------------------
@@ -191,23 +201,25 @@ bs_app *bs_tx_app(bs_tx *tx);
 
 typedef struct bs_record bs_record;
 
-const char *bs_record_id(const bs_record *r);
-const char *bs_record_collection_name(const bs_record *r);
-const char *bs_record_collection_id(const bs_record *r);
-bool bs_record_is_new(const bs_record *r);
+BS_EXPORT const char *bs_record_id(const bs_record *r);
+BS_EXPORT const char *bs_record_collection_name(const bs_record *r);
+BS_EXPORT const char *bs_record_collection_id(const bs_record *r);
+BS_EXPORT bool bs_record_is_new(const bs_record *r);
 
 /* The value of a field (borrowed; NULL for a json null or an unknown
  * field). */
-json_object *bs_record_get(const bs_record *r, const char *field);
-const char *bs_record_get_string(const bs_record *r, const char *field);
-double bs_record_get_number(const bs_record *r, const char *field);
-bool bs_record_get_bool(const bs_record *r, const char *field);
+BS_EXPORT json_object *bs_record_get(const bs_record *r, const char *field);
+BS_EXPORT const char *bs_record_get_string(const bs_record *r,
+                                           const char *field);
+BS_EXPORT double bs_record_get_number(const bs_record *r, const char *field);
+BS_EXPORT bool bs_record_get_bool(const bs_record *r, const char *field);
 
 /* Sets a field, converting value to the field's type as an API request
  * would (takes the reference of value). Setting "password" on an auth
  * record stores the plain text until the save hashes it. Returns
  * BS_ENOTFOUND for an unknown field. */
-int bs_record_set(bs_record *r, const char *field, json_object *value);
+BS_EXPORT int bs_record_set(bs_record *r, const char *field,
+                            json_object *value);
 
 /* Events of the record model. `tx` is the transaction the save runs in
  * (NULL in the After* events, which run after the transaction ended). */
@@ -313,25 +325,26 @@ typedef struct bs_mailer_event {
  * serves it. Strings returned by the accessors live as long as the
  * request.
  */
-int bs_app_add_route(bs_app *app, const char *method, const char *pattern,
-                     bs_handler_fn fn, void *user);
+BS_EXPORT int bs_app_add_route(bs_app *app, const char *method,
+                               const char *pattern, bs_handler_fn fn,
+                               void *user);
 
-const char *bs_req_param(bs_req *r, const char *name);
-const char *bs_req_query(bs_req *r, const char *name);
-const char *bs_req_header(bs_req *r, const char *name);
+BS_EXPORT const char *bs_req_param(bs_req *r, const char *name);
+BS_EXPORT const char *bs_req_query(bs_req *r, const char *name);
+BS_EXPORT const char *bs_req_header(bs_req *r, const char *name);
 /* The request body (not NUL-terminated when binary). */
-const char *bs_req_body(bs_req *r, size_t *len);
+BS_EXPORT const char *bs_req_body(bs_req *r, size_t *len);
 /* The authenticated record's id and collection name, or NULL. */
-const char *bs_req_auth_id(bs_req *r);
-const char *bs_req_auth_collection(bs_req *r);
-bool bs_req_is_superuser(bs_req *r);
+BS_EXPORT const char *bs_req_auth_id(bs_req *r);
+BS_EXPORT const char *bs_req_auth_collection(bs_req *r);
+BS_EXPORT bool bs_req_is_superuser(bs_req *r);
 
-void bs_resp_raw(bs_req *r, int status, const char *content_type,
-                 const char *body, size_t len);
-void bs_resp_empty(bs_req *r, int status);
-void bs_resp_error(bs_req *r, const bs_error *e);
-void bs_resp_status_error(bs_req *r, int status, const char *message);
-void bs_resp_header(bs_req *r, const char *name, const char *value);
+BS_EXPORT void bs_resp_raw(bs_req *r, int status, const char *content_type,
+                           const char *body, size_t len);
+BS_EXPORT void bs_resp_empty(bs_req *r, int status);
+BS_EXPORT void bs_resp_error(bs_req *r, const bs_error *e);
+BS_EXPORT void bs_resp_status_error(bs_req *r, int status, const char *message);
+BS_EXPORT void bs_resp_header(bs_req *r, const char *name, const char *value);
 
 /* ---- the app's hooks -------------------------------------------------
  *
@@ -412,7 +425,7 @@ typedef enum bs_hook_id {
 } bs_hook_id;
 
 /* The hook for id (owned by the app). Safe from any thread. */
-bs_hook *bs_app_hook(bs_app *app, bs_hook_id id);
+BS_EXPORT bs_hook *bs_app_hook(bs_app *app, bs_hook_id id);
 
 /* ---- the application -------------------------------------------------- */
 
@@ -427,25 +440,25 @@ typedef struct bs_app_config {
 
 /* Creates an app for the given configuration (copied). Nothing is opened
  * yet. Returns NULL when out of memory. */
-bs_app *bs_app_new(const bs_app_config *cfg);
+BS_EXPORT bs_app *bs_app_new(const bs_app_config *cfg);
 
 /* Opens the data directory, runs pending system migrations and loads the
  * settings and the collection schema. Fills err on failure. */
-int bs_app_bootstrap(bs_app *app, bs_error *err);
+BS_EXPORT int bs_app_bootstrap(bs_app *app, bs_error *err);
 
 /* Starts the HTTP server and blocks until bs_app_stop is called or SIGINT
  * or SIGTERM arrives (when install_signals is true). */
-int bs_app_serve(bs_app *app, bool install_signals, bs_error *err);
+BS_EXPORT int bs_app_serve(bs_app *app, bool install_signals, bs_error *err);
 
 /* Asks a running serve loop to stop: stop accepting, drain, return.
  * Async-signal-safe and callable from any thread. */
-void bs_app_stop(bs_app *app);
+BS_EXPORT void bs_app_stop(bs_app *app);
 
 /* Closes databases and frees the app. */
-void bs_app_free(bs_app *app);
+BS_EXPORT void bs_app_free(bs_app *app);
 
 /* The port actually bound (useful with port 0), valid after serve starts. */
-int bs_app_port(const bs_app *app);
+BS_EXPORT int bs_app_port(const bs_app *app);
 
 #ifdef __cplusplus
 }
