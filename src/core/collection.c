@@ -176,24 +176,22 @@ static const shape F_RELATION[] = {FIELD_COMMON, FIELD_HELP_REQ,
                                    {"minSelect", K_INT, 0, NULL},
                                    {"maxSelect", K_INT, 0, NULL}, END};
 
-static const struct {
-    const char *type;
-    const shape *shape;
-} FIELD_TYPES[] = {
-    {"text", F_TEXT},         {"password", F_PASSWORD}, {"email", F_DOMAINS},
-    {"url", F_DOMAINS},       {"bool", F_BOOL},         {"number", F_NUMBER},
-    {"editor", F_EDITOR},     {"date", F_DATE},         {"autodate", F_AUTODATE},
-    {"select", F_SELECT},     {"json", F_JSON},         {"file", F_FILE},
-    {"relation", F_RELATION}, {"geoPoint", F_BOOL},
+/* The JSON shape of each field type's definition; NULL for a type this
+ * build does not know. */
+static const shape *const FIELD_SHAPES[BS_F_COUNT] = {
+    [BS_F_TEXT] = F_TEXT,         [BS_F_PASSWORD] = F_PASSWORD,
+    [BS_F_EMAIL] = F_DOMAINS,     [BS_F_URL] = F_DOMAINS,
+    [BS_F_BOOL] = F_BOOL,         [BS_F_NUMBER] = F_NUMBER,
+    [BS_F_EDITOR] = F_EDITOR,     [BS_F_DATE] = F_DATE,
+    [BS_F_AUTODATE] = F_AUTODATE, [BS_F_SELECT] = F_SELECT,
+    [BS_F_JSON] = F_JSON,         [BS_F_FILE] = F_FILE,
+    [BS_F_RELATION] = F_RELATION, [BS_F_GEOPOINT] = F_BOOL,
+    [BS_F_UNKNOWN] = NULL,
 };
 
 static const shape *field_shape(const char *type)
 {
-    for (size_t i = 0; i < sizeof FIELD_TYPES / sizeof FIELD_TYPES[0]; i++) {
-        if (strcmp(FIELD_TYPES[i].type, type) == 0)
-            return FIELD_TYPES[i].shape;
-    }
-    return NULL;
+    return FIELD_SHAPES[bs_ftype_of(type)];
 }
 
 /* ---- canonical values --------------------------------------------------- */
@@ -991,29 +989,30 @@ static json_object *upgrade_field(const json_object *f)
             json_object_object_add(n, *k, json_object_get(v));
     }
     json_object_object_add(n, "type", json_object_new_string(type));
-    if (strcmp(type, "number") == 0) {
+    bs_ftype t = bs_ftype_of(type);
+    if (t == BS_F_NUMBER) {
         copy_opt(n, f, "noDecimal", "onlyInt");
         copy_opt(n, f, "min", "min");
         copy_opt(n, f, "max", "max");
-    } else if (strcmp(type, "text") == 0) {
+    } else if (t == BS_F_TEXT) {
         copy_opt(n, f, "min", "min");
         copy_opt(n, f, "max", "max");
         copy_opt(n, f, "pattern", "pattern");
         copy_opt(n, f, "autogeneratePattern", "autogeneratePattern");
-    } else if (strcmp(type, "email") == 0 || strcmp(type, "url") == 0) {
+    } else if (t == BS_F_EMAIL || t == BS_F_URL) {
         copy_opt(n, f, "exceptDomains", "exceptDomains");
         copy_opt(n, f, "onlyDomains", "onlyDomains");
-    } else if (strcmp(type, "editor") == 0) {
+    } else if (t == BS_F_EDITOR) {
         copy_opt(n, f, "convertUrls", "convertURLs");
-    } else if (strcmp(type, "date") == 0) {
+    } else if (t == BS_F_DATE) {
         copy_opt(n, f, "min", "min");
         copy_opt(n, f, "max", "max");
-    } else if (strcmp(type, "json") == 0) {
+    } else if (t == BS_F_JSON) {
         copy_opt(n, f, "maxSize", "maxSize");
-    } else if (strcmp(type, "select") == 0) {
+    } else if (t == BS_F_SELECT) {
         copy_opt(n, f, "values", "values");
         copy_opt(n, f, "maxSelect", "maxSelect");
-    } else if (strcmp(type, "relation") == 0) {
+    } else if (t == BS_F_RELATION) {
         copy_opt(n, f, "collectionId", "collectionId");
         copy_opt(n, f, "cascadeDelete", "cascadeDelete");
         copy_opt(n, f, "minSelect", "minSelect");
@@ -1022,7 +1021,7 @@ static json_object *upgrade_field(const json_object *f)
         json_object_object_add(n, "maxSelect",
                                json_object_new_int64(max > 0 ? max
                                                              : 2147483647));
-    } else if (strcmp(type, "file") == 0) {
+    } else if (t == BS_F_FILE) {
         copy_opt(n, f, "maxSelect", "maxSelect");
         copy_opt(n, f, "maxSize", "maxSize");
         copy_opt(n, f, "thumbs", "thumbs");
@@ -1636,26 +1635,9 @@ int bs_collection_create(bs_conn *c, const json_object *col, bs_error *err)
 
 void bs_field_column_def(const json_object *f, bs_buf *out)
 {
-    const char *type = bs_json_get_str(f, "type", "");
-    bool multiple = bs_json_get_int(f, "maxSelect", 0) > 1;
-    if (strcmp(type, "text") == 0 && bs_json_get_bool(f, "primaryKey", 0)) {
-        bs_buf_puts(out, "TEXT PRIMARY KEY DEFAULT ('r'||lower(hex("
-                         "randomblob(7)))) NOT NULL");
-    } else if (strcmp(type, "number") == 0) {
-        bs_buf_puts(out, "NUMERIC DEFAULT 0 NOT NULL");
-    } else if (strcmp(type, "bool") == 0) {
-        bs_buf_puts(out, "BOOLEAN DEFAULT FALSE NOT NULL");
-    } else if (strcmp(type, "json") == 0) {
-        bs_buf_puts(out, "JSON DEFAULT NULL");
-    } else if (strcmp(type, "geoPoint") == 0) {
-        bs_buf_puts(out, "JSON DEFAULT '{\"lon\":0,\"lat\":0}' NOT NULL");
-    } else if ((strcmp(type, "select") == 0 || strcmp(type, "file") == 0 ||
-                strcmp(type, "relation") == 0) &&
-               multiple) {
-        bs_buf_puts(out, "JSON DEFAULT '[]' NOT NULL");
-    } else {
-        bs_buf_puts(out, "TEXT DEFAULT '' NOT NULL");
-    }
+    bs_finfo fi;
+    bs_finfo_init(&fi, f);
+    bs_buf_puts(out, bs_ftype_column(fi.type, fi.multiple, fi.primary_key));
 }
 
 /* ---- small shared helpers ----------------------------------------------- */
@@ -1733,25 +1715,4 @@ void bs_ddl_ident(bs_buf *b, const char *name)
         bs_buf_putc(b, *p);
     }
     bs_buf_putc(b, '`');
-}
-
-int bs_collection_fill_finfo(bs_collection *c)
-{
-    size_t n = json_object_is_type(c->fields, json_type_array)
-                   ? json_object_array_length(c->fields)
-                   : 0;
-    c->finfo = calloc(n ? n : 1, sizeof *c->finfo);
-    if (!c->finfo)
-        return BS_ENOMEM;
-    for (size_t i = 0; i < n; i++) {
-        json_object *f = json_object_array_get_idx(c->fields, i);
-        bs_finfo *fi = &c->finfo[i];
-        fi->def = f;
-        fi->name = bs_json_get_str(f, "name", "");
-        fi->type = bs_ftype_of(bs_json_get_str(f, "type", ""));
-        fi->hidden = bs_json_get_bool(f, "hidden", false);
-        fi->multiple = bs_field_is_multiple(f);
-    }
-    c->nfields = (int)n;
-    return 0;
 }

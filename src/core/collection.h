@@ -195,12 +195,6 @@ int bs_collection_write_row(bs_conn *conn, const json_object *col,
 int bs_collection_sync_table(bs_conn *conn, const json_object *col,
                              const json_object *old, bs_error *err);
 
-/* Fills c->finfo and c->nfields from c->fields (the field summary the
- * snapshot keeps for hot paths; schema.c builds it the same way for
- * loaded collections). c->finfo is malloc'ed; its names point into
- * c->fields. Returns 0 or BS_ENOMEM. */
-int bs_collection_fill_finfo(bs_collection *c);
-
 /* Appends name quoted with backticks, as PocketBase writes DDL. */
 void bs_ddl_ident(bs_buf *b, const char *name);
 

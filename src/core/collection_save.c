@@ -488,7 +488,8 @@ char *bs_collection_references(bs_conn *conn, const char *id)
                            : 0;
             for (size_t i = 0; i < n; i++) {
                 json_object *f = json_object_array_get_idx(fields, i);
-                if (strcmp(bs_json_get_str(f, "type", ""), "relation") == 0 &&
+                if (bs_ftype_of(bs_json_get_str(f, "type", "")) ==
+                        BS_F_RELATION &&
                     strcmp(bs_json_get_str(f, "collectionId", ""), id) == 0) {
                     if (names.len)
                         bs_buf_puts(&names, ", ");

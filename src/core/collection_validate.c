@@ -105,6 +105,12 @@ static bool str_is(const json_object *o, const char *key, const char *want)
     return strcmp(bs_json_get_str(o, key, ""), want) == 0;
 }
 
+/* The type of a field definition (NULL: BS_F_UNKNOWN). */
+static bs_ftype type_of(const json_object *f)
+{
+    return f ? bs_ftype_of(bs_json_get_str(f, "type", "")) : BS_F_UNKNOWN;
+}
+
 static bool valid_regex(const char *pattern)
 {
     return !*pattern || bs_regex_match(pattern, "", 0) >= 0;
@@ -394,7 +400,7 @@ static void field_common(vctx *v, const char *base, const json_object *f,
         fail(v, path, "validation_in_invalid",
              "The primary key must be named \"id\".");
 
-    if (!str_is(f, "type", "autodate")) {
+    if (type_of(f) != BS_F_AUTODATE) {
         const char *help = bs_json_get_str(f, "help", "");
         snprintf(path, sizeof path, "%s.help", base);
         if (rune_count(help) > 300)
@@ -413,12 +419,11 @@ static bool autogenerate_ok(const json_object *f, char *sample, size_t cap)
         if (bs_pattern_random(pattern, val, sizeof val) != 0)
             return true; /* a form we cannot generate: PocketBase can */
         json_object *jv = json_object_new_string(val);
-        json_object *copy = NULL;
-        json_object_deep_copy((json_object *)f, &copy, NULL);
-        json_object_object_add(copy, "required", json_object_new_boolean(0));
+        bs_finfo fi;
+        bs_finfo_init(&fi, f);
+        fi.required = false;
         bs_field_error fe;
-        bool ok = bs_field_validate(copy, jv, true, &fe);
-        json_object_put(copy);
+        bool ok = bs_finfo_validate(&fi, jv, true, &fe);
         json_object_put(jv);
         if (!ok) {
             snprintf(sample, cap, "%s", val);
@@ -432,12 +437,12 @@ static void field_settings(vctx *v, const json_object *f, size_t idx)
 {
     char base[64], path[200];
     snprintf(base, sizeof base, "fields.%zu", idx);
-    const char *type = bs_json_get_str(f, "type", "");
-    bool pk = str_is(f, "type", "text") && bs_json_get_bool(f, "primaryKey",
+    bs_ftype type = type_of(f);
+    bool pk = type == BS_F_TEXT && bs_json_get_bool(f, "primaryKey",
                                                             false);
     field_common(v, base, f, pk);
 
-    if (strcmp(type, "text") == 0) {
+    if (type == BS_F_TEXT) {
         if (pk) {
             /* Only one primary key. */
             json_object *fields = bs_json_get(v->col, "fields");
@@ -445,7 +450,7 @@ static void field_settings(vctx *v, const json_object *f, size_t idx)
             size_t n = json_object_array_length(fields);
             for (size_t i = 0; i < n; i++) {
                 json_object *x = json_object_array_get_idx(fields, i);
-                if (str_is(x, "type", "text") &&
+                if (type_of(x) == BS_F_TEXT &&
                     bs_json_get_bool(x, "primaryKey", false))
                     pks++;
             }
@@ -488,7 +493,7 @@ static void field_settings(vctx *v, const json_object *f, size_t idx)
                  "The provided autogenerate pattern could produce invalid "
                  "field values, ex.: \"%s\".",
                  sample);
-    } else if (strcmp(type, "password") == 0) {
+    } else if (type == BS_F_PASSWORD) {
         int64_t min = bs_json_get_int(f, "min", 0);
         snprintf(path, sizeof path, "%s.min", base);
         int_range(v, path, min, 1, 71);
@@ -500,10 +505,10 @@ static void field_settings(vctx *v, const json_object *f, size_t idx)
         if (!valid_regex(bs_json_get_str(f, "pattern", "")))
             fail(v, path, "validation_invalid_regex",
                  "Invalid regular expression.");
-    } else if (strcmp(type, "email") == 0 || strcmp(type, "url") == 0) {
+    } else if (type == BS_F_EMAIL || type == BS_F_URL) {
         domains(v, base, f, "exceptDomains", "onlyDomains");
         domains(v, base, f, "onlyDomains", "exceptDomains");
-    } else if (strcmp(type, "number") == 0) {
+    } else if (type == BS_F_NUMBER) {
         json_object *min = bs_json_get(f, "min");
         json_object *max = bs_json_get(f, "max");
         bool only_int = bs_json_get_bool(f, "onlyInt", false);
@@ -529,17 +534,17 @@ static void field_settings(vctx *v, const json_object *f, size_t idx)
                        json_object_new_double(dmin));
             bs_buf_dispose(&m);
         }
-    } else if (strcmp(type, "editor") == 0 || strcmp(type, "json") == 0) {
+    } else if (type == BS_F_EDITOR || type == BS_F_JSON) {
         snprintf(path, sizeof path, "%s.maxSize", base);
         int_range(v, path, bs_json_get_int(f, "maxSize", 0), 0, MAX_SAFE_INT);
-    } else if (strcmp(type, "date") == 0) {
+    } else if (type == BS_F_DATE) {
         const char *min = bs_json_get_str(f, "min", "");
         const char *max = bs_json_get_str(f, "max", "");
         snprintf(path, sizeof path, "%s.max", base);
         if (*max && *min && date_before(max, min))
             fail(v, path, "validation_date_out_of_range",
                  "The date is out of range.");
-    } else if (strcmp(type, "autodate") == 0) {
+    } else if (type == BS_F_AUTODATE) {
         bool on_create = bs_json_get_bool(f, "onCreate", false);
         bool on_update = bs_json_get_bool(f, "onUpdate", false);
         bool old_create = on_create, old_update = on_update;
@@ -549,7 +554,7 @@ static void field_settings(vctx *v, const json_object *f, size_t idx)
                                                       bs_json_get_str(f, "id",
                                                                       ""))
                                     : NULL;
-        if (of && str_is(of, "type", "autodate")) {
+        if (of && type_of(of) == BS_F_AUTODATE) {
             old_create = bs_json_get_bool(of, "onCreate", false);
             old_update = bs_json_get_bool(of, "onUpdate", false);
         }
@@ -566,7 +571,7 @@ static void field_settings(vctx *v, const json_object *f, size_t idx)
         else if (!on_create && !on_update)
             fail(v, path, "validation_required",
                  "Either onCreate or onUpdate must be enabled.");
-    } else if (strcmp(type, "select") == 0) {
+    } else if (type == BS_F_SELECT) {
         json_object *values = bs_json_get(f, "values");
         size_t nv = json_object_is_type(values, json_type_array)
                         ? json_object_array_length(values)
@@ -577,7 +582,7 @@ static void field_settings(vctx *v, const json_object *f, size_t idx)
         snprintf(path, sizeof path, "%s.maxSelect", base);
         int_range(v, path, bs_json_get_int(f, "maxSelect", 0), 0,
                   nv ? (int64_t)nv : 1);
-    } else if (strcmp(type, "file") == 0) {
+    } else if (type == BS_F_FILE) {
         snprintf(path, sizeof path, "%s.maxSelect", base);
         int_range(v, path, bs_json_get_int(f, "maxSelect", 0), 0, MAX_SAFE_INT);
         snprintf(path, sizeof path, "%s.maxSize", base);
@@ -604,7 +609,7 @@ static void field_settings(vctx *v, const json_object *f, size_t idx)
                 break;
             }
         }
-    } else if (strcmp(type, "relation") == 0) {
+    } else if (type == BS_F_RELATION) {
         const char *cid = bs_json_get_str(f, "collectionId", "");
         snprintf(path, sizeof path, "%s.collectionId", base);
         const json_object *of = v->original
@@ -615,7 +620,7 @@ static void field_settings(vctx *v, const json_object *f, size_t idx)
                                     : NULL;
         if (!*cid) {
             fail(v, path, "validation_required", "Cannot be blank.");
-        } else if (of && str_is(of, "type", "relation") &&
+        } else if (of && type_of(of) == BS_F_RELATION &&
                    strcmp(bs_json_get_str(of, "collectionId", ""), cid) != 0) {
             fail(v, path, "validation_field_relation_change",
                  "The relation collection cannot be changed.");
@@ -689,11 +694,11 @@ static bool fields_duplicates(vctx *v, json_object *fields)
 }
 
 static bool system_and_hidden(vctx *v, json_object *fields, const char *name,
-                              const char *type, bool need_hidden,
+                              bs_ftype type, bool need_hidden,
                               const char *missing_code, const char *missing)
 {
     json_object *f = bs_fields_by_name(fields, name);
-    if (!f || !str_is(f, "type", type)) {
+    if (!f || type_of(f) != type) {
         fail(v, "fields", missing_code, "%s", missing);
         return true;
     }
@@ -720,7 +725,7 @@ static bool fields_min(vctx *v, json_object *fields)
         return true;
     }
     json_object *id = bs_fields_by_name(fields, "id");
-    if (!id || !str_is(id, "type", "text") ||
+    if (!id || type_of(id) != BS_F_TEXT ||
         !bs_json_get_bool(id, "primaryKey", false)) {
         fail(v, "fields", "validation_missing_primary_key",
              "Missing or invalid \"id\" PK field.");
@@ -728,20 +733,20 @@ static bool fields_min(vctx *v, json_object *fields)
     }
     if (!str_is(v->col, "type", "auth"))
         return false;
-    return system_and_hidden(v, fields, "password", "password", true,
+    return system_and_hidden(v, fields, "password", BS_F_PASSWORD, true,
                              "validation_missing_password_field",
                              "System \"password\" field is required.") ||
-           system_and_hidden(v, fields, "tokenKey", "text", true,
+           system_and_hidden(v, fields, "tokenKey", BS_F_TEXT, true,
                              "validation_missing_tokenKey_field",
                              "System \"tokenKey\" field is required.") ||
-           system_and_hidden(v, fields, "email", "email", false,
+           system_and_hidden(v, fields, "email", BS_F_EMAIL, false,
                              "validation_missing_email_field",
                              "System \"email\" field is required.") ||
-           system_and_hidden(v, fields, "emailVisibility", "bool", false,
+           system_and_hidden(v, fields, "emailVisibility", BS_F_BOOL, false,
                              "validation_missing_emailVisibility_field",
                              "System \"emailVisibility\" field is "
                              "required.") ||
-           system_and_hidden(v, fields, "verified", "bool", false,
+           system_and_hidden(v, fields, "verified", BS_F_BOOL, false,
                              "validation_missing_verified_field",
                              "System \"verified\" field is required.");
 }

@@ -199,15 +199,14 @@ static void set_visibility(const bs_expand_ctx *ctx, bs_record *r)
  * collection c. */
 static bool resolve(const bs_expand_ctx *ctx, const bs_collection *c,
                     const char *name, const bs_collection **target,
-                    const json_object **field, const char **via,
+                    const bs_finfo **field, const char **via,
                     bool *via_multi)
 {
     *via = NULL;
     *via_multi = false;
-    const json_object *f = bs_collection_field(c, name);
-    if (f && strcmp(bs_field_type(f), "relation") == 0) {
-        *target = bs_schema_find(ctx->schema,
-                                 bs_json_get_str(f, "collectionId", ""));
+    const bs_finfo *f = bs_collection_finfo(c, name);
+    if (f && f->type == BS_F_RELATION) {
+        *target = bs_schema_find(ctx->schema, f->collection_id);
         *field = f;
         return *target != NULL;
     }
@@ -223,14 +222,14 @@ static bool resolve(const bs_expand_ctx *ctx, const bs_collection *c,
     const bs_collection *src = bs_schema_find(ctx->schema, cname);
     if (!src)
         return false;
-    const json_object *vf = bs_collection_field(src, sep + 5);
-    if (!vf || strcmp(bs_field_type(vf), "relation") != 0 ||
-        strcmp(bs_json_get_str(vf, "collectionId", ""), c->id) != 0)
+    const bs_finfo *vf = bs_collection_finfo(src, sep + 5);
+    if (!vf || vf->type != BS_F_RELATION ||
+        strcmp(vf->collection_id, c->id) != 0)
         return false;
     *target = src;
     *field = vf;
-    *via = bs_field_name(vf);
-    *via_multi = bs_field_is_multiple(vf);
+    *via = vf->name;
+    *via_multi = vf->multiple;
     return true;
 }
 
@@ -348,7 +347,7 @@ static int expand_level(const bs_expand_ctx *ctx, bs_record **recs, int n,
     for (int k = 0; k < t->n && rc == 0; k++) {
         const node *child = t->children[k];
         const bs_collection *target;
-        const json_object *f;
+        const bs_finfo *f;
         const char *via;
         bool via_multi;
         if (!resolve(ctx, c, child->name, &target, &f, &via, &via_multi))
@@ -394,7 +393,7 @@ static int expand_level(const bs_expand_ctx *ctx, bs_record **recs, int n,
         if (rc == 0 && nrel)
             rc = match_related(recs, n, child->name, via, rel, nrel, lists,
                                counts);
-        bool multiple = via ? true : bs_field_is_multiple(f);
+        bool multiple = via ? true : f->multiple;
         for (int i = 0; nrel && i < n && rc == 0; i++) {
             if (!counts[i])
                 continue;

@@ -30,16 +30,11 @@ const char *bs_field_type(const json_object *f)
     return bs_json_get_str(f, "type", "");
 }
 
-static bool type_is(const json_object *f, const char *t)
-{
-    return strcmp(bs_field_type(f), t) == 0;
-}
-
 bool bs_field_is_multiple(const json_object *f)
 {
-    return (type_is(f, "select") || type_is(f, "file") ||
-            type_is(f, "relation")) &&
-           bs_json_get_int(f, "maxSelect", 0) > 1;
+    bs_finfo fi;
+    bs_finfo_init(&fi, f);
+    return fi.multiple;
 }
 
 bool bs_field_hidden(const json_object *f)
@@ -47,29 +42,10 @@ bool bs_field_hidden(const json_object *f)
     return bs_json_get_bool(f, "hidden", false);
 }
 
-static bool is_listish(const json_object *f)
+/* Types whose value is a list of strings (one string when single). */
+static bool is_listish(const bs_finfo *fi)
 {
-    return type_is(f, "select") || type_is(f, "file") ||
-           type_is(f, "relation");
-}
-
-json_object *bs_field_zero(const json_object *f)
-{
-    if (type_is(f, "number"))
-        return json_object_new_double(0);
-    if (type_is(f, "bool"))
-        return json_object_new_boolean(0);
-    if (type_is(f, "json"))
-        return NULL;
-    if (type_is(f, "geoPoint")) {
-        json_object *o = json_object_new_object();
-        json_object_object_add(o, "lon", json_object_new_double(0));
-        json_object_object_add(o, "lat", json_object_new_double(0));
-        return o;
-    }
-    if (bs_field_is_multiple(f))
-        return json_object_new_array();
-    return json_object_new_string("");
+    return bs_ftypes[fi->type].multi;
 }
 
 /* ---- conversions ------------------------------------------------------ */
@@ -303,31 +279,38 @@ static json_object *prepare_json(const json_object *raw)
     return json_object_get((json_object *)raw);
 }
 
-json_object *bs_field_prepare(const json_object *f, const json_object *raw)
+/* A geoPoint from an object or its JSON text. */
+static json_object *prepare_point(const json_object *raw)
 {
-    if (type_is(f, "number"))
-        return json_object_new_double(raw ? to_number(raw) : 0);
-    if (type_is(f, "bool"))
-        return json_object_new_boolean(raw ? to_bool(raw) : 0);
-    if (type_is(f, "json"))
-        return prepare_json(raw);
-    if (type_is(f, "geoPoint")) {
-        json_object *src = (json_object *)raw, *parsed = NULL;
-        if (raw && json_object_is_type(raw, json_type_string)) {
-            const char *s = json_object_get_string(src);
-            bs_json_parse(s, strlen(s), &parsed);
-            src = parsed;
-        }
-        json_object *o = json_object_new_object();
-        json_object_object_add(
-            o, "lon", json_object_new_double(to_number(bs_json_get(src, "lon"))));
-        json_object_object_add(
-            o, "lat", json_object_new_double(to_number(bs_json_get(src, "lat"))));
-        if (parsed)
-            json_object_put(parsed);
-        return o;
+    json_object *src = (json_object *)raw, *parsed = NULL;
+    if (raw && json_object_is_type(raw, json_type_string)) {
+        const char *s = json_object_get_string(src);
+        bs_json_parse(s, strlen(s), &parsed);
+        src = parsed;
     }
-    if (type_is(f, "date") || type_is(f, "autodate")) {
+    json_object *o = json_object_new_object();
+    json_object_object_add(
+        o, "lon", json_object_new_double(to_number(bs_json_get(src, "lon"))));
+    json_object_object_add(
+        o, "lat", json_object_new_double(to_number(bs_json_get(src, "lat"))));
+    if (parsed)
+        json_object_put(parsed);
+    return o;
+}
+
+json_object *bs_finfo_prepare(const bs_finfo *fi, const json_object *raw)
+{
+    switch (fi->type) {
+    case BS_F_NUMBER:
+        return json_object_new_double(raw ? to_number(raw) : 0);
+    case BS_F_BOOL:
+        return json_object_new_boolean(raw ? to_bool(raw) : 0);
+    case BS_F_JSON:
+        return prepare_json(raw);
+    case BS_F_GEOPOINT:
+        return prepare_point(raw);
+    case BS_F_DATE:
+    case BS_F_AUTODATE: {
         char out[25];
         if (raw && json_object_is_type(raw, json_type_string) &&
             bs_date_normalize(json_object_get_string((json_object *)raw),
@@ -335,9 +318,11 @@ json_object *bs_field_prepare(const json_object *f, const json_object *raw)
             return json_object_new_string(out);
         return json_object_new_string("");
     }
-    if (is_listish(f)) {
+    case BS_F_SELECT:
+    case BS_F_FILE:
+    case BS_F_RELATION: {
         json_object *list = unique_strings(raw);
-        if (bs_field_is_multiple(f))
+        if (fi->multiple)
             return list;
         size_t n = json_object_array_length(list);
         json_object *last =
@@ -346,22 +331,24 @@ json_object *bs_field_prepare(const json_object *f, const json_object *raw)
         json_object_put(list);
         return last;
     }
-    /* text, email, url, editor, password */
-    if (!raw)
-        return json_object_new_string("");
-    return to_string(raw);
+    default:
+        /* text, email, url, editor, password */
+        if (!raw)
+            return json_object_new_string("");
+        return to_string(raw);
+    }
 }
 
-json_object *bs_field_modify(const json_object *f, const json_object *cur,
+json_object *bs_finfo_modify(const bs_finfo *fi, const json_object *cur,
                              char modifier, const json_object *arg)
 {
-    if (type_is(f, "number")) {
+    if (fi->type == BS_F_NUMBER) {
         double base = cur ? to_number(cur) : 0;
         double d = arg ? to_number(arg) : 0;
         return json_object_new_double(modifier == '-' ? base - d : base + d);
     }
-    if (!is_listish(f))
-        return bs_field_prepare(f, arg);
+    if (!is_listish(fi))
+        return bs_finfo_prepare(fi, arg);
     json_object *have = unique_strings(cur);
     json_object *items = unique_strings(arg);
     json_object *out = json_object_new_array();
@@ -396,26 +383,31 @@ json_object *bs_field_modify(const json_object *f, const json_object *cur,
     }
     json_object_put(have);
     json_object_put(items);
-    json_object *v = bs_field_prepare(f, out);
+    json_object *v = bs_finfo_prepare(fi, out);
     json_object_put(out);
     return v;
 }
 
 json_object *bs_finfo_zero(const bs_finfo *fi)
 {
-    switch (fi->type) {
-    case BS_F_NUMBER:
+    switch (bs_ftypes[fi->type].value) {
+    case BS_FV_NUMBER:
         return json_object_new_double(0);
-    case BS_F_BOOL:
+    case BS_FV_BOOL:
         return json_object_new_boolean(0);
-    case BS_F_JSON:
+    case BS_FV_ANY:
         return NULL;
-    case BS_F_GEOPOINT:
-        return bs_field_zero(fi->def);
-    default:
-        return fi->multiple ? json_object_new_array()
-                            : json_object_new_string("");
+    case BS_FV_POINT: {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "lon", json_object_new_double(0));
+        json_object_object_add(o, "lat", json_object_new_double(0));
+        return o;
     }
+    case BS_FV_STRING:
+        break;
+    }
+    return fi->multiple ? json_object_new_array()
+                        : json_object_new_string("");
 }
 
 json_object *bs_finfo_from_column(const bs_finfo *fi, const bs_rows *st,
@@ -444,8 +436,17 @@ json_object *bs_finfo_from_column(const bs_finfo *fi, const bs_rows *st,
             v = json_object_new_string_len(t, (int)n);
         return v;
     }
-    case BS_F_GEOPOINT:
-        return bs_field_from_column(fi->def, st, col);
+    case BS_F_GEOPOINT: {
+        size_t n = 0;
+        const char *t = bs_rows_text(st, col, &n);
+        json_object *v = NULL;
+        if (t)
+            bs_json_parse(t, n, &v);
+        json_object *out = prepare_point(v);
+        if (v)
+            json_object_put(v);
+        return out;
+    }
     default:
         break;
     }
@@ -456,9 +457,8 @@ json_object *bs_finfo_from_column(const bs_finfo *fi, const bs_rows *st,
         json_object *num = json_object_new_double(bs_rows_real(st, col));
         json_object *s = to_string(num);
         json_object_put(num);
-        if (fi->type == BS_F_SELECT || fi->type == BS_F_FILE ||
-            fi->type == BS_F_RELATION) {
-            json_object *v = bs_field_prepare(fi->def, s);
+        if (is_listish(fi)) {
+            json_object *v = bs_finfo_prepare(fi, s);
             json_object_put(s);
             return v;
         }
@@ -467,44 +467,22 @@ json_object *bs_finfo_from_column(const bs_finfo *fi, const bs_rows *st,
     size_t len = 0;
     const char *t = bs_rows_text(st, col, &len);
     int n = (int)len;
-    if (fi->type == BS_F_SELECT || fi->type == BS_F_FILE ||
-        fi->type == BS_F_RELATION) {
+    if (is_listish(fi)) {
         if (!fi->multiple && (n == 0 || t[0] != '['))
             return json_object_new_string_len(t, n);
         json_object *s = json_object_new_string_len(t, n);
-        json_object *v = bs_field_prepare(fi->def, s);
+        json_object *v = bs_finfo_prepare(fi, s);
         json_object_put(s);
         return v;
     }
     return json_object_new_string_len(t, n);
 }
 
-json_object *bs_field_from_column(const json_object *f, const bs_rows *st,
-                                  int col)
-{
-    if (type_is(f, "geoPoint")) {
-        size_t n = 0;
-        const char *t = bs_rows_text(st, col, &n);
-        json_object *v = NULL;
-        if (t)
-            bs_json_parse(t, n, &v);
-        json_object *out = bs_field_prepare(f, v);
-        if (v)
-            json_object_put(v);
-        return out;
-    }
-    bs_finfo fi = {.def = f,
-                   .name = bs_field_name(f),
-                   .type = bs_ftype_of(bs_field_type(f)),
-                   .hidden = bs_field_hidden(f),
-                   .multiple = bs_field_is_multiple(f)};
-    return bs_finfo_from_column(&fi, st, col);
-}
-
 void bs_finfo_bind(const bs_finfo *fi, const json_object *v, bs_rows *st,
                    int idx)
 {
-    if (fi->type == BS_F_NUMBER) {
+    bs_fvalue kind = bs_ftypes[fi->type].value;
+    if (kind == BS_FV_NUMBER) {
         double d = v ? to_number(v) : 0;
         if (d == (double)(int64_t)d && fabs(d) < 9e15)
             bs_rows_bind_int(st, idx, (int64_t)d);
@@ -512,12 +490,12 @@ void bs_finfo_bind(const bs_finfo *fi, const json_object *v, bs_rows *st,
             bs_rows_bind_real(st, idx, d);
         return;
     }
-    if (fi->type == BS_F_BOOL) {
+    if (kind == BS_FV_BOOL) {
         bs_rows_bind_int(st, idx, v ? to_bool(v) : 0);
         return;
     }
-    if (fi->type == BS_F_JSON || fi->type == BS_F_GEOPOINT || fi->multiple) {
-        if (!v && fi->type == BS_F_JSON) {
+    if (kind == BS_FV_ANY || kind == BS_FV_POINT || fi->multiple) {
+        if (!v && kind == BS_FV_ANY) {
             bs_rows_bind_null(st, idx);
             return;
         }
@@ -535,17 +513,7 @@ void bs_finfo_bind(const bs_finfo *fi, const json_object *v, bs_rows *st,
     bs_rows_bind_text(st, idx, s ? s : "", -1);
 }
 
-void bs_field_bind(const json_object *f, const json_object *v,
-                   bs_rows *st, int idx)
-{
-    bs_finfo fi = {.def = f,
-                   .name = bs_field_name(f),
-                   .type = bs_ftype_of(bs_field_type(f)),
-                   .multiple = bs_field_is_multiple(f)};
-    bs_finfo_bind(&fi, v, st, idx);
-}
-
-bool bs_value_is_empty(const json_object *f, const json_object *v)
+bool bs_finfo_is_empty(const bs_finfo *fi, const json_object *v)
 {
     if (!v)
         return true;
@@ -557,7 +525,7 @@ bool bs_value_is_empty(const json_object *f, const json_object *v)
     case json_type_array:
         return json_object_array_length(v) == 0;
     case json_type_object:
-        if (type_is(f, "geoPoint"))
+        if (fi->type == BS_F_GEOPOINT)
             return to_number(bs_json_get(v, "lon")) == 0 &&
                    to_number(bs_json_get(v, "lat")) == 0;
         return json_object_object_length(v) == 0;
@@ -688,17 +656,26 @@ static bool validate_text(const json_object *f, const char *s,
 bool bs_field_validate(const json_object *f, const json_object *v,
                        bool is_new, bs_field_error *e)
 {
+    bs_finfo fi;
+    bs_finfo_init(&fi, f);
+    return bs_finfo_validate(&fi, v, is_new, e);
+}
+
+bool bs_finfo_validate(const bs_finfo *fi, const json_object *v,
+                       bool is_new, bs_field_error *e)
+{
     (void)is_new;
-    bool required = bs_json_get_bool(f, "required", false);
-    const char *type = bs_field_type(f);
-    if (type_is(f, "autodate"))
+    const json_object *f = fi->def;
+    bool required = fi->required;
+    bs_ftype type = fi->type;
+    if (type == BS_F_AUTODATE)
         return true;
-    if (type_is(f, "bool")) {
+    if (type == BS_F_BOOL) {
         if (required && !(v && json_object_get_boolean(v)))
             return fail(e, "validation_required", "Cannot be blank.");
         return true;
     }
-    if (type_is(f, "json")) {
+    if (type == BS_F_JSON) {
         bs_buf b;
         bs_buf_init(&b);
         if (v)
@@ -718,12 +695,12 @@ bool bs_field_validate(const json_object *f, const json_object *v,
             return fail(e, "validation_required", "Cannot be blank.");
         return true;
     }
-    if (bs_value_is_empty(f, v)) {
+    if (bs_finfo_is_empty(fi, v)) {
         if (required)
             return fail(e, "validation_required", "Cannot be blank.");
         return true;
     }
-    if (strcmp(type, "number") == 0) {
+    if (type == BS_F_NUMBER) {
         double d = json_object_get_double(v);
         if (!isfinite(d))
             return fail(e, "validation_not_a_number",
@@ -754,7 +731,7 @@ bool bs_field_validate(const json_object *f, const json_object *v,
         }
         return true;
     }
-    if (is_listish(f)) {
+    if (is_listish(fi)) {
         json_object *list = unique_strings(v);
         size_t n = json_object_array_length(list);
         int64_t maxsel = bs_json_get_int(f, "maxSelect", 0);
@@ -762,18 +739,18 @@ bool bs_field_validate(const json_object *f, const json_object *v,
             maxsel = 1;
         int64_t minsel = bs_json_get_int(f, "minSelect", 0);
         bool ok = true;
-        if (strcmp(type, "relation") == 0 && minsel > 0 &&
+        if (type == BS_F_RELATION && minsel > 0 &&
             (int64_t)n < minsel)
             ok = fail(e, "validation_not_enough_values",
                       "Select at least %lld.", (long long)minsel);
         else if ((int64_t)n > maxsel)
-            ok = strcmp(type, "file") == 0
+            ok = type == BS_F_FILE
                      ? fail(e, "validation_too_many_files",
                             "The maximum allowed files is %lld.",
                             (long long)maxsel)
                      : fail(e, "validation_too_many_values",
                             "Select no more than %lld.", (long long)maxsel);
-        else if (strcmp(type, "select") == 0) {
+        else if (type == BS_F_SELECT) {
             json_object *values = bs_json_get(f, "values");
             for (size_t i = 0; i < n && ok; i++) {
                 const char *x =
@@ -795,7 +772,7 @@ bool bs_field_validate(const json_object *f, const json_object *v,
         json_object_put(list);
         return ok;
     }
-    if (strcmp(type, "geoPoint") == 0) {
+    if (type == BS_F_GEOPOINT) {
         double lat = to_number(bs_json_get(v, "lat"));
         double lon = to_number(bs_json_get(v, "lon"));
         if (lat < -90 || lat > 90)
@@ -807,20 +784,19 @@ bool bs_field_validate(const json_object *f, const json_object *v,
         return true;
     }
     const char *s = json_object_get_string((json_object *)v);
-    if (strcmp(type, "text") == 0)
+    switch (type) {
+    case BS_F_TEXT:
         return validate_text(f, s, e);
-    if (strcmp(type, "email") == 0) {
+    case BS_F_EMAIL:
         if (!bs_email_valid(s))
             return fail(e, "validation_is_email",
                         "Must be a valid email address.");
         return check_domains(f, s, true, e);
-    }
-    if (strcmp(type, "url") == 0) {
+    case BS_F_URL:
         if (!url_ok(s))
             return fail(e, "validation_invalid_url", "Must be a valid url.");
         return check_domains(f, s, false, e);
-    }
-    if (strcmp(type, "editor") == 0) {
+    case BS_F_EDITOR: {
         int64_t max = bs_json_get_int(f, "maxSize", 0);
         if (max <= 0)
             max = 5 << 20;
@@ -830,7 +806,7 @@ bool bs_field_validate(const json_object *f, const json_object *v,
                         (long long)max);
         return true;
     }
-    if (strcmp(type, "date") == 0) {
+    case BS_F_DATE: {
         const char *min = bs_json_get_str(f, "min", "");
         const char *max = bs_json_get_str(f, "max", "");
         char nmin[25], nmax[25];
@@ -842,5 +818,7 @@ bool bs_field_validate(const json_object *f, const json_object *v,
                         "Must be no greater than %s.", nmax);
         return true;
     }
-    return true;
+    default:
+        return true;
+    }
 }

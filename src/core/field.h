@@ -28,39 +28,34 @@ const char *bs_field_type(const json_object *f);
 bool bs_field_is_multiple(const json_object *f);
 bool bs_field_hidden(const json_object *f);
 
-/* The empty value of the field's type (new reference; may be NULL for
- * json). */
-json_object *bs_field_zero(const json_object *f);
+/* The operations on values take the field's bs_finfo (from the
+ * collection's snapshot, or bs_finfo_init for a loose definition). */
+
+/* The empty value of the field's type (new reference; NULL for json). */
+json_object *bs_finfo_zero(const bs_finfo *fi);
 
 /* Converts a submitted value to the field's shape, as PocketBase's
  * PrepareValue does (strings to numbers and booleans, one value to a
  * list, the last of a list for single fields, ...). Returns a new
  * reference. */
-json_object *bs_field_prepare(const json_object *f, const json_object *raw);
+json_object *bs_finfo_prepare(const bs_finfo *fi, const json_object *raw);
 
 /* Applies a modifier: "+" appends (or adds, for numbers), "^" prepends,
  * "-" removes (or subtracts). Returns the new value (new reference). */
-json_object *bs_field_modify(const json_object *f, const json_object *cur,
+json_object *bs_finfo_modify(const bs_finfo *fi, const json_object *cur,
                              char modifier, const json_object *arg);
 
 /* Decodes column `col` of the current row of st. */
-json_object *bs_field_from_column(const json_object *f, const bs_rows *st,
-                                  int col);
-
-/* The same two operations from a resolved field info (hot paths). */
 json_object *bs_finfo_from_column(const bs_finfo *fi, const bs_rows *st,
                                   int col);
-json_object *bs_finfo_zero(const bs_finfo *fi);
-void bs_finfo_bind(const bs_finfo *fi, const json_object *v, bs_rows *st,
-                   int idx);
 
 /* Binds a value for storage (multiple values as a JSON array text, json
  * as its text, booleans as 0/1, ...). */
-void bs_field_bind(const json_object *f, const json_object *v,
-                   bs_rows *st, int idx);
+void bs_finfo_bind(const bs_finfo *fi, const json_object *v, bs_rows *st,
+                   int idx);
 
 /* True when the value counts as empty for `required` checks. */
-bool bs_value_is_empty(const json_object *f, const json_object *v);
+bool bs_finfo_is_empty(const bs_finfo *fi, const json_object *v);
 
 /* Converts a date text in any accepted format to PocketBase's form
  * ("2006-01-02 15:04:05.000Z"); returns false when it is not a date. */
@@ -76,6 +71,10 @@ typedef struct bs_field_error {
  * patterns, ranges, allowed values, domains, sizes). Relations are only
  * checked for counts here; their existence needs the database and is
  * checked by the record layer. Returns true when valid. */
+bool bs_finfo_validate(const bs_finfo *fi, const json_object *v,
+                       bool is_new, bs_field_error *err);
+
+/* The same for a loose field definition. */
 bool bs_field_validate(const json_object *f, const json_object *v,
                        bool is_new, bs_field_error *err);
 

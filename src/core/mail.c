@@ -130,10 +130,11 @@ static void replace_all(bs_buf *text, const char *name, const char *value)
     *text = out;
 }
 
-static bool plain_type(const char *type)
+/* Types whose values go into a mail without HTML escaping. */
+static bool plain_type(bs_ftype type)
 {
-    return strcmp(type, "autodate") == 0 || strcmp(type, "date") == 0 ||
-           strcmp(type, "bool") == 0 || strcmp(type, "number") == 0;
+    return type == BS_F_AUTODATE || type == BS_F_DATE || type == BS_F_BOOL ||
+           type == BS_F_NUMBER;
 }
 
 int bs_mail_render(const json_object *settings, const bs_record *rec,
@@ -157,14 +158,12 @@ int bs_mail_render(const json_object *settings, const bs_record *rec,
     replace_all(&body, "{APP_NAME}", app_name);
     replace_all(&subj, "{APP_URL}", app_url);
     replace_all(&body, "{APP_URL}", app_url);
-    const json_object *fields = rec->collection->fields;
-    size_t nf = json_object_array_length(fields);
-    for (size_t i = 0; i < nf; i++) {
-        const json_object *f = json_object_array_get_idx(fields, i);
-        if (bs_field_hidden(f))
+    for (int i = 0; i < rec->collection->nfields; i++) {
+        const bs_finfo *f = &rec->collection->finfo[i];
+        if (f->hidden)
             continue;
         char name[300];
-        snprintf(name, sizeof name, "{RECORD:%s}", bs_field_name(f));
+        snprintf(name, sizeof name, "{RECORD:%s}", f->name);
         bool in_subj = subj.data && strstr(subj.data, name);
         bool in_body = body.data && strstr(body.data, name);
         if (!in_subj && !in_body)
@@ -172,8 +171,8 @@ int bs_mail_render(const json_object *settings, const bs_record *rec,
         bs_buf raw, val;
         bs_buf_init(&raw);
         bs_buf_init(&val);
-        value_text(bs_record_get(rec, bs_field_name(f)), &raw);
-        if (plain_type(bs_field_type(f)))
+        value_text(bs_record_get(rec, f->name), &raw);
+        if (plain_type(f->type))
             bs_buf_puts(&val, raw.data ? raw.data : "");
         else
             html_escape(&val, raw.data ? raw.data : "");

@@ -22,13 +22,8 @@
 const json_object *bs_collection_field(const bs_collection *c,
                                        const char *name)
 {
-    size_t n = json_object_array_length(c->fields);
-    for (size_t i = 0; i < n; i++) {
-        json_object *f = json_object_array_get_idx(c->fields, i);
-        if (strcmp(bs_field_name(f), name) == 0)
-            return f;
-    }
-    return NULL;
+    const bs_finfo *fi = bs_collection_finfo(c, name);
+    return fi ? fi->def : NULL;
 }
 
 bs_record *bs_record_new(bs_schema *schema, const bs_collection *c)
@@ -41,11 +36,9 @@ bs_record *bs_record_new(bs_schema *schema, const bs_collection *c)
     r->collection = c;
     r->is_new = true;
     r->data = json_object_new_object();
-    size_t n = json_object_array_length(c->fields);
-    for (size_t i = 0; i < n; i++) {
-        json_object *f = json_object_array_get_idx(c->fields, i);
-        json_object_object_add(r->data, bs_field_name(f), bs_field_zero(f));
-    }
+    for (int i = 0; i < c->nfields; i++)
+        json_object_object_add(r->data, c->finfo[i].name,
+                               bs_finfo_zero(&c->finfo[i]));
     return r;
 }
 
@@ -187,12 +180,12 @@ bool bs_record_get_bool(const bs_record *r, const char *field)
 
 int bs_record_set(bs_record *r, const char *field, json_object *value)
 {
-    const json_object *f = bs_collection_field(r->collection, field);
-    if (!f) {
+    const bs_finfo *fi = bs_collection_finfo(r->collection, field);
+    if (!fi) {
         json_object_put(value);
         return BS_ENOTFOUND;
     }
-    if (strcmp(bs_field_type(f), "password") == 0) {
+    if (fi->type == BS_F_PASSWORD) {
         /* Kept in plain text until the save validates and hashes it. */
         const char *plain = value && json_object_is_type(value,
                                                          json_type_string)
@@ -203,7 +196,7 @@ int bs_record_set(bs_record *r, const char *field, json_object *value)
         json_object_put(value);
         return r->plain_password ? 0 : BS_ENOMEM;
     }
-    json_object *v = bs_field_prepare(f, value);
+    json_object *v = bs_finfo_prepare(fi, value);
     json_object_put(value);
     json_object_object_add(r->data, field, v);
     return 0;
@@ -392,12 +385,11 @@ void bs_record_write_json(const bs_record *r, bs_buf *out)
 bool bs_password_check(const bs_record *r, const char *plain)
 {
     const json_object *src = r->original ? r->original : r->data;
-    size_t n = json_object_array_length(r->collection->fields);
-    for (size_t i = 0; i < n; i++) {
-        const json_object *f = json_object_array_get_idx(r->collection->fields, i);
-        if (strcmp(bs_field_type(f), "password") == 0)
+    for (int i = 0; i < r->collection->nfields; i++) {
+        const bs_finfo *fi = &r->collection->finfo[i];
+        if (fi->type == BS_F_PASSWORD)
             return bs_password_verify(plain,
-                                      bs_json_get_str(src, bs_field_name(f), ""));
+                                      bs_json_get_str(src, fi->name, ""));
     }
     return false;
 }
@@ -588,7 +580,7 @@ static int validate_final(bs_event *e, void *user)
             continue;
         }
         json_object *v = bs_json_get(r->data, fi->name);
-        bool empty = bs_value_is_empty(f, v);
+        bool empty = bs_finfo_is_empty(fi, v);
         /* Empty values the save generates (the id, a tokenKey) are not
          * errors before the save; other empty optional values are valid. */
         if (empty && ((r->is_new && fi->type == BS_F_TEXT &&
@@ -603,7 +595,7 @@ static int validate_final(bs_event *e, void *user)
             continue;
         }
         bs_field_error fe;
-        if (!bs_field_validate(f, v, r->is_new, &fe)) {
+        if (!bs_finfo_validate(fi, v, r->is_new, &fe)) {
             field_error(err, fi->name, fe.code, fe.message);
             continue;
         }
@@ -934,15 +926,14 @@ static int clean_references(bs_tx *tx, bs_record *r, bs_error *err)
         const bs_collection *c = &s->items[ci];
         if (strcmp(c->type, "view") == 0)
             continue;
-        size_t nf = json_object_array_length(c->fields);
-        for (size_t fi = 0; fi < nf; fi++) {
-            const json_object *f = json_object_array_get_idx(c->fields, fi);
-            if (strcmp(bs_field_type(f), "relation") != 0 ||
-                strcmp(bs_json_get_str(f, "collectionId", ""),
-                       r->collection->id) != 0)
+        for (int k = 0; k < c->nfields; k++) {
+            const bs_finfo *fi = &c->finfo[k];
+            const json_object *f = fi->def;
+            if (fi->type != BS_F_RELATION ||
+                strcmp(fi->collection_id, r->collection->id) != 0)
                 continue;
-            const char *fname = bs_field_name(f);
-            bool multiple = bs_field_is_multiple(f);
+            const char *fname = fi->name;
+            bool multiple = fi->multiple;
             bs_buf sql;
             bs_buf_init(&sql);
             bs_buf_puts(&sql, "SELECT * FROM ");
@@ -998,11 +989,10 @@ static int clean_references(bs_tx *tx, bs_record *r, bs_error *err)
                 }
                 json_object *arg = json_object_new_string(bs_record_id(r));
                 json_object *nv =
-                    bs_field_modify(f, bs_json_get(ref->data, fname), '-', arg);
+                    bs_finfo_modify(fi, bs_json_get(ref->data, fname), '-', arg);
                 json_object_put(arg);
                 json_object_object_add(ref->data, fname, nv);
-                if (bs_json_get_bool(f, "required", false) &&
-                    bs_value_is_empty(f, nv)) {
+                if (fi->required && bs_finfo_is_empty(fi, nv)) {
                     rc = bs_error_set(err, 400,
                                       "Failed to delete record. Make sure "
                                       "that the record is not part of a "

@@ -131,19 +131,19 @@ static void apply_data(bs_record_form *f, json_object *data)
             if (!split_key(key, name, sizeof name, &mod) ||
                 (pass == 0) != (mod == 0))
                 continue;
-            const json_object *fd = bs_collection_field(rec->collection, name);
+            const bs_finfo *fd = bs_collection_finfo(rec->collection, name);
             if (!fd)
                 continue;
             /* Autodate values are the server's alone, on create and
              * update, whoever asks (PocketBase's autodate field has no
              * setter). */
-            if (strcmp(bs_field_type(fd), "autodate") == 0)
+            if (fd->type == BS_F_AUTODATE)
                 continue;
-            if (bs_field_hidden(fd) && !f->superuser &&
+            if (fd->hidden && !f->superuser &&
                 !(auth && strcmp(name, "password") == 0))
                 continue;
-            if (mod && strcmp(bs_field_type(fd), "password") != 0) {
-                json_object *nv = bs_field_modify(
+            if (mod && fd->type != BS_F_PASSWORD) {
+                json_object *nv = bs_finfo_modify(
                     fd, bs_json_get(rec->data, name), mod, val);
                 json_object_object_add(rec->data, name, nv);
             } else {

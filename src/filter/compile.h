@@ -157,14 +157,9 @@ int bsf_build(bsf_pass *p, const bs_fnode *n, bs_buf *out);
 int bsf_build_cmp(bsf_pass *p, const bsf_operand *l, bs_fop op, bool any,
                   const bsf_operand *r, bs_buf *out);
 
-/* Field lookups in a collection's fields array. */
-typedef struct bsf_field {
-    const char *name;
-    const char *type;
-    bool hidden;
-    bool multiple;           /* maxSelect > 1 */
-    const char *collection_id;
-} bsf_field;
+/* A field of a collection by name (a copy of its bs_finfo); false when
+ * there is none. */
+typedef bs_finfo bsf_field;
 
 bool bsf_field_get(const bs_collection *c, const char *name, bsf_field *f);
 

@@ -35,23 +35,11 @@
 
 bool bsf_field_get(const bs_collection *c, const char *name, bsf_field *f)
 {
-    if (!c || !c->fields || !name ||
-        !json_object_is_type(c->fields, json_type_array))
+    const bs_finfo *fi = bs_collection_finfo(c, name);
+    if (!fi)
         return false;
-    size_t n = json_object_array_length(c->fields);
-    for (size_t i = 0; i < n; i++) {
-        json_object *fo = json_object_array_get_idx(c->fields, i);
-        const char *fname = bs_json_get_str(fo, "name", NULL);
-        if (!fname || strcmp(fname, name) != 0)
-            continue;
-        f->name = fname;
-        f->type = bs_json_get_str(fo, "type", "");
-        f->hidden = bs_json_get_bool(fo, "hidden", false);
-        f->multiple = bs_json_get_int(fo, "maxSelect", 0) > 1;
-        f->collection_id = bs_json_get_str(fo, "collectionId", "");
-        return true;
-    }
-    return false;
+    *f = *fi;
+    return true;
 }
 
 const bs_collection *bsf_collection(bs_filter_query *q, const char *key)
@@ -63,16 +51,10 @@ const bs_collection *bsf_collection(bs_filter_query *q, const char *key)
     return bs_schema_find(q->ctx.schema, key);
 }
 
-static bool type_is(const bsf_field *f, const char *t)
-{
-    return strcmp(f->type, t) == 0;
-}
-
 /* Fields that can hold several values ("MultiValuer" in PocketBase). */
 static bool multivaluer(const bsf_field *f)
 {
-    return type_is(f, "select") || type_is(f, "file") ||
-           type_is(f, "relation");
+    return bs_ftypes[f->type].multi;
 }
 
 
@@ -405,7 +387,7 @@ static int finalize(walk *w, const char *prop, bsf_operand *out)
             bsf_column(q, &mv, m, "value");
         }
     } else {
-        bool json = type_is(&f, "json");
+        bool json = f.type == BS_F_JSON;
         if (mod == MOD_LOWER) {
             bs_buf_puts(&b, "LOWER(");
             bs_buf_puts(&mv, "LOWER(");
@@ -583,7 +565,7 @@ static int back_relation(walk *w, const char *prop, bsf_operand *out)
     bsf_field bf;
     if (!bsf_field_get(bc, fname, &bf))
         return null_or_fail(w, out, "missing back relation field", fname);
-    if (!type_is(&bf, "relation"))
+    if (bf.type != BS_F_RELATION)
         return null_or_fail(w, out, "invalid back relation field", fname);
     if (bf.hidden && !w->p->allow_hidden)
         return bsf_fail(q, "non-filterable back relation field \"%s\"",
@@ -753,7 +735,7 @@ static int walk_props(walk *w, bsf_operand *out)
         bool has = bsf_field_get(w->coll, prop, &f);
         if (has && f.hidden && !w->p->allow_hidden)
             return bsf_fail(q, "non-filterable field \"%s\"", prop);
-        if (has && (type_is(&f, "json") || type_is(&f, "geoPoint")))
+        if (has && (f.type == BS_F_JSON || f.type == BS_F_GEOPOINT))
             return json_path(w, &f, i, out);
         if (i >= BSF_MAX_NESTED_RELS)
             return bsf_fail(q, "max nested relations reached for field \"%s\"",
@@ -766,7 +748,7 @@ static int walk_props(walk *w, bsf_operand *out)
                 return rc;
             continue;
         }
-        if (!type_is(&f, "relation"))
+        if (f.type != BS_F_RELATION)
             return bsf_fail(q, "field \"%s\" is not a valid relation", prop);
         const bs_collection *rel = bsf_collection(q, f.collection_id);
         if (!rel)
@@ -788,7 +770,7 @@ static int walk_props(walk *w, bsf_operand *out)
 static bool base_number_field(walk *w, const char *name)
 {
     bsf_field f;
-    return bsf_field_get(w->p->base, name, &f) && type_is(&f, "number");
+    return bsf_field_get(w->p->base, name, &f) && f.type == BS_F_NUMBER;
 }
 
 /* A static @request value: path[0..n) inside the request data. */
@@ -1203,7 +1185,7 @@ static int body_field(walk *w, bsf_operand *out, bool *handled)
     bsf_field f;
     if (!bsf_field_get(w->p->base, name, &f))
         return 0;
-    if (type_is(&f, "relation") && w->nprops > 3) {
+    if (f.type == BS_F_RELATION && w->nprops > 3) {
         *handled = true;
         return body_relation(w, &f, out);
     }

@@ -41,46 +41,42 @@ static json_object *col_json(json_object *row, const char *name,
     return v;
 }
 
-bs_ftype bs_ftype_of(const char *type)
+void bs_finfo_init(bs_finfo *fi, const json_object *f)
 {
-    static const char *const names[] = {
-        "text", "number", "bool", "email", "url", "editor", "date",
-        "autodate", "select", "json", "file", "relation", "password",
-        "geoPoint"};
-    for (int i = 0; i < (int)(sizeof names / sizeof names[0]); i++) {
-        if (strcmp(names[i], type) == 0)
-            return (bs_ftype)i;
-    }
-    return BS_F_UNKNOWN;
+    fi->def = f;
+    fi->name = bs_json_get_str(f, "name", "");
+    fi->type = bs_ftype_of(bs_json_get_str(f, "type", ""));
+    fi->hidden = bs_json_get_bool(f, "hidden", false);
+    fi->required = bs_json_get_bool(f, "required", false);
+    fi->primary_key = fi->type == BS_F_TEXT &&
+                      bs_json_get_bool(f, "primaryKey", false);
+    fi->on_create = bs_json_get_bool(f, "onCreate", false);
+    fi->on_update = bs_json_get_bool(f, "onUpdate", false);
+    fi->autogenerate = bs_json_get_str(f, "autogeneratePattern", "");
+    fi->collection_id = bs_json_get_str(f, "collectionId", "");
+    fi->multiple = bs_ftypes[fi->type].multi &&
+                   bs_json_get_int(f, "maxSelect", 0) > 1;
 }
 
-static int build_finfo(bs_collection *c)
+int bs_collection_fill_finfo(bs_collection *c)
 {
-    size_t n = json_object_array_length(c->fields);
+    size_t n = json_object_is_type(c->fields, json_type_array)
+                   ? json_object_array_length(c->fields)
+                   : 0;
     c->finfo = calloc(n ? n : 1, sizeof *c->finfo);
+    c->nfields = 0;
     if (!c->finfo)
         return BS_ENOMEM;
-    for (size_t i = 0; i < n; i++) {
-        json_object *f = json_object_array_get_idx(c->fields, i);
-        bs_finfo *fi = &c->finfo[i];
-        fi->def = f;
-        fi->name = bs_json_get_str(f, "name", "");
-        fi->type = bs_ftype_of(bs_json_get_str(f, "type", ""));
-        fi->hidden = bs_json_get_bool(f, "hidden", false);
-        fi->required = bs_json_get_bool(f, "required", false);
-        fi->on_create = bs_json_get_bool(f, "onCreate", false);
-        fi->on_update = bs_json_get_bool(f, "onUpdate", false);
-        fi->autogenerate = bs_json_get_str(f, "autogeneratePattern", "");
-        fi->multiple = (fi->type == BS_F_SELECT || fi->type == BS_F_FILE ||
-                        fi->type == BS_F_RELATION) &&
-                       bs_json_get_int(f, "maxSelect", 0) > 1;
-    }
+    for (size_t i = 0; i < n; i++)
+        bs_finfo_init(&c->finfo[i], json_object_array_get_idx(c->fields, i));
     c->nfields = (int)n;
     return 0;
 }
 
 const bs_finfo *bs_collection_finfo(const bs_collection *c, const char *name)
 {
+    if (!c || !name)
+        return NULL;
     for (int i = 0; i < c->nfields; i++) {
         if (strcmp(c->finfo[i].name, name) == 0)
             return &c->finfo[i];
@@ -141,7 +137,7 @@ static int add_row(json_object *row, void *user)
     c->updated = col_text(row, "updated");
     if (!c->type)
         c->type = strdup("base");
-    return build_finfo(c) != 0 ? BS_ENOMEM : 0;
+    return bs_collection_fill_finfo(c) != 0 ? BS_ENOMEM : 0;
 }
 
 int bs_schema_load(bs_conn *conn, bs_schema **out)

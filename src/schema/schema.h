@@ -14,26 +14,24 @@
 #include <stdbool.h>
 
 #include "../db/store.h"
+#include "ftype.h"
 
 enum bs_rule { BS_RULE_LIST, BS_RULE_VIEW, BS_RULE_CREATE, BS_RULE_UPDATE,
                BS_RULE_DELETE, BS_RULE_COUNT };
 
-/* Field types, resolved once when the snapshot is loaded. */
-typedef enum bs_ftype {
-    BS_F_TEXT, BS_F_NUMBER, BS_F_BOOL, BS_F_EMAIL, BS_F_URL, BS_F_EDITOR,
-    BS_F_DATE, BS_F_AUTODATE, BS_F_SELECT, BS_F_JSON, BS_F_FILE,
-    BS_F_RELATION, BS_F_PASSWORD, BS_F_GEOPOINT, BS_F_UNKNOWN
-} bs_ftype;
-
-/* A compact view of one field definition, for hot paths. */
+/* A compact view of one field definition, resolved once (by
+ * bs_finfo_init) and read by records, the filter and validation. The
+ * strings point into the definition. */
 typedef struct bs_finfo {
-    const char *name;         /* points into the fields JSON */
+    const char *name;
     bs_ftype type;
     bool hidden;
     bool multiple;            /* select/file/relation with maxSelect > 1 */
     bool required;
+    bool primary_key;         /* text: the record id */
     bool on_create, on_update; /* autodate */
     const char *autogenerate; /* text: the autogeneratePattern, or "" */
+    const char *collection_id; /* relation: the related collection, or "" */
     const json_object *def;   /* the full definition */
 } bs_finfo;
 
@@ -72,10 +70,15 @@ const bs_collection *bs_schema_find(const bs_schema *s, const char *id_or_name);
 
 bool bs_collection_is_auth(const bs_collection *c);
 
-/* The type of a field by its type name. */
-bs_ftype bs_ftype_of(const char *type);
+/* Fills fi from one field definition (a json object as stored); the
+ * one place a bs_finfo is built. fi borrows from def. */
+void bs_finfo_init(bs_finfo *fi, const json_object *def);
 
-/* Field info by name, or NULL. */
+/* Builds c->finfo and c->nfields from c->fields (an array, or anything
+ * else for none). Returns 0 or BS_ENOMEM. The caller frees c->finfo. */
+int bs_collection_fill_finfo(bs_collection *c);
+
+/* A field of c by name, or NULL: the one lookup of a field by name. */
 const bs_finfo *bs_collection_finfo(const bs_collection *c, const char *name);
 
 /* The auth collection's token options: the secret and duration of the

@@ -130,6 +130,7 @@ static void setup(void)
         c->rules[BS_RULE_LIST] = (char *)defs[i].list_rule;
         c->fields = parse(defs[i].fields);
         c->indexes = parse(defs[i].indexes);
+        bs_collection_fill_finfo(c); /* as the schema loader does */
     }
     req_user = parse(
         "{\"context\":\"default\",\"method\":\"POST\","

@@ -167,6 +167,7 @@ static void fixture_open(void)
             fprintf(stderr, "fixture: bad JSON in %s\n", defs[i].name);
             exit(1);
         }
+        bs_collection_fill_finfo(c); /* as the schema loader does */
     }
 }
 
@@ -180,6 +181,7 @@ static void fixture_close(void)
         free(c->rules[BS_RULE_LIST]);
         json_object_put(c->fields);
         json_object_put(c->indexes);
+        free(c->finfo);
     }
     free(schema.items);
     if (req)

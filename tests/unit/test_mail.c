@@ -22,7 +22,8 @@ static json_object *parse(const char *s)
     return v;
 }
 
-/* A one-collection schema built by hand (freed by bs_schema_unref). */
+/* A one-collection schema built by hand (freed by bs_schema_unref),
+ * with the field info every snapshot carries. */
 static bs_schema *auth_schema(void)
 {
     bs_schema *s = calloc(1, sizeof *s);
@@ -42,6 +43,7 @@ static bs_schema *auth_schema(void)
         "{\"name\":\"name\",\"type\":\"text\"},"
         "{\"name\":\"count\",\"type\":\"number\"},"
         "{\"name\":\"secret\",\"type\":\"text\",\"hidden\":true}]");
+    bs_collection_fill_finfo(c); /* as the schema loader does */
     c->indexes = json_object_new_array();
     c->options = parse(
         "{\"authToken\":{\"secret\":\"AUTHSECRET\",\"duration\":3600},"
