@@ -49,13 +49,13 @@ typedef struct submit_ctx {
 static bool can_assign_username(auth_req *ar, const char *field,
                                 const char *username)
 {
-    const json_object *f = bs_collection_field(ar->q.c, field);
-    if (!f)
+    const bs_finfo *fi = bs_collection_finfo(ar->q.c, field);
+    if (!fi)
         return false;
-    if (strcmp(bs_field_type(f), "text") == 0) {
+    if (fi->type == BS_F_TEXT) {
         json_object *v = json_object_new_string(username);
         bs_field_error fe;
-        bool ok = bs_field_validate(f, v, true, &fe);
+        bool ok = bs_finfo_validate(fi, v, true, &fe);
         json_object_put(v);
         if (!ok)
             return false;
@@ -118,8 +118,8 @@ static int submit_tx(bs_tx *tx, void *data)
                                    json_object_new_string(uname));
         const char *avatar = bs_json_get_str(user, "avatarURL", "");
         if (*m_avatar && *avatar && !bs_json_get(payload, m_avatar)) {
-            const json_object *af = bs_collection_field(ar->q.c, m_avatar);
-            if (af && strcmp(bs_field_type(af), "file") == 0)
+            const bs_finfo *af = bs_collection_finfo(ar->q.c, m_avatar);
+            if (af && af->type == BS_F_FILE)
                 bs_log('W', "OAuth2 avatar %s not stored: file fields are "
                             "not filled from URLs yet",
                        avatar);
