@@ -316,6 +316,32 @@ typedef struct bs_mailer_event {
     json_object *meta;
 } bs_mailer_event;
 
+/* Events of the realtime API (BS_ON_REALTIME_*). `client_id` is the
+ * realtime client's 40-character id.
+ *  - Connect request: `req` is the GET /api/realtime request;
+ *    `idle_timeout_ms` (5 minutes by default) may be changed before
+ *    next. Not calling next refuses the connection (the handler answers
+ *    on req).
+ *  - Subscribe request: `req` is the POST /api/realtime request;
+ *    `subscriptions` is the array of topic strings about to replace the
+ *    client's (borrowed; a handler may change it before next).
+ *  - Message send: `req` is NULL; `name` is the event name (the topic as
+ *    subscribed, "PB_CONNECT" or "@oauth2") and `data` its payload,
+ *    heap-owned by the message (a handler replacing it frees the old one
+ *    and stores a malloc'ed copy with its length). Not calling next
+ *    drops the message for this client. Runs on the broadcaster (or the
+ *    thread that connected the client), never on a connection's worker
+ *    while it writes. */
+typedef struct bs_realtime_event {
+    bs_event ev;
+    bs_req *req;
+    const char *client_id;
+    json_object *subscriptions;
+    int64_t idle_timeout_ms;
+    const char *name;
+    char *data;
+    size_t data_len;
+} bs_realtime_event;
 
 /* ---- requests and routes ----------------------------------------------
  *
@@ -420,6 +446,9 @@ typedef enum bs_hook_id {
     BS_ON_MAILER_RECORD_VERIFICATION_SEND,
     BS_ON_MAILER_RECORD_EMAIL_CHANGE_SEND,
     BS_ON_MAILER_RECORD_OTP_SEND,
+    BS_ON_REALTIME_CONNECT_REQUEST,  /* bs_realtime_event */
+    BS_ON_REALTIME_SUBSCRIBE_REQUEST,
+    BS_ON_REALTIME_MESSAGE_SEND,
 
     BS_HOOK_COUNT
 } bs_hook_id;

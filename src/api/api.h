@@ -33,6 +33,10 @@ int bs_api_records_register(bs_app *app);
 int bs_api_collections_register(bs_app *app);
 int bs_api_batch_register(bs_app *app);
 
+/* GET and POST /api/realtime (realtime.c); starts the realtime broker's
+ * broadcaster with the records API's shaping as its renderer. */
+int bs_api_realtime_register(bs_app *app);
+
 /* The record auth endpoints (auth.c and auth_*.c), the settings' test
  * email, the global rate limit middleware, and the model hooks of the
  * auth system collections. */

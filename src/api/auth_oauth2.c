@@ -27,6 +27,7 @@
 #include "../core/auth.h"
 #include "../core/field.h"
 #include "../core/oauth2.h"
+#include "../core/realtime.h"
 #include "../core/tx.h"
 #include "../db/sql.h"
 #include "auth_internal.h"
@@ -374,17 +375,15 @@ done:
 
 /* Delivers message as an "@oauth2" realtime message to the client whose
  * id is client_id, when that client is connected, subscribed to
- * "@oauth2" and (when it registered one) comes from client_ip; the
- * subscription is then dropped. Returns whether it was delivered.
- *
- * This is the single hand-off point between OAuth2 and realtime. The
- * realtime module does not exist yet, so no client can be waiting and
- * the redirect ends on the failure page; the SDK's code flow
- * (authWithOAuth2Code) does not need this page. */
+ * "@oauth2" and comes from client_ip; the subscription is then dropped.
+ * Returns whether it was delivered. This is the single hand-off point
+ * between OAuth2 and realtime. */
 static bool handoff_to_realtime(bs_app *app, const char *client_id,
                                 const char *client_ip, const char *message)
 {
-    (void)app;
+    if (bs_realtime_send_once(app->realtime, client_id, client_ip, "@oauth2",
+                              message))
+        return true;
     bs_log('D', "oauth2-redirect: no realtime client %s (from %s) to "
                 "receive %s",
            client_id, client_ip, message);

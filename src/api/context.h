@@ -60,4 +60,10 @@ json_object *bsa_req_own_info(void *user);
 bool bsa_req_matches_rule(bsa_req *q, const bs_collection *c,
                           const char *id, const char *rule, bs_error *err);
 
+/* Shapes records for the requester as the records API returns them
+ * (records.c): hidden fields and email visibility, the manage rule,
+ * `expand` from the query, the enrich hook. Returns 0 or an error code
+ * with q->err filled. */
+int bsa_records_enrich(bsa_req *q, bs_record **recs, int n);
+
 #endif

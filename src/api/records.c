@@ -88,7 +88,7 @@ static void set_visibility(bsa_req *rr, bs_record *rec)
         rec->ignore_email_visibility = true;
 }
 
-static int enrich(bsa_req *rr, bs_record **recs, int n)
+int bsa_records_enrich(bsa_req *rr, bs_record **recs, int n)
 {
     for (int i = 0; i < n; i++)
         set_visibility(rr, recs[i]);
@@ -156,7 +156,7 @@ static int list_final(bs_event *e, void *user)
 {
     list_state *ls = user;
     bs_req *r = (bs_req *)((bs_request_event *)e)->req;
-    int rc = enrich(ls->rr, ls->page.items, ls->page.n);
+    int rc = bsa_records_enrich(ls->rr, ls->page.items, ls->page.n);
     if (rc)
         return rc;
     write_page(r, ls);
@@ -223,7 +223,7 @@ static int write_record_final(bs_event *e, void *user)
     bsa_req *rr = user;
     bs_request_event *re = (bs_request_event *)e;
     bs_req *r = re->req;
-    int rc = enrich(rr, &re->record, 1);
+    int rc = bsa_records_enrich(rr, &re->record, 1);
     if (rc)
         return rc;
     bs_resp_raw(r, 200, "application/json", NULL, 0);
@@ -302,7 +302,7 @@ static int save_final(bs_event *e, void *user)
         return rc;
     }
     if (rr->internal)
-        return enrich(rr, &re->record, 1);
+        return bsa_records_enrich(rr, &re->record, 1);
     return write_record_final(e, user);
 }
 

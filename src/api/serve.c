@@ -17,6 +17,7 @@
 
 #include "../base/util.h"
 #include "../core/events.h"
+#include "../core/realtime.h"
 #include "api.h"
 
 static void on_signal(int sig);
@@ -75,6 +76,7 @@ int bs_app_serve(bs_app *app, bool install_signals, bs_error *err)
     rc = bs_trigger_base(app, BS_ON_SERVE, &e, serve_final, err);
     if (rc) {
         /* A serve hook may fail after the server started. */
+        bs_realtime_stop(app->realtime);
         if (app->server) {
             bs_server_stop(app->server, 2000);
             app->server = NULL;
@@ -100,6 +102,9 @@ int bs_app_serve(bs_app *app, bool install_signals, bs_error *err)
     while (read(app->stop_pipe[0], drain, sizeof drain) > 0) {
     }
     bs_log('I', "Shutting down");
+    /* Realtime streams never end by themselves: end them first, so the
+     * server's drain sees them finish. */
+    bs_realtime_stop(app->realtime);
     bs_server_stop(app->server, 2000);
     app->server = NULL;
     bs_event te = {.app = app};

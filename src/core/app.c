@@ -20,6 +20,7 @@
 #include "../base/util.h"
 #include "auth.h"
 #include "auth_models.h"
+#include "realtime.h"
 #include "events.h"
 #include "migrate.h"
 
@@ -77,6 +78,12 @@ bs_app *bs_app_new(const bs_app_config *cfg)
         bs_app_free(app);
         return NULL;
     }
+    /* Every committed record change is published to realtime clients. */
+    app->realtime = bs_realtime_new(app);
+    if (!app->realtime) {
+        bs_app_free(app);
+        return NULL;
+    }
     bs_log_set_verbose(app->dev);
     return app;
 }
@@ -85,6 +92,7 @@ void bs_app_free(bs_app *app)
 {
     if (!app)
         return;
+    bs_realtime_free(app->realtime);
     bs_store_close(app->store);
     bs_schema_unref(app->schema);
     bs_settings_unref(app->settings);

@@ -42,6 +42,10 @@ struct bs_app {
      * endpoint; reset by the API layer when the settings change. */
     bs_ratelimiter *limiter;
 
+    /* The realtime broker (realtime.c): created with the app, started
+     * by the API layer while serving. */
+    struct bs_realtime *realtime;
+
     bs_hook *hooks[BS_HOOK_COUNT];
 };
 

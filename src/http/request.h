@@ -71,6 +71,7 @@ typedef struct bs_req {
     const char *content_type;
     bs_buf resp;
     bool search_result;     /* a list page: `fields` applies to its items */
+    struct bs_stream *stream; /* a streamed body (stream.h), or NULL */
     int fd;                 /* file body when >= 0 (static files) */
     uint64_t fd_offset;     /* first byte to send (ranges) */
     uint64_t fd_size;

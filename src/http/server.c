@@ -43,6 +43,7 @@
 
 #include "../base/util.h"
 #include "fields.h"
+#include "stream.h"
 
 /* The default deadline for a complete request head (see server.h). */
 #define HEAD_TIMEOUT_MS 30000u
@@ -351,7 +352,12 @@ static enum MHD_Result send_response(struct MHD_Connection *c, bs_req *r)
 {
     struct MHD_Response *resp;
     pick_fields(r);
-    if (r->fd >= 0) {
+    if (r->stream) {
+        /* A streamed response (realtime): written as its owner produces
+         * it, on a connection suspended while there is nothing to send;
+         * see stream.c. */
+        resp = bs_stream_response(r);
+    } else if (r->fd >= 0) {
         resp = MHD_create_response_from_fd_at_offset64(r->fd_size, r->fd,
                                                        r->fd_offset);
         r->fd = -1; /* owned by the response now */

@@ -265,6 +265,26 @@ describe('OAuth2 against a local provider', { skip: SQLITE3_SKIP }, () => {
     assert.equal(body.data.code.code, 'validation_required');
   });
 
+  test('authWithOAuth2 all in one: the redirect page hands the code to the realtime client', async () => {
+    const { EventSource } = await import('eventsource');
+    globalThis.EventSource ??= EventSource;
+    const pb = client(srv.url);
+    let page;
+    const auth = await pb.collection('users').authWithOAuth2({
+      provider: 'oidc',
+      // Plays the browser: the provider redirects to /api/oauth2-redirect.
+      urlCallback: async (url) => {
+        const res = await fetch(url);
+        page = { status: res.status, text: await res.text() };
+      },
+    });
+    assert.equal(auth.record.email, idp.user.email);
+    assert.ok(pb.authStore.isValid);
+    assert.equal(page.status, 200);
+    assert.match(page.text, /Auth completed/);
+    pb.realtime.unsubscribe();
+  });
+
   test('the redirect page answers without a realtime client', async () => {
     const res = await rawRequest(srv.url, { path: '/api/oauth2-redirect?state=abc&code=123' });
     assert.equal(res.status, 200);

@@ -10,7 +10,7 @@ TEST(every_hook_has_an_event_kind)
 {
     for (int id = 0; id < BS_HOOK_COUNT; id++)
         CHECK(bs_hook_event_kind((bs_hook_id)id) >= BS_EVENT_BASE &&
-              bs_hook_event_kind((bs_hook_id)id) <= BS_EVENT_MAILER);
+              bs_hook_event_kind((bs_hook_id)id) <= BS_EVENT_REALTIME);
 }
 
 TEST(kinds_follow_the_documented_groups)
@@ -32,6 +32,10 @@ TEST(kinds_follow_the_documented_groups)
           BS_EVENT_AUTH_REQUEST);
     CHECK(bs_hook_event_kind(BS_ON_MAILER_SEND) == BS_EVENT_MAILER);
     CHECK(bs_hook_event_kind(BS_ON_MAILER_RECORD_OTP_SEND) == BS_EVENT_MAILER);
+    CHECK(bs_hook_event_kind(BS_ON_REALTIME_CONNECT_REQUEST) ==
+          BS_EVENT_REALTIME);
+    CHECK(bs_hook_event_kind(BS_ON_REALTIME_MESSAGE_SEND) ==
+          BS_EVENT_REALTIME);
 }
 
 int main(void)

@@ -1,0 +1,127 @@
+/*
+ * realtime.h - the realtime broker: clients, their subscriptions, and the
+ * one publish interface through which committed changes become messages.
+ *
+ * A client is one open event stream (GET /api/realtime). It has a random
+ * 40-character id, the address it connected from, the auth attached by
+ * its first authenticated subscribe request, its subscriptions (replaced
+ * as a whole), and a bounded queue of frames not yet written. Clients are
+ * reference-counted: the registry holds one reference, the stream one,
+ * and whoever works on a client outside the registry's lock another.
+ *
+ * Publishing. bs_realtime_new binds the record hooks of the app, so that
+ * every committed change, from any caller, is published: creates and
+ * updates from the After*Success hooks (after the commit; a rolled-back
+ * write runs the After*Error hooks instead), deletes from the delete
+ * execute hook, where the messages are rendered while the record still
+ * exists and are queued on the transaction, delivered on commit and
+ * dropped on rollback. bs_realtime_publish is the interface between the
+ * two halves (committed change in, messages out); a message bus for
+ * several nodes goes behind it.
+ *
+ * Threads. One broadcaster thread takes published changes in order,
+ * renders each once per group of subscribers that see it alike (same
+ * auth, same kind of topic, same options), appends frames to the queues
+ * and wakes the suspended connections. The same thread sends keep-alive
+ * comments and closes idle clients. A client whose queue passes its
+ * bound is dropped; writers never wait for a client.
+ */
+#ifndef BS_REALTIME_H
+#define BS_REALTIME_H
+
+#include <sys/types.h>
+
+#include "../http/stream.h"
+#include "auth.h"
+#include "record.h"
+
+typedef struct bs_realtime bs_realtime;
+typedef struct bs_rt_client bs_rt_client;
+
+/* How a group of subscribers sees a record: the renderer's input. */
+typedef struct bs_rt_view {
+    const bs_auth *auth;     /* NULL for a guest */
+    bool by_id;              /* a record topic (view rule), else the list
+                                rule */
+    json_object *query;      /* the topic's options.query (strings), or
+                                NULL; borrowed */
+    json_object *headers;    /* its options.headers, or NULL; borrowed */
+} bs_rt_view;
+
+/* Renders rec, changed by action ("create", "update", "delete"), for one
+ * group: returns a malloc'ed payload ({"record":...,"action":...}) and
+ * its length in *len, or NULL when the group may not see the record.
+ * Installed by the API layer; called on the broadcaster thread (create,
+ * update) or inside the deleting transaction (delete). */
+typedef char *(*bs_rt_render_fn)(bs_app *app, const bs_rt_view *v,
+                                  const char *action, const bs_record *rec,
+                                  size_t *len);
+
+/* Creates the broker of app and binds the record hooks that publish.
+ * Nothing is delivered until bs_realtime_start. NULL when out of memory. */
+bs_realtime *bs_realtime_new(bs_app *app);
+
+/* Frees the broker; it must be stopped. */
+void bs_realtime_free(bs_realtime *rt);
+
+/* Starts the broadcaster with the renderer. Returns 0 or BS_ENOMEM. */
+int bs_realtime_start(bs_realtime *rt, bs_rt_render_fn render);
+
+/* Ends every client's stream and stops the broadcaster (before the HTTP
+ * server stops). Pending changes are dropped. */
+void bs_realtime_stop(bs_realtime *rt);
+
+/* Publishes one committed change: rec is copied. Any thread. */
+void bs_realtime_publish(bs_realtime *rt, const char *action,
+                         const bs_record *rec);
+
+/* Number of registered clients. */
+size_t bs_realtime_count(bs_realtime *rt);
+
+/* ---- clients ------------------------------------------------------------ */
+
+/* A new client from address ip, not yet registered, with one reference
+ * for the caller. NULL when out of memory. */
+bs_rt_client *bs_rt_client_new(bs_realtime *rt, const char *ip);
+void bs_rt_client_unref(bs_rt_client *c);
+const char *bs_rt_client_id(const bs_rt_client *c);
+const char *bs_rt_client_ip(const bs_rt_client *c);
+
+/* The stream callbacks of a client (user: the client, which the stream
+ * holds a reference to; take one with bs_rt_client_ref before). */
+bs_rt_client *bs_rt_client_ref(bs_rt_client *c);
+ssize_t bs_rt_client_read(void *user, char *buf, size_t max);
+void bs_rt_client_done(void *user);
+
+/* Registers c with its stream (the client takes the owner's reference
+ * of s) and its idle timeout. */
+void bs_rt_client_register(bs_rt_client *c, bs_stream *s, int64_t idle_ms);
+
+/* The registered client with this id, with a reference, or NULL. */
+bs_rt_client *bs_realtime_find(bs_realtime *rt, const char *id);
+
+/* The auth attached to c (borrowed; it never changes once set), or NULL. */
+const bs_auth *bs_rt_client_auth(bs_rt_client *c);
+
+/* Replaces c's subscriptions with the topic strings of the array topics
+ * and, when auth is given (taken over), attaches it. Returns 0 or
+ * BS_ENOMEM. */
+int bs_rt_client_set(bs_rt_client *c, const json_object *topics,
+                     bs_auth *auth);
+
+/* Sends one message (through the message send hook) to c. Returns 0,
+ * BS_EABORT when a hook refused it with an error, or BS_ENOMEM. */
+int bs_rt_client_send(bs_rt_client *c, const char *name, const char *data,
+                      size_t len);
+
+/* Ends c's stream once its queue is written. */
+void bs_rt_client_close(bs_rt_client *c);
+
+/* Sends data as event `topic` to the client with this id when it is
+ * connected from ip and subscribed to topic, then removes that
+ * subscription (the OAuth2 redirect hand-off). Returns whether it was
+ * sent. */
+bool bs_realtime_send_once(bs_realtime *rt, const char *id, const char *ip,
+                           const char *topic, const char *data);
+
+#endif

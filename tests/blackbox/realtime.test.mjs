@@ -1,0 +1,328 @@
+// Realtime (GET/POST /api/realtime) through the official SDK's subscribe():
+// the PB_CONNECT frame, "*" and record topics, the API rules per auth
+// state, topic options (filter, expand, fields, query, headers), the
+// order of create/update/delete messages, no message for a rolled-back
+// batch, the auth upgrade rules of the subscribe request, keep-alive
+// comments, the idle timeout, and the server forgetting a client that
+// went away.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { EventSource } from 'eventsource';
+import { startServer, client, runCli, rawRequest } from './lib/server.mjs';
+
+globalThis.EventSource = EventSource;
+
+const ADMIN = { email: 'admin@example.com', password: 'admin-pass-123' };
+const USER = { email: 'user@example.com', password: 'user-pass-1234' };
+const OTHER = { email: 'other@example.com', password: 'other-pass-1234' };
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until check() is truthy (a readiness deadline, not a timing test). */
+async function until(check, what, ms = 5000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+/** Subscribes pb to topic, collecting {action, record} messages. */
+async function collect(pb, collection, topic, options) {
+  const got = [];
+  const unsub = await pb.collection(collection).subscribe(topic, (e) => got.push(e), options);
+  return { got, unsub };
+}
+
+/**
+ * A raw event stream: resolves with {frames, res, req, text()} once the
+ * response starts; frames are parsed as they arrive.
+ */
+function rawStream(url) {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url + '/api/realtime', (res) => {
+      const s = { res, req, buf: '', frames: [], ended: false };
+      res.setEncoding('utf8');
+      res.on('data', (d) => {
+        s.buf += d;
+        let i;
+        while ((i = s.buf.indexOf('\n\n')) >= 0) {
+          const block = s.buf.slice(0, i);
+          s.buf = s.buf.slice(i + 2);
+          const f = {};
+          for (const line of block.split('\n')) {
+            const c = line.indexOf(':');
+            const k = c < 0 ? line : line.slice(0, c);
+            f[k === '' ? 'comment' : k] = c < 0 ? '' : line.slice(c + 1);
+          }
+          s.frames.push(f);
+        }
+      });
+      res.on('end', () => (s.ended = true));
+      res.on('close', () => (s.ended = true));
+      resolve(s);
+    });
+    req.on('error', reject);
+  });
+}
+
+async function postSubs(url, body, token) {
+  const headers = { 'content-type': 'application/json' };
+  if (token) headers.authorization = token;
+  return rawRequest(url, { method: 'POST', path: '/api/realtime', headers, body: JSON.stringify(body) });
+}
+
+describe('realtime', () => {
+  let srv, su, asUser, asOther, user, other;
+
+  before(async () => {
+    srv = await startServer({ env: { BASALT_REALTIME_PING_MS: '400' } });
+    const r = await runCli(['superuser', 'upsert', ADMIN.email, ADMIN.password, '--dir', srv.dir]);
+    assert.equal(r.code, 0, r.stderr);
+    su = client(srv.url);
+    await su.collection('_superusers').authWithPassword(ADMIN.email, ADMIN.password);
+    user = await su.collection('users').create({ ...USER, passwordConfirm: USER.password, name: 'U' });
+    other = await su.collection('users').create({ ...OTHER, passwordConfirm: OTHER.password });
+    asUser = client(srv.url);
+    await asUser.collection('users').authWithPassword(USER.email, USER.password);
+    asOther = client(srv.url);
+    await asOther.collection('users').authWithPassword(OTHER.email, OTHER.password);
+    await su.collections.create({
+      name: 'posts',
+      listRule: '',
+      viewRule: '',
+      createRule: '',
+      updateRule: '',
+      deleteRule: '',
+      fields: [
+        { name: 'title', type: 'text' },
+        { name: 'secret', type: 'text', hidden: true },
+        { name: 'owner', type: 'relation', collectionId: '_pb_users_auth_', maxSelect: 1 },
+      ],
+    });
+    await su.collections.create({
+      name: 'members',
+      listRule: "@request.auth.id != ''",
+      viewRule: "@request.auth.id != ''",
+      fields: [{ name: 'title', type: 'text' }],
+    });
+    await su.collections.create({
+      name: 'owned',
+      listRule: 'owner = @request.auth.id',
+      viewRule: 'owner = @request.auth.id',
+      fields: [
+        { name: 'title', type: 'text' },
+        { name: 'owner', type: 'relation', collectionId: '_pb_users_auth_', maxSelect: 1 },
+      ],
+    });
+    await su.collections.create({
+      name: 'gated',
+      listRule: "@request.query.key = 'open' && @request.headers.x_token = 'abc'",
+      fields: [{ name: 'title', type: 'text' }],
+    });
+    await su.collections.create({ name: 'closed', fields: [{ name: 'title', type: 'text' }] });
+  });
+  after(() => srv?.destroy());
+
+  test('PB_CONNECT first, with the 40-character client id on every frame', async () => {
+    const s = await rawStream(srv.url);
+    assert.equal(s.res.statusCode, 200);
+    assert.match(s.res.headers['content-type'], /^text\/event-stream/);
+    assert.equal(s.res.headers['cache-control'], 'no-store');
+    await until(() => s.frames.length >= 1, 'PB_CONNECT');
+    const f = s.frames[0];
+    assert.equal(f.event, 'PB_CONNECT');
+    assert.match(f.id, /^[a-z0-9]{40}$/);
+    assert.deepEqual(JSON.parse(f.data), { clientId: f.id });
+    // Keep-alive comments follow while nothing else happens.
+    await until(() => s.frames.some((x) => 'comment' in x), 'a keep-alive comment');
+    s.req.destroy();
+  });
+
+  test('subscribe validation and unknown clients', async () => {
+    let r = await postSubs(srv.url, {});
+    assert.equal(r.status, 400);
+    const b = JSON.parse(r.body);
+    assert.equal(b.data.clientId.code, 'validation_required');
+    assert.equal(b.data.subscriptions, undefined);
+    r = await postSubs(srv.url, { clientId: 'missing', subscriptions: ['a'] });
+    assert.equal(r.status, 404);
+    assert.deepEqual(JSON.parse(r.body), { data: {}, message: 'Missing or invalid client id.', status: 404 });
+
+    const s = await rawStream(srv.url);
+    await until(() => s.frames.length >= 1, 'PB_CONNECT');
+    const id = s.frames[0].id;
+    r = await postSubs(srv.url, { clientId: id, subscriptions: Array.from({ length: 1001 }, (_, i) => `t${i}`) });
+    assert.equal(r.status, 400);
+    assert.equal(JSON.parse(r.body).data.subscriptions.code, 'validation_length_too_long');
+    r = await postSubs(srv.url, { clientId: id, subscriptions: ['abc', 'a'.repeat(2501)] });
+    assert.equal(r.status, 400);
+    assert.equal(JSON.parse(r.body).data.subscriptions['1'].code, 'validation_length_too_long');
+    r = await postSubs(srv.url, { clientId: id, subscriptions: ['abc', 'a'.repeat(2500)] });
+    assert.equal(r.status, 204);
+    s.req.destroy();
+  });
+
+  test('auth upgrade: guest to auth only; another auth or back to guest is 403', async () => {
+    const s = await rawStream(srv.url);
+    await until(() => s.frames.length >= 1, 'PB_CONNECT');
+    const id = s.frames[0].id;
+    assert.equal((await postSubs(srv.url, { clientId: id, subscriptions: ['x'] })).status, 204);
+    assert.equal((await postSubs(srv.url, { clientId: id, subscriptions: ['x'] }, asUser.authStore.token)).status, 204);
+    assert.equal((await postSubs(srv.url, { clientId: id, subscriptions: ['x'] }, asUser.authStore.token)).status, 204);
+    let r = await postSubs(srv.url, { clientId: id, subscriptions: ['x'] }, asOther.authStore.token);
+    assert.equal(r.status, 403);
+    assert.deepEqual(JSON.parse(r.body), {
+      data: {},
+      message: "The current and the previous request authorization don't match.",
+      status: 403,
+    });
+    r = await postSubs(srv.url, { clientId: id, subscriptions: ['x'] });
+    assert.equal(r.status, 403);
+    s.req.destroy();
+  });
+
+  test('"*" topic: create, update and delete in order, shaped as the REST API', async () => {
+    const pb = client(srv.url);
+    const { got, unsub } = await collect(pb, 'posts', '*');
+    const rec = await su.collection('posts').create({ title: 'one', secret: 's' });
+    await su.collection('posts').update(rec.id, { title: 'two' });
+    await su.collection('posts').delete(rec.id);
+    await until(() => got.length >= 3, 'three messages');
+    assert.deepEqual(
+      got.map((e) => [e.action, e.record.title]),
+      [
+        ['create', 'one'],
+        ['update', 'two'],
+        ['delete', 'two'],
+      ],
+    );
+    assert.equal(got[0].record.id, rec.id);
+    assert.equal(got[0].record.collectionName, 'posts');
+    assert.equal(got[0].record.secret, undefined, 'hidden field left out for a guest');
+    await unsub();
+  });
+
+  test('record topic: only that record; topic by collection id too', async () => {
+    const pb = client(srv.url);
+    const a = await su.collection('posts').create({ title: 'a' });
+    const b = await su.collection('posts').create({ title: 'b' });
+    const { got, unsub } = await collect(pb, 'posts', a.id);
+    const col = await su.collections.getOne('posts');
+    const byId = [];
+    const unsub2 = await pb.collection(col.id).subscribe('*', (e) => byId.push(e));
+    await su.collection('posts').update(b.id, { title: 'b2' });
+    await su.collection('posts').update(a.id, { title: 'a2' });
+    await until(() => got.length >= 1 && byId.length >= 2, 'messages');
+    assert.deepEqual(
+      got.map((e) => e.record.title),
+      ['a2'],
+    );
+    assert.deepEqual(
+      byId.map((e) => e.record.title),
+      ['b2', 'a2'],
+    );
+    await unsub();
+    await unsub2();
+  });
+
+  test('rules per auth state: guest, any auth, owner', async () => {
+    const guest = client(srv.url);
+    const u = client(srv.url);
+    u.authStore.save(asUser.authStore.token, asUser.authStore.record);
+    const o = client(srv.url);
+    o.authStore.save(asOther.authStore.token, asOther.authStore.record);
+    const g1 = await collect(guest, 'members', '*');
+    const u1 = await collect(u, 'members', '*');
+    const g2 = await collect(guest, 'owned', '*');
+    const u2 = await collect(u, 'owned', '*');
+    const o2 = await collect(o, 'owned', '*');
+    const s1 = await collect(su, 'closed', '*');
+    const g3 = await collect(guest, 'closed', '*');
+    await su.collection('members').create({ title: 'm' });
+    await su.collection('owned').create({ title: 'mine', owner: user.id });
+    await su.collection('closed').create({ title: 'c' });
+    await until(() => u1.got.length && u2.got.length && s1.got.length, 'allowed messages');
+    await sleep(300);
+    assert.equal(g1.got.length, 0, 'guest on an auth-only rule');
+    assert.equal(g2.got.length, 0, 'guest on an owner rule');
+    assert.equal(o2.got.length, 0, 'another user on an owner rule');
+    assert.equal(g3.got.length, 0, 'guest on a superuser-only collection');
+    assert.equal(u2.got[0].record.title, 'mine');
+    for (const x of [g1, u1, g2, u2, o2, s1, g3]) await x.unsub();
+  });
+
+  test('options: filter, expand, fields, query and headers', async () => {
+    const pb = client(srv.url);
+    pb.authStore.save(asUser.authStore.token, asUser.authStore.record);
+    const f = await collect(pb, 'posts', '*', { filter: "title ~ 'keep'" });
+    const e = await collect(pb, 'posts', '*', { expand: 'owner', fields: 'id,title,expand.owner.name' });
+    const gated = await collect(client(srv.url), 'gated', '*', { query: { key: 'open' }, headers: { 'X-Token': 'abc' } });
+    const shut = await collect(client(srv.url), 'gated', '*', { query: { key: 'shut' }, headers: { 'X-Token': 'abc' } });
+    await su.collection('posts').create({ title: 'drop me' });
+    await su.collection('posts').create({ title: 'keep me', owner: user.id });
+    await su.collection('gated').create({ title: 'g' });
+    await until(() => f.got.length >= 1 && e.got.length >= 2 && gated.got.length >= 1, 'messages');
+    await sleep(300);
+    assert.deepEqual(
+      f.got.map((x) => x.record.title),
+      ['keep me'],
+    );
+    const kept = e.got.find((x) => x.record.title === 'keep me');
+    assert.deepEqual(Object.keys(kept.record).sort(), ['expand', 'id', 'title']);
+    assert.deepEqual(kept.record.expand, { owner: { name: 'U' } });
+    assert.equal(shut.got.length, 0);
+    for (const x of [f, e, gated, shut]) await x.unsub();
+  });
+
+  test('no message for a rolled-back batch', async () => {
+    await su.settings.update({ batch: { enabled: true, maxRequests: 50 } });
+    const pb = client(srv.url);
+    const { got, unsub } = await collect(pb, 'posts', '*');
+    const batch = su.createBatch();
+    batch.collection('posts').create({ title: 'rolled back' });
+    batch.collection('posts').update('missing-id-123', { title: 'x' });
+    await assert.rejects(batch.send());
+    const ok = su.createBatch();
+    ok.collection('posts').create({ title: 'committed' });
+    await ok.send();
+    await until(() => got.length >= 1, 'the committed message');
+    await sleep(200);
+    assert.deepEqual(
+      got.map((x) => x.record.title),
+      ['committed'],
+    );
+    await unsub();
+  });
+
+  test('a client that goes away is forgotten', async () => {
+    const s = await rawStream(srv.url);
+    await until(() => s.frames.length >= 1, 'PB_CONNECT');
+    const id = s.frames[0].id;
+    assert.equal((await postSubs(srv.url, { clientId: id, subscriptions: ['posts/*'] })).status, 204);
+    s.req.destroy();
+    // The server notices at its next write (a message or a keep-alive).
+    await su.collection('posts').create({ title: 'after close' });
+    await until(async () => (await postSubs(srv.url, { clientId: id, subscriptions: [] })).status === 404, 'the client to be removed');
+  });
+});
+
+describe('realtime idle timeout', () => {
+  let srv;
+  before(async () => {
+    srv = await startServer({ env: { BASALT_REALTIME_IDLE_MS: '700' } });
+  });
+  after(() => srv?.destroy());
+
+  test('a stream with no message for the idle timeout is closed', async () => {
+    const s = await rawStream(srv.url);
+    await until(() => s.frames.length >= 1, 'PB_CONNECT');
+    await until(() => s.ended, 'the stream to end');
+    const id = s.frames[0].id;
+    const r = await postSubs(srv.url, { clientId: id, subscriptions: [] });
+    assert.equal(r.status, 404);
+  });
+});
