@@ -436,7 +436,7 @@ void bs_fields_add(json_object *fields, json_object *f)
         by_name = true;
         const char *type = bs_json_get_str(f, "type", "");
         const char *name = bs_json_get_str(f, "name", "");
-        char base[160], cand[170];
+        char base[160], cand[176]; /* base, then up to 11 digits */
         snprintf(base, sizeof base, "%s%u", type,
                  bs_crc32(name, strlen(name)));
         snprintf(cand, sizeof cand, "%s", base);
