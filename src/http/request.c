@@ -13,6 +13,7 @@
 #include "../base/error.h"
 #include "../base/util.h"
 #include "../base/json.h"
+#include "body.h"
 #include "urlencoded.h"
 
 /* Case-insensitive lookup in an internal request's header object. */
@@ -187,28 +188,18 @@ const char *bs_req_remote_ip(bs_req *r)
 
 int bs_req_json_body(bs_req *r, json_object **out, bs_error *err)
 {
-    *out = NULL;
-    const char *p = r->body.data ? r->body.data : "";
-    size_t n = r->body.len;
-    size_t i = 0;
-    while (i < n && (p[i] == ' ' || p[i] == '\n' || p[i] == '\r' ||
-                     p[i] == '\t'))
-        i++;
-    if (i == n) {
-        *out = json_object_new_object();
-        return *out ? 0 : BS_ENOMEM;
-    }
-    json_object *v = NULL;
-    if (bs_json_parse(p, n, &v) != 0 || !v ||
-        !json_object_is_type(v, json_type_object)) {
-        if (v)
-            json_object_put(v);
+    int rc = bs_body_json(r->body.data, r->body.len, out);
+    if (rc == BS_EINVAL)
         return bs_error_set(err, 400,
                             "An error occurred while loading the submitted "
                             "data.");
-    }
-    *out = v;
-    return 0;
+    return rc;
+}
+
+int bs_req_read_body(bs_req *r, bs_body *out, bs_error *err)
+{
+    return bs_body_parse(bs_req_header(r, "Content-Type"), r->body.data,
+                         r->body.len, out, err);
 }
 
 static void set_body(bs_req *r, int status, const char *ctype)

@@ -1,6 +1,7 @@
 /*
- * test_multipart.c - the multipart/form-data parser (src/http/multipart.c)
- * and the urlencoded splitter (src/http/urlencoded.c).
+ * test_multipart.c - the multipart/form-data parser (src/http/multipart.c),
+ * the urlencoded splitter and the body reader built on both
+ * (src/http/body.c).
  *
  * Parts are written out as a transcript, "{name|filename|type}content;"
  * per part ('-' for an absent header value), so each case compares one
@@ -12,6 +13,7 @@
 
 #include "basalt.h"
 #include "harness.h"
+#include "http/body.h"
 #include "http/multipart.h"
 #include "http/urlencoded.h"
 
@@ -350,6 +352,74 @@ TEST(urlencoded)
     bs_buf_dispose(&b);
 }
 
+TEST(body_forms)
+{
+    bs_error err;
+    bs_error_init(&err);
+    bs_body body;
+    const char *enc = "title=a+b&tags=c&tags=d&tags=e&=skip&@jsonPayload="
+                      "%7B%22n%22%3A1%7D";
+    REQUIRE(bs_body_parse("application/x-www-form-urlencoded; charset=utf-8",
+                          enc, strlen(enc), &body, &err) == 0);
+    CHECK(body.form);
+    CHECK_STR(json_object_to_json_string_ext(body.data, JSON_C_TO_STRING_PLAIN),
+              "{\"title\":\"a b\",\"tags\":[\"c\",\"d\",\"e\"],\"n\":1}");
+    bs_body_dispose(&body);
+
+    const char *mp =
+        "--B\r\nContent-Disposition: form-data; name=\"@jsonPayload\"\r\n\r\n"
+        "{\"title\":\"t\",\"tags\":[\"x\"]}\r\n"
+        "--B\r\nContent-Disposition: form-data; name=\"views\"\r\n\r\n"
+        "7\r\n"
+        "--B\r\nContent-Disposition: form-data; name=\"doc\"; "
+        "filename=\"a/b.txt\"\r\nContent-Type: text/plain\r\n\r\n"
+        "file\r\nbody\r\n"
+        "--B\r\nContent-Disposition: form-data; name=\"empty\"; "
+        "filename=\"\"\r\n\r\n\r\n"
+        "--B\r\nContent-Disposition: form-data\r\n\r\nnameless\r\n"
+        "--B--\r\n";
+    REQUIRE(bs_body_parse("multipart/form-data; boundary=B", mp, strlen(mp),
+                          &body, &err) == 0);
+    CHECK_STR(json_object_to_json_string_ext(body.data, JSON_C_TO_STRING_PLAIN),
+              "{\"title\":\"t\",\"tags\":[\"x\"],\"views\":\"7\","
+              "\"empty\":\"\"}");
+    REQUIRE(body.nfiles == 1);
+    CHECK_STR(body.files[0].field, "doc");
+    CHECK_STR(body.files[0].filename, "a/b.txt");
+    CHECK_STR(body.files[0].type, "text/plain");
+    CHECK(body.files[0].data.len == 10 &&
+          memcmp(body.files[0].data.data, "file\r\nbody", 10) == 0);
+    bs_body_dispose(&body);
+
+    /* Cut short, a bad @jsonPayload, no boundary: 400 and nothing kept. */
+    const char *bad[] = {
+        "--B\r\nContent-Disposition: form-data; name=a\r\n\r\nv\r\n",
+        "--B\r\nContent-Disposition: form-data; name=\"@jsonPayload\"\r\n"
+        "\r\n[1]\r\n--B--",
+    };
+    for (size_t i = 0; i < 2; i++) {
+        bs_error_init(&err);
+        CHECK(bs_body_parse("multipart/form-data; boundary=B", bad[i],
+                            strlen(bad[i]), &body, &err) == BS_EHTTP);
+        CHECK(err.status == 400);
+        CHECK(body.data == NULL && body.nfiles == 0);
+        bs_error_dispose(&err);
+    }
+    bs_error_init(&err);
+    CHECK(bs_body_parse("multipart/form-data", "", 0, &body, &err) ==
+          BS_EHTTP);
+    bs_error_dispose(&err);
+
+    /* JSON: blank is an empty object; anything but an object fails. */
+    bs_error_init(&err);
+    REQUIRE(bs_body_parse(NULL, " \r\n", 3, &body, &err) == 0);
+    CHECK(!body.form && json_object_object_length(body.data) == 0);
+    bs_body_dispose(&body);
+    CHECK(bs_body_parse("application/json", "[1]", 3, &body, &err) ==
+          BS_EHTTP);
+    bs_error_dispose(&err);
+}
+
 int main(void)
 {
     RUN(boundary_parameter);
@@ -367,5 +437,6 @@ int main(void)
     RUN(too_many_parts);
     RUN(callback_stops);
     RUN(urlencoded);
+    RUN(body_forms);
     return harness_summary(__FILE__);
 }
