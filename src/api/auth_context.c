@@ -42,7 +42,7 @@ int bsa_auth_read_body(auth_req *ar)
 {
     bs_error err;
     bs_error_init(&err);
-    int rc = bs_body_read(ar->q.r, &ar->q.body, &err);
+    int rc = bs_req_read_body(ar->q.r, &ar->q.body, &err);
     bs_error_dispose(&err);
     if (rc) {
         bsa_fail_loading(ar);

@@ -22,7 +22,7 @@
 #include "../core/record.h"
 #include "../core/record_list.h"
 #include "api.h"
-#include "body.h"
+#include "../http/body.h"
 #include "context.h"
 #include "ttl_store.h"
 

@@ -449,7 +449,7 @@ static int oauth2_redirect(bs_event *ev, void *user)
     if (strcmp(r->method, "POST") == 0) {
         bs_error err;
         bs_error_init(&err);
-        have_body = bs_body_read(r, &body, &err) == 0;
+        have_body = bs_req_read_body(r, &body, &err) == 0;
         bs_error_dispose(&err);
         if (!have_body) {
             redirect_page(r, false);

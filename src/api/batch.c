@@ -21,7 +21,7 @@
 #include "../core/tx.h"
 #include "../http/fields.h"
 #include "api.h"
-#include "body.h"
+#include "../http/body.h"
 
 #define MAX_URL 2000
 
@@ -53,9 +53,12 @@ static bs_router *batch_router(void)
     return rt;
 }
 
+/* Copies a header of the batch request to an item, but for its
+ * Content-Type: the item's body is JSON whatever the batch was sent as. */
 static void copy_header(void *user, const char *key, const char *value)
 {
-    json_object_object_add(user, key, json_object_new_string(value));
+    if (strcasecmp(key, "Content-Type") != 0)
+        json_object_object_add(user, key, json_object_new_string(value));
 }
 
 /* Whether a record with id exists in the collection (for PUT upserts). */
@@ -302,7 +305,7 @@ static int batch_handler(bs_event *e, void *user)
     bs_error err;
     bs_error_init(&err);
     bs_body body;
-    if (bs_body_read(r, &body, &err) != 0) {
+    if (bs_req_read_body(r, &body, &err) != 0) {
         bs_resp_status_error(r, 400, "Failed to read the submitted batch "
                                      "data.");
         bs_error_dispose(&err);

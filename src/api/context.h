@@ -13,7 +13,7 @@
 #include "../base/error.h"
 #include "../http/request.h"
 #include "../schema/schema.h"
-#include "body.h"
+#include "../http/body.h"
 
 typedef struct bsa_req {
     bs_req *r;

@@ -242,7 +242,7 @@ static int realtime_subscribe(bs_event *ev, void *user)
     bs_body body = {0};
     json_object *topics = NULL;
     bs_rt_client *c = NULL;
-    if (bs_body_read(r, &body, &err) != 0) {
+    if (bs_req_read_body(r, &body, &err) != 0) {
         bs_error_dispose(&err);
         bs_error_init(&err);
         bs_error_set(&err, 400, "An error occurred while loading the "

@@ -23,7 +23,7 @@
 #include "../core/record_list.h"
 #include "../core/rules.h"
 #include "api.h"
-#include "body.h"
+#include "../http/body.h"
 #include "context.h"
 
 #define LIST_ROUTE "/api/collections/{collection}/records"
@@ -380,7 +380,7 @@ static int record_upsert(bs_req *r, bool create)
     bs_body body = {0};
     if (rec_begin(r, &rr) != 0 || !may_submit(&rr, create))
         goto done;
-    int rc = bs_body_read(r, &body, &rr.err);
+    int rc = bs_req_read_body(r, &body, &rr.err);
     if (rc) {
         /* PocketBase fails here while reading the request info, with its
          * generic message. */

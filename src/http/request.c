@@ -13,6 +13,8 @@
 #include "../base/error.h"
 #include "../base/util.h"
 #include "../base/json.h"
+#include "body.h"
+#include "urlencoded.h"
 
 /* Case-insensitive lookup in an internal request's header object. */
 static const char *internal_header(const json_object *h, const char *name)
@@ -24,22 +26,6 @@ static const char *internal_header(const json_object *h, const char *name)
             return json_object_get_string(v);
     }
     return NULL;
-}
-
-/* Form-decodes s[0..n) ('+' is a space) into out. */
-static void form_decode(const char *s, size_t n, bs_buf *out)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '+') {
-            bs_buf_putc(out, ' ');
-        } else if (s[i] == '%' && i + 2 < n &&
-                   bs_hex_digit(s[i + 1]) >= 0 && bs_hex_digit(s[i + 2]) >= 0) {
-            bs_buf_putc(out, (char)(bs_hex_digit(s[i + 1]) * 16 + bs_hex_digit(s[i + 2])));
-            i += 2;
-        } else {
-            bs_buf_putc(out, s[i]);
-        }
-    }
 }
 
 /* Splits r->url's query into r->query_keys/values (decoded, in order).
@@ -66,13 +52,13 @@ static void parse_query(bs_req *r)
         size_t kn = eq ? (size_t)(eq - p) : n;
         if (n) {
             bs_buf_reset(&b);
-            form_decode(p, kn, &b);
+            bs_urlencoded_decode(p, kn, &b);
             const char *k = bs_arena_strndup(&r->arena, b.data ? b.data : "",
                                              b.len);
             const char *v = NULL;
             if (eq) {
                 bs_buf_reset(&b);
-                form_decode(eq + 1, n - kn - 1, &b);
+                bs_urlencoded_decode(eq + 1, n - kn - 1, &b);
                 v = bs_arena_strndup(&r->arena, b.data ? b.data : "", b.len);
             }
             if (k && (v || !eq) && !b.oom) {
@@ -202,28 +188,18 @@ const char *bs_req_remote_ip(bs_req *r)
 
 int bs_req_json_body(bs_req *r, json_object **out, bs_error *err)
 {
-    *out = NULL;
-    const char *p = r->body.data ? r->body.data : "";
-    size_t n = r->body.len;
-    size_t i = 0;
-    while (i < n && (p[i] == ' ' || p[i] == '\n' || p[i] == '\r' ||
-                     p[i] == '\t'))
-        i++;
-    if (i == n) {
-        *out = json_object_new_object();
-        return *out ? 0 : BS_ENOMEM;
-    }
-    json_object *v = NULL;
-    if (bs_json_parse(p, n, &v) != 0 || !v ||
-        !json_object_is_type(v, json_type_object)) {
-        if (v)
-            json_object_put(v);
+    int rc = bs_body_json(r->body.data, r->body.len, out);
+    if (rc == BS_EINVAL)
         return bs_error_set(err, 400,
                             "An error occurred while loading the submitted "
                             "data.");
-    }
-    *out = v;
-    return 0;
+    return rc;
+}
+
+int bs_req_read_body(bs_req *r, bs_body *out, bs_error *err)
+{
+    return bs_body_parse(bs_req_header(r, "Content-Type"), r->body.data,
+                         r->body.len, out, err);
 }
 
 static void set_body(bs_req *r, int status, const char *ctype)
@@ -300,32 +276,23 @@ int bs_req_fail(bs_req *r, int rc, const bs_error *err)
     return rc;
 }
 
+/* Keeps the first value of each non-empty key. */
+static int query_pair(void *user, const char *key, size_t klen,
+                      const char *value, size_t vlen)
+{
+    json_object *o = user;
+    (void)klen;
+    if (*key && !json_object_object_get_ex(o, key, NULL))
+        json_object_object_add(o, key,
+                               json_object_new_string_len(value, (int)vlen));
+    return 0;
+}
+
 json_object *bs_query_string_parse(const char *qs)
 {
     json_object *o = json_object_new_object();
-    if (!o || !qs)
-        return o;
-    const char *p = qs;
-    while (*p) {
-        size_t n = strcspn(p, "&");
-        const char *eq = memchr(p, '=', n);
-        size_t kn = eq ? (size_t)(eq - p) : n;
-        bs_buf k, v;
-        bs_buf_init(&k);
-        bs_buf_init(&v);
-        form_decode(p, kn, &k);
-        if (eq)
-            form_decode(eq + 1, n - kn - 1, &v);
-        if (k.len && !json_object_object_get_ex(o, k.data, NULL))
-            json_object_object_add(o, k.data,
-                                   json_object_new_string_len(
-                                       v.data ? v.data : "", (int)v.len));
-        bs_buf_dispose(&k);
-        bs_buf_dispose(&v);
-        p += n;
-        if (*p == '&')
-            p++;
-    }
+    if (o && qs)
+        bs_urlencoded_parse(qs, strlen(qs), query_pair, o);
     return o;
 }
 

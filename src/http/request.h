@@ -107,6 +107,12 @@ json_object *bs_query_string_parse(const char *qs);
  * BS_EHTTP. */
 int bs_req_json_body(bs_req *r, json_object **out, bs_error *err);
 
+/* Parses the body by its Content-Type (JSON, multipart or urlencoded
+ * form) with bs_body_parse (body.h): 0, or BS_EHTTP and err set to a
+ * 400. */
+typedef struct bs_body bs_body;
+int bs_req_read_body(bs_req *r, bs_body *out, bs_error *err);
+
 /* Responses. Each sets the status and body of the response; the server
  * sends it once the handler chain returns. */
 void bs_resp_json(bs_req *r, int status, const json_object *v);
