@@ -11,7 +11,7 @@
 #   make bench      run the benchmark harness
 
 CC      ?= cc
-PKGS    := libmicrohttpd json-c sqlite3 libcrypto libcrypt zlib libpcre2-8 libcurl
+PKGS    := libmicrohttpd json-c sqlite3 libcrypto libcrypt zlib libpcre2-8 libcurl libmagic gdlib
 CFLAGS_BASE := -std=gnu11 -O2 -g -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wno-unused-parameter -Wformat=2 -Wvla \
 	-fno-strict-aliasing -D_GNU_SOURCE -Iinclude

@@ -343,6 +343,32 @@ typedef struct bs_realtime_event {
     size_t data_len;
 } bs_realtime_event;
 
+/* ---- file request events ----------------------------------------------
+ *
+ * Events of the file requests (BS_ON_FILE_*_REQUEST). The first fields
+ * match bs_request_event.
+ *  - Download request: `record` is the record that holds the file,
+ *    `field` its file field, `served_path` the stored file (or thumb)
+ *    about to be sent and `served_name` the name the client sees; a
+ *    handler may point them elsewhere (strings that live until the
+ *    event ends, e.g. in the request's arena). `thumb_error` says why a
+ *    requested thumb is not served (the original is), or is NULL.
+ *  - Token request: `record` is the requester's auth record and `token`
+ *    the file token about to be returned (a handler may replace it).
+ * Not calling next stops the built-in answer (the handler answers). */
+typedef struct bs_file_event {
+    bs_event ev;
+    bs_req *req;
+    const char *collection;
+    bs_record *record;
+    json_object *data;        /* always NULL (bs_request_event's slot) */
+    const char *field;
+    const char *served_path;
+    const char *served_name;
+    const char *thumb_error;
+    const char *token;
+} bs_file_event;
+
 /* ---- requests and routes ----------------------------------------------
  *
  * Custom routes are added in a BS_ON_SERVE handler (or before
@@ -449,6 +475,10 @@ typedef enum bs_hook_id {
     BS_ON_REALTIME_CONNECT_REQUEST,  /* bs_realtime_event */
     BS_ON_REALTIME_SUBSCRIBE_REQUEST,
     BS_ON_REALTIME_MESSAGE_SEND,
+
+    /* File requests. */
+    BS_ON_FILE_DOWNLOAD_REQUEST,     /* bs_file_event */
+    BS_ON_FILE_TOKEN_REQUEST,
 
     BS_HOOK_COUNT
 } bs_hook_id;

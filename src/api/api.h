@@ -17,6 +17,7 @@
  * global middlewares and the catch-all static route point to. It lives
  * on bs_app_serve's stack; the core never sees it. */
 typedef struct bs_api_serving {
+    char *upload_dir;   /* where multipart file parts are spooled */
     bs_cors *cors;
     bs_static pub;
     bool has_pub;
@@ -32,6 +33,15 @@ int bs_api_settings_register(bs_app *app);
 int bs_api_records_register(bs_app *app);
 int bs_api_collections_register(bs_app *app);
 int bs_api_batch_register(bs_app *app);
+
+/* GET /api/files/... and POST /api/files/token (files.c). */
+int bs_api_files_register(bs_app *app);
+
+/* The upload limit of a streamed multipart body (bs_upload_config's
+ * limit; user is the app): a records request's file field maxSize per
+ * key, the sum of maxSize x maxSelect of its fields for all the files;
+ * for a batch the same over every collection; 0 for other requests. */
+uint64_t bsa_upload_limit(void *user, bs_req *r, const char *key);
 
 /* GET and POST /api/realtime (realtime.c); starts the realtime broker's
  * broadcaster with the records API's shaping as its renderer. */

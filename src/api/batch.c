@@ -32,6 +32,8 @@ typedef struct batch_ctx {
     bs_buf results;          /* JSON array of {"body":...,"status":N} */
     int failed_index;
     bs_buf failed_response;  /* the failing item's response body */
+    bs_body *body;           /* the batch's body: its uploads are the
+                              * items' ("requests.N.field" keys) */
 } batch_ctx;
 
 static bs_router *batch_router(void)
@@ -193,6 +195,12 @@ static int process_tx(bs_tx *tx, void *data)
         bs_arena_init(&sub.arena, 4096);
         bs_buf_init(&sub.body);
         bs_buf_init(&sub.resp);
+        if (bc->body->nfiles) {
+            sub.int_files = bc->body->files;
+            sub.int_nfiles = bc->body->nfiles;
+            sub.int_files_prefix =
+                bs_arena_printf(&sub.arena, "requests.%zu.", i);
+        }
         run_item(bc, json_object_array_get_idx(bc->requests, i), &sub);
         if (sub.status >= 400) {
             bc->failed_index = (int)i;
@@ -318,7 +326,8 @@ static int batch_handler(bs_event *e, void *user)
         bs_resp_error(r, &err);
         goto done;
     }
-    batch_ctx bc = {.parent = r, .requests = reqs, .router = batch_router()};
+    batch_ctx bc = {.parent = r, .requests = reqs, .router = batch_router(),
+                    .body = &body};
     bs_buf_init(&bc.results);
     bs_buf_init(&bc.failed_response);
     if (!bc.router) {

@@ -312,7 +312,7 @@ static int save_final(bs_event *e, void *user)
  * answered on rr->r. On success with saved set, *saved receives the
  * record (caller frees). */
 static void submit(bsa_req *rr, const char *id, json_object *data,
-                   bs_record **saved)
+                   bs_body *files, bs_record **saved)
 {
     bs_req *r = rr->r;
     bool create = id == NULL;
@@ -324,6 +324,8 @@ static void submit(bsa_req *rr, const char *id, json_object *data,
                     : bs_record_form_load_stored(&form, id, &rr->err);
     if (rc == 0)
         rc = bs_record_form_load(&form, data);
+    if (rc == 0 && files && files->nfiles)
+        rc = bs_record_form_load_files(&form, files, &rr->err);
     if (rc == 0)
         rc = bs_record_form_authorize(&form, &rr->err);
     if (rc == BS_ENOTFOUND) {
@@ -390,7 +392,8 @@ static int record_upsert(bs_req *r, bool create)
         bs_req_fail(r, rc, &rr.err);
         goto done;
     }
-    submit(&rr, create ? NULL : bs_req_param(r, "id"), body.data, NULL);
+    submit(&rr, create ? NULL : bs_req_param(r, "id"), body.data, &body,
+           NULL);
 
 done:
     bs_body_dispose(&body);
@@ -410,7 +413,7 @@ int bs_api_record_create_for(bs_req *r, const bs_collection *c,
     if (!rr.c) {
         bs_resp_status_error(r, 404, "Missing collection context.");
     } else if (may_submit(&rr, true)) {
-        submit(&rr, NULL, data, out);
+        submit(&rr, NULL, data, NULL, out);
     }
     bsa_req_dispose(&rr);
     return *out ? 0 : BS_EHTTP;

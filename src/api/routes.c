@@ -60,6 +60,7 @@ int bs_api_register(bs_app *app, bs_api_serving *sv)
         (rc = bs_api_records_register(app)) ||
         (rc = bs_api_collections_register(app)) ||
         (rc = bs_api_batch_register(app)) ||
+        (rc = bs_api_files_register(app)) ||
         (rc = bs_api_realtime_register(app)) ||
         (rc = bs_api_auth_register(app)))
         return rc;

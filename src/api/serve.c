@@ -13,10 +13,13 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "../base/util.h"
 #include "../core/events.h"
+#include "../core/files.h"
 #include "../core/realtime.h"
 #include "api.h"
 
@@ -30,11 +33,17 @@ static void on_signal(int sig)
         bs_app_stop(signal_app);
 }
 
+typedef struct serve_ctx {
+    bs_error *err;
+    bs_api_serving *sv;
+} serve_ctx;
+
 /* The innermost step of the serve hook: start the server. */
 static int serve_final(bs_event *e, void *user)
 {
     bs_app *app = e->app;
-    bs_error *err = user;
+    serve_ctx *sc = user;
+    bs_error *err = sc->err;
     bs_server_config cfg = {
         .addr = app->http_addr,
         .threads = app->threads,
@@ -43,6 +52,9 @@ static int serve_final(bs_event *e, void *user)
         .router = app->router,
         .middlewares = app->middlewares,
         .app = app,
+        .uploads = {.dir = sc->sv->upload_dir,
+                    .limit = bsa_upload_limit,
+                    .user = app},
     };
     return bs_server_start(&app->server, &cfg, err);
 }
@@ -51,6 +63,7 @@ static int serve_final(bs_event *e, void *user)
 static void serving_dispose(bs_app *app, bs_api_serving *sv)
 {
     bs_hook_unbind(app->middlewares, "pbCors");
+    free(sv->upload_dir);
     bs_cors_free(sv->cors);
     if (sv->has_pub)
         bs_static_dispose(&sv->pub);
@@ -72,8 +85,16 @@ int bs_app_serve(bs_app *app, bool install_signals, bs_error *err)
         sigaction(SIGTERM, &sa, NULL);
         signal(SIGPIPE, SIG_IGN);
     }
+    /* Multipart file parts are spooled beside the storage, so that a
+     * save moves them into place with a rename. */
+    if (bs_files_init_tmp(app) == 0 &&
+        asprintf(&sv.upload_dir, "%s/%s", app->data_dir, BS_FILES_TMP) < 0)
+        sv.upload_dir = NULL;
+    if (!sv.upload_dir)
+        bs_log('W', "No upload folder: multipart bodies are read whole");
     bs_event e = {.app = app, .error = err};
-    rc = bs_trigger_base(app, BS_ON_SERVE, &e, serve_final, err);
+    serve_ctx sc = {err, &sv};
+    rc = bs_trigger_base(app, BS_ON_SERVE, &e, serve_final, &sc);
     if (rc) {
         /* A serve hook may fail after the server started. */
         bs_realtime_stop(app->realtime);

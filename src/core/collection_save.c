@@ -37,6 +37,7 @@
 #include "../base/util.h"
 #include "app.h"
 #include "collection.h"
+#include "files.h"
 #include "field.h"
 #include "../schema/index.h"
 #include "record.h"
@@ -535,48 +536,6 @@ static void after_ctx_free(void *p)
     free(a);
 }
 
-/* Removes dir and everything below it (no symlinks are followed). */
-static void remove_tree(int parent, const char *name)
-{
-    int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-    if (fd < 0) {
-        unlinkat(parent, name, 0);
-        return;
-    }
-    DIR *d = fdopendir(fd);
-    if (!d) {
-        close(fd);
-        return;
-    }
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        struct stat st;
-        if (fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-            S_ISDIR(st.st_mode))
-            remove_tree(fd, e->d_name);
-        else
-            unlinkat(fd, e->d_name, 0);
-    }
-    closedir(d);
-    unlinkat(parent, name, AT_REMOVEDIR);
-}
-
-static void remove_files(bs_app *app, const char *collection_id)
-{
-    if (!*collection_id || strchr(collection_id, '/') ||
-        strcmp(collection_id, ".") == 0 || strcmp(collection_id, "..") == 0)
-        return;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/storage", app->data_dir);
-    int fd = open(path, O_RDONLY | O_DIRECTORY);
-    if (fd < 0)
-        return;
-    remove_tree(fd, collection_id);
-    close(fd);
-}
-
 static void after_run(bs_app *app, void *data, bool committed)
 {
     after_ctx *a = data;
@@ -587,7 +546,7 @@ static void after_run(bs_app *app, void *data, bool committed)
         if (bs_app_reload_schema(app) != 0)
             bs_log('W', "Failed to reload the collections after a change");
         if (a->is_delete)
-            remove_files(app, bs_json_get_str(a->col, "id", ""));
+            bs_files_remove_dir(app, bs_json_get_str(a->col, "id", ""), NULL);
     }
     char id[128], name[256];
     snprintf(id, sizeof id, "%s", bs_json_get_str(a->col, "id", ""));

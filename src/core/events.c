@@ -75,6 +75,9 @@ static const unsigned char kinds[BS_HOOK_COUNT] = {
     [BS_ON_REALTIME_CONNECT_REQUEST] = BS_EVENT_REALTIME,
     [BS_ON_REALTIME_SUBSCRIBE_REQUEST] = BS_EVENT_REALTIME,
     [BS_ON_REALTIME_MESSAGE_SEND] = BS_EVENT_REALTIME,
+    /* File requests. */
+    [BS_ON_FILE_DOWNLOAD_REQUEST] = BS_EVENT_FILE,
+    [BS_ON_FILE_TOKEN_REQUEST] = BS_EVENT_FILE,
 };
 
 bs_event_kind bs_hook_event_kind(bs_hook_id id)

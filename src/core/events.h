@@ -21,6 +21,7 @@ typedef enum bs_event_kind {
     BS_EVENT_AUTH_REQUEST,  /* bs_record_auth_event */
     BS_EVENT_MAILER,        /* bs_mailer_event */
     BS_EVENT_REALTIME,      /* bs_realtime_event */
+    BS_EVENT_FILE,          /* bs_file_event */
 } bs_event_kind;
 
 /* The event struct the handlers of id receive. */
@@ -71,6 +72,13 @@ static inline int bs_trigger_mailer(bs_app *app, bs_hook_id id,
                                     void *user)
 {
     return bs_app_trigger(app, id, BS_EVENT_MAILER, &e->ev, final, user);
+}
+
+static inline int bs_trigger_file(bs_app *app, bs_hook_id id,
+                                  bs_file_event *e, bs_handler_fn final,
+                                  void *user)
+{
+    return bs_app_trigger(app, id, BS_EVENT_FILE, &e->ev, final, user);
 }
 
 static inline int bs_trigger_realtime(bs_app *app, bs_hook_id id,

@@ -90,6 +90,7 @@ void bs_record_free(bs_record *r)
         json_object_put(r->original);
     expand_free(r);
     forget_password(r);
+    bs_record_files_clear(r);
     bs_schema_unref(r->schema);
     free(r);
 }
@@ -599,6 +600,9 @@ static int validate_final(bs_event *e, void *user)
             field_error(err, fi->name, fe.code, fe.message);
             continue;
         }
+        if (fi->type == BS_F_FILE && !empty &&
+            !bs_record_files_validate(r, fi, v, err))
+            continue;
         if (fi->type == BS_F_RELATION && conn && !empty &&
             !relations_exist(conn, r, f, v))
             field_error(err, fi->name, "validation_missing_rel_records",
@@ -752,7 +756,7 @@ static int execute_final(bs_event *e, void *user)
             bs_rows_bind_text(&st, (int)n + 1, stored_id(r), -1);
         rc = bs_rows_exec(&st);
         if (rc >= 0) {
-            rc = 0;
+            rc = bs_record_files_store(re->tx, r, err);
         } else if (unique_error(&st, err)) {
             rc = BS_EHTTP;
         } else {
@@ -1028,7 +1032,7 @@ static int delete_execute_final(bs_event *e, void *user)
         bs_rows_open(&st, conn, sql.data, (long)sql.len, BS_ROWS_ONCE) == 0) {
         bs_rows_bind_text(&st, 1, bs_record_id(re->record), -1);
         if (bs_rows_exec(&st) >= 0)
-            rc = 0;
+            rc = bs_record_files_on_delete(re->tx, re->record);
     }
     bs_rows_close(&st);
     bs_buf_dispose(&sql);

@@ -26,6 +26,18 @@ typedef struct bs_expand {
     struct bs_record **items; /* owned */
 } bs_expand;
 
+typedef struct bs_upload bs_upload;
+
+/* A file uploaded for a file field, waiting for the save to store it
+ * under its new name (record_files.c). */
+typedef struct bs_record_file {
+    const struct bs_finfo *field;
+    char name[160];       /* the stored name given to it */
+    char type[128];       /* its content type, sniffed */
+    bs_upload *upload;    /* borrowed from the request's body, which
+                           * outlives the save */
+} bs_record_file;
+
 struct bs_record {
     bs_schema *schema;                /* reference held */
     const bs_collection *collection;
@@ -42,6 +54,8 @@ struct bs_record {
     bool unhide;                      /* export hidden fields (superusers) */
     bool expand_requested;            /* export "expand" even when empty */
     int refs;                         /* references beyond the first */
+    bs_record_file *files;            /* uploads to store on save */
+    int nfiles;
 };
 
 /* A new record of collection c with every field at its zero value. */
@@ -100,6 +114,35 @@ int bs_record_delete(bs_app *app, bs_record *r, bs_error *err);
 
 /* Checks a plain password against the record's stored hash. */
 bool bs_password_check(const bs_record *r, const char *plain);
+
+/* ---- files (record_files.c) ---------------------------------------- */
+
+/* Attaches an upload to the record for file field fi: gives it a new
+ * name (sanitized and suffixed as PocketBase does, written to name) and
+ * sniffs its content type. The value of the field is left to the
+ * caller. The upload is borrowed until the record is saved or freed. */
+int bs_record_add_upload(bs_record *r, const struct bs_finfo *fi,
+                         bs_upload *u, char name[160]);
+
+/* Checks the names in a file field's value v: each must be a new upload
+ * of the record within the field's maxSize and mimeTypes, or a file the
+ * stored record already has. Adds field errors to err; false when any. */
+bool bs_record_files_validate(const bs_record *r, const struct bs_finfo *fi,
+                              const json_object *v, bs_error *err);
+
+/* Inside the save's transaction, once the row is written: moves the new
+ * uploads the record keeps into storage, and queues on tx the removal of
+ * the files it no longer has (after commit) or of the new ones (after a
+ * rollback). Returns 0 or BS_EHTTP with err set. */
+int bs_record_files_store(bs_tx *tx, bs_record *r, bs_error *err);
+
+/* Inside a delete's transaction: queues the removal of the record's
+ * folder after the commit. */
+int bs_record_files_on_delete(bs_tx *tx, const bs_record *r);
+
+/* Drops the record's pending uploads (their spool files stay with the
+ * request's body). */
+void bs_record_files_clear(bs_record *r);
 
 /* Generates a random string from a simple pattern "[class]{n}" (the
  * form PocketBase's autogenerate patterns take). */

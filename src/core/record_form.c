@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "../base/json.h"
+#include "../http/body.h"
 #include "field.h"
 
 void bs_record_form_init(bs_record_form *f, bs_app *app, bs_schema *schema,
@@ -185,6 +186,76 @@ int bs_record_form_load(bs_record_form *f, json_object *data)
     apply_data(f, data);
     return 0;
 }
+/* Whether the requester may set field fd of the record (hidden fields
+ * only for superusers, an auth record's password aside). */
+static bool settable(bs_record_form *f, const bs_finfo *fd)
+{
+    return !fd->hidden || f->superuser;
+}
+
+int bs_record_form_load_files(bs_record_form *f, bs_body *body,
+                              bs_error *err)
+{
+    bs_record *rec = f->record;
+    const char *prefix = body->files_prefix ? body->files_prefix : "";
+    size_t pl = strlen(prefix);
+    /* The new names grouped by key, in upload order. */
+    json_object *groups = json_object_new_object();
+    if (!groups)
+        return BS_ENOMEM;
+    int rc = 0;
+    for (int i = 0; i < body->nfiles && rc == 0; i++) {
+        bs_upload *u = &body->files[i];
+        if (strncmp(u->field, prefix, pl) != 0)
+            continue;
+        const char *key = u->field + pl;
+        char name[256], mod;
+        if (!split_key(key, name, sizeof name, &mod) || mod == '-')
+            continue;
+        const bs_finfo *fd = bs_collection_finfo(rec->collection, name);
+        if (!fd || !settable(f, fd))
+            continue;
+        if (fd->type != BS_F_FILE) {
+            bs_error_field(err, name, "validation_invalid_value",
+                           "Files are not accepted by this field.");
+            continue;
+        }
+        char stored[160];
+        rc = bs_record_add_upload(rec, fd, u, stored);
+        if (rc)
+            break;
+        json_object *list = NULL;
+        if (!json_object_object_get_ex(groups, key, &list)) {
+            list = json_object_new_array();
+            json_object_object_add(groups, key, list);
+        }
+        json_object_array_add(list, json_object_new_string(stored));
+    }
+    /* Plain keys first, then the modifiers, as for submitted values. */
+    for (int pass = 0; pass < 2 && rc == 0; pass++) {
+        json_object_object_foreach(groups, key, list) {
+            char name[256], mod;
+            split_key(key, name, sizeof name, &mod);
+            if ((pass == 0) != (mod == 0))
+                continue;
+            const bs_finfo *fd = bs_collection_finfo(rec->collection, name);
+            json_object *cur = bs_json_get(rec->data, name);
+            if (mod == 0 && !bs_json_get(f->data, name)) {
+                bs_record_set(rec, name, json_object_get(list));
+            } else {
+                json_object *nv =
+                    bs_finfo_modify(fd, cur, mod ? mod : '+', list);
+                json_object_object_add(rec->data, name, nv);
+            }
+        }
+    }
+    json_object_put(groups);
+    if (rc == 0 && bs_error_has_fields(err))
+        rc = bs_error_set(err, 400, rec->is_new ? "Failed to create record."
+                                                : "Failed to update record.");
+    return rc;
+}
+
 /* The auth form fields: the email and verified state may change only
  * with manage access, a password needs its confirmation, and changing it
  * without manage access needs the old password. Errors go to err. */

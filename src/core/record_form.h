@@ -75,6 +75,17 @@ int bs_record_form_load_stored(bs_record_form *f, const char *id,
  * with modifiers resolved to the field's new value, as rules see it. */
 int bs_record_form_load(bs_record_form *f, json_object *data);
 
+/* Attaches the body's uploaded files (after bs_record_form_load): the
+ * keys "field", "field+" and "+field" of file fields (without the
+ * body's files_prefix). Plain keys replace the field's files, unless
+ * the submission also names the field (then they are added after the
+ * named ones); "field+" appends, "+field" prepends. Each upload gets
+ * its stored name now; the save stores it. A file for a field of
+ * another type is a 400 (err filled); unknown keys are ignored. */
+typedef struct bs_body bs_body;
+int bs_record_form_load_files(bs_record_form *f, bs_body *body,
+                              bs_error *err);
+
 /* Checks what the requester may do, in PocketBase's order:
  * - update: the update rule must select the stored record named by id
  *   (BS_ENOTFOUND otherwise: a 404 that reveals nothing), and a

@@ -198,8 +198,32 @@ int bs_req_json_body(bs_req *r, json_object **out, bs_error *err)
 
 int bs_req_read_body(bs_req *r, bs_body *out, bs_error *err)
 {
-    return bs_body_parse(bs_req_header(r, "Content-Type"), r->body.data,
-                         r->body.len, out, err);
+    if (r->streamed) {
+        /* Streamed as it arrived (upload.c): handed over once; a second
+         * read sees an empty form. */
+        memset(out, 0, sizeof *out);
+        if (r->form_rc)
+            return bs_error_set(err, 400,
+                                "Failed to read the submitted data.");
+        if (r->form) {
+            *out = *r->form;
+            free(r->form);
+            r->form = NULL;
+            return 0;
+        }
+        out->form = true;
+        out->data = json_object_new_object();
+        return out->data ? 0 : BS_ENOMEM;
+    }
+    int rc = bs_body_parse(bs_req_header(r, "Content-Type"), r->body.data,
+                           r->body.len, out, err);
+    if (rc == 0 && r->int_files) {
+        out->files = r->int_files;
+        out->nfiles = r->int_nfiles;
+        out->files_borrowed = true;
+        out->files_prefix = r->int_files_prefix;
+    }
+    return rc;
 }
 
 static void set_body(bs_req *r, int status, const char *ctype)

@@ -20,8 +20,23 @@
 #define BS_MAX_RESP_HEADERS 12
 
 typedef struct bs_auth bs_auth; /* defined by the core */
+typedef struct bs_req bs_req;
+typedef struct bs_body bs_body;
+typedef struct bs_upload bs_upload;
+struct bs_body_stream;
 
-typedef struct bs_req {
+/* How multipart bodies are streamed (upload.c): file parts are spooled
+ * to files in `dir` as they arrive, each up to limit(user, r, key)
+ * bytes; limit(user, r, NULL) is what all the file parts of the request
+ * may add to the body limit. NULL dir: multipart bodies are collected
+ * whole like any other. */
+typedef struct bs_upload_config {
+    const char *dir;
+    uint64_t (*limit)(void *user, bs_req *r, const char *key);
+    void *user;
+} bs_upload_config;
+
+struct bs_req {
     bs_event ev;            /* must stay first */
     bs_arena arena;
     struct MHD_Connection *conn; /* NULL for an internal request */
@@ -55,6 +70,22 @@ typedef struct bs_req {
     size_t body_limit;
     size_t body_seen;
 
+    /* A multipart body streamed as it arrives (upload.c): the stream
+     * while the body is read, then the finished body (or the error
+     * form_rc) until the handler reads it. value_limit bounds its
+     * non-file parts, body_limit then includes the files' allowance. */
+    const bs_upload_config *uploads;
+    struct bs_body_stream *upload;
+    bool streamed;
+    bs_body *form;
+    int form_rc;
+    size_t value_limit;
+    /* An internal request's files: its parent's uploads whose keys start
+     * with int_files_prefix (borrowed). */
+    bs_upload *int_files;
+    int int_nfiles;
+    const char *int_files_prefix;
+
     /* Route parameters filled by the router. */
     int nparams;
     const char *param_names[BS_MAX_PARAMS];
@@ -81,7 +112,7 @@ typedef struct bs_req {
 
     /* Chain continuation for route middlewares. */
     void *route_ctx_;
-} bs_req;
+};
 
 /* Request accessors. Returned strings belong to the request. */
 const char *bs_req_header(bs_req *r, const char *name);
@@ -110,8 +141,17 @@ int bs_req_json_body(bs_req *r, json_object **out, bs_error *err);
 /* Parses the body by its Content-Type (JSON, multipart or urlencoded
  * form) with bs_body_parse (body.h): 0, or BS_EHTTP and err set to a
  * 400. */
-typedef struct bs_body bs_body;
 int bs_req_read_body(bs_req *r, bs_body *out, bs_error *err);
+
+/* Streaming a multipart body (upload.c), called by the server: begin on
+ * the first call (after the head; it may raise body_limit by the files'
+ * allowance), feed per chunk (0, or BS_EINVAL when the values passed
+ * their limit: answer 413), end when the body is complete, dispose when
+ * the request ends (removes whatever was spooled and not kept). */
+void bs_req_upload_begin(bs_req *r);
+int bs_req_upload_feed(bs_req *r, const char *data, size_t len);
+void bs_req_upload_end(bs_req *r);
+void bs_req_upload_dispose(bs_req *r);
 
 /* Responses. Each sets the status and body of the response; the server
  * sends it once the handler chain returns. */

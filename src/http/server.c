@@ -277,6 +277,7 @@ static void *uri_log(void *cls, const char *uri, struct MHD_Connection *c)
     r->conn = c;
     r->ev.app = s->cfg.app;
     r->body_limit = s->cfg.body_limit;
+    r->uploads = &s->cfg.uploads;
     r->url = bs_arena_strdup(&r->arena, uri ? uri : "/");
     /* libmicrohttpd 0.9.75 stores every query argument in the
      * connection's fixed memory pool right after this callback, from this
@@ -296,6 +297,7 @@ static void req_free(bs_req *r)
         return;
     if (r->fd >= 0)
         close(r->fd);
+    bs_req_upload_dispose(r); /* removes spooled files not kept */
     bs_buf_dispose(&r->body);
     bs_buf_dispose(&r->resp);
     bs_arena_dispose(&r->arena);
@@ -478,6 +480,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *c,
         if (strcmp(version, MHD_HTTP_VERSION_1_1) == 0 &&
             !bs_req_header(r, "Host"))
             r->bad_host = true;
+        bs_req_upload_begin(r); /* a multipart body streams to disk */
         if (refuse_early(r)) {
             if (conn)
                 conn->linger = true;
@@ -490,12 +493,18 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *c,
         r->body_seen += n;
         if (r->body_seen > r->body_limit)
             return refuse_body(c, r);
-        bs_buf_append(&r->body, upload_data, n);
+        if (r->upload) {
+            if (bs_req_upload_feed(r, upload_data, n) != 0)
+                return refuse_body(c, r);
+        } else {
+            bs_buf_append(&r->body, upload_data, n);
+        }
         *upload_data_size = 0;
         return MHD_YES;
     }
 
     /* Last call: run the pipeline. */
+    bs_req_upload_end(r);
     r->status = 200;
     if (r->bad_host) {
         bs_resp_status_error(r, 400, "Missing required Host header.");

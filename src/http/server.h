@@ -33,6 +33,7 @@ typedef struct bs_server_config {
     bs_router *router;      /* routes (borrowed) */
     bs_hook *middlewares;   /* global middlewares (borrowed) */
     bs_app *app;            /* set as ev.app of every request */
+    bs_upload_config uploads; /* streamed multipart bodies (request.h) */
 } bs_server_config;
 
 int bs_server_start(bs_server **out, const bs_server_config *cfg,

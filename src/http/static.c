@@ -193,7 +193,7 @@ static bool range_unsatisfiable(const char *h, uint64_t size)
     return end != p && *end == '-' && a >= size;
 }
 
-static bool serve_fd(bs_req *r, int fd, const char *name)
+bool bs_static_serve_fd(bs_req *r, int fd, const char *content_type)
 {
     struct stat sb;
     if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
@@ -201,17 +201,24 @@ static bool serve_fd(bs_req *r, int fd, const char *name)
         return false;
     }
     const char *lm = http_date(r, sb.st_mtime);
+    const char *etag = bs_arena_printf(&r->arena, "\"%llx-%llx\"",
+                                       (unsigned long long)sb.st_mtime,
+                                       (unsigned long long)sb.st_size);
     const char *ims = bs_req_header(r, "If-Modified-Since");
+    const char *inm = bs_req_header(r, "If-None-Match");
     bs_resp_empty(r, 200);
     if (lm)
         bs_resp_header(r, "Last-Modified", lm);
+    if (etag)
+        bs_resp_header(r, "ETag", etag);
     bs_resp_header(r, "Accept-Ranges", "bytes");
-    if (ims && lm && strcmp(ims, lm) == 0) {
+    if ((inm && etag && strstr(inm, etag)) ||
+        (!inm && ims && lm && strcmp(ims, lm) == 0)) {
         close(fd);
         bs_resp_empty(r, 304);
         return true;
     }
-    r->content_type = bs_mime_by_name(name);
+    r->content_type = content_type;
     r->fd = fd;
     r->fd_offset = 0;
     r->fd_size = (uint64_t)sb.st_size;
@@ -237,6 +244,11 @@ static bool serve_fd(bs_req *r, int fd, const char *name)
                                        (unsigned long long)sb.st_size));
     }
     return true;
+}
+
+static bool serve_fd(bs_req *r, int fd, const char *name)
+{
+    return bs_static_serve_fd(r, fd, bs_mime_by_name(name));
 }
 
 static bool serve_index(bs_req *r, int dirfd)

@@ -21,6 +21,12 @@ void bs_static_dispose(bs_static *st);
  * "path". */
 int bs_static_handler(bs_event *e, void *user);
 
+/* Answers with the open regular file fd (taken over, closed on every
+ * path) as content_type: Last-Modified and ETag with their conditional
+ * requests (304), a single byte Range (206, or 416). Returns false (fd
+ * closed, nothing answered) when fd is not a regular file. */
+bool bs_static_serve_fd(bs_req *r, int fd, const char *content_type);
+
 /* Content type for a file name, by extension. */
 const char *bs_mime_by_name(const char *name);
 

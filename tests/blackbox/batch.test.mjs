@@ -184,10 +184,7 @@ describe('batch API', () => {
     assert.ok(user.id);
   });
 
-  // File storage (uploads, /api/files) comes with its own issue; until
-  // then an uploaded file is not stored. Kept as a known failure.
-  test('multipart batch: @jsonPayload with requests.N.file',
-    { todo: 'file uploads are stored once file storage lands' }, async () => {
+  test('multipart batch: @jsonPayload with requests.N.file', async () => {
     const batch = su.createBatch();
     batch.collection('docs').create({ title: 'with file', file: new File(['hello'], 'note.txt', { type: 'text/plain' }) });
     batch.collection('docs').create({ title: 'plain' });
