@@ -221,6 +221,44 @@ sc_delete() {
 # hook those requests run), both serving at once, measured alternately for
 # HOOKS_ROUNDS rounds (in alternating order); the best round of each is
 # compared.
+# --- files: multipart uploads streamed to disk, downloads of stored files.
+
+# make_upload_body FILE BYTES — a multipart/form-data body with one file
+# part of BYTES random bytes for the field "doc" (boundary BenchBoundary).
+make_upload_body() {
+    {
+        printf -- '--BenchBoundary\r\nContent-Disposition: form-data; name="doc"; filename="blob.bin"\r\nContent-Type: application/octet-stream\r\n\r\n'
+        head -c "$2" /dev/urandom
+        printf -- '\r\n--BenchBoundary--\r\n'
+    } >"$1"
+}
+
+sc_files() {
+    use_server
+    local upl=$WORK/$TARGET-upload rec1 rec2 name1 name2 ct
+    ct='Content-Type: multipart/form-data; boundary=BenchBoundary'
+    if [[ $(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: $API_TOKEN" \
+        "$BASE/api/collections/uploads") != 200 ]]; then
+        api POST /api/collections "$(collection_json '{"name":"uploads","type":"base",'"$OPEN_RULES"',
+            "fields":[{"name":"doc","type":"file","maxSelect":1,"maxSize":20971520}]}')" >/dev/null
+    fi
+    make_upload_body "$upl-1m" $((1 << 20))
+    make_upload_body "$upl-10m" $((10 << 20))
+    make_upload_body "$upl-100k" $((100 << 10))
+    run_load files/upload-1mb-c16 --url "$BASE/api/collections/uploads/records" --method POST \
+        --body "$upl-1m" --header "$ct" -n 400 -c 16
+    run_load files/upload-10mb-c16 --url "$BASE/api/collections/uploads/records" --method POST \
+        --body "$upl-10m" --header "$ct" -n 64 -c 16
+    rec1=$(curl -sS -X POST "$BASE/api/collections/uploads/records" -H "$ct" --data-binary "@$upl-100k")
+    rec2=$(curl -sS -X POST "$BASE/api/collections/uploads/records" -H "$ct" --data-binary "@$upl-10m")
+    name1=$(jq -r .doc <<<"$rec1")
+    name2=$(jq -r .doc <<<"$rec2")
+    run_load files/download-100kb-c64 \
+        --url "$BASE/api/files/uploads/$(jq -r .id <<<"$rec1")/$name1" -n 10000 -c 64
+    run_load files/download-10mb-c64 \
+        --url "$BASE/api/files/uploads/$(jq -r .id <<<"$rec2")/$name2" -n 640 -c 64
+}
+
 sc_hooks() {
     [[ $TARGET == basalt ]] || return 0
     local bin=$HOOKS_NOOP
@@ -297,6 +335,7 @@ register auth     sc_auth     "auth-with-password c=10/c=250 n=250, auth-refresh
 register list     sc_list     "list perPage=20: posts10k/100k c=1 n=1000, 100k c=1000 with and without skipTotal, expand=author c=10; posts10k keep-alive c=64"
 register rules    sc_rules    "listRule author = @request.auth.id on posts100k: no index, index, index+skipTotal (n=100 c=10)"
 register filters  sc_filters  "listRule author.permissions.active = true and type:each != 'c' on posts100k, with totals (SLOW_N) and skipTotal (100), c=10"
+register files    sc_files    "multipart uploads of 1 MB (n=400) and 10 MB (n=64) at c=16, downloads of 100 KB (n=10000) and 10 MB (n=640) at c=64, keep-alive; peak RSS"
 register delete   sc_delete   "DELETE 100 posts100k, then 100 users with cascade to their posts (c=10, new connections)"
 register hooks    sc_hooks    "create and view keep-alive c=64 with no handler vs 10 no-op handlers per record hook (Basalt only)"
 
