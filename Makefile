@@ -123,7 +123,7 @@ endif
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
-FUZZ_CFLAGS := $(CFLAGS_BASE) $(PKG_CFLAGS) -Isrc -O1 -g $(FUZZ_SAN)
+FUZZ_CFLAGS := $(CFLAGS_BASE) $(PKG_CFLAGS) -Isrc -O1 -g $(FUZZ_SAN) -MMD -MP
 # The library is compiled once with coverage instrumentation; each driver
 # links it with libFuzzer's main.
 FUZZ_OBJ := $(LIB_SRC:%.c=build/fuzz/obj/%.o) build/fuzz/obj/gen/defaults.o
@@ -158,3 +158,6 @@ clean:
 	rm -rf build
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/src/cli/main.d
+# The fuzz build tracks headers too: a stale object with an old struct
+# layout makes a driver fail for no reason of the code.
+-include $(FUZZ_OBJ:.o=.d) $(FUZZ_BIN:=.d)

@@ -107,6 +107,12 @@ void bs_thumb_geometry(int sw, int sh, const bs_thumb_size *z, int *ow,
             *swr = sw;
         if (*shr > sh)
             *shr = sh;
+        /* A ratio far from the source's rounds a side to nothing on a
+         * small image: keep at least one source pixel. */
+        if (*swr < 1)
+            *swr = 1;
+        if (*shr < 1)
+            *shr = 1;
         *sx = (sw - *swr) / 2;
         *sy = z->mode == 't'   ? 0
               : z->mode == 'b' ? sh - *shr

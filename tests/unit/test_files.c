@@ -146,6 +146,12 @@ TEST(thumb_geometry)
     CHECK(ow == 10 && oh == 5 && sw == 40 && sh == 20);
     bs_thumb_geometry(4, 2, &z, &ow, &oh, &sx, &sy, &sw, &sh);
     CHECK(ow == 4 && oh == 2); /* never enlarged */
+    /* A narrow crop of a small image keeps at least one source pixel
+     * (found by fuzz_filename: 5x384 on a 6x6 image cropped to 0). */
+    bs_thumb_parse("5x384", &z);
+    bs_thumb_geometry(6, 6, &z, &ow, &oh, &sx, &sy, &sw, &sh);
+    CHECK(sw >= 1 && sh >= 1 && sx >= 0 && sy >= 0 && sx + sw <= 6 &&
+          sy + sh <= 6);
     CHECK(bs_thumb_supported("image/webp") && !bs_thumb_supported("image/svg+xml"));
 }
 
