@@ -29,7 +29,8 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS  += $(CFLAGS_BASE) $(PKG_CFLAGS) -MMD -MP
 LDLIBS  += $(PKG_LIBS) -lpthread -lm
 
-LIB_SRC := $(wildcard src/base/*.c src/db/*.c src/http/*.c src/schema/*.c src/filter/*.c src/core/*.c src/api/*.c)
+LIB_SRC := $(wildcard src/base/*.c src/db/*.c src/http/*.c src/schema/*.c src/filter/*.c src/core/*.c src/api/*.c) \
+	$(filter-out src/cli/main.c,$(wildcard src/cli/*.c))
 GEN_SRC := $(BUILD)/gen/defaults.c
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/defaults.o
 LIB     := $(BUILD)/libbasalt.a

@@ -519,6 +519,42 @@ BS_EXPORT void bs_app_free(bs_app *app);
 /* The port actually bound (useful with port 0), valid after serve starts. */
 BS_EXPORT int bs_app_port(const bs_app *app);
 
+/* ---- the command line ---------------------------------------------------
+ *
+ * bs_app_start gives a program the whole `basalt` command line:
+ *
+ *   PROG serve [--http ADDR] [--dir DIR] [--dev] [--origins LIST]
+ *   PROG superuser upsert|create|update|delete EMAIL [PASSWORD]
+ *   PROG collections import FILE [--delete-missing]
+ *   PROG --help | --version
+ *
+ * plus the commands the program registers with bs_app_add_command. The
+ * flags override what the app was created with (bs_app_config). Every
+ * command but --help and --version bootstraps the app first, so hooks
+ * bound before the call apply to it (a custom command's saves run the
+ * record hooks as an API request does). Call it on the main thread with
+ * an app that is not bootstrapped yet; the caller still frees the app.
+ */
+
+/* A custom command. argv[0] is the command's name; the other arguments
+ * are the command line's after it, without the global flags (--dir,
+ * --dev, --http, --origins), and with flags the library does not know
+ * passed through. The app is bootstrapped. Returns the exit status. */
+typedef int (*bs_command_fn)(bs_app *app, int argc, char **argv, void *user);
+
+/* Registers a command (name and help are copied; user is passed back).
+ * Returns 0, BS_EINVAL for an empty, duplicate or flag-like name, or
+ * BS_ENOMEM. */
+BS_EXPORT int bs_app_add_command(bs_app *app, const char *name,
+                                 const char *help, bs_command_fn fn,
+                                 void *user);
+
+/* Runs the command line argv[0..argc) and returns the exit status for
+ * main: 0 on success, 1 on failure, 2 for a usage error. `serve` blocks
+ * until SIGINT or SIGTERM (or bs_app_stop). */
+BS_EXPORT int bs_app_start(bs_app *app, int argc, char **argv);
+
+
 #ifdef __cplusplus
 }
 #endif
