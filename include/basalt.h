@@ -207,12 +207,37 @@ BS_EXPORT const char *bs_record_collection_id(const bs_record *r);
 BS_EXPORT bool bs_record_is_new(const bs_record *r);
 
 /* The value of a field (borrowed; NULL for a json null or an unknown
- * field). */
+ * field): the JSON read. */
 BS_EXPORT json_object *bs_record_get(const bs_record *r, const char *field);
+
+/* Typed reads with PocketBase's coercions (its GetString, GetInt,
+ * GetFloat, GetBool, GetStringSlice and GetDateTime): whatever the field
+ * holds is cast, and a missing field or a value that does not convert
+ * reads as the zero value.
+ *  - string: text as is; numbers in decimal ("12", "2.5"); "true" or
+ *    "false"; a json field's value as its JSON text; otherwise "". The
+ *    text lives as long as the record (a number's spelling until the
+ *    next read of the same field).
+ *  - int: numbers truncated; text parsed as an integer (0x.. and 0..
+ *    prefixes, a trailing ".0" allowed), else 0; true is 1.
+ *  - float (and number, its older name): numbers; text parsed, else 0.
+ *  - bool: true, non-zero numbers, and the texts "1", "t", "T", "true",
+ *    "TRUE", "True".
+ *  - string list: a new JSON array of the distinct non-empty texts of a
+ *    list (numbers spelled out, objects as JSON text), a one-element
+ *    list for text (text holding a JSON array is that array); the
+ *    caller puts it. NULL only when out of memory.
+ *  - date: Unix milliseconds of a date field (or date text), 0 when
+ *    empty or not a date. */
 BS_EXPORT const char *bs_record_get_string(const bs_record *r,
                                            const char *field);
+BS_EXPORT int64_t bs_record_get_int(const bs_record *r, const char *field);
+BS_EXPORT double bs_record_get_float(const bs_record *r, const char *field);
 BS_EXPORT double bs_record_get_number(const bs_record *r, const char *field);
 BS_EXPORT bool bs_record_get_bool(const bs_record *r, const char *field);
+BS_EXPORT json_object *bs_record_get_string_list(const bs_record *r,
+                                                 const char *field);
+BS_EXPORT int64_t bs_record_get_date(const bs_record *r, const char *field);
 
 /* Sets a field, converting value to the field's type as an API request
  * would (takes the reference of value). Setting "password" on an auth
@@ -220,6 +245,104 @@ BS_EXPORT bool bs_record_get_bool(const bs_record *r, const char *field);
  * BS_ENOTFOUND for an unknown field. */
 BS_EXPORT int bs_record_set(bs_record *r, const char *field,
                             json_object *value);
+
+/* Typed writes: the value converted to the field's type by the same
+ * rules as bs_record_set ("12" into a number field is 12, 1 into a bool
+ * field is true, a list into a single select keeps its last value...).
+ * A date is given in Unix milliseconds (0 clears the field). */
+BS_EXPORT int bs_record_set_string(bs_record *r, const char *field,
+                                   const char *value);
+BS_EXPORT int bs_record_set_int(bs_record *r, const char *field,
+                                int64_t value);
+BS_EXPORT int bs_record_set_float(bs_record *r, const char *field,
+                                  double value);
+BS_EXPORT int bs_record_set_bool(bs_record *r, const char *field, bool value);
+BS_EXPORT int bs_record_set_string_list(bs_record *r, const char *field,
+                                        const char *const *values, size_t n);
+BS_EXPORT int bs_record_set_date(bs_record *r, const char *field,
+                                 int64_t unix_ms);
+
+/* The record's original values: those stored when it was loaded (or
+ * last saved), before any change made since, as a read-only record for
+ * the getters above. In the hooks of an update this is the row as it was
+ * before the update (PocketBase's Original()); in a delete, the row
+ * being deleted; for a new record, a record with no values. Owned by r
+ * and valid until r is saved again or freed; NULL when out of memory.
+ * The After*Success hooks of a save that joined an outer transaction run
+ * after that save completed: there, the original is the saved row. */
+BS_EXPORT const bs_record *bs_record_original(bs_record *r);
+
+/* The record as the API shows it (a new object, hidden fields left
+ * out, expand included), or NULL when out of memory. */
+BS_EXPORT json_object *bs_record_export(const bs_record *r);
+
+/* ---- records from C -----------------------------------------------------
+ *
+ * For hooks, routes, commands and cron jobs. Saving and deleting take the
+ * path of the REST API: the record hooks run (validation, the auth
+ * invariants, realtime messages), inside one transaction, joining the
+ * calling thread's transaction if there is one (a hook calling them runs
+ * inside the save that triggered it). The finders act as a superuser:
+ * no API rule applies. On a thread inside a transaction they read
+ * through it; otherwise from a reader connection. Any thread. Records
+ * returned are the caller's, freed with bs_record_free (or
+ * bs_records_free for a list).
+ */
+
+/* A new record of the collection (name or id) with every field at its
+ * zero value; NULL for an unknown or view collection or out of memory.
+ * Set its fields, then bs_record_save. */
+BS_EXPORT bs_record *bs_record_new_in(bs_app *app, const char *collection);
+BS_EXPORT void bs_record_free(bs_record *r);
+BS_EXPORT void bs_records_free(bs_record **items, int n);
+
+/* Creates or updates r. On a validation failure err carries per-field
+ * data and status 400; a hook's refusal arrives with its error. */
+BS_EXPORT int bs_record_save(bs_app *app, bs_record *r, bs_error *err);
+
+/* Deletes r (cascades and relation clean-up included). */
+BS_EXPORT int bs_record_delete(bs_app *app, bs_record *r, bs_error *err);
+
+/* Filters are PocketBase's filter language; {:name} placeholders take
+ * their values from params (an object, or NULL), always bound as SQL
+ * parameters and never spliced into the text:
+ *     "status = {:status} && total_cents > {:min}"
+ *     with params {"status":"shipped","min":1000}
+ * A filter that does not compile returns BS_EINVAL (the reason goes to
+ * the debug log). */
+
+/* The record with this id: 0, BS_ENOTFOUND or an error. */
+BS_EXPORT int bs_record_find_by_id(bs_app *app, const char *collection,
+                                   const char *id, bs_record **out);
+
+/* The matching records in sort order ("-created,title"; NULL or "" for
+ * storage order), at most limit of them (0: all) after skipping offset.
+ * *out is a malloc'ed array of *n records (NULL when none). */
+BS_EXPORT int bs_record_find_by_filter(bs_app *app, const char *collection,
+                                       const char *filter, const char *sort,
+                                       int limit, int offset,
+                                       json_object *params, bs_record ***out,
+                                       int *n);
+
+/* The first matching record: 0, BS_ENOTFOUND or an error. */
+BS_EXPORT int bs_record_find_first(bs_app *app, const char *collection,
+                                   const char *filter, json_object *params,
+                                   bs_record **out);
+
+/* The number of matching records (filter NULL or "": all). */
+BS_EXPORT int bs_record_count(bs_app *app, const char *collection,
+                              const char *filter, json_object *params,
+                              int64_t *out);
+
+/* Expands relations on r ("customer_id,items.product", up to 6 levels)
+ * as a superuser's ?expand= would. The related records are then read
+ * with bs_record_expanded (borrowed, owned by r; NULL past the end) and
+ * exported by bs_record_export. */
+BS_EXPORT int bs_record_expand(bs_app *app, bs_record *r, const char *paths,
+                               bs_error *err);
+BS_EXPORT bs_record *bs_record_expanded(const bs_record *r, const char *name,
+                                        int i);
+BS_EXPORT int bs_record_expanded_count(const bs_record *r, const char *name);
 
 /* Events of the record model. `tx` is the transaction the save runs in
  * (NULL in the After* events, which run after the transaction ended). */
@@ -553,7 +676,6 @@ BS_EXPORT int bs_app_add_command(bs_app *app, const char *name,
  * main: 0 on success, 1 on failure, 2 for a usage error. `serve` blocks
  * until SIGINT or SIGTERM (or bs_app_stop). */
 BS_EXPORT int bs_app_start(bs_app *app, int argc, char **argv);
-
 
 #ifdef __cplusplus
 }
