@@ -492,6 +492,68 @@ typedef struct bs_file_event {
     const char *token;
 } bs_file_event;
 
+/* ---- database access --------------------------------------------------
+ *
+ * SQL for embedding programs, without touching the engine: {:name}
+ * placeholders take their values from params (a json object, or NULL),
+ * always bound as parameters (a string as text, a number as a number,
+ * true/false as 1/0, null as NULL, an array or object as its JSON text);
+ * a placeholder without a value fails with BS_EHTTP and a 400 in err.
+ * Placeholders inside quoted text and comments are left alone.
+ *
+ * On a thread inside a transaction of the app (bs_run_in_transaction, a
+ * model hook) every call runs on that transaction and sees its
+ * uncommitted writes. Elsewhere bs_db_query/one/all read from a reader
+ * connection (a query must only read), and bs_db_exec runs in a
+ * transaction of its own. A failing statement returns BS_EDB or
+ * BS_ECONSTRAINT with the engine's message in err (status 400). Any
+ * thread; a bs_db_rows belongs to the thread that opened it.
+ *
+ *     json_object *p = json_object_new_object();
+ *     json_object_object_add(p, "status", json_object_new_string("paid"));
+ *     json_object *row = NULL;
+ *     if (bs_db_one(app, "SELECT COUNT(*) AS n FROM orders"
+ *                        " WHERE status = {:status}", p, &row, &err) == 0)
+ *         ... json_object_object_get(row, "n") ...
+ */
+typedef struct bs_db_rows bs_db_rows;
+
+/* Runs a query and returns its rows in *out, before the first row: step
+ * with bs_db_next (1 on a row, 0 at the end, a negative code on
+ * failure), read the current row's columns by name, then free. A
+ * reader connection is held until bs_db_rows_free. */
+BS_EXPORT int bs_db_query(bs_app *app, const char *sql, json_object *params,
+                          bs_db_rows **out, bs_error *err);
+BS_EXPORT int bs_db_next(bs_db_rows *rows);
+BS_EXPORT void bs_db_rows_free(bs_db_rows *rows);
+
+/* The current row. Text is borrowed until the next step; a NULL or a
+ * missing column reads as "", 0 or false. */
+BS_EXPORT int bs_db_columns(const bs_db_rows *rows);
+BS_EXPORT const char *bs_db_column_name(const bs_db_rows *rows, int i);
+BS_EXPORT bool bs_db_is_null(const bs_db_rows *rows, const char *column);
+BS_EXPORT const char *bs_db_text(const bs_db_rows *rows, const char *column);
+BS_EXPORT int64_t bs_db_int(const bs_db_rows *rows, const char *column);
+BS_EXPORT double bs_db_float(const bs_db_rows *rows, const char *column);
+BS_EXPORT bool bs_db_bool(const bs_db_rows *rows, const char *column);
+/* The current row as a new object keyed by column name. */
+BS_EXPORT json_object *bs_db_row_json(const bs_db_rows *rows);
+
+/* The first row as a new object in *row: 0, BS_ENOTFOUND without a row,
+ * or an error. */
+BS_EXPORT int bs_db_one(bs_app *app, const char *sql, json_object *params,
+                        json_object **row, bs_error *err);
+
+/* Every row as a new array of objects in *rows. */
+BS_EXPORT int bs_db_all(bs_app *app, const char *sql, json_object *params,
+                        json_object **rows, bs_error *err);
+
+/* Runs a statement that changes data (INSERT, UPDATE, DELETE, DDL);
+ * *changes (may be NULL) receives the number of rows changed. Record
+ * hooks do not run: this is plain SQL. */
+BS_EXPORT int bs_db_exec(bs_app *app, const char *sql, json_object *params,
+                         int64_t *changes, bs_error *err);
+
 /* ---- requests and routes ----------------------------------------------
  *
  * Custom routes are added in a BS_ON_SERVE handler (or before
