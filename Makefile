@@ -42,7 +42,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 .PHONY: all run test unit blackbox compat setup fuzz bench clean sanitize-test \
 	check-layers check-exports
 
-EXAMPLES := $(BUILD)/examples/orders $(BUILD)/examples/hooks_noop
+EXAMPLES := $(BUILD)/examples/orders $(BUILD)/examples/hooks_noop $(BUILD)/examples/routes
 
 all: $(BIN) $(EXAMPLES)
 

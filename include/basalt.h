@@ -578,10 +578,89 @@ BS_EXPORT bool bs_req_is_superuser(bs_req *r);
 
 BS_EXPORT void bs_resp_raw(bs_req *r, int status, const char *content_type,
                            const char *body, size_t len);
+/* Answers with v as JSON (v stays the caller's). */
+BS_EXPORT void bs_resp_json(bs_req *r, int status, const json_object *v);
 BS_EXPORT void bs_resp_empty(bs_req *r, int status);
 BS_EXPORT void bs_resp_error(bs_req *r, const bs_error *e);
 BS_EXPORT void bs_resp_status_error(bs_req *r, int status, const char *message);
 BS_EXPORT void bs_resp_header(bs_req *r, const char *name, const char *value);
+
+/* ---- custom routes, groups and middlewares ------------------------------
+ *
+ * Add routes in a BS_ON_SERVE handler (before next) or before serving.
+ * Patterns have literal segments, {name} parameters (bs_req_param) and a
+ * final {name...} wildcard; the most specific route wins. A handler (and
+ * a middleware) receives the request as its event: cast e to bs_req *.
+ * It answers with bs_resp_json / bs_resp_raw / bs_resp_empty, or returns
+ * an error filled in e->error (bs_error_bad_request and friends below,
+ * or bs_error_set with field data): the client then gets PocketBase's
+ * error body with that status. Returning 0 without answering sends 204.
+ *
+ * Middlewares are handlers bound with a bs_handler (id, priority, fn,
+ * user): code before bs_event_next(e) runs before the route, code after
+ * it sees the response; not calling next stops there. A route's
+ * middlewares and those of its groups (and their parents) run together,
+ * by ascending priority, then in binding order (the groups' first).
+ * Routes and groups belong to the app. Handlers run on the HTTP worker
+ * thread serving the request.
+ */
+typedef struct bs_route bs_route;
+typedef struct bs_route_group bs_route_group;
+
+/* Adds a route (method NULL: any method). Returns it to bind
+ * middlewares to, or NULL for a bad pattern or out of memory. */
+BS_EXPORT bs_route *bs_app_route(bs_app *app, const char *method,
+                                 const char *pattern, bs_handler_fn fn,
+                                 void *user);
+/* Binds a middleware (copied) to the route. */
+BS_EXPORT int bs_route_bind(bs_route *route, const bs_handler *mw);
+
+/* A group of routes under a path prefix ("/api/custom"), and a group
+ * inside a group (prefixes add up). NULL when out of memory. */
+BS_EXPORT bs_route_group *bs_app_group(bs_app *app, const char *prefix);
+BS_EXPORT bs_route_group *bs_group_group(bs_route_group *g,
+                                         const char *prefix);
+/* Adds a route under the group's prefix ("/stats", or "" for the prefix
+ * itself); the group's middlewares apply to it. */
+BS_EXPORT bs_route *bs_group_route(bs_route_group *g, const char *method,
+                                   const char *pattern, bs_handler_fn fn,
+                                   void *user);
+/* Binds a middleware to every route of the group, past and future. */
+BS_EXPORT int bs_group_bind(bs_route_group *g, const bs_handler *mw);
+
+/* Built-in middlewares, bound as {.fn = bs_mw_..., .user = ...}:
+ *  - require_auth: 401 without an auth record; user is NULL (any auth
+ *    collection) or a NULL-terminated array of collection names or ids
+ *    the record must belong to (403 otherwise);
+ *  - require_superuser: 401 without auth, 403 for another record;
+ *  - require_superuser_or_owner: a superuser, or the record whose id is
+ *    the path parameter named by user (a string; NULL means "id");
+ *  - body_limit: 413 when the body is larger than (uintptr_t)user bytes;
+ *  - gzip: compresses a response of 256 bytes or more for a client that
+ *    accepts gzip. */
+BS_EXPORT int bs_mw_require_auth(bs_event *e, void *user);
+BS_EXPORT int bs_mw_require_superuser(bs_event *e, void *user);
+BS_EXPORT int bs_mw_require_superuser_or_owner(bs_event *e, void *user);
+BS_EXPORT int bs_mw_body_limit(bs_event *e, void *user);
+BS_EXPORT int bs_mw_gzip(bs_event *e, void *user);
+
+/* PocketBase's error helpers: set status and message on e (NULL or ""
+ * message: PocketBase's default text for the status) and return
+ * BS_EHTTP, so a handler can `return bs_error_forbidden(e->error, NULL);`.
+ * Field data already collected in e is kept. */
+BS_EXPORT int bs_error_bad_request(bs_error *e, const char *message);
+BS_EXPORT int bs_error_unauthorized(bs_error *e, const char *message);
+BS_EXPORT int bs_error_forbidden(bs_error *e, const char *message);
+BS_EXPORT int bs_error_not_found(bs_error *e, const char *message);
+BS_EXPORT int bs_error_too_many_requests(bs_error *e, const char *message);
+BS_EXPORT int bs_error_internal(bs_error *e, const char *message);
+
+/* The request as PocketBase's e.RequestInfo(): a new object
+ * {"auth": the auth record's fields (with collectionId and
+ * collectionName) or null, "query": {...}, "headers": {...} (names
+ * lower-cased, '-' as '_'), "body": {...} (JSON or form fields),
+ * "method": "GET", "context": "default"}. The caller puts it. */
+BS_EXPORT json_object *bs_req_info(bs_req *r);
 
 /* ---- the app's hooks -------------------------------------------------
  *
