@@ -14,8 +14,13 @@
  *   GET  /api/demo/teapot         a PocketBase-style 400 with field data
  *   GET  /api/demo/order          middlewares by priority (X-Trace)
  *   GET  /api/demo/admin/stats    group /admin requires a superuser: SQL
+ *   GET  /api/demo/ticks          runs of the cron job "demoTick"
+ *
+ * The cron job "demoTick" runs every five minutes (and on demand with
+ * POST /api/crons/demoTick); it only counts its runs.
  */
 #include <basalt.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -125,6 +130,24 @@ static int stats(bs_event *e, void *user)
     return 0;
 }
 
+static atomic_int ticks;
+
+static void demo_tick(bs_app *app, void *user)
+{
+    (void)app;
+    (void)user;
+    ticks++;
+}
+
+static int ticks_view(bs_event *e, void *user)
+{
+    (void)user;
+    json_object *v = json_object_new_object();
+    json_object_object_add(v, "ticks", json_object_new_int(ticks));
+    answer((bs_req *)e, v);
+    return 0;
+}
+
 static int on_serve(bs_event *e, void *user)
 {
     (void)user;
@@ -147,6 +170,7 @@ static int on_serve(bs_event *e, void *user)
                         &limit);
     rc |= bs_route_bind(bs_group_route(demo, "GET", "/big", big, NULL), &gz);
     rc |= !bs_group_route(demo, "GET", "/teapot", teapot, NULL);
+    rc |= !bs_group_route(demo, "GET", "/ticks", ticks_view, NULL);
     rc |= !bs_group_route(admin, "GET", "/stats", stats, NULL);
     rc |= bs_group_bind(admin, &su);
     /* Priorities order the middlewares of a route and of its groups
@@ -180,6 +204,7 @@ int main(int argc, char **argv)
     bs_hook_bind_func(bs_app_hook(app, BS_ON_SERVE), on_serve, NULL);
     bs_app_add_command(app, "hello", "NAME  greets NAME and counts users",
                        hello_command, NULL);
+    bs_cron_add(app, "demoTick", "*/5 * * * *", demo_tick, NULL);
     int rc = bs_app_start(app, argc, argv);
     bs_app_free(app);
     return rc;

@@ -783,6 +783,49 @@ BS_EXPORT void bs_app_free(bs_app *app);
 /* The port actually bound (useful with port 0), valid after serve starts. */
 BS_EXPORT int bs_app_port(const bs_app *app);
 
+/* ---- work off the HTTP threads -------------------------------------------
+ *
+ * bs_app_go runs fn(app, arg) on the app's worker pool, after the caller
+ * returns (the seed's `go sendShippedNotification(...)`): a mail, a call
+ * to another service, work a response need not wait for. Workers start
+ * on demand, up to 16 at once; a slow job never holds back the next
+ * until all 16 are busy. Queued work still runs when the app is freed.
+ * arg belongs to fn. Any thread. Returns 0 or BS_ENOMEM.
+ */
+typedef void (*bs_job_fn)(bs_app *app, void *arg);
+BS_EXPORT int bs_app_go(bs_app *app, bs_job_fn fn, void *arg);
+
+/* ---- cron ------------------------------------------------------------------
+ *
+ * Jobs with 5-field cron expressions, checked once a minute in UTC while
+ * the app serves: minute (0-59), hour (0-23), day of the month (1-31),
+ * month (1-12 or jan-dec), day of the week (0-6 or sun-sat; 7 is Sunday
+ * too). A field is `*`, a value, a range `a-b`, either with a step
+ * (`*` `/15` written together, `8-18/2`), or a comma-separated list of
+ * these; a minute is due when all five fields match. Macros: @yearly,
+ * @annually, @monthly, @weekly, @daily, @midnight, @hourly. Jobs run on
+ * the worker pool (as bs_app_go), never on an HTTP thread.
+ *
+ * PocketBase's system jobs are registered with every app:
+ * __pbLogsCleanup__, __pbDBOptimize__, __pbMFACleanup__ and
+ * __pbOTPCleanup__. Superusers list the jobs with GET /api/crons and run
+ * one now with POST /api/crons/{id}.
+ */
+
+/* Adds the job id, or replaces the job with that id. fn(app, user) runs
+ * at every due minute. Returns 0, BS_EINVAL for a bad expression (the
+ * reason is logged) or BS_ENOMEM. Any thread. */
+BS_EXPORT int bs_cron_add(bs_app *app, const char *id, const char *expr,
+                          bs_job_fn fn, void *user);
+
+/* Removes a job; returns whether there was one. A run in progress ends
+ * normally. */
+BS_EXPORT bool bs_cron_remove(bs_app *app, const char *id);
+BS_EXPORT void bs_cron_remove_all(bs_app *app);
+
+/* Runs the job now, on the pool: 0 or BS_ENOTFOUND. */
+BS_EXPORT int bs_cron_run(bs_app *app, const char *id);
+
 /* ---- the command line ---------------------------------------------------
  *
  * bs_app_start gives a program the whole `basalt` command line:

@@ -20,6 +20,8 @@
 #include "../base/util.h"
 #include "auth.h"
 #include "auth_models.h"
+#include "cron.h"
+#include "pool.h"
 #include "realtime.h"
 #include "events.h"
 #include "migrate.h"
@@ -84,6 +86,12 @@ bs_app *bs_app_new(const bs_app_config *cfg)
         bs_app_free(app);
         return NULL;
     }
+    app->pool = bs_pool_new(app, 16);
+    app->cron = app->pool ? bs_cron_new(app, app->pool) : NULL;
+    if (!app->cron || bs_cron_system_jobs(app) != 0) {
+        bs_app_free(app);
+        return NULL;
+    }
     bs_log_set_verbose(app->dev);
     return app;
 }
@@ -92,6 +100,10 @@ void bs_app_free(bs_app *app)
 {
     if (!app)
         return;
+    /* The scheduler first, then the queued and running work, while the
+     * store is still open. */
+    bs_cron_free(app->cron);
+    bs_pool_free(app->pool);
     bs_realtime_free(app->realtime);
     bs_store_close(app->store);
     bs_schema_unref(app->schema);
@@ -171,6 +183,11 @@ int bs_app_configure(bs_app *app, const bs_app_config *cfg, bool set_dev)
     if (cfg->threads > 0)
         app->threads = cfg->threads;
     return 0;
+}
+
+int bs_app_go(bs_app *app, bs_job_fn fn, void *arg)
+{
+    return fn ? bs_pool_submit(app->pool, fn, arg) : BS_EINVAL;
 }
 
 const char *bs_app_data_dir(const bs_app *app)

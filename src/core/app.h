@@ -54,6 +54,11 @@ struct bs_app {
      * thread that owns the app. */
     struct bs_command *commands;
     int ncommands;
+    /* Work off the HTTP threads (pool.c: bs_app_go, cron jobs) and the
+     * scheduler (cron.c), created with the app; the ticker runs while
+     * serving. */
+    struct bs_pool *pool;
+    struct bs_cron *cron;
 };
 
 /* One command of the program's command line. */

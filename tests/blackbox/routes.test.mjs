@@ -3,11 +3,9 @@
 // with its own command line (the basalt one, plus its `hello` command).
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import http from 'node:http';
-import path from 'node:path';
 import zlib from 'node:zlib';
-import { BASALT_BIN, REPO_ROOT, client, runCli, startServer } from './lib/server.mjs';
+import { client, exampleBin, runCli, startServer } from './lib/server.mjs';
 
 const ADMIN = { email: 'admin@example.com', password: 'admin-pass-123' };
 
@@ -22,12 +20,6 @@ function rawGet(url, headers) {
       })
       .on('error', reject);
   });
-}
-
-/** build/examples/NAME beside $BASALT_BIN, else in the tree. */
-export function exampleBin(name) {
-  const sibling = path.join(path.dirname(BASALT_BIN), 'examples', name);
-  return fs.existsSync(sibling) ? sibling : path.join(REPO_ROOT, 'build/examples', name);
 }
 
 describe('examples/routes: routes, groups and middlewares', () => {

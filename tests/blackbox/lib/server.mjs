@@ -314,6 +314,12 @@ async function launch(s, options) {
   throw new Error(`basalt did not answer /api/health on ${s.url}: ${s.output().slice(-2000)}`);
 }
 
+/** An example program built beside $BASALT_BIN (build/examples/NAME), else in the tree. */
+export function exampleBin(name) {
+  const sibling = path.join(path.dirname(BASALT_BIN), 'examples', name);
+  return fs.existsSync(sibling) ? sibling : path.join(REPO_ROOT, 'build/examples', name);
+}
+
 // ---------------------------------------------------------------- CLI
 
 /**
