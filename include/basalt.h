@@ -428,6 +428,16 @@ typedef struct bs_mail_message {
     char *text;   /* plain text part; derived from html when NULL */
 } bs_mail_message;
 
+/* Sends a mail the way the record mails go: through BS_ON_MAILER_SEND
+ * (record NULL), then the SMTP settings' transport (or the local
+ * sendmail without SMTP). A missing sender is taken from the settings'
+ * meta.senderName and senderAddress. m stays the caller's (dispose its
+ * strings yourself; a handler may have replaced them). Blocks until the
+ * mail is handed over: call it from bs_app_go work, not a request.
+ * Returns 0, or an error with err set to a 400 with the reason. */
+BS_EXPORT int bs_app_send_mail(bs_app *app, bs_mail_message *m,
+                               bs_error *err);
+
 /* Events of the mailer (BS_ON_MAILER_*). `record` is the auth record a
  * record mail is about (NULL for BS_ON_MAILER_SEND of other mails);
  * `meta` carries the mail's data: token, otpId, password, newEmail or
