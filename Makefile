@@ -164,7 +164,7 @@ install: $(LIB) $(BIN) basalt.pc.in
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libbasalt.a
 	install -m 644 include/basalt.h $(DESTDIR)$(PREFIX)/include/basalt.h
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/basalt
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' basalt.pc.in \
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@REQUIRES@|$(PKGS)|' basalt.pc.in \
 		>$(DESTDIR)$(PREFIX)/lib/pkgconfig/basalt.pc
 
 check-install:
