@@ -9,6 +9,10 @@
 #   make SANITIZE=1 test   the same under ASan+UBSan (separate build dir)
 #   make fuzz       build and briefly run the libFuzzer drivers
 #   make bench      run the benchmark harness
+#   make install    libbasalt.a, basalt.h, basalt.pc and the basalt binary
+#                   under PREFIX (default /usr/local; DESTDIR for staging)
+#   make check-install  installs into build/ and builds examples/orders.c
+#                   with nothing but `pkg-config --cflags --libs basalt`
 
 CC      ?= cc
 PKGS    := libmicrohttpd json-c sqlite3 libcrypto libcrypt zlib libpcre2-8 libcurl libmagic gdlib
@@ -29,7 +33,8 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS  += $(CFLAGS_BASE) $(PKG_CFLAGS) -MMD -MP
 LDLIBS  += $(PKG_LIBS) -lpthread -lm
 
-LIB_SRC := $(wildcard src/base/*.c src/db/*.c src/http/*.c src/schema/*.c src/filter/*.c src/core/*.c src/api/*.c)
+LIB_SRC := $(wildcard src/base/*.c src/db/*.c src/http/*.c src/schema/*.c src/filter/*.c src/core/*.c src/api/*.c) \
+	$(filter-out src/cli/main.c,$(wildcard src/cli/*.c))
 GEN_SRC := $(BUILD)/gen/defaults.c
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/defaults.o
 LIB     := $(BUILD)/libbasalt.a
@@ -39,9 +44,9 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all run test unit blackbox compat setup fuzz bench clean sanitize-test \
-	check-layers check-exports
+	check-layers check-exports install check-install
 
-EXAMPLES := $(BUILD)/examples/orders $(BUILD)/examples/hooks_noop
+EXAMPLES := $(BUILD)/examples/orders $(BUILD)/examples/hooks_noop $(BUILD)/examples/routes
 
 all: $(BIN) $(EXAMPLES)
 
@@ -150,6 +155,25 @@ fuzz: $(FUZZ_BIN)
 # A short run of every fuzz driver, as part of make test.
 fuzz-smoke: $(FUZZ_BIN)
 	@for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p build/fuzz/corpus-$$n; $$f -max_total_time=$${FUZZ_SECONDS:-10} -print_final_stats=0 build/fuzz/corpus-$$n tests/fuzz/corpus/$$n >build/fuzz/$$n.log 2>&1 || { cat build/fuzz/$$n.log; exit 1; }; echo "fuzz $$n: ok"; done
+
+PREFIX ?= /usr/local
+VERSION := $(shell sed -n 's/^\#define BASALT_VERSION "\(.*\)"/\1/p' include/basalt.h)
+
+install: $(LIB) $(BIN) basalt.pc.in
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin
+	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libbasalt.a
+	install -m 644 include/basalt.h $(DESTDIR)$(PREFIX)/include/basalt.h
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/basalt
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@REQUIRES@|$(PKGS)|' basalt.pc.in \
+		>$(DESTDIR)$(PREFIX)/lib/pkgconfig/basalt.pc
+
+check-install:
+	@rm -rf $(BUILD)/install
+	@$(MAKE) --no-print-directory install PREFIX=$(abspath $(BUILD)/install) >/dev/null
+	@PKG_CONFIG_PATH=$(abspath $(BUILD)/install)/lib/pkgconfig; export PKG_CONFIG_PATH; \
+	$(CC) -o $(BUILD)/install/orders examples/orders.c $$(pkg-config --cflags --libs basalt) && \
+	$(BUILD)/install/orders --version >/dev/null && \
+	echo "check-install: ok (examples/orders.c built with pkg-config --cflags --libs basalt)"
 
 bench: all
 	@BASALT=$(abspath $(BIN)) bash bench/run.sh $(BENCH)

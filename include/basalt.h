@@ -207,12 +207,37 @@ BS_EXPORT const char *bs_record_collection_id(const bs_record *r);
 BS_EXPORT bool bs_record_is_new(const bs_record *r);
 
 /* The value of a field (borrowed; NULL for a json null or an unknown
- * field). */
+ * field): the JSON read. */
 BS_EXPORT json_object *bs_record_get(const bs_record *r, const char *field);
+
+/* Typed reads with PocketBase's coercions (its GetString, GetInt,
+ * GetFloat, GetBool, GetStringSlice and GetDateTime): whatever the field
+ * holds is cast, and a missing field or a value that does not convert
+ * reads as the zero value.
+ *  - string: text as is; numbers in decimal ("12", "2.5"); "true" or
+ *    "false"; a json field's value as its JSON text; otherwise "". The
+ *    text lives as long as the record (a number's spelling until the
+ *    next read of the same field).
+ *  - int: numbers truncated; text parsed as an integer (0x.. and 0..
+ *    prefixes, a trailing ".0" allowed), else 0; true is 1.
+ *  - float (and number, its older name): numbers; text parsed, else 0.
+ *  - bool: true, non-zero numbers, and the texts "1", "t", "T", "true",
+ *    "TRUE", "True".
+ *  - string list: a new JSON array of the distinct non-empty texts of a
+ *    list (numbers spelled out, objects as JSON text), a one-element
+ *    list for text (text holding a JSON array is that array); the
+ *    caller puts it. NULL only when out of memory.
+ *  - date: Unix milliseconds of a date field (or date text), 0 when
+ *    empty or not a date. */
 BS_EXPORT const char *bs_record_get_string(const bs_record *r,
                                            const char *field);
+BS_EXPORT int64_t bs_record_get_int(const bs_record *r, const char *field);
+BS_EXPORT double bs_record_get_float(const bs_record *r, const char *field);
 BS_EXPORT double bs_record_get_number(const bs_record *r, const char *field);
 BS_EXPORT bool bs_record_get_bool(const bs_record *r, const char *field);
+BS_EXPORT json_object *bs_record_get_string_list(const bs_record *r,
+                                                 const char *field);
+BS_EXPORT int64_t bs_record_get_date(const bs_record *r, const char *field);
 
 /* Sets a field, converting value to the field's type as an API request
  * would (takes the reference of value). Setting "password" on an auth
@@ -220,6 +245,104 @@ BS_EXPORT bool bs_record_get_bool(const bs_record *r, const char *field);
  * BS_ENOTFOUND for an unknown field. */
 BS_EXPORT int bs_record_set(bs_record *r, const char *field,
                             json_object *value);
+
+/* Typed writes: the value converted to the field's type by the same
+ * rules as bs_record_set ("12" into a number field is 12, 1 into a bool
+ * field is true, a list into a single select keeps its last value...).
+ * A date is given in Unix milliseconds (0 clears the field). */
+BS_EXPORT int bs_record_set_string(bs_record *r, const char *field,
+                                   const char *value);
+BS_EXPORT int bs_record_set_int(bs_record *r, const char *field,
+                                int64_t value);
+BS_EXPORT int bs_record_set_float(bs_record *r, const char *field,
+                                  double value);
+BS_EXPORT int bs_record_set_bool(bs_record *r, const char *field, bool value);
+BS_EXPORT int bs_record_set_string_list(bs_record *r, const char *field,
+                                        const char *const *values, size_t n);
+BS_EXPORT int bs_record_set_date(bs_record *r, const char *field,
+                                 int64_t unix_ms);
+
+/* The record's original values: those stored when it was loaded (or
+ * last saved), before any change made since, as a read-only record for
+ * the getters above. In the hooks of an update this is the row as it was
+ * before the update (PocketBase's Original()); in a delete, the row
+ * being deleted; for a new record, a record with no values. Owned by r
+ * and valid until r is saved again or freed; NULL when out of memory.
+ * The After*Success hooks of a save that joined an outer transaction run
+ * after that save completed: there, the original is the saved row. */
+BS_EXPORT const bs_record *bs_record_original(bs_record *r);
+
+/* The record as the API shows it (a new object, hidden fields left
+ * out, expand included), or NULL when out of memory. */
+BS_EXPORT json_object *bs_record_export(const bs_record *r);
+
+/* ---- records from C -----------------------------------------------------
+ *
+ * For hooks, routes, commands and cron jobs. Saving and deleting take the
+ * path of the REST API: the record hooks run (validation, the auth
+ * invariants, realtime messages), inside one transaction, joining the
+ * calling thread's transaction if there is one (a hook calling them runs
+ * inside the save that triggered it). The finders act as a superuser:
+ * no API rule applies. On a thread inside a transaction they read
+ * through it; otherwise from a reader connection. Any thread. Records
+ * returned are the caller's, freed with bs_record_free (or
+ * bs_records_free for a list).
+ */
+
+/* A new record of the collection (name or id) with every field at its
+ * zero value; NULL for an unknown or view collection or out of memory.
+ * Set its fields, then bs_record_save. */
+BS_EXPORT bs_record *bs_record_new_in(bs_app *app, const char *collection);
+BS_EXPORT void bs_record_free(bs_record *r);
+BS_EXPORT void bs_records_free(bs_record **items, int n);
+
+/* Creates or updates r. On a validation failure err carries per-field
+ * data and status 400; a hook's refusal arrives with its error. */
+BS_EXPORT int bs_record_save(bs_app *app, bs_record *r, bs_error *err);
+
+/* Deletes r (cascades and relation clean-up included). */
+BS_EXPORT int bs_record_delete(bs_app *app, bs_record *r, bs_error *err);
+
+/* Filters are PocketBase's filter language; {:name} placeholders take
+ * their values from params (an object, or NULL), always bound as SQL
+ * parameters and never spliced into the text:
+ *     "status = {:status} && total_cents > {:min}"
+ *     with params {"status":"shipped","min":1000}
+ * A filter that does not compile returns BS_EINVAL (the reason goes to
+ * the debug log). */
+
+/* The record with this id: 0, BS_ENOTFOUND or an error. */
+BS_EXPORT int bs_record_find_by_id(bs_app *app, const char *collection,
+                                   const char *id, bs_record **out);
+
+/* The matching records in sort order ("-created,title"; NULL or "" for
+ * storage order), at most limit of them (0: all) after skipping offset.
+ * *out is a malloc'ed array of *n records (NULL when none). */
+BS_EXPORT int bs_record_find_by_filter(bs_app *app, const char *collection,
+                                       const char *filter, const char *sort,
+                                       int limit, int offset,
+                                       json_object *params, bs_record ***out,
+                                       int *n);
+
+/* The first matching record: 0, BS_ENOTFOUND or an error. */
+BS_EXPORT int bs_record_find_first(bs_app *app, const char *collection,
+                                   const char *filter, json_object *params,
+                                   bs_record **out);
+
+/* The number of matching records (filter NULL or "": all). */
+BS_EXPORT int bs_record_count(bs_app *app, const char *collection,
+                              const char *filter, json_object *params,
+                              int64_t *out);
+
+/* Expands relations on r ("customer_id,items.product", up to 6 levels)
+ * as a superuser's ?expand= would. The related records are then read
+ * with bs_record_expanded (borrowed, owned by r; NULL past the end) and
+ * exported by bs_record_export. */
+BS_EXPORT int bs_record_expand(bs_app *app, bs_record *r, const char *paths,
+                               bs_error *err);
+BS_EXPORT bs_record *bs_record_expanded(const bs_record *r, const char *name,
+                                        int i);
+BS_EXPORT int bs_record_expanded_count(const bs_record *r, const char *name);
 
 /* Events of the record model. `tx` is the transaction the save runs in
  * (NULL in the After* events, which run after the transaction ended). */
@@ -305,6 +428,16 @@ typedef struct bs_mail_message {
     char *text;   /* plain text part; derived from html when NULL */
 } bs_mail_message;
 
+/* Sends a mail the way the record mails go: through BS_ON_MAILER_SEND
+ * (record NULL), then the SMTP settings' transport (or the local
+ * sendmail without SMTP). A missing sender is taken from the settings'
+ * meta.senderName and senderAddress. m stays the caller's (dispose its
+ * strings yourself; a handler may have replaced them). Blocks until the
+ * mail is handed over: call it from bs_app_go work, not a request.
+ * Returns 0, or an error with err set to a 400 with the reason. */
+BS_EXPORT int bs_app_send_mail(bs_app *app, bs_mail_message *m,
+                               bs_error *err);
+
 /* Events of the mailer (BS_ON_MAILER_*). `record` is the auth record a
  * record mail is about (NULL for BS_ON_MAILER_SEND of other mails);
  * `meta` carries the mail's data: token, otpId, password, newEmail or
@@ -369,6 +502,68 @@ typedef struct bs_file_event {
     const char *token;
 } bs_file_event;
 
+/* ---- database access --------------------------------------------------
+ *
+ * SQL for embedding programs, without touching the engine: {:name}
+ * placeholders take their values from params (a json object, or NULL),
+ * always bound as parameters (a string as text, a number as a number,
+ * true/false as 1/0, null as NULL, an array or object as its JSON text);
+ * a placeholder without a value fails with BS_EHTTP and a 400 in err.
+ * Placeholders inside quoted text and comments are left alone.
+ *
+ * On a thread inside a transaction of the app (bs_run_in_transaction, a
+ * model hook) every call runs on that transaction and sees its
+ * uncommitted writes. Elsewhere bs_db_query/one/all read from a reader
+ * connection (a query must only read), and bs_db_exec runs in a
+ * transaction of its own. A failing statement returns BS_EDB or
+ * BS_ECONSTRAINT with the engine's message in err (status 400). Any
+ * thread; a bs_db_rows belongs to the thread that opened it.
+ *
+ *     json_object *p = json_object_new_object();
+ *     json_object_object_add(p, "status", json_object_new_string("paid"));
+ *     json_object *row = NULL;
+ *     if (bs_db_one(app, "SELECT COUNT(*) AS n FROM orders"
+ *                        " WHERE status = {:status}", p, &row, &err) == 0)
+ *         ... json_object_object_get(row, "n") ...
+ */
+typedef struct bs_db_rows bs_db_rows;
+
+/* Runs a query and returns its rows in *out, before the first row: step
+ * with bs_db_next (1 on a row, 0 at the end, a negative code on
+ * failure), read the current row's columns by name, then free. A
+ * reader connection is held until bs_db_rows_free. */
+BS_EXPORT int bs_db_query(bs_app *app, const char *sql, json_object *params,
+                          bs_db_rows **out, bs_error *err);
+BS_EXPORT int bs_db_next(bs_db_rows *rows);
+BS_EXPORT void bs_db_rows_free(bs_db_rows *rows);
+
+/* The current row. Text is borrowed until the next step; a NULL or a
+ * missing column reads as "", 0 or false. */
+BS_EXPORT int bs_db_columns(const bs_db_rows *rows);
+BS_EXPORT const char *bs_db_column_name(const bs_db_rows *rows, int i);
+BS_EXPORT bool bs_db_is_null(const bs_db_rows *rows, const char *column);
+BS_EXPORT const char *bs_db_text(const bs_db_rows *rows, const char *column);
+BS_EXPORT int64_t bs_db_int(const bs_db_rows *rows, const char *column);
+BS_EXPORT double bs_db_float(const bs_db_rows *rows, const char *column);
+BS_EXPORT bool bs_db_bool(const bs_db_rows *rows, const char *column);
+/* The current row as a new object keyed by column name. */
+BS_EXPORT json_object *bs_db_row_json(const bs_db_rows *rows);
+
+/* The first row as a new object in *row: 0, BS_ENOTFOUND without a row,
+ * or an error. */
+BS_EXPORT int bs_db_one(bs_app *app, const char *sql, json_object *params,
+                        json_object **row, bs_error *err);
+
+/* Every row as a new array of objects in *rows. */
+BS_EXPORT int bs_db_all(bs_app *app, const char *sql, json_object *params,
+                        json_object **rows, bs_error *err);
+
+/* Runs a statement that changes data (INSERT, UPDATE, DELETE, DDL);
+ * *changes (may be NULL) receives the number of rows changed. Record
+ * hooks do not run: this is plain SQL. */
+BS_EXPORT int bs_db_exec(bs_app *app, const char *sql, json_object *params,
+                         int64_t *changes, bs_error *err);
+
 /* ---- requests and routes ----------------------------------------------
  *
  * Custom routes are added in a BS_ON_SERVE handler (or before
@@ -393,10 +588,89 @@ BS_EXPORT bool bs_req_is_superuser(bs_req *r);
 
 BS_EXPORT void bs_resp_raw(bs_req *r, int status, const char *content_type,
                            const char *body, size_t len);
+/* Answers with v as JSON (v stays the caller's). */
+BS_EXPORT void bs_resp_json(bs_req *r, int status, const json_object *v);
 BS_EXPORT void bs_resp_empty(bs_req *r, int status);
 BS_EXPORT void bs_resp_error(bs_req *r, const bs_error *e);
 BS_EXPORT void bs_resp_status_error(bs_req *r, int status, const char *message);
 BS_EXPORT void bs_resp_header(bs_req *r, const char *name, const char *value);
+
+/* ---- custom routes, groups and middlewares ------------------------------
+ *
+ * Add routes in a BS_ON_SERVE handler (before next) or before serving.
+ * Patterns have literal segments, {name} parameters (bs_req_param) and a
+ * final {name...} wildcard; the most specific route wins. A handler (and
+ * a middleware) receives the request as its event: cast e to bs_req *.
+ * It answers with bs_resp_json / bs_resp_raw / bs_resp_empty, or returns
+ * an error filled in e->error (bs_error_bad_request and friends below,
+ * or bs_error_set with field data): the client then gets PocketBase's
+ * error body with that status. Returning 0 without answering sends 204.
+ *
+ * Middlewares are handlers bound with a bs_handler (id, priority, fn,
+ * user): code before bs_event_next(e) runs before the route, code after
+ * it sees the response; not calling next stops there. A route's
+ * middlewares and those of its groups (and their parents) run together,
+ * by ascending priority, then in binding order (the groups' first).
+ * Routes and groups belong to the app. Handlers run on the HTTP worker
+ * thread serving the request.
+ */
+typedef struct bs_route bs_route;
+typedef struct bs_route_group bs_route_group;
+
+/* Adds a route (method NULL: any method). Returns it to bind
+ * middlewares to, or NULL for a bad pattern or out of memory. */
+BS_EXPORT bs_route *bs_app_route(bs_app *app, const char *method,
+                                 const char *pattern, bs_handler_fn fn,
+                                 void *user);
+/* Binds a middleware (copied) to the route. */
+BS_EXPORT int bs_route_bind(bs_route *route, const bs_handler *mw);
+
+/* A group of routes under a path prefix ("/api/custom"), and a group
+ * inside a group (prefixes add up). NULL when out of memory. */
+BS_EXPORT bs_route_group *bs_app_group(bs_app *app, const char *prefix);
+BS_EXPORT bs_route_group *bs_group_group(bs_route_group *g,
+                                         const char *prefix);
+/* Adds a route under the group's prefix ("/stats", or "" for the prefix
+ * itself); the group's middlewares apply to it. */
+BS_EXPORT bs_route *bs_group_route(bs_route_group *g, const char *method,
+                                   const char *pattern, bs_handler_fn fn,
+                                   void *user);
+/* Binds a middleware to every route of the group, past and future. */
+BS_EXPORT int bs_group_bind(bs_route_group *g, const bs_handler *mw);
+
+/* Built-in middlewares, bound as {.fn = bs_mw_..., .user = ...}:
+ *  - require_auth: 401 without an auth record; user is NULL (any auth
+ *    collection) or a NULL-terminated array of collection names or ids
+ *    the record must belong to (403 otherwise);
+ *  - require_superuser: 401 without auth, 403 for another record;
+ *  - require_superuser_or_owner: a superuser, or the record whose id is
+ *    the path parameter named by user (a string; NULL means "id");
+ *  - body_limit: 413 when the body is larger than (uintptr_t)user bytes;
+ *  - gzip: compresses a response of 256 bytes or more for a client that
+ *    accepts gzip. */
+BS_EXPORT int bs_mw_require_auth(bs_event *e, void *user);
+BS_EXPORT int bs_mw_require_superuser(bs_event *e, void *user);
+BS_EXPORT int bs_mw_require_superuser_or_owner(bs_event *e, void *user);
+BS_EXPORT int bs_mw_body_limit(bs_event *e, void *user);
+BS_EXPORT int bs_mw_gzip(bs_event *e, void *user);
+
+/* PocketBase's error helpers: set status and message on e (NULL or ""
+ * message: PocketBase's default text for the status) and return
+ * BS_EHTTP, so a handler can `return bs_error_forbidden(e->error, NULL);`.
+ * Field data already collected in e is kept. */
+BS_EXPORT int bs_error_bad_request(bs_error *e, const char *message);
+BS_EXPORT int bs_error_unauthorized(bs_error *e, const char *message);
+BS_EXPORT int bs_error_forbidden(bs_error *e, const char *message);
+BS_EXPORT int bs_error_not_found(bs_error *e, const char *message);
+BS_EXPORT int bs_error_too_many_requests(bs_error *e, const char *message);
+BS_EXPORT int bs_error_internal(bs_error *e, const char *message);
+
+/* The request as PocketBase's e.RequestInfo(): a new object
+ * {"auth": the auth record's fields (with collectionId and
+ * collectionName) or null, "query": {...}, "headers": {...} (names
+ * lower-cased, '-' as '_'), "body": {...} (JSON or form fields),
+ * "method": "GET", "context": "default"}. The caller puts it. */
+BS_EXPORT json_object *bs_req_info(bs_req *r);
 
 /* ---- the app's hooks -------------------------------------------------
  *
@@ -518,6 +792,84 @@ BS_EXPORT void bs_app_free(bs_app *app);
 
 /* The port actually bound (useful with port 0), valid after serve starts. */
 BS_EXPORT int bs_app_port(const bs_app *app);
+
+/* ---- work off the HTTP threads -------------------------------------------
+ *
+ * bs_app_go runs fn(app, arg) on the app's worker pool, after the caller
+ * returns (the seed's `go sendShippedNotification(...)`): a mail, a call
+ * to another service, work a response need not wait for. Workers start
+ * on demand, up to 16 at once; a slow job never holds back the next
+ * until all 16 are busy. Queued work still runs when the app is freed.
+ * arg belongs to fn. Any thread. Returns 0 or BS_ENOMEM.
+ */
+typedef void (*bs_job_fn)(bs_app *app, void *arg);
+BS_EXPORT int bs_app_go(bs_app *app, bs_job_fn fn, void *arg);
+
+/* ---- cron ------------------------------------------------------------------
+ *
+ * Jobs with 5-field cron expressions, checked once a minute in UTC while
+ * the app serves: minute (0-59), hour (0-23), day of the month (1-31),
+ * month (1-12 or jan-dec), day of the week (0-6 or sun-sat; 7 is Sunday
+ * too). A field is `*`, a value, a range `a-b`, either with a step
+ * (`*` `/15` written together, `8-18/2`), or a comma-separated list of
+ * these; a minute is due when all five fields match. Macros: @yearly,
+ * @annually, @monthly, @weekly, @daily, @midnight, @hourly. Jobs run on
+ * the worker pool (as bs_app_go), never on an HTTP thread.
+ *
+ * PocketBase's system jobs are registered with every app:
+ * __pbLogsCleanup__, __pbDBOptimize__, __pbMFACleanup__ and
+ * __pbOTPCleanup__. Superusers list the jobs with GET /api/crons and run
+ * one now with POST /api/crons/{id}.
+ */
+
+/* Adds the job id, or replaces the job with that id. fn(app, user) runs
+ * at every due minute. Returns 0, BS_EINVAL for a bad expression (the
+ * reason is logged) or BS_ENOMEM. Any thread. */
+BS_EXPORT int bs_cron_add(bs_app *app, const char *id, const char *expr,
+                          bs_job_fn fn, void *user);
+
+/* Removes a job; returns whether there was one. A run in progress ends
+ * normally. */
+BS_EXPORT bool bs_cron_remove(bs_app *app, const char *id);
+BS_EXPORT void bs_cron_remove_all(bs_app *app);
+
+/* Runs the job now, on the pool: 0 or BS_ENOTFOUND. */
+BS_EXPORT int bs_cron_run(bs_app *app, const char *id);
+
+/* ---- the command line ---------------------------------------------------
+ *
+ * bs_app_start gives a program the whole `basalt` command line:
+ *
+ *   PROG serve [--http ADDR] [--dir DIR] [--dev] [--origins LIST]
+ *   PROG superuser upsert|create|update|delete EMAIL [PASSWORD]
+ *   PROG collections import FILE [--delete-missing]
+ *   PROG --help | --version
+ *
+ * plus the commands the program registers with bs_app_add_command. The
+ * flags override what the app was created with (bs_app_config). Every
+ * command but --help and --version bootstraps the app first, so hooks
+ * bound before the call apply to it (a custom command's saves run the
+ * record hooks as an API request does). Call it on the main thread with
+ * an app that is not bootstrapped yet; the caller still frees the app.
+ */
+
+/* A custom command. argv[0] is the command's name; the other arguments
+ * are the command line's after it, without the global flags (--dir,
+ * --dev, --http, --origins), and with flags the library does not know
+ * passed through. The app is bootstrapped. Returns the exit status. */
+typedef int (*bs_command_fn)(bs_app *app, int argc, char **argv, void *user);
+
+/* Registers a command (name and help are copied; user is passed back).
+ * Returns 0, BS_EINVAL for an empty, duplicate or flag-like name, or
+ * BS_ENOMEM. */
+BS_EXPORT int bs_app_add_command(bs_app *app, const char *name,
+                                 const char *help, bs_command_fn fn,
+                                 void *user);
+
+/* Runs the command line argv[0..argc) and returns the exit status for
+ * main: 0 on success, 1 on failure, 2 for a usage error. `serve` blocks
+ * until SIGINT or SIGTERM (or bs_app_stop). */
+BS_EXPORT int bs_app_start(bs_app *app, int argc, char **argv);
 
 #ifdef __cplusplus
 }

@@ -43,6 +43,9 @@ int bs_api_files_register(bs_app *app);
  * for a batch the same over every collection; 0 for other requests. */
 uint64_t bsa_upload_limit(void *user, bs_req *r, const char *key);
 
+/* GET /api/crons and POST /api/crons/{id} (crons.c). */
+int bs_api_crons_register(bs_app *app);
+
 /* GET and POST /api/realtime (realtime.c); starts the realtime broker's
  * broadcaster with the records API's shaping as its renderer. */
 int bs_api_realtime_register(bs_app *app);

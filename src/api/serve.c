@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "../base/util.h"
+#include "../core/cron.h"
 #include "../core/events.h"
 #include "../core/files.h"
 #include "../core/realtime.h"
@@ -106,6 +107,8 @@ int bs_app_serve(bs_app *app, bool install_signals, bs_error *err)
         return rc;
     }
     bs_log('I', "Server started at http://%s", app->http_addr);
+    if (bs_cron_start(app->cron) != 0)
+        bs_log('W', "Failed to start the cron scheduler");
 
     /* Wait for a stop, looking once a second for schema and settings
      * changes committed by another process. */
@@ -123,6 +126,7 @@ int bs_app_serve(bs_app *app, bool install_signals, bs_error *err)
     while (read(app->stop_pipe[0], drain, sizeof drain) > 0) {
     }
     bs_log('I', "Shutting down");
+    bs_cron_stop(app->cron);
     /* Realtime streams never end by themselves: end them first, so the
      * server's drain sees them finish. */
     bs_realtime_stop(app->realtime);

@@ -20,6 +20,8 @@
 #include "../base/util.h"
 #include "auth.h"
 #include "auth_models.h"
+#include "cron.h"
+#include "pool.h"
 #include "realtime.h"
 #include "events.h"
 #include "migrate.h"
@@ -84,6 +86,12 @@ bs_app *bs_app_new(const bs_app_config *cfg)
         bs_app_free(app);
         return NULL;
     }
+    app->pool = bs_pool_new(app, 16);
+    app->cron = app->pool ? bs_cron_new(app, app->pool) : NULL;
+    if (!app->cron || bs_cron_system_jobs(app) != 0) {
+        bs_app_free(app);
+        return NULL;
+    }
     bs_log_set_verbose(app->dev);
     return app;
 }
@@ -92,6 +100,10 @@ void bs_app_free(bs_app *app)
 {
     if (!app)
         return;
+    /* The scheduler first, then the queued and running work, while the
+     * store is still open. */
+    bs_cron_free(app->cron);
+    bs_pool_free(app->pool);
     bs_realtime_free(app->realtime);
     bs_store_close(app->store);
     bs_schema_unref(app->schema);
@@ -105,6 +117,11 @@ void bs_app_free(bs_app *app)
         if (app->stop_pipe[i] >= 0)
             close(app->stop_pipe[i]);
     }
+    for (int i = 0; i < app->ncommands; i++) {
+        free(app->commands[i].name);
+        free(app->commands[i].help);
+    }
+    free(app->commands);
     pthread_mutex_destroy(&app->snap_lock);
     free(app->data_dir);
     free(app->public_dir);
@@ -123,6 +140,87 @@ int bs_app_add_route(bs_app *app, const char *method, const char *pattern,
 {
     return bs_router_add(app->router, method, pattern, fn, user) ? 0
                                                                  : BS_EINVAL;
+}
+
+/* Replaces *slot with a copy of s when s is given; false when out of
+ * memory. */
+static bool replace_str(char **slot, const char *s)
+{
+    if (!s)
+        return true;
+    char *d = strdup(s);
+    if (!d)
+        return false;
+    free(*slot);
+    *slot = d;
+    return true;
+}
+
+int bs_app_configure(bs_app *app, const bs_app_config *cfg, bool set_dev)
+{
+    if (app->store)
+        return BS_EINVAL;
+    bool data_changed = cfg->data_dir && !cfg->public_dir;
+    if (!replace_str(&app->data_dir, cfg->data_dir) ||
+        !replace_str(&app->public_dir, cfg->public_dir) ||
+        !replace_str(&app->http_addr, cfg->http_addr) ||
+        !replace_str(&app->origins, cfg->origins))
+        return BS_ENOMEM;
+    if (data_changed) {
+        /* pb_public follows the data directory unless set apart. */
+        size_t n = strlen(app->data_dir) + 16;
+        char *pub = malloc(n);
+        if (!pub)
+            return BS_ENOMEM;
+        snprintf(pub, n, "%s/../pb_public", app->data_dir);
+        free(app->public_dir);
+        app->public_dir = pub;
+    }
+    if (set_dev) {
+        app->dev = cfg->dev;
+        bs_log_set_verbose(app->dev);
+    }
+    if (cfg->threads > 0)
+        app->threads = cfg->threads;
+    return 0;
+}
+
+int bs_app_go(bs_app *app, bs_job_fn fn, void *arg)
+{
+    return fn ? bs_pool_submit(app->pool, fn, arg) : BS_EINVAL;
+}
+
+const char *bs_app_data_dir(const bs_app *app)
+{
+    return app->data_dir;
+}
+
+int bs_app_add_command(bs_app *app, const char *name, const char *help,
+                       bs_command_fn fn, void *user)
+{
+    if (!name || !*name || name[0] == '-' || !fn)
+        return BS_EINVAL;
+    for (int i = 0; i < app->ncommands; i++) {
+        if (strcmp(app->commands[i].name, name) == 0)
+            return BS_EINVAL;
+    }
+    bs_command *cmds = realloc(app->commands,
+                               sizeof *cmds * (size_t)(app->ncommands + 1));
+    if (!cmds)
+        return BS_ENOMEM;
+    app->commands = cmds;
+    bs_command *c = &cmds[app->ncommands];
+    c->name = strdup(name);
+    c->help = strdup(help ? help : "");
+    c->fn = fn;
+    c->user = user;
+    if (!c->name || !c->help) {
+        free(c->name);
+        free(c->help);
+        return BS_ENOMEM;
+    }
+    app->ncommands++;
+    return 0;
 }
 
 bs_schema *bs_app_schema(bs_app *app)

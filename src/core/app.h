@@ -47,7 +47,35 @@ struct bs_app {
     struct bs_realtime *realtime;
 
     bs_hook *hooks[BS_HOOK_COUNT];
+
+    /* ---- the framework (issue 17) ---------------------------------- */
+    /* Commands registered with bs_app_add_command, run by bs_app_start
+     * (src/cli/start.c). Registration happens before start, on the
+     * thread that owns the app. */
+    struct bs_command *commands;
+    int ncommands;
+    /* Work off the HTTP threads (pool.c: bs_app_go, cron jobs) and the
+     * scheduler (cron.c), created with the app; the ticker runs while
+     * serving. */
+    struct bs_pool *pool;
+    struct bs_cron *cron;
 };
+
+/* One command of the program's command line. */
+typedef struct bs_command {
+    char *name;
+    char *help;
+    bs_command_fn fn;
+    void *user;
+} bs_command;
+
+/* Changes the configuration of an app that has not been bootstrapped:
+ * each non-NULL string (and dev when set_dev, threads when > 0) replaces
+ * the current one. Returns 0, BS_EINVAL once bootstrapped, BS_ENOMEM. */
+int bs_app_configure(bs_app *app, const bs_app_config *cfg, bool set_dev);
+
+/* The app's data directory. */
+const char *bs_app_data_dir(const bs_app *app);
 
 /* Returns the current schema with a reference; release with
  * bs_schema_unref. Any thread. */

@@ -1129,3 +1129,23 @@ int bs_mail_send_record_auth_alert(bs_app *app, bs_record *rec,
     bs_buf_dispose(&esc);
     return rc;
 }
+
+/* ---- mails from embedding programs -------------------------------------- */
+
+int bs_app_send_mail(bs_app *app, bs_mail_message *m, bs_error *err)
+{
+    if (!m->from_address || !*m->from_address) {
+        bs_settings *s = bs_app_settings(app);
+        json_object *meta = s ? bs_json_get(s->value, "meta") : NULL;
+        free(m->from_address);
+        m->from_address = strdup(bs_json_get_str(meta, "senderAddress", ""));
+        if (!m->from_name || !*m->from_name) {
+            free(m->from_name);
+            m->from_name = strdup(bs_json_get_str(meta, "senderName", ""));
+        }
+        bs_settings_unref(s);
+        if (!m->from_address || !m->from_name)
+            return BS_ENOMEM;
+    }
+    return bs_mail_send(app, m, 0, err);
+}

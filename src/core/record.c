@@ -88,6 +88,8 @@ void bs_record_free(bs_record *r)
     json_object_put(r->data);
     if (r->original)
         json_object_put(r->original);
+    bs_record_free(r->original_view);
+    json_object_put(r->scratch);
     expand_free(r);
     forget_password(r);
     bs_record_files_clear(r);
@@ -157,26 +159,6 @@ bool bs_record_is_new(const bs_record *r)
 json_object *bs_record_get(const bs_record *r, const char *field)
 {
     return bs_json_get(r->data, field);
-}
-
-const char *bs_record_get_string(const bs_record *r, const char *field)
-{
-    json_object *v = bs_json_get(r->data, field);
-    return v && json_object_is_type(v, json_type_string)
-               ? json_object_get_string(v)
-               : "";
-}
-
-double bs_record_get_number(const bs_record *r, const char *field)
-{
-    json_object *v = bs_json_get(r->data, field);
-    return v ? json_object_get_double(v) : 0;
-}
-
-bool bs_record_get_bool(const bs_record *r, const char *field)
-{
-    json_object *v = bs_json_get(r->data, field);
-    return v && json_object_get_boolean(v);
 }
 
 int bs_record_set(bs_record *r, const char *field, json_object *value)
@@ -251,6 +233,8 @@ void bs_record_keep_original(bs_record *r)
     if (r->original)
         json_object_put(r->original);
     r->original = NULL;
+    bs_record_free(r->original_view);
+    r->original_view = NULL;
     json_object_deep_copy(r->data, &r->original, NULL);
 }
 
@@ -912,6 +896,8 @@ int bs_record_save(bs_app *app, bs_record *r, bs_error *err)
         if (r->original)
             json_object_put(r->original);
         r->original = NULL;
+        bs_record_free(r->original_view);
+        r->original_view = NULL;
         json_object_deep_copy(r->data, &r->original, NULL);
     }
     return rc;

@@ -56,6 +56,11 @@ struct bs_record {
     int refs;                         /* references beyond the first */
     bs_record_file *files;            /* uploads to store on save */
     int nfiles;
+    /* The framework API (record_api.c): the read-only view returned by
+     * bs_record_original (built on first use, dropped when the original
+     * values change) and the text of coerced string reads, by field. */
+    struct bs_record *original_view;
+    json_object *scratch;
 };
 
 /* A new record of collection c with every field at its zero value. */

@@ -16,6 +16,7 @@
 #include "../base/util.h"
 #include "../db/sql.h"
 #include "app.h"
+#include "tx.h"
 
 void bs_record_page_dispose(bs_record_page *p)
 {
@@ -103,10 +104,18 @@ int bs_record_list(const bs_record_list_query *lq, bs_record_page *out,
     }
     bs_sql_ident(&text, c->name);
     bs_buf_puts(&text, is_view ? ".id" : "._rowid_");
-    bs_buf_printf(&text, " LIMIT %lld OFFSET %lld", (long long)lq->per_page,
-                  (long long)((lq->page - 1) * lq->per_page));
+    if (lq->use_offset)
+        bs_buf_printf(&text, " LIMIT %lld OFFSET %lld",
+                      (long long)(lq->per_page > 0 ? lq->per_page : -1),
+                      (long long)(lq->offset > 0 ? lq->offset : 0));
+    else
+        bs_buf_printf(&text, " LIMIT %lld OFFSET %lld",
+                      (long long)lq->per_page,
+                      (long long)((lq->page - 1) * lq->per_page));
 
-    bs_conn *conn = bs_store_reader_acquire(ctx->app->store);
+    bs_tx *tx = bs_tx_current(ctx->app);
+    bs_conn *conn = tx ? bs_tx_conn(tx)
+                       : bs_store_reader_acquire(ctx->app->store);
     bs_query page_q = q; /* shares the parameters; only the text differs */
     page_q.sql = text;
     bs_rows st;
@@ -136,7 +145,8 @@ int bs_record_list(const bs_record_list_query *lq, bs_record_page *out,
             rc = generic_error(err);
         bs_rows_close(&st);
     }
-    bs_store_reader_release(ctx->app->store, conn);
+    if (!tx)
+        bs_store_reader_release(ctx->app->store, conn);
 
 end:
     if (rc)

@@ -15,8 +15,11 @@ typedef struct bs_record_list_query {
     const char *filter;    /* a client filter, or NULL */
     const char *sort;      /* a client sort ("-created,title"), or NULL */
     int64_t page;          /* >= 1 */
-    int64_t per_page;      /* >= 1 */
+    int64_t per_page;      /* >= 1; 0 with use_offset: no limit */
     bool skip_total;
+    /* Internal callers: skip `offset` rows instead of whole pages. */
+    bool use_offset;
+    int64_t offset;
 } bs_record_list_query;
 
 typedef struct bs_record_page {
@@ -27,6 +30,8 @@ typedef struct bs_record_page {
 
 /* Loads one page. A superuser context ignores the rule; hidden fields
  * and unrestricted joins in the filter and sort are for superusers only.
+ * On a thread inside a transaction of the app, it reads through that
+ * transaction (and so sees its uncommitted writes).
  * Returns 0, or BS_EHTTP with PocketBase's generic 400 in err for a
  * filter or sort that does not compile or run. Any thread. */
 int bs_record_list(const bs_record_list_query *lq, bs_record_page *out,

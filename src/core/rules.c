@@ -101,7 +101,8 @@ static int ensure_query(const bs_rule_ctx *ctx, bs_query *q, bs_rule_sql *s)
                         .collection = ctx->collection,
                         .alias = ctx->alias,
                         .request = ctx->request,
-                        .superuser = ctx->superuser};
+                        .superuser = ctx->superuser,
+                        .params = ctx->params};
     return bs_filter_query_new(&s->fq, &fc, q->nparams + 1);
 }
 

@@ -19,6 +19,7 @@ typedef struct bs_rule_ctx {
     const char *alias;        /* SQL name of the main table in the query */
     json_object *request;     /* @request data (borrowed) */
     bool superuser;
+    json_object *params;      /* {:name} placeholder values, or NULL */
 } bs_rule_ctx;
 
 /* The @request data of r: auth (the auth record's fields or null), body,

@@ -276,6 +276,81 @@ static void and_append(bs_buf *b, const char *sql, size_t n)
     bs_buf_putc(b, ')');
 }
 
+/* Turns a {:name} placeholder into the literal its value is written
+ * as (the value itself, never text to parse again), so that it is bound
+ * like any literal. */
+static int bind_operand(bs_filter_query *q, bs_fopd *o)
+{
+    if (o->kind == BS_FOPD_FUNC) {
+        for (int i = 0; i < o->nargs; i++) {
+            int rc = bind_operand(q, &o->args[i]);
+            if (rc)
+                return rc;
+        }
+        return 0;
+    }
+    if (o->kind != BS_FOPD_PARAM)
+        return 0;
+    json_object *v = NULL;
+    if (!q->ctx.params ||
+        !json_object_is_type(q->ctx.params, json_type_object) ||
+        !json_object_object_get_ex(q->ctx.params, o->text.ptr, &v))
+        return bsf_fail(q, "missing placeholder parameter {:%s}",
+                        o->text.ptr);
+    const char *s;
+    size_t n;
+    switch (json_object_get_type(v)) {
+    case json_type_null:
+        o->kind = BS_FOPD_IDENT;
+        s = "null";
+        break;
+    case json_type_boolean:
+        o->kind = BS_FOPD_IDENT;
+        s = json_object_get_boolean(v) ? "true" : "false";
+        break;
+    case json_type_int:
+        o->kind = BS_FOPD_NUMBER;
+        s = bs_arena_printf(&q->arena, "%lld",
+                            (long long)json_object_get_int64(v));
+        break;
+    case json_type_double:
+        o->kind = BS_FOPD_NUMBER;
+        s = bs_arena_printf(&q->arena, "%.17g", json_object_get_double(v));
+        break;
+    case json_type_string:
+        o->kind = BS_FOPD_TEXT;
+        n = (size_t)json_object_get_string_len(v);
+        s = bs_arena_strndup(&q->arena, json_object_get_string(v), n);
+        if (!s)
+            return bsf_nomem(q);
+        o->text = (bs_str){s, n};
+        return 0;
+    default:
+        o->kind = BS_FOPD_TEXT;
+        s = bs_arena_strdup(&q->arena, json_object_to_json_string_ext(
+                                           v, JSON_C_TO_STRING_PLAIN));
+        break;
+    }
+    if (!s)
+        return bsf_nomem(q);
+    o->text = (bs_str){s, strlen(s)};
+    return 0;
+}
+
+static int bind_node(bs_filter_query *q, bs_fnode *nd)
+{
+    if (nd->kind != BS_FNODE_CMP) {
+        for (int i = 0; i < nd->nkids; i++) {
+            int rc = bind_node(q, nd->kids[i]);
+            if (rc)
+                return rc;
+        }
+        return 0;
+    }
+    int rc = bind_operand(q, &nd->left);
+    return rc ? rc : bind_operand(q, &nd->right);
+}
+
 int bs_filter_add(bs_filter_query *q, const char *text, size_t len,
                   unsigned flags, bs_error *err)
 {
@@ -296,6 +371,9 @@ int bs_filter_add(bs_filter_query *q, const char *text, size_t len,
             bsf_fail(q, "%s", pe.msg);
         goto end;
     }
+    rc = bind_node(q, root);
+    if (rc)
+        goto end;
     bsf_pass p;
     pass_init(&p, q, flags, BSF_SCOPE_WHERE);
     rc = bsf_build(&p, root, &frag);

@@ -103,6 +103,12 @@ typedef struct bs_filter_ctx {
     /* Clock for @now and the other date macros, in Unix milliseconds;
      * 0 means the current time. */
     int64_t now_ms;
+    /* The values of {:name} placeholders: an object, or NULL. Each
+     * placeholder stands for one literal and is always bound as a
+     * parameter: a string as text, a number as a number, true, false
+     * and null as those literals, an array or object as its JSON text.
+     * A placeholder without a value is an error. */
+    json_object *params;
 } bs_filter_ctx;
 
 /* Flags of one fragment (bs_filter_add, bs_filter_add_sort). */

@@ -181,6 +181,27 @@ static int scan_ident(bs_flexer *lx, bs_ftoken *t)
     return 0;
 }
 
+/* A placeholder: "{:" name "}" with a name of letters, digits and '_'. */
+static int scan_param(bs_flexer *lx, bs_ftoken *t)
+{
+    const char *s = lx->src;
+    size_t start = lx->pos, i = lx->pos + 2;
+    if (i > lx->len || s[start + 1] != ':')
+        return lex_fail(lx, "invalid placeholder", s + start,
+                        lx->len - start < 8 ? lx->len - start : 8);
+    while (i < lx->len && (is_digit(s[i]) || s[i] == '_' ||
+                           ((s[i] | 0x20) >= 'a' && (s[i] | 0x20) <= 'z')))
+        i++;
+    if (i == start + 2 || i >= lx->len || s[i] != '}')
+        return lex_fail(lx, "invalid placeholder", s + start,
+                        (i < lx->len ? i + 1 : i) - start);
+    t->kind = BS_FTOK_PARAM;
+    t->p = s + start + 2;
+    t->n = i - start - 2;
+    lx->pos = i + 1;
+    return 0;
+}
+
 static int scan_run(bs_flexer *lx, bs_ftoken *t, bool sign)
 {
     const char *s = lx->src;
@@ -254,6 +275,8 @@ int bs_filter_lex_next(bs_flexer *lx, bs_ftoken *t)
         return scan_run(lx, t, true);
     if (c == '&' || c == '|')
         return scan_run(lx, t, false);
+    if (c == '{')
+        return scan_param(lx, t);
     if (c == '/')
         return lex_fail(lx, "invalid comment", s + lx->pos, 1);
     return lex_fail(lx, "unexpected character", s + lx->pos, 1);

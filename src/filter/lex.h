@@ -6,7 +6,8 @@
  * `tags:each`; numbers such as `12`, `-3.5`; text in single or double
  * quotes where only a backslash before the closing quote character is an
  * escape; the sixteen comparison signs; `&&`, `||`, parentheses; and
- * `//` comments up to the end of the line. An identifier written right
+ * `//` comments up to the end of the line; and `{:name}` placeholders,
+ * whose values the caller binds (never spliced into the text). An identifier written right
  * before `(` is a function name and the lexer hands the parser a FUNC
  * token with the parenthesis consumed; commas are only meaningful inside
  * function arguments and the parser refuses them elsewhere.
@@ -30,7 +31,8 @@ typedef enum bs_ftok_kind {
     BS_FTOK_OR,
     BS_FTOK_LPAREN,
     BS_FTOK_RPAREN,
-    BS_FTOK_COMMA
+    BS_FTOK_COMMA,
+    BS_FTOK_PARAM   /* a {:name} placeholder: p/n hold the name */
 } bs_ftok_kind;
 
 /* Comparison operators. The "any" forms (?=, ?!=, ...) are the same

@@ -173,6 +173,7 @@ static int parse_func(parser *p, bs_fopd *o, int fdepth)
         case BS_FTOK_IDENT:
         case BS_FTOK_NUMBER:
         case BS_FTOK_TEXT:
+        case BS_FTOK_PARAM:
         case BS_FTOK_FUNC:
             if (expect_comma)
                 return fail(p, p->tok.pos,
@@ -217,8 +218,11 @@ static int parse_operand(parser *p, bs_fopd *o, int fdepth)
         break;
     }
     case BS_FTOK_IDENT:
-    case BS_FTOK_NUMBER: {
-        o->kind = t->kind == BS_FTOK_IDENT ? BS_FOPD_IDENT : BS_FOPD_NUMBER;
+    case BS_FTOK_NUMBER:
+    case BS_FTOK_PARAM: {
+        o->kind = t->kind == BS_FTOK_IDENT    ? BS_FOPD_IDENT
+                  : t->kind == BS_FTOK_NUMBER ? BS_FOPD_NUMBER
+                                              : BS_FOPD_PARAM;
         char *s = bs_arena_strndup(p->a, t->p, t->n);
         if (!s)
             return BS_ENOMEM;
@@ -234,7 +238,8 @@ static int parse_operand(parser *p, bs_fopd *o, int fdepth)
 static bool is_operand(const bs_ftoken *t)
 {
     return t->kind == BS_FTOK_IDENT || t->kind == BS_FTOK_NUMBER ||
-           t->kind == BS_FTOK_TEXT || t->kind == BS_FTOK_FUNC;
+           t->kind == BS_FTOK_TEXT || t->kind == BS_FTOK_FUNC ||
+           t->kind == BS_FTOK_PARAM;
 }
 
 static int parse_or(parser *p, int depth, bs_fnode **out);
@@ -402,6 +407,11 @@ static void dump_operand(bs_buf *b, const bs_fopd *o)
         break;
     case BS_FOPD_TEXT:
         bs_buf_json_str(b, o->text.ptr, o->text.len);
+        break;
+    case BS_FOPD_PARAM:
+        bs_buf_puts(b, "{:");
+        bs_buf_append(b, o->text.ptr, o->text.len);
+        bs_buf_putc(b, '}');
         break;
     case BS_FOPD_FUNC:
         bs_buf_append(b, o->text.ptr, o->text.len);

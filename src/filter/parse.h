@@ -7,8 +7,8 @@
  *     expr    := and ( "||" and )*
  *     and     := primary ( "&&" primary )*
  *     primary := "(" expr ")" | operand SIGN operand
- *     operand := IDENT | NUMBER | TEXT | FUNC arg? ( "," arg )* ","? ")"
- *     arg     := IDENT | NUMBER | TEXT | FUNC ...   (functions nest 3 deep)
+ *     operand := IDENT | NUMBER | TEXT | PARAM | FUNC arg? ( "," arg )* ","? ")"
+ *     arg     := IDENT | NUMBER | TEXT | PARAM | FUNC ...   (functions nest 3 deep)
  *
  * Limits: at most BS_FILTER_MAX_EXPRS comparisons (PocketBase's 200),
  * BS_FILTER_MAX_DEPTH levels of parentheses and BS_FILTER_MAX_FUNC_DEPTH
@@ -32,7 +32,8 @@ typedef enum bs_fopd_kind {
     BS_FOPD_IDENT,
     BS_FOPD_NUMBER,
     BS_FOPD_TEXT,   /* text holds the unescaped value */
-    BS_FOPD_FUNC    /* text holds the function name */
+    BS_FOPD_FUNC,   /* text holds the function name */
+    BS_FOPD_PARAM   /* text holds a {:name} placeholder's name */
 } bs_fopd_kind;
 
 typedef struct bs_fopd {

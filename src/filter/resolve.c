@@ -1359,6 +1359,10 @@ int bsf_resolve(bsf_pass *p, const bs_fopd *o, bsf_operand *out)
     }
     case BS_FOPD_FUNC:
         return bsf_resolve_func(p, o, out);
+    case BS_FOPD_PARAM:
+        /* bs_filter_add replaced every bound one. */
+        return bsf_fail(q, "missing placeholder parameter {:%s}",
+                        o->text.ptr);
     case BS_FOPD_IDENT:
         break;
     }

@@ -9,6 +9,7 @@
 
 #include "../base/util.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,8 +32,20 @@ struct bs_route {
     struct bs_route *next;
 };
 
+struct bs_route_group {
+    bs_router *rt;
+    struct bs_route_group *parent;
+    char *prefix;             /* the whole prefix, parents' included */
+    bs_handler *mws;          /* copies; ids owned */
+    int nmws;
+    bs_route **routes;        /* added through this group */
+    int nroutes;
+    struct bs_route_group *next;
+};
+
 struct bs_router {
     bs_route *head, *tail;
+    bs_route_group *groups;
 };
 
 bs_router *bs_router_new(void)
@@ -52,6 +65,16 @@ void bs_router_free(bs_router *rt)
         bs_hook_free(r->mw);
         free(r);
         r = next;
+    }
+    for (bs_route_group *g = rt->groups; g;) {
+        bs_route_group *next = g->next;
+        for (int i = 0; i < g->nmws; i++)
+            free((char *)g->mws[i].id);
+        free(g->mws);
+        free(g->routes);
+        free(g->prefix);
+        free(g);
+        g = next;
     }
     free(rt);
 }
@@ -115,6 +138,103 @@ bs_hook *bs_route_middlewares(bs_route *route)
     if (!route->mw)
         route->mw = bs_hook_new();
     return route->mw;
+}
+
+bs_route_group *bs_router_group(bs_router *rt, bs_route_group *parent,
+                                const char *prefix)
+{
+    bs_route_group *g = calloc(1, sizeof *g);
+    if (!g)
+        return NULL;
+    const char *base = parent ? parent->prefix : "";
+    size_t n = strlen(base) + strlen(prefix ? prefix : "") + 1;
+    g->prefix = malloc(n);
+    if (!g->prefix) {
+        free(g);
+        return NULL;
+    }
+    snprintf(g->prefix, n, "%s%s", base, prefix ? prefix : "");
+    g->rt = parent ? parent->rt : rt;
+    g->parent = parent;
+    g->next = g->rt->groups;
+    g->rt->groups = g;
+    return g;
+}
+
+/* Binds the middlewares of g and its parents, the outermost first. */
+static int bind_group_mws(const bs_route_group *g, bs_route *route)
+{
+    if (!g)
+        return 0;
+    int rc = bind_group_mws(g->parent, route);
+    for (int i = 0; rc == 0 && i < g->nmws; i++) {
+        bs_hook *h = bs_route_middlewares(route);
+        rc = h ? bs_hook_bind(h, &g->mws[i]) : BS_ENOMEM;
+    }
+    return rc;
+}
+
+bs_route *bs_route_group_add(bs_route_group *g, const char *method,
+                             const char *pattern, bs_handler_fn fn,
+                             void *user)
+{
+    size_t n = strlen(g->prefix) + strlen(pattern ? pattern : "") + 2;
+    char *full = malloc(n);
+    if (!full)
+        return NULL;
+    snprintf(full, n, "%s%s", g->prefix, pattern ? pattern : "");
+    if (!full[0])
+        snprintf(full, n, "/");
+    bs_route *r = bs_router_add(g->rt, method, full, fn, user);
+    free(full);
+    bs_route **list = r ? realloc(g->routes, sizeof *list *
+                                                 (size_t)(g->nroutes + 1))
+                        : NULL;
+    if (!list)
+        return NULL; /* the route, if added, stays without middlewares */
+    g->routes = list;
+    g->routes[g->nroutes++] = r;
+    return bind_group_mws(g, r) == 0 ? r : NULL;
+}
+
+static bool under(const bs_route_group *g, const bs_route_group *ancestor)
+{
+    for (; g; g = g->parent) {
+        if (g == ancestor)
+            return true;
+    }
+    return false;
+}
+
+int bs_route_group_bind(bs_route_group *g, const bs_handler *h)
+{
+    bs_handler *list = realloc(g->mws, sizeof *list * (size_t)(g->nmws + 1));
+    if (!list)
+        return BS_ENOMEM;
+    g->mws = list;
+    bs_handler c = *h;
+    c.tags = NULL;
+    if (h->id && !(c.id = strdup(h->id)))
+        return BS_ENOMEM;
+    if (!h->id) {
+        /* A generated id, the same in every route it is copied to. */
+        char id[48];
+        snprintf(id, sizeof id, "__group_%p_%d", (void *)g, g->nmws);
+        if (!(c.id = strdup(id)))
+            return BS_ENOMEM;
+    }
+    g->mws[g->nmws++] = c;
+    /* Routes added before reach it too. */
+    for (bs_route_group *o = g->rt->groups; o; o = o->next) {
+        if (!under(o, g))
+            continue;
+        for (int i = 0; i < o->nroutes; i++) {
+            bs_hook *mw = bs_route_middlewares(o->routes[i]);
+            if (!mw || bs_hook_bind(mw, &c) != 0)
+                return BS_ENOMEM;
+        }
+    }
+    return 0;
 }
 
 char *bs_url_decode(bs_arena *a, const char *s, size_t n)

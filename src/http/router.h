@@ -33,6 +33,26 @@ bs_hook *bs_route_middlewares(bs_route *route);
 const bs_route *bs_router_match(bs_router *rt, bs_req *r, const char *method,
                                 const char *raw_path);
 
+/* Groups: routes added through a group get its prefix and the
+ * middlewares bound to it and to its parents (PocketBase's RouterGroup).
+ * A middleware bound to a group later also reaches the group's routes
+ * added earlier. Groups are owned by the router. */
+typedef struct bs_route_group bs_route_group;
+
+/* A group under parent (NULL: the root) with the prefix appended to the
+ * parent's ("/api/custom"; no trailing slash). NULL when out of memory. */
+bs_route_group *bs_router_group(bs_router *rt, bs_route_group *parent,
+                                const char *prefix);
+
+/* Adds a route under the group's prefix (pattern "" or "/x..."), with
+ * the group's middlewares bound to it. */
+bs_route *bs_route_group_add(bs_route_group *g, const char *method,
+                             const char *pattern, bs_handler_fn fn,
+                             void *user);
+
+/* Binds a middleware to the group (copied, tags ignored). */
+int bs_route_group_bind(bs_route_group *g, const bs_handler *h);
+
 /* Runs the route's middlewares and handler for r. */
 int bs_route_run(const bs_route *route, bs_req *r);
 

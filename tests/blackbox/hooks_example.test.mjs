@@ -1,9 +1,14 @@
 // docs/hooks.md's example program (examples/orders.c, built as
-// build/examples/orders): a C program embedding Basalt with an
-// OnRecordCreate handler tagged "orders" that refuses orders without
-// items and forces status to "pending". Started here on a free port with
-// a temp data dir, driven through the official SDK with the seed's
-// orders schema.
+// build/examples/orders): the overview's Go program in C. An
+// OnRecordCreate handler tagged "orders" refuses orders without items and
+// forces status to "pending"; a change of status to "shipped" (seen with
+// the original value) notifies the customer after the response with a
+// log line and a mail through the mailer hook; GET
+// /api/custom/order-stats is for superusers, with SQL through the query
+// API. Started with its own command line (`orders serve --http ... --dir
+// ...`, `orders superuser upsert ...`) on a free port with a temp data
+// dir, driven through the official SDK with the seed's orders schema, its
+// mails caught by an SMTP sink.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -11,6 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ClientResponseError } from 'pocketbase';
 import { BASALT_BIN, REPO_ROOT, client, runCli, makeTempRoot, removeTempRoot, freePort } from './lib/server.mjs';
+import { startSink } from './lib/smtp.mjs';
 
 const ADMIN = { email: 'admin@example.com', password: 'admin-pass-123' };
 
@@ -55,7 +61,7 @@ async function startExample(dataDir) {
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
     const out = [];
-    const proc = spawn(bin, [dataDir, `127.0.0.1:${port}`], {
+    const proc = spawn(bin, ['serve', '--http', `127.0.0.1:${port}`, '--dir', dataDir], {
       cwd: path.dirname(dataDir),
       detached: true, // own process group
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -128,17 +134,27 @@ describe('examples/orders: a C hook on order creation', () => {
   let ex;
   let su;
   let customer;
+  let sink;
 
   const count = async () => (await su.collection('orders').getList(1, 1)).totalItems;
 
   before(async () => {
     root = makeTempRoot();
     const dataDir = path.join(root, 'pb_data');
-    const r = await runCli(['superuser', 'upsert', ADMIN.email, ADMIN.password, '--dir', dataDir]);
+    // The program's own command line, not basalt's.
+    const r = await runCli(['superuser', 'upsert', ADMIN.email, ADMIN.password, '--dir', dataDir], {
+      bin: ordersBin(),
+    });
     assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Superuser saved: admin@example\.com/);
+    sink = await startSink();
     ex = await startExample(dataDir);
     su = client(ex.url);
     await su.collection('_superusers').authWithPassword(ADMIN.email, ADMIN.password);
+    await su.settings.update({
+      meta: { appName: 'Shop', appURL: 'http://shop.test', senderName: 'Shop', senderAddress: 'shop@shop.test' },
+      smtp: { enabled: true, host: '127.0.0.1', port: sink.port, tls: false },
+    });
     assert.equal(await su.collections.import(ORDERS_SCHEMA, false), true);
     await su.collections.create({
       name: 'notes',
@@ -155,6 +171,7 @@ describe('examples/orders: a C hook on order creation', () => {
   });
   after(async () => {
     await ex?.stop();
+    await sink?.close();
     if (root) removeTempRoot(root);
   });
 
@@ -228,5 +245,41 @@ describe('examples/orders: a C hook on order creation', () => {
     const n = await su.collection('notes').create({ items: [], status: 'shipped' });
     assert.deepEqual(n.items, []);
     assert.equal(n.status, 'shipped');
+  });
+
+  test('shipping an order notifies its customer once, after the response', async () => {
+    const o = await su.collection('orders').create({ customer_id: customer.id, total_cents: 900, items: ['book'] });
+    const mine = (m) => m.subject === 'Your order has shipped' && m.html.includes(o.id);
+    await su.collection('orders').update(o.id, { status: 'processing' });
+    await su.collection('orders').update(o.id, { tracking_number: 'T-1' });
+    const shipped = await su.collection('orders').update(o.id, { status: 'shipped' });
+    assert.equal(shipped.status, 'shipped');
+    const mail = await sink.wait(mine);
+    assert.deepEqual(mail.rcpt, ['buyer@example.com']);
+    assert.match(ex.output(), new RegExp(`order ${o.id} shipped, notifying customer ${customer.id} <buyer@example\\.com>`));
+    // Shipped again (no change of status) and other updates: no mail.
+    await su.collection('orders').update(o.id, { status: 'shipped', tracking_number: 'T-2' });
+    await su.collection('orders').update(o.id, { status: 'delivered' });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(sink.mails.filter(mine).length, 1);
+  });
+
+  test('GET /api/custom/order-stats: superusers only, SQL through the query API', async () => {
+    const url = `${ex.url}/api/custom/order-stats`;
+    const guest = await fetch(url);
+    assert.equal(guest.status, 401);
+    const pb = client(ex.url);
+    await pb.collection('users').authWithPassword('buyer@example.com', 'buyer-pass-123');
+    const user = await fetch(url, { headers: { Authorization: pb.authStore.token } });
+    assert.equal(user.status, 403);
+    const all = await su.collection('orders').getFullList();
+    const cancelled = await su.collection('orders').create({ customer_id: customer.id, total_cents: 5000, items: ['x'] });
+    await su.collection('orders').update(cancelled.id, { status: 'cancelled' });
+    const res = await fetch(url, { headers: { Authorization: su.authStore.token } });
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), {
+      total_orders: all.length,
+      total_revenue: all.reduce((n, o) => n + o.total_cents, 0),
+    });
   });
 });

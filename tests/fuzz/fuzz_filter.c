@@ -16,7 +16,9 @@
  *    syntax error in compiled output is a bug);
  *  - use no placeholder without a parameter, and leave the caller's own
  *    placeholders (?1, ?2) alone;
- *  - contain only printable ASCII (user text is bound, never spliced);
+ *  - contain only printable ASCII (user text is bound, never spliced:
+ *    this covers the {:name} placeholders too, whose text value holds
+ *    quotes, filter syntax and non-ASCII bytes);
  *  - run without error (a progress handler stops long cross joins).
  */
 #include <stdint.h>
@@ -35,6 +37,7 @@ static sqlite3 *db;
 static bs_schema schema;
 static json_object *req_user;
 static json_object *req_guest;
+static json_object *params; /* the {:name} values of every run */
 
 static const struct {
     const char *id, *name, *type, *list_rule, *fields, *indexes;
@@ -148,6 +151,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     fuzz_add_dict(argc, argv, "tests/fuzz/fuzz_filter.dict");
     setup();
+    params = json_tokener_parse(
+        "{\"s\":\"x' || 1=1 || title != '\\u00e9\\\" -- )\",\"n\":12,"
+        "\"d\":-2.5,\"b\":true,\"z\":null,\"o\":{\"a\":[1,\"'\"]}}");
+    if (!params)
+        abort();
     return 0;
 }
 
@@ -201,7 +209,9 @@ static const char *const paths[] = {
 static const char *const mods[] = {"", "", "", ":each", ":length", ":lower",
                                    ":isset", ":changed"};
 static const char *const lits[] = {"'x'", "''", "'%a_'", "1", "-2.5", "0",
-                                   "'\\%'", "\"red\"", "'2024-01-01'"};
+                                   "'\\%'", "\"red\"", "'2024-01-01'",
+                                   "{:s}", "{:n}", "{:d}", "{:b}", "{:z}",
+                                   "{:o}", "{:missing}"};
 static const char *const ops[] = {"=", "!=", ">", ">=", "<", "<=", "~",
                                   "!~", "?=", "?!=", "?>", "?>=", "?<", "?<=",
                                   "?~", "?!~"};
@@ -344,6 +354,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .request = (opt & 2) ? req_user : ((opt & 0x80) ? NULL : req_guest),
         .superuser = (opt & 1) != 0,
         .now_ms = 1700000000000LL,
+        .params = params,
     };
     bs_filter_query *q = NULL;
     bs_error err;

@@ -23,6 +23,7 @@ static bs_schema schema;
 static json_object *req;       /* @request data of the next run */
 static bool superuser = true;  /* the requester of the next run */
 static int64_t now_ms;         /* the clock of the next run */
+static json_object *params;    /* {:name} values of the next run */
 static const char *main_alias; /* NULL: the collection name */
 static bool last_distinct;
 static char last_sql[16384];
@@ -230,7 +231,8 @@ static const char *run3(const char *coll, const char *rule, const char *filter,
     const bs_collection *c = bs_schema_find(&schema, coll);
     bs_filter_ctx ctx = {.schema = &schema, .collection = c,
                          .alias = main_alias, .request = req,
-                         .superuser = superuser, .now_ms = now_ms};
+                         .superuser = superuser, .now_ms = now_ms,
+                         .params = params};
     bs_filter_query *q = NULL;
     bs_error err;
     bs_error_init(&err);
@@ -1264,9 +1266,48 @@ TEST(deep_nesting_prepares)
     bs_buf_dispose(&b);
 }
 
+/* ---- {:name} placeholders --------------------------------------------- */
+
+/* Runs filter with the placeholder values of the JSON object text p. */
+static const char *run_params(const char *filter, const char *p)
+{
+    params = json_tokener_parse(p);
+    const char *out = run(filter);
+    json_object_put(params);
+    params = NULL;
+    return out;
+}
+
+TEST(placeholders)
+{
+    reset_env();
+    /* Each value means what its literal would. */
+    CHECK_STR(run_params("title = {:t}", "{\"t\":\"Hello World\"}"), "p1");
+    CHECK_STR(run_params("{:t} = title", "{\"t\":\"Hello World\"}"), "p1");
+    CHECK_STR(run_params("title = {:t}", "{\"t\":null}"), run("title = null"));
+    CHECK_STR(run_params("views > {:n}", "{\"n\":10}"), run("views > 10"));
+    CHECK_STR(run_params("views > {:n}", "{\"n\":10.5}"), run("views > 10.5"));
+    CHECK_STR(run_params("views > {:n}", "{\"n\":-1}"), run("views > -1"));
+    CHECK_STR(run_params("public = {:b}", "{\"b\":true}"), run("public = true"));
+    CHECK_STR(run_params("public = {:b}", "{\"b\":false}"), run("public = false"));
+    CHECK_STR(run_params("title ~ {:t} || title = {:t}", "{\"t\":\"World\"}"),
+              run("title ~ 'World' || title = 'World'"));
+    CHECK_STR(run_params("lower(title) = {:t}", "{\"t\":\"hello world\"}"),
+              run("lower(title) = 'hello world'"));
+    /* Bound, never spliced: quotes and filter syntax stay text. */
+    CHECK_STR(run_params("title = {:t}", "{\"t\":\"x' || '1' = '1\"}"), "");
+    CHECK_STR(run_params("title = {:t}", "{\"t\":\"\\\" || 1 = 1 || \\\"\"}"), "");
+    CHECK_STR(run_params("title = {:t}", "{\"t\":\"') OR 1=1 --\"}"), "");
+    CHECK(!has(last_sql, "OR 1=1"));
+    /* A missing value or no values at all is an error. */
+    CHECK(has(run_params("title = {:t}", "{\"u\":1}"), "ERR:"));
+    CHECK(has(run("title = {:t}"), "ERR:"));
+}
+
 int main(void)
 {
     fixture_open();
+    RUN(placeholders);
     RUN(eq_text);
     RUN(eq_null_and_empty);
     RUN(eq_shapes);

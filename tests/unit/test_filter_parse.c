@@ -16,7 +16,7 @@ static const char *toks(const char *src)
 {
     static char out[1024];
     static const char *names[] = {"EOF", "ID", "FN", "NUM", "TXT", "SIGN",
-                                  "AND", "OR", "(", ")", ","};
+                                  "AND", "OR", "(", ")", ",", "PARAM"};
     bs_flexer lx;
     bs_filter_lex_init(&lx, src, strlen(src));
     size_t k = 0;
@@ -290,9 +290,29 @@ TEST(parse_large_inputs)
     free(s);
 }
 
+TEST(lex_placeholders)
+{
+    CHECK_STR(toks("a = {:name}"), "ID:a SIGN:= PARAM:name");
+    CHECK_STR(toks("{:a_1}!={:B2}"), "PARAM:a_1 SIGN:!= PARAM:B2");
+    CHECK(strstr(toks("a = {:}"), "ERR:invalid placeholder") != NULL);
+    CHECK(strstr(toks("a = {name}"), "ERR:invalid placeholder") != NULL);
+    CHECK(strstr(toks("a = {:na me}"), "ERR:invalid placeholder") != NULL);
+    CHECK(strstr(toks("a = {:name"), "ERR:invalid placeholder") != NULL);
+    CHECK(strstr(toks("a = {"), "ERR:invalid placeholder") != NULL);
+    CHECK(strstr(toks("a = {:x'}"), "ERR:invalid placeholder") != NULL);
+}
+
+TEST(parse_placeholders)
+{
+    CHECK_STR(tree("a = {:x} && {:y} ?> 2"), "(a = {:x} && {:y} ?> 2)");
+    CHECK_STR(tree("lower({:x}) = a"), "lower({:x}) = a");
+}
+
 int main(void)
 {
     RUN(lex_identifiers);
+    RUN(lex_placeholders);
+    RUN(parse_placeholders);
     RUN(lex_identifier_errors);
     RUN(lex_numbers);
     RUN(lex_text);

@@ -271,7 +271,8 @@ export async function startServer(options = {}) {
 async function launch(s, options) {
   const port = await freePort();
   const args = ['serve', `--http=127.0.0.1:${port}`, `--dir=${s.dir}`, ...(options.args || [])];
-  const proc = spawn(BASALT_BIN, args, {
+  // options.bin: another program built on libbasalt (same command line).
+  const proc = spawn(options.bin || BASALT_BIN, args, {
     cwd: s.root,
     detached: true, // own process group, killed as a whole
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -313,6 +314,12 @@ async function launch(s, options) {
   throw new Error(`basalt did not answer /api/health on ${s.url}: ${s.output().slice(-2000)}`);
 }
 
+/** An example program built beside $BASALT_BIN (build/examples/NAME), else in the tree. */
+export function exampleBin(name) {
+  const sibling = path.join(path.dirname(BASALT_BIN), 'examples', name);
+  return fs.existsSync(sibling) ? sibling : path.join(REPO_ROOT, 'build/examples', name);
+}
+
 // ---------------------------------------------------------------- CLI
 
 /**
@@ -321,11 +328,11 @@ async function launch(s, options) {
  */
 let cliCwd = null; // a private temp folder, so a default ./pb_data never lands elsewhere
 
-export function runCli(args, { cwd, env, timeout = 30000, input } = {}) {
+export function runCli(args, { cwd, env, timeout = 30000, input, bin } = {}) {
   if (!cwd) cwd = cliCwd ??= makeTempRoot('basalt-cli-');
   return new Promise((resolve, reject) => {
     const child = execFile(
-      BASALT_BIN,
+      bin || BASALT_BIN,
       args,
       { cwd, env: { ...process.env, ...(env || {}) }, timeout, maxBuffer: 16 << 20 },
       (err, stdout, stderr) => {

@@ -1,0 +1,357 @@
+/*
+ * start.c - bs_app_start: the whole command line of a Basalt program.
+ *
+ *   PROG serve [--http ADDR] [--dir DIR] [--dev] [--origins LIST]
+ *   PROG superuser upsert|create|update|delete EMAIL [PASSWORD]
+ *   PROG collections import FILE [--delete-missing]
+ *   PROG COMMAND ...            (registered with bs_app_add_command)
+ *   PROG --help | --version
+ *
+ * Flags take their value as "--flag=value" or "--flag value"; --dir and
+ * --dev work with every command. The `basalt` binary (main.c) is this
+ * function and nothing else; a program embedding the library gets the
+ * same command line with its own hooks, routes and commands. Messages
+ * name the program by its argv[0].
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/app.h"
+#include "../core/collection_import.h"
+#include "../core/superuser.h"
+#include "basalt.h"
+
+#define MAX_ARGS 64
+
+typedef struct cli {
+    const char *prog;
+    const char *dir;
+    const char *http;
+    const char *origins;
+    bool dev;
+    bool delete_missing;
+    bool help;
+    bool version;
+    int nargs;
+    char *args[MAX_ARGS];
+    /* Unknown flags, kept for a custom command. */
+    int nextra;
+    const char *bad_flag;
+} cli;
+
+static void usage(bs_app *app, const cli *c, FILE *out)
+{
+    const char *p = c->prog;
+    fprintf(out,
+            "%s (Basalt " BASALT_VERSION ") - a backend in one program.\n"
+            "\n"
+            "Usage:\n"
+            "  %s serve [--http ADDR] [--dir DIR] [--dev] [--origins LIST]\n"
+            "  %s superuser upsert|create|update EMAIL PASSWORD [--dir DIR]\n"
+            "  %s superuser delete EMAIL [--dir DIR]\n"
+            "  %s collections import FILE [--dir DIR] [--delete-missing]\n",
+            p, p, p, p, p);
+    for (int i = 0; i < app->ncommands; i++)
+        fprintf(out, "  %s %-24s %s\n", p, app->commands[i].name,
+                app->commands[i].help);
+    fprintf(out,
+            "  %s --help | --version\n"
+            "\n"
+            "Flags:\n"
+            "  --http ADDR      address to listen on (default 127.0.0.1:8090)\n"
+            "  --dir DIR        data directory (default ./pb_data)\n"
+            "  --dev            log requests and SQL errors verbosely\n"
+            "  --origins LIST   comma-separated CORS origins (default *)\n",
+            p);
+}
+
+/* Returns the flag's value for "--name=v" or "--name v" and advances *i;
+ * NULL when argv[*i] is another flag. *missing is set when the flag has
+ * no value. */
+static const char *flag_value(int argc, char **argv, int *i, const char *name,
+                              bool *missing)
+{
+    size_t n = strlen(name);
+    const char *a = argv[*i];
+    if (strncmp(a, name, n) != 0)
+        return NULL;
+    if (a[n] == '=')
+        return a + n + 1;
+    if (a[n] == '\0' && *i + 1 < argc) {
+        (*i)++;
+        return argv[*i];
+    }
+    if (a[n] == '\0')
+        *missing = true;
+    return NULL;
+}
+
+static const char *prog_name(const char *argv0)
+{
+    if (!argv0 || !*argv0)
+        return "basalt";
+    const char *s = strrchr(argv0, '/');
+    return s ? s + 1 : argv0;
+}
+
+/* Splits argv into the global flags and the arguments. Returns 0 or 2
+ * (a usage error, already reported). */
+static int parse(cli *c, int argc, char **argv)
+{
+    memset(c, 0, sizeof *c);
+    c->prog = prog_name(argc > 0 ? argv[0] : NULL);
+    for (int i = 1; i < argc; i++) {
+        char *a = argv[i];
+        const char *v;
+        bool missing = false;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            c->help = true;
+            continue;
+        }
+        if (strcmp(a, "--version") == 0 || strcmp(a, "-v") == 0) {
+            c->version = true;
+            continue;
+        }
+        if (strcmp(a, "--delete-missing") == 0) {
+            c->delete_missing = true;
+            continue;
+        }
+        if (strcmp(a, "--dev") == 0) {
+            c->dev = true;
+            continue;
+        }
+        static const char *const names[] = {"--dir", "--http", "--origins"};
+        const char **slots[] = {&c->dir, &c->http, &c->origins};
+        bool taken = false;
+        for (int k = 0; k < 3 && !taken; k++) {
+            if ((v = flag_value(argc, argv, &i, names[k], &missing))) {
+                *slots[k] = v;
+                taken = true;
+            } else if (missing) {
+                fprintf(stderr, "%s: flag %s needs a value\n", c->prog,
+                        names[k]);
+                return 2;
+            }
+        }
+        if (taken)
+            continue;
+        if (a[0] == '-' && a[1] != '\0') {
+            if (!c->bad_flag)
+                c->bad_flag = a;
+            c->nextra++;
+        }
+        if (c->nargs == MAX_ARGS) {
+            fprintf(stderr, "%s: too many arguments\n", c->prog);
+            return 2;
+        }
+        c->args[c->nargs++] = a;
+    }
+    if (c->dir && c->dir[0] == '\0') {
+        fprintf(stderr, "%s: --dir must not be empty\n", c->prog);
+        return 2;
+    }
+    return 0;
+}
+
+/* A built-in command refuses flags it does not know. */
+static int refuse_unknown_flag(const cli *c)
+{
+    if (!c->bad_flag)
+        return 0;
+    fprintf(stderr, "%s: unknown flag %s (see %s --help)\n", c->prog,
+            c->bad_flag, c->prog);
+    return 2;
+}
+
+static int fail(const cli *c, bs_error *err, int rc)
+{
+    fprintf(stderr, "%s: %s\n", c->prog,
+            err->message ? err->message : bs_strerror(rc));
+    bs_error_dispose(err);
+    return 1;
+}
+
+/* Applies the flags to the app and bootstraps it. */
+static int boot(bs_app *app, const cli *c, bool serving, bs_error *err)
+{
+    bs_app_config cfg = {.data_dir = c->dir, .http_addr = c->http,
+                         .origins = c->origins, .dev = c->dev,
+                         .threads = serving ? 0 : 1};
+    int rc = bs_app_configure(app, &cfg, c->dev);
+    if (rc)
+        return bs_error_set(err, 500, "The app is already bootstrapped.");
+    return bs_app_bootstrap(app, err);
+}
+
+static int cmd_serve(bs_app *app, const cli *c)
+{
+    if (c->nargs != 1) {
+        fprintf(stderr, "%s: serve takes no arguments\n", c->prog);
+        return 2;
+    }
+    bs_error err;
+    bs_error_init(&err);
+    int rc = boot(app, c, true, &err);
+    if (rc == 0 && bs_superuser_count(app) == 0) {
+        fprintf(stderr,
+                "No superuser yet. Create one with:\n"
+                "  %s superuser upsert EMAIL PASSWORD --dir %s\n",
+                c->prog, bs_app_data_dir(app));
+    }
+    if (rc == 0)
+        rc = bs_app_serve(app, true, &err);
+    return rc ? fail(c, &err, rc) : 0;
+}
+
+static int cmd_superuser(bs_app *app, const cli *c)
+{
+    static const struct {
+        const char *name;
+        bs_su_op op;
+        int args;
+    } ops[] = {{"upsert", BS_SU_UPSERT, 4}, {"create", BS_SU_CREATE, 4},
+               {"update", BS_SU_UPDATE, 4}, {"delete", BS_SU_DELETE, 3}};
+    if (c->nargs < 2) {
+        fprintf(stderr, "%s: superuser needs a subcommand: upsert, "
+                        "create, update or delete\n", c->prog);
+        return 2;
+    }
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+        if (strcmp(c->args[1], ops[i].name) != 0)
+            continue;
+        if (c->nargs != ops[i].args) {
+            fprintf(stderr, "%s: superuser %s needs %s\n", c->prog,
+                    ops[i].name,
+                    ops[i].args == 4 ? "EMAIL and PASSWORD" : "EMAIL");
+            return 2;
+        }
+        bs_error err;
+        bs_error_init(&err);
+        int rc = boot(app, c, false, &err);
+        if (rc == 0)
+            rc = bs_superuser_apply(app, ops[i].op, c->args[2],
+                                    ops[i].args == 4 ? c->args[3] : NULL,
+                                    &err);
+        if (rc == BS_EHTTP && ops[i].op == BS_SU_DELETE && err.status == 404) {
+            /* Like PocketBase: deleting a missing superuser only warns. */
+            printf("Superuser %s is missing or already deleted.\n",
+                   c->args[2]);
+            bs_error_dispose(&err);
+            return 0;
+        }
+        if (rc)
+            return fail(c, &err, rc);
+        printf("Superuser %s: %s\n",
+               ops[i].op == BS_SU_DELETE ? "deleted" : "saved", c->args[2]);
+        return 0;
+    }
+    fprintf(stderr, "%s: unknown superuser subcommand \"%s\"\n", c->prog,
+            c->args[1]);
+    return 2;
+}
+
+/* `collections import FILE`: the same import as PUT
+ * /api/collections/import, from a schema file (an array of collections,
+ * {"collections":[...]}, current or pre-0.23 shape). */
+static int cmd_collections(bs_app *app, const cli *c)
+{
+    if (c->nargs != 3 || strcmp(c->args[1], "import") != 0) {
+        fprintf(stderr, "%s: usage: %s collections import FILE "
+                        "[--dir DIR] [--delete-missing]\n", c->prog, c->prog);
+        return 2;
+    }
+    FILE *f = fopen(c->args[2], "rb");
+    if (!f) {
+        fprintf(stderr, "%s: cannot open %s\n", c->prog, c->args[2]);
+        return 1;
+    }
+    bs_buf text;
+    bs_buf_init(&text);
+    char chunk[8192];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        bs_buf_append(&text, chunk, n);
+    fclose(f);
+    char msg[256] = "out of memory";
+    json_object *items =
+        text.oom ? NULL
+                 : bs_collections_import_parse(text.data ? text.data : "",
+                                               text.len, msg, sizeof msg);
+    bs_buf_dispose(&text);
+    if (!items) {
+        fprintf(stderr, "%s: %s: %s\n", c->prog, c->args[2], msg);
+        return 1;
+    }
+    bs_error err;
+    bs_error_init(&err);
+    int rc = boot(app, c, false, &err);
+    if (rc == 0)
+        rc = bs_collections_import(app, items, c->delete_missing, &err);
+    size_t count = json_object_array_length(items);
+    json_object_put(items);
+    if (rc) {
+        const char *detail = NULL;
+        json_object *d = err.data ? json_object_object_get(err.data,
+                                                            "collections")
+                                  : NULL;
+        if (d)
+            detail = json_object_get_string(
+                json_object_object_get(d, "message"));
+        fprintf(stderr, "%s: import failed: %s\n", c->prog,
+                detail ? detail
+                       : err.message ? err.message : bs_strerror(rc));
+        bs_error_dispose(&err);
+        return 1;
+    }
+    printf("Imported %zu collection%s.\n", count, count == 1 ? "" : "s");
+    return 0;
+}
+
+static int cmd_custom(bs_app *app, const cli *c, const bs_command *cmd)
+{
+    bs_error err;
+    bs_error_init(&err);
+    int rc = boot(app, c, false, &err);
+    if (rc)
+        return fail(c, &err, rc);
+    bs_error_dispose(&err);
+    return cmd->fn(app, c->nargs, (char **)c->args, cmd->user);
+}
+
+int bs_app_start(bs_app *app, int argc, char **argv)
+{
+    cli c;
+    int rc = parse(&c, argc, argv);
+    if (rc)
+        return rc;
+    if (c.help) {
+        usage(app, &c, stdout);
+        return 0;
+    }
+    if (c.version) {
+        printf("%s version %s\n", c.prog, BASALT_VERSION);
+        return 0;
+    }
+    if (c.nargs == 0) {
+        if (c.bad_flag)
+            return refuse_unknown_flag(&c);
+        usage(app, &c, stderr);
+        return 2;
+    }
+    for (int i = 0; i < app->ncommands; i++) {
+        if (strcmp(c.args[0], app->commands[i].name) == 0)
+            return cmd_custom(app, &c, &app->commands[i]);
+    }
+    if ((rc = refuse_unknown_flag(&c)))
+        return rc;
+    if (strcmp(c.args[0], "serve") == 0)
+        return cmd_serve(app, &c);
+    if (strcmp(c.args[0], "superuser") == 0)
+        return cmd_superuser(app, &c);
+    if (strcmp(c.args[0], "collections") == 0)
+        return cmd_collections(app, &c);
+    fprintf(stderr, "%s: unknown command \"%s\" (see %s --help)\n", c.prog,
+            c.args[0], c.prog);
+    return 2;
+}
