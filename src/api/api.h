@@ -62,14 +62,15 @@ int bs_api_record_create(bs_event *e, void *user);
 int bs_api_record_update(bs_event *e, void *user);
 int bs_api_record_delete(bs_event *e, void *user);
 
-/* Creates a record of c from data for request r as the records API
- * would (rate limit, create rule, the record form, the create request
- * hook, the save) in an internal context ("oauth2"): no response is
+/* Creates a record of c from data (and the uploads of files, or NULL)
+ * for request r as the records API would (rate limit, create rule, the
+ * record form, the create request hook, the save) in an internal
+ * context ("oauth2"): no response is
  * written on success, and *out receives the saved record (caller frees).
  * On failure r has been answered and BS_EHTTP is returned. */
 int bs_api_record_create_for(bs_req *r, const bs_collection *c,
                              const char *context, json_object *data,
-                             bs_record **out);
+                             bs_body *files, bs_record **out);
 
 /* The collection rate limits of the settings ("<collection>:<tag>",
  * "*:<tag>", then "METHOD /path" and "/path") for a request to route

@@ -26,6 +26,7 @@
 #include "../base/util.h"
 #include "../core/auth.h"
 #include "../core/field.h"
+#include "../core/files.h"
 #include "../core/oauth2.h"
 #include "../core/realtime.h"
 #include "../core/tx.h"
@@ -75,6 +76,48 @@ static int delete_links(auth_req *ar, bs_record *rec)
     return rc;
 }
 
+/* The provider's avatar as an upload to the mapped file field, as
+ * PocketBase does on sign-up: downloaded (at most the field's maxSize,
+ * 15 s), then validated and stored like any upload. A failed download
+ * is only logged: the sign-up goes on without the avatar. */
+static void avatar_upload(const bs_finfo *fi, const char *field,
+                          const char *url, bs_body *files)
+{
+    char reason[300];
+    bs_buf data;
+    bs_buf_init(&data);
+    if (bs_oauth2_download(url, (uint64_t)bs_files_max_size(fi->def), &data,
+                           reason, sizeof reason) != 0) {
+        bs_log('W', "Failed to retrieve OAuth2 avatar: %s", reason);
+        return;
+    }
+    /* The name is the last element of the URL's path (Go's path.Base). */
+    size_t n = strcspn(url, "?#");
+    while (n > 1 && url[n - 1] == '/')
+        n--;
+    size_t start = n;
+    while (start > 0 && url[start - 1] != '/')
+        start--;
+    bs_upload *u = calloc(1, sizeof *u);
+    if (u) {
+        u->field = strdup(field);
+        u->filename = strndup(url + start, n - start);
+        u->data = data;
+        u->size = data.len;
+    }
+    if (!u || !u->field || !u->filename) {
+        if (u) {
+            free(u->field);
+            free(u->filename);
+            free(u);
+        }
+        bs_buf_dispose(&data);
+        return;
+    }
+    files->files = u;
+    files->nfiles = 1;
+}
+
 static int submit_tx(bs_tx *tx, void *data)
 {
     submit_ctx *sc = data;
@@ -89,6 +132,7 @@ static int submit_tx(bs_tx *tx, void *data)
         if (strcmp(ar->q.c->name, "_superusers") == 0)
             return bs_error_set(&ar->q.err, 400, "Failed to authenticate.");
         json_object *payload = NULL;
+        bs_body files = {0};
         if (e->create_data)
             json_object_deep_copy(e->create_data, &payload, NULL);
         if (!payload)
@@ -121,9 +165,7 @@ static int submit_tx(bs_tx *tx, void *data)
         if (*m_avatar && *avatar && !bs_json_get(payload, m_avatar)) {
             const bs_finfo *af = bs_collection_finfo(ar->q.c, m_avatar);
             if (af && af->type == BS_F_FILE)
-                bs_log('W', "OAuth2 avatar %s not stored: file fields are "
-                            "not filled from URLs yet",
-                       avatar);
+                avatar_upload(af, m_avatar, avatar, &files);
             else
                 json_object_object_add(payload, m_avatar,
                                        json_object_new_string(avatar));
@@ -140,8 +182,9 @@ static int submit_tx(bs_tx *tx, void *data)
             explicit_bzero(pw, sizeof pw);
         }
         rc = bs_api_record_create_for(ar->q.r, ar->q.c, "oauth2", payload,
-                                      &oc->created);
+                                      &files, &oc->created);
         json_object_put(payload);
+        bs_body_dispose(&files);
         if (rc)
             return rc;
         e->record = oc->created;

@@ -403,7 +403,7 @@ done:
 
 int bs_api_record_create_for(bs_req *r, const bs_collection *c,
                              const char *context, json_object *data,
-                             bs_record **out)
+                             bs_body *files, bs_record **out)
 {
     *out = NULL;
     bsa_req rr;
@@ -413,7 +413,7 @@ int bs_api_record_create_for(bs_req *r, const bs_collection *c,
     if (!rr.c) {
         bs_resp_status_error(r, 404, "Missing collection context.");
     } else if (may_submit(&rr, true)) {
-        submit(&rr, NULL, data, NULL, out);
+        submit(&rr, NULL, data, files, out);
     }
     bsa_req_dispose(&rr);
     return *out ? 0 : BS_EHTTP;

@@ -401,6 +401,63 @@ static int http_call(const char *method, const char *url,
     return 0;
 }
 
+typedef struct capped {
+    bs_buf *b;
+    uint64_t max;
+} capped;
+
+static size_t collect_capped(char *p, size_t size, size_t n, void *user)
+{
+    capped *c = user;
+    if (c->b->len + size * n > c->max)
+        return 0;
+    bs_buf_append(c->b, p, size * n);
+    return c->b->oom ? 0 : size * n;
+}
+
+int bs_oauth2_download(const char *url, uint64_t max, bs_buf *out,
+                       char *reason, size_t cap)
+{
+    CURL *c = curl_easy_init();
+    if (!c) {
+        snprintf(reason, cap, "failed to initialize libcurl");
+        return BS_EIO;
+    }
+    capped w = {out, max};
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 15L);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "basalt/" BASALT_VERSION);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect_capped);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &w);
+    CURLcode res = curl_easy_perform(c);
+    long status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(c);
+    int rc = 0;
+    if (res != CURLE_OK) {
+        snprintf(reason, cap, "failed to download %s: %s", url,
+                 res == CURLE_WRITE_ERROR || res == CURLE_FILESIZE_EXCEEDED
+                     ? "larger than the field's maxSize"
+                     : curl_easy_strerror(res));
+        rc = BS_EIO;
+    } else if (status < 200 || status > 399) {
+        snprintf(reason, cap, "failed to download url %s (%ld)", url, status);
+        rc = BS_EIO;
+    }
+    if (rc) {
+        bs_buf_dispose(out);
+        bs_buf_init(out);
+    }
+    return rc;
+}
+
 /* Parses a token response: JSON, or a form-encoded body (GitHub without
  * an Accept header). Returns a new object or NULL. */
 static json_object *parse_token_body(const bs_buf *b)

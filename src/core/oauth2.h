@@ -84,4 +84,11 @@ int bs_oauth2_fetch_user(const bs_oauth2_config *cfg, const char *code,
  * the token's kid validates the signature. */
 bool bs_oauth2_jwks_verify(const char *jwt, const json_object *jwks);
 
+/* Downloads a provider's avatar (http or https, redirects followed, 15 s
+ * at most, as PocketBase allows) into out. A body over max bytes, a
+ * status outside 200-399 or a transfer error fails: returns BS_EIO with
+ * a short reason, out then empty. */
+int bs_oauth2_download(const char *url, uint64_t max, bs_buf *out,
+                       char *reason, size_t cap);
+
 #endif

@@ -14,6 +14,11 @@ import { sqlite3, SQLITE3_SKIP } from './lib/db.mjs';
 const CLIENT_ID = 'basalt-client';
 const CLIENT_SECRET = 'basalt-secret';
 const REDIRECT = 'http://app.test/oauth2-done';
+// A 1x1 PNG: the provider's avatar picture.
+const AVATAR = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+  'base64',
+);
 
 /**
  * The provider: /authorize redirects with a code (remembering the PKCE
@@ -34,7 +39,7 @@ async function startProvider() {
     preferred_username: 'ada',
     email: 'ada@example.com',
     email_verified: true,
-    picture: 'http://127.0.0.1/ada.png',
+    picture: '', // set once the port is known
   };
   const idToken = (claims) => {
     const enc = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
@@ -102,10 +107,16 @@ async function startProvider() {
         return u ? json(200, u) : json(401, { error: 'invalid_token' });
       }
       if (url.pathname === '/jwks') return json(200, { keys: [jwk] });
+      if (url.pathname === '/ada.png') {
+        res.writeHead(200, { 'content-type': 'image/png' });
+        res.end(AVATAR);
+        return;
+      }
       json(404, {});
     });
   });
   port = await freePort();
+  user.picture = `http://127.0.0.1:${port}/ada.png`;
   await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
   return {
     port,
@@ -154,7 +165,7 @@ describe('OAuth2 against a local provider', { skip: SQLITE3_SKIP }, () => {
         extra: { jwksURL: `${idp.base}/jwks`, issuers: [idp.base] },
       },
     ];
-    const oauth2 = { enabled: true, providers, mappedFields: { name: 'name' } };
+    const oauth2 = { enabled: true, providers, mappedFields: { name: 'name', avatarURL: 'avatar' } };
     sqlite3(
       path.join(srv.dir, 'data.db'),
       `UPDATE _collections SET options = json_set(options, '$.oauth2', json('${JSON.stringify(oauth2)}')) WHERE name = 'users';`,
@@ -214,6 +225,12 @@ describe('OAuth2 against a local provider', { skip: SQLITE3_SKIP }, () => {
     assert.equal(res.record.verified, true);
     assert.equal(res.record.name, 'Ada Lovelace');
     assert.equal(pb.authStore.record.id, res.record.id);
+    // The provider's picture, downloaded into the mapped file field.
+    assert.match(res.record.avatar, /^ada_[a-z0-9]{10}\.png$/);
+    const file = await fetch(pb.files.getURL(res.record, res.record.avatar));
+    assert.equal(file.status, 200);
+    assert.equal(file.headers.get('content-type'), 'image/png');
+    assert.deepEqual(Buffer.from(await file.arrayBuffer()), AVATAR);
     // Keys of the response in PocketBase's order.
     assert.deepEqual(Object.keys(res), ['meta', 'record', 'token']);
     // The token request carried the client credentials and the verifier.
@@ -283,6 +300,22 @@ describe('OAuth2 against a local provider', { skip: SQLITE3_SKIP }, () => {
     assert.equal(page.status, 200);
     assert.match(page.text, /Auth completed/);
     pb.realtime.unsubscribe();
+  });
+
+  test('an avatar that cannot be downloaded does not block the sign-up', async () => {
+    const saved = { ...idp.user };
+    Object.assign(idp.user, { sub: 'ext-456', email: 'bob@example.com', preferred_username: 'bob', picture: `${idp.base}/missing.png` });
+    try {
+      const pb = client(srv.url);
+      const p = (await pb.collection('users').listAuthMethods()).oauth2.providers.find((x) => x.name === 'oidc');
+      const { code } = await authorize(p.authURL);
+      const res = await pb.collection('users').authWithOAuth2Code('oidc', code, p.codeVerifier, REDIRECT);
+      assert.equal(res.meta.isNew, true);
+      assert.equal(res.record.email, 'bob@example.com');
+      assert.equal(res.record.avatar, '');
+    } finally {
+      Object.assign(idp.user, saved);
+    }
   });
 
   test('the redirect page answers without a realtime client', async () => {
