@@ -27,6 +27,7 @@
 #include "../core/record.h"
 #include "../core/thumb.h"
 #include "../core/token.h"
+#include "../core/view.h"
 #include "api.h"
 #include "context.h"
 #include "middleware.h"
@@ -320,8 +321,20 @@ static int download_handler(bs_event *e, void *user)
         !protected_allowed(&rr, rec))
         goto notfound;
 
+    /* A view's file is served from the record it comes from. */
+    const char *coll_id = rr.c->id, *rec_id = id;
+    if (strcmp(rr.c->type, "view") == 0) {
+        const bs_collection *src = NULL;
+        char *src_id = NULL;
+        if (bs_view_file_record(app, rr.schema, rr.c, field->name, name, &src,
+                                &src_id) != 0)
+            goto notfound;
+        coll_id = src->id;
+        rec_id = bs_arena_strdup(&r->arena, src_id);
+        free(src_id);
+    }
     char path[4096];
-    if (!bs_files_path(app, path, sizeof path, rr.c->id, id, name))
+    if (!bs_files_path(app, path, sizeof path, coll_id, rec_id, name))
         goto notfound;
     bs_file_event fe = {.ev = {.app = app,
                                .tags = {rr.c->id, rr.c->name},
@@ -360,7 +373,8 @@ static int download_handler(bs_event *e, void *user)
             char tpath[4096];
             const char *tname = bs_arena_printf(&r->arena, "%s_%s", thumb,
                                                 name);
-            if (bs_files_path(app, tpath, sizeof tpath, rr.c->id, id, dir) &&
+            if (bs_files_path(app, tpath, sizeof tpath, coll_id, rec_id,
+                              dir) &&
                 strlen(tpath) + strlen(tname) + 2 < sizeof tpath) {
                 strcat(tpath, "/");
                 strcat(tpath, tname);

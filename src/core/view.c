@@ -27,6 +27,8 @@
 #include "../schema/index.h"
 #include "record.h"
 #include "tx.h"
+#include "../db/rows.h"
+#include "../db/sql.h"
 
 static bool is_ws(char c)
 {
@@ -1113,5 +1115,124 @@ int bs_view_dry_run(bs_app *app, const char *query, int sample_size,
         rc = BS_EINVAL;
     if (!msg[0])
         snprintf(msg, cap, "%s", bs_strerror(rc));
+    return rc;
+}
+
+/* ---- files of view collections ---------------------------------------- */
+
+/* The collection and field the column `field` of a view's query reads:
+ * "alias.name" or a bare "name" of the first table, when that names a
+ * file field of a collection. */
+static int file_column_source(const bs_schema *s, const bs_collection *view,
+                              const char *field, const bs_collection **src,
+                              const bs_finfo **src_field)
+{
+    bs_view_parsed p;
+    char msg[256];
+    const char *query = bs_json_get_str(view->options, "viewQuery", "");
+    if (bs_view_parse(query, &p, msg, sizeof msg) != 0)
+        return BS_ENOTFOUND;
+    int rc = BS_ENOTFOUND;
+    for (int i = 0; i < p.ncolumns && rc == BS_ENOTFOUND; i++) {
+        const bs_view_ident *col = &p.columns[i];
+        if (strcmp(col->alias, field) != 0)
+            continue;
+        const char *dot = strchr(col->original, '.');
+        char table[256], name[256];
+        if (dot && !strchr(dot + 1, '.')) {
+            snprintf(table, sizeof table, "%.*s",
+                     (int)(dot - col->original), col->original);
+            snprintf(name, sizeof name, "%s", dot + 1);
+        } else {
+            snprintf(table, sizeof table, "%s",
+                     p.ntables > 0 ? p.tables[0].alias : "");
+            snprintf(name, sizeof name, "%.*s",
+                     (int)(dot ? (size_t)(dot - col->original)
+                               : strlen(col->original)),
+                     col->original);
+        }
+        const bs_collection *c = NULL;
+        for (int t = 0; t < p.ntables; t++) {
+            const bs_collection *x =
+                strchr(p.tables[t].alias, '(') ||
+                        strcmp(p.tables[t].alias, table) != 0
+                    ? NULL
+                    : bs_schema_find(s, p.tables[t].original);
+            if (x)
+                c = x; /* a later table of the same alias wins */
+        }
+        for (int k = 0; c && k < c->nfields; k++) {
+            if (strcasecmp(c->finfo[k].name, name) == 0 &&
+                c->finfo[k].type == BS_F_FILE) {
+                *src = c;
+                *src_field = &c->finfo[k];
+                rc = 0;
+                break;
+            }
+        }
+    }
+    bs_view_parsed_dispose(&p);
+    return rc;
+}
+
+int bs_view_file_record(bs_app *app, const bs_schema *s,
+                        const bs_collection *view, const char *field,
+                        const char *filename, const bs_collection **src,
+                        char **id)
+{
+    *id = NULL;
+    const bs_collection *c = view;
+    const bs_finfo *fi = NULL;
+    char name[256];
+    snprintf(name, sizeof name, "%s", field);
+    for (int level = 1; strcmp(c->type, "view") == 0; level++) {
+        if (level > 5)
+            return BS_ENOTFOUND;
+        const bs_collection *next = NULL;
+        if (file_column_source(s, c, name, &next, &fi) != 0)
+            return BS_ENOTFOUND;
+        c = next;
+        snprintf(name, sizeof name, "%s", fi->name);
+    }
+    bs_buf sql;
+    bs_buf_init(&sql);
+    bs_buf_puts(&sql, "SELECT id FROM ");
+    bs_sql_ident(&sql, c->name);
+    if (fi->multiple) {
+        bs_buf_puts(&sql, " WHERE EXISTS (SELECT 1 FROM json_each(CASE WHEN "
+                          "json_valid(");
+        bs_sql_ident(&sql, fi->name);
+        bs_buf_puts(&sql, ") THEN ");
+        bs_sql_ident(&sql, fi->name);
+        bs_buf_puts(&sql, " ELSE '[]' END) WHERE value = ?1) LIMIT 1");
+    } else {
+        bs_buf_puts(&sql, " WHERE ");
+        bs_sql_ident(&sql, fi->name);
+        bs_buf_puts(&sql, " = ?1 LIMIT 1");
+    }
+    if (sql.oom) {
+        bs_buf_dispose(&sql);
+        return BS_ENOMEM;
+    }
+    bs_conn *conn = bs_store_reader_acquire(app->store);
+    bs_rows st;
+    st.st = NULL;
+    int rc = bs_rows_open(&st, conn, sql.data, (long)sql.len, BS_ROWS_ONCE);
+    if (rc == 0) {
+        bs_rows_bind_text(&st, 1, filename, -1);
+        int step = bs_rows_next(&st);
+        if (step == 1) {
+            const char *v = bs_rows_text(&st, 0, NULL);
+            *id = v ? strdup(v) : NULL;
+            rc = *id ? 0 : BS_ENOMEM;
+        } else {
+            rc = step == 0 ? BS_ENOTFOUND : BS_EDB;
+        }
+    }
+    bs_rows_close(&st);
+    bs_store_reader_release(app->store, conn);
+    bs_buf_dispose(&sql);
+    if (rc == 0)
+        *src = c;
     return rc;
 }

@@ -21,6 +21,7 @@
 
 #include "../base/buf.h"
 #include "../db/store.h"
+#include "../schema/schema.h"
 #include "basalt.h"
 
 /* One identifier of a query: "expr AS alias", "table alias", ... */
@@ -70,5 +71,15 @@ int bs_view_check_dependents(bs_app *app, bs_conn *conn,
  * BS_EINVAL with the reason in msg, or another negative code. */
 int bs_view_dry_run(bs_app *app, const char *query, int sample_size,
                     bs_buf *out, char *msg, size_t cap);
+
+/* PocketBase's FindRecordByViewFile: the non-view collection and the
+ * record a view collection's file field `field` takes the stored file
+ * `filename` from (views of views followed up to 5 levels). *src and
+ * *id (the record's id, caller frees) are set on success. Returns 0,
+ * BS_ENOTFOUND, or another error. Any thread (a reader connection). */
+int bs_view_file_record(bs_app *app, const bs_schema *s,
+                        const bs_collection *view, const char *field,
+                        const char *filename, const bs_collection **src,
+                        char **id);
 
 #endif

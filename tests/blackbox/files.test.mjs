@@ -205,6 +205,27 @@ describe('files', () => {
     await rejectsWith(guest.files.getToken(), 401);
   });
 
+  test('a view collection serves the files of the records it selects', async () => {
+    const src = await su.collection('secret').create({ doc: new File(['from the view'], 'viewed.txt') });
+    const many = await guest.collection('docs').create({ many: [new File(['m1'], 'm1.txt'), new File(['m2'], 'm2.txt')] });
+    await su.collections.create({ name: 'secret_view', type: 'view', viewRule: '@request.auth.id != ""', viewQuery: 'select s.id, s.doc from secret s' });
+    await su.collections.create({ name: 'docs_view', type: 'view', viewRule: '', viewQuery: 'select id, many as files from docs' });
+    await su.collections.create({ name: 'view_of_view', type: 'view', viewRule: '', viewQuery: 'select v.id, v.files as attached from docs_view v' });
+    const url = `${srv.url}/api/files/secret_view/${src.id}/${src.doc}`;
+    assert.equal((await fetch(url)).status, 404);
+    const token = await asUser.files.getToken();
+    const res = await fetch(`${url}?token=${token}`);
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), 'from the view');
+    const m = await fetch(`${srv.url}/api/files/docs_view/${many.id}/${many.many[1]}`);
+    assert.equal(await m.text(), 'm2');
+    const vv = await fetch(`${srv.url}/api/files/view_of_view/${many.id}/${many.many[0]}`);
+    assert.equal(await vv.text(), 'm1');
+    // A name the view's record does not hold is not served.
+    assert.equal((await fetch(`${srv.url}/api/files/docs_view/${many.id}/${src.doc}`)).status, 404);
+    for (const v of ['view_of_view', 'docs_view', 'secret_view']) await su.collections.delete(v);
+  });
+
   test('batch with files', async () => {
     await su.settings.update({ batch: { enabled: true, maxRequests: 10 } });
     const batch = su.createBatch();
