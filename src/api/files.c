@@ -12,6 +12,7 @@
  * folder.
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include "../core/events.h"
 #include "../core/files.h"
 #include "../core/record.h"
+#include "../core/s3.h"
 #include "../core/thumb.h"
 #include "../core/token.h"
 #include "../core/view.h"
@@ -166,7 +168,7 @@ done:
 
 /* The content type a file is served as: the stored one, but by extension
  * for the types browsers must not guess (PocketBase's list). */
-static const char *serve_type(bs_req *r, const char *path, const char *name)
+static const char *serve_type(bs_req *r, const char *stored, const char *name)
 {
     static const char *by_ext[] = {".svg", ".css", ".js", ".mjs", ".xlsx",
                                    ".docx", ".pptx"};
@@ -174,11 +176,9 @@ static const char *serve_type(bs_req *r, const char *path, const char *name)
     for (size_t i = 0; dot && i < sizeof by_ext / sizeof by_ext[0]; i++)
         if (strcasecmp(dot, by_ext[i]) == 0)
             return bs_mime_by_name(name);
-    char t[128];
-    bs_files_read_type(path, t);
-    if (!t[0])
+    if (!stored || !stored[0])
         return bs_mime_by_name(name);
-    return bs_arena_strdup(&r->arena, t);
+    return bs_arena_strdup(&r->arena, stored);
 }
 
 /* Types shown inline; everything else is an attachment. */
@@ -201,22 +201,64 @@ static bool inline_type(const char *t)
 
 typedef struct download {
     bool force_attachment;
+    const bs_s3 *s3; /* files on S3: served_path is the object's key */
 } download;
+
+/* Streams an S3 object (its key in served_path) with the headers and
+ * ranges of a local file. Returns the content type, or NULL when the
+ * object is missing (nothing answered). */
+static const char *serve_s3(bs_req *r, const bs_s3 *s3, const char *key,
+                            const char *name)
+{
+    bs_s3_attrs a;
+    if (bs_s3_head(s3, key, &a) != 0)
+        return NULL;
+    const char *type = serve_type(r, a.type, name);
+    uint64_t from, len;
+    /* Response headers are kept by reference: the ETag goes to the
+     * request's arena. */
+    const char *etag = a.etag[0] ? bs_arena_strdup(&r->arena, a.etag) : NULL;
+    if (!bs_static_prepare(r, a.size, a.mtime, etag,
+                           type, &from, &len) ||
+        len == 0)
+        return type;
+    bs_s3_stream *st = NULL;
+    if (bs_s3_stream_open(s3, key, from, len, &st) != 0) {
+        bs_resp_status_error(r, 500, NULL);
+        return type;
+    }
+    r->body_read = bs_s3_stream_read;
+    r->body_free = bs_s3_stream_free;
+    r->body_ctx = st;
+    r->body_size = len;
+    return type;
+}
 
 static int download_final(bs_event *e, void *user)
 {
     bs_file_event *fe = (bs_file_event *)e;
     download *d = user;
     bs_req *r = fe->req;
-    int fd = open(fe->served_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0) {
-        bs_resp_status_error(r, 404, NULL);
-        return 0;
-    }
-    const char *type = serve_type(r, fe->served_path, fe->served_name);
-    if (!bs_static_serve_fd(r, fd, type)) {
-        bs_resp_status_error(r, 404, NULL);
-        return 0;
+    const char *type;
+    if (d->s3) {
+        type = serve_s3(r, d->s3, fe->served_path, fe->served_name);
+        if (!type) {
+            bs_resp_status_error(r, 404, NULL);
+            return 0;
+        }
+    } else {
+        int fd = open(fe->served_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0) {
+            bs_resp_status_error(r, 404, NULL);
+            return 0;
+        }
+        char stored[128];
+        bs_files_read_type(fe->served_path, stored);
+        type = serve_type(r, stored, fe->served_name);
+        if (!bs_static_serve_fd(r, fd, type)) {
+            bs_resp_status_error(r, 404, NULL);
+            return 0;
+        }
     }
     const char *disp =
         d->force_attachment || !inline_type(type) ? "attachment" : "inline";
@@ -229,6 +271,48 @@ static int download_final(bs_event *e, void *user)
     bs_resp_header(r, "Cache-Control",
                    "max-age=2592000, stale-while-revalidate=86400");
     return 0;
+}
+
+/* Thumbs on S3 are made one at a time: the original is fetched to the
+ * spool folder, the thumb made beside it and uploaded, both removed. */
+static pthread_mutex_t s3_thumb_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int s3_thumb(bs_app *app, const bs_s3 *s3, const char *src_key,
+                    const char *type, const bs_thumb_size *z,
+                    const char *dst_key)
+{
+    pthread_mutex_lock(&s3_thumb_lock);
+    bs_s3_attrs a;
+    int rc = bs_s3_head(s3, dst_key, &a);
+    if (rc == BS_ENOTFOUND) {
+        char src[4096], dst[4200], dst_attrs[4300], ttype[128], msg[300];
+        snprintf(src, sizeof src, "%s/%s/thumbsrc_XXXXXX", app->data_dir,
+                 BS_FILES_TMP);
+        int fd = mkostemp(src, O_CLOEXEC);
+        rc = fd < 0 ? BS_EIO : 0;
+        if (fd >= 0)
+            close(fd);
+        snprintf(dst, sizeof dst, "%s.thumb", src);
+        snprintf(dst_attrs, sizeof dst_attrs, "%s.attrs", dst);
+        if (rc == 0)
+            rc = bs_s3_get_file(s3, src_key, src);
+        if (rc == 0)
+            rc = bs_thumb_ensure(src, type, z, dst);
+        if (rc == 0) {
+            bs_files_read_type(dst, ttype);
+            rc = bs_s3_put_file(s3, dst_key, dst, ttype, NULL, msg,
+                                sizeof msg);
+            if (rc)
+                bs_log('E', "S3 thumb upload failed: %s", msg);
+        }
+        if (fd >= 0) {
+            unlink(src);
+            unlink(dst);
+            unlink(dst_attrs);
+        }
+    }
+    pthread_mutex_unlock(&s3_thumb_lock);
+    return rc;
 }
 
 /* Whether the requester may see a protected file: the file token's
@@ -333,9 +417,24 @@ static int download_handler(bs_event *e, void *user)
         rec_id = bs_arena_strdup(&r->arena, src_id);
         free(src_id);
     }
+    bs_s3 s3;
+    bool on_s3 = bs_files_s3(app, &s3);
     char path[4096];
-    if (!bs_files_path(app, path, sizeof path, coll_id, rec_id, name))
+    char stored_type[128] = "";
+    if (on_s3) {
+        bs_s3_attrs a;
+        if (!bs_files_key(path, sizeof path, coll_id, rec_id, name) ||
+            bs_s3_head(&s3, path, &a) != 0) {
+            bs_s3_dispose(&s3);
+            goto notfound;
+        }
+        snprintf(stored_type, sizeof stored_type, "%s", a.type);
+    } else if (!bs_files_path(app, path, sizeof path, coll_id, rec_id,
+                              name)) {
         goto notfound;
+    } else {
+        bs_files_read_type(path, stored_type);
+    }
     bs_file_event fe = {.ev = {.app = app,
                                .tags = {rr.c->id, rr.c->name},
                                .error = &rr.err},
@@ -351,7 +450,7 @@ static int download_handler(bs_event *e, void *user)
     if (thumb && *thumb) {
         bs_thumb_size z;
         char type[128];
-        bs_files_read_type(path, type);
+        snprintf(type, sizeof type, "%s", stored_type);
         bool listed = strcmp(thumb, "100x100") == 0;
         json_object *sizes = bs_json_get(field->def, "thumbs");
         size_t ns = sizes && json_object_is_type(sizes, json_type_array)
@@ -373,21 +472,28 @@ static int download_handler(bs_event *e, void *user)
             char tpath[4096];
             const char *tname = bs_arena_printf(&r->arena, "%s_%s", thumb,
                                                 name);
-            if (bs_files_path(app, tpath, sizeof tpath, coll_id, rec_id,
-                              dir) &&
-                strlen(tpath) + strlen(tname) + 2 < sizeof tpath) {
+            bool ok = on_s3 ? bs_files_key(tpath, sizeof tpath, coll_id,
+                                           rec_id, dir)
+                            : bs_files_path(app, tpath, sizeof tpath,
+                                            coll_id, rec_id, dir);
+            if (ok && strlen(tpath) + strlen(tname) + 2 < sizeof tpath) {
                 strcat(tpath, "/");
                 strcat(tpath, tname);
-                if (bs_thumb_ensure(path, type, &z, tpath) == 0)
+                int trc = on_s3 ? s3_thumb(app, &s3, path, type, &z, tpath)
+                                : bs_thumb_ensure(path, type, &z, tpath);
+                if (trc == 0)
                     fe.served_path = bs_arena_strdup(&r->arena, tpath);
                 else
                     fe.thumb_error = "Failed to make the thumb.";
             }
         }
     }
-    download d = {.force_attachment = bs_req_query_bool(r, "download")};
+    download d = {.force_attachment = bs_req_query_bool(r, "download"),
+                  .s3 = on_s3 ? &s3 : NULL};
     rc = bs_trigger_file(app, BS_ON_FILE_DOWNLOAD_REQUEST, &fe,
                          download_final, &d);
+    if (on_s3)
+        bs_s3_dispose(&s3);
     if (rc && !r->responded)
         bs_req_fail(r, rc, &rr.err);
     goto done;

@@ -15,7 +15,9 @@
 
 #include "../base/json.h"
 #include "../base/regex.h"
+#include "../base/util.h"
 #include "../core/events.h"
+#include "../core/s3.h"
 #include "../core/token.h"
 #include "api.h"
 
@@ -141,15 +143,48 @@ static int settings_test_s3(bs_event *e, void *user)
                           ? bs_json_get(bs_json_get(st->value, "backups"), "s3")
                           : bs_json_get(st->value, "s3");
     bool enabled = bs_json_get_bool(s3, "enabled", false);
+    bs_s3 cfg;
+    bool usable = enabled && bs_s3_from_json(&cfg, s3);
     bs_settings_unref(st);
-    if (!enabled)
+    if (!enabled) {
         bs_resp_status_error(r, 400, "Failed to test the S3 filesystem. Raw "
                                      "error: \nS3 storage filesystem is not "
                                      "enabled.");
-    else
-        bs_resp_status_error(r, 400, "Failed to test the S3 filesystem. Raw "
-                                     "error: \nS3 uploads are not available "
-                                     "in this version.");
+        goto done;
+    }
+    if (!usable) {
+        bs_resp_status_error(r, 400, "Failed to initialize the S3 storage. "
+                                     "Raw error: \nthe S3 settings are "
+                                     "incomplete.");
+        goto done;
+    }
+    /* As PocketBase checks: upload a file, then delete its prefix (which
+     * lists the bucket too). */
+    char prefix[64], key[80], rnd[6], msg[400];
+    if (bs_random_string(rnd, 5, "abcdefghijklmnopqrstuvwxyz0123456789") != 0)
+        snprintf(rnd, sizeof rnd, "00000");
+    snprintf(prefix, sizeof prefix, "pb_settings_test_%s", rnd);
+    snprintf(key, sizeof key, "%s/test.txt", prefix);
+    msg[0] = '\0';
+    if (bs_s3_put_data(&cfg, key, "test", 4, "text/plain; charset=utf-8",
+                       NULL, msg, sizeof msg) != 0) {
+        bs_resp_status_error(r, 400,
+                             bs_arena_printf(&r->arena,
+                                             "Failed to upload a test file. "
+                                             "Raw error: \n%s",
+                                             msg));
+    } else {
+        strcat(prefix, "/");
+        if (bs_s3_delete_prefix(&cfg, prefix, msg, sizeof msg) != 0)
+            bs_resp_status_error(r, 400,
+                                 bs_arena_printf(&r->arena,
+                                                 "Failed to delete a test "
+                                                 "file. Raw error: [%s]",
+                                                 msg));
+        else
+            bs_resp_empty(r, 204);
+    }
+    bs_s3_dispose(&cfg);
 
 done:
     if (body)

@@ -28,6 +28,7 @@
 #include "../base/util.h"
 #include "../http/body.h"
 #include "app.h"
+#include "settings.h"
 
 #define SNIFF_BYTES (16 * 1024)
 
@@ -462,9 +463,51 @@ int bs_files_put_data(bs_app *app, const char *path, const void *data,
     return rc;
 }
 
+bool bs_files_s3(bs_app *app, bs_s3 *out)
+{
+    bs_settings *st = bs_app_settings(app);
+    bool on = st && bs_s3_from_json(out, bs_json_get(st->value, "s3"));
+    if (st)
+        bs_settings_unref(st);
+    return on;
+}
+
+bool bs_files_key(char *out, size_t cap, const char *a, const char *b,
+                  const char *c)
+{
+    if (!bs_files_name_valid(a) || !bs_files_name_valid(b) ||
+        (c && !bs_files_name_valid(c)))
+        return false;
+    int n = snprintf(out, cap, "%s/%s%s%s", a, b, c ? "/" : "", c ? c : "");
+    return n > 0 && (size_t)n < cap;
+}
+
+/* An upload to S3: the spooled file or the buffer, as key. */
+static int put_s3(const bs_s3 *s3, const char *key, bs_upload *u,
+                  const char *type)
+{
+    char msg[300];
+    int rc = u->path ? bs_s3_put_file(s3, key, u->path, type, u->filename,
+                                      msg, sizeof msg)
+                     : bs_s3_put_data(s3, key, u->data.data, u->data.len,
+                                      type, u->filename, msg, sizeof msg);
+    if (rc)
+        bs_log('E', "S3 upload failed: %s", msg);
+    return rc;
+}
+
 int bs_files_put(bs_app *app, const char *collection, const char *record,
                  const char *name, bs_upload *u, const char *type)
 {
+    bs_s3 s3;
+    if (bs_files_s3(app, &s3)) {
+        char key[600];
+        int rc = bs_files_key(key, sizeof key, collection, record, name)
+                     ? put_s3(&s3, key, u, type)
+                     : BS_EINVAL;
+        bs_s3_dispose(&s3);
+        return rc;
+    }
     char path[4096];
     if (!bs_files_path(app, path, sizeof path, collection, record, name))
         return BS_EINVAL;
@@ -523,6 +566,21 @@ static void remove_tree(int parent, const char *name)
 void bs_files_remove(bs_app *app, const char *collection, const char *record,
                      const char *name)
 {
+    bs_s3 s3;
+    if (bs_files_s3(app, &s3)) {
+        char key[600], thumbs[200], msg[300];
+        snprintf(thumbs, sizeof thumbs, "thumbs_%s", name);
+        if (bs_files_key(key, sizeof key, collection, record, name) &&
+            bs_s3_delete(&s3, key, msg, sizeof msg) != 0)
+            bs_log('E', "S3 delete failed: %s", msg);
+        if (bs_files_key(key, sizeof key, collection, record, thumbs)) {
+            strcat(key, "/");
+            if (bs_s3_delete_prefix(&s3, key, msg, sizeof msg) != 0)
+                bs_log('E', "S3 delete failed: %s", msg);
+        }
+        bs_s3_dispose(&s3);
+        return;
+    }
     char dir[4096];
     if (!bs_files_path(app, dir, sizeof dir, collection, record, NULL) ||
         !bs_files_name_valid(name))
@@ -546,6 +604,22 @@ void bs_files_remove(bs_app *app, const char *collection, const char *record,
 void bs_files_remove_dir(bs_app *app, const char *collection,
                          const char *record)
 {
+    bs_s3 s3;
+    if (bs_files_s3(app, &s3)) {
+        char prefix[600], msg[300];
+        bool ok = record ? bs_files_key(prefix, sizeof prefix, collection,
+                                        record, NULL)
+                         : bs_files_name_valid(collection) &&
+                               snprintf(prefix, sizeof prefix, "%s",
+                                        collection) < (int)sizeof prefix;
+        if (ok && strlen(prefix) + 2 < sizeof prefix) {
+            strcat(prefix, "/");
+            if (bs_s3_delete_prefix(&s3, prefix, msg, sizeof msg) != 0)
+                bs_log('E', "S3 delete failed: %s", msg);
+        }
+        bs_s3_dispose(&s3);
+        return;
+    }
     char parent[4096];
     bool ok = record ? bs_files_path(app, parent, sizeof parent, collection,
                                      NULL, NULL)

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "basalt.h"
+#include "s3.h"
 
 typedef struct bs_upload bs_upload;
 
@@ -97,6 +98,16 @@ void bs_files_remove_dir(bs_app *app, const char *collection,
 /* The content type recorded in a stored file's .attrs sidecar (path is
  * the file's own path), or "" when there is none. out holds 128. */
 void bs_files_read_type(const char *path, char out[128]);
+
+/* Whether record files live on S3 (settings.s3.enabled): then *out
+ * holds the configuration (freed with bs_s3_dispose). bs_files_put,
+ * bs_files_remove and bs_files_remove_dir store to and remove from S3
+ * themselves, with the keys of the local layout. */
+bool bs_files_s3(bs_app *app, bs_s3 *out);
+
+/* The storage key "<a>/<b>[/<c>]" (each a valid name) into out. */
+bool bs_files_key(char *out, size_t cap, const char *a, const char *b,
+                  const char *c);
 
 /* Creates the spool directory and empties it of files a crash left
  * behind. Returns 0 or BS_EIO. */

@@ -226,6 +226,15 @@ int bs_req_read_body(bs_req *r, bs_body *out, bs_error *err)
     return rc;
 }
 
+void bs_req_drop_reader(bs_req *r)
+{
+    if (r->body_read && r->body_free)
+        r->body_free(r->body_ctx);
+    r->body_read = NULL;
+    r->body_free = NULL;
+    r->body_ctx = NULL;
+}
+
 static void set_body(bs_req *r, int status, const char *ctype)
 {
     r->status = status;
@@ -235,6 +244,7 @@ static void set_body(bs_req *r, int status, const char *ctype)
         close(r->fd);
         r->fd = -1;
     }
+    bs_req_drop_reader(r);
     bs_buf_reset(&r->resp);
 }
 

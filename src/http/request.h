@@ -106,6 +106,14 @@ struct bs_req {
     int fd;                 /* file body when >= 0 (static files) */
     uint64_t fd_offset;     /* first byte to send (ranges) */
     uint64_t fd_size;
+    /* A body pulled from a reader when body_read is set (files kept
+     * elsewhere, e.g. on S3): body_size bytes, read() as libmicrohttpd
+     * content reader (bytes, -1 at the end, -2 on error), body_free
+     * called once with body_ctx, whether or not it was sent. */
+    ssize_t (*body_read)(void *ctx, uint64_t pos, char *buf, size_t max);
+    void (*body_free)(void *ctx);
+    void *body_ctx;
+    uint64_t body_size;
     int nheaders;
     const char *hdr_names[BS_MAX_RESP_HEADERS];
     const char *hdr_values[BS_MAX_RESP_HEADERS];
@@ -159,6 +167,8 @@ void bs_resp_json(bs_req *r, int status, const json_object *v);
 void bs_resp_raw(bs_req *r, int status, const char *content_type,
                  const char *body, size_t len);
 void bs_resp_empty(bs_req *r, int status);
+/* Frees a reader body that was set but not sent (body_free runs). */
+void bs_req_drop_reader(bs_req *r);
 void bs_resp_error(bs_req *r, const bs_error *e);
 void bs_resp_status_error(bs_req *r, int status, const char *message);
 void bs_resp_header(bs_req *r, const char *name, const char *value);

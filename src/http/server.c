@@ -297,6 +297,7 @@ static void req_free(bs_req *r)
         return;
     if (r->fd >= 0)
         close(r->fd);
+    bs_req_drop_reader(r);
     bs_req_upload_dispose(r); /* removes spooled files not kept */
     bs_buf_dispose(&r->body);
     bs_buf_dispose(&r->resp);
@@ -363,6 +364,12 @@ static enum MHD_Result send_response(struct MHD_Connection *c, bs_req *r)
         resp = MHD_create_response_from_fd_at_offset64(r->fd_size, r->fd,
                                                        r->fd_offset);
         r->fd = -1; /* owned by the response now */
+    } else if (r->body_read) {
+        resp = MHD_create_response_from_callback(r->body_size, 64 * 1024,
+                                                 r->body_read, r->body_ctx,
+                                                 r->body_free);
+        if (resp)
+            r->body_read = NULL; /* owned by the response now */
     } else {
         size_t len = 0;
         char *body = bs_buf_steal(&r->resp, &len);

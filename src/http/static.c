@@ -193,17 +193,15 @@ static bool range_unsatisfiable(const char *h, uint64_t size)
     return end != p && *end == '-' && a >= size;
 }
 
-bool bs_static_serve_fd(bs_req *r, int fd, const char *content_type)
+bool bs_static_prepare(bs_req *r, uint64_t size, int64_t mtime,
+                       const char *etag, const char *content_type,
+                       uint64_t *from, uint64_t *len)
 {
-    struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        close(fd);
-        return false;
-    }
-    const char *lm = http_date(r, sb.st_mtime);
-    const char *etag = bs_arena_printf(&r->arena, "\"%llx-%llx\"",
-                                       (unsigned long long)sb.st_mtime,
-                                       (unsigned long long)sb.st_size);
+    const char *lm = http_date(r, (time_t)mtime);
+    if (!etag)
+        etag = bs_arena_printf(&r->arena, "\"%llx-%llx\"",
+                               (unsigned long long)mtime,
+                               (unsigned long long)size);
     const char *ims = bs_req_header(r, "If-Modified-Since");
     const char *inm = bs_req_header(r, "If-None-Match");
     bs_resp_empty(r, 200);
@@ -214,35 +212,50 @@ bool bs_static_serve_fd(bs_req *r, int fd, const char *content_type)
     bs_resp_header(r, "Accept-Ranges", "bytes");
     if ((inm && etag && strstr(inm, etag)) ||
         (!inm && ims && lm && strcmp(ims, lm) == 0)) {
-        close(fd);
         bs_resp_empty(r, 304);
-        return true;
+        return false;
     }
     r->content_type = content_type;
-    r->fd = fd;
-    r->fd_offset = 0;
-    r->fd_size = (uint64_t)sb.st_size;
-    uint64_t from, to;
+    *from = 0;
+    *len = size;
+    uint64_t a, b;
     const char *range = bs_req_header(r, "Range");
-    if (range && range_unsatisfiable(range, (uint64_t)sb.st_size)) {
-        close(fd);
-        r->fd = -1;
+    if (range && range_unsatisfiable(range, size)) {
         bs_resp_empty(r, 416);
         bs_resp_header(r, "Content-Range",
                        bs_arena_printf(&r->arena, "bytes */%llu",
-                                       (unsigned long long)sb.st_size));
-        return true;
+                                       (unsigned long long)size));
+        return false;
     }
-    if (parse_range(range, (uint64_t)sb.st_size, &from, &to)) {
+    if (parse_range(range, size, &a, &b)) {
         r->status = 206;
-        r->fd_offset = from;
-        r->fd_size = to - from + 1;
+        *from = a;
+        *len = b - a + 1;
         bs_resp_header(r, "Content-Range",
                        bs_arena_printf(&r->arena, "bytes %llu-%llu/%llu",
-                                       (unsigned long long)from,
-                                       (unsigned long long)to,
-                                       (unsigned long long)sb.st_size));
+                                       (unsigned long long)a,
+                                       (unsigned long long)b,
+                                       (unsigned long long)size));
     }
+    return true;
+}
+
+bool bs_static_serve_fd(bs_req *r, int fd, const char *content_type)
+{
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return false;
+    }
+    uint64_t from, len;
+    if (!bs_static_prepare(r, (uint64_t)sb.st_size, (int64_t)sb.st_mtime,
+                           NULL, content_type, &from, &len)) {
+        close(fd);
+        return true;
+    }
+    r->fd = fd;
+    r->fd_offset = from;
+    r->fd_size = len;
     return true;
 }
 

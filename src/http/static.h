@@ -27,6 +27,14 @@ int bs_static_handler(bs_event *e, void *user);
  * closed, nothing answered) when fd is not a regular file. */
 bool bs_static_serve_fd(bs_req *r, int fd, const char *content_type);
 
+/* The answer's head for a body of size bytes (Last-Modified from mtime,
+ * etag or one made of mtime and size): 304 for a matching conditional
+ * request and 416 for a range past the end (then false: nothing more
+ * to send), else 200 or 206 with *from and *len the bytes to send. */
+bool bs_static_prepare(bs_req *r, uint64_t size, int64_t mtime,
+                       const char *etag, const char *content_type,
+                       uint64_t *from, uint64_t *len);
+
 /* Content type for a file name, by extension. */
 const char *bs_mime_by_name(const char *name);
 
