@@ -17,6 +17,7 @@
 #   SLOW_N=20               requests of the slow PocketBase filter runs
 #   HOOKS_ROUNDS=2          rounds of the `hooks` comparison (best is kept)
 #   HOOKS_NOOP=build/examples/hooks_noop   Basalt with 10 no-op handlers
+#   THUMB_N=64              images of the first-hit thumb run in `files`
 #
 # Every result is also appended as one JSON line to build/bench/results.jsonl.
 # See bench/README.md for the columns, the method and how to add scenarios.
@@ -42,6 +43,7 @@ CREATE_N=${CREATE_N:-10000}
 SLOW_N=${SLOW_N:-20}
 HOOKS_ROUNDS=${HOOKS_ROUNDS:-2}
 HOOKS_NOOP=${HOOKS_NOOP:-build/examples/hooks_noop}
+THUMB_N=${THUMB_N:-64}
 ADMIN_EMAIL=bench@example.com
 ADMIN_PASSWORD=bench-password-1
 
@@ -257,6 +259,25 @@ sc_files() {
         --url "$BASE/api/files/uploads/$(jq -r .id <<<"$rec1")/$name1" -n 10000 -c 64
     run_load files/download-10mb-c64 \
         --url "$BASE/api/files/uploads/$(jq -r .id <<<"$rec2")/$name2" -n 640 -c 64
+
+    # Thumbs: THUMB_N records with a 1920x1080 JPEG each.  The first
+    # request for each one's 100x100 thumb makes it (first-hit: decode,
+    # resize, encode, store), the same URLs again serve the stored thumb.
+    local img=$WORK/$TARGET-photo.jpg paths=$WORK/$TARGET-thumb-paths i rec
+    "$OUT/mkimage" "$img" 1920 1080 7 || die "mkimage failed"
+    if [[ $(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: $API_TOKEN" \
+        "$BASE/api/collections/photos") != 200 ]]; then
+        api POST /api/collections "$(collection_json '{"name":"photos","type":"base",'"$OPEN_RULES"',
+            "fields":[{"name":"img","type":"file","maxSelect":1,"maxSize":20971520,
+                       "mimeTypes":["image/jpeg"],"thumbs":["100x100"]}]}')" >/dev/null
+    fi
+    : >"$paths"
+    for ((i = 0; i < THUMB_N; i++)); do
+        rec=$(curl -sS -X POST "$BASE/api/collections/photos/records" -F "img=@$img;type=image/jpeg")
+        jq -r '"/api/files/photos/\(.id)/\(.img)?thumb=100x100"' <<<"$rec" >>"$paths"
+    done
+    run_load files/thumb-first-hit-c16 --url "$BASE/" --paths "$paths" -n "$THUMB_N" -c 16
+    run_load files/thumb-cached-c64 --url "$BASE/" --paths "$paths" -n 10000 -c 64
 }
 
 sc_hooks() {
@@ -335,7 +356,7 @@ register auth     sc_auth     "auth-with-password c=10/c=250 n=250, auth-refresh
 register list     sc_list     "list perPage=20: posts10k/100k c=1 n=1000, 100k c=1000 with and without skipTotal, expand=author c=10; posts10k keep-alive c=64"
 register rules    sc_rules    "listRule author = @request.auth.id on posts100k: no index, index, index+skipTotal (n=100 c=10)"
 register filters  sc_filters  "listRule author.permissions.active = true and type:each != 'c' on posts100k, with totals (SLOW_N) and skipTotal (100), c=10"
-register files    sc_files    "multipart uploads of 1 MB (n=400) and 10 MB (n=64) at c=16, downloads of 100 KB (n=10000) and 10 MB (n=640) at c=64, keep-alive; peak RSS"
+register files    sc_files    "multipart uploads of 1 MB (n=400) and 10 MB (n=64) at c=16, downloads of 100 KB (n=10000) and 10 MB (n=640) at c=64, 100x100 thumbs of 1920x1080 JPEGs first-hit (n=THUMB_N, c=16) and cached (n=10000, c=64), keep-alive; peak RSS"
 register delete   sc_delete   "DELETE 100 posts100k, then 100 users with cascade to their posts (c=10, new connections)"
 register hooks    sc_hooks    "create and view keep-alive c=64 with no handler vs 10 no-op handlers per record hook (Basalt only)"
 
@@ -932,6 +953,8 @@ main() {
     build_tool loadgen
     build_tool waitready
     build_tool bcrypt_rate -lcrypt
+    # shellcheck disable=SC2046
+    build_tool mkimage $(pkg-config --cflags --libs gdlib)
     local targets=(basalt)
     if [[ ${PB:-} == 1 ]]; then
         install_pocketbase

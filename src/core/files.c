@@ -666,7 +666,8 @@ int bs_files_init_tmp(bs_app *app)
     struct dirent *e;
     int fd = dirfd(d);
     while ((e = readdir(d)) != NULL)
-        if (strncmp(e->d_name, "upload_", 7) == 0)
+        if (strncmp(e->d_name, "upload_", 7) == 0 ||
+            strncmp(e->d_name, "thumbsrc_", 9) == 0)
             unlinkat(fd, e->d_name, 0);
     closedir(d);
     return 0;
