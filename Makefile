@@ -61,6 +61,9 @@ $(BUILD)/%.o: %.c
 # Library names are hidden unless include/basalt.h marks them BS_EXPORT;
 # inside the static archive they still link (the unit tests use them).
 $(LIB_OBJ): CFLAGS += -fvisibility=hidden
+# Flags live here: objects built with older ones (visibility, sanitizers)
+# must not survive a change of this file.
+$(LIB_OBJ): Makefile
 
 # Built-in JSON documents (defaults/*.json) become C strings.
 $(GEN_SRC): src/core/defaults/auth_options.json src/core/defaults/system_collections.json scripts/embed.sh
@@ -132,6 +135,7 @@ FUZZ_CFLAGS := $(CFLAGS_BASE) $(PKG_CFLAGS) -Isrc -O1 -g $(FUZZ_SAN) -MMD -MP
 # The library is compiled once with coverage instrumentation; each driver
 # links it with libFuzzer's main.
 FUZZ_OBJ := $(LIB_SRC:%.c=build/fuzz/obj/%.o) build/fuzz/obj/gen/defaults.o
+$(FUZZ_OBJ): Makefile
 
 build/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db_api.h"
 #include "../base/buf.h"
 #include "../db/rows.h"
 #include "app.h"
@@ -122,6 +123,9 @@ static int prepare_sql(prepared *p, const char *sql, json_object *params,
                     p->values[idx] = v;
                 }
                 bs_buf_printf(&p->sql, "?%d", idx + 1);
+                /* "{:a}0" must not become "?10", parameter ten. */
+                if (k + 1 < len && sql[k + 1] >= '0' && sql[k + 1] <= '9')
+                    bs_buf_putc(&p->sql, ' ');
                 i = k + 1;
                 continue;
             }
@@ -132,6 +136,19 @@ static int prepare_sql(prepared *p, const char *sql, json_object *params,
     if (p->sql.oom)
         return BS_ENOMEM;
     return 0;
+}
+
+int bs_db_placeholders(const char *sql, json_object *params, bs_buf *out,
+                       int *nparams, bs_error *err)
+{
+    prepared p;
+    int rc = prepare_sql(&p, sql, params, err);
+    if (rc == 0) {
+        bs_buf_append(out, p.sql.data ? p.sql.data : "", p.sql.len);
+        *nparams = p.n;
+    }
+    bs_buf_dispose(&p.sql);
+    return rc;
 }
 
 static void bind_value(bs_rows *r, int idx, json_object *v)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "basalt.h"
+#include "core/db_api.h"
 #include "harness.h"
 
 static bs_app *app;
@@ -150,6 +151,26 @@ TEST(inside_a_transaction)
     bs_error_dispose(&err);
 }
 
+/* A placeholder followed by a digit stays its own parameter (found by
+ * fuzz_dbparams: "{:a}0" was rewritten to "?10", parameter ten). */
+TEST(placeholder_before_a_digit)
+{
+    json_object *params = json_object_new_object();
+    json_object_object_add(params, "a", json_object_new_int(7));
+    bs_buf out;
+    bs_buf_init(&out);
+    bs_error err;
+    bs_error_init(&err);
+    int n = 0;
+    CHECK(bs_db_placeholders("SELECT {:a}0, '{:a}', {:a}", params, &out, &n,
+                             &err) == 0);
+    CHECK(n == 1);
+    CHECK_STR(out.data, "SELECT ?1 0, '{:a}', ?1");
+    bs_buf_dispose(&out);
+    bs_error_dispose(&err);
+    json_object_put(params);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/bs_test_dbapi_%d", (int)getpid());
@@ -165,6 +186,7 @@ int main(void)
     RUN(exec_and_typed_reads);
     RUN(one_all_and_refusals);
     RUN(inside_a_transaction);
+    RUN(placeholder_before_a_digit);
     bs_app_free(app);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
