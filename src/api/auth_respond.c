@@ -336,10 +336,7 @@ int bsa_auth_respond(auth_req *ar, bs_record *rec, const char *token,
     bool su = strcmp(rec->collection->name, "_superusers") == 0;
     if (su) {
         bs_settings *s = bs_app_settings(app);
-        json_object *ips = bs_json_get(s->value, "superuserIPs");
-        bool blocked = ips && json_object_is_type(ips, json_type_array) &&
-                       json_object_array_length(ips) > 0 &&
-                       !bs_ip_in_list(ips, bs_ratelimit_client_ip(r, s->value));
+        bool blocked = !bs_superuser_ip_allowed(r, s->value);
         bs_settings_unref(s);
         if (blocked) {
             bs_resp_status_error(r, 403, NULL);

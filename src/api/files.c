@@ -25,6 +25,7 @@
 #include "../core/auth.h"
 #include "../core/events.h"
 #include "../core/files.h"
+#include "../core/ratelimit.h"
 #include "../core/record.h"
 #include "../core/s3.h"
 #include "../core/thumb.h"
@@ -315,6 +316,14 @@ static int s3_thumb(bs_app *app, const bs_s3 *s3, const char *src_key,
     return rc;
 }
 
+static bool superuser_ip_allowed(bs_req *r)
+{
+    bs_settings *s = bs_app_settings(r->ev.app);
+    bool ok = bs_superuser_ip_allowed(r, s->value);
+    bs_settings_unref(s);
+    return ok;
+}
+
 /* Whether the requester may see a protected file: the file token's
  * record becomes @request.auth, and the view rule must select the
  * record (an empty rule lets anybody through). */
@@ -326,7 +335,16 @@ static bool protected_allowed(bsa_req *rr, const bs_record *rec)
     if (token && *token) {
         bs_record *who = NULL;
         if (bs_token_find_record(r->ev.app, rr->schema, token,
-                                 BS_TOKEN_FILE, &who) == 0) {
+                                 BS_TOKEN_FILE, &who) != 0)
+            who = NULL;
+        else if (strcmp(who->collection->name, "_superusers") == 0 &&
+            !superuser_ip_allowed(r)) {
+            /* A superuser's file token from outside settings.superuserIPs
+             * counts for nobody. */
+            bs_record_free(who);
+            who = NULL;
+        }
+        if (who) {
             file_auth = calloc(1, sizeof *file_auth);
             bs_conn *conn = bs_store_reader_acquire(r->ev.app->store);
             if (file_auth &&

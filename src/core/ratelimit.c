@@ -393,3 +393,12 @@ const char *bs_ratelimit_client_ip(bs_req *r, const json_object *settings)
     }
     return bs_req_remote_ip(r);
 }
+
+bool bs_superuser_ip_allowed(bs_req *r, const json_object *settings)
+{
+    json_object *ips = bs_json_get(settings, "superuserIPs");
+    if (!ips || !json_object_is_type(ips, json_type_array) ||
+        json_object_array_length(ips) == 0)
+        return true;
+    return bs_ip_in_list(ips, bs_ratelimit_client_ip(r, settings));
+}

@@ -75,4 +75,8 @@ bool bs_ip_in_list(const json_object *list, const char *ip);
  * The string lives in r's arena. */
 const char *bs_ratelimit_client_ip(bs_req *r, const json_object *settings);
 
+/* Whether settings.superuserIPs lets r's client (bs_ratelimit_client_ip)
+ * act as a superuser: an empty or missing list allows every address. */
+bool bs_superuser_ip_allowed(bs_req *r, const json_object *settings);
+
 #endif
