@@ -14,6 +14,14 @@
  * the server's resident memory per client (with SERVER_PID, from
  * /proc), delivered messages per second, delivery latency p50/p99 and
  * the messages missed. bench/realtime.sh sets everything up.
+ *
+ * Authenticated clients: with RT_TOKEN (a superuser token) in the
+ * environment, client i first gets a token for the user with id
+ * printf("u%014d", i) of the "users" collection (impersonation, on the
+ * control connection) and subscribes with it. With RT_OWNER=1 as well,
+ * write i sets "author" to the user of client i % N, so each record is
+ * meant for one client only (rule `author = @request.auth.id`): WRITES
+ * deliveries are expected instead of N * WRITES.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -37,6 +45,7 @@
 typedef struct conn {
     int fd;
     char id[48];
+    char *token;        /* Authorization for the subscribe, or NULL */
     char buf[2048];
     size_t len;
     bool subscribed;
@@ -44,7 +53,8 @@ typedef struct conn {
 
 static struct sockaddr_in server;
 static int ctl_fd = -1; /* keep-alive connection for subscribe requests */
-static long writes, rate;
+static long writes, rate, nclients;
+static bool owner_mode;
 static double *lat;     /* latency of each delivery, ms */
 static atomic_long delivered;
 static atomic_int writing_done;
@@ -79,15 +89,19 @@ static int dial(int idx, bool block)
 }
 
 /* Sends one request on a blocking keep-alive socket and reads the answer
- * (headers and a Content-Length body). Returns the status or -1. */
-static int http_call(int fd, const char *method, const char *path,
-                     const char *body)
+ * (headers and a Content-Length body, copied to out when given). Returns
+ * the status or -1. */
+static int http_call_auth(int fd, const char *method, const char *path,
+                          const char *auth, const char *body, char *out,
+                          size_t out_size)
 {
-    char req[1024];
+    char req[2048];
     int n = snprintf(req, sizeof req,
-                     "%s %s HTTP/1.1\r\nHost: b\r\nContent-Type: "
+                     "%s %s HTTP/1.1\r\nHost: b\r\n%s%s%sContent-Type: "
                      "application/json\r\nContent-Length: %zu\r\n\r\n%s",
-                     method, path, strlen(body), body);
+                     method, path, auth ? "Authorization: " : "",
+                     auth ? auth : "", auth ? "\r\n" : "", strlen(body),
+                     body);
     if (write(fd, req, (size_t)n) != n)
         return -1;
     char resp[4096];
@@ -103,9 +117,35 @@ static int http_call(int fd, const char *method, const char *path,
             continue;
         const char *cl = strcasestr(resp, "Content-Length:");
         size_t want = cl ? strtoul(cl + 15, NULL, 10) : 0;
-        if (len >= (size_t)(end + 4 - resp) + want)
+        if (len >= (size_t)(end + 4 - resp) + want) {
+            if (out && out_size)
+                snprintf(out, out_size, "%.*s", (int)want, end + 4);
             return atoi(resp + 9);
+        }
     }
+}
+
+static int http_call(int fd, const char *method, const char *path,
+                     const char *body)
+{
+    return http_call_auth(fd, method, path, NULL, body, NULL, 0);
+}
+
+/* Client i's token, from an impersonation by the superuser. */
+static char *user_token(const char *su, long i)
+{
+    char path[96], out[2048];
+    snprintf(path, sizeof path,
+             "/api/collections/users/impersonate/u%014ld", i);
+    if (http_call_auth(ctl_fd, "POST", path, su, "{}", out, sizeof out) !=
+        200)
+        return NULL;
+    char *t = strstr(out, "\"token\":\"");
+    if (!t)
+        return NULL;
+    t += 9;
+    char *e = strchr(t, '"');
+    return e ? strndup(t, (size_t)(e - t)) : NULL;
 }
 
 static long rss_kb(long pid)
@@ -136,7 +176,8 @@ static void frames(conn *c)
             snprintf(body, sizeof body,
                      "{\"clientId\":\"%s\",\"subscriptions\":[\"posts/*\"]}",
                      c->id);
-            if (http_call(ctl_fd, "POST", "/api/realtime", body) == 204)
+            if (http_call_auth(ctl_fd, "POST", "/api/realtime", c->token,
+                               body, NULL, 0) == 204)
                 c->subscribed = true;
         } else if (strstr(c->buf, "event:posts/*")) {
             char *t = strstr(c->buf, "\"title\":\"");
@@ -163,9 +204,14 @@ static void *writer(void *arg)
             while (now_ns() < due)
                 usleep(200);
         }
-        char body[96];
-        snprintf(body, sizeof body, "{\"title\":\"%lld\"}",
-                 (long long)now_ns());
+        char body[128];
+        if (owner_mode)
+            snprintf(body, sizeof body,
+                     "{\"title\":\"%lld\",\"author\":\"u%014ld\"}",
+                     (long long)now_ns(), i % nclients);
+        else
+            snprintf(body, sizeof body, "{\"title\":\"%lld\"}",
+                     (long long)now_ns());
         if (http_call(fd, "POST", "/api/collections/posts/records", body) !=
             200) {
             fprintf(stderr, "write %ld failed\n", i);
@@ -198,6 +244,9 @@ int main(int argc, char **argv)
     server.sin_port = htons((uint16_t)port);
     inet_pton(AF_INET, host, &server.sin_addr);
     long n = atol(argv[2]);
+    nclients = n;
+    const char *su = getenv("RT_TOKEN");
+    owner_mode = su && getenv("RT_OWNER") && atoi(getenv("RT_OWNER"));
     writes = atol(argv[3]);
     long pid = argc > 4 ? atol(argv[4]) : 0;
     rate = argc > 5 ? atol(argv[5]) : 0;
@@ -211,6 +260,17 @@ int main(int argc, char **argv)
     if (!lat || !cs || ctl_fd < 0) {
         fprintf(stderr, "setup failed\n");
         return 1;
+    }
+    if (su && *su) {
+        int64_t ta = now_ns();
+        for (long i = 0; i < n; i++) {
+            cs[i].token = user_token(su, i);
+            if (!cs[i].token) {
+                fprintf(stderr, "no token for user %ld\n", i);
+                return 1;
+            }
+        }
+        printf("tokens: %ld in %.1f s\n", n, (double)(now_ns() - ta) / 1e9);
     }
     long rss0 = pid ? rss_kb(pid) : -1;
     int ep = epoll_create1(0);
@@ -278,7 +338,7 @@ int main(int argc, char **argv)
     if (writes > 0) {
         pthread_t th;
         pthread_create(&th, NULL, writer, NULL);
-        long expect = ready * writes;
+        long expect = owner_mode ? writes : ready * writes;
         int64_t deadline = 0;
         while (atomic_load(&delivered) < expect) {
             int k = epoll_wait(ep, evs, 512, 200);

@@ -354,8 +354,9 @@ static void pick_fields(bs_req *r)
 static enum MHD_Result send_response(struct MHD_Connection *c, bs_req *r)
 {
     struct MHD_Response *resp;
+    bool streamed = r->stream != NULL;
     pick_fields(r);
-    if (r->stream) {
+    if (streamed) {
         /* A streamed response (realtime): written as its owner produces
          * it, on a connection suspended while there is nothing to send;
          * see stream.c. */
@@ -386,6 +387,13 @@ static enum MHD_Result send_response(struct MHD_Connection *c, bs_req *r)
         MHD_add_response_header(resp, r->hdr_names[i], r->hdr_values[i]);
     enum MHD_Result ok = MHD_queue_response(c, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
+    if (streamed) {
+        /* A stream may stay open for hours: the request's memory (its
+         * arena holds the head's copies) is no longer needed. */
+        bs_buf_dispose(&r->body);
+        bs_buf_dispose(&r->resp);
+        bs_arena_dispose(&r->arena);
+    }
     return ok;
 }
 

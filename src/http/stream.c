@@ -8,12 +8,27 @@
  * bs_stream_wake resumes it. Both run under the stream's mutex, so a
  * wake that comes between "nothing to send" and the suspension is never
  * lost: it waits for the suspension and then undoes it.
+ *
+ * Memory of an idle stream: libmicrohttpd 0.9.75 gives a connection's
+ * read buffer half of its 32 KiB pool and, once the head is read, shrinks
+ * it by zeroing the freed part; the chunked writer then hands the reader
+ * the whole rest of the pool as the place to put its bytes. So a stream
+ * would keep about 20 KiB touched forever. Whenever the reader finds
+ * nothing to send, everything it was offered is scratch space (all
+ * earlier bytes have been sent), so the whole pages of it are returned to
+ * the kernel (MADV_DONTNEED: they read back as zeros, which is all the
+ * library put there). That is done the first time and again only after
+ * a write that reached past the first such page, so a busy stream pays
+ * no system call per message.
  */
 #include "stream.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 /* The reader is offered at most this much buffer per call: the write
  * buffer libmicrohttpd takes from the connection's memory pool, so it is
@@ -24,6 +39,7 @@ struct bs_stream {
     pthread_mutex_t lock;
     struct MHD_Connection *conn; /* NULL once the connection ended */
     bool suspended;
+    bool dirty;                  /* scratch pages touched since released */
     atomic_int refs;
     bs_stream_read_fn read;
     bs_stream_done_fn done;
@@ -41,6 +57,7 @@ bs_stream *bs_resp_stream(bs_req *r, const char *content_type,
     }
     pthread_mutex_init(&s->lock, NULL);
     atomic_init(&s->refs, 2);
+    s->dirty = true;
     s->read = read;
     s->done = done;
     s->user = user;
@@ -72,9 +89,19 @@ static ssize_t content_reader(void *cls, uint64_t pos, char *buf,
 {
     bs_stream *s = cls;
     (void)pos;
+    static size_t page;
+    if (!page)
+        page = (size_t)sysconf(_SC_PAGESIZE);
+    uintptr_t lo = ((uintptr_t)buf + page - 1) & ~(uintptr_t)(page - 1);
+    uintptr_t hi = ((uintptr_t)buf + max) & ~(uintptr_t)(page - 1);
     pthread_mutex_lock(&s->lock);
     ssize_t n = s->read(s->user, buf, max);
+    if (n > 0 && (uintptr_t)buf + (size_t)n > lo)
+        s->dirty = true;
     if (n == 0 && s->conn) {
+        if (s->dirty && hi > lo)
+            madvise((void *)lo, hi - lo, MADV_DONTNEED);
+        s->dirty = false;
         s->suspended = true;
         MHD_suspend_connection(s->conn);
     }
