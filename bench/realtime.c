@@ -276,6 +276,7 @@ int main(int argc, char **argv)
     int ep = epoll_create1(0);
     int64_t t0 = now_ns();
     long ready = 0, opened = 0, failed = 0;
+    int quiet = 0;
     struct epoll_event evs[512];
     /* Open and subscribe every client, a few hundred in flight at once. */
     while (ready + failed < n) {
@@ -295,6 +296,14 @@ int main(int argc, char **argv)
             opened++;
         }
         int k = epoll_wait(ep, evs, 512, 1000);
+        if (k == 0 && ++quiet == 10) {
+            /* Ten seconds without progress: the server takes no more. */
+            fprintf(stderr, "stalled at %ld clients\n", ready);
+            failed = n - ready;
+            break;
+        }
+        if (k > 0)
+            quiet = 0;
         for (int i = 0; i < k; i++) {
             conn *c = evs[i].data.ptr;
             if (evs[i].events & EPOLLOUT) {

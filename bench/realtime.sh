@@ -9,6 +9,9 @@
 #   auth    @request.auth.id != ''      each client as its own user
 #   owner   author = @request.auth.id   each client as its own user; write
 #                                       i is authored by client i % N's user
+#   sql     @request.auth.verified = false
+#                                       each client as its own user; a rule
+#                                       decided in SQL (batched per event)
 # Users u00000000000000.. are inserted with sqlite3 (no password hashing)
 # and clients get their tokens by superuser impersonation.
 #
@@ -23,6 +26,7 @@ case "$rule" in
   public) list='""' ;;
   auth) list='"@request.auth.id != '"''"'"' ;;
   owner) list='"author = @request.auth.id"' ;;
+  sql) list='"@request.auth.verified = false"' ;;
   *) echo "unknown rule $rule" >&2; exit 2 ;;
 esac
 mkdir -p "$repo/build/bench"

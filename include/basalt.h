@@ -452,8 +452,9 @@ typedef struct bs_mailer_event {
 /* Events of the realtime API (BS_ON_REALTIME_*). `client_id` is the
  * realtime client's 40-character id.
  *  - Connect request: `req` is the GET /api/realtime request;
- *    `idle_timeout_ms` (5 minutes by default) may be changed before
- *    next. Not calling next refuses the connection (the handler answers
+ *    `idle_timeout_ms` (5 minutes by default) and `max_timeout_ms` (the
+ *    longest a stream stays open, 30 minutes by default) may be changed
+ *    before next. Not calling next refuses the connection (the handler answers
  *    on req).
  *  - Subscribe request: `req` is the POST /api/realtime request;
  *    `subscriptions` is the array of topic strings about to replace the
@@ -474,6 +475,7 @@ typedef struct bs_realtime_event {
     const char *name;
     char *data;
     size_t data_len;
+    int64_t max_timeout_ms;
 } bs_realtime_event;
 
 /* ---- file request events ----------------------------------------------

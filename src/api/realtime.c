@@ -62,14 +62,14 @@ static char *render(bs_app *app, const bs_rt_view *v, const char *action,
     if (!q.c || !id)
         goto done;
     const char *rule = q.c->rules[v->by_id ? BS_RULE_VIEW : BS_RULE_LIST];
-    if (!bsa_req_matches_rule(&q, q.c, id, rule, &q.err))
+    if (!v->checked && !bsa_req_matches_rule(&q, q.c, id, rule, &q.err))
         goto done;
     const char *filter = bs_req_query(&r, "filter");
     if (filter && *filter) {
         bs_rule_ctx ctx = {.app = app, .schema = q.schema, .collection = q.c,
                            .alias = q.c->name, .request = bsa_req_info(&q),
                            .superuser = q.superuser};
-        if (bs_rules_find_record(&ctx, id, filter, NULL, &q.err) != 0)
+        if (bs_rules_match_filter(&ctx, id, filter, &q.err) != 0)
             goto done;
     }
     copy = bs_record_clone(rec);
@@ -131,7 +131,7 @@ static int connect_final(bs_event *e, void *user)
     }
     bs_resp_header(r, "Cache-Control", "no-store");
     bs_resp_header(r, "X-Accel-Buffering", "no");
-    bs_rt_client_register(c, s, re->idle_timeout_ms);
+    bs_rt_client_register(c, s, re->idle_timeout_ms, re->max_timeout_ms);
     char data[64];
     int n = snprintf(data, sizeof data, "{\"clientId\":\"%s\"}",
                      bs_rt_client_id(c));
@@ -158,6 +158,7 @@ static int realtime_connect(bs_event *ev, void *user)
         .req = r,
         .client_id = bs_rt_client_id(c),
         .idle_timeout_ms = 0,
+        .max_timeout_ms = 0,
     };
     int rc = bs_trigger_realtime(app, BS_ON_REALTIME_CONNECT_REQUEST, &e,
                                  connect_final, c);
@@ -289,14 +290,13 @@ static int realtime_subscribe(bs_event *ev, void *user)
         bs_resp_status_error(r, 400, "Invalid realtime client.");
         goto done;
     }
-    const bs_auth *had = bs_rt_client_auth(c);
-    if (had && (!r->auth || strcmp(had->id, r->auth->id) != 0 ||
-                strcmp(had->collection->id, r->auth->collection->id) != 0)) {
+    int had = bs_rt_client_auth_cmp(c, r->auth);
+    if (had > 0) {
         bs_resp_status_error(r, 403, "The current and the previous request "
                                      "authorization don't match.");
         goto done;
     }
-    sub_ctx sc = {.c = c, .attach = !had && r->auth};
+    sub_ctx sc = {.c = c, .attach = had < 0 && r->auth};
     bs_realtime_event e = {.ev = {.app = app, .error = &err},
                            .req = r,
                            .client_id = bs_rt_client_id(c),

@@ -11,9 +11,16 @@
  * Publishing a change: the clients whose subscriptions match the record
  * (collection by name or id; the whole collection, the bare name or the
  * id) are gathered under the broker's lock, each with a reference. Then,
- * outside the lock, the record is rendered once per group key (topic
- * kind, auth collection and id, the topic's options): a thousand guests
- * on "posts/ *" (read without the space) cost one rule check and one serialization. Each client
+ * outside the lock, each subscriber's rule is decided: in memory when
+ * the rule depends only on the record and @request.auth (filter/eval.h;
+ * superusers pass every rule), else by the renderer in SQL. The record
+ * is then rendered once per group key. When the rule was decided in
+ * memory and nothing else in the rendering depends on who asks (not an
+ * auth collection, no expand or filter option, no enrich hook), the key
+ * is only (superuser or not, the topic's options): ten thousand users
+ * on "posts/ *" (read without the space) cost ten thousand string
+ * comparisons and one serialization. Otherwise the key is (topic kind,
+ * auth collection and id, options), one rendering per auth. Each client
  * gets a frame "id:<client>\nevent:<topic>\ndata:<payload>\n\n" appended
  * to its queue, and its stream is woken.
  */
@@ -30,13 +37,51 @@
 #include "../base/buf.h"
 #include "../base/json.h"
 #include "../base/util.h"
+#include "../filter/eval.h"
 #include "app.h"
 #include "events.h"
+#include "rules.h"
 #include "tx.h"
 
 #define IDLE_MS 300000         /* PocketBase's idle timeout: 5 minutes */
+#define MAX_MS 1800000         /* its longest stream: 30 minutes */
 #define PING_MS 25000          /* keep-alive comment after this silence */
 #define QUEUE_MAX (256u << 10) /* bytes a client may have unwritten */
+
+/* A client's auth, shared by reference with the changes being rendered
+ * for it, so that it can be replaced (its record updated) or dropped
+ * while they run. */
+typedef struct rt_auth {
+    atomic_int refs;
+    bs_auth *a;
+} rt_auth;
+
+static rt_auth *auth_new(bs_auth *a)
+{
+    rt_auth *r = malloc(sizeof *r);
+    if (!r) {
+        bs_auth_free(a);
+        return NULL;
+    }
+    atomic_init(&r->refs, 1);
+    r->a = a;
+    return r;
+}
+
+static rt_auth *auth_ref(rt_auth *r)
+{
+    if (r)
+        atomic_fetch_add(&r->refs, 1);
+    return r;
+}
+
+static void auth_unref(rt_auth *r)
+{
+    if (!r || atomic_fetch_sub(&r->refs, 1) != 1)
+        return;
+    bs_auth_free(r->a);
+    free(r);
+}
 
 /* One subscription, parsed from its topic string. */
 typedef struct rt_sub {
@@ -71,11 +116,12 @@ struct bs_rt_client {
     int64_t last_message; /* when a message was last queued */
     int64_t last_write;   /* when bytes last left (or a ping was queued) */
     int64_t idle_ms;
+    int64_t end_at;       /* when the stream ends at the latest */
 
     /* Guarded by the broker's lock. */
     bool registered;
     rt_subs *subs;        /* NULL: none */
-    bs_auth *auth;        /* NULL: guest; set once */
+    rt_auth *auth;        /* NULL: guest */
 };
 
 /* One message of a rendered change: a client, its subscription, and the
@@ -83,14 +129,18 @@ struct bs_rt_client {
 typedef struct rt_out {
     bs_rt_client *c;      /* a reference */
     rt_subs *subs;        /* a reference */
-    const bs_auth *auth;  /* the client's, when gathered */
+    rt_auth *ra;          /* a reference to the client's auth, or NULL */
+    const bs_auth *auth;  /* ra's auth, or NULL */
     int sub;
     int payload;
+    int allowed;          /* the rule: 1 allows, 0 refuses, -1 undecided */
 } rt_out;
 
 typedef struct rt_batch {
-    char **payloads;
+    char **payloads;      /* NULL: refused, or still to render */
     size_t *lens;
+    int *pending;         /* an out whose view renders the payload after
+                             the commit (a delete), or -1 */
     int npayloads, payload_cap;
     rt_out *outs;
     int nouts, out_cap;
@@ -110,7 +160,7 @@ typedef struct rt_job {
 struct bs_realtime {
     bs_app *app;
     bs_rt_render_fn render;
-    int64_t idle_ms, ping_ms;
+    int64_t idle_ms, ping_ms, max_ms;
     size_t queue_max;
 
     pthread_mutex_t lock;
@@ -266,6 +316,7 @@ bs_rt_client *bs_rt_client_new(bs_realtime *rt, const char *ip)
     bs_buf_init(&c->queue);
     c->idle_ms = rt->idle_ms;
     c->last_message = c->last_write = bs_mono_ms();
+    c->end_at = c->last_message + rt->max_ms;
     return c;
 }
 
@@ -281,7 +332,7 @@ void bs_rt_client_unref(bs_rt_client *c)
         return;
     bs_stream_unref(c->stream);
     subs_unref(c->subs);
-    bs_auth_free(c->auth);
+    auth_unref(c->auth);
     bs_buf_dispose(&c->queue);
     pthread_mutex_destroy(&c->lock);
     free(c);
@@ -297,11 +348,13 @@ const char *bs_rt_client_ip(const bs_rt_client *c)
     return c->ip;
 }
 
-void bs_rt_client_register(bs_rt_client *c, bs_stream *s, int64_t idle_ms)
+void bs_rt_client_register(bs_rt_client *c, bs_stream *s, int64_t idle_ms,
+                           int64_t max_ms)
 {
     bs_realtime *rt = c->rt;
     c->stream = s;
     c->idle_ms = idle_ms > 0 ? idle_ms : rt->idle_ms;
+    c->end_at = bs_mono_ms() + (max_ms > 0 ? max_ms : rt->max_ms);
     pthread_mutex_lock(&rt->lock);
     if (lh_table_insert(rt->clients, c->id, bs_rt_client_ref(c)) == 0) {
         c->registered = true;
@@ -395,32 +448,39 @@ bs_rt_client *bs_realtime_find(bs_realtime *rt, const char *id)
     return v;
 }
 
-const bs_auth *bs_rt_client_auth(bs_rt_client *c)
+int bs_rt_client_auth_cmp(bs_rt_client *c, const bs_auth *a)
 {
     pthread_mutex_lock(&c->rt->lock);
-    const bs_auth *a = c->auth;
+    const bs_auth *had = c->auth ? c->auth->a : NULL;
+    int rc = !had ? -1
+             : a && strcmp(had->id, a->id) == 0 &&
+                     strcmp(had->collection->id, a->collection->id) == 0
+                 ? 0
+                 : 1;
     pthread_mutex_unlock(&c->rt->lock);
-    return a;
+    return rc;
 }
 
 int bs_rt_client_set(bs_rt_client *c, const json_object *topics,
                      bs_auth *auth)
 {
     rt_subs *s = subs_build(topics);
-    if (!s) {
-        bs_auth_free(auth);
+    rt_auth *ra = auth ? auth_new(auth) : NULL;
+    if (!s || (auth && !ra)) {
+        subs_unref(s);
+        auth_unref(ra);
         return BS_ENOMEM;
     }
     pthread_mutex_lock(&c->rt->lock);
     rt_subs *old = c->subs;
     c->subs = s;
-    if (auth && !c->auth) {
-        c->auth = auth;
-        auth = NULL;
+    if (ra && !c->auth) {
+        c->auth = ra;
+        ra = NULL;
     }
     pthread_mutex_unlock(&c->rt->lock);
     subs_unref(old);
-    bs_auth_free(auth);
+    auth_unref(ra);
     return 0;
 }
 
@@ -487,6 +547,36 @@ int bs_rt_client_send(bs_rt_client *c, const char *name, const char *data,
     return rc ? BS_EABORT : 0;
 }
 
+/* The registered clients for which pick (called under the broker's
+ * lock) returns true, each with a reference, in a new array of *n (NULL
+ * when none or out of memory). */
+static bs_rt_client **clients_where(bs_realtime *rt,
+                                    bool (*pick)(bs_rt_client *, void *),
+                                    void *user, size_t *n)
+{
+    bs_rt_client **out = NULL;
+    size_t cap = 0;
+    *n = 0;
+    pthread_mutex_lock(&rt->lock);
+    struct lh_entry *e;
+    lh_foreach(rt->clients, e) {
+        bs_rt_client *c = (bs_rt_client *)lh_entry_v(e);
+        if (!pick(c, user))
+            continue;
+        if (*n == cap) {
+            size_t nc = cap ? cap * 2 : 64;
+            bs_rt_client **w = realloc(out, sizeof *w * nc);
+            if (!w)
+                break;
+            out = w;
+            cap = nc;
+        }
+        out[(*n)++] = bs_rt_client_ref(c);
+    }
+    pthread_mutex_unlock(&rt->lock);
+    return out;
+}
+
 /* ---- rendering a change ---------------------------------------------------- */
 
 static void batch_dispose(rt_batch *b)
@@ -494,11 +584,13 @@ static void batch_dispose(rt_batch *b)
     for (int i = 0; i < b->nouts; i++) {
         bs_rt_client_unref(b->outs[i].c);
         subs_unref(b->outs[i].subs);
+        auth_unref(b->outs[i].ra);
     }
     for (int i = 0; i < b->npayloads; i++)
         free(b->payloads[i]);
     free(b->payloads);
     free(b->lens);
+    free(b->pending);
     free(b->outs);
     memset(b, 0, sizeof *b);
 }
@@ -511,10 +603,114 @@ static bool sub_matches(const rt_sub *s, const bs_record *rec)
     return !s->rec || strcmp(s->rec, bs_record_id(rec)) == 0;
 }
 
+/* Decides the rules left undecided in memory: per rule kind, one SQL
+ * check (bs_rules_check_many) for every distinct (auth, options) among
+ * them, never one query per client. Outs that stay undecided (out of
+ * memory) are left to the renderer. */
+static void check_in_sql(bs_realtime *rt, const bs_record *rec, rt_batch *b)
+{
+    const bs_collection *coll = rec->collection;
+    json_object *seen = NULL;     /* key -> index in reqs */
+    json_object **reqs = NULL;
+    int *of = NULL;               /* out -> index in reqs, or -1 */
+    bool *allowed = NULL;
+    bs_buf key;
+    bs_buf_init(&key);
+    for (int kind = 0; kind < 2; kind++) {
+        int n = 0;
+        for (int i = 0; i < b->nouts; i++) {
+            rt_out *o = &b->outs[i];
+            const rt_sub *s = &o->subs->items[o->sub];
+            if (o->allowed != -1 || (s->rec != NULL) != (kind == 1))
+                continue;
+            if (!reqs) {
+                seen = json_object_new_object();
+                reqs = calloc((size_t)b->nouts, sizeof *reqs);
+                of = malloc(sizeof *of * (size_t)b->nouts);
+                allowed = calloc((size_t)b->nouts, sizeof *allowed);
+                if (!seen || !reqs || !of || !allowed)
+                    goto end;
+            }
+            if (n == 0)
+                for (int j = 0; j < b->nouts; j++)
+                    of[j] = -1;
+            bs_buf_reset(&key);
+            bs_buf_printf(&key, "%s\x1f%s\x1f%s",
+                          o->auth ? o->auth->collection->id : "",
+                          o->auth ? o->auth->id : "", s->options);
+            if (key.oom)
+                goto end;
+            json_object *idx;
+            if (json_object_object_get_ex(seen, key.data, &idx)) {
+                of[i] = json_object_get_int(idx);
+                continue;
+            }
+            reqs[n] = bs_rules_request_info_of(o->auth, s->query, s->headers,
+                                               "GET", "realtime");
+            if (!reqs[n])
+                goto end;
+            json_object_object_add(seen, key.data, json_object_new_int(n));
+            of[i] = n++;
+        }
+        if (n == 0)
+            continue;
+        int rule = kind ? BS_RULE_VIEW : BS_RULE_LIST;
+        int rc = bs_rules_check_many(rt->app, rec->schema, coll,
+                                     bs_record_id(rec), coll->rules[rule],
+                                     reqs, n, allowed);
+        for (int i = 0; rc == 0 && i < b->nouts; i++)
+            if (of[i] >= 0)
+                b->outs[i].allowed = allowed[of[i]];
+        for (int j = 0; j < n; j++) {
+            json_object_put(reqs[j]);
+            reqs[j] = NULL;
+        }
+        json_object_put(seen);
+        seen = json_object_new_object();
+        if (!seen || rc)
+            goto end;
+    }
+end:
+    for (int j = 0; reqs && j < b->nouts; j++)
+        if (reqs[j])
+            json_object_put(reqs[j]);
+    if (seen)
+        json_object_put(seen);
+    free(reqs);
+    free(of);
+    free(allowed);
+    bs_buf_dispose(&key);
+}
+
+/* Whether the topic's options make the rendering depend on who asks
+ * beyond the rule: an expand (the related collections' rules) or a
+ * filter (which may name @request.auth). */
+static bool opt_personal(const rt_sub *s)
+{
+    return s->query && (json_object_object_get_ex(s->query, "expand", NULL) ||
+                        json_object_object_get_ex(s->query, "filter", NULL));
+}
+
+/* Renders rec for the group of o. */
+static char *render_for(bs_realtime *rt, const rt_out *o, const char *action,
+                        const bs_record *rec, size_t *len)
+{
+    const rt_sub *s = &o->subs->items[o->sub];
+    bs_rt_view v = {.auth = o->auth, .by_id = s->rec != NULL,
+                    .query = s->query, .headers = s->headers,
+                    .checked = o->allowed == 1};
+    return rt->render(rt->app, &v, action, rec, len);
+}
+
 /* Gathers the subscriptions that match rec (under the broker's lock),
- * then renders the record once per group (outside it). */
+ * then renders the record once per group (outside it). With defer (a
+ * delete, inside its transaction), the groups whose rendering needs
+ * nothing from the database (their rule decided, no expand or filter,
+ * no enrich hook: the shared groups) are left for after the commit
+ * (batch.pending), so the writer is held only for the rule checks and
+ * the renderings that read related rows. */
 static void render_change(bs_realtime *rt, const char *action,
-                          const bs_record *rec, rt_batch *b)
+                          const bs_record *rec, rt_batch *b, bool defer)
 {
     pthread_mutex_lock(&rt->lock);
     struct lh_entry *e;
@@ -535,7 +731,9 @@ static void render_change(bs_realtime *rt, const char *action,
             atomic_fetch_add(&s->refs, 1);
             b->outs[b->nouts++] = (rt_out){.c = bs_rt_client_ref(c),
                                            .subs = s,
-                                           .auth = c->auth,
+                                           .ra = auth_ref(c->auth),
+                                           .auth = c->auth ? c->auth->a
+                                                           : NULL,
                                            .sub = i,
                                            .payload = -1};
         }
@@ -544,16 +742,55 @@ static void render_change(bs_realtime *rt, const char *action,
     if (!b->nouts || !rt->render)
         return;
 
+    /* The list and view rules, compiled for in-memory decisions (NULL:
+     * SQL decides, batched by check_in_sql). */
+    const bs_collection *coll = rec->collection;
+    bs_filter_eval *ev[2] = {NULL, NULL};
+    if (bs_filter_eval_new(coll, coll->rules[BS_RULE_LIST], &ev[0]) ||
+        bs_filter_eval_new(coll, coll->rules[BS_RULE_VIEW], &ev[1]))
+        ev[0] = ev[1] = NULL; /* out of memory: SQL decides */
+    bool shareable =
+        !bs_collection_is_auth(coll) &&
+        bs_hook_length(rt->app->hooks[BS_ON_RECORD_ENRICH]) == 0;
+
+    for (int i = 0; i < b->nouts; i++) {
+        rt_out *o = &b->outs[i];
+        const rt_sub *s = &o->subs->items[o->sub];
+        int kind = s->rec ? BS_RULE_VIEW : BS_RULE_LIST;
+        o->allowed = -1;
+        if (o->auth && o->auth->superuser) {
+            o->allowed = 1;
+        } else if (!coll->rules[kind]) {
+            o->allowed = 0;
+        } else if (ev[s->rec ? 1 : 0]) {
+            bs_filter_auth fa = {0};
+            if (o->auth)
+                fa = (bs_filter_auth){o->auth->id, o->auth->collection->id,
+                                      o->auth->collection->name};
+            o->allowed = bs_filter_eval_run(ev[s->rec ? 1 : 0], rec->data,
+                                            o->auth ? &fa : NULL);
+        }
+    }
+    check_in_sql(rt, rec, b);
+
     json_object *groups = json_object_new_object(); /* key -> index */
     bs_buf key;
     bs_buf_init(&key);
     for (int i = 0; i < b->nouts && groups; i++) {
         rt_out *o = &b->outs[i];
         const rt_sub *s = &o->subs->items[o->sub];
+        int allowed = o->allowed;
+        if (allowed == 0)
+            continue; /* payload stays -1 */
         bs_buf_reset(&key);
-        bs_buf_printf(&key, "%c\x1f%s\x1f%s\x1f%s", s->rec ? 'v' : 'l',
-                      o->auth ? o->auth->collection->id : "",
-                      o->auth ? o->auth->id : "", s->options);
+        if (allowed == 1 && shareable && !opt_personal(s))
+            bs_buf_printf(&key, "S\x1f%d\x1f%s",
+                          o->auth && o->auth->superuser, s->options);
+        else
+            bs_buf_printf(&key, "%c\x1f%s\x1f%s\x1f%s",
+                          allowed == 1 ? 'c' : s->rec ? 'v' : 'l',
+                          o->auth ? o->auth->collection->id : "",
+                          o->auth ? o->auth->id : "", s->options);
         if (key.oom)
             continue;
         json_object *idx;
@@ -569,19 +806,28 @@ static void render_change(bs_realtime *rt, const char *action,
             size_t *l = realloc(b->lens, sizeof *l * (size_t)cap);
             if (l)
                 b->lens = l;
-            if (!p || !l)
+            int *pd = realloc(b->pending, sizeof *pd * (size_t)cap);
+            if (pd)
+                b->pending = pd;
+            if (!p || !l || !pd)
                 continue;
             b->payload_cap = cap;
         }
-        bs_rt_view v = {.auth = o->auth, .by_id = s->rec != NULL,
-                        .query = s->query, .headers = s->headers};
-        size_t len = 0;
-        char *payload = rt->render(rt->app, &v, action, rec, &len);
         int at = -1;
-        if (payload) {
+        if (defer && key.data[0] == 'S') {
             at = b->npayloads++;
-            b->payloads[at] = payload;
-            b->lens[at] = len;
+            b->payloads[at] = NULL;
+            b->lens[at] = 0;
+            b->pending[at] = i;
+        } else {
+            size_t len = 0;
+            char *payload = render_for(rt, o, action, rec, &len);
+            if (payload) {
+                at = b->npayloads++;
+                b->payloads[at] = payload;
+                b->lens[at] = len;
+                b->pending[at] = -1;
+            }
         }
         json_object_object_add(groups, key.data, json_object_new_int(at));
         o->payload = at;
@@ -589,13 +835,15 @@ static void render_change(bs_realtime *rt, const char *action,
     bs_buf_dispose(&key);
     if (groups)
         json_object_put(groups);
+    bs_filter_eval_free(ev[0]);
+    bs_filter_eval_free(ev[1]);
 }
 
 static void deliver(rt_batch *b)
 {
     for (int i = 0; i < b->nouts; i++) {
         rt_out *o = &b->outs[i];
-        if (o->payload < 0)
+        if (o->payload < 0 || !b->payloads[o->payload])
             continue;
         bs_rt_client_send(o->c, o->subs->items[o->sub].topic,
                           b->payloads[o->payload], b->lens[o->payload]);
@@ -630,49 +878,124 @@ static void push(bs_realtime *rt, rt_job *j)
     pthread_mutex_unlock(&rt->qlock);
 }
 
+static bool same_auth(const bs_rt_client *c, const bs_record *rec)
+{
+    const bs_auth *a = c->auth ? c->auth->a : NULL;
+    return a && strcmp(a->id, bs_record_id(rec)) == 0 &&
+           strcmp(a->collection->id, rec->collection->id) == 0;
+}
+
+static bool holds_auth(bs_rt_client *c, void *rec)
+{
+    return same_auth(c, rec);
+}
+
+/* Keeps the clients' auth in step with a changed auth record, as
+ * PocketBase does: an update refreshes the cached record, unless its
+ * tokenKey changed (a password change, a forced sign-out); then, as after
+ * a delete, the client is a guest again (its subscriptions stay). */
+static void sync_auth(bs_realtime *rt, const char *action,
+                      const bs_record *rec)
+{
+    const bs_collection *coll = rec->collection;
+    const char *id = bs_record_id(rec);
+    if (!bs_collection_is_auth(coll) || !id || strcmp(action, "create") == 0)
+        return;
+    size_t n;
+    bs_rt_client **hit = clients_where(rt, holds_auth, (void *)rec, &n);
+    if (!n)
+        return;
+
+    rt_auth *fresh = NULL; /* NULL: drop to guest */
+    json_object *row = NULL;
+    if (strcmp(action, "update") == 0) {
+        bs_conn *conn = bs_store_reader_acquire(rt->app->store);
+        if (bs_record_row_load(conn, coll, id, &row) != 0)
+            row = NULL;
+        bs_store_reader_release(rt->app->store, conn);
+    }
+    pthread_mutex_lock(&rt->lock);
+    const bs_auth *was = hit[0]->auth ? hit[0]->auth->a : NULL;
+    if (row && was &&
+        strcmp(bs_json_get_str(row, "tokenKey", ""),
+               bs_json_get_str(was->record, "tokenKey", "")) == 0) {
+        bs_auth *a = calloc(1, sizeof *a);
+        if (a) {
+            bs_schema_ref(rec->schema);
+            *a = (bs_auth){.schema = rec->schema, .collection = coll,
+                           .record = row, .superuser = was->superuser,
+                           .id = bs_json_get_str(row, "id", id)};
+            row = NULL;
+            fresh = auth_new(a);
+        }
+    }
+    rt_auth **old = calloc(n, sizeof *old);
+    for (size_t i = 0; i < n; i++) {
+        bs_rt_client *c = hit[i];
+        if (!old || !same_auth(c, rec))
+            continue;
+        old[i] = c->auth;
+        c->auth = auth_ref(fresh);
+    }
+    pthread_mutex_unlock(&rt->lock);
+    for (size_t i = 0; i < n; i++) {
+        if (old)
+            auth_unref(old[i]);
+        bs_rt_client_unref(hit[i]);
+    }
+    if (row)
+        json_object_put(row);
+    auth_unref(fresh);
+    free(old);
+    free(hit);
+}
+
 static void run_job(bs_realtime *rt, rt_job *j)
 {
+    rt_batch *b = &j->batch;
     if (!j->prepared)
-        render_change(rt, j->action, j->rec, &j->batch);
-    deliver(&j->batch);
+        render_change(rt, j->action, j->rec, b, false);
+    for (int i = 0; j->rec && i < b->npayloads; i++) {
+        if (b->pending[i] < 0)
+            continue;
+        b->payloads[i] = render_for(rt, &b->outs[b->pending[i]], j->action,
+                                    j->rec, &b->lens[i]);
+        b->pending[i] = -1;
+    }
+    deliver(b);
+    if (j->rec)
+        sync_auth(rt, j->action, j->rec);
 }
 
 /* Keep-alive comments for clients silent for ping_ms, and the end of
- * clients without a message for their idle timeout. */
+ * clients without a message for their idle timeout or past their
+ * maximum lifetime. */
+/* Ends a client past its idle timeout or lifetime, or queues a
+ * keep-alive comment; true when its stream must be woken. */
+static bool tick_client(bs_rt_client *c, void *user)
+{
+    int64_t now = *(int64_t *)user;
+    bool act = false;
+    pthread_mutex_lock(&c->lock);
+    if (!c->closing && (now - c->last_message >= c->idle_ms ||
+                        now >= c->end_at)) {
+        c->closing = true;
+        act = true;
+    } else if (!c->closing && now - c->last_write >= c->rt->ping_ms &&
+               c->queue.len == c->qoff) {
+        bs_buf_puts(&c->queue, ":\n\n");
+        c->last_write = now;
+        act = true;
+    }
+    pthread_mutex_unlock(&c->lock);
+    return act;
+}
+
 static void tick(bs_realtime *rt)
 {
     int64_t now = bs_mono_ms();
-    bs_rt_client **woken = NULL;
-    size_t n = 0, cap = 0;
-    pthread_mutex_lock(&rt->lock);
-    struct lh_entry *e;
-    lh_foreach(rt->clients, e) {
-        bs_rt_client *c = (bs_rt_client *)lh_entry_v(e);
-        bool act = false;
-        pthread_mutex_lock(&c->lock);
-        if (!c->closing && now - c->last_message >= c->idle_ms) {
-            c->closing = true;
-            act = true;
-        } else if (!c->closing && now - c->last_write >= rt->ping_ms &&
-                   c->queue.len == c->qoff) {
-            bs_buf_puts(&c->queue, ":\n\n");
-            c->last_write = now;
-            act = true;
-        }
-        pthread_mutex_unlock(&c->lock);
-        if (!act)
-            continue;
-        if (n == cap) {
-            size_t nc = cap ? cap * 2 : 64;
-            bs_rt_client **w = realloc(woken, sizeof *w * nc);
-            if (!w)
-                break;
-            woken = w;
-            cap = nc;
-        }
-        woken[n++] = bs_rt_client_ref(c);
-    }
-    pthread_mutex_unlock(&rt->lock);
+    size_t n;
+    bs_rt_client **woken = clients_where(rt, tick_client, &now, &n);
     for (size_t i = 0; i < n; i++) {
         wake(woken[i]);
         bs_rt_client_unref(woken[i]);
@@ -684,6 +1007,7 @@ static void *broadcaster(void *arg)
 {
     bs_realtime *rt = arg;
     int64_t period = rt->ping_ms < rt->idle_ms ? rt->ping_ms : rt->idle_ms;
+    period = rt->max_ms < period ? rt->max_ms : period;
     period = period > 1000 ? 1000 : period < 50 ? 50 : period;
     int64_t next_tick = bs_mono_ms() + period;
     pthread_mutex_lock(&rt->qlock);
@@ -772,6 +1096,9 @@ static void prepared_after(bs_app *app, void *data, bool committed)
     if (!moved)
         return;
     moved->prepared = true;
+    moved->action = j->action;
+    moved->rec = j->rec;
+    j->rec = NULL;
     moved->batch = j->batch;
     memset(&j->batch, 0, sizeof j->batch);
     push(j->rt, moved);
@@ -790,10 +1117,19 @@ static int on_delete_execute(bs_event *e, void *user)
     if (j) {
         j->rt = rt;
         j->prepared = true;
-        render_change(rt, "delete", re->record, &j->batch);
+        j->action = "delete";
+        render_change(rt, "delete", re->record, &j->batch, true);
+        /* The record as it was, for the renderings left for after the
+         * commit, and because a deleted auth record signs its clients
+         * out (sync_auth). */
+        bool pending = false;
+        for (int i = 0; i < j->batch.npayloads; i++)
+            pending = pending || j->batch.pending[i] >= 0;
+        if (pending || bs_collection_is_auth(re->record->collection))
+            j->rec = bs_record_clone(re->record);
     }
     int rc = bs_event_next(e);
-    if (rc || !j || !j->batch.nouts) {
+    if (rc || !j || (!j->batch.nouts && !j->rec)) {
         job_free(j);
         return rc;
     }
@@ -811,6 +1147,7 @@ bs_realtime *bs_realtime_new(bs_app *app)
     rt->app = app;
     rt->idle_ms = env_ms("BASALT_REALTIME_IDLE_MS", IDLE_MS);
     rt->ping_ms = env_ms("BASALT_REALTIME_PING_MS", PING_MS);
+    rt->max_ms = env_ms("BASALT_REALTIME_MAX_MS", MAX_MS);
     rt->queue_max = (size_t)env_ms("BASALT_REALTIME_QUEUE_MAX", QUEUE_MAX);
     pthread_mutex_init(&rt->lock, NULL);
     pthread_mutex_init(&rt->qlock, NULL);

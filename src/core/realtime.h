@@ -20,8 +20,11 @@
  * several nodes goes behind it.
  *
  * Threads. One broadcaster thread takes published changes in order,
- * renders each once per group of subscribers that see it alike (same
- * auth, same kind of topic, same options), appends frames to the queues
+ * decides each subscriber's rule (in memory when it depends only on the
+ * record and @request.auth, otherwise one batched SQL statement per
+ * change), renders the record once per group of subscribers that see
+ * it alike (same options and superuser or not when nothing else depends
+ * on who asks; same auth otherwise), appends frames to the queues
  * and wakes the suspended connections. The same thread sends keep-alive
  * comments and closes idle clients. A client whose queue passes its
  * bound is dropped; writers never wait for a client.
@@ -46,6 +49,9 @@ typedef struct bs_rt_view {
     json_object *query;      /* the topic's options.query (strings), or
                                 NULL; borrowed */
     json_object *headers;    /* its options.headers, or NULL; borrowed */
+    bool checked;            /* the rule already allowed the group (decided
+                                in memory): only the options' filter is
+                                left to check */
 } bs_rt_view;
 
 /* Renders rec, changed by action ("create", "update", "delete"), for one
@@ -94,14 +100,20 @@ ssize_t bs_rt_client_read(void *user, char *buf, size_t max);
 void bs_rt_client_done(void *user);
 
 /* Registers c with its stream (the client takes the owner's reference
- * of s) and its idle timeout. */
-void bs_rt_client_register(bs_rt_client *c, bs_stream *s, int64_t idle_ms);
+ * of s), its idle timeout and its maximum lifetime (0: the broker's
+ * defaults, 5 and 30 minutes as in PocketBase). */
+void bs_rt_client_register(bs_rt_client *c, bs_stream *s, int64_t idle_ms,
+                           int64_t max_ms);
 
 /* The registered client with this id, with a reference, or NULL. */
 bs_rt_client *bs_realtime_find(bs_realtime *rt, const char *id);
 
-/* The auth attached to c (borrowed; it never changes once set), or NULL. */
-const bs_auth *bs_rt_client_auth(bs_rt_client *c);
+/* Compares the auth attached to c with a (NULL: a guest): -1 when c has
+ * none, 0 when it is the same record, 1 when another. The attached auth
+ * follows its record: refreshed when the record is updated, dropped
+ * (the client is a guest again) when the record is deleted or its
+ * tokenKey changes. */
+int bs_rt_client_auth_cmp(bs_rt_client *c, const bs_auth *a);
 
 /* Replaces c's subscriptions with the topic strings of the array topics
  * and, when auth is given (taken over), attaches it. Returns 0 or

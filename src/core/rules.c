@@ -58,22 +58,55 @@ static void collect_kv(void *user, const char *key, const char *value)
     json_object_object_add(c->obj, name, json_object_new_string(value));
 }
 
+/* The auth record as @request.auth sees it, or NULL for a guest. */
+static json_object *auth_info(const bs_auth *a)
+{
+    json_object *auth = NULL;
+    if (a) {
+        json_object_deep_copy(a->record, &auth, NULL);
+        if (auth) {
+            json_object_object_add(auth, "collectionId",
+                                   json_object_new_string(a->collection->id));
+            json_object_object_add(auth, "collectionName",
+                                   json_object_new_string(a->collection->name));
+        }
+    }
+    return auth;
+}
+
+json_object *bs_rules_request_info_of(const bs_auth *auth,
+                                      const json_object *query,
+                                      const json_object *headers,
+                                      const char *method,
+                                      const char *context)
+{
+    json_object *info = json_object_new_object();
+    if (!info)
+        return NULL;
+    json_object *q = NULL;
+    if (query)
+        json_object_deep_copy((json_object *)query, &q, NULL);
+    /* Header names as a request's: lower case, '-' as '_'. */
+    kv_collect h = {json_object_new_object(), true};
+    if (headers && json_object_is_type(headers, json_type_object)) {
+        json_object_object_foreach((json_object *)headers, k, v)
+            collect_kv(&h, k, json_object_get_string(v));
+    }
+    json_object_object_add(info, "auth", auth_info(auth));
+    json_object_object_add(info, "body", json_object_new_object());
+    json_object_object_add(info, "query", q ? q : json_object_new_object());
+    json_object_object_add(info, "headers", h.obj);
+    json_object_object_add(info, "method", json_object_new_string(method));
+    json_object_object_add(info, "context", json_object_new_string(context));
+    return info;
+}
+
 json_object *bs_rules_request_info(bs_req *r, const json_object *body)
 {
     json_object *info = json_object_new_object();
     if (!info)
         return NULL;
-    json_object *auth = NULL;
-    if (r->auth) {
-        json_object_deep_copy(r->auth->record, &auth, NULL);
-        if (auth) {
-            json_object_object_add(auth, "collectionId",
-                                   json_object_new_string(r->auth->collection->id));
-            json_object_object_add(auth, "collectionName",
-                                   json_object_new_string(r->auth->collection->name));
-        }
-    }
-    json_object_object_add(info, "auth", auth);
+    json_object_object_add(info, "auth", auth_info(r->auth));
     json_object *b = NULL;
     if (body)
         json_object_deep_copy((json_object *)body, &b, NULL);
@@ -282,8 +315,26 @@ bool bs_has_manage_access(bs_app *app, bs_schema *schema,
     return ok;
 }
 
+static int find_record(const bs_rule_ctx *ctx, const char *id,
+                       const char *rule, bool is_rule, bs_record **out,
+                       bs_error *err);
+
 int bs_rules_find_record(const bs_rule_ctx *ctx, const char *id,
                          const char *rule, bs_record **out, bs_error *err)
+{
+    return find_record(ctx, id, ctx->superuser ? NULL : rule, true, out,
+                       err);
+}
+
+int bs_rules_match_filter(const bs_rule_ctx *ctx, const char *id,
+                          const char *filter, bs_error *err)
+{
+    return find_record(ctx, id, filter, false, NULL, err);
+}
+
+static int find_record(const bs_rule_ctx *ctx, const char *id,
+                       const char *rule, bool is_rule, bs_record **out,
+                       bs_error *err)
 {
     const bs_collection *c = ctx->collection;
     if (out)
@@ -297,8 +348,8 @@ int bs_rules_find_record(const bs_rule_ctx *ctx, const char *id,
     int rc = 0;
     while (rule && isspace((unsigned char)*rule))
         rule++;
-    if (!ctx->superuser && rule && *rule)
-        rc = bs_rules_add_filter(ctx, rule, true, &q, &rs, err);
+    if (rule && *rule)
+        rc = bs_rules_add_filter(ctx, rule, is_rule, &q, &rs, err);
     if (!rc)
         rc = bs_rules_finish(&rs, &q, err);
     if (rc)
@@ -439,4 +490,186 @@ end:
     bs_rule_sql_dispose(&rs);
     bs_query_dispose(&q);
     return ok;
+}
+
+/* ---- one rule, many requesters --------------------------------------------- */
+
+/* Compiled for a batch, a parameter of the rule is a column of the
+ * requesters' table: the rule's SQL is then the same text for every
+ * requester of one shape, and their parameter values become its rows. */
+static void batch_param(bs_buf *b, int n)
+{
+    bs_buf_printf(b, "\"__bs_req\".\"p%d\"", n);
+}
+
+/* Parameters per statement, below SQLite's default limit of 32766. */
+#define BATCH_PARAMS 30000
+
+typedef struct batch_item {
+    bs_filter_query *fq; /* NULL: decided (refused, or already run) */
+    bs_filter_sql sql;
+} batch_item;
+
+static void bind_filter_value(bs_rows *st, int idx, const bs_filter_value *v)
+{
+    switch (v->type) {
+    case BS_FILTER_NULL:
+        bs_rows_bind_null(st, idx);
+        break;
+    case BS_FILTER_INT:
+        bs_rows_bind_int(st, idx, v->i);
+        break;
+    case BS_FILTER_REAL:
+        bs_rows_bind_real(st, idx, v->d);
+        break;
+    case BS_FILTER_TEXT:
+        bs_rows_bind_text(st, idx, v->s, (long)v->n);
+        break;
+    }
+}
+
+static bool same_shape(const bs_filter_sql *a, const bs_filter_sql *b)
+{
+    return a->nparams == b->nparams && strcmp(a->joins, b->joins) == 0 &&
+           strcmp(a->where, b->where) == 0;
+}
+
+/* Runs one statement for the items in group[0..n) (all of one shape)
+ * and sets allowed[] for those whose requester the rule lets see id. */
+static int run_batch(bs_conn *conn, const bs_collection *c, const char *id,
+                     batch_item *items, const int *group, int n,
+                     bool *allowed)
+{
+    const bs_filter_sql *first = &items[group[0]].sql;
+    int m = first->nparams;
+    bs_buf text;
+    bs_buf_init(&text);
+    if (m) {
+        bs_buf_puts(&text, "WITH \"__bs_req\"(\"k\"");
+        for (int j = 1; j <= m; j++)
+            bs_buf_printf(&text, ",\"p%d\"", j);
+        bs_buf_puts(&text, ") AS (VALUES ");
+        int at = 1;
+        for (int i = 0; i < n; i++) {
+            bs_buf_puts(&text, i ? ",(" : "(");
+            for (int j = 0; j <= m; j++)
+                bs_buf_printf(&text, "%s?%d", j ? "," : "", at++);
+            bs_buf_putc(&text, ')');
+        }
+        bs_buf_puts(&text, ") SELECT \"__bs_req\".\"k\" FROM \"__bs_req\" "
+                           "WHERE EXISTS (SELECT 1 FROM ");
+    } else {
+        bs_buf_puts(&text, "SELECT -1 WHERE EXISTS (SELECT 1 FROM ");
+    }
+    bs_sql_ident(&text, c->name);
+    if (*first->joins) {
+        bs_buf_putc(&text, ' ');
+        bs_buf_puts(&text, first->joins);
+    }
+    bs_buf_puts(&text, " WHERE ");
+    bs_sql_ident(&text, c->name);
+    int id_param = m ? n * (m + 1) + 1 : 1;
+    bs_buf_printf(&text, ".id = ?%d", id_param);
+    if (*first->where)
+        bs_buf_printf(&text, " AND (%s)", first->where);
+    bs_buf_puts(&text, ")");
+    int rc = text.oom ? BS_ENOMEM : 0;
+    bs_rows st;
+    memset(&st, 0, sizeof st);
+    if (!rc && bs_rows_open(&st, conn, text.data, (long)text.len,
+                            BS_ROWS_ONCE) != 0) {
+        bs_log('D', "rule batch failed: %s", bs_conn_errmsg(conn));
+        rc = BS_EDB;
+    }
+    if (!rc) {
+        int at = 1;
+        for (int i = 0; m && i < n; i++) {
+            bs_rows_bind_int(&st, at++, i);
+            const bs_filter_sql *s = &items[group[i]].sql;
+            for (int j = 0; j < m; j++)
+                bind_filter_value(&st, at++, &s->params[j]);
+        }
+        bs_rows_bind_text(&st, id_param, id, -1);
+        while (bs_rows_next(&st) == 1) {
+            int64_t k = bs_rows_int(&st, 0);
+            if (k < 0) {
+                for (int i = 0; i < n; i++)
+                    allowed[group[i]] = true;
+            } else if (k < n) {
+                allowed[group[k]] = true;
+            }
+        }
+    }
+    bs_rows_close(&st);
+    bs_buf_dispose(&text);
+    return rc;
+}
+
+int bs_rules_check_many(bs_app *app, bs_schema *schema,
+                        const bs_collection *c, const char *id,
+                        const char *rule, json_object *const *requests,
+                        int n, bool *allowed)
+{
+    for (int i = 0; i < n; i++)
+        allowed[i] = false;
+    if (!rule || n <= 0)
+        return 0;
+    while (isspace((unsigned char)*rule))
+        rule++;
+    if (!*rule) {
+        for (int i = 0; i < n; i++)
+            allowed[i] = true;
+        return 0;
+    }
+    bs_sql_dialect d = *bs_sql_dialect_sqlite();
+    d.param = batch_param;
+    batch_item *items = calloc((size_t)n, sizeof *items);
+    int *group = calloc((size_t)n, sizeof *group);
+    int rc = items && group ? 0 : BS_ENOMEM;
+    for (int i = 0; !rc && i < n; i++) {
+        bs_filter_ctx fc = {.schema = schema, .collection = c,
+                            .alias = c->name, .request = requests[i],
+                            .dialect = &d};
+        bs_error err;
+        bs_error_init(&err);
+        rc = bs_filter_query_new(&items[i].fq, &fc, 1);
+        if (!rc && (bs_filter_add_rule(items[i].fq, rule, &err) ||
+                    bs_filter_finish(items[i].fq, &items[i].sql, &err))) {
+            /* A rule that does not compile refuses (logged once). */
+            if (i == 0)
+                bs_log('D', "filter: %s",
+                       err.message ? err.message : "invalid");
+            bs_filter_query_free(items[i].fq);
+            items[i].fq = NULL;
+        }
+        bs_error_dispose(&err);
+    }
+    bs_conn *conn = rc ? NULL : bs_store_reader_acquire(app->store);
+    for (int i = 0; conn && i < n; i++) {
+        if (!items[i].fq)
+            continue;
+        /* The requesters after i whose rule compiled to the same SQL. */
+        int k = 0, params = 1;
+        int per = items[i].sql.nparams + 1;
+        for (int j = i; j < n && params + per <= BATCH_PARAMS; j++) {
+            if (!items[j].fq || !same_shape(&items[i].sql, &items[j].sql))
+                continue;
+            group[k++] = j;
+            params += per;
+        }
+        int brc = run_batch(conn, c, id, items, group, k, allowed);
+        if (brc == BS_ENOMEM)
+            rc = brc;
+        for (int g = 0; g < k; g++) {
+            bs_filter_query_free(items[group[g]].fq);
+            items[group[g]].fq = NULL;
+        }
+    }
+    if (conn)
+        bs_store_reader_release(app->store, conn);
+    for (int i = 0; items && i < n; i++)
+        bs_filter_query_free(items[i].fq);
+    free(items);
+    free(group);
+    return rc;
 }

@@ -27,6 +27,15 @@ typedef struct bs_rule_ctx {
  * borrowed (may be NULL). Returns a new object. */
 json_object *bs_rules_request_info(bs_req *r, const json_object *body);
 
+/* The same for a request without a connection: auth (NULL: a guest),
+ * query and headers (objects of strings, copied; NULL: none), an empty
+ * body. Returns a new object. */
+json_object *bs_rules_request_info_of(const bs_auth *auth,
+                                      const json_object *query,
+                                      const json_object *headers,
+                                      const char *method,
+                                      const char *context);
+
 /* Compiled parts for one query: joins to add after FROM, and a WHERE
  * expression. Parameters are added to the query as they are compiled. */
 typedef struct bs_rule_sql {
@@ -80,11 +89,33 @@ int bs_rules_find_record(const bs_rule_ctx *ctx, const char *id,
                          const char *rule, struct bs_record **out,
                          bs_error *err);
 
+/* Whether the client filter (options.filter of a realtime topic)
+ * selects the record with id: compiled with the requester's privileges
+ * (hidden fields and unrestricted joins only for a superuser, joined
+ * collections limited by their list rules), applied to superusers too.
+ * Returns 0, BS_ENOTFOUND, or BS_EHTTP with a 400 in err. Any thread. */
+int bs_rules_match_filter(const bs_rule_ctx *ctx, const char *id,
+                          const char *filter, bs_error *err);
+
 /* Whether rule selects the unsaved values of rec: they are exposed as a
  * one-row table named like the collection (an empty id reads as a
  * placeholder, a submitted `verified` of an auth record as false). A rule
  * that does not compile matches nothing. */
 bool bs_rules_match_values(const bs_rule_ctx *ctx,
                            const struct bs_record *rec, const char *rule);
+
+/* Decides rule (an API rule of c) for the record with id for n
+ * requesters at once, requests[i] being the @request data of each:
+ * allowed[i] receives whether the rule selects the record for it. The
+ * rule is compiled per requester, with its parameters as columns of a
+ * VALUES table, and the requesters whose compiled SQL is the same text
+ * are decided by one statement (up to ~30,000 parameters each), not one
+ * query per requester. A NULL rule allows nobody (the caller handles
+ * superusers), a blank one everybody; a rule that does not compile
+ * allows nobody. Returns 0 or BS_ENOMEM. Any thread. */
+int bs_rules_check_many(bs_app *app, bs_schema *schema,
+                        const bs_collection *c, const char *id,
+                        const char *rule, json_object *const *requests,
+                        int n, bool *allowed);
 
 #endif

@@ -124,6 +124,24 @@ describe('realtime', () => {
       fields: [{ name: 'title', type: 'text' }],
     });
     await su.collections.create({ name: 'closed', fields: [{ name: 'title', type: 'text' }] });
+    await su.collections.create({
+      name: 'mixed',
+      listRule: "@request.auth.collectionName = 'users' && (owner = @request.auth.id || title = 'all')",
+      fields: [
+        { name: 'title', type: 'text' },
+        { name: 'owner', type: 'relation', collectionId: '_pb_users_auth_', maxSelect: 1 },
+      ],
+    });
+    await su.collections.create({
+      name: 'verifiedonly',
+      listRule: '@request.auth.verified = true',
+      fields: [{ name: 'title', type: 'text' }],
+    });
+    await su.collections.create({
+      name: 'byname',
+      listRule: "@request.auth.name = 'U'",
+      fields: [{ name: 'title', type: 'text' }],
+    });
   });
   after(() => srv?.destroy());
 
@@ -255,6 +273,85 @@ describe('realtime', () => {
     for (const x of [g1, u1, g2, u2, o2, s1, g3]) await x.unsub();
   });
 
+  test('rules decided in memory and in SQL; hidden fields for superusers only', async () => {
+    const u = client(srv.url);
+    u.authStore.save(asUser.authStore.token, asUser.authStore.record);
+    const o = client(srv.url);
+    o.authStore.save(asOther.authStore.token, asOther.authStore.record);
+    const guest = client(srv.url);
+    const um = await collect(u, 'mixed', '*');
+    const om = await collect(o, 'mixed', '*');
+    const gm = await collect(guest, 'mixed', '*');
+    const ub = await collect(u, 'byname', '*');
+    const ob = await collect(o, 'byname', '*');
+    const sp = await collect(su, 'posts', '*');
+    const up = await collect(u, 'posts', '*');
+    const gp = await collect(guest, 'posts', '*');
+    await su.collection('mixed').create({ title: 'mine', owner: user.id });
+    await su.collection('mixed').create({ title: 'all' });
+    await su.collection('byname').create({ title: 'b' });
+    await su.collection('posts').create({ title: 'hidden inside', secret: 's3' });
+    await until(() => um.got.length >= 2 && om.got.length >= 1 && ub.got.length && sp.got.length && up.got.length && gp.got.length, 'messages');
+    await sleep(300);
+    assert.deepEqual(um.got.map((x) => x.record.title), ['mine', 'all']);
+    assert.deepEqual(om.got.map((x) => x.record.title), ['all']);
+    assert.equal(gm.got.length, 0);
+    assert.equal(ub.got.length, 1);
+    assert.equal(ob.got.length, 0, 'a rule on another auth field (SQL)');
+    assert.equal(sp.got[0].record.secret, 's3');
+    assert.equal(up.got[0].record.secret, undefined);
+    assert.equal(gp.got[0].record.secret, undefined);
+    for (const x of [um, om, gm, ub, ob, sp, up, gp]) await x.unsub();
+  });
+
+  test('the client auth follows its record: refreshed on update, dropped on a new tokenKey', async () => {
+    const third = await su.collection('users').create({
+      email: 'third@example.com', password: 'third-pass-123', passwordConfirm: 'third-pass-123',
+    });
+    const t = client(srv.url);
+    await t.collection('users').authWithPassword('third@example.com', 'third-pass-123');
+    const v = await collect(t, 'verifiedonly', '*');
+    const m = await collect(t, 'members', '*');
+    await su.collection('verifiedonly').create({ title: 'before' });
+    await su.collection('members').create({ title: 'signed in' });
+    await until(() => m.got.length >= 1, 'the members message');
+    await sleep(200);
+    assert.equal(v.got.length, 0, 'not verified yet');
+    await su.collection('users').update(third.id, { verified: true });
+    await sleep(200);
+    await su.collection('verifiedonly').create({ title: 'after' });
+    await until(() => v.got.length >= 1, 'a message under the refreshed auth');
+    assert.deepEqual(v.got.map((x) => x.record.title), ['after']);
+    // A new password renews the tokenKey: the client is a guest again.
+    await su.collection('users').update(third.id, { password: 'third-pass-456', passwordConfirm: 'third-pass-456' });
+    await sleep(200);
+    await su.collection('members').create({ title: 'signed out' });
+    await su.collection('posts').create({ title: 'still subscribed' });
+    const p = await collect(t, 'posts', '*');
+    await su.collection('posts').create({ title: 'as a guest' });
+    await until(() => p.got.length >= 1, 'a public message');
+    await sleep(200);
+    assert.deepEqual(m.got.map((x) => x.record.title), ['signed in']);
+    for (const x of [v, m, p]) await x.unsub().catch(() => {});
+    t.realtime.unsubscribe().catch(() => {});
+  });
+
+  test('the filter option has the client privileges: hidden fields only for superusers', async () => {
+    const u = client(srv.url);
+    u.authStore.save(asUser.authStore.token, asUser.authStore.record);
+    const uf = await collect(u, 'posts', '*', { filter: "secret = 'pass'" });
+    const sf = await collect(su, 'posts', '*', { filter: "secret = 'pass'" });
+    const st = await collect(su, 'posts', '*', { filter: "title = 'second'" });
+    await su.collection('posts').create({ title: 'first', secret: 'pass' });
+    await su.collection('posts').create({ title: 'second', secret: 'other' });
+    await until(() => sf.got.length >= 1 && st.got.length >= 1, 'superuser messages');
+    await sleep(300);
+    assert.equal(uf.got.length, 0, 'a filter on a hidden field refuses a regular user');
+    assert.deepEqual(sf.got.map((x) => x.record.title), ['first']);
+    assert.deepEqual(st.got.map((x) => x.record.title), ['second'], 'a superuser is filtered too');
+    for (const x of [uf, sf, st]) await x.unsub();
+  });
+
   test('options: filter, expand, fields, query and headers', async () => {
     const pb = client(srv.url);
     pb.authStore.save(asUser.authStore.token, asUser.authStore.record);
@@ -323,6 +420,23 @@ describe('realtime idle timeout', () => {
     await until(() => s.ended, 'the stream to end');
     const id = s.frames[0].id;
     const r = await postSubs(srv.url, { clientId: id, subscriptions: [] });
+    assert.equal(r.status, 404);
+  });
+});
+
+describe('realtime maximum lifetime', () => {
+  let srv;
+  before(async () => {
+    srv = await startServer({ env: { BASALT_REALTIME_MAX_MS: '900', BASALT_REALTIME_PING_MS: '100' } });
+  });
+  after(() => srv?.destroy());
+
+  test('a stream ends after its maximum lifetime even while it receives data', async () => {
+    const s = await rawStream(srv.url);
+    await until(() => s.frames.length >= 1, 'PB_CONNECT');
+    await until(() => s.frames.some((f) => 'comment' in f), 'a keep-alive comment');
+    await until(() => s.ended, 'the stream to end');
+    const r = await postSubs(srv.url, { clientId: s.frames[0].id, subscriptions: [] });
     assert.equal(r.status, 404);
   });
 });

@@ -13,6 +13,7 @@
 
 #include "base/json.h"
 #include "filter/compile.h"
+#include "filter/eval.h"
 #include "filter/filter.h"
 #include "harness.h"
 
@@ -1304,6 +1305,123 @@ TEST(placeholders)
     CHECK(has(run("title = {:t}"), "ERR:"));
 }
 
+/* ---- rules decided in memory (eval.h) agree with the SQL ----------------- */
+
+/* For each post row, whether the compiled rule selects it when the SQL
+ * runs, against what bs_filter_eval_run decides from the row's values. */
+static void eval_agrees(const char *rule, const char *auth_json,
+                        const bs_filter_auth *auth)
+{
+    const bs_collection *c = bs_schema_find(&schema, "posts");
+    bs_filter_eval *e = NULL;
+    REQUIRE(bs_filter_eval_new(c, rule, &e) == 0);
+    if (!e) {
+        fprintf(stderr, "  not decided in memory: %s\n", rule);
+        CHECK(e != NULL);
+        return;
+    }
+    superuser = false;
+    set_request(auth_json, NULL, NULL);
+    char sql_ids[4096] = "p1,p2,p3,p4,p5";
+    if (strspn(rule, " ") != strlen(rule))
+        snprintf(sql_ids, sizeof sql_ids, "%s",
+                 run3("posts", rule, NULL, NULL));
+    sqlite3_stmt *st = NULL;
+    sqlite3_prepare_v2(db,
+                       "SELECT id, json_object('id', id, 'title', title, "
+                       "'kind', kind, 'author', author) FROM posts ORDER BY id",
+                       -1, &st, NULL);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *id = (const char *)sqlite3_column_text(st, 0);
+        const char *text = (const char *)sqlite3_column_text(st, 1);
+        json_object *data = NULL;
+        bs_json_parse(text, strlen(text), &data);
+        int mem = bs_filter_eval_run(e, data, auth);
+        char want[8];
+        snprintf(want, sizeof want, "%s", id);
+        bool in_sql = false;
+        for (const char *p = sql_ids; (p = strstr(p, want)); p++)
+            if ((p == sql_ids || p[-1] == ',') &&
+                (p[strlen(want)] == ',' || !p[strlen(want)]))
+                in_sql = true;
+        if (mem != (int)in_sql)
+            fprintf(stderr, "  %s for %s as %s: memory %d, SQL %d\n", rule,
+                    id, auth && auth->id ? auth->id : "guest", mem, in_sql);
+        CHECK(mem == (int)in_sql);
+        json_object_put(data);
+    }
+    sqlite3_finalize(st);
+    bs_filter_eval_free(e);
+    reset_env();
+}
+
+TEST(eval_matches_sql)
+{
+    static const char *rules[] = {
+        "",
+        "@request.auth.id != ''",
+        "@request.auth.id = ''",
+        "@request.auth.id = null",
+        "author = @request.auth.id",
+        "author != @request.auth.id",
+        "@request.auth.id = author",
+        "@request.auth.collectionName = 'users'",
+        "@request.auth.collectionId = 'c_users' && kind = 'news'",
+        "kind = 'news' || author = @request.auth.id",
+        "title = ''",
+        "title != null",
+        "title = 'hello world'",
+        "title = 'Hello World'",
+        "@request.auth.id != '' && (author = @request.auth.id || kind = 'ad')",
+        "id = 'p2' || id = \"p3\"",
+        "'news' = kind",
+        "kind = author",
+    };
+    bs_filter_auth ann = {"u1", "c_users", "users"};
+    bs_filter_auth bob = {"u2", "c_users", "users"};
+    bs_filter_auth cid = {"u3", "c_users", "users"};
+    static const char *cid_json =
+        "{\"id\":\"u3\",\"collectionId\":\"c_users\","
+        "\"collectionName\":\"users\"}";
+    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
+        eval_agrees(rules[i], NULL, NULL);
+        eval_agrees(rules[i], auth_ann, &ann);
+        eval_agrees(rules[i], auth_bob, &bob);
+        eval_agrees(rules[i], cid_json, &cid);
+    }
+}
+
+TEST(eval_leaves_the_rest_to_sql)
+{
+    static const char *rules[] = {
+        "views > 5", "author.name = 'Ann'", "public = true", "type = 'a'",
+        "@request.auth.verified = true", "title ~ 'x'", "kind ?= 'news'",
+        "kind:lower = 'news'", "views = 10", "@request.query.x = 'y'",
+        "author = @request.auth.email", "tags = 't1'", "nope = 'x'",
+        "title = 'a' &&", "@collection.tags.name = 'red'",
+    };
+    const bs_collection *c = bs_schema_find(&schema, "posts");
+    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
+        bs_filter_eval *e = (bs_filter_eval *)1;
+        CHECK(bs_filter_eval_new(c, rules[i], &e) == 0);
+        if (e)
+            fprintf(stderr, "  decided in memory: %s\n", rules[i]);
+        CHECK(e == NULL);
+        bs_filter_eval_free(e);
+    }
+    bs_filter_eval *e = (bs_filter_eval *)1;
+    CHECK(bs_filter_eval_new(c, NULL, &e) == 0 && e == NULL);
+    /* A value of another kind than text is left to SQL at run time. */
+    REQUIRE(bs_filter_eval_new(c, "author = @request.auth.id", &e) == 0);
+    REQUIRE(e != NULL);
+    json_object *data = json_object_new_object();
+    json_object_object_add(data, "author", json_object_new_int(3));
+    bs_filter_auth ann = {"u1", "c_users", "users"};
+    CHECK(bs_filter_eval_run(e, data, &ann) == -1);
+    json_object_put(data);
+    bs_filter_eval_free(e);
+}
+
 int main(void)
 {
     fixture_open();
@@ -1367,6 +1485,8 @@ int main(void)
     RUN(validate_rules);
     RUN(many_expressions);
     RUN(deep_nesting_prepares);
+    RUN(eval_matches_sql);
+    RUN(eval_leaves_the_rest_to_sql);
     fixture_close();
     return harness_summary(__FILE__);
 }

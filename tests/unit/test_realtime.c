@@ -73,7 +73,7 @@ static void setup(void)
 static bs_rt_client *subscriber(const char *topic)
 {
     bs_rt_client *c = bs_rt_client_new(app->realtime, "10.0.0.1");
-    bs_rt_client_register(c, NULL, 0);
+    bs_rt_client_register(c, NULL, 0, 0);
     json_object *t = json_object_new_array();
     json_object_array_add(t, json_object_new_string(topic));
     bs_rt_client_set(c, t, NULL);
