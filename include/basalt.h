@@ -782,7 +782,9 @@ BS_EXPORT bs_app *bs_app_new(const bs_app_config *cfg);
 BS_EXPORT int bs_app_bootstrap(bs_app *app, bs_error *err);
 
 /* Starts the HTTP server and blocks until bs_app_stop is called or SIGINT
- * or SIGTERM arrives (when install_signals is true). */
+ * or SIGTERM arrives (when install_signals is true). The terminate hook
+ * runs after the stop, and also when a serve handler fails the start
+ * (its error is returned in err). */
 BS_EXPORT int bs_app_serve(bs_app *app, bool install_signals, bs_error *err);
 
 /* Asks a running serve loop to stop: stop accepting, drain, return.

@@ -103,6 +103,11 @@ int bs_app_serve(bs_app *app, bool install_signals, bs_error *err)
             bs_server_stop(app->server, 2000);
             app->server = NULL;
         }
+        /* What registration set up (the auth API's state among it) is
+         * released by the terminate hook, as after a stop, so a start
+         * that fails leaks nothing. */
+        bs_event te = {.app = app};
+        bs_trigger_base(app, BS_ON_TERMINATE, &te, NULL, NULL);
         serving_dispose(app, &sv);
         return rc;
     }
