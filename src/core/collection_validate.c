@@ -195,22 +195,6 @@ static void schema_item_fill(bs_collection *c, const json_object *col)
     bs_collection_fill_finfo(c);
 }
 
-static void schema_item_clear(bs_collection *c)
-{
-    free(c->finfo);
-    free(c->id);
-    free(c->name);
-    free(c->type);
-    for (int i = 0; i < BS_RULE_COUNT; i++)
-        free(c->rules[i]);
-    json_object_put(c->fields);
-    json_object_put(c->indexes);
-    json_object_put(c->options);
-    free(c->created);
-    free(c->updated);
-    memset(c, 0, sizeof *c);
-}
-
 /* A snapshot of the database's collections with col in its new state. */
 static bs_schema *validation_schema(vctx *v)
 {
@@ -224,7 +208,7 @@ static bs_schema *validation_schema(vctx *v)
     for (int i = 0; i < s->n; i++) {
         if (s->items[i].id && strcmp(s->items[i].id, id) == 0) {
             slot = &s->items[i];
-            schema_item_clear(slot);
+            bs_collection_dispose(slot);
         }
     }
     if (!slot) {

@@ -452,17 +452,9 @@ int bs_record_find_first(bs_app *app, const char *collection,
                          const char *filter, json_object *params,
                          bs_record **out)
 {
-    *out = NULL;
     bs_record_page page;
     int rc = find(app, collection, filter, NULL, 1, 0, params, &page, NULL);
-    if (rc == 0 && page.n == 0)
-        rc = BS_ENOTFOUND;
-    if (rc == 0) {
-        *out = page.items[0];
-        page.n = 0;
-    }
-    bs_record_page_dispose(&page);
-    return rc;
+    return bs_record_page_first(&page, rc, out);
 }
 
 int bs_record_find_by_id(bs_app *app, const char *collection, const char *id,

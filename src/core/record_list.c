@@ -210,15 +210,21 @@ int bs_record_find_first_where(bs_app *app, bs_schema *schema,
                                const bs_record_where *w, int nw,
                                const char *order, bs_record **out)
 {
-    *out = NULL;
     bs_record_page page;
     int rc = bs_record_find_where(app, schema, c, w, nw, order, 1, &page);
-    if (rc == 0 && page.n == 0)
+    return bs_record_page_first(&page, rc, out);
+}
+
+int bs_record_page_first(bs_record_page *p, int rc, bs_record **out)
+{
+    *out = NULL;
+    if (rc == 0 && p->n == 0)
         rc = BS_ENOTFOUND;
     if (rc == 0) {
-        *out = page.items[0];
-        page.n = 0;
+        /* The page keeps the others, if any, and frees them. */
+        *out = p->items[0];
+        p->items[0] = p->items[--p->n];
     }
-    bs_record_page_dispose(&page);
+    bs_record_page_dispose(p);
     return rc;
 }

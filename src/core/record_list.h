@@ -58,6 +58,11 @@ int bs_record_find_where(bs_app *app, bs_schema *schema,
                          int nw, const char *order, int limit,
                          bs_record_page *out);
 
+/* Ends a lookup that wanted one record: with rc 0, moves the page's
+ * first record to *out (BS_ENOTFOUND when the page is empty); disposes
+ * the page in every case. Returns the final code. */
+int bs_record_page_first(bs_record_page *p, int rc, bs_record **out);
+
 /* The first record of such a lookup: 0, BS_ENOTFOUND or an error. */
 int bs_record_find_first_where(bs_app *app, bs_schema *schema,
                                const bs_collection *c,

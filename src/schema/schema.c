@@ -84,7 +84,7 @@ const bs_finfo *bs_collection_finfo(const bs_collection *c, const char *name)
     return NULL;
 }
 
-static void collection_dispose(bs_collection *c)
+void bs_collection_dispose(bs_collection *c)
 {
     free(c->finfo);
     free(c->id);
@@ -97,6 +97,7 @@ static void collection_dispose(bs_collection *c)
     json_object_put(c->options);
     free(c->created);
     free(c->updated);
+    memset(c, 0, sizeof *c);
 }
 
 /* The snapshot being loaded and the room in its items array. */
@@ -171,7 +172,7 @@ void bs_schema_unref(bs_schema *s)
     if (!s || atomic_fetch_sub(&s->refs, 1) != 1)
         return;
     for (int i = 0; i < s->n; i++)
-        collection_dispose(&s->items[i]);
+        bs_collection_dispose(&s->items[i]);
     free(s->items);
     free(s);
 }

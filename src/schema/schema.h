@@ -78,6 +78,10 @@ void bs_finfo_init(bs_finfo *fi, const json_object *def);
  * else for none). Returns 0 or BS_ENOMEM. The caller frees c->finfo. */
 int bs_collection_fill_finfo(bs_collection *c);
 
+/* Frees what a collection owns (names, rules, fields, indexes, options,
+ * field info) and zeroes it; the struct itself is the caller's. */
+void bs_collection_dispose(bs_collection *c);
+
 /* A field of c by name, or NULL: the one lookup of a field by name. */
 const bs_finfo *bs_collection_finfo(const bs_collection *c, const char *name);
 

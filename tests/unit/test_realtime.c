@@ -17,6 +17,7 @@
 #include "core/record.h"
 #include "core/tx.h"
 #include "harness.h"
+#include "testapp.h"
 
 static bs_app *app;
 static char dir[64];
@@ -51,22 +52,11 @@ static void setup(void)
 {
     snprintf(dir, sizeof dir, "/tmp/bs_test_realtime_%d", (int)getpid());
     setenv("BASALT_REALTIME_QUEUE_MAX", "4096", 1);
-    bs_app_config cfg = {.data_dir = dir, .threads = 1};
-    app = bs_app_new(&cfg);
-    bs_error err;
-    bs_error_init(&err);
-    int rc = bs_app_bootstrap(app, &err);
-    if (rc == 0)
-        rc = bs_run_in_transaction(app, create_collection_tx, &err, &err);
-    if (rc == 0)
-        rc = bs_app_reload_schema(app);
-    if (rc == 0)
-        rc = bs_realtime_start(app->realtime, render);
-    if (rc) {
-        fprintf(stderr, "setup failed: %s\n", err.message ? err.message : "?");
+    app = testapp_open(dir, create_collection_tx);
+    if (bs_realtime_start(app->realtime, render) != 0) {
+        fprintf(stderr, "setup failed: the broadcaster did not start\n");
         exit(1);
     }
-    bs_error_dispose(&err);
 }
 
 /* A registered client (no stream) subscribed to topic. */

@@ -14,6 +14,7 @@
 #include "core/collection.h"
 #include "core/tx.h"
 #include "harness.h"
+#include "testapp.h"
 
 static bs_app *app;
 static char dir[64];
@@ -57,20 +58,7 @@ static int create_tx(bs_tx *tx, void *data)
 static void setup(void)
 {
     snprintf(dir, sizeof dir, "/tmp/bs_test_recapi_%d", (int)getpid());
-    bs_app_config cfg = {.data_dir = dir, .threads = 1};
-    app = bs_app_new(&cfg);
-    bs_error err;
-    bs_error_init(&err);
-    int rc = bs_app_bootstrap(app, &err);
-    if (rc == 0)
-        rc = bs_run_in_transaction(app, create_tx, &err, &err);
-    if (rc == 0)
-        rc = bs_app_reload_schema(app);
-    if (rc) {
-        fprintf(stderr, "setup failed: %s\n", err.message ? err.message : "?");
-        exit(1);
-    }
-    bs_error_dispose(&err);
+    app = testapp_open(dir, create_tx);
 }
 
 static json_object *obj(const char *text)
