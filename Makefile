@@ -15,7 +15,7 @@
 #                   with nothing but `pkg-config --cflags --libs basalt`
 
 CC      ?= cc
-PKGS    := libmicrohttpd json-c sqlite3 libcrypto libcrypt zlib libpcre2-8 libcurl libmagic gdlib
+PKGS    := libmicrohttpd json-c sqlite3 libcrypto libcrypt zlib libpcre2-8 libcurl libmagic gdlib libzip
 CFLAGS_BASE := -std=gnu11 -O2 -g -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wno-unused-parameter -Wformat=2 -Wvla \
 	-fno-strict-aliasing -D_GNU_SOURCE -Iinclude

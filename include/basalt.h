@@ -504,6 +504,30 @@ typedef struct bs_file_event {
     const char *token;
 } bs_file_event;
 
+/* ---- backup events ---------------------------------------------------
+ *
+ * BS_ON_BACKUP_CREATE fires for every backup (POST /api/backups, the
+ * scheduled ones), BS_ON_BACKUP_RESTORE for every restore, on the thread
+ * that runs it (a request's for a create; a worker for a restore).
+ *  - `name` is the backup's key. For a create it is "" when the default
+ *    name is still to be made; a handler may point it at another name
+ *    (a string that lives until the event ends).
+ *  - `exclude` lists paths relative to pb_data: a create leaves them out
+ *    of the archive (default "backups", ".pb_temp_to_delete", ".notify",
+ *    ".autocert_cache", "lost+found"), a restore keeps those pb_data
+ *    entries and ignores the archive's (the same without ".notify"). A
+ *    handler may point it at an array of its own.
+ * A handler refuses the operation by returning an error without calling
+ * next (with a message in ev.error, which the API answers with); code
+ * after next runs once a create is stored. A restore that succeeds
+ * never returns from next: the process restarts. */
+typedef struct bs_backup_event {
+    bs_event ev;
+    const char *name;
+    const char *const *exclude;
+    size_t nexclude;
+} bs_backup_event;
+
 /* ---- database access --------------------------------------------------
  *
  * SQL for embedding programs, without touching the engine: {:name}
@@ -755,6 +779,10 @@ typedef enum bs_hook_id {
     /* File requests. */
     BS_ON_FILE_DOWNLOAD_REQUEST,     /* bs_file_event */
     BS_ON_FILE_TOKEN_REQUEST,
+
+    /* Backups. */
+    BS_ON_BACKUP_CREATE,             /* bs_backup_event */
+    BS_ON_BACKUP_RESTORE,
 
     BS_HOOK_COUNT
 } bs_hook_id;

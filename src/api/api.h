@@ -9,6 +9,7 @@
 #define BS_API_H
 
 #include "../core/app.h"
+#include "../core/s3.h"
 #include "../http/cors.h"
 #include "../http/static.h"
 
@@ -42,6 +43,19 @@ int bs_api_files_register(bs_app *app);
  * key, the sum of maxSize x maxSelect of its fields for all the files;
  * for a batch the same over every collection; 0 for other requests. */
 uint64_t bsa_upload_limit(void *user, bs_req *r, const char *key);
+
+/* Streams the S3 object key to r with the headers and ranges of a local
+ * file, as name (files.c). Returns the content type, or NULL when the
+ * object is missing (nothing answered). */
+const char *bsa_serve_s3(bs_req *r, const bs_s3 *s3, const char *key,
+                         const char *name);
+
+/* The backups API (backups.c). */
+int bs_api_backups_register(bs_app *app);
+
+/* The upload limit of POST /api/backups/upload: unlimited for a
+ * superuser's Authorization header, 0 for anybody else. */
+uint64_t bsa_backup_upload_limit(bs_app *app, bs_req *r);
 
 /* GET /api/crons and POST /api/crons/{id} (crons.c). */
 int bs_api_crons_register(bs_app *app);

@@ -77,6 +77,9 @@ uint64_t bsa_upload_limit(void *user, bs_req *r, const char *key)
     bs_app *app = user;
     char name[256];
     uint64_t largest = 0, total = 0;
+    if (strncmp(r->url, "/api/backups/upload", 19) == 0 &&
+        (r->url[19] == '\0' || r->url[19] == '?'))
+        return bsa_backup_upload_limit(app, r);
     bs_schema *s = bs_app_schema(app);
     if (strncmp(r->url, "/api/batch", 10) == 0 &&
         (r->url[10] == '\0' || r->url[10] == '?')) {
@@ -205,11 +208,8 @@ typedef struct download {
     const bs_s3 *s3; /* files on S3: served_path is the object's key */
 } download;
 
-/* Streams an S3 object (its key in served_path) with the headers and
- * ranges of a local file. Returns the content type, or NULL when the
- * object is missing (nothing answered). */
-static const char *serve_s3(bs_req *r, const bs_s3 *s3, const char *key,
-                            const char *name)
+const char *bsa_serve_s3(bs_req *r, const bs_s3 *s3, const char *key,
+                         const char *name)
 {
     bs_s3_attrs a;
     if (bs_s3_head(s3, key, &a) != 0)
@@ -242,7 +242,7 @@ static int download_final(bs_event *e, void *user)
     bs_req *r = fe->req;
     const char *type;
     if (d->s3) {
-        type = serve_s3(r, d->s3, fe->served_path, fe->served_name);
+        type = bsa_serve_s3(r, d->s3, fe->served_path, fe->served_name);
         if (!type) {
             bs_resp_status_error(r, 404, NULL);
             return 0;

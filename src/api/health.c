@@ -5,6 +5,7 @@
 
 #include "../base/json.h"
 #include "../core/auth.h"
+#include "../core/backup.h"
 #include "api.h"
 
 static int health(bs_event *e, void *user)
@@ -36,7 +37,9 @@ static int health(bs_event *e, void *user)
         }
         bs_settings_unref(s);
         const char *ip = bs_req_remote_ip(r);
-        bs_buf_puts(b, "{\"canBackup\":true,\"possibleProxyHeader\":");
+        bs_buf_puts(b, bs_backup_active(e->app, NULL, 0)
+                           ? "{\"canBackup\":false,\"possibleProxyHeader\":"
+                           : "{\"canBackup\":true,\"possibleProxyHeader\":");
         bs_buf_json_str(b, proxy, strlen(proxy));
         bs_buf_puts(b, ",\"realIP\":");
         bs_buf_json_str(b, ip, strlen(ip));

@@ -63,6 +63,7 @@ int bs_api_register(bs_app *app, bs_api_serving *sv)
         (rc = bs_api_files_register(app)) ||
         (rc = bs_api_realtime_register(app)) ||
         (rc = bs_api_crons_register(app)) ||
+        (rc = bs_api_backups_register(app)) ||
         (rc = bs_api_auth_register(app)))
         return rc;
     /* Like PocketBase, GET requests no route takes go to pb_public, which

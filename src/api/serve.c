@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "../base/util.h"
+#include "../core/backup.h"
 #include "../core/cron.h"
 #include "../core/events.h"
 #include "../core/files.h"
@@ -86,6 +87,9 @@ int bs_app_serve(bs_app *app, bool install_signals, bs_error *err)
         sigaction(SIGTERM, &sa, NULL);
         signal(SIGPIPE, SIG_IGN);
     }
+    /* What earlier backups and restores left (the data a restore
+     * replaced among it) goes. */
+    bs_backup_clean_temp(app);
     /* Multipart file parts are spooled beside the storage, so that a
      * save moves them into place with a rename. */
     if (bs_files_init_tmp(app) == 0 &&

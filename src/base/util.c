@@ -1,8 +1,15 @@
 /*
- * util.c - time stamps, random strings, checksums and logging.
+ * util.c - time stamps, random strings, checksums, folder trees and
+ * logging.
  */
-#include <ctype.h>
 #include "util.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -125,4 +132,49 @@ bool bs_email_valid(const char *s)
             return false;
     const char *dom = at + 1;
     return *dom != '.' && dom[strlen(dom) - 1] != '.' && !strstr(dom, "..");
+}
+
+int bs_make_parents(const char *p)
+{
+    char tmp[4096];
+    int n = snprintf(tmp, sizeof tmp, "%s", p);
+    if (n < 0 || (size_t)n >= sizeof tmp)
+        return BS_EIO;
+    for (char *s = tmp + 1; *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+            return BS_EIO;
+        *s = '/';
+    }
+    return 0;
+}
+
+void bs_remove_tree(int parent, const char *name)
+{
+    int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+                                      O_CLOEXEC);
+    if (fd < 0) {
+        unlinkat(parent, name, 0);
+        return;
+    }
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return;
+    }
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        struct stat st;
+        if (fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            S_ISDIR(st.st_mode))
+            bs_remove_tree(fd, e->d_name);
+        else
+            unlinkat(fd, e->d_name, 0);
+    }
+    closedir(d);
+    unlinkat(parent, name, AT_REMOVEDIR);
 }

@@ -42,6 +42,15 @@ bool bs_email_valid(const char *s);
 /* Constant-time comparison of two byte strings. */
 bool bs_ct_equal(const void *a, size_t an, const void *b, size_t bn);
 
+/* Creates every missing folder of the file path p (not p itself), mode
+ * 0755. Returns 0 or BS_EIO. */
+int bs_make_parents(const char *p);
+
+/* Removes name (relative to the directory fd parent, or AT_FDCWD) and,
+ * when it is a directory, everything below it; symbolic links are
+ * removed, never followed. Errors are ignored. */
+void bs_remove_tree(int parent, const char *name);
+
 /* Logging to stderr with a time stamp. level: 'E'rror, 'W'arn, 'I'nfo,
  * 'D'ebug (debug lines only when bs_log_verbose is on). Thread-safe. */
 void bs_log(char level, const char *fmt, ...)

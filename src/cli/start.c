@@ -322,6 +322,7 @@ static int cmd_custom(bs_app *app, const cli *c, const bs_command *cmd)
 int bs_app_start(bs_app *app, int argc, char **argv)
 {
     cli c;
+    app->argv = argv;
     int rc = parse(&c, argc, argv);
     if (rc)
         return rc;

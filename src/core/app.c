@@ -20,6 +20,7 @@
 #include "../base/util.h"
 #include "auth.h"
 #include "auth_models.h"
+#include "backup.h"
 #include "cron.h"
 #include "pool.h"
 #include "realtime.h"
@@ -57,6 +58,7 @@ bs_app *bs_app_new(const bs_app_config *cfg)
         app->threads = 1;
     app->stop_pipe[0] = app->stop_pipe[1] = -1;
     pthread_mutex_init(&app->snap_lock, NULL);
+    pthread_mutex_init(&app->backup_lock, NULL);
     for (int i = 0; i < BS_HOOK_COUNT; i++)
         app->hooks[i] = bs_hook_new();
     app->router = bs_router_new();
@@ -88,7 +90,8 @@ bs_app *bs_app_new(const bs_app_config *cfg)
     }
     app->pool = bs_pool_new(app, 16);
     app->cron = app->pool ? bs_cron_new(app, app->pool) : NULL;
-    if (!app->cron || bs_cron_system_jobs(app) != 0) {
+    if (!app->cron || bs_cron_system_jobs(app) != 0 ||
+        bs_backup_bind(app) != 0) {
         bs_app_free(app);
         return NULL;
     }
@@ -123,6 +126,8 @@ void bs_app_free(bs_app *app)
     }
     free(app->commands);
     pthread_mutex_destroy(&app->snap_lock);
+    pthread_mutex_destroy(&app->backup_lock);
+    free(app->backup_active);
     free(app->data_dir);
     free(app->public_dir);
     free(app->http_addr);

@@ -59,6 +59,15 @@ struct bs_app {
      * serving. */
     struct bs_pool *pool;
     struct bs_cron *cron;
+
+    /* ---- backups (backup.c) ---------------------------------------- */
+    /* The key of the backup or restore running now ("" before its name
+     * is known), NULL when none: one at a time. Guarded by backup_lock. */
+    pthread_mutex_t backup_lock;
+    char *backup_active;
+    /* The program's arguments as bs_app_start received them (not owned),
+     * for the restart after a restore; NULL when not started by it. */
+    char **argv;
 };
 
 /* One command of the program's command line. */

@@ -78,6 +78,9 @@ static const unsigned char kinds[BS_HOOK_COUNT] = {
     /* File requests. */
     [BS_ON_FILE_DOWNLOAD_REQUEST] = BS_EVENT_FILE,
     [BS_ON_FILE_TOKEN_REQUEST] = BS_EVENT_FILE,
+    /* Backups. */
+    [BS_ON_BACKUP_CREATE] = BS_EVENT_BACKUP,
+    [BS_ON_BACKUP_RESTORE] = BS_EVENT_BACKUP,
 };
 
 bs_event_kind bs_hook_event_kind(bs_hook_id id)

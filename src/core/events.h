@@ -22,6 +22,7 @@ typedef enum bs_event_kind {
     BS_EVENT_MAILER,        /* bs_mailer_event */
     BS_EVENT_REALTIME,      /* bs_realtime_event */
     BS_EVENT_FILE,          /* bs_file_event */
+    BS_EVENT_BACKUP,        /* bs_backup_event */
 } bs_event_kind;
 
 /* The event struct the handlers of id receive. */
@@ -86,6 +87,13 @@ static inline int bs_trigger_realtime(bs_app *app, bs_hook_id id,
                                       bs_handler_fn final, void *user)
 {
     return bs_app_trigger(app, id, BS_EVENT_REALTIME, &e->ev, final, user);
+}
+
+static inline int bs_trigger_backup(bs_app *app, bs_hook_id id,
+                                    bs_backup_event *e, bs_handler_fn final,
+                                    void *user)
+{
+    return bs_app_trigger(app, id, BS_EVENT_BACKUP, &e->ev, final, user);
 }
 
 #endif

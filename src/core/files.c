@@ -347,22 +347,6 @@ bool bs_files_path(bs_app *app, char *out, size_t cap, const char *a,
     return n > 0 && (size_t)n < cap;
 }
 
-/* Creates every missing folder of the file path p (not p itself). */
-static int make_parents(const char *p)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", p);
-    for (char *s = tmp + 1; *s; s++) {
-        if (*s != '/')
-            continue;
-        *s = '\0';
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-            return BS_EIO;
-        *s = '/';
-    }
-    return 0;
-}
-
 /* Base64 (standard, padded) of an MD5 digest, as gocloud stores it. */
 static void md5_base64(const unsigned char *md, char out[32])
 {
@@ -428,7 +412,7 @@ int bs_files_put_data(bs_app *app, const char *path, const void *data,
                       size_t len, const char *type, const char *orig)
 {
     (void)app;
-    if (make_parents(path) != 0)
+    if (bs_make_parents(path) != 0)
         return BS_EIO;
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.partXXXXXX", path);
@@ -515,7 +499,7 @@ int bs_files_put(bs_app *app, const char *collection, const char *record,
         return bs_files_put_data(app, path, u->data.data ? u->data.data : "",
                                  u->data.len, type, u->filename);
     unsigned char md[16];
-    int rc = make_parents(path);
+    int rc = bs_make_parents(path);
     if (rc == 0)
         rc = md5_file(u->path, md);
     if (rc == 0)
@@ -532,35 +516,6 @@ int bs_files_put(bs_app *app, const char *collection, const char *record,
         u->path = NULL;
     }
     return rc;
-}
-
-/* Removes dir and everything below it (no symlinks are followed). */
-static void remove_tree(int parent, const char *name)
-{
-    int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-                                      O_CLOEXEC);
-    if (fd < 0) {
-        unlinkat(parent, name, 0);
-        return;
-    }
-    DIR *d = fdopendir(fd);
-    if (!d) {
-        close(fd);
-        return;
-    }
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        struct stat st;
-        if (fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-            S_ISDIR(st.st_mode))
-            remove_tree(fd, e->d_name);
-        else
-            unlinkat(fd, e->d_name, 0);
-    }
-    closedir(d);
-    unlinkat(parent, name, AT_REMOVEDIR);
 }
 
 void bs_files_remove(bs_app *app, const char *collection, const char *record,
@@ -593,7 +548,7 @@ void bs_files_remove(bs_app *app, const char *collection, const char *record,
     snprintf(other, sizeof other, "%s.attrs", name);
     unlinkat(fd, other, 0);
     snprintf(other, sizeof other, "thumbs_%s", name);
-    remove_tree(fd, other);
+    bs_remove_tree(fd, other);
     close(fd);
     /* The record's folder goes with its last file. */
     if (rmdir(dir) != 0 && errno != ENOTEMPTY && errno != EEXIST &&
@@ -631,7 +586,7 @@ void bs_files_remove_dir(bs_app *app, const char *collection,
     int fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return;
-    remove_tree(fd, record ? record : collection);
+    bs_remove_tree(fd, record ? record : collection);
     close(fd);
 }
 
@@ -657,7 +612,7 @@ int bs_files_init_tmp(bs_app *app)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s/x", app->data_dir, BS_FILES_TMP);
-    if (make_parents(path) != 0)
+    if (bs_make_parents(path) != 0)
         return BS_EIO;
     path[strlen(path) - 2] = '\0';
     DIR *d = opendir(path);

@@ -1,0 +1,308 @@
+// The backups API (PocketBase's apis/backup*.go) through the SDK's
+// pb.backups: create, list, download with a superuser file token, delete,
+// upload, and restore, which swaps pb_data and restarts the process in
+// place (same pid). Hostile and corrupt archives are refused with nothing
+// changed; a second backup while one runs is a 400; scheduled backups
+// keep cronMaxKeep (BASALT_CRON_MINUTE_MS makes a cron minute last 1 s).
+// Zips are inspected and forged with python3's zipfile.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { client, startServer } from './lib/server.mjs';
+import { rejectsWith, superuserClient } from './lib/assert.mjs';
+
+const ADMIN = { email: 'admin@example.com', password: 'admin-pass-123' };
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Runs a python3 snippet with argv. */
+function py(code, ...args) {
+  return execFileSync('python3', ['-c', code, ...args], { encoding: 'utf8', maxBuffer: 1 << 24 });
+}
+
+/** The entry names of a zip. */
+function zipNames(file) {
+  return py('import sys,zipfile\nprint("\\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))', file)
+    .trim()
+    .split('\n');
+}
+
+/** Writes a zip with entries given as [name, text | {zeros: n} | {symlink: target}]. */
+function forgeZip(file, entries) {
+  py(
+    `import json,sys,zipfile
+z = zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED, compresslevel=9)
+for name, v in json.loads(sys.argv[2]):
+    if isinstance(v, str):
+        z.writestr(zipfile.ZipInfo(name), v)
+    elif "zeros" in v:
+        i = zipfile.ZipInfo(name); i.compress_type = zipfile.ZIP_DEFLATED
+        with z.open(i, "w", force_zip64=True) as w:
+            block = bytes(1 << 20)
+            for _ in range(v["zeros"] >> 20): w.write(block)
+    else:
+        i = zipfile.ZipInfo(name); i.create_system = 3
+        i.external_attr = (0o120777 << 16)
+        z.writestr(i, v["symlink"])
+z.close()`,
+    file,
+    JSON.stringify(entries),
+  );
+}
+
+async function waitHealthy(url, ms = 15000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    try {
+      const r = await fetch(url + '/api/health');
+      if (r.status === 200) return;
+    } catch {
+      /* restarting */
+    }
+    if (Date.now() > end) throw new Error('server did not come back');
+    await sleep(100);
+  }
+}
+
+/** Waits until the server's output matches re (after `from` chars). */
+async function waitOutput(srv, re, from = 0, ms = 20000) {
+  const end = Date.now() + ms;
+  while (!re.test(srv.output().slice(from))) {
+    if (Date.now() > end) throw new Error(`no ${re} in output: ${srv.output().slice(-1500)}`);
+    await sleep(100);
+  }
+}
+
+describe('backups', () => {
+  let srv, su, userToken;
+
+  before(async () => {
+    srv = await startServer({ env: { BASALT_CRON_MINUTE_MS: '1000' } });
+    su = await superuserClient(srv, ADMIN);
+    const open = { listRule: '', viewRule: '', createRule: '', updateRule: '', deleteRule: '' };
+    await su.collections.create({
+      name: 'notes',
+      ...open,
+      fields: [
+        { name: 'title', type: 'text' },
+        { name: 'doc', type: 'file', maxSelect: 1, maxSize: 1 << 20 },
+      ],
+    });
+    await su.collection('users').create({ email: 'u@example.com', password: 'user-pass-123', passwordConfirm: 'user-pass-123' });
+    userToken = (await client(srv.url).collection('users').authWithPassword('u@example.com', 'user-pass-123')).token;
+  });
+  after(async () => {
+    await srv?.destroy();
+  });
+
+  const backupsDir = () => path.join(srv.dir, 'backups');
+
+  test('guests get 401 and users 403 on every superuser route', async () => {
+    for (const [method, p] of [
+      ['GET', '/api/backups'],
+      ['POST', '/api/backups'],
+      ['POST', '/api/backups/upload'],
+      ['DELETE', '/api/backups/x.zip'],
+      ['POST', '/api/backups/x.zip/restore'],
+    ]) {
+      const g = await fetch(srv.url + p, { method });
+      assert.equal(g.status, 401, `${method} ${p}`);
+      assert.deepEqual((await g.json()).data, {});
+      const u = await fetch(srv.url + p, { method, headers: { Authorization: userToken } });
+      assert.equal(u.status, 403, `${method} ${p}`);
+    }
+  });
+
+  test('create, list, download with a file token (ranges too), delete', async () => {
+    const note = await su.collection('notes').create({ title: 'kept', doc: new File(['file body'], 'a.txt') });
+    await su.backups.create('');
+    await su.backups.create('named_1.zip');
+    const list = await su.backups.getFullList();
+    const keys = list.map((b) => b.key);
+    assert.ok(keys.includes('named_1.zip'), JSON.stringify(list));
+    const auto = keys.find((k) => /^pb_backup_acme_\d{14}\.zip$/.test(k));
+    assert.ok(auto, JSON.stringify(keys));
+    for (const b of list) {
+      assert.ok(b.size > 0);
+      assert.match(b.modified, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}Z$/);
+    }
+
+    // The download needs a superuser's file token.
+    const url = su.backups.getDownloadURL(await su.files.getToken(), 'named_1.zip');
+    const res = await fetch(url);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-disposition') || '', /attachment/);
+    const zip = path.join(srv.root, 'dl.zip');
+    fs.writeFileSync(zip, Buffer.from(await res.arrayBuffer()));
+    const names = zipNames(zip);
+    assert.ok(names.includes('data.db') && names.includes('auxiliary.db'), names.join());
+    assert.ok(names.includes(`storage/${note.collectionId}/${note.id}/${note.doc}`), names.join());
+    assert.ok(!names.some((n) => n.startsWith('backups') || n.includes('-wal') || n.includes('.tmp/')), names.join());
+    const part = await fetch(url, { headers: { Range: 'bytes=0-3' } });
+    assert.equal(part.status, 206);
+    assert.deepEqual([...new Uint8Array(await part.arrayBuffer())], [0x50, 0x4b, 0x03, 0x04]);
+
+    // No token, an auth token, a user's file token: 403. A missing key: 404.
+    const bare = su.backups.getDownloadURL('', 'named_1.zip');
+    assert.equal((await fetch(bare)).status, 403);
+    assert.equal((await fetch(su.backups.getDownloadURL(su.authStore.token, 'named_1.zip'))).status, 403);
+    const userPb = client(srv.url, userToken);
+    assert.equal((await fetch(su.backups.getDownloadURL(await userPb.files.getToken(), 'named_1.zip'))).status, 403);
+    assert.equal((await fetch(su.backups.getDownloadURL(await su.files.getToken(), 'missing.zip'))).status, 404);
+
+    await su.backups.delete('named_1.zip');
+    await rejectsWith(su.backups.delete('named_1.zip'), 400);
+    assert.ok(!(await su.backups.getFullList()).some((b) => b.key === 'named_1.zip'));
+    await su.backups.delete(auto);
+  });
+
+  test('names: the pattern, the length and uniqueness are checked', async () => {
+    await rejectsWith(su.backups.create('!bad.zip'), 400, (b) => assert.equal(b.data.name.code, 'validation_match_invalid'));
+    await rejectsWith(su.backups.create('x'.repeat(147) + '.zip'), 400, (b) =>
+      assert.equal(b.data.name.code, 'validation_length_out_of_range'),
+    );
+    await su.backups.create('dup.zip');
+    await rejectsWith(su.backups.create('dup.zip'), 400, (b) => assert.equal(b.data.name.code, 'validation_backup_name_exists'));
+    await su.backups.delete('dup.zip');
+  });
+
+  test('upload: a zip is stored under its name; other files and duplicates are refused', async () => {
+    const zip = path.join(srv.root, 'up.zip');
+    forgeZip(zip, [['data.db', 'x']]);
+    const body = fs.readFileSync(zip);
+    await su.backups.upload({ file: new File([body], 'uploaded.zip') });
+    const got = (await su.backups.getFullList()).find((b) => b.key === 'uploaded.zip');
+    assert.equal(got?.size, body.length);
+    await rejectsWith(su.backups.upload({ file: new File([body], 'uploaded.zip') }), 400, (b) =>
+      assert.equal(b.data.file.code, 'validation_backup_name_exists'),
+    );
+    await rejectsWith(su.backups.upload({ file: new File(['not a zip at all'], 'text.zip') }), 400, (b) =>
+      assert.equal(b.data.file.code, 'validation_invalid_mime_type'),
+    );
+    await rejectsWith(su.backups.upload({}), 400, (b) => assert.ok(b.data.file));
+    // A guest's upload is refused without spooling its body.
+    const fd = new FormData();
+    fd.append('file', new File([body], 'guest.zip'));
+    assert.equal((await fetch(srv.url + '/api/backups/upload', { method: 'POST', body: fd })).status, 401);
+    assert.ok(!fs.existsSync(path.join(backupsDir(), 'text.zip')));
+    assert.ok(!fs.existsSync(path.join(backupsDir(), 'guest.zip')));
+    await su.backups.delete('uploaded.zip');
+  });
+
+  test('a second backup while one runs is a 400, and health says canBackup: false', async () => {
+    // Incompressible storage so the zip takes a while.
+    const big = path.join(srv.dir, 'storage', 'bulk');
+    fs.mkdirSync(big, { recursive: true });
+    for (let i = 0; i < 6; i++) fs.writeFileSync(path.join(big, `r${i}`), crypto.randomBytes(32 << 20));
+    const running = su.backups.create('slow.zip');
+    let seen = false;
+    for (let i = 0; i < 400 && !seen; i++) {
+      const h = await su.health.check();
+      seen = h.data.canBackup === false;
+      if (!seen) await sleep(5);
+    }
+    assert.ok(seen, 'canBackup never went false');
+    await rejectsWith(su.backups.create('other.zip'), 400);
+    await rejectsWith(su.backups.restore('slow.zip'), 400);
+    await rejectsWith(su.backups.delete('slow.zip'), 400);
+    // Writes go on meanwhile.
+    await su.collection('notes').create({ title: 'during' });
+    await running;
+    assert.equal((await su.health.check()).data.canBackup, true);
+    assert.ok(!fs.existsSync(path.join(backupsDir(), 'other.zip')));
+    fs.rmSync(big, { recursive: true });
+    await su.backups.delete('slow.zip');
+  });
+
+  test('hostile and corrupt archives are refused and nothing changes', async () => {
+    const pid = srv.proc.pid;
+    const marker = await su.collection('notes').create({ title: 'must survive' });
+    const cases = {
+      'traversal.zip': [['data.db', 'x'], ['../escaped.txt', 'owned']],
+      'absolute.zip': [['/tmp/basalt-absolute.txt', 'owned']],
+      'symlink.zip': [['data.db', 'x'], ['storage/link', { symlink: '/etc/passwd' }]],
+      'bomb.zip': [['data.db', { zeros: 300 << 20 }]],
+      'nodb.zip': [['storage/a.txt', 'x']],
+      'baddb.zip': [['data.db', 'SQLite format 3\u0000 but not really a database file at all.'.repeat(200)]],
+    };
+    fs.mkdirSync(backupsDir(), { recursive: true });
+    for (const [name, entries] of Object.entries(cases)) forgeZip(path.join(backupsDir(), name), entries);
+    fs.writeFileSync(path.join(backupsDir(), 'garbage.zip'), crypto.randomBytes(4096));
+    for (const name of [...Object.keys(cases), 'garbage.zip']) {
+      const from = srv.output().length;
+      await su.backups.restore(name);
+      await waitOutput(srv, new RegExp(`Restore of ${name.replace('.', '\\.')} refused`), from);
+      assert.equal(srv.proc.pid, pid);
+      assert.equal(srv.proc.exitCode, null);
+      const still = await su.collection('notes').getOne(marker.id);
+      assert.equal(still.title, 'must survive', name);
+    }
+    assert.ok(!fs.existsSync(path.join(srv.dir, 'escaped.txt')));
+    assert.ok(!fs.existsSync(path.join(srv.root, 'escaped.txt')));
+    assert.ok(!fs.existsSync('/tmp/basalt-absolute.txt'));
+    // No temp folder is left behind.
+    const tmp = path.join(srv.dir, '.pb_temp_to_delete');
+    assert.deepEqual(fs.existsSync(tmp) ? fs.readdirSync(tmp) : [], []);
+    assert.match(srv.output(), /bomb\.zip refused.*zip bomb/);
+    assert.match(srv.output(), /traversal\.zip refused.*outside/);
+    assert.match(srv.output(), /symlink\.zip refused.*link/);
+    for (const name of [...Object.keys(cases), 'garbage.zip']) await su.backups.delete(name);
+  });
+
+  test('restore: data and files come back, the process restarts in place', async () => {
+    const keep = await su.collection('notes').create({ title: 'before', doc: new File(['original bytes'], 'orig.txt') });
+    await su.backups.create('point.zip');
+    // Changes after the backup: all undone by the restore.
+    await su.collection('notes').update(keep.id, { title: 'changed' });
+    const later = await su.collection('notes').create({ title: 'later' });
+    await su.collections.create({ name: 'added_later', type: 'base', fields: [] });
+    const pid = srv.proc.pid;
+    const from = srv.output().length;
+    await su.backups.restore('point.zip');
+    await waitOutput(srv, /Restored point\.zip; restarting/, from);
+    await waitOutput(srv, /Server started/, from);
+    await waitHealthy(srv.url);
+    assert.equal(srv.proc.pid, pid, 'restarted in place');
+    assert.equal(srv.proc.exitCode, null);
+    const pb = await superuserClient(srv, ADMIN);
+    const got = await pb.collection('notes').getOne(keep.id);
+    assert.equal(got.title, 'before');
+    const file = await fetch(pb.files.getURL(got, got.doc));
+    assert.equal(await file.text(), 'original bytes');
+    await rejectsWith(pb.collection('notes').getOne(later.id), 404);
+    await rejectsWith(pb.collections.getOne('added_later'), 404);
+    // The backups folder itself was kept; the replaced data is gone.
+    assert.ok((await pb.backups.getFullList()).some((b) => b.key === 'point.zip'));
+    const tmp = path.join(srv.dir, '.pb_temp_to_delete');
+    assert.deepEqual(fs.existsSync(tmp) ? fs.readdirSync(tmp) : [], []);
+    su = pb;
+    await su.backups.delete('point.zip');
+  });
+
+  test('restore of a missing backup is a 400', async () => {
+    await rejectsWith(su.backups.restore('nope.zip'), 400);
+  });
+
+  test('scheduled backups: __pbAutoBackup__ runs on backups.cron and keeps cronMaxKeep', async () => {
+    await su.settings.update({ backups: { cron: '* * * * *', cronMaxKeep: 2 } });
+    const crons = await su.crons.getFullList();
+    assert.ok(crons.some((c) => c.id === '__pbAutoBackup__' && c.expression === '* * * * *'), JSON.stringify(crons));
+    const autos = async () => (await su.backups.getFullList()).filter((b) => b.key.startsWith('@auto_pb_backup_acme_'));
+    let seen = new Set();
+    for (let i = 0; i < 150 && seen.size < 4; i++) {
+      for (const b of await autos()) seen.add(b.key);
+      await sleep(100);
+    }
+    assert.ok(seen.size >= 4, `only ${[...seen]}`);
+    await su.settings.update({ backups: { cron: '' } });
+    assert.ok(!(await su.crons.getFullList()).some((c) => c.id === '__pbAutoBackup__'));
+    await sleep(1500); // a job already started ends
+    const left = await autos();
+    assert.equal(left.length, 2, JSON.stringify(left));
+    // The newest are kept.
+    const newest = [...seen].sort().slice(-2);
+    assert.deepEqual(left.map((b) => b.key).sort(), newest);
+  });
+});
