@@ -8,10 +8,12 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import S3rver from 's3rver';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { client, startServer } from './lib/server.mjs';
+import { client, freePort, startServer } from './lib/server.mjs';
 import { rejectsWith, superuserClient } from './lib/assert.mjs';
 
 const ADMIN = { email: 'admin@example.com', password: 'admin-pass-123' };
@@ -196,23 +198,33 @@ describe('backups', () => {
     const big = path.join(srv.dir, 'storage', 'bulk');
     fs.mkdirSync(big, { recursive: true });
     for (let i = 0; i < 6; i++) fs.writeFileSync(path.join(big, `r${i}`), crypto.randomBytes(32 << 20));
-    const running = su.backups.create('slow.zip');
-    let seen = false;
-    for (let i = 0; i < 400 && !seen; i++) {
-      const h = await su.health.check();
-      seen = h.data.canBackup === false;
-      if (!seen) await sleep(5);
+    let finished = false;
+    try {
+      // requestKey: null, so the SDK does not cancel this request when
+      // the next POST /api/backups goes out.
+      const running = su.backups.create('slow.zip', { requestKey: null }).finally(() => (finished = true));
+      let seen = false;
+      for (let i = 0; i < 400 && !seen; i++) {
+        const h = await su.health.check({ requestKey: null });
+        seen = h.data.canBackup === false;
+        if (!seen) await sleep(5);
+      }
+      assert.ok(seen, 'canBackup never went false');
+      const refused = await Promise.allSettled([
+        su.backups.create('other.zip', { requestKey: null }),
+        su.backups.restore('slow.zip', { requestKey: null }),
+        su.backups.delete('slow.zip', { requestKey: null }),
+      ]);
+      assert.equal(finished, false, 'the slow backup ended too soon for this test');
+      for (const r of refused) assert.equal(r.reason?.status, 400, JSON.stringify(r));
+      // Writes go on meanwhile.
+      await su.collection('notes').create({ title: 'during' }, { requestKey: null });
+      await running;
+      assert.equal((await su.health.check()).data.canBackup, true);
+      assert.ok(!fs.existsSync(path.join(backupsDir(), 'other.zip')));
+    } finally {
+      fs.rmSync(big, { recursive: true, force: true });
     }
-    assert.ok(seen, 'canBackup never went false');
-    await rejectsWith(su.backups.create('other.zip'), 400);
-    await rejectsWith(su.backups.restore('slow.zip'), 400);
-    await rejectsWith(su.backups.delete('slow.zip'), 400);
-    // Writes go on meanwhile.
-    await su.collection('notes').create({ title: 'during' });
-    await running;
-    assert.equal((await su.health.check()).data.canBackup, true);
-    assert.ok(!fs.existsSync(path.join(backupsDir(), 'other.zip')));
-    fs.rmSync(big, { recursive: true });
     await su.backups.delete('slow.zip');
   });
 
@@ -304,5 +316,90 @@ describe('backups', () => {
     // The newest are kept.
     const newest = [...seen].sort().slice(-2);
     assert.deepEqual(left.map((b) => b.key).sort(), newest);
+  });
+});
+
+describe('backups on S3 (s3rver)', () => {
+  const BUCKET = 'backups-bucket';
+  let s3, s3dir, s3port, srv, su;
+
+  // The object keys s3rver holds at the bucket's root.
+  const s3Keys = () =>
+    fs.existsSync(path.join(s3dir, BUCKET))
+      ? fs
+          .readdirSync(path.join(s3dir, BUCKET))
+          .filter((n) => n.endsWith('._S3rver_object'))
+          .map((n) => n.slice(0, -'._S3rver_object'.length))
+          .sort()
+      : [];
+
+  before(async () => {
+    s3dir = fs.mkdtempSync(path.join(os.tmpdir(), 'basalt-s3rver-'));
+    s3port = await freePort();
+    s3 = new S3rver({
+      address: '127.0.0.1',
+      port: s3port,
+      silent: true,
+      directory: s3dir,
+      configureBuckets: [{ name: BUCKET }],
+    });
+    await s3.run();
+    srv = await startServer();
+    su = await superuserClient(srv, ADMIN);
+    await su.settings.update({
+      backups: {
+        s3: {
+          enabled: true,
+          bucket: BUCKET,
+          region: 'us-east-1',
+          endpoint: `http://127.0.0.1:${s3port}`,
+          accessKey: 'S3RVER',
+          secret: 'S3RVER',
+          forcePathStyle: true,
+        },
+      },
+    });
+    await su.collections.create({ name: 'items', type: 'base', fields: [{ name: 'n', type: 'number' }] });
+  });
+  after(async () => {
+    await srv?.destroy();
+    await s3?.close();
+    if (s3dir) fs.rmSync(s3dir, { recursive: true, force: true });
+  });
+
+  test('create, list, download, delete and restore through the bucket', async () => {
+    const rec = await su.collection('items').create({ n: 1 });
+    await su.backups.create('on_s3.zip');
+    assert.deepEqual(s3Keys(), ['on_s3.zip']);
+    assert.ok(!fs.existsSync(path.join(srv.dir, 'backups', 'on_s3.zip')));
+    const list = await su.backups.getFullList();
+    assert.deepEqual(list.map((b) => b.key), ['on_s3.zip']);
+    assert.ok(list[0].size > 0);
+    await rejectsWith(su.backups.create('on_s3.zip'), 400, (b) => assert.equal(b.data.name.code, 'validation_backup_name_exists'));
+
+    const url = su.backups.getDownloadURL(await su.files.getToken(), 'on_s3.zip');
+    const res = await fetch(url);
+    assert.equal(res.status, 200);
+    const zip = path.join(srv.root, 's3.zip');
+    fs.writeFileSync(zip, Buffer.from(await res.arrayBuffer()));
+    assert.equal(fs.statSync(zip).size, list[0].size);
+    assert.ok(zipNames(zip).includes('data.db'));
+    const part = await fetch(url, { headers: { Range: 'bytes=0-1' } });
+    assert.equal(part.status, 206);
+
+    await su.collection('items').update(rec.id, { n: 2 });
+    const pid = srv.proc.pid;
+    const from = srv.output().length;
+    await su.backups.restore('on_s3.zip');
+    await waitOutput(srv, /Restored on_s3\.zip; restarting/, from);
+    await waitOutput(srv, /Server started/, from);
+    await waitHealthy(srv.url);
+    assert.equal(srv.proc.pid, pid);
+    su = await superuserClient(srv, ADMIN);
+    assert.equal((await su.collection('items').getOne(rec.id)).n, 1);
+
+    await su.backups.delete('on_s3.zip');
+    assert.deepEqual(s3Keys(), []);
+    await rejectsWith(su.backups.delete('on_s3.zip'), 400);
   });
 });
