@@ -639,7 +639,7 @@ static int restore_final(bs_event *ev, void *user)
     if (rc == 0)
         rc = move_content(e, data, app->data_dir, &in, msg, sizeof msg);
     if (rc == 0) {
-        bs_log('I', "Restored %s; restarting", key);
+        bs_log('I', "Restore of %s: data swapped in, restarting", key);
         rc = restart(app, msg, sizeof msg);
     }
     /* Still here: undo. */

@@ -273,7 +273,7 @@ describe('backups', () => {
     const pid = srv.proc.pid;
     const from = srv.output().length;
     await su.backups.restore('point.zip');
-    await waitOutput(srv, /Restored point\.zip; restarting/, from);
+    await waitOutput(srv, /Restore of point\.zip: data swapped in, restarting/, from);
     await waitOutput(srv, /Server started/, from);
     await waitHealthy(srv.url);
     assert.equal(srv.proc.pid, pid, 'restarted in place');
@@ -391,7 +391,7 @@ describe('backups on S3 (s3rver)', () => {
     const pid = srv.proc.pid;
     const from = srv.output().length;
     await su.backups.restore('on_s3.zip');
-    await waitOutput(srv, /Restored on_s3\.zip; restarting/, from);
+    await waitOutput(srv, /Restore of on_s3\.zip: data swapped in, restarting/, from);
     await waitOutput(srv, /Server started/, from);
     await waitHealthy(srv.url);
     assert.equal(srv.proc.pid, pid);
