@@ -119,7 +119,7 @@ uint64_t bsa_backup_upload_limit(bs_app *app, bs_req *r)
         return 0;
     bool su = a->superuser;
     bs_auth_free(a);
-    return su ? UINT64_MAX / 4 : 0;
+    return su ? BS_UPLOAD_UNLIMITED : 0;
 }
 
 static int backup_upload(bs_event *e, void *user)

@@ -30,6 +30,11 @@ struct bs_body_stream;
  * bytes; limit(user, r, NULL) is what all the file parts of the request
  * may add to the body limit. NULL dir: multipart bodies are collected
  * whole like any other. */
+/* What limit(user, r, NULL) returns for a route that takes bodies of
+ * any size (a backup upload): a body that is not multipart is then read
+ * and dropped rather than refused. */
+#define BS_UPLOAD_UNLIMITED UINT64_MAX
+
 typedef struct bs_upload_config {
     const char *dir;
     uint64_t (*limit)(void *user, bs_req *r, const char *key);
@@ -69,6 +74,10 @@ struct bs_req {
     bs_buf body;
     size_t body_limit;
     size_t body_seen;
+    /* A body of any size that the route would only refuse (not multipart
+     * where a file is expected, BS_UPLOAD_UNLIMITED): read and dropped,
+     * so the handler answers instead of a 413. */
+    bool drop_body;
 
     /* A multipart body streamed as it arrives (upload.c): the stream
      * while the body is read, then the finished body (or the error

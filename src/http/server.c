@@ -511,7 +511,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *c,
         if (r->upload) {
             if (bs_req_upload_feed(r, upload_data, n) != 0)
                 return refuse_body(c, r);
-        } else {
+        } else if (!r->drop_body) {
             bs_buf_append(&r->body, upload_data, n);
         }
         *upload_data_size = 0;

@@ -32,9 +32,15 @@ void bs_req_upload_begin(bs_req *r)
 {
     const bs_upload_config *u = r->uploads;
     const char *ct = bs_req_header(r, "Content-Type");
-    if (!u || !u->dir || !u->limit || !ct ||
-        strncasecmp(ct, "multipart/form-data", 19) != 0)
+    if (!u || !u->dir || !u->limit)
         return;
+    if (!ct || strncasecmp(ct, "multipart/form-data", 19) != 0) {
+        if (u->limit(u->user, r, NULL) == BS_UPLOAD_UNLIMITED) {
+            r->drop_body = true;
+            r->body_limit = SIZE_MAX;
+        }
+        return;
+    }
     bs_body_limits lim = {.dir = u->dir,
                           .value_limit = r->body_limit,
                           .file_limit = part_limit,
