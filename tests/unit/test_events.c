@@ -10,7 +10,7 @@ TEST(every_hook_has_an_event_kind)
 {
     for (int id = 0; id < BS_HOOK_COUNT; id++)
         CHECK(bs_hook_event_kind((bs_hook_id)id) >= BS_EVENT_BASE &&
-              bs_hook_event_kind((bs_hook_id)id) <= BS_EVENT_FILE);
+              bs_hook_event_kind((bs_hook_id)id) <= BS_EVENT_BACKUP);
 }
 
 TEST(kinds_follow_the_documented_groups)
@@ -38,6 +38,8 @@ TEST(kinds_follow_the_documented_groups)
           BS_EVENT_REALTIME);
     CHECK(bs_hook_event_kind(BS_ON_FILE_DOWNLOAD_REQUEST) == BS_EVENT_FILE);
     CHECK(bs_hook_event_kind(BS_ON_FILE_TOKEN_REQUEST) == BS_EVENT_FILE);
+    CHECK(bs_hook_event_kind(BS_ON_BACKUP_CREATE) == BS_EVENT_BACKUP);
+    CHECK(bs_hook_event_kind(BS_ON_BACKUP_RESTORE) == BS_EVENT_BACKUP);
 }
 
 int main(void)
