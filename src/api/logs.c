@@ -9,7 +9,9 @@
  *                          filter
  *   GET /api/logs/{id}     one row, or 404
  *
- * The request logger wraps every request that passes CORS: after the
+ * The request logger wraps every request that passes CORS (inside the
+ * auth loading middleware, which frees the requester when it returns,
+ * so the row can name it): after the
  * route answered it builds the row (method, url, status, execTime in
  * milliseconds, auth, IPs, referer, user agent, and the error message
  * and data for a failure) and queues it; the background writer
@@ -235,7 +237,7 @@ static int logs_view(bs_event *e, void *user)
 
 int bs_api_logs_register(bs_app *app)
 {
-    bs_handler mw = {.id = "pbActivityLogger", .priority = -1500,
+    bs_handler mw = {.id = "pbActivityLogger", .priority = -900,
                      .fn = request_logger};
     if (bs_hook_bind(app->middlewares, &mw) != 0)
         return BS_ENOMEM;

@@ -1,8 +1,8 @@
 /*
  * routes.c - wires the global middlewares and every area's routes.
  *
- * Middleware order (outermost first): CORS, the request logger, then
- * auth loading. Static files of pb_public are served at "/{path...}"
+ * Middleware order (outermost first): CORS, auth loading, then the
+ * request logger (inside auth loading, so the row names the requester). Static files of pb_public are served at "/{path...}"
  * when the folder exists; a path under /api that no route takes is a
  * JSON 404 for every method, never a static file or the index.html
  * fallback (see docs/compatibility.md).
