@@ -27,7 +27,7 @@ typedef struct bs_log_writer bs_log_writer;
 
 typedef struct bs_log_writer_config {
     int capacity;     /* rows the ring holds; 0: 16384 */
-    int batch_max;    /* rows per transaction; 0: 512 */
+    int batch_max;    /* rows per transaction; 0: 4096 */
     int flush_ms;     /* longest wait before queued rows are written;
                        * 0: 200 */
     bool manual;      /* no thread: rows are written only by
