@@ -7,6 +7,8 @@
  * JSON 404 for every method, never a static file or the index.html
  * fallback (see docs/compatibility.md).
  */
+#include <string.h>
+
 #include "../core/auth.h"
 #include "api.h"
 #include "middleware.h"
@@ -44,11 +46,15 @@ void bs_api_paging(bs_req *r, int64_t *page, int64_t *per_page,
     *skip_total = bs_req_query_bool(r, "skipTotal");
 }
 
-/* Any method on an /api path that no route takes. */
+/* Any method on an /api path that no route takes. The message is the
+ * one PocketBase gives without pb_public: its static route's "File not
+ * found." for GET (and HEAD), its catch-all's for other methods. */
 static int api_not_found(bs_event *e, void *user)
 {
     (void)user;
-    bs_resp_status_error((bs_req *)e, 404, NULL);
+    bs_req *r = (bs_req *)e;
+    bool get = strcmp(r->method, "GET") == 0 || r->is_head;
+    bs_resp_status_error(r, 404, get ? "File not found." : NULL);
     return 0;
 }
 

@@ -158,7 +158,7 @@ describe('request logs and the SQL console', () => {
   test('unknown /api paths are JSON 404s even with pb_public/index.html', async () => {
     await assert.rejects(su.send('/api/nope', {}), (e) => {
       assert.equal(e.status, 404);
-      assert.deepEqual(e.response, { data: {}, message: "The requested resource wasn't found.", status: 404 });
+      assert.deepEqual(e.response, { data: {}, message: 'File not found.', status: 404 });
       return true;
     });
     for (const [method, p] of [['GET', '/api'], ['GET', '/api/'], ['POST', '/api/nope'], ['DELETE', '/api/a/b/c'], ['GET', '/api/logs/x/y']]) {
