@@ -4,6 +4,8 @@
 # builds of the same scenario.
 #
 #   bench/instructions.sh BINARY SCENARIO     (view | create | refresh | health)
+#   BENCH_LOGS=off bench/instructions.sh ...   the same with request logs off
+#                                              (settings.logs.maxDays = 0)
 #
 # Starts BINARY on a fresh data dir with a superuser, a public `posts`
 # collection with one record and one user, then twice under callgrind:
@@ -35,6 +37,10 @@ curl -s -X POST $URL/api/collections/users/records -H "$json" \
   -d '{"email":"u@example.com","password":"user-pass-123","passwordConfirm":"user-pass-123"}' >/dev/null
 USER=$(curl -s -X POST $URL/api/collections/users/auth-with-password -H "$json" \
   -d '{"identity":"u@example.com","password":"user-pass-123"}' | jq -r .token)
+if [ "${BENCH_LOGS:-on}" = off ]; then
+  curl -s -X PATCH $URL/api/settings -H "Authorization: $SU" -H "$json" \
+    -d '{"logs":{"maxDays":0}}' >/dev/null
+fi
 kill $PID; wait $PID 2>/dev/null || true
 
 case $SCENARIO in

@@ -868,6 +868,39 @@ BS_EXPORT void bs_cron_remove_all(bs_app *app);
 /* Runs the job now, on the pool: 0 or BS_ENOTFOUND. */
 BS_EXPORT int bs_cron_run(bs_app *app, const char *id);
 
+/* ---- application logs ---------------------------------------------------
+ * Lines go to stderr (debug lines only with --dev) and, when the settings
+ * keep them (`logs.maxDays` > 0 and the level at least `logs.minLevel`),
+ * to the `_logs` table of auxiliary.db beside the request logs, where
+ * GET /api/logs lists them. Writing never waits for the database: rows
+ * are queued and written in batches by a background thread (dropped,
+ * and counted, if the queue is full). Any thread; app may be NULL
+ * (stderr only). Levels are slog's, as PocketBase stores them. */
+typedef enum bs_log_level {
+    BS_LOG_DEBUG = -4,
+    BS_LOG_INFO = 0,
+    BS_LOG_WARN = 4,
+    BS_LOG_ERROR = 8
+} bs_log_level;
+
+/* message, then key and value strings in pairs, then NULL:
+ *   bs_log_warn(app, "Failed to send mail", "error", msg, NULL);
+ * The pairs become the row's data ({"error": "..."}; a NULL value is
+ * null). Everything is copied. */
+BS_EXPORT void bs_log_debug(bs_app *app, const char *message, ...)
+    __attribute__((sentinel));
+BS_EXPORT void bs_log_info(bs_app *app, const char *message, ...)
+    __attribute__((sentinel));
+BS_EXPORT void bs_log_warn(bs_app *app, const char *message, ...)
+    __attribute__((sentinel));
+BS_EXPORT void bs_log_error(bs_app *app, const char *message, ...)
+    __attribute__((sentinel));
+
+/* The same with any level and the data as a JSON object (borrowed; NULL
+ * for none): what language bindings call. */
+BS_EXPORT void bs_app_log(bs_app *app, int level, const char *message,
+                          const json_object *data);
+
 /* ---- the command line ---------------------------------------------------
  *
  * bs_app_start gives a program the whole `basalt` command line:

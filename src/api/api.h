@@ -60,6 +60,13 @@ uint64_t bsa_backup_upload_limit(bs_app *app, bs_req *r);
 /* GET /api/crons and POST /api/crons/{id} (crons.c). */
 int bs_api_crons_register(bs_app *app);
 
+/* The request logger middleware and GET /api/logs, /api/logs/stats,
+ * /api/logs/{id} (logs.c). */
+int bs_api_logs_register(bs_app *app);
+
+/* POST /api/sql, the SQL console (sql.c). */
+int bs_api_sql_register(bs_app *app);
+
 /* GET and POST /api/realtime (realtime.c); starts the realtime broker's
  * broadcaster with the records API's shaping as its renderer. */
 int bs_api_realtime_register(bs_app *app);

@@ -1,9 +1,14 @@
 /*
  * routes.c - wires the global middlewares and every area's routes.
  *
- * Middleware order (outermost first): CORS, then auth loading. Static
- * files of pb_public are served at "/{path...}" when the folder exists.
+ * Middleware order (outermost first): CORS, auth loading, then the
+ * request logger (inside auth loading, so the row names the requester). Static files of pb_public are served at "/{path...}"
+ * when the folder exists; a path under /api that no route takes is a
+ * JSON 404 for every method, never a static file or the index.html
+ * fallback (see docs/compatibility.md).
  */
+#include <string.h>
+
 #include "../core/auth.h"
 #include "api.h"
 #include "middleware.h"
@@ -41,6 +46,18 @@ void bs_api_paging(bs_req *r, int64_t *page, int64_t *per_page,
     *skip_total = bs_req_query_bool(r, "skipTotal");
 }
 
+/* Any method on an /api path that no route takes. The message is the
+ * one PocketBase gives without pb_public: its static route's "File not
+ * found." for GET (and HEAD), its catch-all's for other methods. */
+static int api_not_found(bs_event *e, void *user)
+{
+    (void)user;
+    bs_req *r = (bs_req *)e;
+    bool get = strcmp(r->method, "GET") == 0 || r->is_head;
+    bs_resp_status_error(r, 404, get ? "File not found." : NULL);
+    return 0;
+}
+
 int bs_api_register(bs_app *app, bs_api_serving *sv)
 {
     bs_cors *cors = bs_cors_new(app->origins);
@@ -64,8 +81,14 @@ int bs_api_register(bs_app *app, bs_api_serving *sv)
         (rc = bs_api_realtime_register(app)) ||
         (rc = bs_api_crons_register(app)) ||
         (rc = bs_api_backups_register(app)) ||
+        (rc = bs_api_logs_register(app)) ||
+        (rc = bs_api_sql_register(app)) ||
         (rc = bs_api_auth_register(app)))
         return rc;
+    if (!bs_router_add(app->router, NULL, "/api", api_not_found, NULL) ||
+        !bs_router_add(app->router, NULL, "/api/{path...}", api_not_found,
+                       NULL))
+        return BS_ENOMEM;
     /* Like PocketBase, GET requests no route takes go to pb_public, which
      * answers "File not found." when the folder or the file is missing. */
     sv->has_pub = bs_static_init(&sv->pub, app->public_dir, true) == 0;

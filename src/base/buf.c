@@ -258,3 +258,43 @@ void bs_buf_json_num(bs_buf *b, double v)
         bs_buf_append(b, digits + exp + 1, (size_t)(nd - exp - 1));
     }
 }
+
+void bs_buf_go_float(bs_buf *b, double v)
+{
+    if (isnan(v) || isinf(v)) {
+        bs_buf_puts(b, isnan(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf");
+        return;
+    }
+    if (v == 0) {
+        bs_buf_puts(b, signbit(v) ? "-0" : "0");
+        return;
+    }
+    char digits[32];
+    int exp = shortest_digits(v, digits, sizeof digits);
+    int nd = (int)strlen(digits);
+    if (v < 0)
+        bs_buf_putc(b, '-');
+    if (exp < -4 || exp >= 6) {
+        bs_buf_putc(b, digits[0]);
+        if (nd > 1) {
+            bs_buf_putc(b, '.');
+            bs_buf_append(b, digits + 1, (size_t)nd - 1);
+        }
+        bs_buf_printf(b, "e%c%02d", exp < 0 ? '-' : '+',
+                      exp < 0 ? -exp : exp);
+        return;
+    }
+    if (exp < 0) {
+        bs_buf_puts(b, "0.");
+        for (int i = -1; i > exp; i--)
+            bs_buf_putc(b, '0');
+        bs_buf_append(b, digits, (size_t)nd);
+        return;
+    }
+    for (int i = 0; i <= exp; i++)
+        bs_buf_putc(b, i < nd ? digits[i] : '0');
+    if (nd > exp + 1) {
+        bs_buf_putc(b, '.');
+        bs_buf_append(b, digits + exp + 1, (size_t)(nd - exp - 1));
+    }
+}

@@ -70,4 +70,11 @@ void bs_buf_json_str(bs_buf *b, const char *s, size_t n);
  * exponent form for very large or small magnitudes. NaN/Inf print 0. */
 void bs_buf_json_num(bs_buf *b, double v);
 
+/* Appends a double as Go's strconv.FormatFloat(v, 'g', -1, 64): the
+ * shortest digits, exponent form ("1.5e+06", "1e-05") when the exponent
+ * is below -4 or at least 6 (the text a float becomes when Go's
+ * database/sql scans it into a string). NaN, +Inf and -Inf as Go
+ * spells them. */
+void bs_buf_go_float(bs_buf *b, double v);
+
 #endif

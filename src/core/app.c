@@ -25,6 +25,7 @@
 #include "pool.h"
 #include "realtime.h"
 #include "events.h"
+#include "logs.h"
 #include "migrate.h"
 
 static char *dup_or(const char *s, const char *def)
@@ -88,6 +89,11 @@ bs_app *bs_app_new(const bs_app_config *cfg)
         bs_app_free(app);
         return NULL;
     }
+    app->logs = bs_logs_new(app);
+    if (!app->logs) {
+        bs_app_free(app);
+        return NULL;
+    }
     app->pool = bs_pool_new(app, 16);
     app->cron = app->pool ? bs_cron_new(app, app->pool) : NULL;
     if (!app->cron || bs_cron_system_jobs(app) != 0 ||
@@ -108,6 +114,7 @@ void bs_app_free(bs_app *app)
     bs_cron_free(app->cron);
     bs_pool_free(app->pool);
     bs_realtime_free(app->realtime);
+    bs_logs_free(app->logs); /* writes what is queued */
     bs_store_close(app->store);
     bs_schema_unref(app->schema);
     bs_settings_unref(app->settings);
@@ -254,12 +261,10 @@ int bs_app_reload_schema(bs_app *app)
     return 0;
 }
 
-bool bs_app_sync_external(bs_app *app)
+void bs_app_reload_snapshots(bs_app *app)
 {
-    if (!app->store || !bs_store_changed_elsewhere(app->store))
-        return false;
     if (bs_app_reload_schema(app) != 0)
-        bs_log('W', "Failed to reload the collections changed elsewhere");
+        bs_log_warn(app, "Failed to reload the collections", NULL);
     bs_conn *c = bs_store_reader_acquire(app->store);
     bs_settings *s = NULL;
     bool found = false;
@@ -268,7 +273,14 @@ bool bs_app_sync_external(bs_app *app)
     if (rc == 0)
         bs_app_set_settings(app, s);
     else
-        bs_log('W', "Failed to reload the settings changed elsewhere");
+        bs_log_warn(app, "Failed to reload the settings", NULL);
+}
+
+bool bs_app_sync_external(bs_app *app)
+{
+    if (!app->store || !bs_store_changed_elsewhere(app->store))
+        return false;
+    bs_app_reload_snapshots(app);
     bs_log('D', "Reloaded collections and settings changed by another "
                 "process");
     return true;
@@ -320,7 +332,7 @@ static int bootstrap_final(bs_event *e, void *user)
     pthread_mutex_lock(&app->snap_lock);
     app->settings = s;
     pthread_mutex_unlock(&app->snap_lock);
-    return 0;
+    return bs_logs_start(app, err);
 }
 
 int bs_app_bootstrap(bs_app *app, bs_error *err)

@@ -46,6 +46,10 @@ struct bs_app {
      * by the API layer while serving. */
     struct bs_realtime *realtime;
 
+    /* Request logs and logger lines (logs.c): created with the app,
+     * started by the bootstrap once the store is open. */
+    struct bs_logs *logs;
+
     bs_hook *hooks[BS_HOOK_COUNT];
 
     /* ---- the framework (issue 17) ---------------------------------- */
@@ -92,6 +96,11 @@ bs_schema *bs_app_schema(bs_app *app);
 
 /* Reloads the schema from the database and swaps it in. */
 int bs_app_reload_schema(bs_app *app);
+
+/* Reloads the schema snapshot and the settings from the database, as
+ * at start-up (after SQL that may have changed them: the SQL console,
+ * another process). Any thread. */
+void bs_app_reload_snapshots(bs_app *app);
 
 /* Picks up what another process committed to data.db (a collections
  * import, settings written by another node): when the store reports a

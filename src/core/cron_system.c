@@ -19,6 +19,7 @@
 #include "../db/rows.h"
 #include "app.h"
 #include "cron.h"
+#include "logs.h"
 
 /* PocketBase's date text for now minus secs seconds. */
 static void ago(int64_t secs, char out[25])
@@ -26,35 +27,10 @@ static void ago(int64_t secs, char out[25])
     bs_time_str((int64_t)time(NULL) - secs, 0, out);
 }
 
-/* Runs sql with ?1 bound to text on conn, logging a failure. */
-static void exec_on(bs_conn *conn, const char *sql, const char *text)
-{
-    bs_rows r;
-    int rc = bs_rows_open(&r, conn, sql, -1, BS_ROWS_ONCE);
-    if (rc == 0 && text)
-        bs_rows_bind_text(&r, 1, text, -1);
-    if (rc == 0)
-        rc = bs_rows_exec(&r);
-    if (rc < 0)
-        bs_log('W', "Cron: %s failed: %s", sql, bs_conn_errmsg(conn));
-    bs_rows_close(&r);
-}
-
 static void logs_cleanup(bs_app *app, void *user)
 {
     (void)user;
-    if (!app->store)
-        return;
-    bs_settings *s = bs_app_settings(app);
-    int64_t days = s ? bs_json_get_int(bs_json_get(s->value, "logs"),
-                                       "maxDays", 5)
-                     : 5;
-    bs_settings_unref(s);
-    char before[25];
-    ago(days * 86400, before);
-    bs_conn *aux = bs_store_aux_acquire(app->store);
-    exec_on(aux, "DELETE FROM _logs WHERE created < ?1", before);
-    bs_store_aux_release(app->store, aux);
+    bs_logs_cleanup(app);
 }
 
 static void db_optimize(bs_app *app, void *user)

@@ -286,6 +286,12 @@ void bs_store_aux_release(bs_store *s, bs_conn *c)
     pthread_mutex_unlock(&s->aux_lock);
 }
 
+void bs_conn_set_deadline(bs_conn *c, int64_t deadline_ms)
+{
+    c->deadline_ms = deadline_ms;
+    sqlite3_progress_handler(c->db, 10000, progress, c);
+}
+
 sqlite3 *bs_conn_db(bs_conn *c)
 {
     return c->db;

@@ -62,6 +62,12 @@ bool bs_store_changed_elsewhere(bs_store *s);
 bs_conn *bs_store_aux_acquire(bs_store *s);
 void bs_store_aux_release(bs_store *s, bs_conn *c);
 
+/* Interrupts the statements of c (SQLITE_INTERRUPT) once
+ * bs_mono_ms() passes deadline_ms; 0 lifts the limit. Readers get
+ * BS_READ_TIMEOUT_MS when borrowed; this sets another limit for the
+ * current borrower (the SQL console), on a reader or the writer. */
+void bs_conn_set_deadline(bs_conn *c, int64_t deadline_ms);
+
 /* The raw handle of a connection. */
 sqlite3 *bs_conn_db(bs_conn *c);
 

@@ -105,6 +105,10 @@ struct bs_req {
      * middleware; owned by the request). */
     bs_auth *auth;
 
+    /* The request log keeps this request only if it fails (PocketBase's
+     * SkipSuccessActivityLog): set by the logs API and static files. */
+    bool log_skip_success;
+
     /* Response under construction. */
     int status;
     bool responded;

@@ -314,6 +314,8 @@ int bs_static_handler(bs_event *e, void *user)
 {
     bs_req *r = (bs_req *)e;
     const bs_static *st = user;
+    /* Like PocketBase, only failed static requests reach the logs. */
+    r->log_skip_success = true;
     const char *rel = bs_req_param(r, "path");
     if (!rel)
         rel = "";

@@ -1,0 +1,56 @@
+#!/bin/bash
+# What request logs cost a getOne: the same binary with logs on (the
+# default, settings.logs.maxDays = 5) and off (maxDays = 0), as
+# instructions per request (callgrind, every thread counted, the log
+# writer's included; repeatable on a busy machine) and as requests per
+# second (loadgen, keep-alive, c=32, best of three runs each).
+#
+#   bench/logs_cost.sh [BINARY]        (default build/basalt)
+#
+# Needs valgrind, curl, jq; builds build/bench/loadgen when missing.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+BIN=$(realpath "${1:-$here/../build/basalt}")
+OUT=$here/../build/bench
+mkdir -p "$OUT"
+LOADGEN=$OUT/loadgen
+[ -x "$LOADGEN" ] || ${CC:-cc} -std=c11 -O2 -Wall -Wextra -pthread -o "$LOADGEN" "$here/loadgen.c"
+
+for mode in on off; do
+  BENCH_LOGS=$mode "$here/instructions.sh" "$BIN" view | sed "s/^/logs $mode: /"
+done
+
+# Requests per second: one server per mode, three runs each.
+rps() {
+  local mode=$1 dir port url su id pid best=0
+  dir=$(mktemp -d)
+  port=$((20000 + RANDOM % 20000))
+  url=http://127.0.0.1:$port
+  "$BIN" superuser upsert bench@example.com bench-pass-123 --dir "$dir/pb_data" >/dev/null
+  "$BIN" serve --http=127.0.0.1:$port --dir="$dir/pb_data" >/dev/null 2>&1 & pid=$!
+  until curl -sf $url/api/health >/dev/null; do sleep 0.2; done
+  su=$(curl -s -X POST $url/api/collections/_superusers/auth-with-password \
+    -H 'content-type: application/json' \
+    -d '{"identity":"bench@example.com","password":"bench-pass-123"}' | jq -r .token)
+  curl -s -X POST $url/api/collections -H "Authorization: $su" -H 'content-type: application/json' \
+    -d '{"name":"posts","viewRule":"","createRule":"","fields":[{"name":"title","type":"text"}]}' >/dev/null
+  id=$(curl -s -X POST $url/api/collections/posts/records -H 'content-type: application/json' \
+    -d '{"title":"hello"}' | jq -r .id)
+  if [ "$mode" = off ]; then
+    curl -s -X PATCH $url/api/settings -H "Authorization: $su" -H 'content-type: application/json' \
+      -d '{"logs":{"maxDays":0}}' >/dev/null
+  fi
+  for _ in 1 2 3; do
+    local r
+    r=$("$LOADGEN" --url $url/api/collections/posts/records/$id -n 100000 -c 32 --json |
+      jq -r '.rps | floor')
+    [ "$r" -gt "$best" ] && best=$r
+  done
+  local rows
+  rows=$(curl -s "$url/api/logs?perPage=1" -H "Authorization: $su" | jq -r .totalItems)
+  kill $pid; wait $pid 2>/dev/null || true
+  rm -rf "$dir"
+  echo "logs $mode: $best req/s (getOne, keep-alive c=32, best of 3; $rows rows logged)"
+}
+rps on
+rps off

@@ -1,0 +1,78 @@
+/*
+ * logs.h - the application's logs: request logs and logger lines in
+ * auxiliary.db `_logs`, as PocketBase keeps them.
+ *
+ * A bs_logs belongs to the app; it is started once the store is open
+ * (bootstrap) and owns the background writer (src/db/log_writer.h).
+ * The settings that decide what is kept (`logs.maxDays`, `minLevel`,
+ * `logIP`, `logAuthId`) are copied into atomics whenever the settings
+ * change, so the request path reads them without a lock.
+ *
+ * Reading: bs_logs_list, bs_logs_find and bs_logs_stats compile the
+ * client's filter and sort with the filter language against a
+ * one-collection schema describing `_logs` (id, created, level,
+ * message, and data as a JSON field, so `data.status` is a JSON path).
+ */
+#ifndef BS_LOGS_H
+#define BS_LOGS_H
+
+#include <json-c/json.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "../base/buf.h"
+#include "basalt.h"
+
+struct bs_log_writer;
+struct bs_schema;
+
+typedef struct bs_logs {
+    struct bs_log_writer *writer; /* NULL before the start */
+    atomic_int max_days;
+    atomic_int min_level;
+    atomic_bool log_ip;
+    atomic_bool log_auth_id;
+    struct bs_schema *schema;     /* `_logs` as a collection */
+} bs_logs;
+
+/* Created with the app (binds the settings reload hook); freed with it
+ * (the writer writes what is queued first). */
+bs_logs *bs_logs_new(bs_app *app);
+void bs_logs_free(bs_logs *l);
+
+/* Starts the writer on <data dir>/auxiliary.db and reads the settings.
+ * Called once the store is open and migrated. */
+int bs_logs_start(bs_app *app, bs_error *err);
+
+/* Whether logs are kept at all (maxDays > 0) and whether a line of this
+ * level is. Any thread. */
+bool bs_logs_enabled(const bs_app *app);
+bool bs_logs_wanted(const bs_app *app, int level);
+
+/* Queues one row (data: JSON object text). Dropped silently when logs
+ * are off, the level is below minLevel or the queue is full. */
+void bs_logs_add(bs_app *app, int level, const char *message,
+                 size_t message_len, const char *data, size_t data_len);
+
+/* Waits until every row queued so far is in the table. */
+void bs_logs_flush(bs_app *app);
+
+/* The list page: filter and sort from a client (may be NULL). Returns 0
+ * with *out set to {page, perPage, totalItems, totalPages, items}, or
+ * BS_EHTTP with a 400 in err. */
+int bs_logs_list(bs_app *app, const char *filter, const char *sort,
+                 int64_t page, int64_t per_page, bool skip_total,
+                 json_object **out, bs_error *err);
+
+/* One row as {id, created, data, message, level}; BS_ENOTFOUND. */
+int bs_logs_find(bs_app *app, const char *id, json_object **out);
+
+/* Hourly counts [{total, date}] of the rows the filter keeps. */
+int bs_logs_stats(bs_app *app, const char *filter, json_object **out,
+                  bs_error *err);
+
+/* Deletes rows created at or before now - maxDays (all of them when
+ * maxDays is 0), with plain SQL. */
+int bs_logs_cleanup(bs_app *app);
+
+#endif
