@@ -16,7 +16,9 @@ SIGTERM to the process group reaches basalt):
    transaction each;
 3. "http": requests sent to a temporary server started on another port
    (same command, port swapped), which is then stopped; each step may check
-   "expectStatus".
+   "expectStatus";
+4. "files": copies inside the data dir, [{"copy": FROM, "to": TO}] with
+   paths relative to it (e.g. a backup under a name the API refuses).
 
 Any failure exits 1 with a message, which replay.py reports as a startup
 error of the scenario. Only the temp dir replay.py made is touched; the kit
@@ -25,6 +27,7 @@ is never modified.
 import argparse
 import json
 import os
+import shutil
 import signal
 import socket
 import sqlite3
@@ -138,6 +141,22 @@ def http_steps(cmd, port, steps):
                 proc.wait()
 
 
+def inside(root, rel):
+    path = os.path.normpath(os.path.join(root, rel))
+    if os.path.isabs(rel) or not path.startswith(os.path.normpath(root) + os.sep):
+        die("file step path %r is not inside the data dir" % rel)
+    return path
+
+
+def file_steps(root, steps):
+    for st in steps:
+        src, dst = inside(root, st["copy"]), inside(root, st["to"])
+        try:
+            shutil.copyfile(src, dst)
+        except OSError as e:
+            die("cannot copy %s to %s: %s" % (st["copy"], st["to"], e))
+
+
 def main():
     argv = sys.argv[1:]
     if "--" not in argv:
@@ -164,6 +183,8 @@ def main():
         run_sql(aux_db, spec["aux_sql"])
     if spec.get("http"):
         http_steps(cmd, args.port, spec["http"])
+    if spec.get("files"):
+        file_steps(args.dir, spec["files"])
     sys.stdout.flush()
     sys.stderr.flush()
     try:
