@@ -11,7 +11,9 @@
  *                                      restart in the background
  *
  * The work is in src/core/backup.c; this file checks the requests and
- * shapes the answers.
+ * shapes the answers. A create runs on the app's worker pool while its
+ * connection waits suspended (src/http/defer.h), so no HTTP worker
+ * thread is held for the length of a backup.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -28,6 +30,7 @@
 #include "../core/record.h"
 #include "../core/token.h"
 #include "../http/body.h"
+#include "../http/defer.h"
 #include "../http/static.h"
 #include "api.h"
 
@@ -50,6 +53,42 @@ static int backups_list(bs_event *e, void *user)
     bs_resp_json(r, 200, list);
     json_object_put(list);
     return 0;
+}
+
+/* A POST /api/backups whose backup runs. */
+typedef struct create_job {
+    bs_defer *defer;
+    bs_error err;
+    int rc;
+} create_job;
+
+/* On the pool's thread, once the backup is stored or failed. */
+static void create_done(void *user, int rc)
+{
+    create_job *j = user;
+    j->rc = rc;
+    bs_defer_resume(j->defer);
+}
+
+/* On the request's worker thread: the same answers as when the backup
+ * ran on it. */
+static void create_respond(bs_req *r, void *user)
+{
+    create_job *j = user;
+    if (j->rc == 0) {
+        bs_resp_empty(r, 204);
+        return;
+    }
+    if (j->err.status != 400 || !j->err.message)
+        bs_error_set(&j->err, 400, "Failed to create backup.");
+    bs_resp_error(r, &j->err);
+}
+
+static void create_free(void *user)
+{
+    create_job *j = user;
+    bs_error_dispose(&j->err);
+    free(j);
 }
 
 static int backup_create(bs_event *e, void *user)
@@ -96,10 +135,24 @@ static int backup_create(bs_event *e, void *user)
             bs_error_set(&err, 400, "An error occurred while validating "
                                     "the submitted data.");
     }
-    if (!err.message && bs_backup_create(app, name, &err) == 0) {
-        bs_resp_empty(r, 204);
-    } else {
-        if (err.status != 400 || !err.message)
+    if (!err.message) {
+        /* The backup runs on the app's pool; the connection waits
+         * suspended meanwhile, so its worker thread serves others. */
+        create_job *j = calloc(1, sizeof *j);
+        bs_defer *d = j ? bs_resp_defer(r, create_respond, create_free, j)
+                        : NULL;
+        if (j && d) {
+            bs_error_init(&j->err);
+            j->defer = d;
+            if (bs_backup_start(app, name, &j->err, create_done, j) != 0)
+                create_done(j, BS_EHTTP);
+        } else {
+            free(j);
+            bs_error_set(&err, 500, "Failed to create backup.");
+        }
+    }
+    if (err.message && !r->defer) {
+        if (err.status != 400)
             bs_error_set(&err, 400, "Failed to create backup.");
         bs_resp_error(r, &err);
     }

@@ -431,10 +431,10 @@ static int create_final(bs_event *ev, void *user)
     return 0;
 }
 
-int bs_backup_create(bs_app *app, const char *name, bs_error *err)
+/* The backup itself, with the operation already marked as running;
+ * ends it. */
+static int create_run(bs_app *app, const char *name, bs_error *err)
 {
-    if (!begin_op(app, name))
-        return busy(err);
     bs_backup_event e = {.ev = {.app = app, .error = err},
                          .name = name ? name : "",
                          .exclude = create_exclude,
@@ -446,6 +446,55 @@ int bs_backup_create(bs_app *app, const char *name, bs_error *err)
         bs_error_set(err, 400, "Failed to create backup.");
     end_op(app);
     return rc;
+}
+
+int bs_backup_create(bs_app *app, const char *name, bs_error *err)
+{
+    if (!begin_op(app, name))
+        return busy(err);
+    return create_run(app, name, err);
+}
+
+typedef struct start_job {
+    char *name;
+    bs_error *err;
+    void (*done)(void *user, int rc);
+    void *user;
+} start_job;
+
+static void start_run(bs_app *app, void *arg)
+{
+    start_job *j = arg;
+    int rc = create_run(app, j->name, j->err);
+    j->done(j->user, rc);
+    free(j->name);
+    free(j);
+}
+
+int bs_backup_start(bs_app *app, const char *name, bs_error *err,
+                    void (*done)(void *user, int rc), void *user)
+{
+    start_job *j = calloc(1, sizeof *j);
+    if (!j || !(j->name = strdup(name ? name : ""))) {
+        free(j);
+        return bs_error_set(err, 400, "Failed to create backup.");
+    }
+    j->err = err;
+    j->done = done;
+    j->user = user;
+    if (!begin_op(app, name)) {
+        free(j->name);
+        free(j);
+        return busy(err);
+    }
+    int rc = bs_app_go(app, start_run, j);
+    if (rc) {
+        end_op(app);
+        free(j->name);
+        free(j);
+        return bs_error_set(err, 400, "Failed to create backup.");
+    }
+    return 0;
 }
 
 /* ---- restoring ------------------------------------------------------------ */

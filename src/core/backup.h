@@ -83,6 +83,15 @@ bool bs_backup_active(bs_app *app, char *out, size_t cap);
  * Blocking, never on a thread inside a transaction. */
 int bs_backup_create(bs_app *app, const char *name, bs_error *err);
 
+/* Starts the same on the app's worker pool and returns at once: 0 when
+ * it runs (done(user, rc) is then called on the pool's thread once the
+ * backup is stored or failed, err filled as bs_backup_create fills it,
+ * after the operation has ended); else an error in err (the 400 of
+ * bs_backup_create when another backup or restore runs) and done is never
+ * called. err and user must stay valid until done. */
+int bs_backup_start(bs_app *app, const char *name, bs_error *err,
+                    void (*done)(void *user, int rc), void *user);
+
 /* Restores the backup key through the BS_ON_BACKUP_RESTORE hook. On
  * success the process is replaced and this does not return; otherwise
  * the data is untouched and the error is returned (and logged).

@@ -116,6 +116,7 @@ struct bs_req {
     bs_buf resp;
     bool search_result;     /* a list page: `fields` applies to its items */
     struct bs_stream *stream; /* a streamed body (stream.h), or NULL */
+    struct bs_defer *defer; /* an answer written later (defer.h), or NULL */
     int fd;                 /* file body when >= 0 (static files) */
     uint64_t fd_offset;     /* first byte to send (ranges) */
     uint64_t fd_size;

@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "../base/util.h"
+#include "defer.h"
 #include "fields.h"
 #include "stream.h"
 
@@ -99,6 +100,9 @@ struct bs_server {
     bool stopping;
     bool sweeper_running;
     pthread_t sweeper;
+
+    /* Requests whose answer is deferred (defer.h), closed at a stop. */
+    bs_defer_set defers;
 };
 
 /* Appends c to the waiting list with a fresh deadline. Takes the lock. */
@@ -291,10 +295,12 @@ static void *uri_log(void *cls, const char *uri, struct MHD_Connection *c)
     return r;
 }
 
-static void req_free(bs_req *r)
+static void req_free(bs_server *s, bs_req *r)
 {
     if (!r)
         return;
+    if (r->defer)
+        bs_defer_release(r->defer, &s->defers);
     if (r->fd >= 0)
         close(r->fd);
     bs_req_drop_reader(r);
@@ -315,7 +321,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     if (conn && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
         wait_push(s, conn);
     if (*con_cls) {
-        req_free(*con_cls);
+        req_free(s, *con_cls);
         atomic_fetch_sub(&s->active, 1);
     }
     *con_cls = NULL;
@@ -518,6 +524,15 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *c,
         return MHD_YES;
     }
 
+    if (r->defer) {
+        /* Resumed: the deferred work is done (or the server stops). */
+        MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT,
+                                  s->cfg.timeout_s ? s->cfg.timeout_s : 60u);
+        if (!bs_defer_answer(r->defer, r))
+            return MHD_NO;
+        return send_response(c, r);
+    }
+
     /* Last call: run the pipeline. */
     bs_req_upload_end(r);
     r->status = 200;
@@ -528,7 +543,18 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *c,
     } else {
         int rc = bs_hook_trigger(s->cfg.middlewares, &r->ev, route_request,
                                  s);
-        if (!r->responded) {
+        if (r->defer) {
+            /* The answer comes later: the connection waits suspended,
+             * holding no thread, until the owner resumes it (then this
+             * handler is called again, above). */
+            if (bs_defer_suspend(r->defer, &s->defers, c)) {
+                MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT,
+                                          (unsigned)0);
+                return MHD_YES;
+            }
+            if (!bs_defer_answer(r->defer, r))
+                return MHD_NO;
+        } else if (!r->responded) {
             if (rc && r->ev.error && r->ev.error->status)
                 bs_resp_error(r, r->ev.error);
             else if (rc)
@@ -578,6 +604,7 @@ static void server_free(bs_server *s)
     }
     pthread_cond_destroy(&s->wake);
     pthread_mutex_destroy(&s->lock);
+    bs_defer_set_dispose(&s->defers);
     free(s);
 }
 
@@ -646,6 +673,7 @@ int bs_server_start(bs_server **out, const bs_server_config *cfg,
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_mutex_init(&s->lock, NULL);
+    bs_defer_set_init(&s->defers);
     pthread_cond_init(&s->wake, &ca);
     pthread_condattr_destroy(&ca);
     int rc = 0;
@@ -702,6 +730,10 @@ void bs_server_stop(bs_server *s, int drain_ms)
     int64_t deadline = bs_mono_ms() + drain_ms;
     while (atomic_load(&s->active) > 0 && bs_mono_ms() < deadline)
         usleep(5 * 1000);
+    /* Deferred answers still waiting (a long backup) are not waited for:
+     * their connections are closed (libmicrohttpd does not stop with
+     * suspended connections). */
+    bs_defer_cancel_all(&s->defers);
     MHD_stop_daemon(s->daemon);
     s->daemon = NULL;
     server_free(s);

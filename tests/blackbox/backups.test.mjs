@@ -12,6 +12,7 @@ import os from 'node:os';
 import S3rver from 's3rver';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { client, freePort, startServer } from './lib/server.mjs';
 import { rejectsWith, superuserClient } from './lib/assert.mjs';
@@ -401,5 +402,109 @@ describe('backups on S3 (s3rver)', () => {
     await su.backups.delete('on_s3.zip');
     assert.deepEqual(s3Keys(), []);
     await rejectsWith(su.backups.delete('on_s3.zip'), 400);
+  });
+});
+
+describe('a running backup holds no HTTP worker thread', () => {
+  // A stand-in for S3 that holds the backup's upload until the test lets
+  // it go, so the backup is certainly still running while other requests
+  // are made (no timing involved).
+  let s3, srv, su;
+  let uploadStarted, releaseUpload;
+  const started = new Promise((r) => (uploadStarted = r));
+  const released = new Promise((r) => (releaseUpload = r));
+  const keys = [];
+
+  before(async () => {
+    s3 = http.createServer((req, res) => {
+      if (req.method !== 'PUT') {
+        res.writeHead(404).end();
+        return;
+      }
+      req.resume();
+      req.on('end', async () => {
+        keys.push(decodeURIComponent(new URL(req.url, 'http://x').pathname));
+        uploadStarted();
+        await released;
+        res.writeHead(200, { ETag: '"x"' }).end();
+      });
+    });
+    await new Promise((r) => s3.listen(0, '127.0.0.1', r));
+    srv = await startServer();
+    su = await superuserClient(srv, ADMIN);
+    await su.settings.update({
+      backups: {
+        s3: {
+          enabled: true,
+          bucket: 'held',
+          region: 'us-east-1',
+          endpoint: `http://127.0.0.1:${s3.address().port}`,
+          accessKey: 'k',
+          secret: 's',
+          forcePathStyle: true,
+        },
+      },
+    });
+  });
+  after(async () => {
+    releaseUpload();
+    await srv?.destroy();
+    s3?.closeAllConnections();
+    await new Promise((r) => s3.close(r));
+  });
+
+  test('kept-alive connections are answered while POST /api/backups waits', async () => {
+    // Sixteen kept-alive connections, opened before the backup: the
+    // server's worker threads each hold some of them. The backup's POST
+    // goes out on one of them; before the answer was deferred, the others
+    // of its worker thread waited for the backup.
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+    const request = (method, url, body) =>
+      new Promise((resolve, reject) => {
+        const req = http.request(
+          `${srv.url}${url}`,
+          { method, agent, headers: { Authorization: su.authStore.token, 'Content-Type': 'application/json' } },
+          (res) => {
+            let text = '';
+            res.on('data', (c) => (text += c));
+            res.on('end', () => resolve({ status: res.statusCode, body: text ? JSON.parse(text) : null }));
+          },
+        );
+        req.on('error', reject);
+        req.end(body ? JSON.stringify(body) : undefined);
+      });
+    const wave = async (n) => {
+      const all = await Promise.all(Array.from({ length: n }, () => request('GET', '/api/health')));
+      for (const r of all) assert.equal(r.status, 200);
+      return all;
+    };
+    await wave(16);
+    const sockets = () => Object.values(agent.sockets).flat().length + Object.values(agent.freeSockets).flat().length;
+    assert.equal(sockets(), 16);
+
+    const running = request('POST', '/api/backups', { name: 'held.zip' });
+    await started;
+    // If a request were stuck behind the backup, the upload is let go
+    // after a while so that the test ends (and fails) instead of hanging.
+    let answeredFirst = true;
+    const fallback = setTimeout(() => {
+      answeredFirst = false;
+      releaseUpload();
+    }, 15000);
+    for (let round = 0; round < 3; round++) {
+      for (const r of await wave(15)) assert.equal(r.body.data.canBackup, false);
+    }
+    clearTimeout(fallback);
+    assert.ok(answeredFirst, 'a request waited for the backup');
+    assert.equal(sockets(), 16, 'the same kept-alive connections were used');
+    // Another backup is refused at once while this one runs.
+    await rejectsWith(su.backups.create('other.zip', { requestKey: null }), 400, (b) =>
+      assert.match(b.message, /^Try again later - another backup\/restore process has already been started/),
+    );
+    releaseUpload();
+    assert.equal((await running).status, 204);
+    assert.deepEqual(keys, ['/held/held.zip']);
+    assert.equal((await su.health.check()).data.canBackup, true);
+    agent.destroy();
   });
 });

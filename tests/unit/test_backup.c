@@ -4,8 +4,11 @@
  * and the API names; one operation at a time; and a restore whose
  * restart fails (an app not started by bs_app_start cannot re-exec)
  * puts the old data back, as does one of a hostile archive, which never
- * gets as far as the swap.
+ * gets as far as the swap. A backup started in the background keeps
+ * the one-at-a-time rule and reports when it ends.
  */
+#include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,6 +148,62 @@ TEST(hostile_archive_is_refused)
     bs_error_dispose(&err);
 }
 
+/* A create hook that holds the backup until the test lets it go. */
+static sem_t hook_entered, hook_release, done_sem;
+static int done_rc = 99;
+
+static int holding_handler(bs_event *e, void *user)
+{
+    (void)user;
+    sem_post(&hook_entered);
+    sem_wait(&hook_release);
+    return bs_event_next(e);
+}
+
+static void on_done(void *user, int rc)
+{
+    done_rc = rc;
+    /* The operation has ended before done is called. */
+    *(bool *)user = bs_backup_active(app, NULL, 0);
+    sem_post(&done_sem);
+}
+
+TEST(start_runs_in_the_background_one_at_a_time)
+{
+    sem_init(&hook_entered, 0, 0);
+    sem_init(&hook_release, 0, 0);
+    sem_init(&done_sem, 0, 0);
+    bs_handler h = {.fn = holding_handler};
+    bs_hook *hook = bs_app_hook(app, BS_ON_BACKUP_CREATE);
+    REQUIRE(bs_hook_bind(hook, &h) == 0);
+    bs_error err, other;
+    bs_error_init(&err);
+    bs_error_init(&other);
+    bool active_in_done = true;
+    REQUIRE(bs_backup_start(app, "background.zip", &err, on_done,
+                            &active_in_done) == 0);
+    sem_wait(&hook_entered); /* it runs, on another thread */
+    char key[64];
+    CHECK(bs_backup_active(app, key, sizeof key));
+    CHECK(strcmp(key, "background.zip") == 0);
+    CHECK(bs_backup_start(app, "second.zip", &other, on_done, NULL) != 0);
+    CHECK(other.status == 400 && other.message &&
+          strncmp(other.message, "Try again later", 15) == 0);
+    CHECK(bs_backup_create(app, "third.zip", &other) != 0);
+    sem_post(&hook_release);
+    sem_wait(&done_sem);
+    CHECK(done_rc == 0);
+    CHECK(!active_in_done);
+    CHECK(has_backup("background.zip"));
+    CHECK(!has_backup("second.zip") && !has_backup("third.zip"));
+    bs_hook_unbind_all(hook);
+    bs_error_dispose(&err);
+    bs_error_dispose(&other);
+    sem_destroy(&hook_entered);
+    sem_destroy(&hook_release);
+    sem_destroy(&done_sem);
+}
+
 int main(void)
 {
     if (tmpdir_make(dir, sizeof dir) != 0)
@@ -154,6 +213,7 @@ int main(void)
     RUN(create_hook_renames_and_refuses);
     RUN(failed_restart_puts_the_old_data_back);
     RUN(hostile_archive_is_refused);
+    RUN(start_runs_in_the_background_one_at_a_time);
     bs_app_free(app);
     tmpdir_remove(dir);
     return harness_summary(__FILE__);
