@@ -41,6 +41,7 @@
 #include "archive.h"
 #include "cron.h"
 #include "events.h"
+#include "mail.h"
 
 extern char **environ;
 
@@ -372,11 +373,19 @@ static const char *const live_files[] = {
 
 #define NLIVE (sizeof live_files / sizeof live_files[0])
 
+/* What the creating step reports besides the client's error. */
+typedef struct create_out {
+    bs_error *err;
+    char *why;   /* the cause of a failure, for the log and the alert */
+    size_t cap;
+} create_out;
+
 static int create_final(bs_event *ev, void *user)
 {
     bs_backup_event *e = (bs_backup_event *)ev;
     bs_app *app = ev->app;
-    bs_error *err = user;
+    create_out *out = user;
+    bs_error *err = out->err;
     char name[256];
     if (!e->name || !*e->name)
         bs_backup_default_name(app, "pb_backup_", name, sizeof name);
@@ -426,6 +435,8 @@ static int create_final(bs_event *ev, void *user)
     bs_remove_tree(AT_FDCWD, work);
     if (rc) {
         bs_log('E', "Backup %s failed: %s", name, msg);
+        if (out->why)
+            snprintf(out->why, out->cap, "%s", msg);
         return bs_error_set(err, 400, "Failed to create backup.");
     }
     return 0;
@@ -433,15 +444,17 @@ static int create_final(bs_event *ev, void *user)
 
 /* The backup itself, with the operation already marked as running;
  * ends it. */
-static int create_run(bs_app *app, const char *name, bs_error *err)
+static int create_run(bs_app *app, const char *name, bs_error *err,
+                      char *why, size_t cap)
 {
+    create_out out = {err, why, cap};
     bs_backup_event e = {.ev = {.app = app, .error = err},
                          .name = name ? name : "",
                          .exclude = create_exclude,
                          .nexclude = sizeof create_exclude /
                                      sizeof create_exclude[0]};
     int rc = bs_trigger_backup(app, BS_ON_BACKUP_CREATE, &e, create_final,
-                               err);
+                               &out);
     if (rc && !err->message)
         bs_error_set(err, 400, "Failed to create backup.");
     end_op(app);
@@ -452,7 +465,7 @@ int bs_backup_create(bs_app *app, const char *name, bs_error *err)
 {
     if (!begin_op(app, name))
         return busy(err);
-    return create_run(app, name, err);
+    return create_run(app, name, err, NULL, 0);
 }
 
 typedef struct start_job {
@@ -465,7 +478,7 @@ typedef struct start_job {
 static void start_run(bs_app *app, void *arg)
 {
     start_job *j = arg;
-    int rc = create_run(app, j->name, j->err);
+    int rc = create_run(app, j->name, j->err, NULL, 0);
     j->done(j->user, rc);
     free(j->name);
     free(j);
@@ -749,9 +762,18 @@ static void auto_backup(bs_app *app, void *user)
     bs_backup_default_name(app, BS_BACKUP_AUTO_PREFIX, name, sizeof name);
     bs_error err;
     bs_error_init(&err);
-    if (bs_backup_create(app, name, &err) != 0)
+    char why[512] = "";
+    int rc = begin_op(app, name) ? create_run(app, name, &err, why,
+                                              sizeof why)
+                                 : busy(&err);
+    if (rc != 0) {
+        const char *reason = *why ? why : err.message ? err.message : "?";
         bs_log('E', "[Backup cron] Failed to create backup %s: %s", name,
-               err.message ? err.message : "?");
+               reason);
+        /* Nobody asked for this backup: tell the superusers. */
+        if (bs_mail_send_backup_failed(app, name, reason) != 0)
+            bs_log('E', "[Backup cron] Failed to send the failure alert");
+    }
     bs_error_dispose(&err);
 
     bs_settings *s = bs_app_settings(app);

@@ -1149,3 +1149,86 @@ int bs_app_send_mail(bs_app *app, bs_mail_message *m, bs_error *err)
     }
     return bs_mail_send(app, m, 0, err);
 }
+
+/* ---- system alerts to the superusers ------------------------------------ */
+
+/* The superusers' addresses (the installer's placeholder account left
+ * out), as a JSON array; NULL when they cannot be read. */
+static json_object *superuser_emails(bs_app *app)
+{
+    json_object *out = json_object_new_array();
+    bs_conn *conn = bs_store_reader_acquire(app->store);
+    bs_rows st;
+    int rc = bs_rows_open(&st, conn,
+                          "SELECT email FROM _superusers WHERE email != "
+                          "'__pbinstaller@example.com' ORDER BY email",
+                          -1, BS_ROWS_ONCE);
+    int step = 0;
+    while (rc == 0 && out && (step = bs_rows_next(&st)) == 1) {
+        const char *e = bs_rows_text(&st, 0, NULL);
+        if (e && *e)
+            json_object_array_add(out, json_object_new_string(e));
+    }
+    bs_rows_close(&st);
+    bs_store_reader_release(app->store, conn);
+    if (rc != 0 || step < 0) {
+        json_object_put(out);
+        return NULL;
+    }
+    return out;
+}
+
+int bs_mail_send_backup_failed(bs_app *app, const char *name,
+                               const char *reason)
+{
+    json_object *to = superuser_emails(app);
+    if (!to)
+        return BS_EDB;
+    bs_settings *s = bs_app_settings(app);
+    json_object *meta = s ? bs_json_get(s->value, "meta") : NULL;
+    const char *app_name = bs_json_get_str(meta, "appName", "");
+    const char *app_url = bs_json_get_str(meta, "appURL", "");
+    bs_buf subj, page;
+    bs_buf_init(&subj);
+    bs_buf_init(&page);
+    bs_buf_printf(&subj, "%s%sAutomated backup failed", app_name,
+                  *app_name ? ": " : "");
+    bs_buf_puts(&page, LAYOUT_HEAD);
+    bs_buf_puts(&page, "<p>Hello,</p>\n<p>The scheduled backup <strong>");
+    html_escape(&page, name);
+    bs_buf_puts(&page, "</strong> of ");
+    html_escape(&page, *app_name ? app_name : "the application");
+    if (*app_url) {
+        bs_buf_puts(&page, " (");
+        html_escape(&page, app_url);
+        bs_buf_puts(&page, ")");
+    }
+    bs_buf_puts(&page, " could not be created:</p>\n<p><code>");
+    html_escape(&page, reason && *reason ? reason : "unknown error");
+    bs_buf_puts(&page, "</code></p>\n<p>The server log has the details. "
+                       "Until the cause is fixed, no new scheduled backup "
+                       "is kept.</p>");
+    bs_buf_puts(&page, LAYOUT_TAIL);
+    bs_settings_unref(s);
+    int rc = subj.oom || page.oom ? BS_ENOMEM : 0;
+    size_t n = json_object_array_length(to);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        bs_mail_message m = {0};
+        m.to = strdup(json_object_get_string(json_object_array_get_idx(to, i)));
+        m.subject = strdup(subj.data);
+        m.html = strdup(page.data);
+        bs_error err;
+        bs_error_init(&err);
+        if (!m.to || !m.subject || !m.html)
+            rc = BS_ENOMEM;
+        else if (bs_app_send_mail(app, &m, &err) != 0)
+            bs_log('E', "[Backup cron] Failed to send the failure alert to "
+                        "%s: %s", m.to, err.message ? err.message : "?");
+        bs_error_dispose(&err);
+        bs_mail_message_dispose(&m);
+    }
+    bs_buf_dispose(&subj);
+    bs_buf_dispose(&page);
+    json_object_put(to);
+    return rc;
+}

@@ -77,4 +77,11 @@ char *bs_mail_html_to_text(const char *html);
  * written only when with_bcc (sendmail reads and strips it). */
 void bs_mail_format(const bs_mail_message *m, bool with_bcc, bs_buf *out);
 
+/* Tells every superuser (one mail each, through BS_ON_MAILER_SEND) that
+ * the scheduled backup name failed with reason, as PocketBase v0.39 does.
+ * Blocks while the mails are handed over: for the cron job's thread.
+ * A mail that cannot be sent is logged. 0, BS_EDB or BS_ENOMEM. */
+int bs_mail_send_backup_failed(bs_app *app, const char *name,
+                               const char *reason);
+
 #endif

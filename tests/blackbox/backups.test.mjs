@@ -16,6 +16,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { client, freePort, startServer } from './lib/server.mjs';
 import { rejectsWith, superuserClient } from './lib/assert.mjs';
+import { startSink } from './lib/smtp.mjs';
 
 const ADMIN = { email: 'admin@example.com', password: 'admin-pass-123' };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -506,5 +507,53 @@ describe('a running backup holds no HTTP worker thread', () => {
     assert.deepEqual(keys, ['/held/held.zip']);
     assert.equal((await su.health.check()).data.canBackup, true);
     agent.destroy();
+  });
+});
+
+describe('a failed scheduled backup', () => {
+  let sink, srv, su;
+  before(async () => {
+    sink = await startSink();
+    srv = await startServer();
+    su = await superuserClient(srv, ADMIN);
+    await su.collection('_superusers').create({ email: 'second@example.com', password: 'second-pass-123', passwordConfirm: 'second-pass-123' });
+    await su.settings.update({
+      meta: { appName: 'Acme', appURL: 'http://acme.test', senderName: 'Acme', senderAddress: 'noreply@acme.test' },
+      smtp: { enabled: true, host: '127.0.0.1', port: sink.port, tls: false },
+      // A schedule that never comes during the test: the job is run on demand.
+      backups: { cron: '0 0 1 1 *' },
+    });
+  });
+  after(async () => {
+    await srv?.destroy();
+    await sink?.close();
+  });
+
+  test('mails every superuser, with the backup name and the cause', async () => {
+    // The backups folder cannot be made: a file is in its place.
+    fs.writeFileSync(path.join(srv.dir, 'backups'), 'in the way');
+    const from = sink.mails.length;
+    await su.crons.run('__pbAutoBackup__');
+    const first = await sink.wait((m) => m.rcpt.includes(ADMIN.email), from);
+    const second = await sink.wait((m) => m.rcpt.includes('second@example.com'), from);
+    for (const m of [first, second]) {
+      assert.equal(m.rcpt.length, 1);
+      assert.match(m.subject, /^Acme: Automated backup failed$/);
+      assert.match(m.html, /@auto_pb_backup_acme_\d{14}\.zip/);
+      assert.match(m.text, /could not be created/);
+      assert.match(m.headers.from, /noreply@acme\.test/);
+    }
+    assert.match(srv.output(), /\[Backup cron\] Failed to create backup @auto_pb_backup_acme_\d{14}\.zip/);
+
+    // Once the cause is gone the job stores its backup.
+    fs.rmSync(path.join(srv.dir, 'backups'));
+    await su.crons.run('__pbAutoBackup__');
+    let keys = [];
+    for (let i = 0; i < 100 && keys.length === 0; i++) {
+      keys = (await su.backups.getFullList()).map((b) => b.key);
+      if (keys.length === 0) await sleep(100);
+    }
+    assert.equal(keys.length, 1);
+    assert.match(keys[0], /^@auto_pb_backup_acme_\d{14}\.zip$/);
   });
 });

@@ -5,7 +5,8 @@
  * restart fails (an app not started by bs_app_start cannot re-exec)
  * puts the old data back, as does one of a hostile archive, which never
  * gets as far as the swap. A backup started in the background keeps
- * the one-at-a-time rule and reports when it ends.
+ * the one-at-a-time rule and reports when it ends; the failure alert
+ * goes to every superuser through the mailer hook.
  */
 #include <pthread.h>
 #include <semaphore.h>
@@ -15,9 +16,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/json.h"
 #include "basalt.h"
 #include "core/app.h"
 #include "core/backup.h"
+#include "core/mail.h"
 #include "harness.h"
 #include "testapp.h"
 #include "tmpdir.h"
@@ -204,6 +207,55 @@ TEST(start_runs_in_the_background_one_at_a_time)
     sem_destroy(&done_sem);
 }
 
+/* Keeps what the mailer was asked to send, and sends nothing. */
+static int mail_spy(bs_event *e, void *user)
+{
+    bs_mailer_event *me = (bs_mailer_event *)e;
+    json_object *seen = user;
+    json_object *m = json_object_new_object();
+    json_object_object_add(m, "to", json_object_new_string(me->message->to));
+    json_object_object_add(m, "subject",
+                           json_object_new_string(me->message->subject));
+    json_object_object_add(m, "html",
+                           json_object_new_string(me->message->html));
+    json_object_array_add(seen, m);
+    return 0;
+}
+
+TEST(failure_alert_goes_to_every_superuser)
+{
+    bs_error err;
+    bs_error_init(&err);
+    REQUIRE(bs_db_exec(app,
+                       "INSERT INTO _superusers (id, email, password, "
+                       "tokenKey, verified) VALUES ('su1aaaaaaaaaaaa', "
+                       "'one@example.com', 'x', 'k1', 1), "
+                       "('su2aaaaaaaaaaaa', 'two@example.com', 'x', 'k2', 1), "
+                       "('su3aaaaaaaaaaaa', '__pbinstaller@example.com', "
+                       "'x', 'k3', 1)",
+                       NULL, NULL, &err) == 0);
+    json_object *seen = json_object_new_array();
+    bs_handler h = {.fn = mail_spy, .user = seen};
+    bs_hook *hook = bs_app_hook(app, BS_ON_MAILER_SEND);
+    REQUIRE(bs_hook_bind(hook, &h) == 0);
+    CHECK(bs_mail_send_backup_failed(app, "@auto_pb_backup_acme_1.zip",
+                                     "disk <full>") == 0);
+    REQUIRE(json_object_array_length(seen) == 2);
+    const char *want[] = {"one@example.com", "two@example.com"};
+    for (size_t i = 0; i < 2; i++) {
+        json_object *m = json_object_array_get_idx(seen, i);
+        CHECK(strcmp(bs_json_get_str(m, "to", ""), want[i]) == 0);
+        CHECK(strstr(bs_json_get_str(m, "subject", ""),
+                     "Automated backup failed") != NULL);
+        const char *html = bs_json_get_str(m, "html", "");
+        CHECK(strstr(html, "@auto_pb_backup_acme_1.zip") != NULL);
+        CHECK(strstr(html, "disk &lt;full&gt;") != NULL);
+    }
+    bs_hook_unbind_all(hook);
+    json_object_put(seen);
+    bs_error_dispose(&err);
+}
+
 int main(void)
 {
     if (tmpdir_make(dir, sizeof dir) != 0)
@@ -214,6 +266,7 @@ int main(void)
     RUN(failed_restart_puts_the_old_data_back);
     RUN(hostile_archive_is_refused);
     RUN(start_runs_in_the_background_one_at_a_time);
+    RUN(failure_alert_goes_to_every_superuser);
     bs_app_free(app);
     tmpdir_remove(dir);
     return harness_summary(__FILE__);
