@@ -28,6 +28,7 @@
 #include "../core/auth.h"
 #include "../core/logs.h"
 #include "../core/ratelimit.h"
+#include "../http/defer.h"
 #include "api.h"
 
 static int64_t now_ns(void)
@@ -162,6 +163,11 @@ static void log_request(bs_req *r, int64_t started_ns)
     bs_buf_dispose(&d);
 }
 
+static void log_deferred(bs_req *r, void *user)
+{
+    log_request(r, *(int64_t *)user);
+}
+
 /* The global middleware (id "pbActivityLogger"). */
 static int request_logger(bs_event *e, void *user)
 {
@@ -171,7 +177,14 @@ static int request_logger(bs_event *e, void *user)
         return bs_event_next(e);
     int64_t started = now_ns();
     int rc = bs_event_next(e);
-    log_request(r, started);
+    int64_t *at = r->defer ? bs_arena_alloc(&r->arena, sizeof *at) : NULL;
+    if (at) {
+        /* Answered later (POST /api/backups): logged with that answer. */
+        *at = started;
+        bs_defer_after(r->defer, log_deferred, at);
+    } else {
+        log_request(r, started);
+    }
     return rc;
 }
 

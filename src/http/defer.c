@@ -27,6 +27,8 @@ struct bs_defer {
     bs_defer_respond_fn respond;
     bs_defer_free_fn free_user;
     void *user;
+    bs_defer_respond_fn after;   /* set and run on the worker thread */
+    void *after_user;
 };
 
 static void defer_unref(bs_defer *d)
@@ -68,6 +70,12 @@ void bs_defer_resume(bs_defer *d)
     }
     pthread_mutex_unlock(&d->lock);
     defer_unref(d);
+}
+
+void bs_defer_after(bs_defer *d, bs_defer_respond_fn after, void *user)
+{
+    d->after = after;
+    d->after_user = user;
 }
 
 void bs_defer_set_init(bs_defer_set *set)
@@ -112,8 +120,11 @@ bool bs_defer_answer(bs_defer *d, bs_req *r)
     bs_defer_respond_fn fn = d->respond;
     d->respond = NULL; /* once */
     pthread_mutex_unlock(&d->lock);
-    if (go)
+    if (go) {
         fn(r, d->user);
+        if (d->after)
+            d->after(r, d->after_user);
+    }
     return go;
 }
 

@@ -41,6 +41,13 @@ bs_defer *bs_resp_defer(bs_req *r, bs_defer_respond_fn respond,
  * the owner's reference. Any thread, once. */
 void bs_defer_resume(bs_defer *d);
 
+/* Runs after(r, user) on r's worker thread right after the deferred
+ * answer is written, for a middleware that looks at the answer once
+ * next returns (the request logger); not when the connection closes
+ * without an answer. One per deferral; call it before the middleware
+ * returns. */
+void bs_defer_after(bs_defer *d, bs_defer_respond_fn after, void *user);
+
 /* ---- for the server ------------------------------------------------------- */
 
 /* The deferrals of one server whose connections wait, so that a stop can

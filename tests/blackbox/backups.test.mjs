@@ -505,6 +505,16 @@ describe('a running backup holds no HTTP worker thread', () => {
     releaseUpload();
     assert.equal((await running).status, 204);
     assert.deepEqual(keys, ['/held/held.zip']);
+    // The request log has the answer the client got, logged once it was
+    // sent (after the refused second backup).
+    let logged = [];
+    for (let i = 0; i < 100 && logged.length < 2; i++) {
+      logged = (await su.logs.getList(1, 10, { filter: 'data.url = "/api/backups" && data.method = "POST"', sort: 'created' })).items;
+      if (logged.length < 2) await sleep(100);
+    }
+    assert.deepEqual(logged.map((l) => l.data.status).sort(), [204, 400]);
+    const at = (status) => logged.find((l) => l.data.status === status).created;
+    assert.ok(at(204) >= at(400), 'the backup was logged before it was answered');
     assert.equal((await su.health.check()).data.canBackup, true);
     agent.destroy();
   });
