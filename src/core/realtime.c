@@ -609,9 +609,14 @@ static void enqueue(bs_rt_client *c, const char *name, const char *data,
             c->qoff = 0;
             bs_log('D', "realtime: client %s dropped (queue full)", c->id);
         } else {
-            bs_buf_printf(&c->queue, "id:%s\nevent:%s\ndata:", c->id, name);
+            /* Appended piece by piece: no format parsing per frame. */
+            bs_buf_append(&c->queue, "id:", 3);
+            bs_buf_append(&c->queue, c->id, 40);
+            bs_buf_append(&c->queue, "\nevent:", 7);
+            bs_buf_puts(&c->queue, name);
+            bs_buf_append(&c->queue, "\ndata:", 6);
             bs_buf_append(&c->queue, data, len);
-            bs_buf_puts(&c->queue, "\n\n");
+            bs_buf_append(&c->queue, "\n\n", 2);
             if (c->queue.oom)
                 c->dropped = true;
             c->last_message = bs_mono_ms();
