@@ -91,6 +91,10 @@ typedef struct rt_sub {
     char *options;        /* the options text, "" when none (group key) */
     json_object *query;   /* options.query as strings, or NULL */
     json_object *headers; /* options.headers, or NULL */
+    /* The subscription's rule compiled for SQL with the client's auth
+     * (a cache, guarded by the broker's lock): NULL until a change needs
+     * it; stale once the schema changes; dropped with the auth. */
+    bs_rules_compiled *rule;
 } rt_sub;
 
 /* A client's subscriptions: immutable once built, replaced as a whole,
@@ -131,6 +135,8 @@ typedef struct rt_out {
     rt_subs *subs;        /* a reference */
     rt_auth *ra;          /* a reference to the client's auth, or NULL */
     const bs_auth *auth;  /* ra's auth, or NULL */
+    bs_rules_compiled *rule; /* the subscription's cached rule, a
+                                reference, or NULL */
     int sub;
     int payload;
     int allowed;          /* the rule: 1 allows, 0 refuses, -1 undecided */
@@ -165,7 +171,11 @@ struct bs_realtime {
 
     pthread_mutex_t lock;
     struct lh_table *clients; /* id -> client (a reference) */
+    struct lh_table *by_auth; /* auth id ("" for superusers) -> the
+                                 registered clients signed in as it
+                                 (rt_authset, no references) */
     atomic_size_t count;
+    bool index_broken;        /* by_auth is incomplete (out of memory) */
 
     pthread_mutex_t qlock;    /* the job queue and the thread's state */
     pthread_cond_t qwake;
@@ -197,6 +207,7 @@ static void sub_dispose(rt_sub *s)
         json_object_put(s->query);
     if (s->headers)
         json_object_put(s->headers);
+    bs_rules_compiled_unref(s->rule);
 }
 
 static void subs_unref(rt_subs *s)
@@ -348,6 +359,102 @@ const char *bs_rt_client_ip(const bs_rt_client *c)
     return c->ip;
 }
 
+/* ---- the index of clients by auth id -------------------------------------- */
+
+/* The registered clients signed in as one auth id (superusers: ""). A
+ * change in a collection whose rules are of the owner shape
+ * (`author = @request.auth.id`) looks up its owner's set and the
+ * superusers' instead of walking every client. */
+typedef struct rt_authset {
+    char *key;
+    bs_rt_client **c;
+    size_t n, cap;
+} rt_authset;
+
+static void authset_free(struct lh_entry *e)
+{
+    rt_authset *set = (rt_authset *)lh_entry_v(e);
+    free(set->c);
+    free(set->key);
+    free(set);
+}
+
+static const char *auth_key(const rt_auth *ra)
+{
+    return ra->a->superuser ? "" : ra->a->id;
+}
+
+static rt_authset *authset_of(bs_realtime *rt, const char *key)
+{
+    void *v = NULL;
+    return lh_table_lookup_ex(rt->by_auth, key, &v) ? v : NULL;
+}
+
+/* Adds c to the set of its auth. Under the broker's lock. Out of
+ * memory, the index is abandoned (every change walks all clients). */
+static void index_add(bs_realtime *rt, bs_rt_client *c)
+{
+    if (!c->auth || !c->registered || rt->index_broken)
+        return;
+    const char *key = auth_key(c->auth);
+    rt_authset *set = authset_of(rt, key);
+    if (!set) {
+        set = calloc(1, sizeof *set);
+        if (set)
+            set->key = strdup(key);
+        if (!set || !set->key ||
+            lh_table_insert(rt->by_auth, set->key, set) != 0) {
+            if (set)
+                free(set->key);
+            free(set);
+            rt->index_broken = true;
+            return;
+        }
+    }
+    if (set->n == set->cap) {
+        size_t cap = set->cap ? set->cap * 2 : 2;
+        bs_rt_client **w = realloc(set->c, sizeof *w * cap);
+        if (!w) {
+            rt->index_broken = true;
+            return;
+        }
+        set->c = w;
+        set->cap = cap;
+    }
+    set->c[set->n++] = c;
+}
+
+/* Takes c out of the set of its auth. Under the broker's lock. */
+static void index_remove(bs_realtime *rt, bs_rt_client *c)
+{
+    rt_authset *set = c->auth ? authset_of(rt, auth_key(c->auth)) : NULL;
+    for (size_t i = 0; set && i < set->n; i++) {
+        if (set->c[i] != c)
+            continue;
+        set->c[i] = set->c[--set->n];
+        if (!set->n)
+            lh_table_delete(rt->by_auth, set->key);
+        return;
+    }
+}
+
+/* Replaces c's auth with ra (taken over; NULL: a guest) and forgets the
+ * rules compiled for the previous one. Under the broker's lock. Returns
+ * the previous auth, for the caller to unref outside the lock. */
+static rt_auth *set_auth(bs_rt_client *c, rt_auth *ra)
+{
+    bs_realtime *rt = c->rt;
+    index_remove(rt, c);
+    rt_auth *old = c->auth;
+    c->auth = ra;
+    index_add(rt, c);
+    for (int i = 0; c->subs && i < c->subs->n; i++) {
+        bs_rules_compiled_unref(c->subs->items[i].rule);
+        c->subs->items[i].rule = NULL;
+    }
+    return old;
+}
+
 void bs_rt_client_register(bs_rt_client *c, bs_stream *s, int64_t idle_ms,
                            int64_t max_ms)
 {
@@ -358,6 +465,7 @@ void bs_rt_client_register(bs_rt_client *c, bs_stream *s, int64_t idle_ms,
     pthread_mutex_lock(&rt->lock);
     if (lh_table_insert(rt->clients, c->id, bs_rt_client_ref(c)) == 0) {
         c->registered = true;
+        index_add(rt, c);
         atomic_fetch_add(&rt->count, 1);
     } else {
         atomic_fetch_sub(&c->refs, 1); /* not inserted; others hold c */
@@ -372,6 +480,7 @@ static void unregister(bs_rt_client *c)
     bool was = false;
     pthread_mutex_lock(&rt->lock);
     if (c->registered) {
+        index_remove(rt, c);
         lh_table_delete(rt->clients, c->id);
         c->registered = false;
         atomic_fetch_sub(&rt->count, 1);
@@ -475,7 +584,7 @@ int bs_rt_client_set(bs_rt_client *c, const json_object *topics,
     rt_subs *old = c->subs;
     c->subs = s;
     if (ra && !c->auth) {
-        c->auth = ra;
+        set_auth(c, ra);
         ra = NULL;
     }
     pthread_mutex_unlock(&c->rt->lock);
@@ -500,9 +609,14 @@ static void enqueue(bs_rt_client *c, const char *name, const char *data,
             c->qoff = 0;
             bs_log('D', "realtime: client %s dropped (queue full)", c->id);
         } else {
-            bs_buf_printf(&c->queue, "id:%s\nevent:%s\ndata:", c->id, name);
+            /* Appended piece by piece: no format parsing per frame. */
+            bs_buf_append(&c->queue, "id:", 3);
+            bs_buf_append(&c->queue, c->id, 40);
+            bs_buf_append(&c->queue, "\nevent:", 7);
+            bs_buf_puts(&c->queue, name);
+            bs_buf_append(&c->queue, "\ndata:", 6);
             bs_buf_append(&c->queue, data, len);
-            bs_buf_puts(&c->queue, "\n\n");
+            bs_buf_append(&c->queue, "\n\n", 2);
             if (c->queue.oom)
                 c->dropped = true;
             c->last_message = bs_mono_ms();
@@ -585,6 +699,7 @@ static void batch_dispose(rt_batch *b)
         bs_rt_client_unref(b->outs[i].c);
         subs_unref(b->outs[i].subs);
         auth_unref(b->outs[i].ra);
+        bs_rules_compiled_unref(b->outs[i].rule);
     }
     for (int i = 0; i < b->npayloads; i++)
         free(b->payloads[i]);
@@ -603,83 +718,75 @@ static bool sub_matches(const rt_sub *s, const bs_record *rec)
     return !s->rec || strcmp(s->rec, bs_record_id(rec)) == 0;
 }
 
-/* Decides the rules left undecided in memory: per rule kind, one SQL
- * check (bs_rules_check_many) for every distinct (auth, options) among
- * them, never one query per client. Outs that stay undecided (out of
- * memory) are left to the renderer. */
+/* Decides the rules left undecided in memory in SQL. Each
+ * subscription keeps its rule compiled with its client's @request data
+ * (rt_sub.rule), so a change compiles only the subscriptions that have
+ * none yet or whose schema changed since; bs_rules_check_compiled then
+ * decides the subscriptions whose SQL is the same text in one
+ * statement. Outs that stay undecided (out of memory) are left to the
+ * renderer. */
 static void check_in_sql(bs_realtime *rt, const bs_record *rec, rt_batch *b)
 {
     const bs_collection *coll = rec->collection;
-    json_object *seen = NULL;     /* key -> index in reqs */
-    json_object **reqs = NULL;
-    int *of = NULL;               /* out -> index in reqs, or -1 */
-    bool *allowed = NULL;
-    bs_buf key;
-    bs_buf_init(&key);
-    for (int kind = 0; kind < 2; kind++) {
-        int n = 0;
-        for (int i = 0; i < b->nouts; i++) {
-            rt_out *o = &b->outs[i];
-            const rt_sub *s = &o->subs->items[o->sub];
-            if (o->allowed != -1 || (s->rec != NULL) != (kind == 1))
-                continue;
-            if (!reqs) {
-                seen = json_object_new_object();
-                reqs = calloc((size_t)b->nouts, sizeof *reqs);
-                of = malloc(sizeof *of * (size_t)b->nouts);
-                allowed = calloc((size_t)b->nouts, sizeof *allowed);
-                if (!seen || !reqs || !of || !allowed)
-                    goto end;
-            }
-            if (n == 0)
-                for (int j = 0; j < b->nouts; j++)
-                    of[j] = -1;
-            bs_buf_reset(&key);
-            bs_buf_printf(&key, "%s\x1f%s\x1f%s",
-                          o->auth ? o->auth->collection->id : "",
-                          o->auth ? o->auth->id : "", s->options);
-            if (key.oom)
-                goto end;
-            json_object *idx;
-            if (json_object_object_get_ex(seen, key.data, &idx)) {
-                of[i] = json_object_get_int(idx);
-                continue;
-            }
-            reqs[n] = bs_rules_request_info_of(o->auth, s->query, s->headers,
-                                               "GET", "realtime");
-            if (!reqs[n])
-                goto end;
-            json_object_object_add(seen, key.data, json_object_new_int(n));
-            of[i] = n++;
-        }
-        if (n == 0)
+    int n = 0;
+    for (int i = 0; i < b->nouts; i++)
+        n += b->outs[i].allowed == -1;
+    if (!n)
+        return;
+    bs_rules_compiled **items = calloc((size_t)n, sizeof *items);
+    int *of = malloc(sizeof *of * (size_t)n);
+    bool *allowed = calloc((size_t)n, sizeof *allowed);
+    bool *fresh = calloc((size_t)n, sizeof *fresh);
+    int k = 0;
+    for (int i = 0; items && of && allowed && fresh && i < b->nouts; i++) {
+        rt_out *o = &b->outs[i];
+        const rt_sub *s = &o->subs->items[o->sub];
+        if (o->allowed != -1)
             continue;
-        int rule = kind ? BS_RULE_VIEW : BS_RULE_LIST;
-        int rc = bs_rules_check_many(rt->app, rec->schema, coll,
-                                     bs_record_id(rec), coll->rules[rule],
-                                     reqs, n, allowed);
-        for (int i = 0; rc == 0 && i < b->nouts; i++)
-            if (of[i] >= 0)
-                b->outs[i].allowed = allowed[of[i]];
-        for (int j = 0; j < n; j++) {
-            json_object_put(reqs[j]);
-            reqs[j] = NULL;
+        if (bs_rules_compiled_in(o->rule, rec->schema)) {
+            items[k] = o->rule;
+        } else {
+            json_object *req = bs_rules_request_info_of(
+                o->auth, s->query, s->headers, "GET", "realtime");
+            const char *rule = coll->rules[s->rec ? BS_RULE_VIEW
+                                                  : BS_RULE_LIST];
+            if (!req || bs_rules_compile_for(rec->schema, coll, rule, req,
+                                             &items[k]) != 0) {
+                if (req)
+                    json_object_put(req);
+                continue;
+            }
+            json_object_put(req);
+            fresh[k] = true;
         }
-        json_object_put(seen);
-        seen = json_object_new_object();
-        if (!seen || rc)
-            goto end;
+        of[k++] = i;
     }
-end:
-    for (int j = 0; reqs && j < b->nouts; j++)
-        if (reqs[j])
-            json_object_put(reqs[j]);
-    if (seen)
-        json_object_put(seen);
-    free(reqs);
+    if (k && bs_rules_check_compiled(rt->app, coll, bs_record_id(rec), items,
+                                     k, allowed) == 0)
+        for (int j = 0; j < k; j++)
+            b->outs[of[j]].allowed = allowed[j];
+    /* The new compilations stay with their subscriptions, unless the
+     * client has changed its subscriptions or auth meanwhile. */
+    if (k) {
+        pthread_mutex_lock(&rt->lock);
+        for (int j = 0; j < k; j++) {
+            rt_out *o = &b->outs[of[j]];
+            if (!fresh[j] || o->c->subs != o->subs || o->c->auth != o->ra)
+                continue;
+            rt_sub *s = &o->subs->items[o->sub];
+            bs_rules_compiled *old = s->rule;
+            s->rule = items[j];
+            items[j] = old; /* unref'ed below, outside the lock */
+        }
+        pthread_mutex_unlock(&rt->lock);
+    }
+    for (int j = 0; j < k; j++)
+        if (fresh[j])
+            bs_rules_compiled_unref(items[j]);
+    free(items);
     free(of);
     free(allowed);
-    bs_buf_dispose(&key);
+    free(fresh);
 }
 
 /* Whether the topic's options make the rendering depend on who asks
@@ -709,46 +816,100 @@ static char *render_for(bs_realtime *rt, const rt_out *o, const char *action,
  * no enrich hook: the shared groups) are left for after the commit
  * (batch.pending), so the writer is held only for the rule checks and
  * the renderings that read related rows. */
+/* Adds an out for each subscription of c that matches rec. Under the
+ * broker's lock. */
+static void gather(bs_rt_client *c, const bs_record *rec, rt_batch *b)
+{
+    rt_subs *s = c->subs;
+    for (int i = 0; s && i < s->n; i++) {
+        if (!sub_matches(&s->items[i], rec))
+            continue;
+        if (b->nouts == b->out_cap) {
+            int cap = b->out_cap ? b->out_cap * 2 : 16;
+            rt_out *o = realloc(b->outs, sizeof *o * (size_t)cap);
+            if (!o)
+                return;
+            b->outs = o;
+            b->out_cap = cap;
+        }
+        atomic_fetch_add(&s->refs, 1);
+        b->outs[b->nouts++] = (rt_out){
+            .c = bs_rt_client_ref(c),
+            .subs = s,
+            .ra = auth_ref(c->auth),
+            .auth = c->auth ? c->auth->a : NULL,
+            .rule = bs_rules_compiled_ref(s->items[i].rule),
+            .sub = i,
+            .payload = -1};
+    }
+}
+
+/* The owner of rec when only its owner (and superusers) may see it:
+ * the collection's list and view rules are each either superusers only
+ * or of the owner shape on the same field F (bs_filter_eval_owner), and
+ * rec's F is a non-empty text. NULL otherwise. */
+static const char *owner_of(const bs_collection *coll,
+                            bs_filter_eval *const ev[2], const bs_record *rec)
+{
+    const char *f = NULL;
+    for (int k = 0; k < 2; k++) {
+        if (!coll->rules[k ? BS_RULE_VIEW : BS_RULE_LIST])
+            continue;
+        const char *fk = bs_filter_eval_owner(ev[k]);
+        if (!fk || (f && strcmp(f, fk) != 0))
+            return NULL;
+        f = fk;
+    }
+    json_object *v = NULL;
+    if (!f || !json_object_object_get_ex(rec->data, f, &v) ||
+        !json_object_is_type(v, json_type_string))
+        return NULL;
+    const char *id = json_object_get_string(v);
+    return *id ? id : NULL;
+}
+
+/* Gathers the subscriptions that match rec (under the broker's lock),
+ * then renders the record once per group (outside it). With defer (a
+ * delete, inside its transaction), the groups whose rendering needs
+ * nothing from the database (their rule decided, no expand or filter,
+ * no enrich hook: the shared groups) are left for after the commit
+ * (batch.pending), so the writer is held only for the rule checks and
+ * the renderings that read related rows. */
 static void render_change(bs_realtime *rt, const char *action,
                           const bs_record *rec, rt_batch *b, bool defer)
 {
-    pthread_mutex_lock(&rt->lock);
-    struct lh_entry *e;
-    lh_foreach(rt->clients, e) {
-        bs_rt_client *c = (bs_rt_client *)lh_entry_v(e);
-        rt_subs *s = c->subs;
-        for (int i = 0; s && i < s->n; i++) {
-            if (!sub_matches(&s->items[i], rec))
-                continue;
-            if (b->nouts == b->out_cap) {
-                int cap = b->out_cap ? b->out_cap * 2 : 16;
-                rt_out *o = realloc(b->outs, sizeof *o * (size_t)cap);
-                if (!o)
-                    break;
-                b->outs = o;
-                b->out_cap = cap;
-            }
-            atomic_fetch_add(&s->refs, 1);
-            b->outs[b->nouts++] = (rt_out){.c = bs_rt_client_ref(c),
-                                           .subs = s,
-                                           .ra = auth_ref(c->auth),
-                                           .auth = c->auth ? c->auth->a
-                                                           : NULL,
-                                           .sub = i,
-                                           .payload = -1};
-        }
-    }
-    pthread_mutex_unlock(&rt->lock);
-    if (!b->nouts || !rt->render)
-        return;
-
     /* The list and view rules, compiled for in-memory decisions (NULL:
      * SQL decides, batched by check_in_sql). */
     const bs_collection *coll = rec->collection;
     bs_filter_eval *ev[2] = {NULL, NULL};
     if (bs_filter_eval_new(coll, coll->rules[BS_RULE_LIST], &ev[0]) ||
-        bs_filter_eval_new(coll, coll->rules[BS_RULE_VIEW], &ev[1]))
+        bs_filter_eval_new(coll, coll->rules[BS_RULE_VIEW], &ev[1])) {
+        bs_filter_eval_free(ev[0]);
         ev[0] = ev[1] = NULL; /* out of memory: SQL decides */
+    }
+    const char *owner = owner_of(coll, ev, rec);
+
+    pthread_mutex_lock(&rt->lock);
+    if (owner && !rt->index_broken) {
+        /* Nobody else can see it: its owner's clients and superusers. */
+        const char *keys[2] = {owner, ""};
+        for (int k = 0; k < 2; k++) {
+            rt_authset *set = authset_of(rt, keys[k]);
+            for (size_t i = 0; set && i < set->n; i++)
+                gather(set->c[i], rec, b);
+        }
+    } else {
+        struct lh_entry *e;
+        lh_foreach(rt->clients, e) {
+            gather((bs_rt_client *)lh_entry_v(e), rec, b);
+        }
+    }
+    pthread_mutex_unlock(&rt->lock);
+    if (!b->nouts || !rt->render) {
+        bs_filter_eval_free(ev[0]);
+        bs_filter_eval_free(ev[1]);
+        return;
+    }
     bool shareable =
         !bs_collection_is_auth(coll) &&
         bs_hook_length(rt->app->hooks[BS_ON_RECORD_ENRICH]) == 0;
@@ -934,8 +1095,7 @@ static void sync_auth(bs_realtime *rt, const char *action,
         bs_rt_client *c = hit[i];
         if (!old || !same_auth(c, rec))
             continue;
-        old[i] = c->auth;
-        c->auth = auth_ref(fresh);
+        old[i] = set_auth(c, auth_ref(fresh));
     }
     pthread_mutex_unlock(&rt->lock);
     for (size_t i = 0; i < n; i++) {
@@ -1137,6 +1297,68 @@ static int on_delete_execute(bs_event *e, void *user)
     return 0;
 }
 
+/* ---- the collection hooks ------------------------------------------------------ */
+
+/* A signed-in client of a deleted auth collection, or of one whose auth
+ * token secret changed (every token of it is void), is a guest again,
+ * as in PocketBase; its subscriptions stay. */
+static bool signed_out_by(bs_rt_client *c, void *user)
+{
+    json_object *col = user;
+    const bs_auth *a = c->auth ? c->auth->a : NULL;
+    if (!a || strcmp(a->collection->id, bs_json_get_str(col, "id", "")) != 0)
+        return false;
+    json_object *token = bs_json_get(col, "authToken");
+    if (!token) /* deleted */
+        return true;
+    const char *was = bs_collection_token_secret(a->collection, "authToken");
+    return strcmp(bs_json_get_str(token, "secret", ""), was ? was : "") != 0;
+}
+
+static void drop_auths(bs_realtime *rt, json_object *col)
+{
+    size_t n;
+    bs_rt_client **hit = clients_where(rt, signed_out_by, col, &n);
+    rt_auth **old = n ? calloc(n, sizeof *old) : NULL;
+    pthread_mutex_lock(&rt->lock);
+    for (size_t i = 0; old && i < n; i++)
+        if (signed_out_by(hit[i], col))
+            old[i] = set_auth(hit[i], NULL);
+    pthread_mutex_unlock(&rt->lock);
+    for (size_t i = 0; i < n; i++) {
+        if (old)
+            auth_unref(old[i]);
+        bs_rt_client_unref(hit[i]);
+    }
+    free(old);
+    free(hit);
+}
+
+static int on_collection_updated(bs_event *e, void *user)
+{
+    json_object *col = ((bs_collection_event *)e)->collection;
+    if (col && bs_json_get(col, "authToken"))
+        drop_auths(user, col);
+    return bs_event_next(e);
+}
+
+static int on_collection_deleted(bs_event *e, void *user)
+{
+    json_object *col = ((bs_collection_event *)e)->collection;
+    if (col) {
+        /* Only the id counts: signed_out_by reads a missing authToken
+         * as a deletion. */
+        json_object *id = json_object_new_object();
+        if (id) {
+            json_object_object_add(
+                id, "id", json_object_new_string(bs_json_get_str(col, "id", "")));
+            drop_auths(user, id);
+            json_object_put(id);
+        }
+    }
+    return bs_event_next(e);
+}
+
 /* ---- life cycle ------------------------------------------------------------- */
 
 bs_realtime *bs_realtime_new(bs_app *app)
@@ -1157,18 +1379,29 @@ bs_realtime *bs_realtime_new(bs_app *app)
     pthread_cond_init(&rt->qwake, &ca);
     pthread_condattr_destroy(&ca);
     rt->clients = lh_kchar_table_new(64, NULL);
+    rt->by_auth = lh_kchar_table_new(64, authset_free);
     bs_handler created = {.id = "pbRealtimeCreate", .priority = -99,
                           .fn = on_created, .user = rt};
     bs_handler updated = {.id = "pbRealtimeUpdate", .priority = -99,
                           .fn = on_updated, .user = rt};
     bs_handler deleted = {.id = "pbRealtimeDelete", .priority = 99,
                           .fn = on_delete_execute, .user = rt};
-    if (!rt->clients ||
+    bs_handler coll_updated = {.id = "pbRealtimeCollectionUpdate",
+                               .priority = -99, .fn = on_collection_updated,
+                               .user = rt};
+    bs_handler coll_deleted = {.id = "pbRealtimeCollectionDelete",
+                               .priority = -99, .fn = on_collection_deleted,
+                               .user = rt};
+    if (!rt->clients || !rt->by_auth ||
         bs_hook_bind(app->hooks[BS_ON_RECORD_AFTER_CREATE_SUCCESS],
                      &created) ||
         bs_hook_bind(app->hooks[BS_ON_RECORD_AFTER_UPDATE_SUCCESS],
                      &updated) ||
-        bs_hook_bind(app->hooks[BS_ON_RECORD_DELETE_EXECUTE], &deleted)) {
+        bs_hook_bind(app->hooks[BS_ON_RECORD_DELETE_EXECUTE], &deleted) ||
+        bs_hook_bind(app->hooks[BS_ON_COLLECTION_AFTER_UPDATE_SUCCESS],
+                     &coll_updated) ||
+        bs_hook_bind(app->hooks[BS_ON_COLLECTION_AFTER_DELETE_SUCCESS],
+                     &coll_deleted)) {
         bs_realtime_free(rt);
         return NULL;
     }
@@ -1227,6 +1460,8 @@ void bs_realtime_free(bs_realtime *rt)
             (bs_rt_client *)lh_entry_v(e));
         lh_table_free(rt->clients);
     }
+    if (rt->by_auth)
+        lh_table_free(rt->by_auth);
     pthread_cond_destroy(&rt->qwake);
     pthread_mutex_destroy(&rt->qlock);
     pthread_mutex_destroy(&rt->lock);

@@ -5,6 +5,8 @@
 
 #include <assert.h>
 #include <ctype.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -505,10 +507,16 @@ static void batch_param(bs_buf *b, int n)
 /* Parameters per statement, below SQLite's default limit of 32766. */
 #define BATCH_PARAMS 30000
 
-typedef struct batch_item {
-    bs_filter_query *fq; /* NULL: decided (refused, or already run) */
-    bs_filter_sql sql;
-} batch_item;
+/* A rule compiled for one requester: the SQL text of its shape and the
+ * requester's parameter values, copied out of the filter query into one
+ * allocation, so that it outlives the query and the request data. */
+struct bs_rules_compiled {
+    atomic_int refs;
+    bs_schema *schema;   /* a reference: what the rule was compiled in */
+    uint64_t hash;       /* of joins and where, to group requesters */
+    bool refuses;        /* the rule does not compile: allows nobody */
+    bs_filter_sql sql;   /* strings and params point into this block */
+};
 
 static void bind_filter_value(bs_rows *st, int idx, const bs_filter_value *v)
 {
@@ -534,13 +542,126 @@ static bool same_shape(const bs_filter_sql *a, const bs_filter_sql *b)
            strcmp(a->where, b->where) == 0;
 }
 
-/* Runs one statement for the items in group[0..n) (all of one shape)
- * and sets allowed[] for those whose requester the rule lets see id. */
-static int run_batch(bs_conn *conn, const bs_collection *c, const char *id,
-                     batch_item *items, const int *group, int n,
-                     bool *allowed)
+static uint64_t shape_hash(const bs_filter_sql *s)
 {
-    const bs_filter_sql *first = &items[group[0]].sql;
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (const char *p = s->joins; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    h = (h ^ 0x1f) * 1099511628211ull;
+    for (const char *p = s->where; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    return h ^ (uint64_t)s->nparams;
+}
+
+/* Copies the compiled pieces of sql into one block after a new
+ * bs_rules_compiled. NULL when out of memory. */
+static bs_rules_compiled *compiled_copy(const bs_filter_sql *sql)
+{
+    size_t jn = strlen(sql->joins) + 1, wn = strlen(sql->where) + 1;
+    size_t size = sizeof(bs_rules_compiled) +
+                  sizeof(bs_filter_value) * (size_t)sql->nparams + jn + wn;
+    for (int j = 0; j < sql->nparams; j++)
+        if (sql->params[j].type == BS_FILTER_TEXT)
+            size += sql->params[j].n + 1;
+    bs_rules_compiled *rc = calloc(1, size);
+    if (!rc)
+        return NULL;
+    bs_filter_value *params = (bs_filter_value *)(rc + 1);
+    char *text = (char *)(params + sql->nparams);
+    for (int j = 0; j < sql->nparams; j++) {
+        params[j] = sql->params[j];
+        if (params[j].type == BS_FILTER_TEXT) {
+            memcpy(text, sql->params[j].s, sql->params[j].n);
+            text[sql->params[j].n] = '\0';
+            params[j].s = text;
+            text += sql->params[j].n + 1;
+        }
+    }
+    memcpy(text, sql->joins, jn);
+    rc->sql.joins = text;
+    memcpy(text + jn, sql->where, wn);
+    rc->sql.where = text + jn;
+    rc->sql.params = params;
+    rc->sql.nparams = sql->nparams;
+    rc->hash = shape_hash(&rc->sql);
+    return rc;
+}
+
+int bs_rules_compile_for(bs_schema *schema, const bs_collection *c,
+                         const char *rule, json_object *request,
+                         bs_rules_compiled **out)
+{
+    *out = NULL;
+    bs_sql_dialect d = *bs_sql_dialect_sqlite();
+    d.param = batch_param;
+    bs_filter_ctx fc = {.schema = schema, .collection = c, .alias = c->name,
+                        .request = request, .dialect = &d};
+    bs_filter_query *fq = NULL;
+    bs_error err;
+    bs_error_init(&err);
+    bs_filter_sql sql = {.joins = "", .where = ""};
+    const char *text = rule;
+    while (text && isspace((unsigned char)*text))
+        text++;
+    int rc = 0;
+    if (text && *text)
+        rc = bs_filter_query_new(&fq, &fc, 1);
+    if (rc)
+        goto end;
+    if (!text || (*text && (bs_filter_add_rule(fq, text, &err) ||
+                            bs_filter_finish(fq, &sql, &err)))) {
+        /* No rule (superusers only), or one that does not compile:
+         * nobody is allowed. */
+        if (text)
+            bs_log('D', "filter: %s", err.message ? err.message : "invalid");
+        *out = calloc(1, sizeof **out);
+        if (*out) {
+            (*out)->refuses = true;
+            (*out)->sql.joins = (*out)->sql.where = "";
+        }
+    } else {
+        *out = compiled_copy(&sql);
+    }
+    if (!*out) {
+        rc = BS_ENOMEM;
+        goto end;
+    }
+    atomic_init(&(*out)->refs, 1);
+    bs_schema_ref(schema);
+    (*out)->schema = schema;
+end:
+    bs_filter_query_free(fq);
+    bs_error_dispose(&err);
+    return rc;
+}
+
+bs_rules_compiled *bs_rules_compiled_ref(bs_rules_compiled *rc)
+{
+    if (rc)
+        atomic_fetch_add(&rc->refs, 1);
+    return rc;
+}
+
+void bs_rules_compiled_unref(bs_rules_compiled *rc)
+{
+    if (!rc || atomic_fetch_sub(&rc->refs, 1) != 1)
+        return;
+    bs_schema_unref(rc->schema);
+    free(rc);
+}
+
+bool bs_rules_compiled_in(const bs_rules_compiled *rc, const bs_schema *s)
+{
+    return rc && rc->schema == s;
+}
+
+/* Runs one statement for items group[0..n) (all of one shape) and sets
+ * allowed[] for those whose requester the rule lets see id. */
+static int run_batch(bs_conn *conn, const bs_collection *c, const char *id,
+                     bs_rules_compiled *const *items, const int *group,
+                     int n, bool *allowed)
+{
+    const bs_filter_sql *first = &items[group[0]]->sql;
     int m = first->nparams;
     bs_buf text;
     bs_buf_init(&text);
@@ -548,12 +669,14 @@ static int run_batch(bs_conn *conn, const bs_collection *c, const char *id,
         bs_buf_puts(&text, "WITH \"__bs_req\"(\"k\"");
         for (int j = 1; j <= m; j++)
             bs_buf_printf(&text, ",\"p%d\"", j);
+        /* Plain "?" placeholders, numbered by SQLite in text order (the
+         * rows', then the id's): "?NNN" costs SQLite a scan of the
+         * numbers seen so far for each one, quadratic at 10,000 rows. */
         bs_buf_puts(&text, ") AS (VALUES ");
-        int at = 1;
         for (int i = 0; i < n; i++) {
-            bs_buf_puts(&text, i ? ",(" : "(");
-            for (int j = 0; j <= m; j++)
-                bs_buf_printf(&text, "%s?%d", j ? "," : "", at++);
+            bs_buf_puts(&text, i ? ",(?" : "(?");
+            for (int j = 0; j < m; j++)
+                bs_buf_puts(&text, ",?");
             bs_buf_putc(&text, ')');
         }
         bs_buf_puts(&text, ") SELECT \"__bs_req\".\"k\" FROM \"__bs_req\" "
@@ -569,7 +692,7 @@ static int run_batch(bs_conn *conn, const bs_collection *c, const char *id,
     bs_buf_puts(&text, " WHERE ");
     bs_sql_ident(&text, c->name);
     int id_param = m ? n * (m + 1) + 1 : 1;
-    bs_buf_printf(&text, ".id = ?%d", id_param);
+    bs_buf_puts(&text, ".id = ?");
     if (*first->where)
         bs_buf_printf(&text, " AND (%s)", first->where);
     bs_buf_puts(&text, ")");
@@ -585,7 +708,7 @@ static int run_batch(bs_conn *conn, const bs_collection *c, const char *id,
         int at = 1;
         for (int i = 0; m && i < n; i++) {
             bs_rows_bind_int(&st, at++, i);
-            const bs_filter_sql *s = &items[group[i]].sql;
+            const bs_filter_sql *s = &items[group[i]]->sql;
             for (int j = 0; j < m; j++)
                 bind_filter_value(&st, at++, &s->params[j]);
         }
@@ -605,6 +728,45 @@ static int run_batch(bs_conn *conn, const bs_collection *c, const char *id,
     return rc;
 }
 
+int bs_rules_check_compiled(bs_app *app, const bs_collection *c,
+                            const char *id, bs_rules_compiled *const *items,
+                            int n, bool *allowed)
+{
+    for (int i = 0; i < n; i++)
+        allowed[i] = false;
+    if (n <= 0)
+        return 0;
+    int *group = malloc(sizeof *group * (size_t)n);
+    bool *done = calloc((size_t)n, sizeof *done);
+    int rc = group && done ? 0 : BS_ENOMEM;
+    bs_conn *conn = rc ? NULL : bs_store_reader_acquire(app->store);
+    for (int i = 0; conn && i < n; i++) {
+        if (done[i] || !items[i] || items[i]->refuses)
+            continue;
+        /* The requesters from i on whose rule compiled to the same SQL. */
+        const bs_rules_compiled *a = items[i];
+        int k = 0, params = 1;
+        int per = a->sql.nparams + 1;
+        for (int j = i; j < n && params + per <= BATCH_PARAMS; j++) {
+            const bs_rules_compiled *b = items[j];
+            if (done[j] || !b || b->refuses || b->hash != a->hash ||
+                !same_shape(&a->sql, &b->sql))
+                continue;
+            group[k++] = j;
+            done[j] = true;
+            params += per;
+        }
+        int brc = run_batch(conn, c, id, items, group, k, allowed);
+        if (brc == BS_ENOMEM)
+            rc = brc;
+    }
+    if (conn)
+        bs_store_reader_release(app->store, conn);
+    free(group);
+    free(done);
+    return rc;
+}
+
 int bs_rules_check_many(bs_app *app, bs_schema *schema,
                         const bs_collection *c, const char *id,
                         const char *rule, json_object *const *requests,
@@ -621,55 +783,14 @@ int bs_rules_check_many(bs_app *app, bs_schema *schema,
             allowed[i] = true;
         return 0;
     }
-    bs_sql_dialect d = *bs_sql_dialect_sqlite();
-    d.param = batch_param;
-    batch_item *items = calloc((size_t)n, sizeof *items);
-    int *group = calloc((size_t)n, sizeof *group);
-    int rc = items && group ? 0 : BS_ENOMEM;
-    for (int i = 0; !rc && i < n; i++) {
-        bs_filter_ctx fc = {.schema = schema, .collection = c,
-                            .alias = c->name, .request = requests[i],
-                            .dialect = &d};
-        bs_error err;
-        bs_error_init(&err);
-        rc = bs_filter_query_new(&items[i].fq, &fc, 1);
-        if (!rc && (bs_filter_add_rule(items[i].fq, rule, &err) ||
-                    bs_filter_finish(items[i].fq, &items[i].sql, &err))) {
-            /* A rule that does not compile refuses (logged once). */
-            if (i == 0)
-                bs_log('D', "filter: %s",
-                       err.message ? err.message : "invalid");
-            bs_filter_query_free(items[i].fq);
-            items[i].fq = NULL;
-        }
-        bs_error_dispose(&err);
-    }
-    bs_conn *conn = rc ? NULL : bs_store_reader_acquire(app->store);
-    for (int i = 0; conn && i < n; i++) {
-        if (!items[i].fq)
-            continue;
-        /* The requesters after i whose rule compiled to the same SQL. */
-        int k = 0, params = 1;
-        int per = items[i].sql.nparams + 1;
-        for (int j = i; j < n && params + per <= BATCH_PARAMS; j++) {
-            if (!items[j].fq || !same_shape(&items[i].sql, &items[j].sql))
-                continue;
-            group[k++] = j;
-            params += per;
-        }
-        int brc = run_batch(conn, c, id, items, group, k, allowed);
-        if (brc == BS_ENOMEM)
-            rc = brc;
-        for (int g = 0; g < k; g++) {
-            bs_filter_query_free(items[group[g]].fq);
-            items[group[g]].fq = NULL;
-        }
-    }
-    if (conn)
-        bs_store_reader_release(app->store, conn);
+    bs_rules_compiled **items = calloc((size_t)n, sizeof *items);
+    int rc = items ? 0 : BS_ENOMEM;
+    for (int i = 0; !rc && i < n; i++)
+        rc = bs_rules_compile_for(schema, c, rule, requests[i], &items[i]);
+    if (!rc)
+        rc = bs_rules_check_compiled(app, c, id, items, n, allowed);
     for (int i = 0; items && i < n; i++)
-        bs_filter_query_free(items[i].fq);
+        bs_rules_compiled_unref(items[i]);
     free(items);
-    free(group);
     return rc;
 }

@@ -176,3 +176,34 @@ int bs_filter_eval_run(const bs_filter_eval *e, const json_object *data,
 {
     return e->root ? run(e->root, data, auth) : 1;
 }
+
+/* The field of a comparison `F = @request.auth.id` (either way round),
+ * or NULL. */
+static const char *owner_cmp(const bs_fnode *n)
+{
+    if (n->kind != BS_FNODE_CMP || n->op != BS_FOP_EQ || n->any ||
+        n->left.kind != BS_FOPD_IDENT || n->right.kind != BS_FOPD_IDENT)
+        return NULL;
+    const char *l = n->left.text.ptr, *r = n->right.text.ptr;
+    bool la = strcmp(l, "@request.auth.id") == 0;
+    bool ra = strcmp(r, "@request.auth.id") == 0;
+    const char *f = la ? r : ra ? l : NULL;
+    if (!f || la == ra || strcmp(f, "null") == 0 || f[0] == '@')
+        return NULL;
+    return f;
+}
+
+const char *bs_filter_eval_owner(const bs_filter_eval *e)
+{
+    const bs_fnode *n = e ? e->root : NULL;
+    if (!n)
+        return NULL;
+    if (n->kind == BS_FNODE_CMP)
+        return owner_cmp(n);
+    for (int i = 0; n->kind == BS_FNODE_AND && i < n->nkids; i++) {
+        const char *f = owner_cmp(n->kids[i]);
+        if (f)
+            return f;
+    }
+    return NULL;
+}

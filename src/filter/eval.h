@@ -53,4 +53,12 @@ void bs_filter_eval_free(bs_filter_eval *e);
 int bs_filter_eval_run(const bs_filter_eval *e, const json_object *data,
                        const bs_filter_auth *auth);
 
+/* The field F when the rule lets a requester see a record only if the
+ * requester's @request.auth.id equals the record's value of F (the rule
+ * is `F = @request.auth.id`, either way round, or an `&&` of it with
+ * anything), so that for a record whose F is a non-empty text only the
+ * requester signed in as that id (and superusers, who pass every rule)
+ * can see it. NULL for other rules. Points into e. */
+const char *bs_filter_eval_owner(const bs_filter_eval *e);
+
 #endif

@@ -41,9 +41,9 @@ async function collect(pb, collection, topic, options) {
  * A raw event stream: resolves with {frames, res, req, text()} once the
  * response starts; frames are parsed as they arrive.
  */
-function rawStream(url) {
+function rawStream(url, headers = {}) {
   return new Promise((resolve, reject) => {
-    const req = http.get(url + '/api/realtime', (res) => {
+    const req = http.get(url + '/api/realtime', { headers }, (res) => {
       const s = { res, req, buf: '', frames: [], ended: false };
       res.setEncoding('utf8');
       res.on('data', (d) => {
@@ -69,8 +69,8 @@ function rawStream(url) {
   });
 }
 
-async function postSubs(url, body, token) {
-  const headers = { 'content-type': 'application/json' };
+async function postSubs(url, body, token, extra = {}) {
+  const headers = { 'content-type': 'application/json', ...extra };
   if (token) headers.authorization = token;
   return rawRequest(url, { method: 'POST', path: '/api/realtime', headers, body: JSON.stringify(body) });
 }
@@ -393,6 +393,101 @@ describe('realtime', () => {
       ['committed'],
     );
     await unsub();
+  });
+
+  test('owner rule: the owner, superusers and record topics only; an unowned record by the rule', async () => {
+    const guest = client(srv.url);
+    const u = client(srv.url);
+    u.authStore.save(asUser.authStore.token, asUser.authStore.record);
+    const o = client(srv.url);
+    o.authStore.save(asOther.authStore.token, asOther.authStore.record);
+    const first = await su.collection('owned').create({ title: 'first', owner: user.id });
+    const ua = await collect(u, 'owned', '*');
+    const ur = await collect(u, 'owned', first.id);
+    const oa = await collect(o, 'owned', '*');
+    const sa = await collect(su, 'owned', '*');
+    const ga = await collect(guest, 'owned', '*');
+    await su.collection('owned').update(first.id, { title: 'first, again' });
+    await su.collection('owned').create({ title: 'theirs', owner: other.id });
+    // With no owner, `owner = @request.auth.id` holds for guests ('' = '').
+    const unowned = await su.collection('owned').create({ title: 'nobody' });
+    const list = await guest.collection('owned').getList(1, 10, { filter: `id = "${unowned.id}"` });
+    await until(() => ua.got.length >= 1 && ur.got.length >= 1 && oa.got.length >= 1 && sa.got.length >= 3, 'owner messages');
+    await sleep(300);
+    assert.deepEqual(ua.got.map((x) => x.record.title), ['first, again']);
+    assert.deepEqual(ur.got.map((x) => x.record.title), ['first, again']);
+    assert.deepEqual(oa.got.map((x) => x.record.title), ['theirs']);
+    assert.deepEqual(sa.got.map((x) => x.record.title), ['first, again', 'theirs', 'nobody']);
+    assert.deepEqual(ga.got.map((x) => x.record.title), list.items.map((x) => x.title), 'guests get what the list API shows them');
+    for (const x of [ua, ur, oa, sa, ga]) await x.unsub();
+  });
+
+  test('a rule decided in SQL follows a change of the rule', async () => {
+    const u = client(srv.url);
+    u.authStore.save(asUser.authStore.token, asUser.authStore.record);
+    const ub = await collect(u, 'byname', '*');
+    await su.collection('byname').create({ title: 'as U' });
+    await until(() => ub.got.length >= 1, 'a message under the first rule');
+    await su.collections.update('byname', { listRule: "@request.auth.name = 'V'" });
+    await su.collection('byname').create({ title: 'V only' });
+    await su.collections.update('byname', { listRule: "@request.auth.name = 'U' && title != 'skip'" });
+    await su.collection('byname').create({ title: 'skip' });
+    await su.collection('byname').create({ title: 'U again' });
+    await until(() => ub.got.length >= 2, 'a message under the third rule');
+    await sleep(200);
+    assert.deepEqual(ub.got.map((x) => x.record.title), ['as U', 'U again']);
+    await su.collections.update('byname', { listRule: "@request.auth.name = 'U'" });
+    await ub.unsub();
+  });
+
+  test("the client auth is dropped on its collection's new token secret and on its deletion", async () => {
+    const signIn = async (name) => {
+      await su.collections.create({ name, type: 'auth', fields: [], passwordAuth: { enabled: true, identityFields: ['email'] } });
+      await su.collection(name).create({ email: `a@${name}.example.com`, password: 'crew-pass-123', passwordConfirm: 'crew-pass-123' });
+      const c = client(srv.url);
+      await c.collection(name).authWithPassword(`a@${name}.example.com`, 'crew-pass-123');
+      return c;
+    };
+    const crew = await signIn('crew');
+    const staff = await signIn('staff');
+    const cm = await collect(crew, 'members', '*');
+    const sm = await collect(staff, 'members', '*');
+    const cp = await collect(crew, 'posts', '*');
+    await su.collection('members').create({ title: 'one' });
+    await until(() => cm.got.length >= 1 && sm.got.length >= 1, 'messages while signed in');
+    // Another change of the collection keeps its clients signed in.
+    await su.collections.update('crew', { listRule: '' });
+    await su.collection('members').create({ title: 'two' });
+    await until(() => cm.got.length >= 2 && sm.got.length >= 2, 'messages after an unrelated change');
+    await su.collections.update('crew', { authToken: { secret: 'a-new-secret-of-more-than-thirty-characters' } });
+    await su.collections.delete('staff');
+    await sleep(200);
+    await su.collection('members').create({ title: 'three' });
+    await su.collection('posts').create({ title: 'public' });
+    await until(() => cp.got.length >= 1, 'a public message to the signed-out client');
+    await sleep(300);
+    assert.deepEqual(cm.got.map((x) => x.record.title), ['one', 'two']);
+    assert.deepEqual(sm.got.map((x) => x.record.title), ['one', 'two']);
+    for (const x of [cm, cp]) await x.unsub().catch(() => {});
+    crew.realtime.unsubscribe().catch(() => {});
+    staff.realtime.unsubscribe().catch(() => {});
+  });
+
+  test('a subscribe request from another address than the stream is 400', async () => {
+    await su.settings.update({ trustedProxy: { headers: ['x-test-ip'] } });
+    try {
+      const s = await rawStream(srv.url, { 'x-test-ip': '127.0.0.1' });
+      await until(() => s.frames.length >= 1, 'PB_CONNECT');
+      const id = s.frames[0].id;
+      const bad = await postSubs(srv.url, { clientId: id, subscriptions: ['test'] }, null, { 'x-test-ip': '127.0.0.2' });
+      assert.equal(bad.status, 400);
+      assert.deepEqual(JSON.parse(bad.text), { data: {}, message: 'Invalid realtime client.', status: 400 });
+      const good = await postSubs(srv.url, { clientId: id, subscriptions: ['test'] }, null, { 'x-test-ip': '127.0.0.1' });
+      assert.equal(good.status, 204);
+      s.req.destroy();
+    } finally {
+      await su.settings.update({ trustedProxy: { headers: [] } });
+    }
   });
 
   test('a client that goes away is forgotten', async () => {

@@ -1422,10 +1422,44 @@ TEST(eval_leaves_the_rest_to_sql)
     bs_filter_eval_free(e);
 }
 
+TEST(eval_owner)
+{
+    static const struct {
+        const char *rule, *owner;
+    } cases[] = {
+        {"author = @request.auth.id", "author"},
+        {"@request.auth.id = author", "author"},
+        {"title = 'x' && author = @request.auth.id", "author"},
+        {"id = @request.auth.id", "id"},
+        {"author = @request.auth.id || title = 'x'", NULL},
+        {"author != @request.auth.id", NULL},
+        {"@request.auth.id != ''", NULL},
+        {"author = @request.auth.collectionId", NULL},
+        {"null = @request.auth.id", NULL},
+        {"", NULL},
+    };
+    const bs_collection *c = bs_schema_find(&schema, "posts");
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        bs_filter_eval *e = NULL;
+        REQUIRE(bs_filter_eval_new(c, cases[i].rule, &e) == 0);
+        REQUIRE(e != NULL);
+        const char *got = bs_filter_eval_owner(e);
+        if ((got == NULL) != (cases[i].owner == NULL) ||
+            (got && strcmp(got, cases[i].owner) != 0))
+            fprintf(stderr, "  %s: owner %s\n", cases[i].rule,
+                    got ? got : "(none)");
+        CHECK((got == NULL) == (cases[i].owner == NULL));
+        CHECK(!got || strcmp(got, cases[i].owner) == 0);
+        bs_filter_eval_free(e);
+    }
+    CHECK(bs_filter_eval_owner(NULL) == NULL);
+}
+
 int main(void)
 {
     fixture_open();
     RUN(placeholders);
+    RUN(eval_owner);
     RUN(eq_text);
     RUN(eq_null_and_empty);
     RUN(eq_shapes);

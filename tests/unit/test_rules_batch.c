@@ -3,7 +3,10 @@
  * (bs_rules_check_many, the realtime broker's SQL path) gives, for every
  * requester, the decision of the one-requester check the records API
  * uses (bs_rules_find_record); rules simple enough to be decided in
- * memory (filter/eval.h) give it too. A real app on a temp dir, with
+ * memory (filter/eval.h) give it too, and so does each requester's rule
+ * compiled once and reused for every record (bs_rules_compile_for, the
+ * broker's cache); an owner-shaped rule (bs_filter_eval_owner) allows
+ * only the owner. A real app on a temp dir, with
  * users, and notes owned by them.
  */
 #include <stdio.h>
@@ -118,14 +121,23 @@ TEST(batch_matches_one_by_one)
         reqs[i] = bs_rules_request_info_of(auths[i % 4], i < 4 ? NULL : with_key,
                                            i < 4 ? NULL : headers, "GET",
                                            "realtime");
-    int yes = 0, total = 0, in_memory = 0;
+    int yes = 0, total = 0, in_memory = 0, owners = 0;
     for (size_t r = 0; r < sizeof rules / sizeof *rules; r++) {
         bs_filter_eval *ev = NULL;
         REQUIRE(bs_filter_eval_new(c, rules[r], &ev) == 0);
+        const char *owner = bs_filter_eval_owner(ev);
+        bs_rules_compiled *compiled[8];
+        for (int i = 0; i < 8; i++) {
+            REQUIRE(bs_rules_compile_for(s, c, rules[r], reqs[i],
+                                         &compiled[i]) == 0);
+            CHECK(bs_rules_compiled_in(compiled[i], s));
+        }
         for (size_t k = 0; k < sizeof notes / sizeof *notes; k++) {
-            bool got[8];
+            bool got[8], reused[8];
             REQUIRE(bs_rules_check_many(app, s, c, notes[k], rules[r], reqs, 8,
                                         got) == 0);
+            REQUIRE(bs_rules_check_compiled(app, c, notes[k], compiled, 8,
+                                            reused) == 0);
             bs_conn *conn = bs_store_reader_acquire(app->store);
             json_object *row = NULL;
             REQUIRE(bs_record_row_load(conn, c, notes[k], &row) == 0);
@@ -142,6 +154,12 @@ TEST(batch_matches_one_by_one)
                     fprintf(stderr, "  %s, %s, requester %d: batch %d, one %d\n",
                             rules[r], notes[k], i, got[i], one);
                 CHECK(got[i] == one);
+                CHECK(reused[i] == one);
+                const char *of = owner ? bs_json_get_str(row, owner, "") : "";
+                if (one && *of) {
+                    bs_auth *a = auths[i % 4];
+                    CHECK(a && strcmp(a->id, of) == 0);
+                }
                 yes += one;
                 total++;
                 if (ev) {
@@ -158,11 +176,15 @@ TEST(batch_matches_one_by_one)
             }
             json_object_put(row);
         }
+        for (int i = 0; i < 8; i++)
+            bs_rules_compiled_unref(compiled[i]);
+        owners += owner != NULL;
         bs_filter_eval_free(ev);
     }
     /* Both answers occur, and both paths were taken. */
     CHECK(yes > total / 5 && yes < total * 4 / 5);
     CHECK(in_memory > 0 && in_memory < total);
+    CHECK(owners == 1); /* only "owner = @request.auth.id" is in memory */
     /* A NULL rule allows nobody; a rule that does not compile neither. */
     bool got[8];
     REQUIRE(bs_rules_check_many(app, s, c, "n1", NULL, reqs, 8, got) == 0);
