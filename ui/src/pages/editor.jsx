@@ -33,7 +33,7 @@ const clone = (v) => JSON.parse(JSON.stringify(v));
 export function CollectionEditor({ original, onClose }) {
   const all = useStore(collections);
   const [draft, setDraft] = useState(() => (original ? clone(original) : null));
-  const [tab, setTab] = useState('fields');
+  const [tab, setTab] = useState(original?.type === 'view' ? 'query' : 'fields');
   const [errors, setErrors] = useState([]);
   const [busy, setBusy] = useState(false);
 
@@ -43,6 +43,7 @@ export function CollectionEditor({ original, onClose }) {
     const c = clone(s[type]);
     c.name = name;
     setDraft(c);
+    setTab(type === 'view' ? 'query' : 'fields');
   };
   useEffect(() => {
     if (!original) scaffold('base').catch((e) => setErrors([['', errorMessage(e)]]));
@@ -162,7 +163,7 @@ function FieldsTab({ draft, set, all, errorsAt, readonly }) {
         {fields.map((f, i) => {
           const errs = errorsAt(`fields.${i}`);
           return (
-            <li class={'fieldrow' + (errs.length ? ' has-error' : '')}>
+            <li class={'fieldrow' + (errs.length ? ' has-error' : '')} data-name={f.name}>
               <div class="fieldhead">
                 <span class={'badge t-' + f.type}>{f.type}</span>
                 <label class="sr-only" for={`fname-${i}`}>Field name</label>
@@ -325,7 +326,7 @@ function RuleEditor({ name, label, value, onChange, vocab, collection, error, nu
   }, [value, collection?.id]);
   const locked = nullable && value === null;
   return (
-    <div class={'rule' + (error || check ? ' has-error' : '')}>
+    <div class={'rule' + (error || check ? ' has-error' : '')} data-rule={name}>
       <div class="rulehead">
         <label for={`rule-${name}`}>{label}</label>
         {nullable && (
