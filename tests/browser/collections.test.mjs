@@ -58,12 +58,14 @@ test('create a collection with every field type, a rule and an index', async () 
   await dialog.locator('.rule.has-error').first().waitFor();
   page.allowHttpErrors(400);
 
-  // The rule again, with autocomplete.
+  // The rule again, with autocomplete (Tab takes the highlighted word).
   await list.fill('');
   await list.pressSequentially('@request.au');
-  await dialog.getByRole('option', { name: '@request.auth.id' }).click();
+  await dialog.getByRole('option', { name: '@request.auth.id', selected: true }).waitFor();
+  await list.press('Tab');
   await list.pressSequentially(' != "" && f_s');
-  await dialog.getByRole('option', { name: 'f_select', exact: true }).click();
+  await dialog.getByRole('option', { name: 'f_select', exact: true, selected: true }).waitFor();
+  await list.press('Tab');
   await list.pressSequentially(' ?= "news"');
   assert.equal(await list.inputValue(), '@request.auth.id != "" && f_select ?= "news"');
   await dialog.getByRole('button', { name: 'Create' }).click();

@@ -116,8 +116,10 @@ test('create, edit, filter, sort and delete records', async () => {
   // Filter, with autocomplete of the field name.
   const filter = page.getByLabel('Filter records');
   await filter.pressSequentially('sco');
-  await page.getByRole('option', { name: 'score', exact: true }).click();
+  await page.getByRole('option', { name: 'score', exact: true, selected: true }).waitFor();
+  await filter.press('Tab');
   await filter.pressSequentially(' >= 2 && title != "alpha"');
+  assert.equal(await filter.inputValue(), 'score >= 2 && title != "alpha"');
   await filter.press('Enter');
   await page.waitForFunction(() => [...document.querySelectorAll('tbody td[data-field="title"]')].map((t) => t.textContent).sort().join() === 'delta2,gamma');
   await shot(page, 'records');

@@ -188,12 +188,13 @@ export function ExprInput({ id, value, onInput, vocab, multiline, placeholder, o
     const el = ref.current;
     const { start } = wordAt(el.value, el.selectionStart);
     const next = el.value.slice(0, start) + item + el.value.slice(el.selectionStart);
+    // The element first, synchronously, so that keys typed right after
+    // land behind the inserted word; the state follows.
+    el.value = next;
+    el.selectionStart = el.selectionEnd = start + item.length;
+    el.focus();
     onInput(next);
     setItems([]);
-    requestAnimationFrame(() => {
-      el.focus();
-      el.selectionStart = el.selectionEnd = start + item.length;
-    });
   };
   const onKeyDown = (e) => {
     if (items.length) {
