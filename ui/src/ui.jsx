@@ -229,7 +229,7 @@ export function ExprInput({ id, value, onInput, vocab, multiline, placeholder, o
           update(e.currentTarget);
         }}
         onKeyDown={onKeyDown}
-        onBlur={() => setTimeout(() => setItems([]), 150)}
+        onBlur={() => setTimeout(() => document.activeElement !== ref.current && setItems([]), 150)}
       />
       {items.length > 0 && (
         <ul class="suggestions" role="listbox" id={listId}>
