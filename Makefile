@@ -4,6 +4,7 @@
 #   make run        install missing packages, build, serve on :8090
 #                   (HTTP=addr:port DIR=pb_data ARGS="--dev" to change)
 #   make test       install, check the layers, build, run every test tier
+#   make browser    the dashboard's browser tests (headless Chromium)
 #   make check-layers  includes only look down; sqlite3_ stays in src/db
 #   make check-exports the library exports only what include/basalt.h declares
 #   make SANITIZE=1 test   the same under ASan+UBSan (separate build dir)
@@ -36,14 +37,14 @@ LDLIBS  += $(PKG_LIBS) -lpthread -lm
 LIB_SRC := $(wildcard src/base/*.c src/db/*.c src/http/*.c src/schema/*.c src/filter/*.c src/core/*.c src/api/*.c) \
 	$(filter-out src/cli/main.c,$(wildcard src/cli/*.c))
 GEN_SRC := $(BUILD)/gen/defaults.c
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/defaults.o
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/defaults.o $(BUILD)/gen/ui_assets.o
 LIB     := $(BUILD)/libbasalt.a
 BIN     := $(BUILD)/basalt
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all run test unit blackbox compat setup fuzz bench clean sanitize-test \
+.PHONY: all run test unit blackbox compat browser setup fuzz bench clean sanitize-test \
 	check-layers check-exports install check-install
 
 EXAMPLES := $(BUILD)/examples/orders $(BUILD)/examples/hooks_noop $(BUILD)/examples/routes
@@ -75,6 +76,26 @@ $(GEN_SRC): src/core/defaults/auth_options.json src/core/defaults/system_collect
 $(BUILD)/gen/defaults.o: $(GEN_SRC)
 	$(CC) $(CFLAGS) -c $< -o $@
 
+# The admin dashboard (ui/): npm ci only when node_modules is missing or
+# older than the lockfile, then esbuild into build/ui (shared by every
+# build flavour), then its files become a C table (scripts/embed_ui.py).
+UI_SRC := $(shell find ui/src -type f 2>/dev/null) ui/build.mjs ui/package.json
+UI_OUT := build/ui/index.html
+
+ui/node_modules/.package-lock.json: ui/package-lock.json
+	cd ui && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(UI_OUT): $(UI_SRC) ui/node_modules/.package-lock.json
+	cd ui && node build.mjs ../build/ui
+
+$(BUILD)/gen/ui_assets.c: $(UI_OUT) scripts/embed_ui.py
+	@mkdir -p $(dir $@)
+	python3 scripts/embed_ui.py build/ui $@
+
+$(BUILD)/gen/ui_assets.o: $(BUILD)/gen/ui_assets.c src/api/dashboard.h
+	$(CC) $(CFLAGS) -Isrc -c $< -o $@
+
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
@@ -105,6 +126,11 @@ blackbox: $(BIN) $(EXAMPLES)
 compat: $(BIN)
 	@BASALT_BIN=$(abspath $(BIN)) sh tests/compat/run.sh
 
+# The dashboard in headless Chromium (tests/browser; screenshots in
+# build/browser).
+browser: $(BIN)
+	@BASALT_BIN=$(abspath $(BIN)) sh tests/browser/run.sh
+
 # The layer rules of scripts/check_layers.py (README, "Source layout").
 check-layers:
 	@python3 scripts/check_layers.py
@@ -124,6 +150,7 @@ test: setup
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory blackbox
 	@$(MAKE) --no-print-directory compat
+	@$(MAKE) --no-print-directory browser
 ifneq ($(SANITIZE),1)
 	@$(MAKE) --no-print-directory fuzz-smoke
 endif
@@ -134,7 +161,7 @@ FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS := $(CFLAGS_BASE) $(PKG_CFLAGS) -Isrc -O1 -g $(FUZZ_SAN) -MMD -MP
 # The library is compiled once with coverage instrumentation; each driver
 # links it with libFuzzer's main.
-FUZZ_OBJ := $(LIB_SRC:%.c=build/fuzz/obj/%.o) build/fuzz/obj/gen/defaults.o
+FUZZ_OBJ := $(LIB_SRC:%.c=build/fuzz/obj/%.o) build/fuzz/obj/gen/defaults.o build/fuzz/obj/gen/ui_assets.o
 $(FUZZ_OBJ): Makefile
 
 build/fuzz/obj/%.o: %.c
@@ -144,6 +171,10 @@ build/fuzz/obj/%.o: %.c
 build/fuzz/obj/gen/defaults.o: $(GEN_SRC)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+build/fuzz/obj/gen/ui_assets.o: $(BUILD)/gen/ui_assets.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -c $< -o $@
 
 .SECONDARY: $(FUZZ_OBJ)
 

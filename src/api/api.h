@@ -35,6 +35,9 @@ int bs_api_records_register(bs_app *app);
 int bs_api_collections_register(bs_app *app);
 int bs_api_batch_register(bs_app *app);
 
+/* GET /_ and /_/... : the embedded admin dashboard (dashboard.c). */
+int bs_api_dashboard_register(bs_app *app);
+
 /* GET /api/files/... and POST /api/files/token (files.c). */
 int bs_api_files_register(bs_app *app);
 

@@ -83,6 +83,7 @@ int bs_api_register(bs_app *app, bs_api_serving *sv)
         (rc = bs_api_backups_register(app)) ||
         (rc = bs_api_logs_register(app)) ||
         (rc = bs_api_sql_register(app)) ||
+        (rc = bs_api_dashboard_register(app)) ||
         (rc = bs_api_auth_register(app)))
         return rc;
     if (!bs_router_add(app->router, NULL, "/api", api_not_found, NULL) ||

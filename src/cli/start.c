@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/buf.h"
 #include "../core/app.h"
 #include "../core/collection_import.h"
 #include "../core/superuser.h"
@@ -184,6 +185,40 @@ static int boot(bs_app *app, const cli *c, bool serving, bs_error *err)
     return bs_app_bootstrap(app, err);
 }
 
+/* With no superuser yet, prints the link to the dashboard's installer
+ * page (as PocketBase does): it carries a short-lived token of the
+ * installer placeholder superuser, with which the page creates the
+ * first real one. */
+static void print_installer_link(bs_app *app, const cli *c)
+{
+    bs_buf token;
+    bs_buf_init(&token);
+    bs_error err;
+    bs_error_init(&err);
+    const char *addr = app->http_addr;
+    const char *host = "";
+    if (strncmp(addr, "0.0.0.0:", 8) == 0 || addr[0] == ':') {
+        host = "127.0.0.1";
+        addr = strchr(addr, ':');
+    }
+    if (bs_superuser_installer_token(app, &token, &err) == 0)
+        fprintf(stderr,
+                "\n(!) No superuser yet. Open this link in a browser to "
+                "create the first one (valid for 30 minutes):\n"
+                "http://%s%s/_/#/pbinstall/%.*s\n"
+                "(or create one with: %s superuser upsert EMAIL PASSWORD "
+                "--dir %s)\n\n",
+                host, addr, (int)token.len, token.data, c->prog,
+                bs_app_data_dir(app));
+    else
+        fprintf(stderr,
+                "No superuser yet. Create one with:\n"
+                "  %s superuser upsert EMAIL PASSWORD --dir %s\n",
+                c->prog, bs_app_data_dir(app));
+    bs_error_dispose(&err);
+    bs_buf_dispose(&token);
+}
+
 static int cmd_serve(bs_app *app, const cli *c)
 {
     if (c->nargs != 1) {
@@ -193,12 +228,8 @@ static int cmd_serve(bs_app *app, const cli *c)
     bs_error err;
     bs_error_init(&err);
     int rc = boot(app, c, true, &err);
-    if (rc == 0 && bs_superuser_count(app) == 0) {
-        fprintf(stderr,
-                "No superuser yet. Create one with:\n"
-                "  %s superuser upsert EMAIL PASSWORD --dir %s\n",
-                c->prog, bs_app_data_dir(app));
-    }
+    if (rc == 0 && bs_superuser_count(app) == 0)
+        print_installer_link(app, c);
     if (rc == 0)
         rc = bs_app_serve(app, true, &err);
     return rc ? fail(c, &err, rc) : 0;

@@ -32,9 +32,8 @@
 #include "app.h"
 #include "oauth2.h"
 #include "record.h"
+#include "superuser.h"
 #include "tx.h"
-
-#define INSTALLER_EMAIL "__pbinstaller@example.com"
 
 static const char *const REF_COLLECTIONS[] = {"_otps", "_mfas",
                                               "_authOrigins",
@@ -128,14 +127,14 @@ static int superuser_save_exec(bs_event *ev, void *user)
                            json_object_new_boolean(1));
     int rc = bs_event_next(ev);
     if (rc || !create ||
-        strcmp(bs_record_get_string(e->record, "email"), INSTALLER_EMAIL) == 0)
+        strcmp(bs_record_get_string(e->record, "email"), BS_SUPERUSER_INSTALLER) == 0)
         return rc;
     bs_rows st;
     bs_record *installer = NULL;
     if (bs_rows_open(&st, bs_tx_conn(e->tx),
                      "SELECT * FROM _superusers WHERE email = ?1 LIMIT 1", -1,
                      BS_ROWS_ONCE) == 0) {
-        bs_rows_bind_text(&st, 1, INSTALLER_EMAIL, -1);
+        bs_rows_bind_text(&st, 1, BS_SUPERUSER_INSTALLER, -1);
         if (bs_rows_next(&st) == 1)
             installer = bs_record_from_row(e->record->schema,
                                            e->record->collection, &st);

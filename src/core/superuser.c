@@ -13,9 +13,12 @@
 
 #include <string.h>
 
+#include "../base/buf.h"
 #include "../base/json.h"
+#include "../base/util.h"
 #include "app.h"
 #include "record.h"
+#include "token.h"
 
 static int validate(const char *email, const char *password, bs_su_op op,
                     bs_error *err)
@@ -133,8 +136,31 @@ int bs_superuser_count(bs_app *app)
     int64_t n = 0;
     bs_conn_query_int(c,
                       "SELECT COUNT(*) FROM _superusers WHERE email != "
-                      "'__pbinstaller@example.com'",
+                      "'" BS_SUPERUSER_INSTALLER "'",
                       -1, BS_ROWS_FIXED, NULL, &n);
     bs_store_reader_release(app->store, c);
     return (int)n;
+}
+
+int bs_superuser_installer_token(bs_app *app, bs_buf *out, bs_error *err)
+{
+    char password[33];
+    if (bs_random_string(password, 32,
+                         "abcdefghijklmnopqrstuvwxyz"
+                         "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != 0)
+        return bs_error_set(err, 500, "No random source.");
+    int rc = bs_superuser_apply(app, BS_SU_UPSERT, BS_SUPERUSER_INSTALLER,
+                                password, err);
+    if (rc)
+        return rc;
+    bs_record *rec = NULL;
+    bs_schema *s = bs_app_schema(app);
+    const bs_collection *c = s ? bs_schema_find(s, "_superusers") : NULL;
+    if (!c || find(app, s, c, BS_SUPERUSER_INSTALLER, &rec) != 0 || !rec)
+        rc = bs_error_set(err, 500, "Failed to load the installer superuser.");
+    else if (bs_token_for_record(rec, "auth", 30 * 60, false, NULL, out) != 0)
+        rc = bs_error_set(err, 500, "Failed to sign the installer token.");
+    bs_record_free(rec);
+    bs_schema_unref(s);
+    return rc;
 }
