@@ -16,7 +16,8 @@
 #                   with nothing but `pkg-config --cflags --libs basalt`
 
 CC      ?= cc
-PKGS    := libmicrohttpd json-c sqlite3 libcrypto libcrypt zlib libpcre2-8 libcurl libmagic gdlib libzip
+PKGS    := libmicrohttpd json-c sqlite3 libcrypto libcrypt zlib libpcre2-8 libcurl libmagic gdlib libzip \
+	javascriptcoregtk-4.1
 CFLAGS_BASE := -std=gnu11 -O2 -g -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wno-unused-parameter -Wformat=2 -Wvla \
 	-fno-strict-aliasing -D_GNU_SOURCE -Iinclude
@@ -34,10 +35,11 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS  += $(CFLAGS_BASE) $(PKG_CFLAGS) -MMD -MP
 LDLIBS  += $(PKG_LIBS) -lpthread -lm
 
-LIB_SRC := $(wildcard src/base/*.c src/db/*.c src/http/*.c src/schema/*.c src/filter/*.c src/core/*.c src/api/*.c) \
+LIB_SRC := $(wildcard src/base/*.c src/db/*.c src/http/*.c src/schema/*.c src/filter/*.c src/core/*.c src/api/*.c src/js/*.c) \
 	$(filter-out src/cli/main.c,$(wildcard src/cli/*.c))
 GEN_SRC := $(BUILD)/gen/defaults.c
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/defaults.o $(BUILD)/gen/ui_assets.o
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/defaults.o $(BUILD)/gen/ui_assets.o \
+	$(BUILD)/gen/prelude.o
 LIB     := $(BUILD)/libbasalt.a
 BIN     := $(BUILD)/basalt
 
@@ -95,6 +97,14 @@ $(BUILD)/gen/ui_assets.c: $(UI_OUT) scripts/embed_ui.py
 
 $(BUILD)/gen/ui_assets.o: $(BUILD)/gen/ui_assets.c src/api/dashboard.h
 	$(CC) $(CFLAGS) -Isrc -c $< -o $@
+
+# The JavaScript half of the pb_hooks surface (src/js/prelude.js).
+$(BUILD)/gen/prelude.c: src/js/prelude.js scripts/embed.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed.sh $@ bsj_prelude_js src/js/prelude.js
+
+$(BUILD)/gen/prelude.o: $(BUILD)/gen/prelude.c
+	$(CC) $(CFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
@@ -161,7 +171,8 @@ FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS := $(CFLAGS_BASE) $(PKG_CFLAGS) -Isrc -O1 -g $(FUZZ_SAN) -MMD -MP
 # The library is compiled once with coverage instrumentation; each driver
 # links it with libFuzzer's main.
-FUZZ_OBJ := $(LIB_SRC:%.c=build/fuzz/obj/%.o) build/fuzz/obj/gen/defaults.o build/fuzz/obj/gen/ui_assets.o
+FUZZ_OBJ := $(LIB_SRC:%.c=build/fuzz/obj/%.o) build/fuzz/obj/gen/defaults.o build/fuzz/obj/gen/ui_assets.o \
+	build/fuzz/obj/gen/prelude.o
 $(FUZZ_OBJ): Makefile
 
 build/fuzz/obj/%.o: %.c
@@ -175,6 +186,10 @@ build/fuzz/obj/gen/defaults.o: $(GEN_SRC)
 build/fuzz/obj/gen/ui_assets.o: $(BUILD)/gen/ui_assets.c
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -c $< -o $@
+
+build/fuzz/obj/gen/prelude.o: $(BUILD)/gen/prelude.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
 .SECONDARY: $(FUZZ_OBJ)
 

@@ -272,6 +272,12 @@ BS_EXPORT int bs_record_set_date(bs_record *r, const char *field,
  * after that save completed: there, the original is the saved row. */
 BS_EXPORT const bs_record *bs_record_original(bs_record *r);
 
+/* True when password is the auth record's password: the new one set on
+ * it and not yet saved, else the stored hash (bcrypt). False for a
+ * record without a password field. Any thread. */
+BS_EXPORT bool bs_record_validate_password(const bs_record *r,
+                                           const char *password);
+
 /* The record as the API shows it (a new object, hidden fields left
  * out, expand included), or NULL when out of memory. */
 BS_EXPORT json_object *bs_record_export(const bs_record *r);
@@ -343,6 +349,27 @@ BS_EXPORT int bs_record_expand(bs_app *app, bs_record *r, const char *paths,
 BS_EXPORT bs_record *bs_record_expanded(const bs_record *r, const char *name,
                                         int i);
 BS_EXPORT int bs_record_expanded_count(const bs_record *r, const char *name);
+
+/* ---- collections and settings from C ------------------------------------
+ *
+ * Collections in PocketBase's API JSON shape (id, name, type, rules,
+ * fields, indexes, created, updated, system, and the auth options or
+ * viewQuery at the top level), as the /api/collections endpoints show
+ * them to a superuser. Any thread.
+ */
+
+/* The collection with this id or name as a new object in *out (the
+ * caller puts it): 0 or BS_ENOTFOUND. */
+BS_EXPORT int bs_collection_find(bs_app *app, const char *id_or_name,
+                                 json_object **out);
+
+/* Every collection, as a new array in *out, in the order of the schema
+ * (the caller puts it). */
+BS_EXPORT int bs_collection_find_all(bs_app *app, json_object **out);
+
+/* The app's settings as a new object (secrets included; the caller puts
+ * it), or NULL when out of memory. */
+BS_EXPORT json_object *bs_app_settings_json(bs_app *app);
 
 /* Events of the record model. `tx` is the transaction the save runs in
  * (NULL in the After* events, which run after the transaction ended). */
@@ -602,9 +629,16 @@ BS_EXPORT int bs_app_add_route(bs_app *app, const char *method,
                                const char *pattern, bs_handler_fn fn,
                                void *user);
 
+/* The request method ("GET", ...; a HEAD request reads "GET"), the
+ * request target as received ("/api/x?a=1") and its decoded path. */
+BS_EXPORT const char *bs_req_method(bs_req *r);
+BS_EXPORT const char *bs_req_url(bs_req *r);
+BS_EXPORT const char *bs_req_path(bs_req *r);
 BS_EXPORT const char *bs_req_param(bs_req *r, const char *name);
 BS_EXPORT const char *bs_req_query(bs_req *r, const char *name);
 BS_EXPORT const char *bs_req_header(bs_req *r, const char *name);
+/* The client's address (PocketBase's RemoteIP). */
+BS_EXPORT const char *bs_req_remote_ip(bs_req *r);
 /* The request body (not NUL-terminated when binary). */
 BS_EXPORT const char *bs_req_body(bs_req *r, size_t *len);
 /* The authenticated record's id and collection name, or NULL. */
@@ -620,10 +654,15 @@ BS_EXPORT void bs_resp_empty(bs_req *r, int status);
 BS_EXPORT void bs_resp_error(bs_req *r, const bs_error *e);
 BS_EXPORT void bs_resp_status_error(bs_req *r, int status, const char *message);
 BS_EXPORT void bs_resp_header(bs_req *r, const char *name, const char *value);
+/* Whether a response was set (e.Written()), and its status (0 before). */
+BS_EXPORT bool bs_req_responded(bs_req *r);
+BS_EXPORT int bs_req_status(bs_req *r);
 
 /* ---- custom routes, groups and middlewares ------------------------------
  *
- * Add routes in a BS_ON_SERVE handler (before next) or before serving.
+ * Add routes in a BS_ON_SERVE handler (before next) or before serving;
+ * a route added while serving is matched from the next request on
+ * (routes are never removed: unbind its middlewares instead).
  * Patterns have literal segments, {name} parameters (bs_req_param) and a
  * final {name...} wildcard; the most specific route wins. A handler (and
  * a middleware) receives the request as its event: cast e to bs_req *.
@@ -650,6 +689,18 @@ BS_EXPORT bs_route *bs_app_route(bs_app *app, const char *method,
                                  void *user);
 /* Binds a middleware (copied) to the route. */
 BS_EXPORT int bs_route_bind(bs_route *route, const bs_handler *mw);
+
+/* Removes the route's middleware with this id; returns whether one was
+ * removed. */
+BS_EXPORT bool bs_route_unbind(bs_route *route, const char *id);
+
+/* Middlewares of every request, the built-in API's included
+ * (PocketBase's routerUse / e.Router.Bind): they run before the route's
+ * own, by ascending priority (PocketBase's CORS and auth loading run at
+ * the lowest priorities, so a middleware at priority 0 sees the auth
+ * record). Binding and unbinding are safe while serving. */
+BS_EXPORT int bs_app_use(bs_app *app, const bs_handler *mw);
+BS_EXPORT bool bs_app_unuse(bs_app *app, const char *id);
 
 /* A group of routes under a path prefix ("/api/custom"), and a group
  * inside a group (prefixes add up). NULL when out of memory. */

@@ -6,7 +6,9 @@ Each folder of src/ is a layer. Two rules, both run by `make check-layers`
 
 1. Includes. An `#include "../X/..."` in src/Y must name a layer below Y
    (or Y itself). One that points up, or sideways to another folder of
-   the same level, fails; so does a folder missing from LAYERS.
+   the same level, fails; so does a folder missing from LAYERS. A layer
+   listed in ONLY may include just the layers named there (src/js sees
+   base and the public header, nothing else).
 
 2. The engine. SQLite (`sqlite3_` calls and types, `SQLITE_` constants,
    `<sqlite3.h>`) belongs to src/db and the filter's SQLite dialect
@@ -29,8 +31,14 @@ LAYERS = [
     ["filter"],
     ["core"],
     ["api"],
+    ["js"],
     ["cli"],
 ]
+
+# Layers that may include only some of the layers below them: the
+# JavaScript hooks are built on the public C API (include/basalt.h) and
+# the base utilities, as a program of its own would be.
+ONLY = {"js": ["base", "js"]}
 
 # Where SQLite may be named.
 SQLITE_ALLOWED = ["src/db/", "src/filter/dialect.c", "src/filter/dialect.h"]
@@ -71,6 +79,11 @@ def main():
                 unknown = layer if layer not in level else target
                 print(f"{rel}:{n}: src/{unknown} is not a layer; add it to "
                       f"LAYERS in scripts/check_layers.py")
+                failures += 1
+            elif layer in ONLY and target not in ONLY[layer]:
+                print(f"{rel}:{n}: {layer} includes ../{target}/"
+                      f"{m.group(2)}; it may include only "
+                      f"{', '.join(ONLY[layer])} and basalt.h")
                 failures += 1
             elif target != layer and level[target] >= level[layer]:
                 way = "up" if level[target] > level[layer] else "sideways"

@@ -114,6 +114,47 @@ int bs_route_bind(bs_route *route, const bs_handler *mw)
     return h ? bs_hook_bind(h, mw) : BS_EINVAL;
 }
 
+bool bs_route_unbind(bs_route *route, const char *id)
+{
+    bs_hook *h = route ? bs_route_middlewares(route) : NULL;
+    return h && id ? bs_hook_unbind(h, id) : false;
+}
+
+int bs_app_use(bs_app *app, const bs_handler *mw)
+{
+    return mw && mw->fn ? bs_hook_bind(app->middlewares, mw) : BS_EINVAL;
+}
+
+bool bs_app_unuse(bs_app *app, const char *id)
+{
+    return id ? bs_hook_unbind(app->middlewares, id) : false;
+}
+
+const char *bs_req_method(bs_req *r)
+{
+    return r->method ? r->method : "GET";
+}
+
+const char *bs_req_url(bs_req *r)
+{
+    return r->url ? r->url : (r->path ? r->path : "/");
+}
+
+bool bs_req_responded(bs_req *r)
+{
+    return r->responded;
+}
+
+int bs_req_status(bs_req *r)
+{
+    return r->responded ? r->status : 0;
+}
+
+const char *bs_req_path(bs_req *r)
+{
+    return r->path ? r->path : "/";
+}
+
 bs_route_group *bs_app_group(bs_app *app, const char *prefix)
 {
     return bs_router_group(app->router, NULL, prefix);

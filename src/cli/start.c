@@ -2,6 +2,7 @@
  * start.c - bs_app_start: the whole command line of a Basalt program.
  *
  *   PROG serve [--http ADDR] [--dir DIR] [--dev] [--origins LIST]
+ *              [--hooksDir DIR] [--hooksWatch[=false]] [--hooksPool N]
  *   PROG superuser upsert|create|update|delete EMAIL [PASSWORD]
  *   PROG collections import FILE [--delete-missing]
  *   PROG COMMAND ...            (registered with bs_app_add_command)
@@ -21,6 +22,7 @@
 #include "../core/app.h"
 #include "../core/collection_import.h"
 #include "../core/superuser.h"
+#include "../js/js.h"
 #include "basalt.h"
 
 #define MAX_ARGS 64
@@ -30,6 +32,9 @@ typedef struct cli {
     const char *dir;
     const char *http;
     const char *origins;
+    const char *hooks_dir;
+    const char *hooks_pool;
+    bool hooks_nowatch;
     bool dev;
     bool delete_missing;
     bool help;
@@ -63,7 +68,11 @@ static void usage(bs_app *app, const cli *c, FILE *out)
             "  --http ADDR      address to listen on (default 127.0.0.1:8090)\n"
             "  --dir DIR        data directory (default ./pb_data)\n"
             "  --dev            log requests and SQL errors verbosely\n"
-            "  --origins LIST   comma-separated CORS origins (default *)\n",
+            "  --origins LIST   comma-separated CORS origins (default *)\n"
+            "  --hooksDir DIR   JavaScript hooks (default pb_hooks beside "
+            "the data directory)\n"
+            "  --hooksWatch=false  do not reload the hooks when they change\n"
+            "  --hooksPool N    JavaScript contexts made up front (default 4)\n",
             p);
 }
 
@@ -122,10 +131,21 @@ static int parse(cli *c, int argc, char **argv)
             c->dev = true;
             continue;
         }
-        static const char *const names[] = {"--dir", "--http", "--origins"};
-        const char **slots[] = {&c->dir, &c->http, &c->origins};
+        if (strcmp(a, "--hooksWatch") == 0 ||
+            strcmp(a, "--hooksWatch=true") == 0) {
+            c->hooks_nowatch = false;
+            continue;
+        }
+        if (strcmp(a, "--hooksWatch=false") == 0) {
+            c->hooks_nowatch = true;
+            continue;
+        }
+        static const char *const names[] = {"--dir", "--http", "--origins",
+                                            "--hooksDir", "--hooksPool"};
+        const char **slots[] = {&c->dir, &c->http, &c->origins, &c->hooks_dir,
+                                &c->hooks_pool};
         bool taken = false;
-        for (int k = 0; k < 3 && !taken; k++) {
+        for (int k = 0; k < 5 && !taken; k++) {
             if ((v = flag_value(argc, argv, &i, names[k], &missing))) {
                 *slots[k] = v;
                 taken = true;
@@ -219,6 +239,33 @@ static void print_installer_link(bs_app *app, const cli *c)
     bs_buf_dispose(&token);
 }
 
+/* Loads pb_hooks (beside the data directory unless --hooksDir says
+ * otherwise) before the bootstrap, so the files' onBootstrap handlers
+ * run. A file that fails to load stops the start unless watching. */
+static int open_hooks(bs_app *app, const cli *c, bs_js **js, bs_error *err)
+{
+    bs_app_config cfg = {.data_dir = c->dir};
+    if (bs_app_configure(app, &cfg, false) != 0)
+        return bs_error_set(err, 500, "The app is already bootstrapped.");
+    char dir[4096];
+    if (c->hooks_dir) {
+        snprintf(dir, sizeof dir, "%s", c->hooks_dir);
+    } else {
+        snprintf(dir, sizeof dir, "%s/../pb_hooks", bs_app_data_dir(app));
+    }
+    char *abs = realpath(dir, NULL);
+    int pool = c->hooks_pool ? atoi(c->hooks_pool) : 0;
+    if (c->hooks_pool && (pool < 1 || pool > 64)) {
+        free(abs);
+        return bs_error_set(err, 400, "--hooksPool must be 1 to 64.");
+    }
+    bs_js_config jc = {.hooks_dir = abs ? abs : dir,
+                       .watch = !c->hooks_nowatch, .pool_size = pool};
+    int rc = bs_js_open(app, &jc, js, err);
+    free(abs);
+    return rc;
+}
+
 static int cmd_serve(bs_app *app, const cli *c)
 {
     if (c->nargs != 1) {
@@ -227,11 +274,15 @@ static int cmd_serve(bs_app *app, const cli *c)
     }
     bs_error err;
     bs_error_init(&err);
-    int rc = boot(app, c, true, &err);
+    bs_js *js = NULL;
+    int rc = open_hooks(app, c, &js, &err);
+    if (rc == 0)
+        rc = boot(app, c, true, &err);
     if (rc == 0 && bs_superuser_count(app) == 0)
         print_installer_link(app, c);
     if (rc == 0)
         rc = bs_app_serve(app, true, &err);
+    bs_js_free(js);
     return rc ? fail(c, &err, rc) : 0;
 }
 

@@ -26,6 +26,7 @@
 #include "../base/json.h"
 #include "../base/util.h"
 #include "app.h"
+#include "collection.h"
 #include "expand.h"
 #include "record.h"
 #include "record_list.h"
@@ -504,4 +505,61 @@ int bs_record_expanded_count(const bs_record *r, const char *name)
             return r->expand[k].n;
     }
     return 0;
+}
+
+/* ---- passwords, collections and settings --------------------------------- */
+
+bool bs_record_validate_password(const bs_record *r, const char *password)
+{
+    if (!r || !password)
+        return false;
+    if (r->plain_password)
+        return bs_ct_equal(r->plain_password, strlen(r->plain_password),
+                           password, strlen(password));
+    return bs_password_check(r, password);
+}
+
+int bs_collection_find(bs_app *app, const char *id_or_name, json_object **out)
+{
+    *out = NULL;
+    bs_schema *s = bs_app_schema(app);
+    const bs_collection *c = s && id_or_name
+                                 ? bs_schema_find(s, id_or_name) : NULL;
+    int rc = BS_ENOTFOUND;
+    if (c) {
+        *out = bs_collection_to_json(c);
+        rc = *out ? 0 : BS_ENOMEM;
+    }
+    bs_schema_unref(s);
+    return rc;
+}
+
+int bs_collection_find_all(bs_app *app, json_object **out)
+{
+    *out = json_object_new_array();
+    bs_schema *s = bs_app_schema(app);
+    int rc = *out && s ? 0 : BS_ENOMEM;
+    for (int i = 0; rc == 0 && i < s->n; i++) {
+        json_object *c = bs_collection_to_json(&s->items[i]);
+        if (!c || json_object_array_add(*out, c) != 0) {
+            json_object_put(c);
+            rc = BS_ENOMEM;
+        }
+    }
+    bs_schema_unref(s);
+    if (rc) {
+        json_object_put(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+json_object *bs_app_settings_json(bs_app *app)
+{
+    bs_settings *s = bs_app_settings(app);
+    json_object *copy = NULL;
+    if (s && json_object_deep_copy(s->value, &copy, NULL) != 0)
+        copy = NULL;
+    bs_settings_unref(s);
+    return copy;
 }

@@ -88,6 +88,11 @@ bs_route *bs_router_add(bs_router *rt, const char *method,
     if (!r)
         return NULL;
     r->method = method ? strdup(method) : NULL;
+    /* The middleware hook exists before the route is published, so a
+     * route added while serving never runs with a half-made one. */
+    r->mw = bs_hook_new();
+    if (!r->mw)
+        goto bad;
     r->fn = fn;
     r->user = user;
     /* Split exactly like request paths: "/" is one empty segment. */
@@ -118,16 +123,20 @@ bs_route *bs_router_add(bs_router *rt, const char *method,
             break;
         p = end + 1;
     }
+    /* Published with a release store, so a worker matching at the same
+     * time sees either no route or a complete one (routes may be added
+     * while serving; one thread adds at a time). */
     if (rt->tail)
-        rt->tail->next = r;
+        __atomic_store_n(&rt->tail->next, r, __ATOMIC_RELEASE);
     else
-        rt->head = r;
+        __atomic_store_n(&rt->head, r, __ATOMIC_RELEASE);
     rt->tail = r;
     return r;
 
 bad:
     for (int i = 0; i < r->nsegs; i++)
         free(r->segs[i].text);
+    bs_hook_free(r->mw);
     free(r->method);
     free(r);
     return NULL;
@@ -342,7 +351,8 @@ const bs_route *bs_router_match(bs_router *rt, bs_req *r, const char *method,
     if (sp.bad)
         return NULL;
     const bs_route *best = NULL;
-    for (const bs_route *route = rt->head; route; route = route->next) {
+    for (const bs_route *route = __atomic_load_n(&rt->head, __ATOMIC_ACQUIRE);
+         route; route = __atomic_load_n(&route->next, __ATOMIC_ACQUIRE)) {
         if (!seg_match(route, &sp))
             continue;
         if (route->method && strcmp(route->method, method) != 0 &&

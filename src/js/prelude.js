@@ -1,0 +1,1456 @@
+/*
+ * prelude.js - the JavaScript half of Basalt's pb_hooks surface, run in
+ * every context before the hook files.
+ *
+ * The globals follow PocketBase's types.d.ts (v0.23+): registrars
+ * (routerAdd, routerUse, on*, cronAdd), $app, Record, Collection, the
+ * request event, $apis, $http, $security, $os, $filepath, $dbx,
+ * console, require, timers. They are thin: the natives on `__n` (the C
+ * files of src/js) do the work on opaque handles. The pre-0.23 names
+ * are kept as aliases that warn once. A PocketBase name Basalt does not
+ * implement exists and throws "<name> is not supported in Basalt yet";
+ * docs/js.md lists them.
+ *
+ * `__bs` is what the C side calls: dispatch (run a handler with its
+ * event), runTimers, clearTimers, loadFile, makeError.
+ */
+(function (global) {
+"use strict";
+
+const N = global.__n;
+const bs = {};
+Object.defineProperty(global, "__bs", {value: bs});
+
+const EV_BASE = 0, EV_RECORD = 1, EV_COLLECTION = 2, EV_REQUEST = 3,
+    EV_RECORD_REQUEST = 4, EV_AUTH_REQUEST = 5, EV_MAILER = 6,
+    EV_REALTIME = 7, EV_FILE = 8, EV_CRON = 9;
+
+function hidden(obj, name, value) {
+    Object.defineProperty(obj, name, {value, writable: true, configurable: true});
+}
+
+function unsupported(name) {
+    return function () {
+        throw new Error(name + " is not supported in Basalt yet");
+    };
+}
+
+function namespace(name, impl, missing) {
+    const ns = Object.assign({}, impl);
+    for (const m of missing)
+        ns[m] = unsupported(name + "." + m);
+    return ns;
+}
+
+/* ---- errors ------------------------------------------------------------ */
+
+const defaultMessages = {
+    400: "Something went wrong while processing your request.",
+    401: "Missing or invalid authentication.",
+    403: "You are not allowed to perform this request.",
+    404: "The requested resource wasn't found.",
+    429: "Too Many Requests.",
+    500: "Something went wrong while processing your request.",
+};
+
+function ucfirst(s) {
+    s = String(s).trim();
+    return s ? s[0].toUpperCase() + s.slice(1) : s;
+}
+
+function plainData(data) {
+    if (!data || typeof data !== "object")
+        return {};
+    return JSON.parse(JSON.stringify(data));
+}
+
+class ApiError extends Error {
+    constructor(status, message, data) {
+        status = Number(status) || 0;
+        const msg = message === undefined || message === null || message === ""
+            ? (defaultMessages[status] || "") : ucfirst(message);
+        super(msg);
+        this.status = status;
+        this.data = plainData(data);
+        hidden(this, "__api", true);
+    }
+    get name() { return "ApiError"; }
+    toJSON() {
+        return {data: this.data, message: this.message, status: this.status};
+    }
+}
+
+function errorClass(name, status) {
+    const cls = class extends ApiError {
+        constructor(message, data) { super(status, message, data); }
+        get name() { return name; }
+    };
+    Object.defineProperty(cls, "name", {value: name});
+    return cls;
+}
+
+const BadRequestError = errorClass("BadRequestError", 400);
+const UnauthorizedError = errorClass("UnauthorizedError", 401);
+const ForbiddenError = errorClass("ForbiddenError", 403);
+const NotFoundError = errorClass("NotFoundError", 404);
+const TooManyRequestsError = errorClass("TooManyRequestsError", 429);
+const InternalServerError = errorClass("InternalServerError", 500);
+
+class ValidationError {
+    constructor(code, message) { this.code = code; this.message = message; }
+    toJSON() { return {code: this.code, message: this.message}; }
+    error() { return this.message; }
+}
+
+bs.makeError = function (status, message, data, code) {
+    const e = status ? new ApiError(status, message, data) : new Error(message);
+    hidden(e, "__code", code);
+    return e;
+};
+
+/* ---- timers -------------------------------------------------------------- */
+
+const timers = new Map();
+let timerSeq = 0;
+
+function addTimer(fn, ms, args, repeat) {
+    if (typeof fn !== "function")
+        throw new TypeError("The callback must be a function.");
+    const id = ++timerSeq;
+    const delay = Math.max(0, Number(ms) || 0);
+    timers.set(id, {fn, args, due: N.now() + delay, every: repeat ? Math.max(1, delay) : 0});
+    return id;
+}
+
+function setTimeout(fn, ms, ...args) { return addTimer(fn, ms, args, false); }
+function setInterval(fn, ms, ...args) { return addTimer(fn, ms, args, true); }
+function clearTimeout(id) { timers.delete(id); }
+function queueMicrotask(fn) { Promise.resolve().then(fn); }
+
+bs.runTimers = function () {
+    const now = N.now();
+    for (const [id, t] of Array.from(timers)) {
+        if (t.due > now || !timers.has(id))
+            continue;
+        if (t.every)
+            t.due = now + t.every;
+        else
+            timers.delete(id);
+        try {
+            t.fn(...t.args);
+        } catch (err) {
+            console.error("a timer callback threw:", err);
+        }
+    }
+    let next = -1;
+    const after = N.now();
+    for (const t of timers.values()) {
+        const wait = Math.max(0, t.due - after);
+        if (next < 0 || wait < next)
+            next = wait;
+    }
+    return next;
+};
+
+bs.clearTimers = function () { timers.clear(); };
+
+/* ---- dispatch ------------------------------------------------------------ */
+
+bs.dispatch = function (fn, kind, h) {
+    if (typeof fn !== "function")
+        throw new Error("The handler is not a function.");
+    const r = kind === EV_CRON ? fn() : fn(makeEvent(kind, h));
+    if (r instanceof Error)
+        throw r;
+    if (r && typeof r.then === "function") {
+        const st = {done: false, failed: false, error: undefined};
+        r.then((v) => {
+            st.done = true;
+            if (v instanceof Error) {
+                st.failed = true;
+                st.error = v;
+            }
+        }, (err) => {
+            st.done = true;
+            st.failed = true;
+            st.error = err;
+        });
+        return st;
+    }
+    return undefined;
+};
+
+/* ---- modules -------------------------------------------------------------- */
+
+const modules = Object.create(null);
+let currentFile = null;
+
+function dirname(p) {
+    const i = p.lastIndexOf("/");
+    return i <= 0 ? "/" : p.slice(0, i);
+}
+
+function runModule(module, text, path) {
+    const fn = N.compile(text, path);
+    const dir = dirname(path);
+    fn.call(module.exports, module.exports, makeRequire(dir), module, path, dir);
+}
+
+function makeRequire(dir) {
+    return function require(spec) {
+        const path = N.resolve(dir, String(spec));
+        if (!path)
+            throw new Error("Cannot find module '" + spec + "' from " + dir);
+        if (modules[path])
+            return modules[path].exports;
+        const module = {exports: {}, id: path, filename: path, loaded: false};
+        modules[path] = module;
+        try {
+            if (path.endsWith(".json"))
+                module.exports = JSON.parse(N.readFile(path));
+            else
+                runModule(module, N.readFile(path), path);
+        } catch (err) {
+            delete modules[path];
+            throw err;
+        }
+        module.loaded = true;
+        return module.exports;
+    };
+}
+
+bs.loadFile = function (path, text) {
+    currentFile = path;
+    try {
+        runModule({exports: {}, id: path, filename: path}, text, path);
+    } finally {
+        currentFile = null;
+    }
+};
+
+/* ---- records -------------------------------------------------------------- */
+
+const WRAP = {};
+
+function wrapRecord(h) {
+    return h ? new Record(WRAP, h) : null;
+}
+
+function collectionName(c) {
+    if (typeof c === "string")
+        return c;
+    if (c && (c.id || c.name))
+        return c.id || c.name;
+    throw new Error("Expected a collection or its name or id.");
+}
+
+class DateTime {
+    constructor(value) {
+        if (value instanceof DateTime)
+            value = value._ms;
+        if (value === undefined)
+            this._ms = Date.now();
+        else if (value === "" || value === null)
+            this._ms = 0;
+        else if (typeof value === "number")
+            this._ms = value;
+        else {
+            const ms = Date.parse(String(value).replace(" ", "T"));
+            this._ms = isNaN(ms) ? 0 : ms;
+        }
+    }
+    isZero() { return this._ms === 0; }
+    unix() { return Math.floor(this._ms / 1000); }
+    time() { return new Date(this._ms); }
+    string() {
+        return this._ms === 0 ? "" : new Date(this._ms).toISOString().replace("T", " ");
+    }
+    toString() { return this.string(); }
+    toJSON() { return this.string(); }
+    add(ms) { return new DateTime(this._ms + Number(ms)); }
+    addDate(y, m, d) {
+        const t = new Date(this._ms);
+        t.setUTCFullYear(t.getUTCFullYear() + y, t.getUTCMonth() + m, t.getUTCDate() + d);
+        return new DateTime(t.getTime());
+    }
+    before(o) { return this._ms < new DateTime(o)._ms; }
+    after(o) { return this._ms > new DateTime(o)._ms; }
+    equal(o) { return this._ms === new DateTime(o)._ms; }
+}
+
+class Record {
+    constructor(collection, data) {
+        if (collection === WRAP) {
+            hidden(this, "__h", data);
+            return;
+        }
+        hidden(this, "__h", N.recNew(collectionName(collection)));
+        if (data)
+            this.load(data);
+    }
+    get id() { return N.recId(this.__h); }
+    set id(v) { N.recSet(this.__h, "id", v); }
+    get(field) { return N.recGet(this.__h, field); }
+    set(field, value) {
+        if (value instanceof Record)
+            value = value.id;
+        else if (Array.isArray(value))
+            value = value.map((v) => v instanceof Record ? v.id : v);
+        else if (value instanceof DateTime)
+            value = value.string();
+        N.recSet(this.__h, field, value);
+    }
+    load(data) {
+        for (const k of Object.keys(data || {}))
+            this.set(k, data[k]);
+    }
+    getString(f) { return N.recString(this.__h, f); }
+    getInt(f) { return N.recInt(this.__h, f); }
+    getFloat(f) { return N.recFloat(this.__h, f); }
+    getBool(f) { return N.recBool(this.__h, f); }
+    getDateTime(f) { return new DateTime(N.recDate(this.__h, f)); }
+    getStringSlice(f) { return N.recStringList(this.__h, f); }
+    getRaw(f) { return this.get(f); }
+    collection() { return $app.findCollectionByNameOrId(N.recCollectionId(this.__h)); }
+    tableName() { return N.recCollectionName(this.__h); }
+    isNew() { return N.recIsNew(this.__h); }
+    markAsNew() { throw new Error("record.markAsNew is not supported in Basalt yet"); }
+    original() { return wrapRecord(N.recOriginal(this.__h)); }
+    fresh() { return this.isNew() ? this : $app.findRecordById(this.tableName(), this.id); }
+    clone() { return new Record(N.recCollectionId(this.__h), N.recFields(this.__h)); }
+    email() { return this.getString("email"); }
+    setEmail(v) { this.set("email", v); }
+    verified() { return this.getBool("verified"); }
+    setVerified(v) { this.set("verified", !!v); }
+    emailVisibility() { return this.getBool("emailVisibility"); }
+    setEmailVisibility(v) { this.set("emailVisibility", !!v); }
+    tokenKey() { return this.getString("tokenKey"); }
+    setTokenKey(v) { this.set("tokenKey", v); }
+    refreshTokenKey() { this.set("tokenKey", $security.randomString(50)); }
+    setPassword(pw) { this.set("password", pw); }
+    setRandomPassword() {
+        const pw = $security.randomString(30);
+        this.set("password", pw);
+        return pw;
+    }
+    validatePassword(pw) { return N.recValidatePassword(this.__h, String(pw)); }
+    isSuperuser() { return N.recCollectionName(this.__h) === "_superusers"; }
+    expandedOne(name) {
+        const list = N.recExpanded(this.__h, name);
+        return list.length ? wrapRecord(list[0]) : null;
+    }
+    expandedAll(name) { return N.recExpanded(this.__h, name).map(wrapRecord); }
+    publicExport() { return N.recExport(this.__h); }
+    toJSON() { return N.recExport(this.__h); }
+    toString() { return JSON.stringify(this); }
+}
+
+/* ---- collections ----------------------------------------------------------- */
+
+class FieldsList extends Array {
+    getByName(name) { return this.find((f) => f && f.name === name) || null; }
+    getById(id) { return this.find((f) => f && f.id === id) || null; }
+    add(...fields) {
+        for (const f of fields) {
+            const i = this.findIndex((x) => x && ((f.id && x.id === f.id) || x.name === f.name));
+            if (i >= 0)
+                this[i] = f;
+            else
+                this.push(f);
+        }
+    }
+    removeByName(name) {
+        const i = this.findIndex((f) => f && f.name === name);
+        if (i >= 0)
+            this.splice(i, 1);
+    }
+    removeById(id) {
+        const i = this.findIndex((f) => f && f.id === id);
+        if (i >= 0)
+            this.splice(i, 1);
+    }
+    fieldNames() { return this.map((f) => f.name); }
+}
+
+function toFields(list) {
+    const out = new FieldsList();
+    for (const f of list || [])
+        out.push(f);
+    return out;
+}
+
+class Collection {
+    constructor(data) {
+        Object.assign(this, {id: "", name: "", type: "base", system: false,
+                             listRule: null, viewRule: null, createRule: null,
+                             updateRule: null, deleteRule: null, indexes: []},
+                      data || {});
+        this.fields = toFields(this.fields);
+    }
+    isAuth() { return this.type === "auth"; }
+    isBase() { return this.type === "base"; }
+    isView() { return this.type === "view"; }
+    tableName() { return this.name; }
+    toJSON() { return Object.assign({}, this, {fields: Array.from(this.fields)}); }
+}
+
+function fieldClass(type) {
+    return class {
+        constructor(data) { Object.assign(this, data || {}, {type}); }
+    };
+}
+
+const fieldTypes = {
+    TextField: "text", NumberField: "number", BoolField: "bool",
+    EmailField: "email", URLField: "url", EditorField: "editor",
+    DateField: "date", AutodateField: "autodate", SelectField: "select",
+    JSONField: "json", FileField: "file", RelationField: "relation",
+    PasswordField: "password", GeoPointField: "geoPoint",
+};
+
+/* ---- $app ------------------------------------------------------------------- */
+
+function mergeParams(list) {
+    const out = {};
+    for (const p of list)
+        if (p && typeof p === "object")
+            Object.assign(out, p);
+    return out;
+}
+
+function notFound() {
+    const e = new NotFoundError();
+    e.cause = "sql: no rows in result set";
+    return e;
+}
+
+function exprFilter(exprs) {
+    const parts = [], params = {};
+    for (const e of exprs) {
+        if (!e)
+            continue;
+        if (!e.__filter)
+            throw new Error("Only $dbx.hashExp expressions are supported by Basalt's record finders yet");
+        parts.push("(" + e.__filter + ")");
+        Object.assign(params, e.params);
+    }
+    return {filter: parts.join(" && "), params};
+}
+
+function identifier(name) {
+    if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(String(name)))
+        throw new Error("Invalid field name " + JSON.stringify(name));
+    return String(name);
+}
+
+class Query {
+    constructor(sql) { this.sql = sql; this.params = {}; }
+    bind(params) { Object.assign(this.params, params || {}); return this; }
+    all(dst) {
+        const rows = N.dbAll(this.sql, this.params);
+        if (Array.isArray(dst)) {
+            dst.length = 0;
+            for (const r of rows)
+                dst.push(dst.__model ? Object.assign(Object.create(Object.getPrototypeOf(dst.__model)), dst.__model, pick(r, dst.__model)) : r);
+            return dst;
+        }
+        return rows;
+    }
+    one(dst) {
+        const rows = N.dbAll(this.sql, this.params);
+        if (!rows.length)
+            throw notFound();
+        if (dst && typeof dst === "object") {
+            Object.assign(dst, dst instanceof DynamicModel ? pick(rows[0], dst) : rows[0]);
+            return dst;
+        }
+        return rows[0];
+    }
+    execute() {
+        const n = N.dbExec(this.sql, this.params);
+        return {rowsAffected: () => n, lastInsertId: () => 0};
+    }
+    column(dst) {
+        const rows = this.all();
+        const out = rows.map((r) => r[Object.keys(r)[0]]);
+        if (Array.isArray(dst)) {
+            dst.length = 0;
+            dst.push(...out);
+            return dst;
+        }
+        return out;
+    }
+    row(...dst) {
+        throw new Error("query.row is not supported in Basalt yet");
+    }
+}
+
+function pick(row, model) {
+    const out = {};
+    for (const k of Object.keys(model))
+        if (k in row)
+            out[k] = row[k];
+    return out;
+}
+
+const db = namespace("$app.db()", {
+    newQuery(sql) { return new Query(String(sql)); },
+}, ["select", "insert", "update", "delete", "createTable", "dropTable",
+    "truncateTable", "model"]);
+
+let inTx = 0;
+
+const $app = {
+    save(model) {
+        if (model instanceof Record)
+            return N.save(model.__h);
+        if (model instanceof Collection)
+            throw new Error("$app.save(collection) is not supported in Basalt yet");
+        throw new Error("$app.save expects a Record.");
+    },
+    saveNoValidate(model) { return this.save(model); },
+    saveWithContext(ctx, model) { return this.save(model); },
+    delete(model) {
+        if (model instanceof Record)
+            return N.del(model.__h);
+        throw new Error("$app.delete expects a Record.");
+    },
+    deleteWithContext(ctx, model) { return this.delete(model); },
+    findRecordById(collection, id) {
+        const h = N.findById(collectionName(collection), String(id));
+        if (!h)
+            throw notFound();
+        return wrapRecord(h);
+    },
+    findRecordsByIds(collection, ids) {
+        ids = Array.from(ids || []);
+        if (!ids.length)
+            return [];
+        const params = {}, parts = [];
+        ids.forEach((id, i) => {
+            params["id" + i] = String(id);
+            parts.push("id = {:id" + i + "}");
+        });
+        return this.findRecordsByFilter(collection, parts.join(" || "), "", 0, 0, params);
+    },
+    findRecordsByFilter(collection, filter, sort, limit, offset, ...params) {
+        return N.findByFilter(collectionName(collection), String(filter || ""),
+                              String(sort || ""), Number(limit) || 0,
+                              Number(offset) || 0, mergeParams(params)).map(wrapRecord);
+    },
+    findFirstRecordByFilter(collection, filter, ...params) {
+        const h = N.findFirst(collectionName(collection), String(filter || ""), mergeParams(params));
+        if (!h)
+            throw notFound();
+        return wrapRecord(h);
+    },
+    findFirstRecordByData(collection, key, value) {
+        return this.findFirstRecordByFilter(collection, identifier(key) + " = {:value}", {value});
+    },
+    findAllRecords(collection, ...exprs) {
+        const q = exprFilter(exprs);
+        return this.findRecordsByFilter(collection, q.filter, "", 0, 0, q.params);
+    },
+    countRecords(collection, ...exprs) {
+        const q = exprFilter(exprs);
+        return N.count(collectionName(collection), q.filter, q.params);
+    },
+    findAuthRecordByEmail(collection, email) {
+        return this.findFirstRecordByFilter(collection, "email = {:email}", {email: String(email)});
+    },
+    findCollectionByNameOrId(nameOrId) {
+        const c = N.colFind(String(nameOrId));
+        if (!c)
+            throw notFound();
+        return new Collection(c);
+    },
+    findCachedCollectionByNameOrId(nameOrId) { return this.findCollectionByNameOrId(nameOrId); },
+    findAllCollections(...types) {
+        const all = N.colAll().map((c) => new Collection(c));
+        return types.length ? all.filter((c) => types.includes(c.type)) : all;
+    },
+    expandRecord(record, expands) {
+        N.expand(record.__h, Array.isArray(expands) ? expands.join(",") : String(expands || ""));
+        return {};
+    },
+    expandRecords(records, expands) {
+        for (const r of records)
+            this.expandRecord(r, expands);
+        return {};
+    },
+    runInTransaction(fn) {
+        N.tx(() => {
+            inTx++;
+            try {
+                const r = fn($app);
+                if (r && typeof r.then === "function")
+                    throw new Error("runInTransaction: the callback must not be async in Basalt (the transaction ends when it returns)");
+                if (r instanceof Error)
+                    throw r;
+            } finally {
+                inTx--;
+            }
+        });
+    },
+    db() { return db; },
+    nonconcurrentDB() { return db; },
+    concurrentDB() { return db; },
+    auxDB() { throw new Error("$app.auxDB is not supported in Basalt yet"); },
+    settings() { return N.settings(); },
+    logger() { return logger; },
+    newMailClient() {
+        return {send(message) { N.sendMail(Object.assign({}, message)); }};
+    },
+    isTransactional() { return inTx > 0; },
+    dao() {
+        warnLegacy(20, "$app.dao()", "the $app methods");
+        return dao;
+    },
+};
+
+for (const m of ["bootstrap", "isBootstrapped", "restart", "resetBootstrapState",
+                 "dataDir", "encryptionEnv", "isDev", "store", "cron",
+                 "subscriptionsBroker", "newFilesystem", "newBackupsFilesystem",
+                 "reloadSettings", "createBackup", "restoreBackup",
+                 "findAuthRecordByToken", "recordQuery", "collectionQuery",
+                 "logQuery", "truncateCollection", "importCollections",
+                 "importCollectionsByMarshaledJSON", "syncRecordTableSchema",
+                 "validate", "hasTable", "tableColumns", "tableInfo",
+                 "deleteTable", "vacuum", "canAccessRecord", "deleteOldLogs"])
+    $app[m] = unsupported("$app." + m);
+
+const logger = (() => {
+    function fmt(msg, args) {
+        let s = String(msg);
+        for (let i = 0; i + 1 < args.length; i += 2)
+            s += " " + args[i] + "=" + stringify(args[i + 1]);
+        return s;
+    }
+    return {
+        debug(msg, ...kv) { N.log("D", fmt(msg, kv)); },
+        info(msg, ...kv) { N.log("I", fmt(msg, kv)); },
+        warn(msg, ...kv) { N.log("W", fmt(msg, kv)); },
+        error(msg, ...kv) { N.log("E", fmt(msg, kv)); },
+        with() { return this; },
+        withGroup() { return this; },
+    };
+})();
+
+function stringify(v) {
+    if (typeof v === "string")
+        return v;
+    if (v instanceof Error)
+        return v.stack ? v.name + ": " + v.message : String(v);
+    try {
+        const s = JSON.stringify(v);
+        return s === undefined ? String(v) : s;
+    } catch (err) {
+        return String(v);
+    }
+}
+
+const console = {
+    log(...a) { N.log("I", a.map(stringify).join(" ")); },
+    info(...a) { N.log("I", a.map(stringify).join(" ")); },
+    debug(...a) { N.log("D", a.map(stringify).join(" ")); },
+    warn(...a) { N.log("W", a.map(stringify).join(" ")); },
+    error(...a) { N.log("E", a.map(stringify).join(" ")); },
+};
+
+/* ---- $dbx --------------------------------------------------------------- */
+
+let paramSeq = 0;
+
+const $dbx = namespace("$dbx", {
+    hashExp(map) {
+        const parts = [], params = {};
+        for (const k of Object.keys(map || {})) {
+            const p = "h" + (++paramSeq);
+            params[p] = map[k];
+            parts.push(identifier(k) + " = {:" + p + "}");
+        }
+        return {__filter: parts.join(" && ") || "1 = 1", params};
+    },
+    and(...exprs) {
+        const q = exprFilter(exprs);
+        return {__filter: q.filter || "1 = 1", params: q.params};
+    },
+    or(...exprs) {
+        const parts = [], params = {};
+        for (const e of exprs) {
+            const q = exprFilter([e]);
+            parts.push("(" + q.filter + ")");
+            Object.assign(params, q.params);
+        }
+        return {__filter: parts.join(" || ") || "1 = 1", params};
+    },
+}, ["exp", "not", "in", "notIn", "like", "orLike", "notLike", "orNotLike",
+    "exists", "notExists", "between", "notBetween"]);
+
+/* ---- events --------------------------------------------------------------- */
+
+function makeEvent(kind, h) {
+    switch (kind) {
+    case EV_REQUEST: return new RequestEvent(h);
+    case EV_RECORD_REQUEST: return new RecordRequestEvent(h);
+    case EV_AUTH_REQUEST: return new RecordAuthRequestEvent(h);
+    case EV_RECORD: return new RecordEvent(h);
+    case EV_COLLECTION: return new CollectionEvent(h);
+    case EV_MAILER: return new MailerEvent(h);
+    case EV_REALTIME: return new RealtimeEvent(h);
+    case EV_FILE: return new FileEvent(h);
+    default: return new Event(h);
+    }
+}
+
+class Event {
+    constructor(h) {
+        hidden(this, "__h", h);
+        hidden(this, "__nextCalled", false);
+    }
+    get app() { return $app; }
+    next() {
+        this.__nextCalled = true;
+        this.__beforeNext();
+        N.next(this.__h);
+    }
+    __beforeNext() {}
+}
+
+class RecordEvent extends Event {
+    get record() {
+        if (this.__record === undefined)
+            hidden(this, "__record", wrapRecord(N.evRecord(this.__h)));
+        return this.__record;
+    }
+    get model() { return this.record; }
+    get type() { return N.evInfo(this.__h).type || ""; }
+}
+
+class CollectionEvent extends Event {
+    get collection() {
+        if (this.__col === undefined)
+            hidden(this, "__col", new Collection(N.evInfo(this.__h).collection));
+        return this.__col;
+    }
+    __beforeNext() {
+        if (this.__col)
+            N.evSet(this.__h, "collection", JSON.parse(JSON.stringify(this.__col)));
+    }
+}
+
+class Request {
+    constructor(h) { hidden(this, "__h", h); }
+    get method() { return N.reqMethod(this.__h); }
+    get url() {
+        const raw = N.reqUrl(this.__h);
+        const q = raw.indexOf("?");
+        const path = N.reqPath(this.__h);
+        const rawQuery = q >= 0 ? raw.slice(q + 1) : "";
+        const h = this.__h;
+        return {
+            path, rawQuery,
+            query() {
+                return {
+                    get: (k) => N.reqQuery(h, k) || "",
+                    has: (k) => N.reqQuery(h, k) !== null,
+                };
+            },
+            string() { return raw; },
+            toString() { return raw; },
+        };
+    }
+    get header() {
+        const h = this.__h;
+        return {get: (name) => N.reqHeader(h, String(name)) || ""};
+    }
+    get host() { return N.reqHeader(this.__h, "Host") || ""; }
+    get remoteAddr() { return N.reqRemoteIp(this.__h); }
+    get body() { return N.reqBody(this.__h); }
+    pathValue(name) { return N.reqParam(this.__h, String(name)) || ""; }
+    toString() { return this.method + " " + N.reqUrl(this.__h); }
+}
+
+class RequestEvent extends Event {
+    constructor(h) {
+        super(h);
+        hidden(this, "__store", new Map());
+    }
+    get request() {
+        if (!this.__req) {
+            const req = new Request(this.__h);
+            /* The pre-0.23 `c.request()` is a call. */
+            const fn = () => { warnLegacy(21, "c.request()", "e.request"); return req; };
+            Object.setPrototypeOf(fn, req);
+            hidden(this, "__req", fn);
+        }
+        return this.__req;
+    }
+    get auth() {
+        if (this.__auth === undefined) {
+            const a = N.reqAuth(this.__h);
+            let rec = null;
+            if (a) {
+                try {
+                    rec = $app.findRecordById(a.collection, a.id);
+                } catch (err) {
+                    rec = null;
+                }
+            }
+            hidden(this, "__auth", rec);
+        }
+        return this.__auth;
+    }
+    hasSuperuserAuth() { return N.reqIsSuperuser(this.__h); }
+    isTLS() { return false; }
+    remoteIP() { return N.reqRemoteIp(this.__h); }
+    realIP() { return N.reqRemoteIp(this.__h); }
+    written() { return N.responded(this.__h); }
+    status() { return N.respStatus(this.__h); }
+    get(key) {
+        if (key === "authRecord") {
+            warnLegacy(22, "c.get(\"authRecord\")", "e.auth");
+            return this.auth;
+        }
+        if (key === "admin") {
+            warnLegacy(22, "c.get(\"admin\")", "e.auth");
+            return this.hasSuperuserAuth() ? this.auth : null;
+        }
+        return this.__store.get(key);
+    }
+    set(key, value) { this.__store.set(key, value); }
+    getAll() { return Object.fromEntries(this.__store); }
+    json(status, data) {
+        N.respond(this.__h, status, "application/json",
+                  JSON.stringify(data === undefined ? null : data));
+    }
+    string(status, s) { N.respond(this.__h, status, "text/plain; charset=utf-8", String(s)); }
+    html(status, s) { N.respond(this.__h, status, "text/html; charset=utf-8", String(s)); }
+    xml(status, s) { N.respond(this.__h, status, "application/xml; charset=utf-8", String(s)); }
+    blob(status, contentType, bytes) {
+        N.respond(this.__h, status, String(contentType), bytes);
+    }
+    noContent(status) { N.respond(this.__h, status === undefined ? 204 : status, null, null); }
+    redirect(status, url) {
+        N.respHeader(this.__h, "Location", String(url));
+        N.respond(this.__h, status, null, null);
+    }
+    stream() { throw new Error("e.stream is not supported in Basalt yet"); }
+    fileFS() { throw new Error("e.fileFS is not supported in Basalt yet"); }
+    flush() {}
+    setCookie(cookie) {
+        const c = cookie || {};
+        let s = c.name + "=" + encodeURIComponent(c.value || "");
+        if (c.path) s += "; Path=" + c.path;
+        if (c.maxAge) s += "; Max-Age=" + c.maxAge;
+        if (c.httpOnly) s += "; HttpOnly";
+        if (c.secure) s += "; Secure";
+        N.respHeader(this.__h, "Set-Cookie", s);
+    }
+    requestInfo() {
+        const info = N.reqInfo(this.__h);
+        info.auth = this.auth;
+        return info;
+    }
+    bindBody(dst) {
+        const body = N.reqInfo(this.__h).body || {};
+        if (dst instanceof Record)
+            dst.load(body);
+        else if (dst instanceof DynamicModel)
+            Object.assign(dst, pick(body, dst));
+        else if (dst && typeof dst === "object")
+            Object.assign(dst, body);
+        return dst;
+    }
+    findUploadedFiles() { throw new Error("e.findUploadedFiles is not supported in Basalt yet"); }
+    error(status, message, data) { return new ApiError(status, message, data); }
+    badRequestError(message, data) { return new BadRequestError(message, data); }
+    notFoundError(message, data) { return new NotFoundError(message, data); }
+    forbiddenError(message, data) { return new ForbiddenError(message, data); }
+    unauthorizedError(message, data) { return new UnauthorizedError(message, data); }
+    tooManyRequestsError(message, data) { return new TooManyRequestsError(message, data); }
+    internalServerError(message, data) { return new InternalServerError(message, data); }
+    /* Pre-0.23 echo context. */
+    pathParam(name) {
+        warnLegacy(23, "c.pathParam()", "e.request.pathValue()");
+        return N.reqParam(this.__h, String(name)) || "";
+    }
+    queryParam(name) {
+        warnLegacy(24, "c.queryParam()", "e.request.url.query().get()");
+        return N.reqQuery(this.__h, String(name)) || "";
+    }
+    get httpContext() { return this; }
+}
+
+class RecordRequestEvent extends RequestEvent {
+    get record() {
+        if (this.__record === undefined)
+            hidden(this, "__record", wrapRecord(N.evRecord(this.__h)));
+        return this.__record;
+    }
+    get collection() {
+        if (this.__col === undefined) {
+            const info = N.evInfo(this.__h);
+            let col = null;
+            if (info.collection) {
+                const c = N.colFind(info.collection);
+                col = c ? new Collection(c) : null;
+            }
+            hidden(this, "__col", col);
+        }
+        return this.__col;
+    }
+}
+
+class RecordAuthRequestEvent extends RecordRequestEvent {
+    get authMethod() { return N.evInfo(this.__h).authMethod || ""; }
+    get token() { return N.evInfo(this.__h).token || ""; }
+    set token(v) { N.evSet(this.__h, "token", String(v)); }
+    get meta() { return N.evInfo(this.__h).meta || null; }
+    get identity() { return N.evInfo(this.__h).identity || ""; }
+    get identityField() { return N.evInfo(this.__h).identityField || ""; }
+    get password() { return N.evInfo(this.__h).password || ""; }
+    get providerName() { return N.evInfo(this.__h).provider || ""; }
+    get isNewRecord() { return !!N.evInfo(this.__h).isNewRecord; }
+}
+
+class MailerEvent extends Event {
+    get message() {
+        if (this.__msg === undefined)
+            hidden(this, "__msg", N.evInfo(this.__h).message || {});
+        return this.__msg;
+    }
+    get record() {
+        if (this.__record === undefined)
+            hidden(this, "__record", wrapRecord(N.evRecord(this.__h)));
+        return this.__record;
+    }
+    get meta() { return N.evInfo(this.__h).meta || {}; }
+    __beforeNext() {
+        if (this.__msg)
+            N.evSet(this.__h, "message", this.__msg);
+    }
+}
+
+class RealtimeEvent extends RequestEvent {
+    get client() {
+        const id = N.evInfo(this.__h).clientId;
+        return {id: () => id};
+    }
+    get subscriptions() { return N.evInfo(this.__h).subscriptions || []; }
+    set subscriptions(v) { N.evSet(this.__h, "subscriptions", Array.from(v)); }
+    get idleTimeout() { return N.evInfo(this.__h).idleTimeout; }
+    set idleTimeout(v) { N.evSet(this.__h, "idleTimeout", Number(v)); }
+    get message() {
+        const i = N.evInfo(this.__h);
+        return {name: i.name, data: i.data};
+    }
+}
+
+class FileEvent extends RecordRequestEvent {
+    get fileField() { return {name: N.evInfo(this.__h).field || ""}; }
+    get servedPath() { return N.evInfo(this.__h).servedPath || ""; }
+    get servedName() { return N.evInfo(this.__h).servedName || ""; }
+    set servedName(v) { N.evSet(this.__h, "servedName", String(v)); }
+    get token() { return N.evInfo(this.__h).token || ""; }
+    set token(v) { N.evSet(this.__h, "token", String(v)); }
+}
+
+/* ---- registrars --------------------------------------------------------------- */
+
+function register(meta, fn) {
+    if (!currentFile)
+        throw new Error("Handlers can only be registered while a hook file loads (at its top level).");
+    meta.file = currentFile;
+    meta.priority = meta.priority || 0;
+    meta.route = meta.route || 0;
+    return N.register(meta, fn);
+}
+
+function checkFn(fn, what) {
+    if (typeof fn !== "function")
+        throw new TypeError(what + " expects a function.");
+    return fn;
+}
+
+class Middleware {
+    constructor(fn, priority, id) {
+        this.fn = fn;
+        this.priority = priority || 0;
+        this.id = id || "";
+    }
+}
+
+function registerMiddleware(kind, m, route) {
+    if (typeof m === "function")
+        return register({kind, route}, m);
+    if (m instanceof Middleware) {
+        if (m.__builtin)
+            return register({kind, route, priority: m.priority, builtin: m.__builtin, args: m.__args}, null);
+        return register({kind, route, priority: m.priority}, checkFn(m.fn, "Middleware"));
+    }
+    throw new TypeError("A middleware is a function or a Middleware.");
+}
+
+function builtinMiddleware(name, args, priority) {
+    const m = new Middleware(null, priority || 0, name);
+    hidden(m, "__builtin", name);
+    hidden(m, "__args", args);
+    return m;
+}
+
+function routerPath(path) {
+    let p = String(path);
+    if (/(^|\/):[A-Za-z_]/.test(p)) {
+        warnLegacy(25, "route parameters written :name", "{name}");
+        p = p.replace(/(^|\/):([A-Za-z_][A-Za-z0-9_]*)/g, "$1{$2}");
+    }
+    if (/\/\*$/.test(p))
+        p = p.replace(/\/\*$/, "/{path...}");
+    return p;
+}
+
+function routerAdd(method, path, handler, ...middlewares) {
+    const m = String(method).toUpperCase();
+    const i = register({kind: "route", method: m === "*" || m === "" ? null : m,
+                        path: routerPath(path)}, checkFn(handler, "routerAdd"));
+    for (const mw of middlewares)
+        registerMiddleware("route_mw", mw, i);
+}
+
+function routerUse(...middlewares) {
+    for (const mw of middlewares)
+        registerMiddleware("use", mw, 0);
+}
+
+function cronAdd(id, expr, handler) {
+    register({kind: "cron", method: String(id), path: String(expr)}, checkFn(handler, "cronAdd"));
+}
+
+function cronRemove(id) { N.cronRemove(String(id)); }
+
+const hookNames = [
+    "onBootstrap", "onServe", "onTerminate", "onSettingsReload",
+    "onRecordValidate", "onRecordCreate", "onRecordCreateExecute",
+    "onRecordAfterCreateSuccess", "onRecordAfterCreateError",
+    "onRecordUpdate", "onRecordUpdateExecute", "onRecordAfterUpdateSuccess",
+    "onRecordAfterUpdateError", "onRecordDelete", "onRecordDeleteExecute",
+    "onRecordAfterDeleteSuccess", "onRecordAfterDeleteError", "onRecordEnrich",
+    "onCollectionValidate", "onCollectionCreate", "onCollectionCreateExecute",
+    "onCollectionAfterCreateSuccess", "onCollectionAfterCreateError",
+    "onCollectionUpdate", "onCollectionUpdateExecute",
+    "onCollectionAfterUpdateSuccess", "onCollectionAfterUpdateError",
+    "onCollectionDelete", "onCollectionDeleteExecute",
+    "onCollectionAfterDeleteSuccess", "onCollectionAfterDeleteError",
+    "onRecordsListRequest", "onRecordViewRequest", "onRecordCreateRequest",
+    "onRecordUpdateRequest", "onRecordDeleteRequest",
+    "onCollectionsListRequest", "onCollectionViewRequest",
+    "onCollectionCreateRequest", "onCollectionUpdateRequest",
+    "onCollectionDeleteRequest", "onCollectionsImportRequest",
+    "onSettingsListRequest", "onSettingsUpdateRequest", "onBatchRequest",
+    "onRecordAuthRequest", "onRecordAuthWithPasswordRequest",
+    "onRecordAuthRefreshRequest", "onRecordAuthWithOAuth2Request",
+    "onRecordAuthWithOTPRequest", "onRecordRequestOTPRequest",
+    "onRecordRequestPasswordResetRequest", "onRecordConfirmPasswordResetRequest",
+    "onRecordRequestVerificationRequest", "onRecordConfirmVerificationRequest",
+    "onRecordRequestEmailChangeRequest", "onRecordConfirmEmailChangeRequest",
+    "onMailerSend", "onMailerRecordAuthAlertSend",
+    "onMailerRecordPasswordResetSend", "onMailerRecordVerificationSend",
+    "onMailerRecordEmailChangeSend", "onMailerRecordOTPSend",
+    "onRealtimeConnectRequest", "onRealtimeSubscribeRequest",
+    "onRealtimeMessageSend", "onFileDownloadRequest", "onFileTokenRequest",
+];
+
+const hooks = {};
+for (const name of hookNames) {
+    hooks[name] = function (handler, ...tags) {
+        register({kind: "hook", hook: name, tags: tags.map(String)}, checkFn(handler, name));
+    };
+}
+
+/* ---- the pre-0.23 names --------------------------------------------------------- */
+
+function warnLegacy(i, oldName, newName) { N.warnLegacy(i, oldName, newName); }
+
+/* A legacy handler did not call next: it runs first, then the chain
+ * goes on unless it threw (or called next itself). */
+function legacyBefore(fn) {
+    return function (e) {
+        const r = fn(e);
+        if (r && typeof r.then === "function")
+            return r.then((v) => { if (v instanceof Error) throw v; if (!e.__nextCalled) e.next(); });
+        if (r instanceof Error)
+            throw r;
+        if (!e.__nextCalled)
+            e.next();
+    };
+}
+
+/* A legacy "after" handler runs once the chain completed. */
+function legacyAfter(fn) {
+    return function (e) {
+        e.next();
+        return fn(e);
+    };
+}
+
+const legacyHooks = {
+    onBeforeBootstrap: ["onBootstrap", legacyBefore],
+    onAfterBootstrap: ["onBootstrap", legacyAfter],
+    onBeforeServe: ["onServe", legacyBefore],
+    onModelBeforeCreate: ["onRecordCreate", legacyBefore],
+    onModelAfterCreate: ["onRecordAfterCreateSuccess", legacyBefore],
+    onModelBeforeUpdate: ["onRecordUpdate", legacyBefore],
+    onModelAfterUpdate: ["onRecordAfterUpdateSuccess", legacyBefore],
+    onModelBeforeDelete: ["onRecordDelete", legacyBefore],
+    onModelAfterDelete: ["onRecordAfterDeleteSuccess", legacyBefore],
+    onRecordBeforeCreateRequest: ["onRecordCreateRequest", legacyBefore],
+    onRecordAfterCreateRequest: ["onRecordCreateRequest", legacyAfter],
+    onRecordBeforeUpdateRequest: ["onRecordUpdateRequest", legacyBefore],
+    onRecordAfterUpdateRequest: ["onRecordUpdateRequest", legacyAfter],
+    onRecordBeforeDeleteRequest: ["onRecordDeleteRequest", legacyBefore],
+    onRecordAfterDeleteRequest: ["onRecordDeleteRequest", legacyAfter],
+    onRecordBeforeAuthWithPasswordRequest: ["onRecordAuthWithPasswordRequest", legacyBefore],
+    onRecordAfterAuthWithPasswordRequest: ["onRecordAuthWithPasswordRequest", legacyAfter],
+    onRecordBeforeAuthWithOAuth2Request: ["onRecordAuthWithOAuth2Request", legacyBefore],
+    onRecordAfterAuthWithOAuth2Request: ["onRecordAuthWithOAuth2Request", legacyAfter],
+    onRecordBeforeAuthRefreshRequest: ["onRecordAuthRefreshRequest", legacyBefore],
+    onRecordAfterAuthRefreshRequest: ["onRecordAuthRefreshRequest", legacyAfter],
+    onRecordBeforeRequestPasswordResetRequest: ["onRecordRequestPasswordResetRequest", legacyBefore],
+    onRecordAfterRequestPasswordResetRequest: ["onRecordRequestPasswordResetRequest", legacyAfter],
+    onRecordBeforeConfirmPasswordResetRequest: ["onRecordConfirmPasswordResetRequest", legacyBefore],
+    onRecordAfterConfirmPasswordResetRequest: ["onRecordConfirmPasswordResetRequest", legacyAfter],
+    onRecordBeforeRequestVerificationRequest: ["onRecordRequestVerificationRequest", legacyBefore],
+    onRecordAfterRequestVerificationRequest: ["onRecordRequestVerificationRequest", legacyAfter],
+    onRecordBeforeConfirmVerificationRequest: ["onRecordConfirmVerificationRequest", legacyBefore],
+    onRecordAfterConfirmVerificationRequest: ["onRecordConfirmVerificationRequest", legacyAfter],
+    onRecordBeforeRequestEmailChangeRequest: ["onRecordRequestEmailChangeRequest", legacyBefore],
+    onRecordAfterRequestEmailChangeRequest: ["onRecordRequestEmailChangeRequest", legacyAfter],
+    onRecordBeforeConfirmEmailChangeRequest: ["onRecordConfirmEmailChangeRequest", legacyBefore],
+    onRecordAfterConfirmEmailChangeRequest: ["onRecordConfirmEmailChangeRequest", legacyAfter],
+    onCollectionBeforeCreateRequest: ["onCollectionCreateRequest", legacyBefore],
+    onCollectionAfterCreateRequest: ["onCollectionCreateRequest", legacyAfter],
+    onCollectionBeforeUpdateRequest: ["onCollectionUpdateRequest", legacyBefore],
+    onCollectionAfterUpdateRequest: ["onCollectionUpdateRequest", legacyAfter],
+    onCollectionBeforeDeleteRequest: ["onCollectionDeleteRequest", legacyBefore],
+    onCollectionAfterDeleteRequest: ["onCollectionDeleteRequest", legacyAfter],
+    onSettingsBeforeUpdateRequest: ["onSettingsUpdateRequest", legacyBefore],
+    onSettingsAfterUpdateRequest: ["onSettingsUpdateRequest", legacyAfter],
+    onMailerBeforeRecordResetPasswordSend: ["onMailerRecordPasswordResetSend", legacyBefore],
+    onMailerAfterRecordResetPasswordSend: ["onMailerRecordPasswordResetSend", legacyAfter],
+    onMailerBeforeRecordVerificationSend: ["onMailerRecordVerificationSend", legacyBefore],
+    onMailerAfterRecordVerificationSend: ["onMailerRecordVerificationSend", legacyAfter],
+    onMailerBeforeRecordChangeEmailSend: ["onMailerRecordEmailChangeSend", legacyBefore],
+    onMailerAfterRecordChangeEmailSend: ["onMailerRecordEmailChangeSend", legacyAfter],
+    onRealtimeBeforeMessageSend: ["onRealtimeMessageSend", legacyBefore],
+    onRealtimeBeforeSubscribeRequest: ["onRealtimeSubscribeRequest", legacyBefore],
+    onRealtimeAfterSubscribeRequest: ["onRealtimeSubscribeRequest", legacyAfter],
+    onFileBeforeTokenRequest: ["onFileTokenRequest", legacyBefore],
+    onFileAfterTokenRequest: ["onFileTokenRequest", legacyAfter],
+};
+
+let legacyIndex = 30;
+for (const name of Object.keys(legacyHooks)) {
+    const [target, wrap] = legacyHooks[name];
+    const i = legacyIndex++;
+    hooks[name] = function (handler, ...tags) {
+        warnLegacy(i, name, target);
+        hooks[target](wrap(checkFn(handler, name)), ...tags);
+    };
+}
+
+const dao = {
+    saveRecord(r) { return $app.save(r); },
+    deleteRecord(r) { return $app.delete(r); },
+    findRecordById(c, id) { return $app.findRecordById(c, id); },
+    findRecordsByIds(c, ids) { return $app.findRecordsByIds(c, ids); },
+    findRecordsByFilter(...a) { return $app.findRecordsByFilter(...a); },
+    findFirstRecordByFilter(...a) { return $app.findFirstRecordByFilter(...a); },
+    findFirstRecordByData(...a) { return $app.findFirstRecordByData(...a); },
+    findRecordsByExpr(c, ...exprs) { return $app.findAllRecords(c, ...exprs); },
+    findAuthRecordByEmail(c, email) { return $app.findAuthRecordByEmail(c, email); },
+    findAuthRecordByUsername(c, username) {
+        return $app.findFirstRecordByFilter(c, "username = {:u}", {u: String(username)});
+    },
+    findCollectionByNameOrId(n) { return $app.findCollectionByNameOrId(n); },
+    runInTransaction(fn) { return $app.runInTransaction(() => fn(dao)); },
+    db() { return db; },
+    saveCollection: unsupported("$app.dao().saveCollection"),
+    deleteCollection: unsupported("$app.dao().deleteCollection"),
+};
+
+/* ---- $apis, $http, $security, $os, $filepath ------------------------------------- */
+
+const $apis = namespace("$apis", {
+    requireAuth(...collections) { return builtinMiddleware("requireAuth", collections.map(String)); },
+    requireSuperuserAuth() { return builtinMiddleware("requireSuperuserAuth", []); },
+    requireSuperuserOrOwnerAuth(param) {
+        return builtinMiddleware("requireSuperuserOrOwnerAuth", [String(param || "id")]);
+    },
+    requireAdminAuth() {
+        warnLegacy(26, "$apis.requireAdminAuth()", "$apis.requireSuperuserAuth()");
+        return builtinMiddleware("requireSuperuserAuth", []);
+    },
+    requireRecordAuth(...collections) {
+        warnLegacy(27, "$apis.requireRecordAuth()", "$apis.requireAuth()");
+        return builtinMiddleware("requireAuth", collections.map(String));
+    },
+    requireGuestOnly() {
+        return new Middleware((e) => {
+            if (e.auth)
+                throw new BadRequestError("The request can be accessed only by guests.");
+            e.next();
+        });
+    },
+    bodyLimit(bytes) { return builtinMiddleware("bodyLimit", [String(bytes)]); },
+    gzip() { return builtinMiddleware("gzip", []); },
+    requestInfo(c) {
+        warnLegacy(28, "$apis.requestInfo(c)", "e.requestInfo()");
+        const info = c.requestInfo();
+        return {data: info.body, query: info.query, headers: info.headers,
+                method: info.method, authRecord: info.auth,
+                admin: c.hasSuperuserAuth() ? info.auth : null};
+    },
+}, ["static", "skipSuccessActivityLog", "recordAuthResponse", "enrichRecord",
+    "enrichRecords", "activityLogger"]);
+Object.assign($apis, {ApiError, BadRequestError, NotFoundError, ForbiddenError,
+                      UnauthorizedError, TooManyRequestsError, InternalServerError});
+
+const $http = {
+    send(config) {
+        const c = Object.assign({method: "GET", body: "", headers: {}, timeout: 120}, config || {});
+        let body = c.body;
+        if (c.data !== undefined && !body) {
+            body = JSON.stringify(c.data);
+            c.headers = Object.assign({"content-type": "application/json"}, c.headers);
+        }
+        if (body && typeof body !== "string")
+            throw new Error("$http.send: only string bodies are supported in Basalt yet");
+        const r = N.httpSend(String(c.url), String(c.method).toUpperCase(), body || "",
+                             c.headers || {}, Number(c.timeout) || 120);
+        let json = null;
+        try {
+            json = r.body ? JSON.parse(r.body) : null;
+        } catch (err) {
+            json = null;
+        }
+        const bytes = Array.from(new TextEncoderLite().encode(r.body));
+        return {statusCode: r.statusCode, headers: r.headers, cookies: {},
+                body: bytes, raw: r.body, json};
+    },
+};
+
+/* UTF-8 bytes of a string (JavaScriptCore's bare context has no
+ * TextEncoder). */
+class TextEncoderLite {
+    encode(s) {
+        const out = [];
+        for (const ch of String(s)) {
+            let c = ch.codePointAt(0);
+            if (c < 0x80) out.push(c);
+            else if (c < 0x800) out.push(0xc0 | (c >> 6), 0x80 | (c & 63));
+            else if (c < 0x10000) out.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+            else out.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 63), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+        }
+        return out;
+    }
+}
+
+function utf8Decode(bytes) {
+    let s = "";
+    for (let i = 0; i < bytes.length;) {
+        const b = bytes[i++] & 255;
+        let c = b;
+        if (b >= 0xf0) c = ((b & 7) << 18) | ((bytes[i++] & 63) << 12) | ((bytes[i++] & 63) << 6) | (bytes[i++] & 63);
+        else if (b >= 0xe0) c = ((b & 15) << 12) | ((bytes[i++] & 63) << 6) | (bytes[i++] & 63);
+        else if (b >= 0xc0) c = ((b & 31) << 6) | (bytes[i++] & 63);
+        s += String.fromCodePoint(c);
+    }
+    return s;
+}
+
+function b64urlJSON(v) { return N.b64url(JSON.stringify(v)); }
+
+const $security = namespace("$security", {
+    randomString(n) { return N.randomString(Number(n) || 0, ""); },
+    randomStringWithAlphabet(n, alphabet) { return N.randomString(Number(n) || 0, String(alphabet)); },
+    pseudorandomString(n) { return N.randomString(Number(n) || 0, ""); },
+    pseudorandomStringWithAlphabet(n, alphabet) { return N.randomString(Number(n) || 0, String(alphabet)); },
+    md5(s) { return N.hash("md5", String(s)); },
+    sha256(s) { return N.hash("sha256", String(s)); },
+    sha512(s) { return N.hash("sha512", String(s)); },
+    hs256(s, secret) { return N.hmac("sha256", String(s), String(secret)); },
+    hs512(s, secret) { return N.hmac("sha512", String(s), String(secret)); },
+    equal(a, b) { return N.equal(String(a), String(b)); },
+    createJWT(payload, key, seconds) {
+        const claims = Object.assign({}, payload);
+        if (Number(seconds) > 0)
+            claims.exp = Math.floor(Date.now() / 1000) + Number(seconds);
+        const head = b64urlJSON({alg: "HS256", typ: "JWT"}) + "." + b64urlJSON(claims);
+        return head + "." + N.hmacB64url(head, String(key));
+    },
+    parseUnverifiedJWT(token) {
+        const parts = String(token).split(".");
+        if (parts.length !== 3)
+            throw new Error("invalid JWT");
+        return JSON.parse(N.unb64url(parts[1]));
+    },
+    parseJWT(token, key) {
+        const parts = String(token).split(".");
+        if (parts.length !== 3)
+            throw new Error("invalid JWT");
+        const head = JSON.parse(N.unb64url(parts[0]));
+        if (head.alg !== "HS256" ||
+            !N.equal(N.hmacB64url(parts[0] + "." + parts[1], String(key)), parts[2]))
+            throw new Error("invalid JWT signature");
+        const claims = JSON.parse(N.unb64url(parts[1]));
+        if (claims.exp !== undefined && Number(claims.exp) < Date.now() / 1000)
+            throw new Error("token is expired");
+        return claims;
+    },
+}, ["randomStringByRegex", "encrypt", "decrypt"]);
+
+const $os = namespace("$os", {
+    getenv(name) { return N.getenv(String(name)); },
+    args: [],
+}, ["exec", "cmd", "exit", "dirFS", "stat", "readFile", "writeFile", "readDir",
+    "tempDir", "truncate", "getwd", "mkdir", "mkdirAll", "rename", "remove",
+    "removeAll", "openRoot", "openInRoot"]);
+
+function cleanPath(p) {
+    const abs = p.startsWith("/");
+    const out = [];
+    for (const part of p.split("/")) {
+        if (part === "" || part === ".")
+            continue;
+        if (part === "..") {
+            if (out.length && out[out.length - 1] !== "..")
+                out.pop();
+            else if (!abs)
+                out.push("..");
+        } else {
+            out.push(part);
+        }
+    }
+    const s = (abs ? "/" : "") + out.join("/");
+    return s || (abs ? "/" : ".");
+}
+
+const $filepath = namespace("$filepath", {
+    base(p) {
+        p = String(p).replace(/\/+$/, "");
+        if (p === "")
+            return String(arguments[0]).startsWith("/") ? "/" : ".";
+        return p.slice(p.lastIndexOf("/") + 1);
+    },
+    dir(p) {
+        p = String(p);
+        const i = p.lastIndexOf("/");
+        return cleanPath(i < 0 ? "." : p.slice(0, i + 1) || "/");
+    },
+    ext(p) {
+        const b = String(p).slice(String(p).lastIndexOf("/") + 1);
+        const i = b.lastIndexOf(".");
+        return i < 0 ? "" : b.slice(i);
+    },
+    join(...parts) {
+        const s = parts.map(String).filter((x) => x !== "").join("/");
+        return s === "" ? "" : cleanPath(s);
+    },
+    clean(p) { return cleanPath(String(p)); },
+    isAbs(p) { return String(p).startsWith("/"); },
+    split(p) {
+        p = String(p);
+        const i = p.lastIndexOf("/");
+        return [p.slice(0, i + 1), p.slice(i + 1)];
+    },
+    toSlash(p) { return String(p); },
+    fromSlash(p) { return String(p); },
+}, ["glob", "match", "rel", "splitList", "walk", "walkDir"]);
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+class DynamicModel {
+    constructor(shape) { Object.assign(this, shape || {}); }
+}
+
+function arrayOf(model) {
+    const a = [];
+    hidden(a, "__model", model);
+    return a;
+}
+
+function toStringValue(v, maxBytes) {
+    let s;
+    if (typeof v === "string")
+        s = v;
+    else if (Array.isArray(v) || ArrayBuffer.isView(v))
+        s = utf8Decode(Array.from(v));
+    else if (v === null || v === undefined)
+        s = "";
+    else
+        s = stringify(v);
+    return maxBytes > 0 && s.length > maxBytes ? s.slice(0, maxBytes) : s;
+}
+
+function sleep(ms) { N.sleep(Number(ms) || 0); }
+
+class MailerMessage {
+    constructor(data) {
+        Object.assign(this, {from: {}, to: [], bcc: [], cc: [], subject: "",
+                             html: "", text: "", headers: {}}, data || {});
+    }
+}
+
+/* ---- the globals ---------------------------------------------------------------- */
+
+const globals = {
+    $app, $apis, $http, $security, $os, $filepath, $dbx,
+    Record, Collection, FieldsList, DynamicModel, DateTime, Middleware,
+    ValidationError, MailerMessage,
+    ApiError, BadRequestError, NotFoundError, ForbiddenError,
+    UnauthorizedError, TooManyRequestsError, InternalServerError,
+    routerAdd, routerUse, cronAdd, cronRemove,
+    arrayOf, sleep, toString: toStringValue,
+    toBytes(v) { return typeof v === "string" ? new TextEncoderLite().encode(v) : Array.from(v || []); },
+    readerToString(v) { return toStringValue(v); },
+    setTimeout, setInterval, clearTimeout, clearInterval: clearTimeout,
+    queueMicrotask, console,
+    Field: class { constructor(data) { Object.assign(this, data || {}); } },
+};
+for (const name of Object.keys(fieldTypes))
+    globals[name] = fieldClass(fieldTypes[name]);
+Object.assign(globals, hooks);
+
+const unsupportedGlobals = [
+    "$template", "$mails", "$filesystem", "FormData", "Context", "Command",
+    "RequestInfo", "Timezone", "Cookie", "SubscriptionMessage",
+    "AppleClientSecretCreateForm", "RecordUpsertForm", "TestEmailSendForm",
+    "TestS3FilesystemForm", "unmarshal", "nullString", "nullInt", "nullFloat",
+    "nullBool", "nullArray", "nullObject", "process", "Buffer",
+    "onBackupCreate", "onBackupRestore", "onModelValidate", "onModelCreate",
+    "onModelCreateExecute", "onModelAfterCreateSuccess",
+    "onModelAfterCreateError", "onModelUpdate", "onModelUpdateExecute",
+    "onModelAfterUpdateSuccess", "onModelAfterUpdateError", "onModelDelete",
+    "onModelDeleteExecute", "onModelAfterDeleteSuccess",
+    "onModelAfterDeleteError", "migrate",
+];
+const unsupportedNamespaces = {
+    $template: ["loadFiles", "loadString", "loadFS"],
+    $mails: ["sendRecordPasswordReset", "sendRecordVerification",
+             "sendRecordChangeEmail", "sendRecordOTP", "sendRecordAuthAlert"],
+    $filesystem: ["s3", "local", "fileFromPath", "fileFromBytes",
+                  "fileFromMultipart", "fileFromURL"],
+};
+for (const name of unsupportedGlobals) {
+    if (unsupportedNamespaces[name])
+        globals[name] = namespace(name, {}, unsupportedNamespaces[name]);
+    else
+        globals[name] = unsupported(name);
+}
+
+for (const name of Object.keys(globals)) {
+    Object.defineProperty(global, name, {value: globals[name], writable: true,
+                                         configurable: true, enumerable: false});
+}
+})(this);
