@@ -646,6 +646,7 @@ BS_EXPORT const char *bs_req_auth_id(bs_req *r);
 BS_EXPORT const char *bs_req_auth_collection(bs_req *r);
 BS_EXPORT bool bs_req_is_superuser(bs_req *r);
 
+/* Answers with body[0..len) (copied, as is content_type). */
 BS_EXPORT void bs_resp_raw(bs_req *r, int status, const char *content_type,
                            const char *body, size_t len);
 /* Answers with v as JSON (v stays the caller's). */

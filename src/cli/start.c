@@ -251,7 +251,20 @@ static int open_hooks(bs_app *app, const cli *c, bs_js **js, bs_error *err)
     if (c->hooks_dir) {
         snprintf(dir, sizeof dir, "%s", c->hooks_dir);
     } else {
-        snprintf(dir, sizeof dir, "%s/../pb_hooks", bs_app_data_dir(app));
+        /* The data directory may not exist yet: resolve its parent. */
+        char data[4096];
+        snprintf(data, sizeof data, "%s", bs_app_data_dir(app));
+        size_t n = strlen(data);
+        while (n > 1 && data[n - 1] == '/')
+            data[--n] = '\0';
+        char *slash = strrchr(data, '/');
+        if (slash == data)
+            snprintf(dir, sizeof dir, "/pb_hooks");
+        else if (slash)
+            snprintf(dir, sizeof dir, "%.*s/pb_hooks", (int)(slash - data),
+                     data);
+        else
+            snprintf(dir, sizeof dir, "pb_hooks");
     }
     char *abs = realpath(dir, NULL);
     int pool = c->hooks_pool ? atoi(c->hooks_pool) : 0;

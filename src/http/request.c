@@ -258,7 +258,10 @@ void bs_resp_json(bs_req *r, int status, const json_object *v)
 void bs_resp_raw(bs_req *r, int status, const char *content_type,
                  const char *body, size_t len)
 {
-    set_body(r, status, content_type);
+    /* The type is copied: a caller's buffer may be gone by the time the
+     * response is sent. */
+    set_body(r, status,
+             content_type ? bs_arena_strdup(&r->arena, content_type) : NULL);
     bs_buf_append(&r->resp, body, len);
 }
 

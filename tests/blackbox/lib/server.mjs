@@ -183,10 +183,12 @@ function probe(url) {
  *   publicFiles: {...}  create pb_public with these entries (see writeTree)
  *   files: {...}        extra entries relative to the temp root (e.g. a
  *                       secret file next to pb_public)
+ *   hooks: {...}        create pb_hooks (JavaScript hooks, beside the data
+ *                       dir) with these entries (see writeTree)
  *   args: [...]         extra CLI args for `serve`
  *   env: {...}          extra environment variables
  *
- * Returns { url, port, dir, root, publicDir, proc, output(), stop(),
+ * Returns { url, port, dir, root, publicDir, hooksDir, proc, output(), stop(),
  * kill9(), restart(), destroy() }. url/port/proc change on restart().
  */
 export async function startServer(options = {}) {
@@ -199,11 +201,14 @@ export async function startServer(options = {}) {
   }
   if (options.publicFiles) writeTree(publicDir, options.publicFiles);
   if (options.files) writeTree(root, options.files);
+  const hooksDir = path.join(root, 'pb_hooks');
+  if (options.hooks) writeTree(hooksDir, options.hooks);
 
   const s = {
     root,
     dir,
     publicDir,
+    hooksDir,
     port: 0,
     url: '',
     proc: null,
