@@ -49,7 +49,8 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 .PHONY: all run test unit blackbox compat browser setup fuzz bench clean sanitize-test \
 	check-layers check-exports install check-install
 
-EXAMPLES := $(BUILD)/examples/orders $(BUILD)/examples/hooks_noop $(BUILD)/examples/routes
+EXAMPLES := $(BUILD)/examples/orders $(BUILD)/examples/hooks_noop $(BUILD)/examples/routes \
+	$(BUILD)/examples/js_twin
 
 all: $(BIN) $(EXAMPLES)
 

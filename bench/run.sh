@@ -343,6 +343,67 @@ sc_hooks() {
     record_metrics hooks "${metrics[@]}"
 }
 
+# JavaScript hooks against the same in C: build/basalt with bench/js as
+# its pb_hooks (a JSON route and an onRecordCreateRequest hook) and
+# build/examples/js_twin (the same two in C), both serving at once,
+# measured alternately for HOOKS_ROUNDS rounds.
+sc_jshooks() {
+    [[ $TARGET == basalt ]] || return 0
+    local twin=build/examples/js_twin
+    if [[ ! -x $twin || examples/js_twin.c -nt $twin ]]; then
+        make -s "$twin" >&2 || { log "cannot build $twin; skipping jshooks"; return 0; }
+    fi
+    local kinds=(c js) k port dir round op
+    declare -A hbase hpid
+    for k in "${kinds[@]}"; do
+        port=$(free_port)
+        dir=$(new_data_dir)
+        create_admin "$dir" >>"$WORK/jshooks-$k.log" 2>&1 || server_failed "$WORK/jshooks-$k.log"
+        if [[ $k == c ]]; then
+            start_aux "$WORK/jshooks-$k.log" "$port" "$twin" serve "--http=127.0.0.1:$port" "--dir=$dir"
+        else
+            start_aux "$WORK/jshooks-$k.log" "$port" "$BASALT" serve "--http=127.0.0.1:$port" \
+                "--dir=$dir" "--hooksDir=$ROOT/bench/js" --hooksWatch=false
+        fi
+        hpid[$k]=$AUX_PID
+        hbase[$k]="http://127.0.0.1:$port"
+        BASE=${hbase[$k]}
+        API_TOKEN=$(admin_login)
+        api POST /api/collections "$(collection_json '{"name":"posts","type":"base",
+            "listRule":"","viewRule":"","createRule":"","updateRule":"","deleteRule":"",
+            "fields":[{"name":"title","type":"text"},{"name":"public","type":"bool"},
+            {"name":"created","type":"autodate","onCreate":true},
+            {"name":"updated","type":"autodate","onCreate":true,"onUpdate":true}]}')" >/dev/null
+    done
+    declare -A best_rps
+    local order
+    for ((round = 1; round <= HOOKS_ROUNDS; round++)); do
+        order=("${kinds[@]}")
+        ((round % 2)) || order=("${kinds[1]}" "${kinds[0]}")
+        for op in route create; do
+            for k in "${order[@]}"; do
+                BASE=${hbase[$k]} PID=${hpid[$k]}
+                if [[ $op == create ]]; then
+                    run_load "jshooks/create-$k-r$round" --url "$BASE/api/collections/posts/records" \
+                        --method POST --body-str '{"title":"hello","public":true}' -n 20000 -c 64
+                else
+                    run_load "jshooks/route-$k-r$round" --url "$BASE/api/bench/hello/world" \
+                        -n 100000 -c 64
+                fi
+                best_rps[$op-$k]=$(max "${best_rps[$op-$k]:-0}" "$LAST_RPS")
+            done
+        done
+    done
+    for k in "${kinds[@]}"; do stop_aux "${hpid[$k]}"; done
+    # ratio = JavaScript / C req/s (best round); the goal is at least 0.5.
+    local metrics=()
+    for op in route create; do
+        metrics+=("${op}_c_rps=${best_rps[$op-c]}" "${op}_js_rps=${best_rps[$op-js]}"
+                  "${op}_js_c_ratio=$(ratio "${best_rps[$op-js]}" "${best_rps[$op-c]}")")
+    done
+    record_metrics jshooks "${metrics[@]}"
+}
+
 SCENARIOS=()
 declare -A SCENARIO_FN SCENARIO_DESC
 register() { SCENARIOS+=("$1"); SCENARIO_FN[$1]=$2; SCENARIO_DESC[$1]=$3; }
@@ -359,6 +420,7 @@ register filters  sc_filters  "listRule author.permissions.active = true and typ
 register files    sc_files    "multipart uploads of 1 MB (n=400) and 10 MB (n=64) at c=16, downloads of 100 KB (n=10000) and 10 MB (n=640) at c=64, 100x100 thumbs of 1920x1080 JPEGs first-hit (n=THUMB_N, c=16) and cached (n=10000, c=64), keep-alive; peak RSS"
 register delete   sc_delete   "DELETE 100 posts100k, then 100 users with cascade to their posts (c=10, new connections)"
 register hooks    sc_hooks    "create and view keep-alive c=64 with no handler vs 10 no-op handlers per record hook (Basalt only)"
+register jshooks  sc_jshooks  "a JSON route (n=100000) and a create with an onRecordCreateRequest hook (n=20000), keep-alive c=64, in JavaScript (bench/js) vs in C (examples/js_twin)"
 
 # ------------------------------------------------------------- helpers
 

@@ -420,6 +420,55 @@ TEST(expand_from_c)
     bs_error_dispose(&err);
 }
 
+/* The collections, settings and password helpers of basalt.h. */
+TEST(collections_settings_and_passwords)
+{
+    json_object *col = NULL;
+    REQUIRE(bs_collection_find(app, "things", &col) == 0);
+    CHECK(strcmp(json_object_get_string(json_object_object_get(col, "name")),
+                 "things") == 0);
+    CHECK(json_object_is_type(json_object_object_get(col, "fields"),
+                              json_type_array));
+    json_object *again = NULL;
+    const char *id = json_object_get_string(json_object_object_get(col, "id"));
+    CHECK(bs_collection_find(app, id, &again) == 0);
+    json_object_put(again);
+    json_object_put(col);
+    CHECK(bs_collection_find(app, "no_such_collection", &col) == BS_ENOTFOUND);
+    CHECK(col == NULL);
+    json_object *all = NULL;
+    REQUIRE(bs_collection_find_all(app, &all) == 0);
+    bool seen = false;
+    for (size_t i = 0; i < json_object_array_length(all); i++)
+        seen |= strcmp(json_object_get_string(json_object_object_get(
+                           json_object_array_get_idx(all, i), "name")),
+                       "users") == 0;
+    CHECK(seen);
+    json_object_put(all);
+    json_object *settings = bs_app_settings_json(app);
+    REQUIRE(settings);
+    CHECK(json_object_object_get(settings, "meta") != NULL);
+    json_object_put(settings);
+
+    bs_record *u = bs_record_new_in(app, "users");
+    REQUIRE(u);
+    bs_record_set_string(u, "email", "pw@example.com");
+    bs_record_set_string(u, "password", "first-password");
+    CHECK(bs_record_validate_password(u, "first-password"));
+    CHECK(!bs_record_validate_password(u, "other-password"));
+    bs_error err;
+    bs_error_init(&err);
+    CHECK(bs_record_save(app, u, &err) == 0);
+    bs_record *stored = NULL;
+    CHECK(bs_record_find_by_id(app, "users", bs_record_id(u), &stored) == 0);
+    CHECK(stored && bs_record_validate_password(stored, "first-password"));
+    CHECK(stored && !bs_record_validate_password(stored, "first-passwor"));
+    CHECK(!bs_record_validate_password(stored, NULL));
+    bs_record_free(stored);
+    bs_record_free(u);
+    bs_error_dispose(&err);
+}
+
 int main(void)
 {
     setup();
@@ -429,6 +478,7 @@ int main(void)
     RUN(hooks_from_c_order_data_abort);
     RUN(saves_in_hooks_join_the_transaction);
     RUN(expand_from_c);
+    RUN(collections_settings_and_passwords);
     bs_app_free(app);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
