@@ -161,6 +161,18 @@ NATIVE(n_info)
         put_json(ctx, o, "meta", m->meta);
         break;
     }
+    case BSJ_EV_BACKUP: {
+        bs_backup_event *b = (bs_backup_event *)e;
+        put_str(ctx, o, "name", b->name);
+        JSValueRef *items = b->nexclude ? calloc(b->nexclude, sizeof *items)
+                                        : NULL;
+        for (size_t i = 0; items && i < b->nexclude; i++)
+            items[i] = bsj_string(ctx, b->exclude[i]);
+        bsj_set(ctx, o, "exclude",
+                JSObjectMakeArray(ctx, items ? b->nexclude : 0, items, NULL));
+        free(items);
+        break;
+    }
     case BSJ_EV_REALTIME: {
         bs_realtime_event *r = (bs_realtime_event *)e;
         put_str(ctx, o, "clientId", r->client_id);

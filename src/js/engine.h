@@ -77,6 +77,7 @@ enum bsj_event {
     BSJ_EV_REALTIME,       /* bs_realtime_event */
     BSJ_EV_FILE,           /* bs_file_event */
     BSJ_EV_CRON,           /* no event */
+    BSJ_EV_BACKUP,         /* bs_backup_event */
 };
 
 typedef struct bs_js bs_js;

@@ -152,6 +152,8 @@ static const struct {
     {"onRealtimeMessageSend", BS_ON_REALTIME_MESSAGE_SEND, BSJ_EV_REALTIME},
     {"onFileDownloadRequest", BS_ON_FILE_DOWNLOAD_REQUEST, BSJ_EV_FILE},
     {"onFileTokenRequest", BS_ON_FILE_TOKEN_REQUEST, BSJ_EV_FILE},
+    {"onBackupCreate", BS_ON_BACKUP_CREATE, BSJ_EV_BACKUP},
+    {"onBackupRestore", BS_ON_BACKUP_RESTORE, BSJ_EV_BACKUP},
 };
 
 int bsj_hook_lookup(const char *name, int *event)

@@ -23,7 +23,7 @@ Object.defineProperty(global, "__bs", {value: bs});
 
 const EV_BASE = 0, EV_RECORD = 1, EV_COLLECTION = 2, EV_REQUEST = 3,
     EV_RECORD_REQUEST = 4, EV_AUTH_REQUEST = 5, EV_MAILER = 6,
-    EV_REALTIME = 7, EV_FILE = 8, EV_CRON = 9;
+    EV_REALTIME = 7, EV_FILE = 8, EV_CRON = 9, EV_BACKUP = 10;
 
 function hidden(obj, name, value) {
     Object.defineProperty(obj, name, {value, writable: true, configurable: true});
@@ -699,6 +699,7 @@ function makeEvent(kind, h) {
     case EV_MAILER: return new MailerEvent(h);
     case EV_REALTIME: return new RealtimeEvent(h);
     case EV_FILE: return new FileEvent(h);
+    case EV_BACKUP: return new BackupEvent(h);
     default: return new Event(h);
     }
 }
@@ -947,6 +948,11 @@ class RealtimeEvent extends RequestEvent {
     }
 }
 
+class BackupEvent extends Event {
+    get name() { return N.evInfo(this.__h).name || ""; }
+    get exclude() { return N.evInfo(this.__h).exclude || []; }
+}
+
 class FileEvent extends RecordRequestEvent {
     get fileField() { return {name: N.evInfo(this.__h).field || ""}; }
     get servedPath() { return N.evInfo(this.__h).servedPath || ""; }
@@ -1059,6 +1065,7 @@ const hookNames = [
     "onMailerRecordEmailChangeSend", "onMailerRecordOTPSend",
     "onRealtimeConnectRequest", "onRealtimeSubscribeRequest",
     "onRealtimeMessageSend", "onFileDownloadRequest", "onFileTokenRequest",
+    "onBackupCreate", "onBackupRestore",
 ];
 
 const hooks = {};
@@ -1428,7 +1435,7 @@ const unsupportedGlobals = [
     "AppleClientSecretCreateForm", "RecordUpsertForm", "TestEmailSendForm",
     "TestS3FilesystemForm", "unmarshal", "nullString", "nullInt", "nullFloat",
     "nullBool", "nullArray", "nullObject", "process", "Buffer",
-    "onBackupCreate", "onBackupRestore", "onModelValidate", "onModelCreate",
+    "onModelValidate", "onModelCreate",
     "onModelCreateExecute", "onModelAfterCreateSuccess",
     "onModelAfterCreateError", "onModelUpdate", "onModelUpdateExecute",
     "onModelAfterUpdateSuccess", "onModelAfterUpdateError", "onModelDelete",
