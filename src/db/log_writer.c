@@ -298,7 +298,9 @@ void bs_log_writer_flush(bs_log_writer *w)
         return;
     }
     pthread_mutex_lock(&w->lock);
-    uint64_t target = w->done_seq + (uint64_t)w->count;
+    /* Every row accepted so far, including a batch the writer has taken
+     * but not yet committed (it is in neither count nor done_seq). */
+    uint64_t target = w->stats.queued;
     if (target > w->want)
         w->want = target;
     pthread_cond_signal(&w->wake);
