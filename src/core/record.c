@@ -889,7 +889,7 @@ int bs_record_save(bs_app *app, bs_record *r, bs_error *err)
         return bs_error_set(err, 400, "View records cannot be saved.");
     prehash_password(r);
     save_ctx sc = {.rec = r, .err = err};
-    int rc = bs_run_in_transaction(app, action_tx, &sc, err);
+    int rc = bs_run_in_group(app, action_tx, &sc, err);
     if (rc == 0) {
         r->is_new = false;
         forget_password(r);
@@ -1042,5 +1042,5 @@ int bs_record_delete(bs_app *app, bs_record *r, bs_error *err)
     if (strcmp(r->collection->type, "view") == 0)
         return bs_error_set(err, 400, "View records cannot be deleted.");
     save_ctx sc = {.rec = r, .err = err, .is_delete = true};
-    return bs_run_in_transaction(app, action_tx, &sc, err);
+    return bs_run_in_group(app, action_tx, &sc, err);
 }

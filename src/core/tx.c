@@ -4,6 +4,12 @@
  * The transaction a thread is inside is remembered in a thread-local
  * pointer: the writer lock is held by that thread, so a nested call must
  * join rather than wait for the lock it already holds.
+ *
+ * Record saves and deletes run with bs_run_in_group: their transaction
+ * may share its COMMIT with others arriving at the same time (see
+ * src/db/writer_queue.c). The after-commit queue is per transaction and
+ * runs on the caller's thread once the shared COMMIT has returned, so
+ * hooks see the same order as with a commit of their own.
  */
 #include "tx.h"
 
@@ -79,15 +85,16 @@ static void run_queue(bs_tx *tx, bool committed)
     }
 }
 
-int bs_run_in_transaction(bs_app *app, bs_tx_fn fn, void *data,
-                          bs_error *err)
+static int run_tx(bs_app *app, bool grouped, bs_tx_fn fn, void *data,
+                  bs_error *err)
 {
     bs_tx *outer = bs_tx_current(app);
     if (outer)
         return fn(outer, data);
 
     bs_tx tx = {.app = app};
-    int rc = bs_store_tx_begin(app->store, &tx.conn, err);
+    int rc = grouped ? bs_store_tx_join(app->store, &tx.conn, err)
+                     : bs_store_tx_begin(app->store, &tx.conn, err);
     if (rc)
         return rc;
     current_tx = &tx;
@@ -98,4 +105,15 @@ int bs_run_in_transaction(bs_app *app, bs_tx_fn fn, void *data,
         rc = end;
     run_queue(&tx, rc == 0);
     return rc;
+}
+
+int bs_run_in_transaction(bs_app *app, bs_tx_fn fn, void *data,
+                          bs_error *err)
+{
+    return run_tx(app, false, fn, data, err);
+}
+
+int bs_run_in_group(bs_app *app, bs_tx_fn fn, void *data, bs_error *err)
+{
+    return run_tx(app, true, fn, data, err);
 }

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "../base/util.h"
+#include "writer_queue.h"
 
 #define CACHE_SLOTS 256
 
@@ -49,7 +50,7 @@ struct bs_conn {
 
 struct bs_store {
     bs_conn *writer;
-    pthread_mutex_t writer_lock;
+    bs_wq *wq;                 /* who holds the writer; group commit */
     bs_conn *aux;
     pthread_mutex_t aux_lock;
     bs_conn *readers;          /* array */
@@ -159,7 +160,6 @@ int bs_store_open(bs_store **out, const char *dir, int readers, bs_error *err)
     bs_store *s = calloc(1, sizeof *s);
     if (!s)
         return BS_ENOMEM;
-    pthread_mutex_init(&s->writer_lock, NULL);
     s->data_version = -1;
     pthread_mutex_init(&s->aux_lock, NULL);
     pthread_mutex_init(&s->pool_lock, NULL);
@@ -180,6 +180,11 @@ int bs_store_open(bs_store **out, const char *dir, int readers, bs_error *err)
     rc = conn_open(s->writer, path, false, err);
     if (rc)
         goto fail;
+    s->wq = bs_wq_new(s->writer->db);
+    if (!s->wq) {
+        rc = BS_ENOMEM;
+        goto fail;
+    }
     for (int i = 0; i < readers; i++) {
         rc = conn_open(&s->readers[i], path, true, err);
         if (rc)
@@ -210,11 +215,19 @@ void bs_store_close(bs_store *s)
     for (int i = 0; i < s->nreaders; i++)
         conn_close(&s->readers[i]);
     conn_close(s->aux);
+    if (s->wq) {
+        uint64_t commits, members;
+        bs_wq_stats(s->wq, &commits, &members);
+        if (commits)
+            bs_log('D', "group commit: %llu record transactions in %llu "
+                        "commits", (unsigned long long)members,
+                   (unsigned long long)commits);
+    }
+    bs_wq_free(s->wq);
     conn_close(s->writer);
     free(s->readers);
     free(s->aux);
     free(s->writer);
-    pthread_mutex_destroy(&s->writer_lock);
     pthread_mutex_destroy(&s->aux_lock);
     pthread_mutex_destroy(&s->pool_lock);
     pthread_cond_destroy(&s->pool_cond);
@@ -246,32 +259,40 @@ void bs_store_reader_release(bs_store *s, bs_conn *c)
     pthread_mutex_unlock(&s->pool_lock);
 }
 
-int bs_store_tx_begin(bs_store *s, bs_conn **out, bs_error *err)
+static int tx_begin(bs_store *s, bool grouped, bs_conn **out, bs_error *err)
 {
-    pthread_mutex_lock(&s->writer_lock);
-    int rc = bs_conn_exec(s->writer, "BEGIN IMMEDIATE", err);
-    if (rc) {
-        pthread_mutex_unlock(&s->writer_lock);
+    int rc = bs_wq_begin(s->wq, grouped, err);
+    if (rc)
         return rc;
-    }
     tx_owner = s;
     *out = s->writer;
     return 0;
 }
 
+int bs_store_tx_begin(bs_store *s, bs_conn **out, bs_error *err)
+{
+    return tx_begin(s, false, out, err);
+}
+
+int bs_store_tx_join(bs_store *s, bs_conn **out, bs_error *err)
+{
+    return tx_begin(s, true, out, err);
+}
+
 int bs_store_tx_end(bs_store *s, bool commit, bs_error *err)
 {
-    int rc = 0;
-    if (commit) {
-        rc = bs_conn_exec(s->writer, "COMMIT", err);
-        if (rc)
-            commit = false;
-    }
-    if (!commit && sqlite3_get_autocommit(s->writer->db) == 0)
-        sqlite3_exec(s->writer->db, "ROLLBACK", NULL, NULL, NULL);
     tx_owner = NULL;
-    pthread_mutex_unlock(&s->writer_lock);
-    return rc;
+    return bs_wq_end(s->wq, commit, err);
+}
+
+int bs_store_tx_waiting(bs_store *s)
+{
+    return bs_wq_waiting(s->wq);
+}
+
+void bs_store_group_stats(bs_store *s, uint64_t *commits, uint64_t *members)
+{
+    bs_wq_stats(s->wq, commits, members);
 }
 
 bs_conn *bs_store_aux_acquire(bs_store *s)
@@ -412,7 +433,7 @@ sqlite3_stmt *bs_conn_prepare_dyn(bs_conn *c, const char *sql, size_t len)
 
 bool bs_store_changed_elsewhere(bs_store *s)
 {
-    if (pthread_mutex_trylock(&s->writer_lock) != 0)
+    if (!bs_wq_try_idle(s->wq))
         return false;
     bool changed = false;
     sqlite3_stmt *st = NULL;
@@ -424,6 +445,6 @@ bool bs_store_changed_elsewhere(bs_store *s)
         s->data_version = v;
     }
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->writer_lock);
+    bs_wq_release_idle(s->wq);
     return changed;
 }

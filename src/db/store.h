@@ -16,6 +16,7 @@
 
 #include <sqlite3.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "basalt.h"
 
@@ -46,9 +47,27 @@ void bs_store_reader_release(bs_store *s, bs_conn *c);
  * thread. Returns the connection to run statements on. */
 int bs_store_tx_begin(bs_store *s, bs_conn **out, bs_error *err);
 
+/* Like bs_store_tx_begin, for a transaction that may share its COMMIT
+ * with others arriving at the same time (group commit, see
+ * writer_queue.c): it runs inside its own SAVEPOINT, so ending it
+ * without commit undoes only its own writes. Meant for short record
+ * saves; schema changes and anything needing a transaction of its own
+ * use bs_store_tx_begin. */
+int bs_store_tx_join(bs_store *s, bs_conn **out, bs_error *err);
+
 /* Commits (commit=true) or rolls back, then releases the writer lock.
- * A failed commit rolls back and returns BS_EDB. */
+ * A failed commit rolls back and returns BS_EDB. For a joined
+ * transaction, commit returns once the shared COMMIT carrying its writes
+ * has returned; a failed shared COMMIT is BS_EDB for every member. */
 int bs_store_tx_end(bs_store *s, bool commit, bs_error *err);
+
+/* Threads waiting to start a transaction now (tests drive group commit
+ * with it). */
+int bs_store_tx_waiting(bs_store *s);
+
+/* COMMITs run for groups of joined transactions, and the joined
+ * transactions they committed, since the store opened. */
+void bs_store_group_stats(bs_store *s, uint64_t *commits, uint64_t *members);
 
 /* Whether another process (`basalt collections import`, the sqlite3
  * shell, another node) has committed to data.db since the last call:
