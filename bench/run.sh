@@ -15,6 +15,7 @@
 #                           the first 50 made through the API, measured)
 #   CREATE_N=10000          requests of each new-connection create run
 #   SLOW_N=20               requests of the slow PocketBase filter runs
+#   SORT_N=400              requests of the filter+sort list run (c=64)
 #   HOOKS_ROUNDS=2          rounds of the `hooks` comparison (best is kept)
 #   HOOKS_NOOP=build/examples/hooks_noop   Basalt with 10 no-op handlers
 #   THUMB_N=64              images of the first-hit thumb run in `files`
@@ -41,6 +42,7 @@ USERS=${USERS:-500}
 API_USERS=$((USERS < 50 ? USERS : 50))
 CREATE_N=${CREATE_N:-10000}
 SLOW_N=${SLOW_N:-20}
+SORT_N=${SORT_N:-400}
 HOOKS_ROUNDS=${HOOKS_ROUNDS:-2}
 HOOKS_NOOP=${HOOKS_NOOP:-build/examples/hooks_noop}
 THUMB_N=${THUMB_N:-64}
@@ -165,6 +167,67 @@ sc_list() {
     run_load list/10k-keep-alive-c64 --url "$r/posts10k/records?perPage=30" -n 5000 -c 64
     run_load list/10k-skipTotal-keep-alive-c64 --url "$r/posts10k/records?perPage=30&skipTotal=1" \
         -n 5000 -c 64
+    # ANCHORS.md's filter+sort row: about half of posts10k has views > 500.
+    run_load list/10k-filter-views-sort-c64 \
+        --url "$r/posts10k/records?filter=(views>500)&sort=-created&perPage=30" -n "$SORT_N" -c 64 \
+        --timeout 300
+}
+
+# The SQLite floor for creates: one-row transactions of the posts shape
+# straight through the C API with Basalt's pragmas, and the same rows 8
+# to a transaction (each in a savepoint, as group commit runs them).
+sc_floor() {
+    [[ $TARGET == basalt ]] || return 0
+    local json
+    json=$("$OUT/sqlite_floor" 20000 8) || die "sqlite_floor failed"
+    TARGET=machine record_metrics sqlite-floor \
+        one_row_tx_per_s="$(json_num one_row_tx_per_s "$json")" \
+        grouped8_per_s="$(json_num grouped_per_s "$json")"
+}
+
+# Basalt's time per list request (c=1, keep-alive, mean) as a multiple of
+# the time its own SQL takes run straight through SQLite (bench/sql_direct.c
+# on the same data.db). The SQL is what a second Basalt on the same data
+# dir, started with --dev, logs for the same request.
+sc_sqlcost() {
+    [[ $TARGET == basalt ]] || return 0
+    ensure_dataset
+    local port
+    port=$(free_port)
+    SQLCOST_LOG=$WORK/basalt-sqlcost.log
+    SQLCOST_URL=http://127.0.0.1:$port
+    start_aux "$SQLCOST_LOG" "$port" "$BASALT" serve --dev "--http=127.0.0.1:$port" \
+        "--dir=${SERVER_DIR[basalt]}"
+    local dev_pid=$AUX_PID
+    sqlcost_case filter-views-sort-10k posts10k "" "filter=(views>500)&sort=-created&perPage=30" 50
+    sqlcost_case list-100k posts100k "" "perPage=20" 200
+    sqlcost_case list-100k-skipTotal posts100k "" "perPage=20&skipTotal=1" 200
+    sqlcost_case permissions-active posts100k "author.permissions.active = true" "perPage=20" "$SLOW_N"
+    sqlcost_case permissions-active-skipTotal posts100k "author.permissions.active = true" \
+        "perPage=20&skipTotal=1" 100
+    sqlcost_case type-each posts100k "type:each != 'c'" "perPage=20" "$SLOW_N"
+    api PATCH /api/collections/posts100k '{"listRule":""}' >/dev/null
+    stop_aux "$dev_pid"
+}
+
+# sqlcost_case NAME COLLECTION LIST_RULE QUERY N
+sqlcost_case() {
+    local name=$1 col=$2 rule=$3 qs=$4 n=$5 before json direct b_ms d_ms
+    api PATCH "/api/collections/$col" "$(jq -cn --arg r "$rule" '{listRule: $r}')" >/dev/null
+    sleep 1.5 # the --dev server reloads the schema once a second
+    before=$(wc -l <"$SQLCOST_LOG")
+    curl -sS -o /dev/null -H "Authorization: $USER_TOKEN" "$SQLCOST_URL/api/collections/$col/records?$qs"
+    tail -n "+$((before + 1))" "$SQLCOST_LOG" | sed -n 's/^DEBUG sql list [a-z]*: //p' \
+        >"$WORK/sqlcost-$name.jsonl"
+    [[ -s $WORK/sqlcost-$name.jsonl ]] || die "sqlcost $name: no SQL logged"
+    direct=$("$OUT/sql_direct" "${SERVER_DIR[basalt]}/data.db" "$n" <"$WORK/sqlcost-$name.jsonl") ||
+        die "sql_direct failed for $name"
+    json=$("$LOADGEN" --json --url "$BASE/api/collections/$col/records?$qs" \
+        --header "Authorization: $USER_TOKEN" -n "$n" -c 1 --timeout 300) || die "loadgen failed"
+    b_ms=$(json_num mean_ms "$json")
+    d_ms=$(awk -v u="$(json_num us_per_set "$direct")" 'BEGIN { printf "%.3f", u / 1000 }')
+    record_metrics "sqlcost/$name" basalt_ms="$b_ms" sql_ms="$d_ms" \
+        multiple="$(awk -v b="$b_ms" -v d="$d_ms" 'BEGIN { printf "%.2f", (d > 0 ? b / d : 0) }')"
 }
 
 # The listRule `author = @request.auth.id` on posts100k, as published:
@@ -418,6 +481,8 @@ register list     sc_list     "list perPage=20: posts10k/100k c=1 n=1000, 100k c
 register rules    sc_rules    "listRule author = @request.auth.id on posts100k: no index, index, index+skipTotal (n=100 c=10)"
 register filters  sc_filters  "listRule author.permissions.active = true and type:each != 'c' on posts100k, with totals (SLOW_N) and skipTotal (100), c=10"
 register files    sc_files    "multipart uploads of 1 MB (n=400) and 10 MB (n=64) at c=16, downloads of 100 KB (n=10000) and 10 MB (n=640) at c=64, 100x100 thumbs of 1920x1080 JPEGs first-hit (n=THUMB_N, c=16) and cached (n=10000, c=64), keep-alive; peak RSS"
+register floor    sc_floor    "the SQLite floor: one-row insert transactions/s with Basalt's pragmas, and 8 rows per transaction (Basalt only)"
+register sqlcost  sc_sqlcost  "list requests at c=1 as a multiple of their own SQL run straight through SQLite (filter+sort 10k, 100k list, relation and :each rules)"
 register delete   sc_delete   "DELETE 100 posts100k, then 100 users with cascade to their posts (c=10, new connections)"
 register hooks    sc_hooks    "create and view keep-alive c=64 with no handler vs 10 no-op handlers per record hook (Basalt only)"
 register jshooks  sc_jshooks  "a JSON route (n=100000) and a create with an onRecordCreateRequest hook (n=20000), keep-alive c=64, in JavaScript (bench/js) vs in C (examples/js_twin)"
@@ -674,6 +739,7 @@ posts_collection() {
         {"name":"description","type":"editor"},{"name":"public","type":"bool"},
         {"name":"type","type":"select","maxSelect":3,"values":["a","b","c","d"]},
         {"name":"author","type":"relation","collectionId":"_pb_users_auth_","cascadeDelete":true,"maxSelect":1},
+        {"name":"views","type":"number"},
         %s]}' "$1" "$OPEN_RULES" "$AUTODATES"
 }
 
@@ -810,11 +876,11 @@ r AS MATERIALIZED (
            1 + abs(random()) % 4 AS t1, 1 + abs(random()) % 4 AS t2,
            strftime('%Y-%m-%d %H:%M:%fZ', julianday('now') - ($n - i) / 86400000.0) AS ts
     FROM s)
-INSERT INTO \`$col\` (id, title, description, public, type, author, created, updated)
+INSERT INTO \`$col\` (id, title, description, public, type, author, views, created, updated)
 SELECT 'r' || lower(hex(randomblob(7))), '$col' || r.i, '$LOREM', r.i % 2,
        CASE WHEN r.t1 = r.t2 THEN json_array(substr('abcd', r.t1, 1))
             ELSE json_array(substr('abcd', r.t1, 1), substr('abcd', r.t2, 1)) END,
-       u.id, r.ts, r.ts
+       u.id, abs(random()) % 1000, r.ts, r.ts
 FROM r JOIN temp.u u ON u.n = r.a;
 COMMIT;
 SQL
@@ -1015,6 +1081,8 @@ main() {
     build_tool loadgen
     build_tool waitready
     build_tool bcrypt_rate -lcrypt
+    build_tool sqlite_floor -lsqlite3
+    build_tool sql_direct -lsqlite3 -ljson-c
     # shellcheck disable=SC2046
     build_tool mkimage $(pkg-config --cflags --libs gdlib)
     local targets=(basalt)

@@ -103,6 +103,11 @@ void bs_log_set_verbose(bool on)
     log_verbose = on;
 }
 
+bool bs_log_verbose(void)
+{
+    return log_verbose;
+}
+
 void bs_log(char level, const char *fmt, ...)
 {
     if (level == 'D' && !log_verbose)

@@ -56,5 +56,7 @@ void bs_remove_tree(int parent, const char *name);
 void bs_log(char level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void bs_log_set_verbose(bool on);
+/* Whether debug lines are written. */
+bool bs_log_verbose(void);
 
 #endif

@@ -3,9 +3,11 @@
  */
 #include "query.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/util.h"
 #include "sql.h"
 #include "store.h"
 
@@ -134,4 +136,29 @@ static void bind_all(bs_query *q, sqlite3_stmt *st)
             break;
         }
     }
+}
+
+void bs_query_debug(const bs_query *q, const char *what)
+{
+    if (!bs_log_verbose())
+        return;
+    json_object *o = json_object_new_object();
+    json_object *ps = json_object_new_array();
+    json_object_object_add(o, "sql",
+                           json_object_new_string_len(
+                               q->sql.data ? q->sql.data : "",
+                               (int)q->sql.len));
+    for (int i = 0; i < q->nparams; i++) {
+        const bs_param *p = &q->params[i];
+        json_object_array_add(
+            ps, p->type == BS_PARAM_INT    ? json_object_new_int64(p->i)
+                : p->type == BS_PARAM_REAL ? json_object_new_double(p->d)
+                : p->type == BS_PARAM_TEXT
+                    ? json_object_new_string_len(p->s, (int)p->n)
+                    : NULL);
+    }
+    json_object_object_add(o, "params", ps);
+    fprintf(stderr, "DEBUG sql %s: %s\n", what,
+            json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+    json_object_put(o);
 }

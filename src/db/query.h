@@ -56,4 +56,9 @@ sqlite3_stmt *bs_query_prepare(bs_query *q, sqlite3 *db);
 struct bs_conn;
 sqlite3_stmt *bs_query_prepare_cached(bs_query *q, struct bs_conn *c);
 
+/* With debug lines on (--dev), writes the statement as one line to
+ * stderr: `DEBUG sql WHAT: {"sql":…,"params":[…]}` (bench/sql_direct.c
+ * runs it straight through SQLite to compare). */
+void bs_query_debug(const bs_query *q, const char *what);
+
 #endif
