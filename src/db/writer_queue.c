@@ -17,7 +17,8 @@
  * wakes them. So nobody is answered before the COMMIT that carries its
  * writes has returned (with the same synchronous setting as a commit of
  * its own), and under no contention a grouped transaction costs what a
- * plain one did plus a SAVEPOINT and a RELEASE. A plain transaction that
+ * plain one did (the first member of a group needs no savepoint: if it
+ * fails, a ROLLBACK undoes only its writes). A plain transaction that
  * takes the writer while a group is open commits that group first.
  *
  * If SQLite ends the open transaction by itself (an I/O error, a full
@@ -57,6 +58,7 @@ struct bs_wq {
     int members;             /* transactions that joined it */
     int ok_members;          /* of them, the ones whose writes stay */
     bool grouped;            /* the holder's transaction is a member */
+    bool savepoint;          /* ... inside a savepoint (not the first) */
     uint64_t commits, committed_members;
     /* Guards every group's done/rc/refs. */
     pthread_mutex_t done_lock;
@@ -181,9 +183,12 @@ int bs_wq_begin(bs_wq *q, bool grouped, bs_error *err)
         g->refs = 1;
         q->open = g;
     }
-    q->members++;
-    int rc = run(q, ST_SAVEPOINT, err);
+    /* The first member needs no savepoint: if it fails, nothing else is
+     * in the transaction yet and a plain ROLLBACK undoes only its writes. */
+    q->savepoint = q->members++ > 0;
+    int rc = q->savepoint ? run(q, ST_SAVEPOINT, err) : 0;
     if (rc) {
+        q->members--;
         commit_open(q, NULL);
         pthread_mutex_unlock(&q->writer);
     }
@@ -204,12 +209,21 @@ int bs_wq_end(bs_wq *q, bool commit, bs_error *err)
         pthread_mutex_unlock(&q->writer);
         return rc;
     }
-    if (commit) {
+    if (!q->savepoint && !commit) {
+        /* The group's only member so far: roll the transaction back. */
+        if (!sqlite3_get_autocommit(q->db))
+            run(q, ST_ROLLBACK, NULL);
+        q->ok_members = 0;
+        lose_open(q);
+        pthread_mutex_unlock(&q->writer);
+        return rc;
+    }
+    if (q->savepoint && commit) {
         rc = run(q, ST_RELEASE, err);
         if (rc)
             commit = false;
     }
-    if (!commit && !sqlite3_get_autocommit(q->db)) {
+    if (q->savepoint && !commit && !sqlite3_get_autocommit(q->db)) {
         run(q, ST_ROLLBACK_TO, NULL);
         run(q, ST_RELEASE, NULL);
     }
