@@ -192,3 +192,53 @@ describe('migration history and failures', { skip: SQLITE3_SKIP }, () => {
     }
   });
 });
+
+describe('automigrate', { skip: SQLITE3_SKIP }, () => {
+  test('--dev writes files that re-create the schema on a fresh dir', async () => {
+    const srv = await startServer({ args: ['--dev'] });
+    let fresh;
+    try {
+      const su = await superuser(srv);
+      const tags = await su.collections.create({
+        name: 'tags', type: 'base', listRule: '', fields: [{ name: 'label', type: 'text', required: true }],
+      });
+      const posts = await su.collections.create({
+        name: 'posts', type: 'base',
+        fields: [{ name: 'title', type: 'text' },
+                 { name: 'tags', type: 'relation', collectionId: tags.id, maxSelect: 5 }],
+        indexes: ['CREATE INDEX idx_posts_title ON posts (title)'],
+      });
+      const p = await su.collections.getOne(posts.id);
+      p.fields.push({ name: 'views', type: 'number' });
+      p.viewRule = '';
+      await su.collections.update(posts.id, { fields: p.fields, viewRule: '' });
+      const tmp = await su.collections.create({ name: 'scratch', type: 'base' });
+      await su.collections.delete(tmp.id);
+
+      const files = fs.readdirSync(srv.migrationsDir).sort();
+      const kinds = files.map((f) => f.replace(/^\d+_/, ''));
+      assert.deepEqual(kinds, ['created_tags.js', 'created_posts.js', 'updated_posts.js',
+                               'created_scratch.js', 'deleted_scratch.js']);
+      assert.deepEqual(appFiles(path.join(srv.dir, 'data.db')), files);
+
+      const set = {};
+      for (const f of files) set[f] = fs.readFileSync(path.join(srv.migrationsDir, f), 'utf8');
+      fresh = await startServer({ migrations: set });
+      assert.deepEqual(await schema(fresh), await schema(srv));
+    } finally {
+      await srv.destroy();
+      if (fresh) await fresh.destroy();
+    }
+  });
+
+  test('without --dev no file is written', async () => {
+    const srv = await startServer({});
+    try {
+      const su = await superuser(srv);
+      await su.collections.create({ name: 'quiet', type: 'base' });
+      assert.ok(!fs.existsSync(srv.migrationsDir) || fs.readdirSync(srv.migrationsDir).length === 0);
+    } finally {
+      await srv.destroy();
+    }
+  });
+});
