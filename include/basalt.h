@@ -367,6 +367,44 @@ BS_EXPORT int bs_collection_find(bs_app *app, const char *id_or_name,
  * (the caller puts it). */
 BS_EXPORT int bs_collection_find_all(bs_app *app, json_object **out);
 
+/* Flags of bs_collection_save and bs_collection_delete. */
+enum {
+    BS_COLLECTION_NEW = 1 << 0,          /* save: insert, not update */
+    BS_COLLECTION_NO_VALIDATE = 1 << 1,  /* save: skip OnCollectionValidate */
+    BS_COLLECTION_NO_INTEGRITY = 1 << 2, /* delete: skip reference checks */
+    BS_COLLECTION_DEFAULTS = 1 << 3,     /* new: start from the defaults of
+                                            its type (system fields, auth
+                                            options), col bound on top */
+};
+
+/* Saves col (borrowed; the API shape above, a new one with
+ * BS_COLLECTION_NEW, else an update) through the collection hooks in one
+ * transaction, joining the caller's when there is one. An update
+ * compares col with the stored collection of id stored_id (NULL: col's
+ * own id) and brings the record table (or the view) in line with the new
+ * definition, data preserved. A new collection without an id gets one.
+ * col is updated to what was saved. On a validation failure err has
+ * status 400 and per-field data and the function returns BS_EHTTP; any
+ * other failure leaves a message in err and returns a negative code. */
+BS_EXPORT int bs_collection_save(bs_app *app, json_object *col,
+                                 const char *stored_id, unsigned flags,
+                                 bs_error *err);
+
+/* Deletes the collection col (its id or name is enough) and its table
+ * or view through the collection hooks. System collections and (unless
+ * BS_COLLECTION_NO_INTEGRITY) collections that other collections
+ * reference are refused, with the reason in err->message. */
+BS_EXPORT int bs_collection_delete(bs_app *app, json_object *col,
+                                   unsigned flags, bs_error *err);
+
+/* Imports the array of collections `items` (borrowed; current or
+ * pre-0.23 shape), as PUT /api/collections/import does: existing ones
+ * (by id, else name) are updated, others created, and with
+ * delete_missing the collections and fields the import does not mention
+ * are deleted. One transaction; nothing changes unless all succeeds. */
+BS_EXPORT int bs_collections_import(bs_app *app, const json_object *items,
+                                    bool delete_missing, bs_error *err);
+
 /* The app's settings as a new object (secrets included; the caller puts
  * it), or NULL when out of memory. */
 BS_EXPORT json_object *bs_app_settings_json(bs_app *app);

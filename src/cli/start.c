@@ -3,6 +3,8 @@
  *
  *   PROG serve [--http ADDR] [--dir DIR] [--dev] [--origins LIST]
  *              [--hooksDir DIR] [--hooksWatch[=false]] [--hooksPool N]
+ *              [--migrationsDir DIR] [--automigrate[=false]]
+ *   PROG migrate up | down [n] | create NAME | collections | history-sync
  *   PROG superuser upsert|create|update|delete EMAIL [PASSWORD]
  *   PROG collections import FILE [--delete-missing]
  *   PROG COMMAND ...            (registered with bs_app_add_command)
@@ -23,6 +25,7 @@
 #include "../core/collection_import.h"
 #include "../core/superuser.h"
 #include "../js/js.h"
+#include "migrate_cmd.h"
 #include "basalt.h"
 
 #define MAX_ARGS 64
@@ -34,7 +37,9 @@ typedef struct cli {
     const char *origins;
     const char *hooks_dir;
     const char *hooks_pool;
+    const char *migrations_dir;
     bool hooks_nowatch;
+    int automigrate; /* 0 default (on with --dev), 1 on, -1 off */
     bool dev;
     bool delete_missing;
     bool help;
@@ -56,8 +61,10 @@ static void usage(bs_app *app, const cli *c, FILE *out)
             "  %s serve [--http ADDR] [--dir DIR] [--dev] [--origins LIST]\n"
             "  %s superuser upsert|create|update EMAIL PASSWORD [--dir DIR]\n"
             "  %s superuser delete EMAIL [--dir DIR]\n"
-            "  %s collections import FILE [--dir DIR] [--delete-missing]\n",
-            p, p, p, p, p);
+            "  %s collections import FILE [--dir DIR] [--delete-missing]\n"
+            "  %s migrate up | down [n] | create NAME | collections | "
+            "history-sync\n",
+            p, p, p, p, p, p);
     for (int i = 0; i < app->ncommands; i++)
         fprintf(out, "  %s %-24s %s\n", p, app->commands[i].name,
                 app->commands[i].help);
@@ -72,7 +79,11 @@ static void usage(bs_app *app, const cli *c, FILE *out)
             "  --hooksDir DIR   JavaScript hooks (default pb_hooks beside "
             "the data directory)\n"
             "  --hooksWatch=false  do not reload the hooks when they change\n"
-            "  --hooksPool N    JavaScript contexts made up front (default 4)\n",
+            "  --hooksPool N    JavaScript contexts made up front (default 4)\n"
+            "  --migrationsDir DIR  JavaScript migrations (default "
+            "pb_migrations beside the data directory)\n"
+            "  --automigrate[=false]  write a migration for each collection "
+            "change (default on with --dev)\n",
             p);
 }
 
@@ -136,16 +147,26 @@ static int parse(cli *c, int argc, char **argv)
             c->hooks_nowatch = false;
             continue;
         }
+        if (strcmp(a, "--automigrate") == 0 ||
+            strcmp(a, "--automigrate=true") == 0) {
+            c->automigrate = 1;
+            continue;
+        }
+        if (strcmp(a, "--automigrate=false") == 0) {
+            c->automigrate = -1;
+            continue;
+        }
         if (strcmp(a, "--hooksWatch=false") == 0) {
             c->hooks_nowatch = true;
             continue;
         }
         static const char *const names[] = {"--dir", "--http", "--origins",
-                                            "--hooksDir", "--hooksPool"};
+                                            "--hooksDir", "--hooksPool",
+                                            "--migrationsDir"};
         const char **slots[] = {&c->dir, &c->http, &c->origins, &c->hooks_dir,
-                                &c->hooks_pool};
+                                &c->hooks_pool, &c->migrations_dir};
         bool taken = false;
-        for (int k = 0; k < 5 && !taken; k++) {
+        for (int k = 0; k < 6 && !taken; k++) {
             if ((v = flag_value(argc, argv, &i, names[k], &missing))) {
                 *slots[k] = v;
                 taken = true;
@@ -239,17 +260,13 @@ static void print_installer_link(bs_app *app, const cli *c)
     bs_buf_dispose(&token);
 }
 
-/* Loads pb_hooks (beside the data directory unless --hooksDir says
- * otherwise) before the bootstrap, so the files' onBootstrap handlers
- * run. A file that fails to load stops the start unless watching. */
-static int open_hooks(bs_app *app, const cli *c, bs_js **js, bs_error *err)
+/* dir = given, else `name` beside the data directory (which may not
+ * exist yet: its parent is resolved). */
+static void beside_data(bs_app *app, const char *given, const char *name,
+                        char dir[4096])
 {
-    bs_app_config cfg = {.data_dir = c->dir};
-    if (bs_app_configure(app, &cfg, false) != 0)
-        return bs_error_set(err, 500, "The app is already bootstrapped.");
-    char dir[4096];
-    if (c->hooks_dir) {
-        snprintf(dir, sizeof dir, "%s", c->hooks_dir);
+    if (given) {
+        snprintf(dir, 4096, "%s", given);
     } else {
         /* The data directory may not exist yet: resolve its parent. */
         char data[4096];
@@ -259,13 +276,24 @@ static int open_hooks(bs_app *app, const cli *c, bs_js **js, bs_error *err)
             data[--n] = '\0';
         char *slash = strrchr(data, '/');
         if (slash == data)
-            snprintf(dir, sizeof dir, "/pb_hooks");
+            snprintf(dir, 4096, "/%s", name);
         else if (slash)
-            snprintf(dir, sizeof dir, "%.*s/pb_hooks", (int)(slash - data),
-                     data);
+            snprintf(dir, 4096, "%.*s/%s", (int)(slash - data), data, name);
         else
-            snprintf(dir, sizeof dir, "pb_hooks");
+            snprintf(dir, 4096, "%s", name);
     }
+}
+
+/* Loads pb_hooks (beside the data directory unless --hooksDir says
+ * otherwise) before the bootstrap, so the files' onBootstrap handlers
+ * run. A file that fails to load stops the start unless watching. */
+static int open_hooks(bs_app *app, const cli *c, bs_js **js, bs_error *err)
+{
+    bs_app_config cfg = {.data_dir = c->dir};
+    if (bs_app_configure(app, &cfg, false) != 0)
+        return bs_error_set(err, 500, "The app is already bootstrapped.");
+    char dir[4096];
+    beside_data(app, c->hooks_dir, "pb_hooks", dir);
     char *abs = realpath(dir, NULL);
     int pool = c->hooks_pool ? atoi(c->hooks_pool) : 0;
     if (c->hooks_pool && (pool < 1 || pool > 64)) {
@@ -288,13 +316,23 @@ static int cmd_serve(bs_app *app, const cli *c)
     bs_error err;
     bs_error_init(&err);
     bs_js *js = NULL;
+    bs_js_automigrate *am = NULL;
+    char mdir[4096];
     int rc = open_hooks(app, c, &js, &err);
     if (rc == 0)
         rc = boot(app, c, true, &err);
+    /* pb_migrations: applied after the bootstrap, before serving. */
+    if (rc == 0) {
+        beside_data(app, c->migrations_dir, "pb_migrations", mdir);
+        rc = bs_js_migrate_up(app, mdir, NULL, &err);
+    }
+    if (rc == 0 && (c->automigrate > 0 || (c->automigrate == 0 && c->dev)))
+        rc = bs_js_automigrate_bind(app, mdir, &am);
     if (rc == 0 && bs_superuser_count(app) == 0)
         print_installer_link(app, c);
     if (rc == 0)
         rc = bs_app_serve(app, true, &err);
+    bs_js_automigrate_free(am);
     bs_js_free(js);
     return rc ? fail(c, &err, rc) : 0;
 }
@@ -403,6 +441,27 @@ static int cmd_collections(bs_app *app, const cli *c)
     return 0;
 }
 
+/* `migrate ...` on pb_migrations (or --migrationsDir). */
+static int cmd_migrate(bs_app *app, const cli *c)
+{
+    if (!bs_cli_migrate_check(c->prog, c->nargs, (char **)c->args))
+        return 2;
+    bs_app_config cfg = {.data_dir = c->dir};
+    bs_error err;
+    bs_error_init(&err);
+    int rc = 0;
+    if (bs_cli_migrate_needs_app((char **)c->args))
+        rc = boot(app, c, false, &err);
+    else if (bs_app_configure(app, &cfg, false) != 0)
+        rc = bs_error_set(&err, 500, "The app is already bootstrapped.");
+    if (rc)
+        return fail(c, &err, rc);
+    bs_error_dispose(&err);
+    char mdir[4096];
+    beside_data(app, c->migrations_dir, "pb_migrations", mdir);
+    return bs_cli_migrate(app, c->prog, mdir, c->nargs, (char **)c->args);
+}
+
 static int cmd_custom(bs_app *app, const cli *c, const bs_command *cmd)
 {
     bs_error err;
@@ -447,6 +506,8 @@ int bs_app_start(bs_app *app, int argc, char **argv)
         return cmd_superuser(app, &c);
     if (strcmp(c.args[0], "collections") == 0)
         return cmd_collections(app, &c);
+    if (strcmp(c.args[0], "migrate") == 0)
+        return cmd_migrate(app, &c);
     fprintf(stderr, "%s: unknown command \"%s\" (see %s --help)\n", c.prog,
             c.args[0], c.prog);
     return 2;

@@ -103,33 +103,8 @@ void bs_field_column_def(const json_object *field, bs_buf *out);
 
 /* ---- saving ---------------------------------------------------------------- */
 
-enum {
-    BS_COLLECTION_NEW = 1 << 0,          /* insert, not update */
-    BS_COLLECTION_NO_VALIDATE = 1 << 1,  /* skip OnCollectionValidate */
-    BS_COLLECTION_NO_INTEGRITY = 1 << 2, /* delete: skip reference checks */
-};
-
-/* Saves col (created or updated per BS_COLLECTION_NEW) through the
- * collection hooks in one transaction, joining the caller's when there
- * is one. An update compares col with the stored collection of id
- * stored_id (NULL: col's own id; a different id is refused by the
- * validation): OnCollectionCreate/Update, whose built-in step normalizes the
- * collection, validates it (OnCollectionValidate) and runs
- * OnCollectionCreateExecute/UpdateExecute, which writes the row and
- * brings the record table (or the view) in line with the new
- * definition, data preserved. col is updated to what was saved. On a
- * validation failure err has status 400 and per-field data and the
- * function returns BS_EHTTP; any other failure leaves a message in err
- * (no status) and returns a negative code. */
-int bs_collection_save(bs_app *app, json_object *col, const char *stored_id,
-                       unsigned flags, bs_error *err);
-
-/* Deletes a collection and its table or view through OnCollectionDelete
- * and OnCollectionDeleteExecute. System collections and (unless
- * BS_COLLECTION_NO_INTEGRITY) collections that other collections
- * reference are refused, with the reason in err->message. */
-int bs_collection_delete(bs_app *app, json_object *col, unsigned flags,
-                         bs_error *err);
+/* bs_collection_save, bs_collection_delete and their flags are declared
+ * in include/basalt.h (exported). */
 
 /* Deletes every record of a base or auth collection through the record
  * hooks (cascades and relation clean-up included), in one transaction. */

@@ -17,15 +17,7 @@
 
 #include "basalt.h"
 
-/* Imports the collections of the array `items` (borrowed) in one
- * transaction: deletions first, then every collection saved through the
- * collection hooks, then every one validated against the final state.
- * On a validation failure err->data holds data.collections with
- * PocketBase's validation_collections_import_failure and the function
- * returns BS_EHTTP; other failures leave their reason in err->message.
- * Nothing is changed unless everything succeeds. */
-int bs_collections_import(bs_app *app, const json_object *items,
-                          bool delete_missing, bs_error *err);
+/* bs_collections_import is declared in include/basalt.h (exported). */
 
 /* Reads a schema file's content: an array of collections, or an object
  * with a "collections" array. Returns a new reference to the array, or

@@ -873,6 +873,9 @@ static int action_tx(bs_tx *tx, void *data)
                                            ? "The collection does not exist."
                                            : "Failed to load the collection.");
     }
+    if (rc == 0 && is_new && !sc->is_delete &&
+        (sc->flags & BS_COLLECTION_DEFAULTS))
+        rc = bs_collection_normalize(sc->col, sc->err);
     if (rc == 0 && !sc->is_delete) {
         bs_collection_prepare_save(sc->col, is_new);
         if (is_new)

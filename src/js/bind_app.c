@@ -184,6 +184,69 @@ NATIVE(n_col_all)
     return v;
 }
 
+/* colSave(json, isNew): bs_collection_save; returns the saved collection. */
+NATIVE(n_col_save)
+{
+    json_object *col = argc ? bsj_to_json(ctx, argv[0]) : NULL;
+    if (!json_object_is_type(col, json_type_object)) {
+        json_object_put(col);
+        return bsj_throw(ctx, exc, "$app.save expects a collection.");
+    }
+    bool is_new = argc > 1 && JSValueToBoolean(ctx, argv[1]);
+    bs_error err;
+    bs_error_init(&err);
+    int rc = bs_collection_save(bsj_app(), col, NULL,
+                                is_new ? BS_COLLECTION_NEW | BS_COLLECTION_DEFAULTS
+                                       : 0,
+                                &err);
+    if (rc) {
+        json_object_put(col);
+        return fail(ctx, exc, &err, rc);
+    }
+    bs_error_dispose(&err);
+    JSValueRef v = bsj_from_json(ctx, col);
+    json_object_put(col);
+    return v;
+}
+
+/* colDelete(json): bs_collection_delete. */
+NATIVE(n_col_delete)
+{
+    json_object *col = argc ? bsj_to_json(ctx, argv[0]) : NULL;
+    if (!json_object_is_type(col, json_type_object)) {
+        json_object_put(col);
+        return bsj_throw(ctx, exc, "$app.delete expects a collection.");
+    }
+    bs_error err;
+    bs_error_init(&err);
+    int rc = bs_collection_delete(bsj_app(), col, 0, &err);
+    json_object_put(col);
+    if (rc)
+        return fail(ctx, exc, &err, rc);
+    bs_error_dispose(&err);
+    return JSValueMakeUndefined(ctx);
+}
+
+/* colImport(array, deleteMissing): bs_collections_import. */
+NATIVE(n_col_import)
+{
+    json_object *items = argc ? bsj_to_json(ctx, argv[0]) : NULL;
+    if (!json_object_is_type(items, json_type_array)) {
+        json_object_put(items);
+        return bsj_throw(ctx, exc,
+                         "importCollections expects an array of collections.");
+    }
+    bool missing = argc > 1 && JSValueToBoolean(ctx, argv[1]);
+    bs_error err;
+    bs_error_init(&err);
+    int rc = bs_collections_import(bsj_app(), items, missing, &err);
+    json_object_put(items);
+    if (rc)
+        return fail(ctx, exc, &err, rc);
+    bs_error_dispose(&err);
+    return JSValueMakeUndefined(ctx);
+}
+
 NATIVE(n_settings)
 {
     json_object *s = bs_app_settings_json(bsj_app());
@@ -372,6 +435,9 @@ void bsj_bind_app(JSContextRef ctx, JSObjectRef n)
     bsj_def(ctx, n, "count", n_count);
     bsj_def(ctx, n, "colFind", n_col_find);
     bsj_def(ctx, n, "colAll", n_col_all);
+    bsj_def(ctx, n, "colSave", n_col_save);
+    bsj_def(ctx, n, "colDelete", n_col_delete);
+    bsj_def(ctx, n, "colImport", n_col_import);
     bsj_def(ctx, n, "settings", n_settings);
     bsj_def(ctx, n, "dbAll", n_db_all);
     bsj_def(ctx, n, "dbExec", n_db_exec);

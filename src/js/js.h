@@ -38,4 +38,44 @@ int bs_js_open(bs_app *app, const bs_js_config *cfg, bs_js **out,
  * once no request or job runs any more (after bs_app_serve returned). */
 void bs_js_free(bs_js *js);
 
+/* ---- migrations (migrations.c) -------------------------------------------
+ *
+ * dir is the pb_migrations directory: its *.js and *.ts files, in
+ * filename order, each calling migrate(up, down). Applied files are rows
+ * of `_migrations` (file name, applied in microseconds) as in PocketBase.
+ * Errors name the file: "Failed to apply migration FILE: file:line: msg".
+ */
+
+/* Applies every file not yet in _migrations, each in its own
+ * transaction with its row; stops at the first failure (that file rolled
+ * back). *applied (may be NULL) counts the files applied. */
+int bs_js_migrate_up(bs_app *app, const char *dir, int *applied,
+                     bs_error *err);
+
+/* Reverts the last n applied files (latest first) with their down
+ * functions and forgets them. */
+int bs_js_migrate_down(bs_app *app, const char *dir, int n, int *reverted,
+                       bs_error *err);
+
+/* Forgets the _migrations rows of .js/.ts files no longer in dir. */
+int bs_js_migrate_history_sync(bs_app *app, const char *dir, int *removed,
+                               bs_error *err);
+
+/* Writes a blank migration <unix ts>_<name>.js; *path is malloc'ed. */
+int bs_js_migrate_create(const char *dir, const char *name, char **path,
+                         bs_error *err);
+
+/* Writes <ts>_collections_snapshot.js importing every current
+ * collection. */
+int bs_js_migrate_collections(bs_app *app, const char *dir, char **path,
+                              bs_error *err);
+
+/* Automigrate: after each successful collection create, update or
+ * delete, writes <ts>_created_|updated_|deleted_<name>.js reproducing it
+ * (and its reverse) and records it as applied. */
+typedef struct bs_js_automigrate bs_js_automigrate;
+int bs_js_automigrate_bind(bs_app *app, const char *dir,
+                           bs_js_automigrate **out);
+void bs_js_automigrate_free(bs_js_automigrate *am);
+
 #endif

@@ -219,6 +219,39 @@ function makeRequire(dir) {
     };
 }
 
+/* ---- migrations --------------------------------------------------------------
+ * A pb_migrations file calls migrate(up, down) at its top level; the
+ * runner (src/js/migrations.c) takes the pair after loading the file and
+ * calls one of them inside a transaction. */
+let pendingMigration = null;
+
+function migrate(up, down) {
+    if (typeof up !== "function")
+        throw new Error("migrate expects an up function.");
+    pendingMigration = {up, down: typeof down === "function" ? down : null};
+}
+
+bs.takeMigration = function () {
+    const m = pendingMigration;
+    pendingMigration = null;
+    return m;
+};
+
+bs.runMigration = function (m, down) {
+    const fn = down ? m.down : m.up;
+    if (!fn)
+        return;
+    /* The argument is $app (v0.23+); pre-0.23 files get a db whose
+     * newQuery works too and wrap it with new Dao(db). */
+    const arg = Object.create($app);
+    arg.newQuery = (sql) => db.newQuery(sql);
+    const r = fn(arg);
+    if (r instanceof Error)
+        throw r;
+    if (r && typeof r.then === "function")
+        throw new Error("a migration must not be async");
+};
+
 bs.loadFile = function (path, text) {
     currentFile = path;
     try {
@@ -359,6 +392,15 @@ class FieldsList extends Array {
                 this.push(f);
         }
     }
+    addAt(pos, ...fields) {
+        for (const f of fields) {
+            const i = this.findIndex((x) => x && ((f.id && x.id === f.id) || x.name === f.name));
+            if (i >= 0)
+                this.splice(i, 1);
+            this.splice(Math.min(Math.max(Number(pos) || 0, 0), this.length), 0, f);
+            pos = (Number(pos) || 0) + 1;
+        }
+    }
     removeByName(name) {
         const i = this.findIndex((f) => f && f.name === name);
         if (i >= 0)
@@ -386,12 +428,96 @@ class Collection {
                              updateRule: null, deleteRule: null, indexes: []},
                       data || {});
         this.fields = toFields(this.fields);
+        if (Array.isArray(this.schema))
+            this.schema = new Schema(this.schema);
     }
     isAuth() { return this.type === "auth"; }
     isBase() { return this.type === "base"; }
     isView() { return this.type === "view"; }
     tableName() { return this.name; }
-    toJSON() { return Object.assign({}, this, {fields: Array.from(this.fields)}); }
+    toJSON() {
+        const out = Object.assign({}, this, {fields: Array.from(this.fields)});
+        if (this.schema instanceof Schema)
+            out.schema = this.schema.toJSON();
+        return out;
+    }
+}
+
+/* The pre-0.23 collection.schema (SchemaField objects with options). */
+class Schema {
+    constructor(list) { hidden(this, "list", Array.from(list || [])); }
+    fields() { return this.list; }
+    getFieldById(id) { return this.list.find((f) => f.id === id) || null; }
+    getFieldByName(name) { return this.list.find((f) => f.name === name) || null; }
+    addField(f) {
+        const i = this.list.findIndex((x) => (f.id && x.id === f.id) || x.name === f.name);
+        if (i >= 0)
+            this.list[i] = f;
+        else
+            this.list.push(f);
+    }
+    removeField(id) {
+        const i = this.list.findIndex((f) => f.id === id);
+        if (i >= 0)
+            this.list.splice(i, 1);
+    }
+    toJSON() { return this.list.map((f) => Object.assign({}, f)); }
+}
+
+/* Copies data into dst as Go's json.Unmarshal does for a PocketBase
+ * model: keys present replace, the rest stays. */
+function unmarshal(data, dst) {
+    if (typeof data === "string")
+        data = JSON.parse(data);
+    if (!dst || typeof dst !== "object")
+        throw new Error("unmarshal expects a destination object.");
+    Object.assign(dst, data);
+    if (dst instanceof Collection) {
+        if (data && "fields" in data)
+            dst.fields = toFields(data.fields);
+        if (data && Array.isArray(data.schema))
+            dst.schema = new Schema(data.schema);
+    }
+    return dst;
+}
+
+function collectionJSON(c) { return JSON.parse(JSON.stringify(c)); }
+
+/* Saves a collection: an update when its id (or, without one, its name)
+ * is stored, else a create. The pre-0.23 shape goes through the import,
+ * which reads it. */
+function saveCollection(c) {
+    const json = collectionJSON(c);
+    if (Array.isArray(json.schema) && !(c.fields && c.fields.length)) {
+        delete json.fields;
+        N.colImport([json], false);
+        Object.assign(c, N.colFind(json.id || json.name) || {});
+        c.fields = toFields(c.fields);
+        return;
+    }
+    delete json.schema;
+    let stored = json.id ? N.colFind(json.id) : null;
+    if (stored && stored.id !== json.id)
+        stored = null;
+    if (!stored && !json.id && json.name) {
+        stored = N.colFind(json.name);
+        if (stored)
+            json.id = stored.id;
+    }
+    const saved = N.colSave(json, !stored);
+    Object.assign(c, saved);
+    c.fields = toFields(saved.fields);
+}
+
+function deleteCollection(c) {
+    let id = c.id;
+    if (!id) {
+        const stored = N.colFind(c.name);
+        if (!stored)
+            throw notFound();
+        id = stored.id;
+    }
+    N.colDelete({id: id, name: c.name});
 }
 
 function fieldClass(type) {
@@ -505,15 +631,17 @@ const $app = {
         if (model instanceof Record)
             return N.save(model.__h);
         if (model instanceof Collection)
-            throw new Error("$app.save(collection) is not supported in Basalt yet");
-        throw new Error("$app.save expects a Record.");
+            return saveCollection(model);
+        throw new Error("$app.save expects a Record or a Collection.");
     },
     saveNoValidate(model) { return this.save(model); },
     saveWithContext(ctx, model) { return this.save(model); },
     delete(model) {
         if (model instanceof Record)
             return N.del(model.__h);
-        throw new Error("$app.delete expects a Record.");
+        if (model instanceof Collection)
+            return deleteCollection(model);
+        throw new Error("$app.delete expects a Record or a Collection.");
     },
     deleteWithContext(ctx, model) { return this.delete(model); },
     findRecordById(collection, id) {
@@ -592,6 +720,12 @@ const $app = {
             }
         });
     },
+    importCollections(list, deleteMissing) {
+        N.colImport(Array.from(list || [], collectionJSON), !!deleteMissing);
+    },
+    importCollectionsByMarshaledJSON(raw, deleteMissing) {
+        this.importCollections(JSON.parse(typeof raw === "string" ? raw : toStringValue(raw)), deleteMissing);
+    },
     db() { return db; },
     nonconcurrentDB() { return db; },
     concurrentDB() { return db; },
@@ -613,8 +747,7 @@ for (const m of ["bootstrap", "isBootstrapped", "restart", "resetBootstrapState"
                  "subscriptionsBroker", "newFilesystem", "newBackupsFilesystem",
                  "reloadSettings", "createBackup", "restoreBackup",
                  "findAuthRecordByToken", "recordQuery", "collectionQuery",
-                 "logQuery", "truncateCollection", "importCollections",
-                 "importCollectionsByMarshaledJSON", "syncRecordTableSchema",
+                 "logQuery", "truncateCollection", "syncRecordTableSchema",
                  "validate", "hasTable", "tableColumns", "tableInfo",
                  "deleteTable", "vacuum", "canAccessRecord", "deleteOldLogs"])
     $app[m] = unsupported("$app." + m);
@@ -1182,8 +1315,9 @@ const dao = {
     findCollectionByNameOrId(n) { return $app.findCollectionByNameOrId(n); },
     runInTransaction(fn) { return $app.runInTransaction(() => fn(dao)); },
     db() { return db; },
-    saveCollection: unsupported("$app.dao().saveCollection"),
-    deleteCollection: unsupported("$app.dao().deleteCollection"),
+    saveCollection(c) { return saveCollection(c); },
+    deleteCollection(c) { return deleteCollection(c); },
+    importCollections(list, deleteMissing) { return $app.importCollections(list, deleteMissing); },
 };
 
 /* ---- $apis, $http, $security, $os, $filepath ------------------------------------- */
@@ -1424,6 +1558,9 @@ const globals = {
     setTimeout, setInterval, clearTimeout, clearInterval: clearTimeout,
     queueMicrotask, console,
     Field: class { constructor(data) { Object.assign(this, data || {}); } },
+    SchemaField: class { constructor(data) { Object.assign(this, data || {}); } },
+    Dao: function Dao() { return dao; },
+    unmarshal, migrate,
 };
 for (const name of Object.keys(fieldTypes))
     globals[name] = fieldClass(fieldTypes[name]);
@@ -1433,14 +1570,14 @@ const unsupportedGlobals = [
     "$template", "$mails", "$filesystem", "FormData", "Context", "Command",
     "RequestInfo", "Timezone", "Cookie", "SubscriptionMessage",
     "AppleClientSecretCreateForm", "RecordUpsertForm", "TestEmailSendForm",
-    "TestS3FilesystemForm", "unmarshal", "nullString", "nullInt", "nullFloat",
+    "TestS3FilesystemForm", "nullString", "nullInt", "nullFloat",
     "nullBool", "nullArray", "nullObject", "process", "Buffer",
     "onModelValidate", "onModelCreate",
     "onModelCreateExecute", "onModelAfterCreateSuccess",
     "onModelAfterCreateError", "onModelUpdate", "onModelUpdateExecute",
     "onModelAfterUpdateSuccess", "onModelAfterUpdateError", "onModelDelete",
     "onModelDeleteExecute", "onModelAfterDeleteSuccess",
-    "onModelAfterDeleteError", "migrate",
+    "onModelAfterDeleteError",
 ];
 const unsupportedNamespaces = {
     $template: ["loadFiles", "loadString", "loadFS"],

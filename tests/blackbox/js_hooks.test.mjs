@@ -364,7 +364,7 @@ routerAdd("GET", "/api/unsupported", (e) => {
   const out = {};
   for (const [name, fn] of [["$mails.sendRecordOTP", () => $mails.sendRecordOTP()],
                             ["$template.loadFiles", () => $template.loadFiles()],
-                            ["unmarshal", () => unmarshal({}, {})]]) {
+                            ["nullString", () => nullString()]]) {
     try { fn(); out[name] = "ran"; } catch (err) { out[name] = err.message; }
   }
   return e.json(200, out);
@@ -379,7 +379,7 @@ routerAdd("GET", "/api/unsupported", (e) => {
     assert.deepEqual(await res.json(), {
       '$mails.sendRecordOTP': '$mails.sendRecordOTP is not supported in Basalt yet',
       '$template.loadFiles': '$template.loadFiles is not supported in Basalt yet',
-      unmarshal: 'unmarshal is not supported in Basalt yet',
+      nullString: 'nullString is not supported in Basalt yet',
     });
   });
 });

@@ -185,6 +185,8 @@ function probe(url) {
  *                       secret file next to pb_public)
  *   hooks: {...}        create pb_hooks (JavaScript hooks, beside the data
  *                       dir) with these entries (see writeTree)
+ *   migrations: {...}   create pb_migrations (beside the data dir) with
+ *                       these entries (see writeTree)
  *   args: [...]         extra CLI args for `serve`
  *   env: {...}          extra environment variables
  *
@@ -203,12 +205,15 @@ export async function startServer(options = {}) {
   if (options.files) writeTree(root, options.files);
   const hooksDir = path.join(root, 'pb_hooks');
   if (options.hooks) writeTree(hooksDir, options.hooks);
+  const migrationsDir = path.join(root, 'pb_migrations');
+  if (options.migrations) writeTree(migrationsDir, options.migrations);
 
   const s = {
     root,
     dir,
     publicDir,
     hooksDir,
+    migrationsDir,
     port: 0,
     url: '',
     proc: null,
