@@ -186,7 +186,8 @@ int bs_api_records_list(bs_event *ev, void *user)
         goto done;
     }
     bs_record_list_query lq = {.rule = list_rule, .filter = filter,
-                               .sort = sort};
+                               .sort = sort,
+                               .search = bs_req_query(r, "search")};
     /* The @request data is built only when something compiles. */
     if ((!rr.superuser && list_rule && *list_rule) || (filter && *filter) ||
         (sort && *sort))

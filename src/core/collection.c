@@ -130,13 +130,17 @@ static const shape BASE[] = {
         {"presentable", K_BOOL, 0, NULL}
 #define FIELD_HELP_REQ {"help", K_STR, 0, NULL}, {"required", K_BOOL, 0, NULL}
 #define END {NULL, 0, 0, NULL}
+/* Basalt's full-text search flag (see search.h): kept only when set, so
+ * collections without it look exactly as PocketBase shows them. */
+#define SEARCHABLE {"searchable", K_BOOLP, OMIT_EMPTY, NULL}
 
 static const shape F_TEXT[] = {FIELD_COMMON, FIELD_HELP_REQ,
                                {"min", K_INT, 0, NULL},
                                {"max", K_INT, 0, NULL},
                                {"pattern", K_STR, 0, NULL},
                                {"autogeneratePattern", K_STR, 0, NULL},
-                               {"primaryKey", K_BOOL, 0, NULL}, END};
+                               {"primaryKey", K_BOOL, 0, NULL}, SEARCHABLE,
+                               END};
 static const shape F_PASSWORD[] = {FIELD_COMMON, FIELD_HELP_REQ,
                                    {"pattern", K_STR, 0, NULL},
                                    {"min", K_INT, 0, NULL},
@@ -144,7 +148,8 @@ static const shape F_PASSWORD[] = {FIELD_COMMON, FIELD_HELP_REQ,
                                    {"cost", K_INT, 0, NULL}, END};
 static const shape F_DOMAINS[] = {FIELD_COMMON, FIELD_HELP_REQ,
                                   {"exceptDomains", K_STRS, 0, NULL},
-                                  {"onlyDomains", K_STRS, 0, NULL}, END};
+                                  {"onlyDomains", K_STRS, 0, NULL},
+                                  SEARCHABLE, END};
 static const shape F_BOOL[] = {FIELD_COMMON, FIELD_HELP_REQ, END};
 static const shape F_NUMBER[] = {FIELD_COMMON, FIELD_HELP_REQ,
                                  {"min", K_NUMP, 0, NULL},
@@ -152,7 +157,8 @@ static const shape F_NUMBER[] = {FIELD_COMMON, FIELD_HELP_REQ,
                                  {"onlyInt", K_BOOL, 0, NULL}, END};
 static const shape F_EDITOR[] = {FIELD_COMMON, FIELD_HELP_REQ,
                                  {"maxSize", K_INT, 0, NULL},
-                                 {"convertURLs", K_BOOL, 0, NULL}, END};
+                                 {"convertURLs", K_BOOL, 0, NULL},
+                                 SEARCHABLE, END};
 static const shape F_DATE[] = {FIELD_COMMON, FIELD_HELP_REQ,
                                {"min", K_DATE, 0, NULL},
                                {"max", K_DATE, 0, NULL}, END};
@@ -163,7 +169,7 @@ static const shape F_SELECT[] = {FIELD_COMMON, FIELD_HELP_REQ,
                                  {"values", K_STRS, 0, NULL},
                                  {"maxSelect", K_INT, 0, NULL}, END};
 static const shape F_JSON[] = {FIELD_COMMON, FIELD_HELP_REQ,
-                               {"maxSize", K_INT, 0, NULL}, END};
+                               {"maxSize", K_INT, 0, NULL}, SEARCHABLE, END};
 static const shape F_FILE[] = {FIELD_COMMON, FIELD_HELP_REQ,
                                {"maxSize", K_INT, 0, NULL},
                                {"maxSelect", K_INT, 0, NULL},
@@ -329,8 +335,9 @@ static json_object *canon(const shape *sp, const json_object *src)
         src = NULL;
     for (const shape *e = sp; e->key; e++) {
         json_object *v = canon_value(e, src ? bs_json_get(src, e->key) : NULL);
-        if ((e->flags & OMIT_EMPTY) && json_object_is_type(v, json_type_string) &&
-            json_object_get_string_len(v) == 0) {
+        if ((e->flags & OMIT_EMPTY) &&
+            (!v || (json_object_is_type(v, json_type_string) &&
+                    json_object_get_string_len(v) == 0))) {
             json_object_put(v);
             continue;
         }

@@ -41,6 +41,7 @@
 #include "field.h"
 #include "../schema/index.h"
 #include "record.h"
+#include "search.h"
 #include "tx.h"
 #include "view.h"
 
@@ -381,11 +382,9 @@ static bool table_exists(bs_conn *conn, const char *name)
                              -1, BS_ROWS_ONCE, name, &one) == 1;
 }
 
-int bs_collection_sync_table(bs_conn *conn, const json_object *col,
-                             const json_object *old, bs_error *err)
+static int sync_columns(bs_conn *conn, const json_object *col,
+                        const json_object *old, bs_error *err)
 {
-    if (strcmp(bs_json_get_str(col, "type", ""), "view") == 0)
-        return 0;
     if (!old || !table_exists(conn, bs_json_get_str(old, "name", ""))) {
         int rc = create_table(conn, col, err);
         return rc ? rc : create_indexes(conn, col, err);
@@ -463,6 +462,21 @@ int bs_collection_sync_table(bs_conn *conn, const json_object *col,
         rc = convert_multiple(conn, col, old, err);
     if (rc == 0 && reindex)
         rc = create_indexes(conn, col, err);
+    return rc;
+}
+
+/* The search index's triggers name the table's columns, so a changed
+ * index is dropped before the columns change and built after. */
+int bs_collection_sync_table(bs_conn *conn, const json_object *col,
+                             const json_object *old, bs_error *err)
+{
+    if (strcmp(bs_json_get_str(col, "type", ""), "view") == 0)
+        return 0;
+    int rc = bs_search_before_table_sync(conn, col, old, err);
+    if (rc == 0)
+        rc = sync_columns(conn, col, old, err);
+    if (rc == 0)
+        rc = bs_search_after_table_sync(conn, col, old, err);
     return rc;
 }
 
@@ -736,6 +750,8 @@ static int delete_execute_final(bs_event *e, void *user)
     bs_ddl_ident(&sql, name);
     int rc = exec_buf(conn, &sql, sc->err);
     bs_buf_dispose(&sql);
+    if (rc == 0)
+        rc = bs_search_drop(conn, id, sc->err);
     if (rc)
         return rc;
     if (!(sc->flags & BS_COLLECTION_NO_INTEGRITY)) {

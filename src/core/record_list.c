@@ -8,6 +8,11 @@
  * ends with the rowid (the id for views) so that pages never overlap.
  * A page sorted on the collection's own columns is chosen by rowid first
  * and then read (see bs_record_list).
+ *
+ * A search reads the collection's FTS5 index first: the FROM clause
+ * becomes `index CROSS JOIN table`, so SQLite walks the index's matches
+ * and looks each row up, instead of scanning the table; `@rank` at the
+ * head of the sort orders by FTS5's bm25 rank.
  */
 #include "record_list.h"
 
@@ -16,8 +21,10 @@
 #include <string.h>
 
 #include "../base/util.h"
+#include "../db/fts.h"
 #include "../db/sql.h"
 #include "app.h"
+#include "search.h"
 #include "tx.h"
 
 void bs_record_page_dispose(bs_record_page *p)
@@ -60,6 +67,72 @@ static int read_rows(const bs_record_list_query *lq, bs_rows *st,
     return 0;
 }
 
+/* Splits a leading "@rank" or "-@rank" key off sort: returns 0 (none),
+ * 1 (ascending: best first) or -1, and the rest of the sort in *rest. */
+static int rank_key(const char *sort, const char **rest)
+{
+    *rest = sort;
+    if (!sort)
+        return 0;
+    const char *p = sort;
+    while (*p == ' ')
+        p++;
+    int dir = 1;
+    if (*p == '-' || *p == '+') {
+        dir = *p == '-' ? -1 : 1;
+        p++;
+    }
+    if (strncmp(p, "@rank", 5) != 0)
+        return 0;
+    p += 5;
+    while (*p == ' ')
+        p++;
+    if (*p && *p != ',')
+        return 0;
+    *rest = *p == ',' ? p + 1 : p;
+    return dir;
+}
+
+/* Checks lq's search and adds its text to q as a parameter, writing
+ * "<index> CROSS JOIN" into from (with the join condition into on) and
+ * the MATCH into match. Returns 0 or BS_EHTTP with a 400 in err. */
+static int add_search(const bs_record_list_query *lq, bs_query *q,
+                      bs_buf *from, bs_buf *match, bs_error *err)
+{
+    const bs_collection *c = lq->ctx.collection;
+    const char *cols[BS_SEARCH_MAX_FIELDS];
+    if (strcmp(c->type, "view") == 0 ||
+        bs_search_columns(c->fields, cols, BS_SEARCH_MAX_FIELDS) == 0)
+        return bs_error_set(err, 400, "The collection has no searchable "
+                                      "fields.");
+    bs_buf text;
+    bs_buf_init(&text);
+    char why[160];
+    int rc = bs_fts_query_check(lq->search, &text, why, sizeof why);
+    if (rc == BS_EINVAL)
+        rc = bs_error_set(err, 400, "Invalid search query. %s", why);
+    if (rc == 0) {
+        bs_param p = {.type = BS_PARAM_TEXT, .s = text.data, .n = text.len};
+        int n = bs_query_add_param(q, &p);
+        if (n <= 0 || q->oom) {
+            rc = BS_ENOMEM;
+        } else {
+            bs_fts_table(from, c->id);
+            bs_buf_puts(from, " CROSS JOIN ");
+            bs_sql_ident(from, c->name);
+            bs_buf_puts(from, " ON ");
+            bs_sql_ident(from, c->name);
+            bs_buf_puts(from, "._rowid_ = ");
+            bs_fts_table(from, c->id);
+            bs_buf_puts(from, ".rowid");
+            bs_fts_table(match, c->id);
+            bs_buf_printf(match, " MATCH ?%d", n);
+        }
+    }
+    bs_buf_dispose(&text);
+    return rc;
+}
+
 int bs_record_list(const bs_record_list_query *lq, bs_record_page *out,
                    bs_error *err)
 {
@@ -69,42 +142,67 @@ int bs_record_list(const bs_record_list_query *lq, bs_record_page *out,
     const bs_collection *c = ctx->collection;
     bs_query q;
     bs_rule_sql rs;
-    bs_buf base, text;
+    bs_buf base, text, from, match;
     bs_query_init(&q);
     bs_rule_sql_init(&rs);
     bs_buf_init(&base);
     bs_buf_init(&text);
+    bs_buf_init(&from);
+    bs_buf_init(&match);
+    bool searching = lq->search && *lq->search;
+    const char *sort = lq->sort;
+    int rank = rank_key(lq->sort, &sort);
     int rc = 0;
+    if (rank && !searching)
+        rc = bs_error_set(err, 400, "Sorting by @rank needs a search.");
     if (!ctx->superuser && lq->rule && *lq->rule)
         rc = bs_rules_add_filter(ctx, lq->rule, true, &q, &rs, err);
     if (!rc && lq->filter && *lq->filter)
         rc = bs_rules_add_filter(ctx, lq->filter, false, &q, &rs, err);
-    if (!rc && lq->sort && *lq->sort)
-        rc = bs_rules_add_sort(ctx, lq->sort, &q, &rs, err);
+    if (!rc && sort && *sort)
+        rc = bs_rules_add_sort(ctx, sort, &q, &rs, err);
     if (!rc)
         rc = bs_rules_finish(&rs, &q, err);
+    if (!rc && searching)
+        rc = add_search(lq, &q, &from, &match, err);
     if (rc)
         goto end;
 
     bool is_view = strcmp(c->type, "view") == 0;
     bs_buf_puts(&base, " FROM ");
-    bs_sql_ident(&base, c->name);
+    if (searching)
+        bs_buf_append(&base, from.data, from.len);
+    else
+        bs_sql_ident(&base, c->name);
     if (rs.joins.len)
         bs_buf_append(&base, rs.joins.data, rs.joins.len);
-    if (rs.where.len) {
+    if (rs.where.len || searching)
         bs_buf_puts(&base, " WHERE ");
+    if (searching)
+        bs_buf_append(&base, match.data, match.len);
+    if (rs.where.len) {
+        if (searching)
+            bs_buf_puts(&base, " AND (");
         bs_buf_append(&base, rs.where.data, rs.where.len);
+        if (searching)
+            bs_buf_putc(&base, ')');
     }
     /* A sort on the collection's own columns picks the page's rowids
      * first and reads only those rows: the sorter then carries two values
      * per matching row instead of whole rows (descriptions, JSON), which
      * is most of a sorted page's cost on wide tables. Not with joins (the
-     * outer ORDER BY could not name them), DISTINCT, views (no rowid) or
-     * a random order (it would be drawn twice). */
+     * outer ORDER BY could not name them), DISTINCT, views (no rowid), a
+     * search (the rank lives in the index, outside the outer query) or a
+     * random order (it would be drawn twice). */
     bool deferred = rs.order.len && !rs.joins.len && !rs.distinct &&
-                    !is_view && !strstr(rs.order.data, "RANDOM()");
+                    !is_view && !searching &&
+                    !strstr(rs.order.data, "RANDOM()");
     bs_buf order;
     bs_buf_init(&order);
+    if (rank) {
+        bs_fts_table(&order, c->id);
+        bs_buf_puts(&order, rank > 0 ? ".rank, " : ".rank DESC, ");
+    }
     if (rs.order.len) {
         bs_buf_append(&order, rs.order.data, rs.order.len);
         bs_buf_puts(&order, ", ");
@@ -185,6 +283,8 @@ int bs_record_list(const bs_record_list_query *lq, bs_record_page *out,
 end:
     if (rc)
         bs_record_page_dispose(out);
+    bs_buf_dispose(&match);
+    bs_buf_dispose(&from);
     bs_buf_dispose(&text);
     bs_buf_dispose(&base);
     bs_rule_sql_dispose(&rs);

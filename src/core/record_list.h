@@ -13,7 +13,10 @@ typedef struct bs_record_list_query {
     bs_rule_ctx ctx;       /* collection, @request data, superuser */
     const char *rule;      /* the list rule: NULL or "" adds nothing */
     const char *filter;    /* a client filter, or NULL */
-    const char *sort;      /* a client sort ("-created,title"), or NULL */
+    const char *sort;      /* a client sort ("-created,title"), or NULL;
+                            * with a search it may open with @rank or
+                            * -@rank (most relevant first, or last) */
+    const char *search;    /* full-text search text (fts.h), or NULL */
     int64_t page;          /* >= 1 */
     int64_t per_page;      /* >= 1; 0 with use_offset: no limit */
     bool skip_total;
@@ -33,7 +36,8 @@ typedef struct bs_record_page {
  * On a thread inside a transaction of the app, it reads through that
  * transaction (and so sees its uncommitted writes).
  * Returns 0, or BS_EHTTP with PocketBase's generic 400 in err for a
- * filter or sort that does not compile or run. Any thread. */
+ * filter or sort that does not compile or run, or a 400 naming the
+ * problem for a search the collection cannot run. Any thread. */
 int bs_record_list(const bs_record_list_query *lq, bs_record_page *out,
                    bs_error *err);
 
