@@ -41,6 +41,7 @@ struct bs_conn {
     sqlite3 *db;
     int64_t deadline_ms;  /* readers: queries past this are interrupted */
     bs_conn *next_free; /* reader pool free list */
+    bs_counter hits, misses;   /* statement cache lookups (owner-written) */
     cache_slot cache[CACHE_SLOTS];
     int cached;
     dyn_slot dyn[DYN_SLOTS];
@@ -58,6 +59,8 @@ struct bs_store {
     pthread_mutex_t pool_lock;
     pthread_cond_t pool_cond;
     int64_t data_version;      /* as last seen on the writer; -1: never */
+    int64_t tx_started_ns;     /* when the lock holder's BEGIN ran */
+    bs_store_counters counters;
 };
 
 static const char *const PRAGMAS =
@@ -248,7 +251,13 @@ void bs_store_reader_release(bs_store *s, bs_conn *c)
 
 int bs_store_tx_begin(bs_store *s, bs_conn **out, bs_error *err)
 {
+    bs_store_counters *k = &s->counters;
+    int64_t t0 = bs_mono_ns();
+    atomic_fetch_add_explicit(&k->waiting, 1, memory_order_relaxed);
     pthread_mutex_lock(&s->writer_lock);
+    atomic_fetch_sub_explicit(&k->waiting, 1, memory_order_relaxed);
+    s->tx_started_ns = bs_mono_ns();
+    bs_hist_observe(&k->wait, s->tx_started_ns - t0);
     int rc = bs_conn_exec(s->writer, "BEGIN IMMEDIATE", err);
     if (rc) {
         pthread_mutex_unlock(&s->writer_lock);
@@ -270,6 +279,8 @@ int bs_store_tx_end(bs_store *s, bool commit, bs_error *err)
     if (!commit && sqlite3_get_autocommit(s->writer->db) == 0)
         sqlite3_exec(s->writer->db, "ROLLBACK", NULL, NULL, NULL);
     tx_owner = NULL;
+    bs_counter_add(commit ? &s->counters.commits : &s->counters.rollbacks, 1);
+    bs_hist_observe(&s->counters.tx, bs_mono_ns() - s->tx_started_ns);
     pthread_mutex_unlock(&s->writer_lock);
     return rc;
 }
@@ -309,6 +320,7 @@ sqlite3_stmt *bs_conn_prepare(bs_conn *c, const char *sql)
             (slot->sql == sql || strcmp(slot->sql, sql) == 0)) {
             sqlite3_reset(slot->stmt);
             sqlite3_clear_bindings(slot->stmt);
+            bs_counter_add_owned(&c->hits, 1);
             return slot->stmt;
         }
     }
@@ -318,6 +330,7 @@ sqlite3_stmt *bs_conn_prepare(bs_conn *c, const char *sql)
         bs_log('E', "statement cache full; not caching: %s", sql);
         return NULL;
     }
+    bs_counter_add_owned(&c->misses, 1);
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
                                 &st, NULL);
@@ -372,6 +385,7 @@ sqlite3_stmt *bs_conn_prepare_dyn(bs_conn *c, const char *sql, size_t len)
             d->last_used = c->clock;
             sqlite3_reset(d->stmt);
             sqlite3_clear_bindings(d->stmt);
+            bs_counter_add_owned(&c->hits, 1);
             return d->stmt;
         }
         if (!d->stmt) {
@@ -388,6 +402,7 @@ sqlite3_stmt *bs_conn_prepare_dyn(bs_conn *c, const char *sql, size_t len)
     }
     if (!victim)
         return NULL; /* every slot is in use at once */
+    bs_counter_add_owned(&c->misses, 1);
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v3(c->db, sql, (int)len, SQLITE_PREPARE_PERSISTENT,
                            &st, NULL) != SQLITE_OK)
@@ -426,4 +441,20 @@ bool bs_store_changed_elsewhere(bs_store *s)
     sqlite3_finalize(st);
     pthread_mutex_unlock(&s->writer_lock);
     return changed;
+}
+
+const bs_store_counters *bs_store_counters_get(bs_store *s)
+{
+    return &s->counters;
+}
+
+void bs_store_stmt_cache(bs_store *s, uint64_t *hits, uint64_t *misses)
+{
+    bs_conn *all[2] = {s->writer, s->aux};
+    *hits = *misses = 0;
+    for (int i = 0; i < 2 + s->nreaders; i++) {
+        bs_conn *c = i < 2 ? all[i] : &s->readers[i - 2];
+        *hits += bs_counter_get(&c->hits);
+        *misses += bs_counter_get(&c->misses);
+    }
 }
