@@ -264,7 +264,9 @@ static json_object *body_schema(const bs_collection *c, bool update,
     for (int i = 0; i < c->nfields; i++) {
         const bs_finfo *f = &c->finfo[i];
         const ftype_schema *t = &ftype_schemas[f->type];
-        if (!t->request || (f->type == BS_F_AUTODATE))
+        /* Hidden fields other than the password (an auth record's
+         * tokenKey) are the server's business. */
+        if (!t->request || (f->hidden && f->type != BS_F_PASSWORD))
             continue;
         if (f->primary_key && update)
             continue;
