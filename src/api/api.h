@@ -67,6 +67,12 @@ int bs_api_crons_register(bs_app *app);
  * /api/logs/{id} (logs.c). */
 int bs_api_logs_register(bs_app *app);
 
+/* GET /api/metrics and the middleware that counts requests (metrics.c). */
+int bs_api_metrics_register(bs_app *app);
+
+/* GET /api/openapi.json, the API's OpenAPI description (openapi.c). */
+int bs_api_openapi_register(bs_app *app);
+
 /* POST /api/sql, the SQL console (sql.c). */
 int bs_api_sql_register(bs_app *app);
 

@@ -1,7 +1,8 @@
 /*
  * routes.c - wires the global middlewares and every area's routes.
  *
- * Middleware order (outermost first): CORS, auth loading, then the
+ * Middleware order (outermost first): the metrics' request counter,
+ * CORS, auth loading, then the
  * request logger (inside auth loading, so the row names the requester). Static files of pb_public are served at "/{path...}"
  * when the folder exists; a path under /api that no route takes is a
  * JSON 404 for every method, never a static file or the index.html
@@ -72,7 +73,9 @@ int bs_api_register(bs_app *app, bs_api_serving *sv)
         bs_hook_bind(app->middlewares, &mw_auth))
         return BS_ENOMEM;
     int rc = 0;
-    if ((rc = bs_api_health_register(app)) ||
+    if ((rc = bs_api_metrics_register(app)) ||
+        (rc = bs_api_openapi_register(app)) ||
+        (rc = bs_api_health_register(app)) ||
         (rc = bs_api_settings_register(app)) ||
         (rc = bs_api_records_register(app)) ||
         (rc = bs_api_collections_register(app)) ||

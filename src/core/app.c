@@ -26,6 +26,7 @@
 #include "realtime.h"
 #include "events.h"
 #include "logs.h"
+#include "metrics.h"
 #include "migrate.h"
 
 static char *dup_or(const char *s, const char *def)
@@ -65,7 +66,8 @@ bs_app *bs_app_new(const bs_app_config *cfg)
     app->router = bs_router_new();
     app->middlewares = bs_hook_new();
     app->limiter = bs_ratelimiter_new();
-    if (!app->data_dir || !app->public_dir || !app->http_addr ||
+    app->metrics = bs_metrics_new();
+    if (!app->metrics || !app->data_dir || !app->public_dir || !app->http_addr ||
         !app->origins || !app->router || !app->middlewares || !app->limiter ||
         pipe2(app->stop_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
         bs_app_free(app);
@@ -121,6 +123,7 @@ void bs_app_free(bs_app *app)
     bs_router_free(app->router);
     bs_hook_free(app->middlewares);
     bs_ratelimiter_free(app->limiter);
+    bs_metrics_free(app->metrics);
     for (int i = 0; i < BS_HOOK_COUNT; i++)
         bs_hook_free(app->hooks[i]);
     for (int i = 0; i < 2; i++) {

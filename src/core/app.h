@@ -50,6 +50,9 @@ struct bs_app {
      * started by the bootstrap once the store is open. */
     struct bs_logs *logs;
 
+    /* The metrics registry (metrics.c): requests, cron runs, backups. */
+    struct bs_metrics *metrics;
+
     bs_hook *hooks[BS_HOOK_COUNT];
 
     /* ---- the framework (issue 17) ---------------------------------- */

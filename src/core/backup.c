@@ -37,11 +37,13 @@
 #include "../base/util.h"
 #include "../db/snapshot.h"
 #include "../db/store.h"
+#include "../base/stats.h"
 #include "app.h"
 #include "archive.h"
 #include "cron.h"
 #include "events.h"
 #include "mail.h"
+#include "metrics.h"
 
 extern char **environ;
 
@@ -448,6 +450,7 @@ static int create_run(bs_app *app, const char *name, bs_error *err,
                       char *why, size_t cap)
 {
     create_out out = {err, why, cap};
+    int64_t t0 = bs_mono_ns();
     bs_backup_event e = {.ev = {.app = app, .error = err},
                          .name = name ? name : "",
                          .exclude = create_exclude,
@@ -457,6 +460,8 @@ static int create_run(bs_app *app, const char *name, bs_error *err,
                                &out);
     if (rc && !err->message)
         bs_error_set(err, 400, "Failed to create backup.");
+    bs_metrics_op_done(app->metrics, BS_METRICS_BACKUP_CREATE, "", rc == 0,
+                       bs_mono_ns() - t0);
     end_op(app);
     return rc;
 }
@@ -732,10 +737,13 @@ int bs_backup_restore(bs_app *app, const char *key, bs_error *err)
                          .exclude = restore_exclude,
                          .nexclude = sizeof restore_exclude /
                                      sizeof restore_exclude[0]};
+    int64_t t0 = bs_mono_ns();
     int rc = bs_trigger_backup(app, BS_ON_BACKUP_RESTORE, &e, restore_final,
                                err);
     if (rc && !err->message)
         bs_error_set(err, 400, "Failed to restore backup.");
+    bs_metrics_op_done(app->metrics, BS_METRICS_BACKUP_RESTORE, "", rc == 0,
+                       bs_mono_ns() - t0);
     end_op(app);
     return rc;
 }

@@ -21,7 +21,9 @@
 #include <time.h>
 
 #include "../base/util.h"
+#include "../base/stats.h"
 #include "app.h"
+#include "metrics.h"
 #include "pool.h"
 
 /* ---- expressions --------------------------------------------------------- */
@@ -399,22 +401,29 @@ void bs_cron_remove_all(bs_app *app)
 typedef struct run {
     bs_job_fn fn;
     void *user;
+    char id[]; /* the job's id, for the metrics */
 } run;
 
 static void run_job(bs_app *app, void *arg)
 {
     run *r = arg;
+    int64_t t0 = bs_mono_ns();
     r->fn(app, r->user);
+    bs_metrics_op_done(app->metrics, BS_METRICS_CRON, r->id, true,
+                       bs_mono_ns() - t0);
     free(r);
 }
 
 /* Submits job i; the lock is held. */
 static int submit(bs_cron *c, const cron_job *j)
 {
-    run *r = malloc(sizeof *r);
+    size_t n = strlen(j->id);
+    run *r = malloc(sizeof *r + n + 1);
     if (!r)
         return BS_ENOMEM;
-    *r = (run){.fn = j->fn, .user = j->user};
+    r->fn = j->fn;
+    r->user = j->user;
+    memcpy(r->id, j->id, n + 1);
     int rc = bs_pool_submit(c->pool, run_job, r);
     if (rc)
         free(r);

@@ -36,6 +36,7 @@
 
 #include "../base/buf.h"
 #include "../base/json.h"
+#include "../base/stats.h"
 #include "../base/util.h"
 #include "../filter/eval.h"
 #include "app.h"
@@ -175,6 +176,9 @@ struct bs_realtime {
                                  registered clients signed in as it
                                  (rt_authset, no references) */
     atomic_size_t count;
+    bs_counter connects;      /* clients registered, ever */
+    bs_counter messages;      /* frames queued for clients */
+    bs_counter drops;         /* clients dropped for a full queue */
     bool index_broken;        /* by_auth is incomplete (out of memory) */
 
     pthread_mutex_t qlock;    /* the job queue and the thread's state */
@@ -467,6 +471,7 @@ void bs_rt_client_register(bs_rt_client *c, bs_stream *s, int64_t idle_ms,
         c->registered = true;
         index_add(rt, c);
         atomic_fetch_add(&rt->count, 1);
+        bs_counter_add(&rt->connects, 1);
     } else {
         atomic_fetch_sub(&c->refs, 1); /* not inserted; others hold c */
     }
@@ -604,6 +609,7 @@ static void enqueue(bs_rt_client *c, const char *name, const char *data,
         size_t need = sizeof c->id + strlen(name) + len + 24;
         if (c->queue.len - c->qoff + need > c->rt->queue_max) {
             c->dropped = true;
+            bs_counter_add(&c->rt->drops, 1);
             bs_buf_dispose(&c->queue);
             bs_buf_init(&c->queue);
             c->qoff = 0;
@@ -619,6 +625,8 @@ static void enqueue(bs_rt_client *c, const char *name, const char *data,
             bs_buf_append(&c->queue, "\n\n", 2);
             if (c->queue.oom)
                 c->dropped = true;
+            else
+                bs_counter_add(&c->rt->messages, 1);
             c->last_message = bs_mono_ms();
         }
         woke = true;
@@ -1471,6 +1479,17 @@ void bs_realtime_free(bs_realtime *rt)
 size_t bs_realtime_count(bs_realtime *rt)
 {
     return rt ? atomic_load(&rt->count) : 0;
+}
+
+void bs_realtime_stats_get(bs_realtime *rt, bs_realtime_stats *out)
+{
+    *out = (bs_realtime_stats){0};
+    if (!rt)
+        return;
+    out->clients = atomic_load(&rt->count);
+    out->connects = bs_counter_get(&rt->connects);
+    out->messages = bs_counter_get(&rt->messages);
+    out->drops = bs_counter_get(&rt->drops);
 }
 
 bool bs_realtime_send_once(bs_realtime *rt, const char *id, const char *ip,

@@ -84,6 +84,17 @@ void bs_realtime_publish(bs_realtime *rt, const char *action,
 /* Number of registered clients. */
 size_t bs_realtime_count(bs_realtime *rt);
 
+/* The broker's counters, for the metrics. */
+typedef struct bs_realtime_stats {
+    uint64_t clients;   /* registered now */
+    uint64_t connects;  /* registered since the start */
+    uint64_t messages;  /* messages queued for clients */
+    uint64_t drops;     /* clients dropped because their queue was full */
+} bs_realtime_stats;
+
+/* Fills out (zeros for a NULL rt). Any thread. */
+void bs_realtime_stats_get(bs_realtime *rt, bs_realtime_stats *out);
+
 /* ---- clients ------------------------------------------------------------ */
 
 /* A new client from address ip, not yet registered, with one reference

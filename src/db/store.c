@@ -42,6 +42,7 @@ struct bs_conn {
     sqlite3 *db;
     int64_t deadline_ms;  /* readers: queries past this are interrupted */
     bs_conn *next_free; /* reader pool free list */
+    bs_counter hits, misses;   /* statement cache lookups (owner-written) */
     cache_slot cache[CACHE_SLOTS];
     int cached;
     dyn_slot dyn[DYN_SLOTS];
@@ -59,6 +60,7 @@ struct bs_store {
     pthread_mutex_t pool_lock;
     pthread_cond_t pool_cond;
     int64_t data_version;      /* as last seen on the writer; -1: never */
+    bs_store_counters counters;
 };
 
 static const char *const PRAGMAS =
@@ -81,6 +83,9 @@ static const char *const READER_PRAGMAS =
  * while inside a transaction, reads must see its uncommitted writes, so
  * a reader borrowed on that thread is the writer itself. */
 static _Thread_local bs_store *tx_owner;
+/* When this thread's transaction got the writer (a group's members each
+ * hold it in turn, on their own threads). */
+static _Thread_local int64_t tx_started_ns;
 
 static uint64_t hash_str(const char *s)
 {
@@ -261,9 +266,15 @@ void bs_store_reader_release(bs_store *s, bs_conn *c)
 
 static int tx_begin(bs_store *s, bool grouped, bs_conn **out, bs_error *err)
 {
+    bs_store_counters *k = &s->counters;
+    int64_t t0 = bs_mono_ns();
+    atomic_fetch_add_explicit(&k->waiting, 1, memory_order_relaxed);
     int rc = bs_wq_begin(s->wq, grouped, err);
+    atomic_fetch_sub_explicit(&k->waiting, 1, memory_order_relaxed);
     if (rc)
         return rc;
+    tx_started_ns = bs_mono_ns();
+    bs_hist_observe(&k->wait, tx_started_ns - t0);
     tx_owner = s;
     *out = s->writer;
     return 0;
@@ -282,7 +293,11 @@ int bs_store_tx_join(bs_store *s, bs_conn **out, bs_error *err)
 int bs_store_tx_end(bs_store *s, bool commit, bs_error *err)
 {
     tx_owner = NULL;
-    return bs_wq_end(s->wq, commit, err);
+    bs_store_counters *k = &s->counters;
+    int rc = bs_wq_end(s->wq, commit, err);
+    bs_counter_add(commit && rc == 0 ? &k->commits : &k->rollbacks, 1);
+    bs_hist_observe(&k->tx, bs_mono_ns() - tx_started_ns);
+    return rc;
 }
 
 int bs_store_tx_waiting(bs_store *s)
@@ -330,6 +345,7 @@ sqlite3_stmt *bs_conn_prepare(bs_conn *c, const char *sql)
             (slot->sql == sql || strcmp(slot->sql, sql) == 0)) {
             sqlite3_reset(slot->stmt);
             sqlite3_clear_bindings(slot->stmt);
+            bs_counter_add_owned(&c->hits, 1);
             return slot->stmt;
         }
     }
@@ -339,6 +355,7 @@ sqlite3_stmt *bs_conn_prepare(bs_conn *c, const char *sql)
         bs_log('E', "statement cache full; not caching: %s", sql);
         return NULL;
     }
+    bs_counter_add_owned(&c->misses, 1);
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
                                 &st, NULL);
@@ -393,6 +410,7 @@ sqlite3_stmt *bs_conn_prepare_dyn(bs_conn *c, const char *sql, size_t len)
             d->last_used = c->clock;
             sqlite3_reset(d->stmt);
             sqlite3_clear_bindings(d->stmt);
+            bs_counter_add_owned(&c->hits, 1);
             return d->stmt;
         }
         if (!d->stmt) {
@@ -409,6 +427,7 @@ sqlite3_stmt *bs_conn_prepare_dyn(bs_conn *c, const char *sql, size_t len)
     }
     if (!victim)
         return NULL; /* every slot is in use at once */
+    bs_counter_add_owned(&c->misses, 1);
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v3(c->db, sql, (int)len, SQLITE_PREPARE_PERSISTENT,
                            &st, NULL) != SQLITE_OK)
@@ -447,4 +466,20 @@ bool bs_store_changed_elsewhere(bs_store *s)
     sqlite3_finalize(st);
     bs_wq_release_idle(s->wq);
     return changed;
+}
+
+const bs_store_counters *bs_store_counters_get(bs_store *s)
+{
+    return &s->counters;
+}
+
+void bs_store_stmt_cache(bs_store *s, uint64_t *hits, uint64_t *misses)
+{
+    bs_conn *all[2] = {s->writer, s->aux};
+    *hits = *misses = 0;
+    for (int i = 0; i < 2 + s->nreaders; i++) {
+        bs_conn *c = i < 2 ? all[i] : &s->readers[i - 2];
+        *hits += bs_counter_get(&c->hits);
+        *misses += bs_counter_get(&c->misses);
+    }
 }

@@ -18,6 +18,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../base/stats.h"
+
 #include "basalt.h"
 
 typedef struct bs_store bs_store;
@@ -103,5 +105,24 @@ sqlite3_stmt *bs_conn_prepare_dyn(bs_conn *c, const char *sql, size_t len);
 /* Runs one or more statements without results. Returns 0 or BS_EDB and
  * copies SQLite's message into err (status 400 "Failed to ..."). */
 int bs_conn_exec(bs_conn *c, const char *sql, bs_error *err);
+
+/* The store's counters for the metrics (src/core/metrics.c): the writer
+ * lock's queue and timings, and the statement caches. Updated with
+ * relaxed atomics (base/stats.h); read at any time. */
+typedef struct bs_store_counters {
+    _Atomic int64_t waiting;  /* threads waiting for the writer lock now */
+    bs_counter commits;       /* write transactions committed */
+    bs_counter rollbacks;     /* ... rolled back (or failed to commit) */
+    bs_hist wait;             /* waiting for the writer lock */
+    bs_hist tx;               /* the lock held: BEGIN to COMMIT/ROLLBACK */
+} bs_store_counters;
+
+/* The counters of s (live; owned by the store). Any thread. */
+const bs_store_counters *bs_store_counters_get(bs_store *s);
+
+/* The statement caches of every connection, summed: lookups that found
+ * a prepared statement (hits) and those that prepared one (misses). Any
+ * thread. */
+void bs_store_stmt_cache(bs_store *s, uint64_t *hits, uint64_t *misses);
 
 #endif

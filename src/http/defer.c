@@ -27,8 +27,10 @@ struct bs_defer {
     bs_defer_respond_fn respond;
     bs_defer_free_fn free_user;
     void *user;
-    bs_defer_respond_fn after;   /* set and run on the worker thread */
-    void *after_user;
+    /* Set and run on the worker thread, innermost middleware's first. */
+    bs_defer_respond_fn after[BS_DEFER_AFTER_MAX];
+    void *after_user[BS_DEFER_AFTER_MAX];
+    int nafter;
 };
 
 static void defer_unref(bs_defer *d)
@@ -74,8 +76,10 @@ void bs_defer_resume(bs_defer *d)
 
 void bs_defer_after(bs_defer *d, bs_defer_respond_fn after, void *user)
 {
-    d->after = after;
-    d->after_user = user;
+    if (d->nafter == BS_DEFER_AFTER_MAX)
+        return;
+    d->after[d->nafter] = after;
+    d->after_user[d->nafter++] = user;
 }
 
 void bs_defer_set_init(bs_defer_set *set)
@@ -122,8 +126,8 @@ bool bs_defer_answer(bs_defer *d, bs_req *r)
     pthread_mutex_unlock(&d->lock);
     if (go) {
         fn(r, d->user);
-        if (d->after)
-            d->after(r, d->after_user);
+        for (int i = 0; i < d->nafter; i++)
+            d->after[i](r, d->after_user[i]);
     }
     return go;
 }

@@ -44,8 +44,10 @@ void bs_defer_resume(bs_defer *d);
 /* Runs after(r, user) on r's worker thread right after the deferred
  * answer is written, for a middleware that looks at the answer once
  * next returns (the request logger); not when the connection closes
- * without an answer. One per deferral; call it before the middleware
- * returns. */
+ * without an answer. Up to BS_DEFER_AFTER_MAX per deferral (the request
+ * logger, the metrics), run in the order given; call it before the
+ * middleware returns. */
+#define BS_DEFER_AFTER_MAX 4
 void bs_defer_after(bs_defer *d, bs_defer_respond_fn after, void *user);
 
 /* ---- for the server ------------------------------------------------------- */

@@ -24,6 +24,7 @@ typedef struct seg {
 
 struct bs_route {
     char *method;
+    char *pattern;            /* as added, for the metrics' labels */
     int nsegs;
     seg segs[MAX_SEGS];
     bs_handler_fn fn;
@@ -62,6 +63,7 @@ void bs_router_free(bs_router *rt)
         for (int i = 0; i < r->nsegs; i++)
             free(r->segs[i].text);
         free(r->method);
+        free(r->pattern);
         bs_hook_free(r->mw);
         free(r);
         r = next;
@@ -91,7 +93,8 @@ bs_route *bs_router_add(bs_router *rt, const char *method,
     /* The middleware hook exists before the route is published, so a
      * route added while serving never runs with a half-made one. */
     r->mw = bs_hook_new();
-    if (!r->mw)
+    r->pattern = strdup(pattern);
+    if (!r->mw || !r->pattern || (method && !r->method))
         goto bad;
     r->fn = fn;
     r->user = user;
@@ -138,8 +141,19 @@ bad:
         free(r->segs[i].text);
     bs_hook_free(r->mw);
     free(r->method);
+    free(r->pattern);
     free(r);
     return NULL;
+}
+
+const char *bs_route_pattern(const bs_route *route)
+{
+    return route->pattern;
+}
+
+const char *bs_route_method(const bs_route *route)
+{
+    return route->method;
 }
 
 bs_hook *bs_route_middlewares(bs_route *route)

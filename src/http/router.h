@@ -24,6 +24,11 @@ void bs_router_free(bs_router *rt);
 bs_route *bs_router_add(bs_router *rt, const char *method,
                         const char *pattern, bs_handler_fn fn, void *user);
 
+/* The pattern a route was added with (a group's prefix included), and
+ * its method (NULL for every method). Owned by the router. */
+const char *bs_route_pattern(const bs_route *route);
+const char *bs_route_method(const bs_route *route);
+
 /* Route-level middlewares; created on first use. */
 bs_hook *bs_route_middlewares(bs_route *route);
 

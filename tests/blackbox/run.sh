@@ -33,6 +33,15 @@ if [ ! -d "$here/node_modules" ] || [ ! -f "$stamp" ] || [ "$here/package-lock.j
   touch "$stamp"
 fi
 
+# tests/openapi: the TypeScript tools that openapi.test.mjs runs.
+ts="$here/../openapi"
+tstamp="$ts/node_modules/.package-lock.json"
+if [ ! -d "$ts/node_modules" ] || [ ! -f "$tstamp" ] || [ "$ts/package-lock.json" -nt "$tstamp" ]; then
+  echo "blackbox: installing the TypeScript client tools (npm ci in tests/openapi)"
+  (cd "$ts" && npm ci --no-audit --no-fund --loglevel=error)
+  touch "$tstamp"
+fi
+
 # hostile.test.mjs holds a few thousand sockets open: lift the soft limit
 # on open files to the hard one (best effort; the test skips if too low).
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
