@@ -57,9 +57,14 @@ static int auth_refresh(bs_event *ev, void *user)
         bs_resp_status_error(r, 404, "Missing auth record context.");
         goto done;
     }
-    bs_conn *conn = bs_store_reader_acquire(r->ev.app->store);
-    bs_record_find(conn, ar.q.schema, ar.q.c, r->auth->id, &rec);
-    bs_store_reader_release(r->ev.app->store, conn);
+    if (r->auth->schema == ar.q.schema && r->auth->collection == ar.q.c) {
+        /* Verifying the token loaded the record's row just now. */
+        rec = bs_record_from_raw(ar.q.schema, ar.q.c, r->auth->record);
+    } else {
+        bs_conn *conn = bs_store_reader_acquire(r->ev.app->store);
+        bs_record_find(conn, ar.q.schema, ar.q.c, r->auth->id, &rec);
+        bs_store_reader_release(r->ev.app->store, conn);
+    }
     bs_record_auth_event e = {.record = rec};
     bsa_auth_trigger(&ar, BS_ON_RECORD_AUTH_REFRESH_REQUEST, &e, refresh_final,
                      &ar);

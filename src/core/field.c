@@ -410,35 +410,45 @@ json_object *bs_finfo_zero(const bs_finfo *fi)
                         : json_object_new_string("");
 }
 
-json_object *bs_finfo_from_column(const bs_finfo *fi, const bs_rows *st,
-                                  int col)
+/* One stored value as SQLite hands it over: its type, its number (for
+ * INT and REAL) and its text (for TEXT and BLOB, and for json and
+ * geoPoint fields whatever the type; NULL otherwise). */
+typedef struct cell {
+    bs_col_type type;
+    double real;
+    int64_t integer;
+    const char *text;
+    size_t len;
+} cell;
+
+static json_object *from_cell(const bs_finfo *fi, const cell *c)
 {
-    bs_col_type ctype = bs_rows_type(st, col);
+    bs_col_type ctype = c->type;
     switch (fi->type) {
     case BS_F_NUMBER: {
         if (ctype == BS_COL_INT || ctype == BS_COL_REAL)
-            return json_object_new_double(bs_rows_real(st, col));
-        const char *t = bs_rows_text(st, col, NULL);
+            return json_object_new_double(c->real);
+        const char *t = c->text;
         return json_object_new_double(t ? strtod(t, NULL) : 0);
     }
     case BS_F_BOOL:
         if (ctype == BS_COL_TEXT) {
-            const char *t = bs_rows_text(st, col, NULL);
+            const char *t = c->text;
             return json_object_new_boolean(
                 t && (strcmp(t, "1") == 0 || strcasecmp(t, "true") == 0));
         }
-        return json_object_new_boolean(bs_rows_int(st, col) != 0);
+        return json_object_new_boolean(c->integer != 0);
     case BS_F_JSON: {
-        size_t n = 0;
-        const char *t = bs_rows_text(st, col, &n);
+        size_t n = c->len;
+        const char *t = c->text;
         json_object *v = NULL;
         if (t && n > 0 && bs_json_parse(t, n, &v) != 0)
             v = json_object_new_string_len(t, (int)n);
         return v;
     }
     case BS_F_GEOPOINT: {
-        size_t n = 0;
-        const char *t = bs_rows_text(st, col, &n);
+        size_t n = c->len;
+        const char *t = c->text;
         json_object *v = NULL;
         if (t)
             bs_json_parse(t, n, &v);
@@ -454,7 +464,7 @@ json_object *bs_finfo_from_column(const bs_finfo *fi, const bs_rows *st,
         return bs_finfo_zero(fi);
     if (ctype == BS_COL_INT || ctype == BS_COL_REAL) {
         /* A number in a text column: print it like Go would. */
-        json_object *num = json_object_new_double(bs_rows_real(st, col));
+        json_object *num = json_object_new_double(c->real);
         json_object *s = to_string(num);
         json_object_put(num);
         if (is_listish(fi)) {
@@ -464,8 +474,8 @@ json_object *bs_finfo_from_column(const bs_finfo *fi, const bs_rows *st,
         }
         return s;
     }
-    size_t len = 0;
-    const char *t = bs_rows_text(st, col, &len);
+    size_t len = c->len;
+    const char *t = c->text ? c->text : "";
     int n = (int)len;
     if (is_listish(fi)) {
         if (!fi->multiple && (n == 0 || t[0] != '['))
@@ -476,6 +486,53 @@ json_object *bs_finfo_from_column(const bs_finfo *fi, const bs_rows *st,
         return v;
     }
     return json_object_new_string_len(t, n);
+}
+
+json_object *bs_finfo_from_column(const bs_finfo *fi, const bs_rows *st,
+                                  int col)
+{
+    cell c = {.type = bs_rows_type(st, col)};
+    /* The numbers first: reading the text of a number column converts
+     * the value SQLite holds. */
+    if (c.type == BS_COL_INT || c.type == BS_COL_REAL) {
+        c.real = bs_rows_real(st, col);
+        c.integer = bs_rows_int(st, col);
+    }
+    if (c.type == BS_COL_TEXT || c.type == BS_COL_BLOB ||
+        (c.type != BS_COL_NULL &&
+         (fi->type == BS_F_JSON || fi->type == BS_F_GEOPOINT)))
+        c.text = bs_rows_text(st, col, &c.len);
+    return from_cell(fi, &c);
+}
+
+json_object *bs_finfo_from_raw(const bs_finfo *fi, const json_object *v)
+{
+    cell c = {.type = BS_COL_NULL};
+    switch (json_object_get_type(v)) {
+    case json_type_int:
+        c.type = BS_COL_INT;
+        c.integer = json_object_get_int64(v);
+        c.real = (double)c.integer;
+        break;
+    case json_type_double:
+    case json_type_boolean:
+        c.type = BS_COL_REAL;
+        c.real = json_object_get_double(v);
+        c.integer = json_object_get_int64(v);
+        break;
+    case json_type_string:
+        c.type = BS_COL_TEXT;
+        break;
+    default:
+        break;
+    }
+    if (c.type == BS_COL_TEXT ||
+        (c.type != BS_COL_NULL &&
+         (fi->type == BS_F_JSON || fi->type == BS_F_GEOPOINT))) {
+        c.text = json_object_get_string((json_object *)v);
+        c.len = strlen(c.text);
+    }
+    return from_cell(fi, &c);
 }
 
 void bs_finfo_bind(const bs_finfo *fi, const json_object *v, bs_rows *st,

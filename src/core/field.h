@@ -49,6 +49,11 @@ json_object *bs_finfo_modify(const bs_finfo *fi, const json_object *cur,
 json_object *bs_finfo_from_column(const bs_finfo *fi, const bs_rows *st,
                                   int col);
 
+/* The same for a raw column value as bs_rows_json gives it (a row loaded
+ * without its collection's fields: NULL, an integer, a real or a
+ * string). */
+json_object *bs_finfo_from_raw(const bs_finfo *fi, const json_object *v);
+
 /* Binds a value for storage (multiple values as a JSON array text, json
  * as its text, booleans as 0/1, ...). */
 void bs_finfo_bind(const bs_finfo *fi, const json_object *v, bs_rows *st,

@@ -185,8 +185,8 @@ int bs_record_set(bs_record *r, const char *field, json_object *value)
     return 0;
 }
 
-bs_record *bs_record_from_row(bs_schema *schema, const bs_collection *c,
-                              const bs_rows *st)
+/* A record of c with no values yet (NULL without memory). */
+static bs_record *record_empty(bs_schema *schema, const bs_collection *c)
 {
     bs_record *r = calloc(1, sizeof *r);
     if (!r)
@@ -199,22 +199,24 @@ bs_record *bs_record_from_row(bs_schema *schema, const bs_collection *c,
         bs_record_free(r);
         return NULL;
     }
-    /* Columns are matched to fields by name; the usual SELECT * lists
-     * them in table order, which is tried first. */
-    int ncols = bs_rows_columns(st);
-    unsigned char seen[256] = {0};
-    for (int i = 0; i < ncols; i++) {
-        const char *name = bs_rows_name(st, i);
-        const bs_finfo *fi = bs_collection_finfo(c, name);
-        if (!fi)
-            continue;
-        json_object_object_add_ex(r->data, fi->name,
-                                  bs_finfo_from_column(fi, st, i),
-                                  JSON_C_OBJECT_ADD_CONSTANT_KEY);
-        int idx = (int)(fi - c->finfo);
-        if (idx < 256)
-            seen[idx] = 1;
-    }
+    return r;
+}
+
+/* Sets the decoded value of field fi, marking it in seen. */
+static void record_put(bs_record *r, const bs_finfo *fi, json_object *v,
+                       unsigned char seen[256])
+{
+    json_object_object_add_ex(r->data, fi->name, v,
+                              JSON_C_OBJECT_ADD_CONSTANT_KEY);
+    int idx = (int)(fi - r->collection->finfo);
+    if (idx < 256)
+        seen[idx] = 1;
+}
+
+/* Gives the fields no column named their zero values. */
+static void record_fill(bs_record *r, const unsigned char seen[256])
+{
+    const bs_collection *c = r->collection;
     for (int i = 0; i < c->nfields; i++) {
         if (i < 256 && seen[i])
             continue;
@@ -225,6 +227,40 @@ bs_record *bs_record_from_row(bs_schema *schema, const bs_collection *c,
                                   bs_finfo_zero(&c->finfo[i]),
                                   JSON_C_OBJECT_ADD_CONSTANT_KEY);
     }
+}
+
+bs_record *bs_record_from_row(bs_schema *schema, const bs_collection *c,
+                              const bs_rows *st)
+{
+    bs_record *r = record_empty(schema, c);
+    if (!r)
+        return NULL;
+    /* Columns are matched to fields by name; the usual SELECT * lists
+     * them in table order, which is tried first. */
+    int ncols = bs_rows_columns(st);
+    unsigned char seen[256] = {0};
+    for (int i = 0; i < ncols; i++) {
+        const bs_finfo *fi = bs_collection_finfo(c, bs_rows_name(st, i));
+        if (fi)
+            record_put(r, fi, bs_finfo_from_column(fi, st, i), seen);
+    }
+    record_fill(r, seen);
+    return r;
+}
+
+bs_record *bs_record_from_raw(bs_schema *schema, const bs_collection *c,
+                              const json_object *row)
+{
+    bs_record *r = record_empty(schema, c);
+    if (!r)
+        return NULL;
+    unsigned char seen[256] = {0};
+    json_object_object_foreach((json_object *)row, name, v) {
+        const bs_finfo *fi = bs_collection_finfo(c, name);
+        if (fi)
+            record_put(r, fi, bs_finfo_from_raw(fi, v), seen);
+    }
+    record_fill(r, seen);
     return r;
 }
 

@@ -81,6 +81,11 @@ bs_record *bs_record_ref(bs_record *r);
 bs_record *bs_record_from_row(bs_schema *schema, const bs_collection *c,
                               const bs_rows *rows);
 
+/* The same from a row of raw column values, as bs_rows_json gives it
+ * (the row an auth token's verification loaded). */
+bs_record *bs_record_from_raw(bs_schema *schema, const bs_collection *c,
+                              const json_object *row);
+
 /* Remembers the current values as the record's original ones. */
 void bs_record_keep_original(bs_record *r);
 

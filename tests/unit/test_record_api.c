@@ -11,6 +11,8 @@
 
 #include "basalt.h"
 #include "core/app.h"
+#include "core/auth.h"
+#include "core/record.h"
 #include "core/collection.h"
 #include "core/tx.h"
 #include "harness.h"
@@ -469,6 +471,59 @@ TEST(collections_settings_and_passwords)
     bs_error_dispose(&err);
 }
 
+/* A record built from the raw row an auth token's verification loads
+ * (bs_record_from_raw) is the record bs_record_find loads, for values
+ * stored in every shape SQLite may hold them. */
+TEST(record_from_raw_row_matches_find)
+{
+    bs_conn *c = NULL;
+    bs_error err;
+    bs_error_init(&err);
+    REQUIRE(bs_store_tx_begin(app->store, &c, &err) == 0);
+    CHECK(bs_conn_exec(c,
+        "INSERT INTO things (id, title, status, n, flag, data, tags, "
+        "\"when\", owner) VALUES "
+        "('raw000000000001', 'text', 'a', '12.5', 'true', '{\"a\":[1,2]}', "
+        "'[\"a\",\"c\"]', '2024-01-02 03:04:05.000Z', 'owner0000000001'),"
+        "('raw000000000002', 7, 'x', 3, 1, 0.25, 'b', '', ''),"
+        "('raw000000000003', 2.5, '', '', 0, NULL, '', 5, 4.5),"
+        "('raw000000000004', '', '', -0.1, 'no', 'not json', 3, '', '')",
+        &err) == 0);
+    if (err.message)
+        fprintf(stderr, "%s\n", err.message);
+    REQUIRE(bs_store_tx_end(app->store, true, &err) == 0);
+    bs_schema *s = bs_app_schema(app);
+    const bs_collection *col = bs_schema_find(s, "things");
+    REQUIRE(col);
+    const char *ids[] = {"raw000000000001", "raw000000000002",
+                         "raw000000000003", "raw000000000004"};
+    for (int i = 0; i < 4; i++) {
+        bs_conn *r = bs_store_reader_acquire(app->store);
+        bs_record *found = NULL;
+        json_object *row = NULL;
+        CHECK(bs_record_find(r, s, col, ids[i], &found) == 0);
+        CHECK(bs_record_row_load(r, col, ids[i], &row) == 0);
+        bs_store_reader_release(app->store, r);
+        bs_record *raw = row ? bs_record_from_raw(s, col, row) : NULL;
+        CHECK(found && raw);
+        if (found && raw) {
+            bs_buf a, b;
+            bs_buf_init(&a);
+            bs_buf_init(&b);
+            bs_record_write_json(found, &a);
+            bs_record_write_json(raw, &b);
+            CHECK_STR(b.data, a.data);
+            bs_buf_dispose(&a);
+            bs_buf_dispose(&b);
+        }
+        bs_record_free(found);
+        bs_record_free(raw);
+        json_object_put(row);
+    }
+    bs_schema_unref(s);
+    bs_error_dispose(&err);
+}
+
 int main(void)
 {
     setup();
@@ -479,6 +534,7 @@ int main(void)
     RUN(saves_in_hooks_join_the_transaction);
     RUN(expand_from_c);
     RUN(collections_settings_and_passwords);
+    RUN(record_from_raw_row_matches_find);
     bs_app_free(app);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
