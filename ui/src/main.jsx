@@ -63,14 +63,23 @@ function App() {
       return;
     }
     // Check that the stored token still works, then load the schema.
+    // Every entry into the shell starts over, so a sign-in as someone
+    // else never shows the previous schema. A request aborted by the
+    // page going away says nothing about the token.
+    let live = true;
+    setReady(false);
     pb.collection('_superusers')
-      .authRefresh()
+      .authRefresh({ requestKey: null })
       .then(() => loadCollections())
-      .then(() => setReady(true))
-      .catch(() => {
+      .then(() => live && setReady(true))
+      .catch((e) => {
+        if (!live || e?.isAbort) return;
         pb.authStore.clear();
         go('/login');
       });
+    return () => {
+      live = false;
+    };
   }, [isPublic]);
 
   useEffect(() => pb.authStore.onChange(() => !isSuperuser() && !PUBLIC.includes(route.get().parts[0] || '') && go('/login')), []);

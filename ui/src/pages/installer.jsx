@@ -6,6 +6,7 @@ import { useState } from 'preact/hooks';
 import PocketBase from 'pocketbase';
 import { apiBase, errorMessage, fieldErrors, pb, tokenClaims } from '../api.js';
 import { TextInput } from '../ui.jsx';
+import { go } from '../store.js';
 
 export function Installer({ token }) {
   const [email, setEmail] = useState('');
@@ -26,8 +27,7 @@ export function Installer({ token }) {
       installer.authStore.save(token, null);
       await installer.collection('_superusers').create({ email, password, passwordConfirm: confirm });
       await pb.collection('_superusers').authWithPassword(email, password);
-      location.hash = '#/collections';
-      location.reload();
+      go('/collections');
     } catch (err) {
       setErrors(Object.fromEntries(fieldErrors(err)));
       setError(errorMessage(err));

@@ -19,10 +19,10 @@ export function Login() {
     su.listAuthMethods().then(setMethods).catch(() => setMethods({ password: { enabled: true } }));
   }, []);
 
-  const done = () => {
-    location.hash = '#/collections';
-    location.reload();
-  };
+  // The shell checks the token and loads the schema when it sees the
+  // route leave the public pages; no page reload (a reload would abort
+  // requests still in flight from this page).
+  const done = () => go('/collections');
   const run = async (fn) => {
     setBusy(true);
     setError('');
