@@ -22,8 +22,10 @@
 #include "../core/record_form.h"
 #include "../core/record_list.h"
 #include "../core/rules.h"
+#include "../core/search.h"
 #include "api.h"
 #include "../http/body.h"
+#include "../http/fields.h"
 #include "context.h"
 
 #define LIST_ROUTE "/api/collections/{collection}/records"
@@ -152,11 +154,34 @@ static void write_page(bs_req *r, list_state *ls)
                   (long long)total, (long long)pages);
 }
 
+/* With a search, each "field:snippet(n)" of `fields` becomes the field's
+ * snippet (the picking of the response leaves it as it is). */
+static int fill_snippets(bs_req *r, list_state *ls)
+{
+    const char *search = bs_req_query(r, "search");
+    const char *spec = bs_req_query(r, "fields");
+    if (!search || !*search || !spec || !strstr(spec, ":snippet("))
+        return 0;
+    bs_fields_snippet want[8];
+    int n = bs_fields_snippets(spec, want, 8);
+    for (int i = 0; i < n; i++) {
+        int rc = bs_search_snippets(r->ev.app, ls->rr->c, ls->rr->superuser,
+                                    search, want[i].field, want[i].tokens,
+                                    ls->page.items, ls->page.n,
+                                    &ls->rr->err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 static int list_final(bs_event *e, void *user)
 {
     list_state *ls = user;
     bs_req *r = (bs_req *)((bs_request_event *)e)->req;
     int rc = bsa_records_enrich(ls->rr, ls->page.items, ls->page.n);
+    if (!rc)
+        rc = fill_snippets(r, ls);
     if (rc)
         return rc;
     write_page(r, ls);

@@ -100,17 +100,9 @@ static int add_search(const bs_record_list_query *lq, bs_query *q,
                       bs_buf *from, bs_buf *match, bs_error *err)
 {
     const bs_collection *c = lq->ctx.collection;
-    const char *cols[BS_SEARCH_MAX_FIELDS];
-    if (strcmp(c->type, "view") == 0 ||
-        bs_search_columns(c->fields, cols, BS_SEARCH_MAX_FIELDS) == 0)
-        return bs_error_set(err, 400, "The collection has no searchable "
-                                      "fields.");
     bs_buf text;
     bs_buf_init(&text);
-    char why[160];
-    int rc = bs_fts_query_check(lq->search, &text, why, sizeof why);
-    if (rc == BS_EINVAL)
-        rc = bs_error_set(err, 400, "Invalid search query. %s", why);
+    int rc = bs_search_query(c, lq->ctx.superuser, lq->search, &text, err);
     if (rc == 0) {
         bs_param p = {.type = BS_PARAM_TEXT, .s = text.data, .n = text.len};
         int n = bs_query_add_param(q, &p);
@@ -207,8 +199,16 @@ int bs_record_list(const bs_record_list_query *lq, bs_record_page *out,
         bs_buf_append(&order, rs.order.data, rs.order.len);
         bs_buf_puts(&order, ", ");
     }
-    bs_sql_ident(&order, c->name);
-    bs_buf_puts(&order, is_view ? ".id" : "._rowid_");
+    /* The last key: the rowid, read from the index when searching (the
+     * same value through the join), which FTS5 returns in order, so a
+     * search without another sort stops at the page's end. */
+    if (searching) {
+        bs_fts_table(&order, c->id);
+        bs_buf_puts(&order, ".rowid");
+    } else {
+        bs_sql_ident(&order, c->name);
+        bs_buf_puts(&order, is_view ? ".id" : "._rowid_");
+    }
     char limit[80];
     if (lq->use_offset)
         snprintf(limit, sizeof limit, " LIMIT %lld OFFSET %lld",
@@ -267,7 +267,16 @@ int bs_record_list(const bs_record_list_query *lq, bs_record_page *out,
         } else {
             bs_buf_puts(&text, "SELECT COUNT(*)");
         }
-        bs_buf_append(&text, base.data, base.len);
+        if (searching && !rs.joins.len && !rs.where.len) {
+            /* Nothing but the search: the index alone has one row per
+             * matching record (its triggers keep it so). */
+            bs_buf_puts(&text, " FROM ");
+            bs_fts_table(&text, c->id);
+            bs_buf_puts(&text, " WHERE ");
+            bs_buf_append(&text, match.data, match.len);
+        } else {
+            bs_buf_append(&text, base.data, base.len);
+        }
         page_q.sql = text;
         bs_query_debug(&page_q, "list total");
         if (bs_rows_open_query(&st, conn, &page_q, BS_ROWS_CACHED) == 0 &&

@@ -58,6 +58,28 @@ static void column_list(bs_buf *b, const char *prefix,
     }
 }
 
+void bs_fts_snippet_sql(bs_buf *b, const char *collection_id,
+                        const char *table, int column, int tokens, int nids)
+{
+    /* The table drives the join: each listed record's row is looked up
+     * in the index by rowid, whatever the number of matches. */
+    bs_buf_puts(b, "SELECT t.id, snippet(");
+    bs_fts_table(b, collection_id);
+    bs_buf_printf(b, ", %d, char(2), char(3), '\xe2\x80\xa6', %d) FROM ", column,
+                  tokens);
+    bs_sql_ident(b, table);
+    bs_buf_puts(b, " AS t CROSS JOIN ");
+    bs_fts_table(b, collection_id);
+    bs_buf_puts(b, " ON ");
+    bs_fts_table(b, collection_id);
+    bs_buf_puts(b, ".rowid = t._rowid_ WHERE ");
+    bs_fts_table(b, collection_id);
+    bs_buf_puts(b, " MATCH ? AND t.id IN (");
+    for (int i = 0; i < nids; i++)
+        bs_buf_puts(b, i ? ", ?" : "?");
+    bs_buf_putc(b, ')');
+}
+
 /* Appends a quoted SQL string literal (for FTS5's content option). */
 static void string_literal(bs_buf *b, const char *s)
 {

@@ -39,6 +39,14 @@ int bs_fts_create(struct bs_conn *conn, const char *collection_id,
 int bs_fts_drop(struct bs_conn *conn, const char *collection_id, char *msg,
                 size_t cap);
 
+/* Appends the statement that makes snippets of one index column (0-based
+ * among the index's columns) for up to nids records of table: its
+ * parameters are the FTS5 query, then the nids record ids; its rows are
+ * (id, snippet) with the matches between the bytes 0x02 and 0x03 and
+ * at most tokens words (1-64). */
+void bs_fts_snippet_sql(bs_buf *b, const char *collection_id,
+                        const char *table, int column, int tokens, int nids);
+
 /* The longest search text accepted, in bytes, and the most terms. */
 #define BS_FTS_MAX_QUERY 1024
 #define BS_FTS_MAX_TERMS 64

@@ -4,8 +4,10 @@
  * The spec is split at top-level commas into paths with an optional
  * modifier; at each object level a key is kept when some path starts
  * with it, and the path remainders apply one level down. "*" keeps every
- * key of its level. The only modifier is excerpt(max[, withEllipsis]),
- * which turns HTML into plain text of at most max characters.
+ * key of its level. Modifiers: excerpt(max[, withEllipsis]), which turns
+ * HTML into plain text of at most max characters, and snippet(tokens),
+ * which the records list of a search fills in before the picking (see
+ * bs_fields_snippets) and the picking leaves as it is.
  */
 #include "fields.h"
 
@@ -23,6 +25,7 @@ typedef struct path {
     char *text;     /* dotted path (owned) */
     int excerpt;    /* 0: no modifier, else max characters */
     bool ellipsis;
+    int snippet;    /* snippet(tokens): 0 or the token count */
 } path;
 
 typedef struct pathset {
@@ -37,8 +40,28 @@ static void pathset_dispose(pathset *ps)
     ps->n = 0;
 }
 
+/* snippet(tokens): 1 to BS_FIELDS_SNIPPET_MAX tokens. Returns the count,
+ * 0 when m is not a snippet modifier, -1 when its argument is bad. */
+static int snippet_tokens(const char *m, size_t n)
+{
+    if (n < 9 || strncmp(m, "snippet(", 8) != 0 || m[n - 1] != ')')
+        return 0;
+    int tokens = 0;
+    for (size_t i = 8; i < n - 1; i++) {
+        if (!isdigit((unsigned char)m[i]) || tokens > BS_FIELDS_SNIPPET_MAX)
+            return -1;
+        tokens = tokens * 10 + (m[i] - '0');
+    }
+    return tokens >= 1 && tokens <= BS_FIELDS_SNIPPET_MAX ? tokens : -1;
+}
+
 static int parse_modifier(const char *m, size_t n, path *p)
 {
+    int tokens = snippet_tokens(m, n);
+    if (tokens) {
+        p->snippet = tokens;
+        return tokens > 0 ? 0 : BS_EINVAL;
+    }
     /* excerpt(max[, withEllipsis]) */
     if (n < 9 || strncmp(m, "excerpt(", 8) != 0 || m[n - 1] != ')')
         return BS_EINVAL;
@@ -323,4 +346,26 @@ int bs_fields_apply(const char *spec, bool search_result, bs_buf *json)
     bs_buf_dispose(json);
     *json = out;
     return 0;
+}
+
+int bs_fields_snippets(const char *spec, bs_fields_snippet *out, int max)
+{
+    pathset ps;
+    if (!spec)
+        return 0;
+    int n = 0;
+    if (parse_spec(spec, &ps) == 0) {
+        for (int i = 0; i < ps.n && n < max; i++) {
+            const path *p = &ps.items[i];
+            size_t len = strlen(p->text);
+            if (!p->snippet || len == 0 || len >= sizeof out[n].field ||
+                strchr(p->text, '.'))
+                continue;
+            memcpy(out[n].field, p->text, len + 1);
+            out[n].tokens = p->snippet;
+            n++;
+        }
+    }
+    pathset_dispose(&ps);
+    return n;
 }

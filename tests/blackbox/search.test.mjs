@@ -106,6 +106,72 @@ describe('full-text search', () => {
     assert.deepEqual(await found('database', {}, guest), []);
   });
 
+  test('snippets: field:snippet(n) in fields marks the matches in safe HTML', async () => {
+    const html = await su.collection('posts').create({
+      title: 'Tom & <Jerry>',
+      body: '<p>An <b>otter</b> &amp; a "seal" <i>swim</i> together</p>',
+      status: 'public',
+    });
+    try {
+      let page = await su.collection('posts').getList(1, 10, { search: 'otter', fields: 'title,body:snippet(16)' });
+      assert.deepEqual(page.items, [
+        { title: 'Tom & <Jerry>', body: 'An <mark>otter</mark> &amp; a &quot;seal&quot; swim together' },
+      ]);
+      page = await su.collection('posts').getList(1, 10, { search: 'jerry', fields: 'title:snippet(8)' });
+      assert.deepEqual(page.items, [{ title: 'Tom &amp; &lt;<mark>Jerry</mark>&gt;' }]);
+      // A long text is cut around the match, with ellipses.
+      page = await su.collection('posts').getList(1, 10, { search: 'lazy', sort: 'title', fields: 'title,body:snippet(3)' });
+      const alpha = page.items.find((r) => r.title === 'alpha');
+      assert.match(alpha.body, /^\u2026.*<mark>lazy<\/mark>/);
+      assert.ok(alpha.body.length < 'The quick brown fox jumps over the lazy dog'.length);
+      // Records that match in another field keep their field's start.
+      page = await su.collection('posts').getList(1, 10, { search: 'gamma', fields: 'body:snippet(64)' });
+      assert.deepEqual(page.items, [{ body: 'Nothing to see here: database internals' }]);
+      // Without a search the field is returned as it is.
+      const plain = await su.collection('posts').getOne(html.id, { fields: 'body:snippet(5)' });
+      assert.equal(plain.body, html.body);
+      await rejects400(
+        su.collection('posts').getList(1, 5, { search: 'fox', fields: 'summary:snippet(5)' }),
+        /not searchable/,
+      );
+    } finally {
+      await su.collection('posts').delete(html.id);
+    }
+  });
+
+  test('hidden fields and auth emails are searched for superusers only', async () => {
+    await su.collections.create({
+      name: 'notes',
+      listRule: '',
+      fields: [
+        { name: 'title', type: 'text', searchable: true },
+        { name: 'secret', type: 'text', searchable: true, hidden: true },
+      ],
+    });
+    await su.collection('notes').create({ title: 'meeting', secret: 'classified plans' });
+    const members = await su.collections.create({ name: 'members', type: 'auth', listRule: '' });
+    members.fields.find((f) => f.name === 'email').searchable = true;
+    await su.collections.update('members', { fields: members.fields });
+    await su.collection('members').create({
+      email: 'walrus.keeper@example.com',
+      password: 'a-long-password-1',
+      passwordConfirm: 'a-long-password-1',
+    });
+    try {
+      const hits = async (col, search, pb) => (await pb.collection(col).getList(1, 10, { search })).totalItems;
+      assert.equal(await hits('notes', 'classified', su), 1);
+      assert.equal(await hits('notes', 'classified', guest), 0);
+      assert.equal(await hits('notes', 'meeting OR classified', guest), 1);
+      assert.equal(await hits('members', 'walrus', su), 1);
+      await rejects400(guest.collection('members').getList(1, 10, { search: 'walrus' }), /no searchable fields/);
+      const page = await guest.collection('notes').getList(1, 10, { search: 'meeting', fields: 'title,secret:snippet(5)' });
+      assert.deepEqual(page.items, [{ title: 'meeting' }]);
+    } finally {
+      await su.collections.delete('notes');
+      await su.collections.delete('members');
+    }
+  });
+
   test('creates, updates and deletes through REST keep the index current', async () => {
     const rec = await su.collection('posts').create({ title: 'epsilon', body: 'zebra crossing', status: 'public' });
     assert.deepEqual(await found('zebra'), ['epsilon']);

@@ -2,7 +2,8 @@
  * test_fts.c - the full-text search module of src/db: the search-text
  * checker (what it accepts, what FTS5 query it writes, what it refuses)
  * and the index SQL (the triggers follow inserts, updates, deletes and
- * rollbacks; the drop leaves nothing behind).
+ * rollbacks; snippets for listed records; the drop leaves nothing
+ * behind).
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -134,6 +135,28 @@ TEST(index_sql_follows_writes_and_rollbacks)
     CHECK(hits("old") == 0);
     CHECK(exec("INSERT INTO \"_fts_c1\"(\"_fts_c1\") "
                "VALUES ('integrity-check')") == SQLITE_OK);
+
+    /* Snippets of the second column for the listed ids only, read
+     * through the table. */
+    CHECK(exec("INSERT INTO \"my \"\"posts\" VALUES "
+               "('d', 'x', 'a sly fox in the den', 4), "
+               "('e', 'y', 'no match here', 5)") == SQLITE_OK);
+    bs_buf_reset(&sql);
+    bs_fts_snippet_sql(&sql, "c1", "my \"posts", 1, 4, 2);
+    sqlite3_stmt *st = NULL;
+    REQUIRE(sqlite3_prepare_v2(db, sql.data, -1, &st, NULL) == SQLITE_OK);
+    sqlite3_bind_text(st, 1, "\"fox\"", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, "d", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, "e", -1, SQLITE_STATIC);
+    int rows = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        rows++;
+        CHECK_STR((const char *)sqlite3_column_text(st, 0), "d");
+        CHECK(strstr((const char *)sqlite3_column_text(st, 1),
+                     "\x02" "fox\x03") != NULL);
+    }
+    CHECK(rows == 1);
+    sqlite3_finalize(st);
 
     bs_buf_reset(&sql);
     bs_fts_drop_sql(&sql, "c1");
