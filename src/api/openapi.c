@@ -37,6 +37,7 @@
 
 #include "../base/json.h"
 #include "../core/auth.h"
+#include "../core/search.h"
 #include "api.h"
 
 /* ---- the field types ------------------------------------------------------ */
@@ -507,6 +508,10 @@ static void records_ops(doc *d, const bs_collection *c)
     json_object *o = op(d, path, "get", id, tag, summary, WHO_RULES,
                         "400 403");
     put_params(o, "page perPage sort filter expand fields skipTotal");
+    const char *searchable[BS_SEARCH_MAX_FIELDS];
+    if (!view && bs_search_columns(c->fields, searchable,
+                                   BS_SEARCH_MAX_FIELDS) > 0)
+        put_params(o, "search");
     put_json_ok(o, schema_ref(cname(nm, sizeof nm, c, "list")));
 
     if (!view) {
@@ -1104,7 +1109,11 @@ static void shared_components(json_object *components)
          "(up to 6 levels)."},
         {"fields", "string",
          "The fields to return, comma separated (*, expand.rel.field, "
-         ":excerpt(200,true))."},
+         ":excerpt(200,true); with a search, :snippet(12))."},
+        {"search", "string",
+         "Full-text search over the searchable fields (a Basalt "
+         "extension): words, \"phrases\", prefix*, AND, OR, NOT, "
+         "parentheses; sort=@rank orders by relevance."},
         {"skipTotal", "boolean",
          "Skip counting: totalItems and totalPages are -1."},
     };

@@ -168,9 +168,12 @@ describe('openapi.json', () => {
   });
 
   test('it follows the schema: a new collection appears, a deleted one goes', async () => {
-    await pb.collections.create({ name: 'notes', type: 'base', fields: [{ name: 'text', type: 'text' }] });
+    await pb.collections.create({ name: 'notes', type: 'base', fields: [{ name: 'text', type: 'text', searchable: true }] });
     const added = (await fetchDoc(srv, pb.authStore.token)).body;
     assert.ok(added.paths['/api/collections/notes/records']);
+    // A collection with searchable fields lists the search parameter.
+    const params = added.paths['/api/collections/notes/records'].get.parameters.map((x) => x.$ref.split('/').pop());
+    assert.deepEqual(params, ['page', 'perPage', 'sort', 'filter', 'expand', 'fields', 'skipTotal', 'search']);
     assert.equal(added.components.schemas.notes.properties.text.type, 'string');
     await validate(added);
     await pb.collections.delete('notes');
