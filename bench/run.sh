@@ -264,6 +264,40 @@ sc_filters() {
     api PATCH /api/collections/posts100k '{"listRule":""}' >/dev/null
 }
 
+# Full-text search on posts100k beside what PocketBase users do today, a
+# LIKE filter (`description ~ 'term'`). Every posts100k description is the
+# same lorem text, so 100 records get a rare word ("quokka") first: the
+# rare term matches 100 rows, "lorem" matches all 100,000. Basalt also
+# times marking `description` searchable (building the index over 100k
+# rows) and turns it off again afterwards. c=1, keep-alive.
+sc_search() {
+    ensure_dataset
+    local r="$BASE/api/collections/posts100k/records" id fields t0 t1
+    for id in $(record_ids posts100k 100); do
+        api PATCH "/api/collections/posts100k/records/$id" \
+            "$(jq -cn --arg d "quokka $LOREM" '{description: $d}')" >/dev/null
+    done
+    run_load search/like-rare-c1 --url "$r?perPage=20&filter=$(urlencode "description ~ 'quokka'")" \
+        -n 50 -c 1 --timeout 120
+    run_load search/like-common-skipTotal-c1 \
+        --url "$r?perPage=20&skipTotal=1&filter=$(urlencode "description ~ 'lorem'")" -n 200 -c 1
+    [[ $TARGET == basalt ]] || return 0
+    fields=$(api GET /api/collections/posts100k |
+        jq -c '.fields | map(if .name == "description" then .searchable = true else . end)')
+    t0=$(date +%s%N)
+    api PATCH /api/collections/posts100k "{\"fields\":$fields}" >/dev/null
+    t1=$(date +%s%N)
+    record_metrics search/index-build-100k ms="$(( (t1 - t0) / 1000000 ))"
+    run_load search/rare-c1 --url "$r?perPage=20&search=quokka" -n 1000 -c 1
+    run_load search/rare-rank-c1 --url "$r?perPage=20&search=quokka&sort=@rank" -n 1000 -c 1
+    run_load search/common-skipTotal-c1 --url "$r?perPage=20&skipTotal=1&search=lorem" -n 1000 -c 1
+    run_load search/common-c1 --url "$r?perPage=20&search=lorem" -n 200 -c 1
+    run_load search/phrase-prefix-c1 \
+        --url "$r?perPage=20&skipTotal=1&search=$(urlencode '"quokka lorem" OR quok*')" -n 1000 -c 1
+    api PATCH /api/collections/posts100k \
+        "{\"fields\":$(jq -c 'map(del(.searchable))' <<<"$fields")}" >/dev/null
+}
+
 # Deletes change the data set for good, so this runs last.  The users
 # deleted (never the one whose token is used) take their posts with them
 # (cascadeDelete on posts.author): each wrote about 110000/USERS posts,
@@ -483,6 +517,7 @@ register filters  sc_filters  "listRule author.permissions.active = true and typ
 register files    sc_files    "multipart uploads of 1 MB (n=400) and 10 MB (n=64) at c=16, downloads of 100 KB (n=10000) and 10 MB (n=640) at c=64, 100x100 thumbs of 1920x1080 JPEGs first-hit (n=THUMB_N, c=16) and cached (n=10000, c=64), keep-alive; peak RSS"
 register floor    sc_floor    "the SQLite floor: one-row insert transactions/s with Basalt's pragmas, and 8 rows per transaction (Basalt only)"
 register sqlcost  sc_sqlcost  "list requests at c=1 as a multiple of their own SQL run straight through SQLite (filter+sort 10k, 100k list, relation and :each rules)"
+register search   sc_search   "posts100k: full-text ?search= (rare and common word, rank, phrase/prefix; Basalt only) beside a LIKE filter, c=1 keep-alive; index build time"
 register delete   sc_delete   "DELETE 100 posts100k, then 100 users with cascade to their posts (c=10, new connections)"
 register hooks    sc_hooks    "create and view keep-alive c=64 with no handler vs 10 no-op handlers per record hook (Basalt only)"
 register jshooks  sc_jshooks  "a JSON route (n=100000) and a create with an onRecordCreateRequest hook (n=20000), keep-alive c=64, in JavaScript (bench/js) vs in C (examples/js_twin)"
