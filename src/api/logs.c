@@ -45,7 +45,9 @@ static void put_cut(bs_buf *b, const char *key, const char *s, size_t max)
     if (!s)
         s = "";
     size_t n = strlen(s);
-    bs_buf_printf(b, ",\"%s\":", key);
+    bs_buf_puts(b, ",\"");
+    bs_buf_puts(b, key);
+    bs_buf_puts(b, "\":");
     if (n <= max) {
         bs_buf_json_str(b, s, n);
         return;
@@ -143,7 +145,9 @@ static void log_request(bs_req *r, int64_t started_ns)
     bool log_ip = atomic_load(&l->log_ip);
     if (log_ip)
         put_cut(&d, "remoteIP", bs_req_remote_ip(r), 255);
-    bs_buf_printf(&d, ",\"status\":%d,\"type\":\"request\"", status);
+    bs_buf_puts(&d, ",\"status\":");
+    bs_buf_json_num(&d, status);
+    bs_buf_puts(&d, ",\"type\":\"request\"");
     put_cut(&d, "url", url, 3000);
     put_cut(&d, "userAgent", bs_req_header(r, "User-Agent"), 2000);
     if (log_ip) {

@@ -3,6 +3,7 @@
  */
 #include "buf.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -194,8 +195,13 @@ void bs_buf_json_str(bs_buf *b, const char *str, size_t n)
  * 10^(exp+1)). */
 static int shortest_digits(double v, char *digits, size_t cap)
 {
+    /* Any decimal of at most 15 significant digits survives a round
+     * trip through a double, so when some such decimal reads back as v,
+     * v rounded to 15 digits is that decimal padded with zeros (which
+     * are stripped below). Otherwise 16 digits, or else 17. Subnormal
+     * numbers carry fewer digits: for them every length is tried. */
     char tmp[40];
-    for (int prec = 1; prec <= 17; prec++) {
+    for (int prec = fabs(v) >= DBL_MIN ? 15 : 1; prec <= 17; prec++) {
         snprintf(tmp, sizeof tmp, "%.*e", prec - 1, v);
         if (strtod(tmp, NULL) == v)
             break;
@@ -226,6 +232,21 @@ void bs_buf_json_num(bs_buf *b, double v)
     }
     if (v == 0) {
         bs_buf_puts(b, signbit(v) ? "-0" : "0");
+        return;
+    }
+    if (fabs(v) < 1e15 && v == (double)(int64_t)v) {
+        /* A whole number: its digits as they are. */
+        char tmp[24];
+        int64_t i = (int64_t)v;
+        uint64_t u = i < 0 ? (uint64_t)-i : (uint64_t)i;
+        size_t n = sizeof tmp;
+        do {
+            tmp[--n] = (char)('0' + u % 10);
+            u /= 10;
+        } while (u);
+        if (i < 0)
+            tmp[--n] = '-';
+        bs_buf_append(b, tmp + n, sizeof tmp - n);
         return;
     }
     char digits[32];

@@ -51,20 +51,40 @@ int64_t bs_mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Random bytes come from a pool per thread, refilled from OpenSSL's
+ * generator 1 KB at a time: each RAND_bytes call has a fixed cost about
+ * that of generating hundreds of bytes, and an id takes fifteen. Each
+ * byte is handed out once and wiped. (The process never forks, so no
+ * two processes share a pool.) */
+#define RANDOM_POOL 1024
+static _Thread_local unsigned char random_pool[RANDOM_POOL];
+static _Thread_local size_t random_left;
+
+static int random_byte(unsigned char *out)
+{
+    if (random_left == 0) {
+        if (RAND_bytes(random_pool, RANDOM_POOL) != 1)
+            return BS_EIO;
+        random_left = RANDOM_POOL;
+    }
+    random_left--;
+    *out = random_pool[random_left];
+    random_pool[random_left] = 0;
+    return 0;
+}
+
 int bs_random_string(char *out, size_t n, const char *alphabet)
 {
     size_t k = strlen(alphabet);
     /* Rejection sampling keeps the distribution uniform. */
     unsigned limit = 256 - (256 % (unsigned)k);
     size_t i = 0;
-    unsigned char rnd[64];
     while (i < n) {
-        if (RAND_bytes(rnd, sizeof rnd) != 1)
+        unsigned char b;
+        if (random_byte(&b) != 0)
             return BS_EIO;
-        for (size_t j = 0; j < sizeof rnd && i < n; j++) {
-            if (rnd[j] < limit)
-                out[i++] = alphabet[rnd[j] % k];
-        }
+        if (b < limit)
+            out[i++] = alphabet[b % k];
     }
     out[n] = '\0';
     return 0;
