@@ -186,7 +186,13 @@ static int run_body(bs_tx *tx, void *data)
     JSObjectRef fn = (JSObjectRef)bsj_get(ctx, bs, "runMigration");
     JSValueRef args[2] = {o->pair, JSValueMakeBoolean(ctx, o->down)};
     r->c->deadline_ms = bs_mono_ms() + r->js.time_limit_ms;
-    JSObjectCallAsFunction(ctx, fn, NULL, 2, args, &o->exc);
+    JSValueRef st = JSObjectCallAsFunction(ctx, fn, NULL, 2, args, &o->exc);
+    /* An async migration returned a promise: run its jobs and timers
+     * until it settles, still inside the transaction. */
+    if (!o->exc && !r->c->terminated && st && JSValueIsObject(ctx, st))
+        bsj_loop_wait(r->c, (JSObjectRef)st, &o->exc);
+    if (!r->c->terminated)
+        JSObjectCallAsFunction(ctx, r->c->clear_timers, NULL, 0, NULL, NULL);
     bsj_handles_release(r->c);
     if (r->c->terminated)
         return bs_error_set(o->err, 500, "it ran past the time limit");

@@ -162,23 +162,29 @@ bs.dispatch = function (fn, kind, h) {
     const r = kind === EV_CRON ? fn() : fn(makeEvent(kind, h));
     if (r instanceof Error)
         throw r;
-    if (r && typeof r.then === "function") {
-        const st = {done: false, failed: false, error: undefined};
-        r.then((v) => {
-            st.done = true;
-            if (v instanceof Error) {
-                st.failed = true;
-                st.error = v;
-            }
-        }, (err) => {
-            st.done = true;
-            st.failed = true;
-            st.error = err;
-        });
-        return st;
-    }
-    return undefined;
+    return promiseState(r);
 };
+
+/* What the C side waits on (src/js/loop.c) when a function returned a
+ * promise: {done, failed, error}, filled in when it settles. Anything
+ * else gives undefined: nothing to wait for. */
+function promiseState(r) {
+    if (!r || typeof r.then !== "function")
+        return undefined;
+    const st = {done: false, failed: false, error: undefined};
+    r.then((v) => {
+        st.done = true;
+        if (v instanceof Error) {
+            st.failed = true;
+            st.error = v;
+        }
+    }, (err) => {
+        st.done = true;
+        st.failed = true;
+        st.error = err;
+    });
+    return st;
+}
 
 /* ---- modules -------------------------------------------------------------- */
 
@@ -248,8 +254,9 @@ bs.runMigration = function (m, down) {
     const r = fn(arg);
     if (r instanceof Error)
         throw r;
-    if (r && typeof r.then === "function")
-        throw new Error("a migration must not be async");
+    /* An async migration: the runner waits for the promise inside the
+     * file's transaction. */
+    return promiseState(r);
 };
 
 bs.loadFile = function (path, text) {
