@@ -307,6 +307,20 @@ static int open_hooks(bs_app *app, const cli *c, bs_js **js, bs_error *err)
     return rc;
 }
 
+/* pb_data/types.d.ts for editors, as PocketBase writes it; a failure
+ * is only logged. */
+static void write_types(bs_app *app)
+{
+    char path[4200];
+    bs_error err;
+    bs_error_init(&err);
+    snprintf(path, sizeof path, "%s/types.d.ts", bs_app_data_dir(app));
+    if (bs_js_write_types(app, path, &err) != 0)
+        bs_log_warn(app, "Cannot write types.d.ts", "error",
+                    err.message ? err.message : "unknown", NULL);
+    bs_error_dispose(&err);
+}
+
 static int cmd_serve(bs_app *app, const cli *c)
 {
     if (c->nargs != 1) {
@@ -321,6 +335,8 @@ static int cmd_serve(bs_app *app, const cli *c)
     int rc = open_hooks(app, c, &js, &err);
     if (rc == 0)
         rc = boot(app, c, true, &err);
+    if (rc == 0)
+        write_types(app);
     /* pb_migrations: applied after the bootstrap, before serving. */
     if (rc == 0) {
         beside_data(app, c->migrations_dir, "pb_migrations", mdir);
