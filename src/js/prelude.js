@@ -227,6 +227,45 @@ function makeRequire(dir) {
     };
 }
 
+/* ES module files are rewritten into CommonJS at load time (src/js/esm.c);
+ * these are the helpers the rewritten text calls. */
+const esmHelpers = {
+    /* The default import of a module: its `default` export, or a
+     * CommonJS module's exports as a whole (as Node does). */
+    d(m) { return m && m.__esModule ? m.default : m; },
+    /* A module's exports as getters: live, and defined before its body
+     * runs (reading one before its declaration throws, as in a module). */
+    x(exports, getters) {
+        if (!Object.prototype.hasOwnProperty.call(exports, "__esModule"))
+            Object.defineProperty(exports, "__esModule", {value: true});
+        for (const name of Object.keys(getters))
+            Object.defineProperty(exports, name, {get: getters[name], enumerable: true, configurable: true});
+    },
+    /* export * from: every export but default, unless already defined. */
+    star(exports, m) {
+        for (const name of Object.keys(m || {})) {
+            if (name === "default" || Object.prototype.hasOwnProperty.call(exports, name))
+                continue;
+            Object.defineProperty(exports, name, {get: () => m[name], enumerable: true, configurable: true});
+        }
+    },
+    /* import(spec): a promise of the module's namespace. */
+    imp(require, spec) {
+        return new Promise((resolve) => {
+            const m = require(String(spec));
+            if (m && m.__esModule)
+                return resolve(m);
+            const ns = Object.assign({}, m);
+            ns.default = m;
+            resolve(ns);
+        });
+    },
+    meta(filename) {
+        return {url: "file://" + filename, filename, dirname: dirname(filename)};
+    },
+};
+Object.defineProperty(global, "__esm", {value: esmHelpers});
+
 /* ---- migrations --------------------------------------------------------------
  * A pb_migrations file calls migrate(up, down) at its top level; the
  * runner (src/js/migrations.c) takes the pair after loading the file and
