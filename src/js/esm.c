@@ -25,8 +25,9 @@
  * so exports are live bindings and hoisted as in a real module, and a
  * CommonJS file that requires the module sees them too. `import(spec)`
  * anywhere becomes `__esm.imp(require, spec)` (a promise of the module)
- * and `import.meta` becomes `__esm.meta(__filename)`. A module file is
- * strict, as modules are. Every rewrite keeps the newlines of the text
+ * and `import.meta` becomes `__esm.meta(__filename)`; a first line
+ * starting with #! becomes a comment. A module file is strict, as
+ * modules are. Every rewrite keeps the newlines of the text
  * it replaces, so line numbers do not move.
  *
  * Regular expressions are told from division by the token before the
@@ -163,10 +164,10 @@ static void next(scan *sc, tok *t)
     unsigned char c = (unsigned char)s[sc->pos];
     unsigned char d = sc->pos + 1 < sc->len ? (unsigned char)s[sc->pos + 1] : 0;
     if (is_ident_char(c) && !(c >= '0' && c <= '9')) {
+        /* \uXXXX escapes are part of a name; a lone backslash is taken
+         * as one character, so a line break always ends the name. */
         while (sc->pos < sc->len && is_ident_char((unsigned char)s[sc->pos]))
-            sc->pos += s[sc->pos] == '\\' ? 2 : 1;
-        if (sc->pos > sc->len)
-            sc->pos = sc->len;
+            sc->pos++;
         t->type = T_IDENT;
         sc->regex_ok = keyword_before_value(s + t->start, sc->pos - t->start);
     } else if (c == '#') {
@@ -297,6 +298,10 @@ static void replace(esm *m, size_t start, size_t end, const char *repl,
 static void add_export(esm *m, const char *name, size_t nlen, bool quoted,
                        const char *local, size_t llen)
 {
+    /* The prologue is one line: a name with a line break in it (a
+     * string continued over lines) is left out. */
+    if (memchr(name, '\n', nlen) || memchr(local, '\n', llen))
+        return;
     if (m->exports.len)
         bs_buf_puts(&m->exports, ", ");
     if (quoted)
@@ -838,6 +843,15 @@ int bsj_esm_transform(const char *text, size_t len, bs_buf *out)
     bs_buf body;
     bs_buf_init(&body);
     m.out = &body;
+    /* A #! line (a command-line script) is a comment here: the text
+     * runs inside a function. */
+    if (len >= 2 && text[0] == '#' && text[1] == '!') {
+        bs_buf_puts(&body, "//");
+        m.copied = 2;
+        m.sc.pos = 2;
+        while (m.sc.pos < len && text[m.sc.pos] != '\n')
+            m.sc.pos++;
+    }
     tok t, prev = {0};
     bool pending_semi = false;
     int semi_depth = 0;

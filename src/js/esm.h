@@ -16,7 +16,8 @@
  * error lines stay the file's own. Text that is not valid JavaScript is
  * passed through as well as it can be (the engine then reports it).
  * Returns the number of module declarations found (0: a plain script,
- * copied unchanged apart from import() and import.meta), or -1 when out
+ * copied unchanged apart from import(), import.meta and a #! first line
+ * made a comment), or -1 when out
  * ran out of memory. Pure; any thread. */
 int bsj_esm_transform(const char *text, size_t len, bs_buf *out);
 

@@ -133,6 +133,17 @@ TEST(text_that_only_looks_like_module_syntax)
               "\"y\": () => y"));
 }
 
+TEST(hashbang_line_becomes_a_comment)
+{
+    CHECK(has("#!/usr/bin/env node\nimport x from 'm'\n",
+              "const x = __esm.d(require('m'));"));
+    CHECK(has("#!/usr/bin/env node\nconsole.log(1)\n",
+              "///usr/bin/env node\nconsole.log(1)\n"));
+    CHECK(has("#!", "//"));
+    /* Only on the first line. */
+    CHECK(unchanged("f()\n#!x"));
+}
+
 TEST(malformed_text_passes_through)
 {
     /* The engine reports these; the rewrite only must not lose lines. */
@@ -150,6 +161,7 @@ int main(void)
     RUN(exports);
     RUN(dynamic_import_and_meta);
     RUN(text_that_only_looks_like_module_syntax);
+    RUN(hashbang_line_becomes_a_comment);
     RUN(malformed_text_passes_through);
     return harness_summary(__FILE__);
 }
