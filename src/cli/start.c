@@ -286,8 +286,10 @@ static void beside_data(bs_app *app, const char *given, const char *name,
 
 /* Loads pb_hooks (beside the data directory unless --hooksDir says
  * otherwise) before the bootstrap, so the files' onBootstrap handlers
- * run. A file that fails to load stops the start unless watching. */
-static int open_hooks(bs_app *app, const cli *c, bs_js **js, bs_error *err)
+ * run. A file that fails to load stops the start unless watching (only
+ * `serve` watches). */
+static int open_hooks(bs_app *app, const cli *c, bool watch, bs_js **js,
+                      bs_error *err)
 {
     bs_app_config cfg = {.data_dir = c->dir};
     if (bs_app_configure(app, &cfg, false) != 0)
@@ -301,10 +303,25 @@ static int open_hooks(bs_app *app, const cli *c, bs_js **js, bs_error *err)
         return bs_error_set(err, 400, "--hooksPool must be 1 to 64.");
     }
     bs_js_config jc = {.hooks_dir = abs ? abs : dir,
-                       .watch = !c->hooks_nowatch, .pool_size = pool};
+                       .watch = watch && !c->hooks_nowatch,
+                       .pool_size = pool};
     int rc = bs_js_open(app, &jc, js, err);
     free(abs);
     return rc;
+}
+
+/* pb_data/types.d.ts for editors, as PocketBase writes it; a failure
+ * is only logged. */
+static void write_types(bs_app *app)
+{
+    char path[4200];
+    bs_error err;
+    bs_error_init(&err);
+    snprintf(path, sizeof path, "%s/types.d.ts", bs_app_data_dir(app));
+    if (bs_js_write_types(app, path, &err) != 0)
+        bs_log_warn(app, "Cannot write types.d.ts", "error",
+                    err.message ? err.message : "unknown", NULL);
+    bs_error_dispose(&err);
 }
 
 static int cmd_serve(bs_app *app, const cli *c)
@@ -318,9 +335,11 @@ static int cmd_serve(bs_app *app, const cli *c)
     bs_js *js = NULL;
     bs_js_automigrate *am = NULL;
     char mdir[4096];
-    int rc = open_hooks(app, c, &js, &err);
+    int rc = open_hooks(app, c, true, &js, &err);
     if (rc == 0)
         rc = boot(app, c, true, &err);
+    if (rc == 0)
+        write_types(app);
     /* pb_migrations: applied after the bootstrap, before serving. */
     if (rc == 0) {
         beside_data(app, c->migrations_dir, "pb_migrations", mdir);
@@ -441,7 +460,9 @@ static int cmd_collections(bs_app *app, const cli *c)
     return 0;
 }
 
-/* `migrate ...` on pb_migrations (or --migrationsDir). */
+/* `migrate ...` on pb_migrations (or --migrationsDir). As in
+ * PocketBase, the hooks are loaded too (not watched), so what they bind
+ * to saves runs for the migrations' saves as well. */
 static int cmd_migrate(bs_app *app, const cli *c)
 {
     if (!bs_cli_migrate_check(c->prog, c->nargs, (char **)c->args))
@@ -449,17 +470,27 @@ static int cmd_migrate(bs_app *app, const cli *c)
     bs_app_config cfg = {.data_dir = c->dir};
     bs_error err;
     bs_error_init(&err);
+    bs_js *js = NULL;
     int rc = 0;
-    if (bs_cli_migrate_needs_app((char **)c->args))
-        rc = boot(app, c, false, &err);
-    else if (bs_app_configure(app, &cfg, false) != 0)
+    if (bs_cli_migrate_needs_app((char **)c->args)) {
+        rc = open_hooks(app, c, false, &js, &err);
+        if (rc == 0)
+            rc = boot(app, c, false, &err);
+        if (rc == 0)
+            write_types(app);
+    } else if (bs_app_configure(app, &cfg, false) != 0) {
         rc = bs_error_set(&err, 500, "The app is already bootstrapped.");
-    if (rc)
+    }
+    if (rc) {
+        bs_js_free(js);
         return fail(c, &err, rc);
+    }
     bs_error_dispose(&err);
     char mdir[4096];
     beside_data(app, c->migrations_dir, "pb_migrations", mdir);
-    return bs_cli_migrate(app, c->prog, mdir, c->nargs, (char **)c->args);
+    rc = bs_cli_migrate(app, c->prog, mdir, c->nargs, (char **)c->args);
+    bs_js_free(js);
+    return rc;
 }
 
 static int cmd_custom(bs_app *app, const cli *c, const bs_command *cmd)

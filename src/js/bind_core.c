@@ -7,7 +7,8 @@
  * A module is compiled as one function expression whose body is the
  * file, on the file's first line, so the line numbers of errors are the
  * file's own: `(function (exports, require, module, __filename,
- * __dirname) {` + text + `\n})`.
+ * __dirname) {` + text + `\n})`. The text's ES module syntax is
+ * rewritten first (esm.c), keeping its lines.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 
 #include "../base/util.h"
 #include "engine.h"
+#include "esm.h"
 
 static JSValueRef n_register(JSContextRef ctx, JSObjectRef fn,
                              JSObjectRef self, size_t argc,
@@ -42,7 +44,9 @@ static JSValueRef n_compile(JSContextRef ctx, JSObjectRef fn,
     bs_buf_init(&b);
     bs_buf_puts(&b, "(function (exports, require, module, __filename, "
                     "__dirname) {");
-    bs_buf_puts(&b, text ? text : "");
+    /* import/export become require and exports (esm.c). */
+    if (text && bsj_esm_transform(text, strlen(text), &b) < 0)
+        b.oom = true;
     bs_buf_puts(&b, "\n})");
     bs_buf_putc(&b, '\0');
     JSValueRef out = NULL;
@@ -91,8 +95,37 @@ static bool is_file(const char *p)
     return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/* A package's entry in its package.json: "exports" (a path, or the
+ * "." entry, a path or conditions of which "require", "node", "default"
+ * and "import" are taken in that order), else "main", else "module". */
+static const char *package_entry(json_object *pkg)
+{
+    static const char *const conds[] = {"require", "node", "default",
+                                        "import"};
+    json_object *e = json_object_object_get(pkg, "exports");
+    if (e && json_object_is_type(e, json_type_object) &&
+        json_object_object_get(e, "."))
+        e = json_object_object_get(e, ".");
+    for (int depth = 0; depth < 4 && e &&
+                        json_object_is_type(e, json_type_object);
+         depth++) {
+        json_object *pick = NULL;
+        for (size_t i = 0; !pick && i < sizeof conds / sizeof conds[0]; i++)
+            pick = json_object_object_get(e, conds[i]);
+        e = pick;
+    }
+    if (e && json_object_is_type(e, json_type_string))
+        return json_object_get_string(e);
+    json_object *m = json_object_object_get(pkg, "main");
+    if (!m)
+        m = json_object_object_get(pkg, "module");
+    return m && json_object_is_type(m, json_type_string)
+               ? json_object_get_string(m)
+               : NULL;
+}
+
 /* The file a module path names, Node's way: the path, with .js, with
- * .json, its package.json "main", its index.js. */
+ * .json, its package.json's entry, its index.js. */
 static bool try_module(const char *base, char out[PATH_MAX])
 {
     static const char *const suffixes[] = {"", ".js", ".json", "/index.js"};
@@ -109,15 +142,13 @@ static bool try_module(const char *base, char out[PATH_MAX])
                 (int)sizeof pkg)
                 return false;
             json_object *j = is_file(pkg) ? json_object_from_file(pkg) : NULL;
-            json_object *m = j ? json_object_object_get(j, "main") : NULL;
+            const char *m = j ? package_entry(j) : NULL;
             bool ok = false;
-            if (m && json_object_is_type(m, json_type_string)) {
+            if (m) {
                 char mp[PATH_MAX];
-                snprintf(mp, sizeof mp, "%s/%s", base,
-                         json_object_get_string(m));
+                snprintf(mp, sizeof mp, "%s/%s", base, m);
                 ok = (is_file(mp) && realpath(mp, out)) ||
-                     (snprintf(mp, sizeof mp, "%s/%s.js", base,
-                               json_object_get_string(m)) > 0 &&
+                     (snprintf(mp, sizeof mp, "%s/%s.js", base, m) > 0 &&
                       is_file(mp) && realpath(mp, out));
             }
             json_object_put(j);

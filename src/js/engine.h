@@ -287,6 +287,10 @@ int bsj_register(bsj_ctx *c, JSObjectRef meta, JSValueRef fn,
  * shape, or -1. */
 int bsj_hook_lookup(const char *name, int *event);
 
+/* Every hook name as a property whose value is its event shape (enum
+ * bsj_event), for the types.d.ts generator. */
+JSObjectRef bsj_hook_kinds(JSContextRef ctx);
+
 /* Warns once per legacy name. */
 void bsj_warn_legacy(bs_js *js, int which, const char *old_name,
                      const char *new_name);

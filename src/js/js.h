@@ -38,6 +38,18 @@ int bs_js_open(bs_app *app, const bs_js_config *cfg, bs_js **out,
  * once no request or job runs any more (after bs_app_serve returned). */
 void bs_js_free(bs_js *js);
 
+/* ---- types.d.ts (types.c) -------------------------------------------------
+ *
+ * TypeScript declarations of every global the hooks and migrations see,
+ * generated from the bindings themselves (see types.c). */
+
+/* The declarations' text; *out is malloc'ed. Any thread. */
+int bs_js_types_text(bs_app *app, char **out, bs_error *err);
+
+/* Writes them to path (pb_data/types.d.ts) unless the file already
+ * holds the same text. */
+int bs_js_write_types(bs_app *app, const char *path, bs_error *err);
+
 /* ---- migrations (migrations.c) -------------------------------------------
  *
  * dir is the pb_migrations directory: its *.js and *.ts files, in

@@ -167,6 +167,15 @@ int bsj_hook_lookup(const char *name, int *event)
     return -1;
 }
 
+JSObjectRef bsj_hook_kinds(JSContextRef ctx)
+{
+    JSObjectRef o = JSObjectMake(ctx, NULL, NULL);
+    for (size_t i = 0; i < sizeof hook_names / sizeof hook_names[0]; i++)
+        bsj_set(ctx, o, hook_names[i].name,
+                JSValueMakeNumber(ctx, hook_names[i].event));
+    return o;
+}
+
 void bsj_warn_legacy(bs_js *js, int which, const char *old_name,
                      const char *new_name)
 {

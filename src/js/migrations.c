@@ -186,7 +186,13 @@ static int run_body(bs_tx *tx, void *data)
     JSObjectRef fn = (JSObjectRef)bsj_get(ctx, bs, "runMigration");
     JSValueRef args[2] = {o->pair, JSValueMakeBoolean(ctx, o->down)};
     r->c->deadline_ms = bs_mono_ms() + r->js.time_limit_ms;
-    JSObjectCallAsFunction(ctx, fn, NULL, 2, args, &o->exc);
+    JSValueRef st = JSObjectCallAsFunction(ctx, fn, NULL, 2, args, &o->exc);
+    /* An async migration returned a promise: run its jobs and timers
+     * until it settles, still inside the transaction. */
+    if (!o->exc && !r->c->terminated && st && JSValueIsObject(ctx, st))
+        bsj_loop_wait(r->c, (JSObjectRef)st, &o->exc);
+    if (!r->c->terminated)
+        JSObjectCallAsFunction(ctx, r->c->clear_timers, NULL, 0, NULL, NULL);
     bsj_handles_release(r->c);
     if (r->c->terminated)
         return bs_error_set(o->err, 500, "it ran past the time limit");
@@ -584,12 +590,85 @@ static void put_find(bs_buf *b, const char *id)
     json_object_put(s);
 }
 
-static void put_update(bs_buf *b, const char *id, json_object *to)
+/* The field of list whose id is id, or NULL. */
+static json_object *field_by_id(json_object *list, const char *id)
+{
+    size_t n = json_object_is_type(list, json_type_array)
+                   ? json_object_array_length(list)
+                   : 0;
+    for (size_t i = 0; i < n; i++) {
+        json_object *f = json_object_array_get_idx(list, i);
+        if (strcmp(bs_json_get_str(f, "id", ""), id) == 0)
+            return f;
+    }
+    return NULL;
+}
+
+/* An update as the differences from `from` to `to`, as PocketBase
+ * writes it: the changed properties through unmarshal, each removed
+ * field by id, each added, changed or moved field put at its position
+ * (fields.addAt replaces a field of the same id). Without `from`, the
+ * whole collection. */
+static void put_update(bs_buf *b, const char *id, json_object *from,
+                       json_object *to)
 {
     put_find(b, id);
-    bs_buf_puts(b, "\n  unmarshal(");
-    put_indented(b, json_text(to));
-    bs_buf_puts(b, ", collection);\n\n  return app.save(collection);\n");
+    if (!from) {
+        bs_buf_puts(b, "\n  unmarshal(");
+        put_indented(b, json_text(to));
+        bs_buf_puts(b, ", collection);\n\n  return app.save(collection);\n");
+        return;
+    }
+    json_object *props = json_object_new_object();
+    json_object_object_foreach(to, key, val) {
+        if (strcmp(key, "fields") == 0 || strcmp(key, "id") == 0)
+            continue;
+        json_object *was = json_object_object_get(from, key);
+        if (!json_object_equal(was, val))
+            json_object_object_add(props, key, json_object_get(val));
+    }
+    if (json_object_object_length(props)) {
+        bs_buf_puts(b, "\n  unmarshal(");
+        put_indented(b, json_text(props));
+        bs_buf_puts(b, ", collection);\n");
+    }
+    json_object_put(props);
+    json_object *old_fields = json_object_object_get(from, "fields");
+    json_object *new_fields = json_object_object_get(to, "fields");
+    size_t n_old = json_object_is_type(old_fields, json_type_array)
+                       ? json_object_array_length(old_fields)
+                       : 0;
+    for (size_t i = 0; i < n_old; i++) {
+        const char *fid = bs_json_get_str(
+            json_object_array_get_idx(old_fields, i), "id", "");
+        if (field_by_id(new_fields, fid))
+            continue;
+        json_object *s = json_object_new_string(fid);
+        bs_buf_printf(b, "\n  // remove field\n  collection.fields.removeById(%s);\n",
+                      json_object_to_json_string(s));
+        json_object_put(s);
+    }
+    size_t n_new = json_object_is_type(new_fields, json_type_array)
+                       ? json_object_array_length(new_fields)
+                       : 0;
+    /* While the fields so far sit where they were, an unchanged one is
+     * left alone; after the first move every field is put at its place
+     * in turn, which leaves exactly the new order. */
+    bool in_place = true;
+    for (size_t i = 0; i < n_new; i++) {
+        json_object *f = json_object_array_get_idx(new_fields, i);
+        json_object *was = field_by_id(old_fields, bs_json_get_str(f, "id", ""));
+        json_object *at = n_old > i ? json_object_array_get_idx(old_fields, i)
+                                    : NULL;
+        in_place = in_place && was && was == at;
+        if (in_place && json_object_equal(was, f))
+            continue;
+        bs_buf_printf(b, "\n  // %s field\n  collection.fields.addAt(%zu, new Field(",
+                      was ? "update" : "add", i);
+        put_indented(b, json_text(f));
+        bs_buf_puts(b, "));\n");
+    }
+    bs_buf_puts(b, "\n  return app.save(collection);\n");
 }
 
 static void put_delete(bs_buf *b, const char *id)
@@ -619,14 +698,14 @@ static void auto_write(bs_js_automigrate *am, int kind, json_object *col)
     if (kind == 0)
         put_new(&b, now);
     else if (kind == 1)
-        put_update(&b, id, now);
+        put_update(&b, id, old, now);
     else
         put_delete(&b, id);
     bs_buf_puts(&b, "}, (app) => {\n");
     if (kind == 0)
         put_delete(&b, id);
     else if (old && kind == 1)
-        put_update(&b, id, old);
+        put_update(&b, id, now, old);
     else if (old)
         put_new(&b, old);
     else

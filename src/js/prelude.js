@@ -30,9 +30,11 @@ function hidden(obj, name, value) {
 }
 
 function unsupported(name) {
-    return function () {
+    const fn = function () {
         throw new Error(name + " is not supported in Basalt yet");
     };
+    hidden(fn, "__unsupported", true);
+    return fn;
 }
 
 function namespace(name, impl, missing) {
@@ -162,23 +164,29 @@ bs.dispatch = function (fn, kind, h) {
     const r = kind === EV_CRON ? fn() : fn(makeEvent(kind, h));
     if (r instanceof Error)
         throw r;
-    if (r && typeof r.then === "function") {
-        const st = {done: false, failed: false, error: undefined};
-        r.then((v) => {
-            st.done = true;
-            if (v instanceof Error) {
-                st.failed = true;
-                st.error = v;
-            }
-        }, (err) => {
-            st.done = true;
-            st.failed = true;
-            st.error = err;
-        });
-        return st;
-    }
-    return undefined;
+    return promiseState(r);
 };
+
+/* What the C side waits on (src/js/loop.c) when a function returned a
+ * promise: {done, failed, error}, filled in when it settles. Anything
+ * else gives undefined: nothing to wait for. */
+function promiseState(r) {
+    if (!r || typeof r.then !== "function")
+        return undefined;
+    const st = {done: false, failed: false, error: undefined};
+    r.then((v) => {
+        st.done = true;
+        if (v instanceof Error) {
+            st.failed = true;
+            st.error = v;
+        }
+    }, (err) => {
+        st.done = true;
+        st.failed = true;
+        st.error = err;
+    });
+    return st;
+}
 
 /* ---- modules -------------------------------------------------------------- */
 
@@ -219,6 +227,45 @@ function makeRequire(dir) {
     };
 }
 
+/* ES module files are rewritten into CommonJS at load time (src/js/esm.c);
+ * these are the helpers the rewritten text calls. */
+const esmHelpers = {
+    /* The default import of a module: its `default` export, or a
+     * CommonJS module's exports as a whole (as Node does). */
+    d(m) { return m && m.__esModule ? m.default : m; },
+    /* A module's exports as getters: live, and defined before its body
+     * runs (reading one before its declaration throws, as in a module). */
+    x(exports, getters) {
+        if (!Object.prototype.hasOwnProperty.call(exports, "__esModule"))
+            Object.defineProperty(exports, "__esModule", {value: true});
+        for (const name of Object.keys(getters))
+            Object.defineProperty(exports, name, {get: getters[name], enumerable: true, configurable: true});
+    },
+    /* export * from: every export but default, unless already defined. */
+    star(exports, m) {
+        for (const name of Object.keys(m || {})) {
+            if (name === "default" || Object.prototype.hasOwnProperty.call(exports, name))
+                continue;
+            Object.defineProperty(exports, name, {get: () => m[name], enumerable: true, configurable: true});
+        }
+    },
+    /* import(spec): a promise of the module's namespace. */
+    imp(require, spec) {
+        return new Promise((resolve) => {
+            const m = require(String(spec));
+            if (m && m.__esModule)
+                return resolve(m);
+            const ns = Object.assign({}, m);
+            ns.default = m;
+            resolve(ns);
+        });
+    },
+    meta(filename) {
+        return {url: "file://" + filename, filename, dirname: dirname(filename)};
+    },
+};
+Object.defineProperty(global, "__esm", {value: esmHelpers});
+
 /* ---- migrations --------------------------------------------------------------
  * A pb_migrations file calls migrate(up, down) at its top level; the
  * runner (src/js/migrations.c) takes the pair after loading the file and
@@ -248,8 +295,9 @@ bs.runMigration = function (m, down) {
     const r = fn(arg);
     if (r instanceof Error)
         throw r;
-    if (r && typeof r.then === "function")
-        throw new Error("a migration must not be async");
+    /* An async migration: the runner waits for the promise inside the
+     * file's transaction. */
+    return promiseState(r);
 };
 
 bs.loadFile = function (path, text) {
@@ -1592,6 +1640,298 @@ for (const name of unsupportedGlobals) {
     else
         globals[name] = unsupported(name);
 }
+
+/* ---- pb_data/types.d.ts ----------------------------------------------------------
+ * The declarations written for editors (src/js/types.c calls
+ * bs.typesDts). They are generated from the surface above, so they name
+ * exactly what a context defines: every global of `globals`, every member
+ * of the namespaces and of the classes' prototypes (getters become
+ * properties), and each registrar with the event its hook carries (the
+ * C table of src/js/loader.c, passed in as hookKinds). `signatures`
+ * gives the precise types of the names used most; any other member is
+ * declared loosely. The class types live in `namespace basalt`: several
+ * of their names (Record, Request, Event) are taken by TypeScript's own
+ * libraries. */
+
+const eventTypes = ["Event", "RecordEvent", "CollectionEvent", "RequestEvent",
+    "RecordRequestEvent", "RecordAuthRequestEvent", "MailerEvent",
+    "RealtimeEvent", "FileEvent", null, "BackupEvent"];
+
+const typeClasses = {Event, RecordEvent, CollectionEvent, RequestEvent,
+    RecordRequestEvent, RecordAuthRequestEvent, MailerEvent, RealtimeEvent,
+    FileEvent, BackupEvent, Request, Schema};
+
+const R = "basalt.Record", C = "basalt.Collection", OBJ = "{[key: string]: any}";
+const HANDLER = "(e: basalt.RequestEvent) => any";
+const MW = "basalt.Middleware | (" + HANDLER + ")";
+
+const signatures = {
+    "routerAdd": "(method: string, path: string, handler: " + HANDLER + ", ...middlewares: Array<" + MW + ">): void",
+    "routerUse": "(...middlewares: Array<" + MW + ">): void",
+    "cronAdd": "(id: string, expr: string, handler: () => any): void",
+    "cronRemove": "(id: string): void",
+    "sleep": "(ms: number): void",
+    "toString": "(value: any, maxBytes?: number): string",
+    "toBytes": "(value: any): number[]",
+    "readerToString": "(value: any, maxBytes?: number): string",
+    "arrayOf": "<T>(model: T): T[]",
+    "unmarshal": "<T>(data: any, dst: T): T",
+    "migrate": "(up: (app: basalt.App) => any, down?: (app: basalt.App) => any): void",
+    "require": "(path: string): any",
+    "setTimeout": "(callback: (...args: any[]) => void, ms?: number, ...args: any[]): number",
+    "setInterval": "(callback: (...args: any[]) => void, ms?: number, ...args: any[]): number",
+    "clearTimeout": "(id?: number): void",
+    "clearInterval": "(id?: number): void",
+    "queueMicrotask": "(callback: () => void): void",
+    "new Record": "(collection: " + C + " | string, data?: " + OBJ + ")",
+    "new Collection": "(data?: " + OBJ + ")",
+    "new DateTime": "(value?: string | number | basalt.DateTime)",
+    "new Middleware": "(fn: " + HANDLER + ", priority?: number, id?: string)",
+    "new MailerMessage": "(data?: " + OBJ + ")",
+    "new ApiError": "(status: number, message?: string, data?: any)",
+    "new ValidationError": "(code: string, message: string)",
+    "Record#id": "string",
+    "Record#get": "(field: string): any",
+    "Record#set": "(field: string, value: any): void",
+    "Record#load": "(data: " + OBJ + "): void",
+    "Record#getString": "(field: string): string",
+    "Record#getInt": "(field: string): number",
+    "Record#getFloat": "(field: string): number",
+    "Record#getBool": "(field: string): boolean",
+    "Record#getDateTime": "(field: string): basalt.DateTime",
+    "Record#getStringSlice": "(field: string): string[]",
+    "Record#collection": "(): " + C,
+    "Record#tableName": "(): string",
+    "Record#isNew": "(): boolean",
+    "Record#original": "(): " + R,
+    "Record#fresh": "(): " + R,
+    "Record#clone": "(): " + R,
+    "Record#email": "(): string",
+    "Record#setEmail": "(email: string): void",
+    "Record#verified": "(): boolean",
+    "Record#setVerified": "(verified: boolean): void",
+    "Record#setPassword": "(password: string): void",
+    "Record#setRandomPassword": "(): string",
+    "Record#validatePassword": "(password: string): boolean",
+    "Record#isSuperuser": "(): boolean",
+    "Record#expandedOne": "(relation: string): " + R + " | null",
+    "Record#expandedAll": "(relation: string): " + R + "[]",
+    "Record#publicExport": "(): " + OBJ,
+    "Record#toJSON": "(): " + OBJ,
+    "Collection#isAuth": "(): boolean",
+    "Collection#isBase": "(): boolean",
+    "Collection#isView": "(): boolean",
+    "Event#app": "basalt.App",
+    "Event#next": "(): void",
+    "RecordEvent#record": R,
+    "CollectionEvent#collection": C,
+    "RequestEvent#request": "basalt.Request",
+    "RequestEvent#auth": R + " | null",
+    "RequestEvent#json": "(status: number, data: any): void",
+    "RequestEvent#string": "(status: number, text: string): void",
+    "RequestEvent#html": "(status: number, html: string): void",
+    "RequestEvent#xml": "(status: number, xml: string): void",
+    "RequestEvent#blob": "(status: number, contentType: string, bytes: any): void",
+    "RequestEvent#noContent": "(status?: number): void",
+    "RequestEvent#redirect": "(status: number, url: string): void",
+    "RequestEvent#requestInfo": "(): {body: " + OBJ + ", query: " + OBJ + ", headers: " + OBJ +
+        ", auth: " + R + " | null, method: string, context: string}",
+    "RequestEvent#bindBody": "<T>(dst: T): T",
+    "RequestEvent#get": "(key: string): any",
+    "RequestEvent#set": "(key: string, value: any): void",
+    "RequestEvent#hasSuperuserAuth": "(): boolean",
+    "RequestEvent#remoteIP": "(): string",
+    "RequestEvent#realIP": "(): string",
+    "RequestEvent#badRequestError": "(message?: string, data?: any): basalt.ApiError",
+    "RequestEvent#notFoundError": "(message?: string, data?: any): basalt.ApiError",
+    "RequestEvent#forbiddenError": "(message?: string, data?: any): basalt.ApiError",
+    "RequestEvent#unauthorizedError": "(message?: string, data?: any): basalt.ApiError",
+    "RecordRequestEvent#record": R + " | null",
+    "RecordRequestEvent#collection": C + " | null",
+    "Request#method": "string",
+    "Request#url": "{path: string, rawQuery: string, query(): {get(key: string): string, has(key: string): boolean}, string(): string}",
+    "Request#header": "{get(name: string): string}",
+    "Request#host": "string",
+    "Request#remoteAddr": "string",
+    "Request#pathValue": "(name: string): string",
+    "$app.save": "(model: " + R + " | " + C + "): void",
+    "$app.saveNoValidate": "(model: " + R + " | " + C + "): void",
+    "$app.delete": "(model: " + R + " | " + C + "): void",
+    "$app.findRecordById": "(collection: " + C + " | string, id: string): " + R,
+    "$app.findRecordsByIds": "(collection: " + C + " | string, ids: string[]): " + R + "[]",
+    "$app.findRecordsByFilter": "(collection: " + C + " | string, filter: string, sort?: string, limit?: number, offset?: number, ...params: " + OBJ + "[]): " + R + "[]",
+    "$app.findFirstRecordByFilter": "(collection: " + C + " | string, filter: string, ...params: " + OBJ + "[]): " + R,
+    "$app.findFirstRecordByData": "(collection: " + C + " | string, key: string, value: any): " + R,
+    "$app.findAuthRecordByEmail": "(collection: " + C + " | string, email: string): " + R,
+    "$app.findCollectionByNameOrId": "(nameOrId: string): " + C,
+    "$app.findAllCollections": "(...types: string[]): " + C + "[]",
+    "$app.countRecords": "(collection: " + C + " | string, ...exprs: any[]): number",
+    "$app.runInTransaction": "(fn: (txApp: basalt.App) => void): void",
+    "$app.isTransactional": "(): boolean",
+    "$http.send": "(config: {url: string, method?: string, body?: string, headers?: {[name: string]: string}, timeout?: number}): " +
+        "{statusCode: number, headers: {[name: string]: string[]}, body: any, raw: string, json: any}",
+    "$security.randomString": "(length: number): string",
+    "$security.randomStringWithAlphabet": "(length: number, alphabet: string): string",
+    "$security.md5": "(text: string): string",
+    "$security.sha256": "(text: string): string",
+    "$security.sha512": "(text: string): string",
+    "$security.hs256": "(text: string, secret: string): string",
+    "$security.hs512": "(text: string, secret: string): string",
+    "$security.equal": "(a: string, b: string): boolean",
+    "$security.createJWT": "(payload: " + OBJ + ", signingKey: string, secDuration: number): string",
+    "$security.parseJWT": "(token: string, verificationKey: string): " + OBJ,
+    "$security.parseUnverifiedJWT": "(token: string): " + OBJ,
+    "$os.getenv": "(name: string): string",
+    "$os.args": "string[]",
+    "$filepath.base": "(path: string): string",
+    "$filepath.dir": "(path: string): string",
+    "$filepath.ext": "(path: string): string",
+    "$filepath.join": "(...parts: string[]): string",
+    "$apis.requireAuth": "(...collections: string[]): basalt.Middleware",
+    "$apis.requireSuperuserAuth": "(): basalt.Middleware",
+    "$apis.requireSuperuserOrOwnerAuth": "(ownerIdParam?: string): basalt.Middleware",
+    "$apis.requireGuestOnly": "(): basalt.Middleware",
+    "$apis.bodyLimit": "(bytes: number): basalt.Middleware",
+    "$apis.gzip": "(): basalt.Middleware",
+    "console.log": "(...args: any[]): void",
+    "console.info": "(...args: any[]): void",
+    "console.debug": "(...args: any[]): void",
+    "console.warn": "(...args: any[]): void",
+    "console.error": "(...args: any[]): void",
+};
+
+/* The namespaces whose type gets a name, so others can refer to it. */
+const namedNamespaces = {$app: "App"};
+
+function isClass(v) {
+    return typeof v === "function" && /^class\b/.test(Function.prototype.toString.call(v));
+}
+
+function isUnsupported(v) {
+    return typeof v === "function" && (v.__unsupported === true || (!isClass(v) &&
+        Function.prototype.toString.call(v).includes("is not supported in Basalt yet")));
+}
+
+const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+
+/* One member line: `name(args): ret;` or `name: type;`. */
+function memberLine(key, name, value, kind) {
+    const sig = signatures[key];
+    const note = isUnsupported(value) ? "    /** Not supported in Basalt yet: throws. */\n" : "";
+    const prop = IDENT.test(name) ? name : JSON.stringify(name);
+    if (!sig && typeof value === "function" && isClass(value) && globals[name] === value)
+        return "    " + prop + ": typeof " + name + ";\n";
+    if (sig)
+        return note + "    " + prop + (sig[0] === "(" || sig[0] === "<" ? "" : ": ") + sig + ";\n";
+    if (kind === "method" || typeof value === "function")
+        return note + "    " + prop + "(...args: any[]): any;\n";
+    return "    " + (kind === "readonly" ? "readonly " : "") + prop + ": any;\n";
+}
+
+/* The members of an object (a namespace such as $app). */
+function objectType(path, obj) {
+    let out = "{\n";
+    for (const k of Object.keys(obj).sort())
+        out += memberLine(path + "." + k, k, obj[k]);
+    return out + "}";
+}
+
+/* An interface from a class: its prototype's own members (getters as
+ * properties), extending the parent class when that is one of ours. */
+function classInterface(name, cls, known) {
+    const parent = Object.getPrototypeOf(cls);
+    let head = "interface " + name;
+    let parentName = null;
+    for (const k of Object.keys(known))
+        if (known[k] === parent)
+            parentName = k;
+    if (parentName)
+        head += " extends " + parentName;
+    else if (parent === Array)
+        head += " extends Array<any>";
+    else if (parent === Error || (parent && parent.prototype instanceof Error))
+        head += " extends Error";
+    let out = "    " + head + " {\n";
+    const proto = cls.prototype;
+    for (const k of Object.getOwnPropertyNames(proto).sort()) {
+        if (k === "constructor" || k.startsWith("__"))
+            continue;
+        const d = Object.getOwnPropertyDescriptor(proto, k);
+        let line;
+        if (d.get)
+            line = memberLine(name + "#" + k, k, undefined, d.set ? "prop" : "readonly");
+        else
+            line = memberLine(name + "#" + k, k, d.value, "method");
+        out += line.replace(/^ {4}/gm, "        ");
+    }
+    /* Data-bag classes keep whatever their constructor copied in. */
+    if (!(cls === Record || name.endsWith("Event") || cls === Request))
+        out += "        [key: string]: any;\n";
+    return out + "    }\n";
+}
+
+bs.typesDts = function (hookKinds, version) {
+    let out = "// Basalt " + version + ": declarations of the pb_hooks and pb_migrations globals, for editors.\n" +
+        "// Generated at start-up from the bindings; do not edit. Use it with\n" +
+        "// /// <reference path=\"../pb_data/types.d.ts\" />\n\n";
+    const classes = Object.assign({}, typeClasses);
+    for (const name of Object.keys(globals))
+        if (isClass(globals[name]))
+            classes[name] = globals[name];
+    /* The types of the namespace basalt. */
+    out += "declare namespace basalt {\n";
+    for (const name of Object.keys(classes).sort())
+        out += classInterface(name, classes[name], classes);
+    out += "    interface Middleware {\n        fn: (" + HANDLER + ") | null;\n        priority: number;\n        id: string;\n    }\n";
+    for (const ns of Object.keys(namedNamespaces))
+        out += "    type " + namedNamespaces[ns] + " = " +
+            objectType(ns, globals[ns]).replace(/\n/g, "\n    ") + ";\n";
+    out += "}\n\n";
+    /* The globals, in name order. */
+    const legacy = {};
+    for (const name of Object.keys(legacyHooks))
+        legacy[name] = legacyHooks[name][0];
+    const names = Object.keys(globals).concat(["require", "__hooks"]).sort();
+    for (const name of names) {
+        const v = name === "require" ? function () {} : name === "__hooks" ? "" : globals[name];
+        const target = legacy[name] || name;
+        if (hookKinds[target] !== undefined) {
+            const ev = eventTypes[hookKinds[target]] || "Event";
+            if (legacy[name])
+                out += "/** @deprecated the pre-0.23 name of " + target + ". */\n";
+            out += "declare function " + name + "(handler: (e: basalt." + ev +
+                ") => any, ...tags: string[]): void;\n";
+        } else if (name === "FormData") {
+            /* Not supported, and declared by the DOM library that
+             * editors load by default: a second declaration would
+             * clash with it. */
+            continue;
+        } else if (isUnsupported(v)) {
+            out += "/** Not supported in Basalt yet: throws. */\ndeclare function " + name + "(...args: any[]): any;\n";
+        } else if (isClass(v)) {
+            const sig = signatures["new " + name] || "(...args: any[])";
+            out += "declare var " + name + ": {new " + sig + ": basalt." + name +
+                "; prototype: basalt." + name + "};\n";
+        } else if (typeof v === "function" && v.name === "Dao") {
+            out += "/** @deprecated the pre-0.23 data access object; use $app. */\n" +
+                "declare function Dao(db?: any): basalt.App;\n";
+        } else if (typeof v === "function") {
+            const sig = signatures[name] || "(...args: any[]): any";
+            out += "declare function " + name + sig + ";\n";
+        } else if (name === "console") {
+            /* An interface Console merges with the DOM library's, and
+             * the variable then has the same type in both. */
+            out += "interface Console " + objectType(name, v) + "\ndeclare var console: Console;\n";
+        } else if (namedNamespaces[name]) {
+            out += "declare var " + name + ": basalt." + namedNamespaces[name] + ";\n";
+        } else if (v && typeof v === "object") {
+            out += "declare var " + name + ": " + objectType(name, v) + ";\n";
+        } else {
+            out += "declare var " + name + ": " + (typeof v === "string" ? "string" : "any") + ";\n";
+        }
+    }
+    return out;
+};
 
 for (const name of Object.keys(globals)) {
     Object.defineProperty(global, name, {value: globals[name], writable: true,

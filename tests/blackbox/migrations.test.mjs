@@ -212,19 +212,49 @@ describe('automigrate', { skip: SQLITE3_SKIP }, () => {
       p.fields.push({ name: 'views', type: 'number' });
       p.viewRule = '';
       await su.collections.update(posts.id, { fields: p.fields, viewRule: '' });
-      const tmp = await su.collections.create({ name: 'scratch', type: 'base' });
-      await su.collections.delete(tmp.id);
+      const afterFirstUpdate = await schema(srv);
+      // A second update removes a field, moves one and changes another
+      // (signed in again: schema() set the password anew).
+      const su2 = await superuser(srv);
+      const q = await su2.collections.getOne(posts.id);
+      const views = q.fields.find((f) => f.name === 'views');
+      const title = q.fields.find((f) => f.name === 'title');
+      title.max = 120;
+      const rest = q.fields.filter((f) => f !== views && f.name !== 'tags');
+      await su2.collections.update(posts.id, { fields: [rest[0], views, ...rest.slice(1)] });
+      const tmp = await su2.collections.create({ name: 'scratch', type: 'base' });
+      await su2.collections.delete(tmp.id);
 
       const files = fs.readdirSync(srv.migrationsDir).sort();
       const kinds = files.map((f) => f.replace(/^\d+_/, ''));
       assert.deepEqual(kinds, ['created_tags.js', 'created_posts.js', 'updated_posts.js',
-                               'created_scratch.js', 'deleted_scratch.js']);
+                               'updated_posts.js', 'created_scratch.js', 'deleted_scratch.js']);
       assert.deepEqual(appFiles(path.join(srv.dir, 'data.db')), files);
+
+      // An update file holds the differences only, as PocketBase writes it.
+      const up1 = fs.readFileSync(path.join(srv.migrationsDir, files[2]), 'utf8');
+      const [upPart, downPart] = up1.split('}, (app) => {');
+      assert.match(upPart, /"viewRule": ""/);
+      assert.match(upPart, /collection\.fields\.addAt\(\d+, new Field\([^]*"name": "views"/);
+      assert.doesNotMatch(upPart, /"name": "title"/);
+      assert.match(downPart, /collection\.fields\.removeById\(/);
+      const up2 = fs.readFileSync(path.join(srv.migrationsDir, files[3]), 'utf8').split('}, (app) => {')[0];
+      assert.match(up2, /collection\.fields\.removeById\(/);
+      assert.match(up2, /"max": 120/);
 
       const set = {};
       for (const f of files) set[f] = fs.readFileSync(path.join(srv.migrationsDir, f), 'utf8');
       fresh = await startServer({ migrations: set });
       assert.deepEqual(await schema(fresh), await schema(srv));
+      // Their down functions undo them: three steps back is the schema
+      // after the first update.
+      await fresh.stop();
+      const down = await runCli(['migrate', 'down', '3', '--dir', fresh.dir]);
+      assert.equal(down.code, 0, down.stderr);
+      // (serve would apply the reverted files again)
+      for (const f of files.slice(3)) fs.unlinkSync(path.join(fresh.migrationsDir, f));
+      await fresh.start();
+      assert.deepEqual(await schema(fresh), afterFirstUpdate);
     } finally {
       await srv.destroy();
       if (fresh) await fresh.destroy();
@@ -239,6 +269,40 @@ describe('automigrate', { skip: SQLITE3_SKIP }, () => {
       assert.ok(!fs.existsSync(srv.migrationsDir) || fs.readdirSync(srv.migrationsDir).length === 0);
     } finally {
       await srv.destroy();
+    }
+  });
+});
+
+describe('migrate and the hooks', { skip: SQLITE3_SKIP }, () => {
+  test('migrate up loads pb_hooks (not watched), so their record hooks run, and writes types.d.ts', async () => {
+    const root = makeTempRoot();
+    try {
+      fs.mkdirSync(path.join(root, 'pb_hooks'));
+      fs.mkdirSync(path.join(root, 'pb_migrations'));
+      fs.writeFileSync(path.join(root, 'pb_hooks', 'stamp.pb.js'),
+        'onRecordCreate((e) => { e.record.set("note", "stamped by a hook"); e.next(); }, "jobs");\n');
+      fs.writeFileSync(path.join(root, 'pb_migrations', '100_jobs.js'),
+        'migrate((app) => {\n' +
+        '  app.save(new Collection({name: "jobs", fields: [{name: "note", type: "text"}]}));\n' +
+        '}, (app) => { app.delete(app.findCollectionByNameOrId("jobs")); })\n');
+      fs.writeFileSync(path.join(root, 'pb_migrations', '200_seed.js'),
+        'migrate((app) => {\n' +
+        '  const r = new Record(app.findCollectionByNameOrId("jobs"));\n' +
+        '  r.set("note", "plain");\n' +
+        '  app.save(r);\n' +
+        '})\n');
+      const dir = path.join(root, 'pb_data');
+      const r = await runCli(['migrate', 'up', '--dir', dir]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(sqliteColumn(path.join(dir, 'data.db'), 'SELECT note FROM jobs'), ['stamped by a hook']);
+      assert.match(fs.readFileSync(path.join(dir, 'types.d.ts'), 'utf8'), /declare function onRecordCreate\(/);
+      // A hooks file that does not load stops the command, as it would stop serve.
+      fs.writeFileSync(path.join(root, 'pb_hooks', 'broken.pb.js'), 'routerAdd("GET", "/x", (e) => {\n');
+      const bad = await runCli(['migrate', 'up', '--dir', dir]);
+      assert.notEqual(bad.code, 0);
+      assert.match(bad.stderr, /broken\.pb\.js/);
+    } finally {
+      removeTempRoot(root);
     }
   });
 });

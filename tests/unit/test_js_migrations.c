@@ -174,6 +174,58 @@ TEST(create_writes_a_template)
     bs_error_dispose(&err);
 }
 
+/* An async up function is awaited inside the file's transaction: what
+ * it saves after an await (a timer, a promise job) is committed with the
+ * _migrations row, and a rejection after an await rolls back all of it. */
+TEST(async_migrations_are_awaited_in_the_transaction)
+{
+    bs_error err;
+    bs_error_init(&err);
+    write_file("400_async.js",
+               "migrate(async (app) => {\n"
+               "  await new Promise((ok) => setTimeout(ok, 20));\n"
+               "  app.save(new Collection({name: 'brooks', fields: "
+               "[{name: 'name', type: 'text'}]}));\n"
+               "  await Promise.resolve();\n"
+               "  app.db().newQuery(\"INSERT INTO brooks (id, name) VALUES "
+               "('b1', 'first')\").execute();\n"
+               "}, async (app) => {\n"
+               "  await null;\n"
+               "  app.delete(app.findCollectionByNameOrId('brooks'));\n"
+               "})\n");
+    int n = 0;
+    CHECK(bs_js_migrate_up(app, mig, &n, &err) == 0 && n == 1);
+    CHECK(count("SELECT count(*) AS n FROM brooks WHERE name = 'first'") == 1);
+    CHECK(count("SELECT count(*) AS n FROM _migrations WHERE file = "
+                "'400_async.js'") == 1);
+    CHECK(bs_js_migrate_down(app, mig, 1, &n, &err) == 0 && n == 1);
+    CHECK(!has_collection("brooks"));
+
+    write_file("400_async.js",
+               "migrate(async (app) => {\n"
+               "  app.save(new Collection({name: 'creeks'}));\n"
+               "  await new Promise((ok) => setTimeout(ok, 5));\n"
+               "  throw new Error('late failure');\n"
+               "})\n");
+    CHECK(bs_js_migrate_up(app, mig, &n, &err) != 0);
+    CHECK(err.message && strstr(err.message, "late failure"));
+    CHECK(!has_collection("creeks"));
+    CHECK(count("SELECT count(*) AS n FROM _migrations WHERE file = "
+                "'400_async.js'") == 0);
+    bs_error_dispose(&err);
+    bs_error_init(&err);
+
+    /* A promise that can never settle is an error, not a hang. */
+    write_file("400_async.js",
+               "migrate((app) => new Promise(() => {}))\n");
+    CHECK(bs_js_migrate_up(app, mig, &n, &err) != 0);
+    CHECK(err.message && strstr(err.message, "never settle"));
+    bs_error_dispose(&err);
+    char path[256];
+    snprintf(path, sizeof path, "%s/400_async.js", mig);
+    unlink(path);
+}
+
 int main(void)
 {
     char root[64];
@@ -186,6 +238,7 @@ int main(void)
     RUN(exported_collection_save_and_delete);
     RUN(files_apply_in_order_and_failures_roll_back);
     RUN(create_writes_a_template);
+    RUN(async_migrations_are_awaited_in_the_transaction);
     bs_app_free(app);
     tmpdir_remove(root);
     return harness_summary(__FILE__);

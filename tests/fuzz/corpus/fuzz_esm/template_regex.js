@@ -1,0 +1,1 @@
+const t = `a${ {b: "}"}.b }c`; export const x = /re[/]/g
