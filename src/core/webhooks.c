@@ -213,6 +213,7 @@ static bool filter_selects(bs_app *app, const bs_record *r, const char *filter)
     bs_rule_ctx ctx = {.app = app,
                        .schema = r->schema,
                        .collection = r->collection,
+                       .alias = r->collection->name,
                        .request = info};
     bs_error err;
     bs_error_init(&err);
@@ -733,7 +734,7 @@ static void form_apply(bs_app *app, wh_form *f, const json_object *body,
         json_object *info = bs_rules_request_info_of(NULL, NULL, NULL, "GET",
                                                      "default");
         bs_rule_ctx ctx = {.app = app, .schema = s, .collection = c,
-                           .request = info};
+                           .alias = c->name, .request = info};
         bs_query q;
         bs_rule_sql rs;
         bs_query_init(&q);

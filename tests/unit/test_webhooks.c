@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/json.h"
 #include "basalt.h"
 #include "core/app.h"
 #include "core/collection.h"
