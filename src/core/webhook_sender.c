@@ -63,16 +63,6 @@ struct bs_wh_sender {
     unsigned seed;
 };
 
-static int64_t env_num(const char *name, int64_t def)
-{
-    const char *v = getenv(name);
-    if (!v || !*v)
-        return def;
-    char *end;
-    long long n = strtoll(v, &end, 10);
-    return *end || n <= 0 ? def : (int64_t)n;
-}
-
 static int64_t wall_ms(void)
 {
     struct timeval tv;
@@ -399,12 +389,12 @@ bs_wh_sender *bs_wh_sender_start(bs_app *app)
     if (!s)
         return NULL;
     s->app = app;
-    s->base_ms = env_num("BASALT_WEBHOOK_RETRY_MS", 30000);
-    s->timeout_ms = env_num("BASALT_WEBHOOK_TIMEOUT_MS", 10000);
-    s->max_attempts = (int)env_num("BASALT_WEBHOOK_MAX_ATTEMPTS", 8);
+    s->base_ms = bs_env_positive("BASALT_WEBHOOK_RETRY_MS", 30000);
+    s->timeout_ms = bs_env_positive("BASALT_WEBHOOK_TIMEOUT_MS", 10000);
+    s->max_attempts = (int)bs_env_positive("BASALT_WEBHOOK_MAX_ATTEMPTS", 8);
     s->seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)s;
     s->counted_at = bs_mono_ms() - POLL_MS;
-    s->keep_days = (int)env_num("BASALT_WEBHOOK_KEEP_DAYS", 7);
+    s->keep_days = (int)bs_env_positive("BASALT_WEBHOOK_KEEP_DAYS", 7);
     s->pruned_at = bs_mono_ms() - PRUNE_MS;
     s->multi = curl_multi_init();
     if (!s->multi || pthread_create(&s->thread, NULL, run, s) != 0) {

@@ -451,15 +451,27 @@ void bs_webhooks_stats_get(bs_app *app, bs_webhooks_stats *out)
 
 /* ---- the API's operations -------------------------------------------------- */
 
+/* Adds column i of the row as a string (or an integer) under key. */
+static void put_text(json_object *o, const char *key, const bs_rows *st, int i)
+{
+    const char *v = bs_rows_text(st, i, NULL);
+    json_object_object_add(o, key, json_object_new_string(v ? v : ""));
+}
+
+static void put_int(json_object *o, const char *key, const bs_rows *st, int i)
+{
+    json_object_object_add(o, key, json_object_new_int64(bs_rows_int(st, i)));
+}
+
+/* A row of WEBHOOK_COLUMNS as the API shows it. */
 static json_object *webhook_json(bs_app *app, const bs_rows *st)
 {
     json_object *o = json_object_new_object();
     const char *cid = bs_rows_text(st, 1, NULL);
-    json_object_object_add(o, "id",
-                           json_object_new_string(bs_rows_text(st, 0, NULL)));
-    json_object_object_add(o, "collection", json_object_new_string(cid));
+    put_text(o, "id", st, 0);
+    put_text(o, "collection", st, 1);
     bs_schema *s = bs_app_schema(app);
-    const bs_collection *c = s ? bs_schema_find(s, cid) : NULL;
+    const bs_collection *c = s && cid ? bs_schema_find(s, cid) : NULL;
     json_object_object_add(o, "collectionName",
                            json_object_new_string(c ? c->name : ""));
     bs_schema_unref(s);
@@ -470,18 +482,13 @@ static json_object *webhook_json(bs_app *app, const bs_rows *st)
             json_object_array_add(events,
                                   json_object_new_string(EVENT_NAMES[i]));
     json_object_object_add(o, "events", events);
-    json_object_object_add(o, "url",
-                           json_object_new_string(bs_rows_text(st, 3, NULL)));
-    json_object_object_add(o, "filter",
-                           json_object_new_string(bs_rows_text(st, 4, NULL)));
-    json_object_object_add(o, "secret",
-                           json_object_new_string(bs_rows_text(st, 5, NULL)));
+    put_text(o, "url", st, 3);
+    put_text(o, "filter", st, 4);
+    put_text(o, "secret", st, 5);
     json_object_object_add(o, "active",
                            json_object_new_boolean(bs_rows_int(st, 6) != 0));
-    json_object_object_add(o, "created",
-                           json_object_new_string(bs_rows_text(st, 7, NULL)));
-    json_object_object_add(o, "updated",
-                           json_object_new_string(bs_rows_text(st, 8, NULL)));
+    put_text(o, "created", st, 7);
+    put_text(o, "updated", st, 8);
     return o;
 }
 
@@ -907,30 +914,26 @@ int bs_webhooks_delete(bs_app *app, const char *id)
 
 /* ---- the delivery log ------------------------------------------------------ */
 
+/* A row of DELIVERY_COLUMNS as the API shows it. */
 static json_object *delivery_json(bs_app *app, const bs_rows *st)
 {
     (void)app;
     json_object *o = json_object_new_object();
-    static const char *const text_cols[] = {
-        "id", "webhook", "collection", "record", "action", "status"};
+    static const char *const keys[] = {"id",     "webhook", "collection",
+                                       "record", "action",  "status"};
     for (int i = 0; i < 6; i++)
-        json_object_object_add(
-            o, text_cols[i], json_object_new_string(bs_rows_text(st, i, NULL)));
-    json_object_object_add(o, "attempts",
-                           json_object_new_int64(bs_rows_int(st, 6)));
+        put_text(o, keys[i], st, i);
+    put_int(o, "attempts", st, 6);
     int64_t next = bs_rows_int(st, 7);
     char when[25] = "";
-    if (strcmp(bs_rows_text(st, 5, NULL), "pending") == 0)
+    const char *status = bs_rows_text(st, 5, NULL);
+    if (status && strcmp(status, "pending") == 0)
         bs_time_str(next / 1000, (int)(next % 1000), when);
     json_object_object_add(o, "nextAttempt", json_object_new_string(when));
-    json_object_object_add(o, "lastCode",
-                           json_object_new_int64(bs_rows_int(st, 8)));
-    json_object_object_add(o, "lastError",
-                           json_object_new_string(bs_rows_text(st, 9, NULL)));
-    json_object_object_add(o, "created",
-                           json_object_new_string(bs_rows_text(st, 10, NULL)));
-    json_object_object_add(o, "updated",
-                           json_object_new_string(bs_rows_text(st, 11, NULL)));
+    put_int(o, "lastCode", st, 8);
+    put_text(o, "lastError", st, 9);
+    put_text(o, "created", st, 10);
+    put_text(o, "updated", st, 11);
     return o;
 }
 
