@@ -294,13 +294,16 @@ static long fill(bs_wh_sender *s)
     int64_t now = wall_ms();
     bs_conn *c = bs_store_reader_acquire(store);
     bs_rows st;
+    /* CROSS JOIN keeps the outbox as the outer loop, so SQLite walks the
+     * (status, nextAttempt) index in order and stops at the limit,
+     * however many rows are pending. */
     if (busy < MAX_FLIGHT &&
         bs_rows_open(&st, c,
                      "SELECT d.id, d.webhookId, d.body, d.attempts, w.url, "
-                     "w.secret FROM _webhookDeliveries d JOIN _webhooks w ON "
-                     "w.id = d.webhookId WHERE d.status = 'pending' AND "
-                     "d.nextAttempt <= ?1 AND w.active ORDER BY "
-                     "d.nextAttempt, d.rowid LIMIT ?2",
+                     "w.secret FROM _webhookDeliveries d CROSS JOIN "
+                     "_webhooks w ON w.id = d.webhookId WHERE d.status = "
+                     "'pending' AND d.nextAttempt <= ?1 AND w.active ORDER "
+                     "BY d.nextAttempt LIMIT ?2",
                      -1, BS_ROWS_FIXED) == 0) {
         bs_rows_bind_int(&st, 1, now);
         bs_rows_bind_int(&st, 2, MAX_FLIGHT + busy);
@@ -325,9 +328,10 @@ static long fill(bs_wh_sender *s)
     long wait = POLL_MS;
     int64_t next = 0;
     if (bs_conn_query_int(c,
-                          "SELECT MIN(d.nextAttempt) FROM _webhookDeliveries "
-                          "d JOIN _webhooks w ON w.id = d.webhookId WHERE "
-                          "d.status = 'pending' AND w.active",
+                          "SELECT d.nextAttempt FROM _webhookDeliveries d "
+                          "CROSS JOIN _webhooks w ON w.id = d.webhookId "
+                          "WHERE d.status = 'pending' AND w.active ORDER BY "
+                          "d.nextAttempt LIMIT 1",
                           -1, BS_ROWS_FIXED, NULL, &next) == 1 &&
         next > 0) {
         int64_t d = next - now;
@@ -352,6 +356,24 @@ static long fill(bs_wh_sender *s)
     return wait;
 }
 
+/* Records every finished transfer; returns how many there were. */
+static int drain(bs_wh_sender *s)
+{
+    int n = 0, left;
+    CURLMsg *m;
+    while ((m = curl_multi_info_read(s->multi, &left))) {
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        flight *f = NULL;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&f);
+        if (f) {
+            finish(s, f, m->data.result);
+            n++;
+        }
+    }
+    return n;
+}
+
 static void *run(void *p)
 {
     bs_wh_sender *s = p;
@@ -365,18 +387,14 @@ static void *run(void *p)
         long wait = fill(s);
         int running = 0;
         curl_multi_perform(s->multi, &running);
+        /* A transfer that ended in this call leaves no socket activity
+         * to wake the poll: record it and go round at once. */
+        if (drain(s))
+            continue;
+        /* The poll also ends early for libcurl's own timeouts. */
         curl_multi_poll(s->multi, NULL, 0, (int)wait, NULL);
         curl_multi_perform(s->multi, &running);
-        CURLMsg *m;
-        int left;
-        while ((m = curl_multi_info_read(s->multi, &left))) {
-            if (m->msg != CURLMSG_DONE)
-                continue;
-            flight *f = NULL;
-            curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&f);
-            if (f)
-                finish(s, f, m->data.result);
-        }
+        drain(s);
     }
     for (int i = 0; i < MAX_FLIGHT; i++)
         slot_clear(s, &s->slots[i]);
