@@ -17,7 +17,6 @@
 #include "../db/rows.h"
 #include "app.h"
 #include "collection.h"
-#include "webhooks.h"
 
 extern const char bs_default_system_collections[]; /* generated */
 
@@ -174,10 +173,6 @@ int bs_migrate_run(bs_app *app, bs_error *err)
         if (rc == 0 && !existing)
             rc = record(c, MIGRATIONS[i].file, err);
     }
-    /* Basalt's own system tables: created when missing, at every start,
-     * outside PocketBase's migration history. */
-    if (rc == 0)
-        rc = bs_webhooks_migrate(c, err);
     int end = bs_store_tx_end(app->store, rc == 0, err);
     return rc ? rc : end;
 }

@@ -87,9 +87,14 @@ static const char SCHEMA[] =
     "CREATE INDEX IF NOT EXISTS idx__webhookDeliveries_webhook ON "
     "`_webhookDeliveries` (`webhookId`, `created`);";
 
-int bs_webhooks_migrate(bs_conn *c, bs_error *err)
+/* Whether the tables exist (they are made with the first webhook). */
+static bool have_tables(bs_conn *c)
 {
-    return bs_conn_exec(c, SCHEMA, err);
+    int64_t one = 0;
+    return bs_conn_query_int(c,
+                             "SELECT 1 FROM sqlite_master WHERE type = "
+                             "'table' AND name = '_webhookDeliveries'",
+                             -1, BS_ROWS_FIXED, NULL, &one) == 1;
 }
 
 static int64_t wall_ms(void)
@@ -131,10 +136,14 @@ int bs_webhooks_reload(bs_app *app)
     int n = 0, cap = 0, rc = 0;
     bs_conn *c = bs_store_reader_acquire(app->store);
     bs_rows st;
-    rc = bs_rows_open(&st, c,
-                      "SELECT id, collectionId, events, filter FROM _webhooks "
-                      "WHERE active ORDER BY created, id",
-                      -1, BS_ROWS_FIXED);
+    st.st = NULL;
+    if (!have_tables(c))
+        rc = 1; /* none yet */
+    else
+        rc = bs_rows_open(&st, c,
+                          "SELECT id, collectionId, events, filter FROM "
+                          "_webhooks WHERE active ORDER BY created, id",
+                          -1, BS_ROWS_FIXED);
     while (rc == 0 && (rc = bs_rows_next(&st)) == 1) {
         rc = 0;
         if (n == cap) {
@@ -161,9 +170,9 @@ int bs_webhooks_reload(bs_app *app)
     }
     bs_rows_close(&st);
     bs_store_reader_release(app->store, c);
-    if (rc) {
+    if (rc < 0) {
         entries_free(items, n);
-        return rc < 0 ? rc : BS_EDB;
+        return rc;
     }
     pthread_mutex_lock(&w->lock);
     wh_entry *old = w->items;
@@ -508,8 +517,10 @@ static int list_page(bs_app *app, const char *count_sql, const char *page_sql,
     bs_conn *c = bs_store_reader_acquire(app->store);
     int64_t total = 0;
     bs_rows st;
-    int rc = bs_rows_open(&st, c, count_sql, -1, BS_ROWS_ONCE);
-    if (rc == 0) {
+    st.st = NULL;
+    bool empty = !have_tables(c);
+    int rc = empty ? 0 : bs_rows_open(&st, c, count_sql, -1, BS_ROWS_ONCE);
+    if (rc == 0 && !empty) {
         if (arg)
             bs_rows_bind_text(&st, 1, arg, -1);
         if (arg2)
@@ -521,7 +532,7 @@ static int list_page(bs_app *app, const char *count_sql, const char *page_sql,
     }
     bs_rows_close(&st);
     json_object *items = json_object_new_array();
-    if (rc == 0) {
+    if (rc == 0 && !empty) {
         bs_buf sql;
         bs_buf_init(&sql);
         bs_buf_printf(&sql, "%s LIMIT %lld OFFSET %lld", page_sql,
@@ -574,10 +585,12 @@ int bs_webhooks_find(bs_app *app, const char *id, json_object **out)
     *out = NULL;
     bs_conn *c = bs_store_reader_acquire(app->store);
     bs_rows st;
-    int rc = bs_rows_open(&st, c,
-                          "SELECT " WEBHOOK_COLUMNS
-                          " FROM _webhooks WHERE id = ?1",
-                          -1, BS_ROWS_FIXED);
+    st.st = NULL;
+    int rc = !have_tables(c) ? BS_ENOTFOUND
+                             : bs_rows_open(&st, c,
+                                            "SELECT " WEBHOOK_COLUMNS
+                                            " FROM _webhooks WHERE id = ?1",
+                                            -1, BS_ROWS_FIXED);
     if (rc == 0) {
         bs_rows_bind_text(&st, 1, id, -1);
         rc = bs_rows_next(&st);
@@ -764,10 +777,13 @@ static int form_load(bs_app *app, const char *id, wh_form *f)
 {
     bs_conn *c = bs_store_reader_acquire(app->store);
     bs_rows st;
-    int rc = bs_rows_open(&st, c,
-                          "SELECT collectionId, events, url, filter, secret, "
-                          "active FROM _webhooks WHERE id = ?1",
-                          -1, BS_ROWS_FIXED);
+    st.st = NULL;
+    int rc = !have_tables(c)
+                 ? BS_ENOTFOUND
+                 : bs_rows_open(&st, c,
+                                "SELECT collectionId, events, url, filter, "
+                                "secret, active FROM _webhooks WHERE id = ?1",
+                                -1, BS_ROWS_FIXED);
     if (rc == 0) {
         bs_rows_bind_text(&st, 1, id, -1);
         rc = bs_rows_next(&st);
@@ -812,16 +828,20 @@ static int save_tx(bs_tx *tx, void *data)
     char now[25];
     bs_now_str(now);
     bs_rows st;
-    int rc = bs_rows_open(
-        &st, bs_tx_conn(tx),
+    st.st = NULL;
+    int rc = 0;
+    if (j->is_new && !have_tables(bs_tx_conn(tx)))
+        rc = bs_conn_exec(bs_tx_conn(tx), SCHEMA, NULL);
+    const char *sql =
         j->is_new
             ? "INSERT INTO _webhooks (id, collectionId, events, url, filter, "
               "secret, active, created, updated) VALUES (?1, ?2, ?3, ?4, ?5, "
               "?6, ?7, ?8, ?8)"
             : "UPDATE _webhooks SET collectionId = ?2, events = ?3, url = ?4, "
               "filter = ?5, secret = ?6, active = ?7, updated = ?8 WHERE id = "
-              "?1",
-        -1, BS_ROWS_FIXED);
+              "?1";
+    if (rc == 0)
+        rc = bs_rows_open(&st, bs_tx_conn(tx), sql, -1, BS_ROWS_FIXED);
     if (rc == 0) {
         bs_rows_bind_text(&st, 1, j->id, -1);
         bs_rows_bind_text(&st, 2, f->collection_id, -1);
@@ -878,6 +898,8 @@ static int delete_tx(bs_tx *tx, void *data)
 {
     const char *id = data;
     bs_conn *c = bs_tx_conn(tx);
+    if (!have_tables(c))
+        return BS_ENOTFOUND;
     bs_rows st;
     int rc = bs_rows_open(&st, c, "DELETE FROM _webhooks WHERE id = ?1", -1,
                           BS_ROWS_FIXED);
@@ -948,8 +970,11 @@ int bs_webhooks_deliveries(bs_app *app, const char *webhook_id,
     *out = NULL;
     int64_t one = 0;
     bs_conn *c = bs_store_reader_acquire(app->store);
-    int found = bs_conn_query_int(c, "SELECT 1 FROM _webhooks WHERE id = ?1",
-                                  -1, BS_ROWS_FIXED, webhook_id, &one);
+    int found = !have_tables(c)
+                    ? 0
+                    : bs_conn_query_int(c,
+                                        "SELECT 1 FROM _webhooks WHERE id = ?1",
+                                        -1, BS_ROWS_FIXED, webhook_id, &one);
     bs_store_reader_release(app->store, c);
     if (found != 1)
         return found < 0 ? found : BS_ENOTFOUND;
@@ -977,6 +1002,8 @@ static int retry_tx(bs_tx *tx, void *data)
 {
     retry_job *j = data;
     bs_conn *c = bs_tx_conn(tx);
+    if (!have_tables(c))
+        return BS_ENOTFOUND;
     bs_rows st;
     int rc = bs_rows_open(&st, c,
                           "SELECT status FROM _webhookDeliveries WHERE id = ?1 "
@@ -1026,6 +1053,11 @@ int bs_webhooks_retry(bs_app *app, const char *webhook_id,
 int bs_webhooks_cleanup(bs_app *app, int keep_days)
 {
     if (!app->store)
+        return 0;
+    bs_conn *c = bs_store_reader_acquire(app->store);
+    bool none = !have_tables(c);
+    bs_store_reader_release(app->store, c);
+    if (none)
         return 0;
     char delivered[25], failed[25];
     int64_t now = wall_ms() / 1000;

@@ -39,9 +39,9 @@ typedef struct bs_webhooks bs_webhooks;
 bs_webhooks *bs_webhooks_new(bs_app *app);
 void bs_webhooks_free(bs_webhooks *w);
 
-/* Creates the two tables if missing, on the writer inside the system
- * migrations' transaction. */
-int bs_webhooks_migrate(bs_conn *c, bs_error *err);
+/* The two tables are created with the first webhook (not at start-up,
+ * so a PocketBase directory that never has one is left as it was);
+ * until then every reading finds nothing. */
 
 /* Reads the webhooks from data.db into memory. Any thread. */
 int bs_webhooks_reload(bs_app *app);

@@ -121,6 +121,46 @@ TEST(backoff)
     }
 }
 
+static bool tables_exist(void)
+{
+    bs_conn *c = bs_store_reader_acquire(app->store);
+    sqlite3_stmt *st = NULL;
+    bool yes = false;
+    if (sqlite3_prepare_v2(bs_conn_db(c),
+                           "SELECT 1 FROM sqlite_master WHERE name = "
+                           "'_webhooks'",
+                           -1, &st, NULL) == SQLITE_OK)
+        yes = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    bs_store_reader_release(app->store, c);
+    return yes;
+}
+
+/* Before the first webhook there are no tables, and every read finds
+ * nothing: a PocketBase directory is left as it was. */
+TEST(no_tables_until_the_first_webhook)
+{
+    CHECK(!tables_exist());
+    json_object *page = NULL;
+    CHECK(bs_webhooks_list(app, 1, 30, &page) == 0);
+    CHECK(bs_json_get_int(page, "totalItems", -1) == 0);
+    json_object_put(page);
+    page = NULL;
+    CHECK(bs_webhooks_find(app, "missingid12345", &page) == BS_ENOTFOUND);
+    CHECK(bs_webhooks_deliveries(app, "missingid12345", NULL, 1, 30, &page) ==
+          BS_ENOTFOUND);
+    CHECK(bs_webhooks_delete(app, "missingid12345") == BS_ENOTFOUND);
+    CHECK(bs_webhooks_cleanup(app, 7) == 0);
+    CHECK(bs_webhooks_reload(app) == 0);
+    bs_error err;
+    bs_error_init(&err);
+    bs_record *r = new_post("before any webhook");
+    CHECK(bs_record_save(app, r, &err) == 0);
+    bs_record_free(r);
+    CHECK(!tables_exist());
+    bs_error_dispose(&err);
+}
+
 TEST(validation)
 {
     bs_error err;
@@ -272,7 +312,9 @@ int main(void)
     RUN(signature);
     RUN(backoff);
     app = testapp_open(dir, create_collection_tx);
+    RUN(no_tables_until_the_first_webhook);
     RUN(validation);
+    CHECK(!tables_exist()); /* invalid input creates nothing */
     RUN(outbox);
     bs_app_free(app);
     char cmd[128];
