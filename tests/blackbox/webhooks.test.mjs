@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import crypto from 'node:crypto';
-import { startServer } from './lib/server.mjs';
+import { startServer, runCli } from './lib/server.mjs';
 import { superuserClient } from './lib/assert.mjs';
 
 const ADMIN = { email: 'admin@example.com', password: 'admin-pass-123' };
@@ -272,4 +272,59 @@ test('kill -9: every committed change is delivered after a restart, none twice o
   await srv.start();
   await sleep(1500);
   assert.equal(rx.requests.length, count);
+});
+
+test('every write path: JavaScript hooks, a rolled-back JavaScript transaction, the command line', async (t) => {
+  const rx = await receiver(() => 200);
+  t.after(() => rx.close());
+  const srv = await startServer({
+    env: { BASALT_WEBHOOK_RETRY_MS: '100' },
+    hooks: {
+      'main.pb.js': `
+routerAdd("POST", "/api/test/js-save", (e) => {
+  const rec = new Record($app.findCollectionByNameOrId("posts"));
+  rec.set("title", "saved by js");
+  $app.save(rec);
+  return e.json(200, { id: rec.id });
+});
+routerAdd("POST", "/api/test/js-rollback", (e) => {
+  try {
+    $app.runInTransaction((txApp) => {
+      const a = new Record(txApp.findCollectionByNameOrId("posts"));
+      a.set("title", "rolled back in js");
+      txApp.save(a);
+      throw new Error("roll back");
+    });
+  } catch (err) {}
+  return e.json(200, {});
+});
+`,
+    },
+  });
+  t.after(() => srv.destroy());
+  const su = await superuserClient(srv, ADMIN);
+  await su.collections.create({ name: 'posts', type: 'base', fields: [{ name: 'title', type: 'text' }] });
+  const token = su.authStore.token;
+  for (const collection of ['posts', '_superusers']) {
+    const made = await api(srv, token, 'POST', '/api/webhooks', { collection, events: ['create'], url: `${rx.url}/${collection}` });
+    assert.equal(made.status, 200, JSON.stringify(made.body));
+  }
+  const js = await api(srv, null, 'POST', '/api/test/js-save');
+  assert.equal(js.status, 200);
+  assert.equal((await api(srv, null, 'POST', '/api/test/js-rollback')).status, 200);
+  // Another process: the command line writes the row, the server's
+  // sender finds it.
+  const cli = await runCli(['superuser', 'create', 'second@example.com', 'another-pass-123', '--dir', srv.dir]);
+  assert.equal(cli.code, 0, cli.stderr);
+  await until('the JavaScript save and the command-line create', () => rx.acked().length >= 2);
+  await sleep(500);
+  const bodies = rx.acked().map((q) => JSON.parse(q.raw));
+  assert.equal(bodies.length, 2);
+  const post = bodies.find((b) => b.collection === 'posts');
+  assert.equal(post.record.id, js.body.id);
+  assert.equal(post.record.title, 'saved by js');
+  const su2 = bodies.find((b) => b.collection === '_superusers');
+  assert.equal(su2.record.email, 'second@example.com');
+  assert.equal(su2.record.password, undefined);
+  assert.equal(su2.record.tokenKey, undefined);
 });
