@@ -80,9 +80,17 @@ async function setup(t, env) {
 }
 
 test('the API: superusers only, validation in PocketBase error shape, CRUD', async (t) => {
-  const { srv, token } = await setup(t);
+  const { srv, su, token } = await setup(t);
   assert.equal((await api(srv, null, 'GET', '/api/webhooks')).status, 401);
   assert.equal((await api(srv, null, 'POST', '/api/webhooks', {})).status, 401);
+  // A signed-in user who is not a superuser: 403.
+  await su.collection('users').create({ email: 'user@example.com', password: 'user-pass-123', passwordConfirm: 'user-pass-123' });
+  const user = (await (await fetch(`${srv.url}/api/collections/users/auth-with-password`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ identity: 'user@example.com', password: 'user-pass-123' }),
+  })).json()).token;
+  assert.equal((await api(srv, user, 'GET', '/api/webhooks')).status, 403);
+  assert.equal((await api(srv, user, 'POST', '/api/webhooks', {})).status, 403);
 
   const bad = await api(srv, token, 'POST', '/api/webhooks', {
     collection: 'missing', events: ['create', 'boom'], url: 'javascript:alert(1)',
