@@ -336,3 +336,35 @@ routerAdd("POST", "/api/test/js-rollback", (e) => {
   assert.equal(su2.record.password, undefined);
   assert.equal(su2.record.tokenKey, undefined);
 });
+
+test('creates sent together (group commit): only the ones that committed are delivered', async (t) => {
+  const rx = await receiver(() => 200);
+  t.after(() => rx.close());
+  const srv = await startServer();
+  t.after(() => srv.destroy());
+  const su = await superuserClient(srv, ADMIN);
+  await su.collections.create({
+    name: 'items', type: 'base', createRule: '',
+    fields: [{ name: 'code', type: 'text' }],
+    indexes: ['CREATE UNIQUE INDEX idx_items_code ON items (code)'],
+  });
+  await api(srv, su.authStore.token, 'POST', '/api/webhooks', { collection: 'items', events: ['create'], url: `${rx.url}/in` });
+  await su.collection('items').create({ code: 'taken' });
+  const ok = new Set();
+  for (let round = 0; round < 4; round++) {
+    const codes = Array.from({ length: 24 }, (_, i) => (i % 6 === 3 ? 'taken' : `r${round}-${i}`));
+    const results = await Promise.all(codes.map((code) =>
+      fetch(`${srv.url}/api/collections/items/records`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }),
+      }).then(async (res) => ({ status: res.status, body: await res.json() }))));
+    results.forEach((r, i) => {
+      assert.equal(r.status, codes[i] === 'taken' ? 400 : 200, JSON.stringify(r.body));
+      if (r.status === 200) ok.add(r.body.id);
+    });
+  }
+  await until('every committed create', () => rx.acked().length >= ok.size + 1);
+  await sleep(300);
+  const delivered = rx.acked().map((q) => JSON.parse(q.raw).record);
+  assert.equal(delivered.length, ok.size + 1);
+  assert.ok(delivered.every((r) => ok.has(r.id) || r.code === 'taken'));
+});
