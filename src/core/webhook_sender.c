@@ -26,13 +26,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <time.h>
 
 #include "../base/util.h"
 #include "../db/rows.h"
 #include "app.h"
 #include "tx.h"
+#include "webhook_internal.h"
 #include "webhooks.h"
 
 #define MAX_FLIGHT 8
@@ -62,13 +62,6 @@ struct bs_wh_sender {
     int keep_days;
     unsigned seed;
 };
-
-static int64_t wall_ms(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
 
 void bs_webhook_sign(const char *secret, int64_t timestamp, const char *body,
                      size_t body_len, char out[65])
@@ -167,7 +160,7 @@ static bool start(bs_wh_sender *s, flight *f, const char *id,
     f->body[body_len] = 0;
     snprintf(f->id, sizeof f->id, "%s", id);
     f->attempts = attempts;
-    int64_t ts = wall_ms() / 1000;
+    int64_t ts = bs_wh_wall_ms() / 1000;
     char sig[65], sig_header[80], ts_text[24];
     bs_webhook_sign(secret, ts, body, body_len, sig);
     snprintf(sig_header, sizeof sig_header, "sha256=%s", sig);
@@ -267,7 +260,7 @@ static void finish(bs_wh_sender *s, flight *f, CURLcode res)
         counted = BS_WH_FAILED;
     } else {
         o.status = "pending";
-        o.next = wall_ms() + bs_webhook_backoff_ms(s->base_ms, attempts,
+        o.next = bs_wh_wall_ms() + bs_webhook_backoff_ms(s->base_ms, attempts,
                                                    (uint32_t)rand_r(&s->seed));
         counted = BS_WH_RETRY;
     }
@@ -291,7 +284,7 @@ static long fill(bs_wh_sender *s)
     for (int i = 0; i < MAX_FLIGHT; i++)
         busy += s->slots[i].h != NULL;
     bs_store *store = s->app->store;
-    int64_t now = wall_ms();
+    int64_t now = bs_wh_wall_ms();
     bs_conn *c = bs_store_reader_acquire(store);
     bs_rows st;
     /* CROSS JOIN keeps the outbox as the outer loop, so SQLite walks the
