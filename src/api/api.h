@@ -67,6 +67,9 @@ int bs_api_crons_register(bs_app *app);
  * /api/logs/{id} (logs.c). */
 int bs_api_logs_register(bs_app *app);
 
+/* The /api/webhooks routes (webhooks.c). */
+int bs_api_webhooks_register(bs_app *app);
+
 /* GET /api/metrics and the middleware that counts requests (metrics.c). */
 int bs_api_metrics_register(bs_app *app);
 

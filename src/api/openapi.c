@@ -835,6 +835,39 @@ static json_object *su_op(doc *d, const char *path, const char *method,
     return o;
 }
 
+/* The webhooks API (a Basalt extension, docs/webhooks.md). */
+static void webhook_ops(doc *d)
+{
+    json_object *o = su_op(d, "/api/webhooks", "get", "webhooks.list",
+                           "webhooks", "List webhooks", "");
+    put_params(o, "page perPage");
+    put_json_ok(o, schema_ref("Object"));
+    o = su_op(d, "/api/webhooks", "post", "webhooks.create", "webhooks",
+              "Create a webhook", "Object");
+    put_body(o, schema_ref("Object"), NULL, true);
+    o = su_op(d, "/api/webhooks/{id}", "get", "webhooks.view", "webhooks",
+              "View a webhook", "Object");
+    put_path_param(o, "id", "The webhook's id.");
+    o = su_op(d, "/api/webhooks/{id}", "patch", "webhooks.update",
+              "webhooks", "Update a webhook", "Object");
+    put_path_param(o, "id", "The webhook's id.");
+    put_body(o, schema_ref("Object"), NULL, true);
+    o = su_op(d, "/api/webhooks/{id}", "delete", "webhooks.delete",
+              "webhooks", "Delete a webhook and its delivery log", NULL);
+    put_path_param(o, "id", "The webhook's id.");
+    o = su_op(d, "/api/webhooks/{id}/deliveries", "get",
+              "webhooks.deliveries", "webhooks",
+              "A webhook's delivery log (?status=pending|delivered|failed)",
+              "Object");
+    put_path_param(o, "id", "The webhook's id.");
+    put_params(o, "page perPage");
+    o = su_op(d, "/api/webhooks/{id}/deliveries/{delivery}/retry", "post",
+              "webhooks.retry", "webhooks", "Queue a failed delivery again",
+              NULL);
+    put_path_param(o, "id", "The webhook's id.");
+    put_path_param(o, "delivery", "The delivery's id.");
+}
+
 static void system_ops(doc *d)
 {
     json_object *o = op(d, "/api/health", "get", "health.check", "health",
@@ -968,6 +1001,8 @@ static void system_ops(doc *d)
     o = su_op(d, "/api/crons/{id}", "post", "crons.run", "crons",
               "Run a cron job now", NULL);
     put_path_param(o, "id", "The job id.");
+
+    webhook_ops(d);
 
     o = su_op(d, "/api/sql", "post", "sql.run", "sql",
               "Run SQL in the console", "Object");

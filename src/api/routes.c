@@ -85,6 +85,7 @@ int bs_api_register(bs_app *app, bs_api_serving *sv)
         (rc = bs_api_crons_register(app)) ||
         (rc = bs_api_backups_register(app)) ||
         (rc = bs_api_logs_register(app)) ||
+        (rc = bs_api_webhooks_register(app)) ||
         (rc = bs_api_sql_register(app)) ||
         (rc = bs_api_dashboard_register(app)) ||
         (rc = bs_api_auth_register(app)))

@@ -23,6 +23,7 @@
 #include "../core/events.h"
 #include "../core/files.h"
 #include "../core/realtime.h"
+#include "../core/webhooks.h"
 #include "api.h"
 
 static void on_signal(int sig);
@@ -118,6 +119,8 @@ int bs_app_serve(bs_app *app, bool install_signals, bs_error *err)
     bs_log('I', "Server started at http://%s", app->http_addr);
     if (bs_cron_start(app->cron) != 0)
         bs_log('W', "Failed to start the cron scheduler");
+    if (bs_webhooks_start(app) != 0)
+        bs_log('W', "Failed to start the webhooks sender");
 
     /* Wait for a stop, looking once a second for schema and settings
      * changes committed by another process. */
@@ -136,6 +139,7 @@ int bs_app_serve(bs_app *app, bool install_signals, bs_error *err)
     }
     bs_log('I', "Shutting down");
     bs_cron_stop(app->cron);
+    bs_webhooks_stop(app);
     /* Realtime streams never end by themselves: end them first, so the
      * server's drain sees them finish. */
     bs_realtime_stop(app->realtime);

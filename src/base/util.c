@@ -15,6 +15,7 @@
 #include <openssl/rand.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -49,6 +50,16 @@ int64_t bs_mono_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t bs_env_positive(const char *name, int64_t def)
+{
+    const char *v = getenv(name);
+    if (!v || !*v)
+        return def;
+    char *end;
+    long long n = strtoll(v, &end, 10);
+    return *end || n <= 0 ? def : (int64_t)n;
 }
 
 /* Random bytes come from a pool per thread, refilled from OpenSSL's

@@ -19,6 +19,10 @@ void bs_time_str(int64_t t, int ms, char out[25]);
 /* Milliseconds from an arbitrary monotonic origin. */
 int64_t bs_mono_ms(void);
 
+/* The environment variable name read as a positive whole number, or def
+ * when it is unset, empty, not a number or not above zero. */
+int64_t bs_env_positive(const char *name, int64_t def);
+
 /* Fills out[0..n) with characters drawn uniformly from alphabet using the
  * system CSPRNG, then NUL-terminates (out must hold n+1). Returns 0 or
  * BS_EIO. */

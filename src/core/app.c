@@ -24,6 +24,7 @@
 #include "cron.h"
 #include "pool.h"
 #include "realtime.h"
+#include "webhooks.h"
 #include "events.h"
 #include "logs.h"
 #include "metrics.h"
@@ -91,6 +92,12 @@ bs_app *bs_app_new(const bs_app_config *cfg)
         bs_app_free(app);
         return NULL;
     }
+    /* Record changes that match a webhook write its outbox rows. */
+    app->webhooks = bs_webhooks_new(app);
+    if (!app->webhooks) {
+        bs_app_free(app);
+        return NULL;
+    }
     app->logs = bs_logs_new(app);
     if (!app->logs) {
         bs_app_free(app);
@@ -116,6 +123,7 @@ void bs_app_free(bs_app *app)
     bs_cron_free(app->cron);
     bs_pool_free(app->pool);
     bs_realtime_free(app->realtime);
+    bs_webhooks_free(app->webhooks);
     bs_logs_free(app->logs); /* writes what is queued */
     bs_store_close(app->store);
     bs_schema_unref(app->schema);
@@ -277,6 +285,8 @@ void bs_app_reload_snapshots(bs_app *app)
         bs_app_set_settings(app, s);
     else
         bs_log_warn(app, "Failed to reload the settings", NULL);
+    if (bs_webhooks_reload(app) != 0)
+        bs_log_warn(app, "Failed to reload the webhooks", NULL);
 }
 
 bool bs_app_sync_external(bs_app *app)
@@ -325,6 +335,8 @@ static int bootstrap_final(bs_event *e, void *user)
     rc = bs_app_reload_schema(app);
     if (rc)
         return bs_error_set(err, 500, "Failed to load the collections.");
+    if (bs_webhooks_reload(app) != 0)
+        return bs_error_set(err, 500, "Failed to load the webhooks.");
     bs_conn *c = bs_store_reader_acquire(app->store);
     bs_settings *s = NULL;
     bool found = false;

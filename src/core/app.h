@@ -46,6 +46,10 @@ struct bs_app {
      * by the API layer while serving. */
     struct bs_realtime *realtime;
 
+    /* Webhooks (webhooks.c): created with the app (the outbox hooks),
+     * the sender started by the API layer while serving. */
+    struct bs_webhooks *webhooks;
+
     /* Request logs and logger lines (logs.c): created with the app,
      * started by the bootstrap once the store is open. */
     struct bs_logs *logs;

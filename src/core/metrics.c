@@ -31,6 +31,7 @@
 #include "app.h"
 #include "logs.h"
 #include "realtime.h"
+#include "webhooks.h"
 
 #define ROUTE_SLOTS 512
 
@@ -379,6 +380,28 @@ static void write_logs(bs_app *app, bs_buf *b)
                   (unsigned long long)st.failed);
 }
 
+static void write_webhooks(bs_app *app, bs_buf *b)
+{
+    bs_webhooks_stats st;
+    bs_webhooks_stats_get(app, &st);
+    put_head(b, "basalt_webhook_deliveries_total", "counter",
+             "Webhook deliveries, by outcome: acknowledged with a 2xx, or "
+             "given up after the last attempt.");
+    bs_buf_printf(b,
+                  "basalt_webhook_deliveries_total{result=\"delivered\"} "
+                  "%llu\n"
+                  "basalt_webhook_deliveries_total{result=\"failed\"} %llu\n",
+                  (unsigned long long)st.delivered,
+                  (unsigned long long)st.failed);
+    put_head(b, "basalt_webhook_failed_attempts_total", "counter",
+             "Webhook delivery attempts that got no 2xx answer.");
+    put_u64(b, "basalt_webhook_failed_attempts_total", st.attempts_failed);
+    put_head(b, "basalt_webhook_pending", "gauge",
+             "Webhook deliveries waiting to be sent (as of the sender's "
+             "last count).");
+    bs_buf_printf(b, "basalt_webhook_pending %lld\n", (long long)st.pending);
+}
+
 static void write_ops(bs_metrics *m, bs_buf *b)
 {
     pthread_mutex_lock(&m->lock);
@@ -433,6 +456,7 @@ void bs_metrics_write(bs_app *app, bs_buf *out)
     write_store(app, out);
     write_realtime(app, out);
     write_logs(app, out);
+    write_webhooks(app, out);
     if (m)
         write_ops(m, out);
 }

@@ -189,16 +189,6 @@ struct bs_realtime {
     pthread_t thread;
 };
 
-static int64_t env_ms(const char *name, int64_t def)
-{
-    const char *v = getenv(name);
-    if (!v || !*v)
-        return def;
-    char *end;
-    long long n = strtoll(v, &end, 10);
-    return *end || n <= 0 ? def : (int64_t)n;
-}
-
 /* ---- subscriptions ------------------------------------------------------- */
 
 static void sub_dispose(rt_sub *s)
@@ -1375,10 +1365,11 @@ bs_realtime *bs_realtime_new(bs_app *app)
     if (!rt)
         return NULL;
     rt->app = app;
-    rt->idle_ms = env_ms("BASALT_REALTIME_IDLE_MS", IDLE_MS);
-    rt->ping_ms = env_ms("BASALT_REALTIME_PING_MS", PING_MS);
-    rt->max_ms = env_ms("BASALT_REALTIME_MAX_MS", MAX_MS);
-    rt->queue_max = (size_t)env_ms("BASALT_REALTIME_QUEUE_MAX", QUEUE_MAX);
+    rt->idle_ms = bs_env_positive("BASALT_REALTIME_IDLE_MS", IDLE_MS);
+    rt->ping_ms = bs_env_positive("BASALT_REALTIME_PING_MS", PING_MS);
+    rt->max_ms = bs_env_positive("BASALT_REALTIME_MAX_MS", MAX_MS);
+    rt->queue_max =
+        (size_t)bs_env_positive("BASALT_REALTIME_QUEUE_MAX", QUEUE_MAX);
     pthread_mutex_init(&rt->lock, NULL);
     pthread_mutex_init(&rt->qlock, NULL);
     pthread_condattr_t ca;

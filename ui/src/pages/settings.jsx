@@ -1,12 +1,13 @@
 // Settings: application (with batch, rate limits, trusted proxy, logs),
 // mail (with a test mail), files storage (S3 with a test), backups,
-// crons, export and import of collections, and the SQL console.
+// crons, webhooks, export and import of collections, and the SQL console.
 import { useEffect, useState } from 'preact/hooks';
 import { errorMessage, fieldErrors, pb } from '../api.js';
 import { collections, loadCollections, toast, useStore } from '../store.js';
 import { Check, confirm, ErrorList, Field, Loading, NumberInput, Select, TextInput } from '../ui.jsx';
 import { BackupsPage } from './backups.jsx';
 import { SqlPage } from './sql.jsx';
+import { WebhooksPage } from './webhooks.jsx';
 
 const SECTIONS = [
   ['application', 'Application'],
@@ -14,6 +15,7 @@ const SECTIONS = [
   ['storage', 'Files storage'],
   ['backups', 'Backups'],
   ['crons', 'Crons'],
+  ['webhooks', 'Webhooks'],
   ['export-collections', 'Export collections'],
   ['import-collections', 'Import collections'],
   ['sql', 'SQL console'],
@@ -36,6 +38,7 @@ export function SettingsPage({ section }) {
         {['application', 'mail', 'storage'].includes(section) && <SettingsForm key={section} section={section} />}
         {section === 'backups' && <BackupsPage />}
         {section === 'crons' && <Crons />}
+        {section === 'webhooks' && <WebhooksPage />}
         {section === 'export-collections' && <Export />}
         {section === 'import-collections' && <Import />}
         {section === 'sql' && <SqlPage />}
