@@ -440,43 +440,60 @@ sc_hooks() {
     record_metrics hooks "${metrics[@]}"
 }
 
-# JavaScript hooks against the same in C: build/basalt with bench/js as
-# its pb_hooks (a JSON route and an onRecordCreateRequest hook) and
-# build/examples/js_twin (the same two in C), both serving at once,
-# measured alternately for HOOKS_ROUNDS rounds.
+# JavaScript hooks against the same in C and in PocketBase's JavaScript:
+# build/basalt with bench/js as its pb_hooks (a JSON route and an
+# onRecordCreateRequest hook), build/basalt with bench/js_legacy (the same
+# two in the pre-0.23 API, run through Basalt's aliases),
+# build/examples/js_twin (the same two in C) and, with PB=1, PocketBase
+# v0.22.20 with bench/js_legacy, all serving at once, measured in turn
+# (the order rotating each round) for HOOKS_ROUNDS rounds.
 sc_jshooks() {
     [[ $TARGET == basalt ]] || return 0
     local twin=build/examples/js_twin
     if [[ ! -x $twin || examples/js_twin.c -nt $twin ]]; then
         make -s "$twin" >&2 || { log "cannot build $twin; skipping jshooks"; return 0; }
     fi
-    local kinds=(c js) k port dir round op
+    local kinds=(c js legacy) k port dir round op i
+    [[ -n ${PB_BIN:-} ]] && kinds+=(pb)
     declare -A hbase hpid
     for k in "${kinds[@]}"; do
+        local tg=basalt
+        [[ $k == pb ]] && tg=pocketbase
         port=$(free_port)
-        dir=$(new_data_dir)
-        create_admin "$dir" >>"$WORK/jshooks-$k.log" 2>&1 || server_failed "$WORK/jshooks-$k.log"
-        if [[ $k == c ]]; then
-            start_aux "$WORK/jshooks-$k.log" "$port" "$twin" serve "--http=127.0.0.1:$port" "--dir=$dir"
-        else
-            start_aux "$WORK/jshooks-$k.log" "$port" "$BASALT" serve "--http=127.0.0.1:$port" \
-                "--dir=$dir" "--hooksDir=$ROOT/bench/js" --hooksWatch=false
-        fi
+        dir=$(TARGET=$tg new_data_dir)
+        TARGET=$tg create_admin "$dir" >>"$WORK/jshooks-$k.log" 2>&1 ||
+            server_failed "$WORK/jshooks-$k.log"
+        case $k in
+            c)  start_aux "$WORK/jshooks-$k.log" "$port" "$twin" serve "--http=127.0.0.1:$port" \
+                    "--dir=$dir" ;;
+            js) start_aux "$WORK/jshooks-$k.log" "$port" "$BASALT" serve "--http=127.0.0.1:$port" \
+                    "--dir=$dir" "--hooksDir=$ROOT/bench/js" --hooksWatch=false ;;
+            legacy) start_aux "$WORK/jshooks-$k.log" "$port" "$BASALT" serve \
+                    "--http=127.0.0.1:$port" "--dir=$dir" "--hooksDir=$ROOT/bench/js_legacy" \
+                    --hooksWatch=false ;;
+            pb) start_aux "$WORK/jshooks-$k.log" "$port" "$PB_BIN" serve "--http=127.0.0.1:$port" \
+                    "--dir=$dir" "--hooksDir=$ROOT/bench/js_legacy" --hooksWatch=false ;;
+        esac
         hpid[$k]=$AUX_PID
         hbase[$k]="http://127.0.0.1:$port"
         BASE=${hbase[$k]}
-        API_TOKEN=$(admin_login)
-        api POST /api/collections "$(collection_json '{"name":"posts","type":"base",
+        API_TOKEN=$(TARGET=$tg admin_login)
+        TARGET=$tg api POST /api/collections "$(TARGET=$tg collection_json '{"name":"posts","type":"base",
             "listRule":"","viewRule":"","createRule":"","updateRule":"","deleteRule":"",
             "fields":[{"name":"title","type":"text"},{"name":"public","type":"bool"},
             {"name":"created","type":"autodate","onCreate":true},
             {"name":"updated","type":"autodate","onCreate":true,"onUpdate":true}]}')" >/dev/null
+        # Every server must answer the same before it is measured.
+        [[ $(API_TOKEN= api GET /api/bench/hello/world | jq -c .) == '{"message":"hello world","n":42}' ]] ||
+            die "jshooks: $k answers the route differently"
+        [[ $(API_TOKEN= api POST /api/collections/posts/records '{"title":"hello","public":true}' |
+             jq -r .title) == 'hello!' ]] || die "jshooks: $k does not run the create hook"
     done
     declare -A best_rps
-    local order
+    local order n=${#kinds[@]}
     for ((round = 1; round <= HOOKS_ROUNDS; round++)); do
-        order=("${kinds[@]}")
-        ((round % 2)) || order=("${kinds[1]}" "${kinds[0]}")
+        order=()
+        for ((i = 0; i < n; i++)); do order+=("${kinds[(i + round - 1) % n]}"); done
         for op in route create; do
             for k in "${order[@]}"; do
                 BASE=${hbase[$k]} PID=${hpid[$k]}
@@ -492,11 +509,19 @@ sc_jshooks() {
         done
     done
     for k in "${kinds[@]}"; do stop_aux "${hpid[$k]}"; done
-    # ratio = JavaScript / C req/s (best round); the goal is at least 0.5.
+    # js_c_ratio = JavaScript / C req/s (best round), the goal at least
+    # 0.5; legacy_c_ratio the same for the pre-0.23 file; js_pb_ratio and
+    # legacy_pb_ratio = Basalt's JavaScript / PocketBase's, the goal at
+    # least 10.
     local metrics=()
     for op in route create; do
-        metrics+=("${op}_c_rps=${best_rps[$op-c]}" "${op}_js_rps=${best_rps[$op-js]}"
-                  "${op}_js_c_ratio=$(ratio "${best_rps[$op-js]}" "${best_rps[$op-c]}")")
+        for k in "${kinds[@]}"; do metrics+=("${op}_${k}_rps=${best_rps[$op-$k]}"); done
+        metrics+=("${op}_js_c_ratio=$(ratio "${best_rps[$op-js]}" "${best_rps[$op-c]}")"
+                  "${op}_legacy_c_ratio=$(ratio "${best_rps[$op-legacy]}" "${best_rps[$op-c]}")")
+        if [[ -n ${best_rps[$op-pb]:-} ]]; then
+            metrics+=("${op}_js_pb_ratio=$(ratio "${best_rps[$op-js]}" "${best_rps[$op-pb]}")"
+                      "${op}_legacy_pb_ratio=$(ratio "${best_rps[$op-legacy]}" "${best_rps[$op-pb]}")")
+        fi
     done
     record_metrics jshooks "${metrics[@]}"
 }
@@ -520,7 +545,7 @@ register sqlcost  sc_sqlcost  "list requests at c=1 as a multiple of their own S
 register search   sc_search   "posts100k: full-text ?search= (rare and common word, rank, phrase/prefix; Basalt only) beside a LIKE filter, c=1 keep-alive; index build time"
 register delete   sc_delete   "DELETE 100 posts100k, then 100 users with cascade to their posts (c=10, new connections)"
 register hooks    sc_hooks    "create and view keep-alive c=64 with no handler vs 10 no-op handlers per record hook (Basalt only)"
-register jshooks  sc_jshooks  "a JSON route (n=100000) and a create with an onRecordCreateRequest hook (n=20000), keep-alive c=64, in JavaScript (bench/js) vs in C (examples/js_twin)"
+register jshooks  sc_jshooks  "a JSON route (n=100000) and a create with an onRecordCreateRequest hook (n=20000), keep-alive c=64, in JavaScript (bench/js), in the pre-0.23 API (bench/js_legacy) and in C (examples/js_twin); with PB=1 also PocketBase v0.22.20 running bench/js_legacy"
 
 # ------------------------------------------------------------- helpers
 

@@ -503,6 +503,19 @@ typedef struct bs_mail_message {
 BS_EXPORT int bs_app_send_mail(bs_app *app, bs_mail_message *m,
                                bs_error *err);
 
+/* Sends one of the record mails (PocketBase's $mails) to the auth record
+ * rec, rendered from its collection's template and sent through the
+ * mail's hook (BS_ON_MAILER_RECORD_*_SEND): kind is "verification",
+ * "passwordReset", "emailChange" (arg: the new address, required),
+ * "otp" (arg: the OTP record's id, arg2: the password, both required)
+ * or "authAlert" (arg: the alert text, may be NULL). rec stays the
+ * caller's. Blocks until the mail is handed over, as bs_app_send_mail.
+ * Returns 0, or an error with err set (a 400 for an unknown kind or a
+ * missing argument). */
+BS_EXPORT int bs_app_send_record_mail(bs_app *app, const char *kind,
+                                      bs_record *rec, const char *arg,
+                                      const char *arg2, bs_error *err);
+
 /* Events of the mailer (BS_ON_MAILER_*). `record` is the auth record a
  * record mail is about (NULL for BS_ON_MAILER_SEND of other mails);
  * `meta` carries the mail's data: token, otpId, password, newEmail or

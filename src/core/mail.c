@@ -1150,6 +1150,26 @@ int bs_app_send_mail(bs_app *app, bs_mail_message *m, bs_error *err)
     return bs_mail_send(app, m, 0, err);
 }
 
+int bs_app_send_record_mail(bs_app *app, const char *kind, bs_record *rec,
+                            const char *arg, const char *arg2, bs_error *err)
+{
+    if (!kind || !rec)
+        return bs_error_set(err, 400, "A mail kind and a record are "
+                                      "required.");
+    if (strcmp(kind, "verification") == 0)
+        return bs_mail_send_record_verification(app, rec, 0, err);
+    if (strcmp(kind, "passwordReset") == 0)
+        return bs_mail_send_record_password_reset(app, rec, 0, err);
+    if (strcmp(kind, "emailChange") == 0 && arg && *arg)
+        return bs_mail_send_record_email_change(app, rec, arg, 0, err);
+    if (strcmp(kind, "otp") == 0 && arg && *arg && arg2)
+        return bs_mail_send_record_otp(app, rec, arg, arg2, 0, err);
+    if (strcmp(kind, "authAlert") == 0)
+        return bs_mail_send_record_auth_alert(app, rec, arg, 0, err);
+    return bs_error_set(err, 400, "Unknown record mail or missing "
+                                  "argument.");
+}
+
 /* ---- system alerts to the superusers ------------------------------------ */
 
 /* The superusers' addresses (the installer's placeholder account left

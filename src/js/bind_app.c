@@ -425,6 +425,33 @@ NATIVE(n_send_mail)
     return JSValueMakeUndefined(ctx);
 }
 
+/* sendRecordMail(kind, record handle, arg, arg2): one of $mails. */
+NATIVE(n_send_record_mail)
+{
+    bs_record *r = argc > 1 ? bsj_handle_get(ctx, argv[1], BSJ_H_RECORD, exc)
+                            : NULL;
+    if (!r)
+        return argc > 1 ? JSValueMakeUndefined(ctx)
+                        : bsj_throw(ctx, exc, "An auth record is required.");
+    char *kind = bsj_cstr(ctx, argv[0]);
+    char *a1 = argc > 2 && !JSValueIsUndefined(ctx, argv[2]) &&
+                       !JSValueIsNull(ctx, argv[2])
+                   ? bsj_cstr(ctx, argv[2]) : NULL;
+    char *a2 = argc > 3 && !JSValueIsUndefined(ctx, argv[3]) &&
+                       !JSValueIsNull(ctx, argv[3])
+                   ? bsj_cstr(ctx, argv[3]) : NULL;
+    bs_error err;
+    bs_error_init(&err);
+    int rc = bs_app_send_record_mail(bsj_app(), kind, r, a1, a2, &err);
+    free(kind);
+    free(a1);
+    free(a2);
+    if (rc)
+        return fail(ctx, exc, &err, rc);
+    bs_error_dispose(&err);
+    return JSValueMakeUndefined(ctx);
+}
+
 void bsj_bind_app(JSContextRef ctx, JSObjectRef n)
 {
     bsj_def(ctx, n, "save", n_save);
@@ -445,4 +472,5 @@ void bsj_bind_app(JSContextRef ctx, JSObjectRef n)
     bsj_def(ctx, n, "cronRemove", n_cron_remove);
     bsj_def(ctx, n, "expand", n_expand);
     bsj_def(ctx, n, "sendMail", n_send_mail);
+    bsj_def(ctx, n, "sendRecordMail", n_send_record_mail);
 }

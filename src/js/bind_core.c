@@ -70,19 +70,14 @@ static JSValueRef n_read_file(JSContextRef ctx, JSObjectRef fn,
                               const JSValueRef argv[], JSValueRef *exc)
 {
     char *path = argc ? bsj_cstr(ctx, argv[0]) : NULL;
-    FILE *f = path ? fopen(path, "rb") : NULL;
-    if (!f) {
+    bs_buf b;
+    bs_buf_init(&b);
+    if (!path || bsj_read_file(path, &b) != 0) {
         bsj_throw(ctx, exc, "Cannot read %s", path ? path : "(nothing)");
+        bs_buf_dispose(&b);
         free(path);
         return JSValueMakeUndefined(ctx);
     }
-    bs_buf b;
-    bs_buf_init(&b);
-    char chunk[8192];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        bs_buf_append(&b, chunk, n);
-    fclose(f);
     JSValueRef v = bsj_string_n(ctx, b.data ? b.data : "", b.len);
     bs_buf_dispose(&b);
     free(path);

@@ -12,6 +12,7 @@
  * request." as PocketBase answers it — and a script stopped by the time
  * limit a 500.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -344,4 +345,18 @@ int bsj_exception_to_error(bsj_ctx *c, JSValueRef exc, bs_error *err)
     if (err && !err->status && code == BS_EHTTP)
         bs_error_bad_request(err, NULL);
     return code ? code : BS_EHTTP;
+}
+
+int bsj_read_file(const char *path, bs_buf *out)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return errno ? errno : EIO;
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        bs_buf_append(out, chunk, n);
+    int e = ferror(f) ? (errno ? errno : EIO) : 0;
+    fclose(f);
+    return e ? e : out->oom ? ENOMEM : 0;
 }

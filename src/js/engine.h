@@ -231,6 +231,10 @@ char *bsj_exception_text(JSContextRef ctx, JSValueRef exc);
  * PocketBase does (an ApiError keeps its status, anything else is a 400). */
 int bsj_exception_to_error(bsj_ctx *c, JSValueRef exc, bs_error *err);
 
+/* Appends the whole file at path to out; returns 0 or an errno value
+ * (ENOMEM when out ran out of memory). Any thread. */
+int bsj_read_file(const char *path, bs_buf *out);
+
 /* ---- natives ------------------------------------------------------------- */
 
 /* Adds the natives of one area to the object `n` (the prelude's __n). */
@@ -240,6 +244,7 @@ void bsj_bind_app(JSContextRef ctx, JSObjectRef n);    /* bind_app.c */
 void bsj_bind_event(JSContextRef ctx, JSObjectRef n);  /* bind_event.c */
 void bsj_bind_http(JSContextRef ctx, JSObjectRef n);   /* bind_http.c */
 void bsj_bind_util(JSContextRef ctx, JSObjectRef n);   /* bind_util.c */
+void bsj_bind_os(JSContextRef ctx, JSObjectRef n);     /* bind_os.c */
 
 typedef JSValueRef (*bsj_native_fn)(JSContextRef, JSObjectRef, JSObjectRef,
                                     size_t, const JSValueRef[],

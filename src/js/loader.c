@@ -607,16 +607,12 @@ static int cmp_str(const void *a, const void *b)
 
 static char *read_text(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
     bs_buf b;
     bs_buf_init(&b);
-    char chunk[8192];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        bs_buf_append(&b, chunk, n);
-    fclose(f);
+    if (bsj_read_file(path, &b) != 0) {
+        bs_buf_dispose(&b);
+        return NULL;
+    }
     bs_buf_putc(&b, '\0');
     return bs_buf_steal(&b, NULL);
 }

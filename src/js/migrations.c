@@ -81,16 +81,12 @@ static void free_list(char **list, int n)
 
 static char *read_text(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
     bs_buf b;
     bs_buf_init(&b);
-    char chunk[8192];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
-        bs_buf_append(&b, chunk, got);
-    fclose(f);
+    if (bsj_read_file(path, &b) != 0) {
+        bs_buf_dispose(&b);
+        return NULL;
+    }
     bs_buf_puts(&b, "");
     if (b.oom) {
         bs_buf_dispose(&b);

@@ -65,6 +65,7 @@ int bsj_ctx_new(bsj_gen *gen, bool loader, bsj_ctx **out, bs_error *err)
     bsj_bind_event(ctx, n);
     bsj_bind_http(ctx, n);
     bsj_bind_util(ctx, n);
+    bsj_bind_os(ctx, n);
     JSStringRef name = JSStringCreateWithUTF8CString("__n");
     JSObjectSetProperty(ctx, global, name, n, kJSPropertyAttributeDontEnum,
                         NULL);

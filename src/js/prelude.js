@@ -659,12 +659,49 @@ class Query {
     }
 }
 
+/* The columns of row that model declares, each turned into the type of
+ * the model's value as Go's scan would: a string, a number, a boolean,
+ * an array or object (from JSON text), or for a null* value the value
+ * or null. */
 function pick(row, model) {
     const out = {};
     for (const k of Object.keys(model))
         if (k in row)
-            out[k] = row[k];
+            out[k] = scanValue(row[k], model[k]);
     return out;
+}
+
+function scanValue(v, like) {
+    let kind = like instanceof NullValue ? like.kind : like === null ? "any" : Array.isArray(like) ? "array" : typeof like;
+    if (like instanceof NullValue && (v === null || v === undefined))
+        return null;
+    switch (kind) {
+    case "string":
+        return v === null || v === undefined ? "" : typeof v === "string" ? v : String(v);
+    case "number":
+        return v === null || v === undefined || v === "" ? 0 : Number(v);
+    case "boolean":
+        return typeof v === "string" ? /^(1|t|true)$/i.test(v) : Boolean(v);
+    case "array":
+    case "object":
+        if (typeof v === "string") {
+            try {
+                return JSON.parse(v);
+            } catch (e) {
+                return v;
+            }
+        }
+        return v === null || v === undefined ? (kind === "array" ? [] : {}) : v;
+    default:
+        return v;
+    }
+}
+
+/* The value of a DynamicModel property that may be null (nullString()
+ * and the others): scanning replaces it with the column's value or null. */
+class NullValue {
+    constructor(kind) { hidden(this, "kind", kind); }
+    toJSON() { return null; }
 }
 
 const db = namespace("$app.db()", {
@@ -1499,12 +1536,52 @@ const $security = namespace("$security", {
     },
 }, ["randomStringByRegex", "encrypt", "decrypt"]);
 
+/* Bytes for the natives: a Uint8Array of a string's UTF-8 or of an
+ * array of numbers. */
+function bytesOf(data) {
+    if (data instanceof Uint8Array)
+        return data;
+    if (typeof data === "string")
+        return new Uint8Array(new TextEncoderLite().encode(data));
+    if (Array.isArray(data) || ArrayBuffer.isView(data))
+        return Uint8Array.from(data, (b) => Number(b) & 255);
+    return new Uint8Array(new TextEncoderLite().encode(toStringValue(data)));
+}
+
+/* A file's information as Go's fs.FileInfo (methods, not fields). */
+function fileInfo(raw) {
+    const modTime = new DateTime(raw.modTime);
+    return {
+        name: () => raw.name, size: () => raw.size, isDir: () => raw.isDir,
+        mode: () => raw.mode | (raw.isDir ? 0x80000000 : 0) | (raw.isLink ? 0x8000000 : 0),
+        modTime: () => modTime, sys: () => null,
+    };
+}
+
+/* A directory entry as Go's fs.DirEntry. */
+function dirEntry(raw) {
+    const info = fileInfo(raw);
+    return {name: () => raw.name, isDir: () => raw.isDir, type: () => info.mode() & 0xfffff000 | 0,
+            info: () => info};
+}
+
 const $os = namespace("$os", {
     getenv(name) { return N.getenv(String(name)); },
     args: [],
-}, ["exec", "cmd", "exit", "dirFS", "stat", "readFile", "writeFile", "readDir",
-    "tempDir", "truncate", "getwd", "mkdir", "mkdirAll", "rename", "remove",
-    "removeAll", "openRoot", "openInRoot"]);
+    readFile(path) { return Array.from(N.osReadFile(String(path))); },
+    writeFile(path, data, perm) { N.osWriteFile(String(path), bytesOf(data), perm === undefined ? 0o644 : Number(perm)); },
+    readDir(path) { return N.osReadDir(String(path)).map(dirEntry); },
+    stat(path) { return fileInfo(N.osStat(String(path), false)); },
+    lstat(path) { return fileInfo(N.osStat(String(path), true)); },
+    mkdir(path, perm) { N.osMkdir(String(path), perm === undefined ? 0o755 : Number(perm), false); },
+    mkdirAll(path, perm) { N.osMkdir(String(path), perm === undefined ? 0o755 : Number(perm), true); },
+    remove(path) { N.osRemove(String(path), false); },
+    removeAll(path) { N.osRemove(String(path), true); },
+    rename(from, to) { N.osRename(String(from), String(to)); },
+    truncate(path, size) { N.osTruncate(String(path), Number(size) || 0); },
+    getwd() { return N.osGetwd(); },
+    tempDir() { return N.getenv("TMPDIR") || "/tmp"; },
+}, ["exec", "cmd", "exit", "dirFS", "openRoot", "openInRoot"]);
 
 function cleanPath(p) {
     const abs = p.startsWith("/");
@@ -1525,7 +1602,13 @@ function cleanPath(p) {
     return s || (abs ? "/" : ".");
 }
 
+/* The value walk's callbacks return to skip a directory (or the rest
+ * of one, for a file) or to stop the walk without an error. */
+const skipDir = new Error("skip this directory");
+const skipAll = new Error("skip everything and stop the walk");
+
 const $filepath = namespace("$filepath", {
+    skipDir, skipAll,
     base(p) {
         p = String(p).replace(/\/+$/, "");
         if (p === "")
@@ -1555,7 +1638,120 @@ const $filepath = namespace("$filepath", {
     },
     toSlash(p) { return String(p); },
     fromSlash(p) { return String(p); },
-}, ["glob", "match", "rel", "splitList", "walk", "walkDir"]);
+    glob(pattern) { return N.fpGlob(String(pattern)); },
+    match(pattern, name) { return N.fpMatch(String(pattern), String(name)); },
+    splitList(p) { return String(p) === "" ? [] : String(p).split(":"); },
+    rel(basepath, targpath) { return relPath(String(basepath), String(targpath)); },
+    walk(root, fn) { walkTree(String(root), fn, false); },
+    walkDir(root, fn) { walkTree(String(root), fn, true); },
+}, []);
+
+/* Go's filepath.Rel: target relative to base, both cleaned; an error
+ * when one is absolute and the other not, or when base climbs out of
+ * what is known. */
+function relPath(base, targ) {
+    base = cleanPath(base);
+    targ = cleanPath(targ);
+    if (base === targ)
+        return ".";
+    if (base.startsWith("/") !== targ.startsWith("/"))
+        throw new Error("Rel: can't make " + targ + " relative to " + base);
+    const b = base === "." || base === "/" ? [] : base.replace(/^\//, "").split("/");
+    const t = targ === "." || targ === "/" ? [] : targ.replace(/^\//, "").split("/");
+    let i = 0;
+    while (i < b.length && i < t.length && b[i] === t[i])
+        i++;
+    if (b.slice(i).includes(".."))
+        throw new Error("Rel: can't make " + targ + " relative to " + base);
+    const out = b.slice(i).map(() => "..").concat(t.slice(i));
+    return out.length ? out.join("/") : ".";
+}
+
+/* Go's filepath.Walk (info: a FileInfo) and WalkDir (a DirEntry): root
+ * first, then each directory's entries in name order; the callback gets
+ * (path, info, err) and may return an error to stop, skipDir or
+ * skipAll. */
+function walkTree(root, fn, asEntry) {
+    if (typeof fn !== "function")
+        throw new Error("walk expects a callback");
+    /* What the callback's answer means: "skip", "stop" or "" (go on). */
+    const outcome = (r) => {
+        if (r === skipDir)
+            return "skip";
+        if (r === skipAll)
+            return "stop";
+        if (r)
+            throw r;
+        return "";
+    };
+    const visit = (path, raw, err) => {
+        const v = raw ? (asEntry ? dirEntry(raw) : fileInfo(raw)) : null;
+        const r = fn(path, v, err);
+        if (r === skipDir && raw && !raw.isDir)
+            return "skipParent";
+        const o = outcome(r);
+        if (o || !raw || !raw.isDir)
+            return o;
+        let entries;
+        try {
+            entries = N.osReadDir(path);
+        } catch (e) {
+            return outcome(fn(path, v, e));
+        }
+        for (const ent of entries) {
+            const res = visit(cleanPath(path + "/" + ent.name), ent, null);
+            if (res === "stop")
+                return "stop";
+            if (res === "skipParent")
+                break;
+        }
+        return "";
+    };
+    let raw = null, err = null;
+    try {
+        raw = N.osStat(root, true);
+    } catch (e) {
+        err = e;
+    }
+    visit(root, raw, err);
+}
+
+/* ---- $mails ---------------------------------------------------------------- */
+
+/* The auth record of a $mails call: PocketBase passes (app, record, ...);
+ * a record first is accepted too. */
+function mailArgs(name, args) {
+    const a = args[0] instanceof Record ? args : args.slice(1);
+    const rec = a[0];
+    if (!(rec instanceof Record))
+        throw new Error("$mails." + name + " expects an auth record");
+    if (!rec.collection().isAuth())
+        throw new Error("$mails." + name + ": " + rec.collection().name + " is not an auth collection");
+    return a;
+}
+
+const $mails = {
+    sendRecordPasswordReset(...args) {
+        const [rec] = mailArgs("sendRecordPasswordReset", args);
+        N.sendRecordMail("passwordReset", rec.__h);
+    },
+    sendRecordVerification(...args) {
+        const [rec] = mailArgs("sendRecordVerification", args);
+        N.sendRecordMail("verification", rec.__h);
+    },
+    sendRecordChangeEmail(...args) {
+        const [rec, newEmail] = mailArgs("sendRecordChangeEmail", args);
+        N.sendRecordMail("emailChange", rec.__h, String(newEmail || ""));
+    },
+    sendRecordOTP(...args) {
+        const [rec, otpId, pass] = mailArgs("sendRecordOTP", args);
+        N.sendRecordMail("otp", rec.__h, String(otpId || ""), String(pass || ""));
+    },
+    sendRecordAuthAlert(...args) {
+        const [rec, info] = mailArgs("sendRecordAuthAlert", args);
+        N.sendRecordMail("authAlert", rec.__h, info === undefined ? null : String(info));
+    },
+};
 
 /* ---- helpers ---------------------------------------------------------------- */
 
@@ -1600,7 +1796,10 @@ const globals = {
     ApiError, BadRequestError, NotFoundError, ForbiddenError,
     UnauthorizedError, TooManyRequestsError, InternalServerError,
     routerAdd, routerUse, cronAdd, cronRemove,
-    arrayOf, sleep, toString: toStringValue,
+    $mails, arrayOf, sleep, toString: toStringValue,
+    nullString: () => new NullValue("string"), nullInt: () => new NullValue("number"),
+    nullFloat: () => new NullValue("number"), nullBool: () => new NullValue("boolean"),
+    nullArray: () => new NullValue("array"), nullObject: () => new NullValue("object"),
     toBytes(v) { return typeof v === "string" ? new TextEncoderLite().encode(v) : Array.from(v || []); },
     readerToString(v) { return toStringValue(v); },
     setTimeout, setInterval, clearTimeout, clearInterval: clearTimeout,
@@ -1615,11 +1814,10 @@ for (const name of Object.keys(fieldTypes))
 Object.assign(globals, hooks);
 
 const unsupportedGlobals = [
-    "$template", "$mails", "$filesystem", "FormData", "Context", "Command",
+    "$template", "$filesystem", "FormData", "Context", "Command",
     "RequestInfo", "Timezone", "Cookie", "SubscriptionMessage",
     "AppleClientSecretCreateForm", "RecordUpsertForm", "TestEmailSendForm",
-    "TestS3FilesystemForm", "nullString", "nullInt", "nullFloat",
-    "nullBool", "nullArray", "nullObject", "process", "Buffer",
+    "TestS3FilesystemForm", "process", "Buffer",
     "onModelValidate", "onModelCreate",
     "onModelCreateExecute", "onModelAfterCreateSuccess",
     "onModelAfterCreateError", "onModelUpdate", "onModelUpdateExecute",
@@ -1629,8 +1827,6 @@ const unsupportedGlobals = [
 ];
 const unsupportedNamespaces = {
     $template: ["loadFiles", "loadString", "loadFS"],
-    $mails: ["sendRecordPasswordReset", "sendRecordVerification",
-             "sendRecordChangeEmail", "sendRecordOTP", "sendRecordAuthAlert"],
     $filesystem: ["s3", "local", "fileFromPath", "fileFromBytes",
                   "fileFromMultipart", "fileFromURL"],
 };
@@ -1787,6 +1983,18 @@ const signatures = {
     "$filepath.dir": "(path: string): string",
     "$filepath.ext": "(path: string): string",
     "$filepath.join": "(...parts: string[]): string",
+    "$os.readFile": "(path: string): number[]",
+    "$os.writeFile": "(path: string, data: string | number[], perm?: number): void",
+    "$os.mkdirAll": "(path: string, perm?: number): void",
+    "$os.removeAll": "(path: string): void",
+    "$filepath.glob": "(pattern: string): string[]",
+    "$filepath.match": "(pattern: string, name: string): boolean",
+    "$filepath.rel": "(basepath: string, targpath: string): string",
+    "$mails.sendRecordPasswordReset": "(app: basalt.App, record: " + R + "): void",
+    "$mails.sendRecordVerification": "(app: basalt.App, record: " + R + "): void",
+    "$mails.sendRecordChangeEmail": "(app: basalt.App, record: " + R + ", newEmail: string): void",
+    "$mails.sendRecordOTP": "(app: basalt.App, record: " + R + ", otpId: string, password: string): void",
+    "$mails.sendRecordAuthAlert": "(app: basalt.App, record: " + R + ", info?: string): void",
     "$apis.requireAuth": "(...collections: string[]): basalt.Middleware",
     "$apis.requireSuperuserAuth": "(): basalt.Middleware",
     "$apis.requireSuperuserOrOwnerAuth": "(ownerIdParam?: string): basalt.Middleware",

@@ -362,9 +362,9 @@ describe('JavaScript hooks: names Basalt does not implement', () => {
         'main.pb.js': `
 routerAdd("GET", "/api/unsupported", (e) => {
   const out = {};
-  for (const [name, fn] of [["$mails.sendRecordOTP", () => $mails.sendRecordOTP()],
+  for (const [name, fn] of [["$os.exec", () => $os.exec("ls")],
                             ["$template.loadFiles", () => $template.loadFiles()],
-                            ["nullString", () => nullString()]]) {
+                            ["Buffer", () => Buffer()]]) {
     try { fn(); out[name] = "ran"; } catch (err) { out[name] = err.message; }
   }
   return e.json(200, out);
@@ -377,9 +377,9 @@ routerAdd("GET", "/api/unsupported", (e) => {
   test('they exist and throw a clear error', async () => {
     const res = await fetch(`${srv.url}/api/unsupported`);
     assert.deepEqual(await res.json(), {
-      '$mails.sendRecordOTP': '$mails.sendRecordOTP is not supported in Basalt yet',
+      '$os.exec': '$os.exec is not supported in Basalt yet',
       '$template.loadFiles': '$template.loadFiles is not supported in Basalt yet',
-      nullString: 'nullString is not supported in Basalt yet',
+      Buffer: 'Buffer is not supported in Basalt yet',
     });
   });
 });
