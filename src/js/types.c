@@ -6,13 +6,17 @@
  * the natives, no hook files) is asked for it (`__bs.typesDts` in
  * prelude.js), which walks the globals that context really defines and
  * the hook table of loader.c. So a name added to the surface appears in
- * the file without anyone editing a copy. The file is written only when
- * its text changed (through a temporary file and a rename, so an editor
- * never reads half of it).
+ * the file without anyone editing a copy. Its last line names the
+ * program that wrote it; the same program starting again leaves the file
+ * alone without generating it (an engine costs memory that a server
+ * without hooks would otherwise never spend). Otherwise it is written
+ * only when its text changed (through a temporary file and a rename, so
+ * an editor never reads half of it).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../base/util.h"
@@ -94,15 +98,45 @@ end:
     return rc;
 }
 
+/* The last line of the file: which program wrote it (version, and the
+ * size and time of the running executable), so a start of the same
+ * program finds the file current without starting an engine to
+ * generate the text again. */
+static void stamp_line(char *out, size_t cap)
+{
+    struct stat st;
+    if (stat("/proc/self/exe", &st) != 0)
+        memset(&st, 0, sizeof st);
+    snprintf(out, cap, "// Written by Basalt %s (%lld, %lld); regenerated "
+                       "when the program changes.\n",
+             BASALT_VERSION, (long long)st.st_size,
+             (long long)st.st_mtime);
+}
+
 int bs_js_write_types(bs_app *app, const char *path, bs_error *err)
 {
     char *text = NULL;
     char *old = NULL;
-    char tmp[4200];
-    int rc = bs_js_types_text(app, &text, err);
+    char tmp[4200], stamp[200];
+    stamp_line(stamp, sizeof stamp);
+    old = read_all(path);
+    int rc = 0;
+    if (old && strstr(old, stamp))
+        goto end;
+    char *body = NULL;
+    rc = bs_js_types_text(app, &body, err);
     if (rc)
         goto end;
-    old = read_all(path);
+    size_t sl = strlen(stamp), bl = strlen(body);
+    text = malloc(sl + bl + 1);
+    if (!text) {
+        free(body);
+        rc = BS_ENOMEM;
+        goto end;
+    }
+    memcpy(text, body, bl);
+    memcpy(text + bl, stamp, sl + 1);
+    free(body);
     if (old && strcmp(old, text) == 0)
         goto end;
     snprintf(tmp, sizeof tmp, "%s.%d.tmp", path, (int)getpid());
