@@ -138,7 +138,11 @@ int bs_record_list(const bs_record_list_query *lq, bs_record_page *out,
 {
     memset(out, 0, sizeof *out);
     out->total = -1;
-    const bs_rule_ctx *ctx = &lq->ctx;
+    /* A page and its total read many rows: relation conditions are
+     * decided once per query (bs_filter_ctx.scan). */
+    bs_rule_ctx scan_ctx = lq->ctx;
+    scan_ctx.scan = true;
+    const bs_rule_ctx *ctx = &scan_ctx;
     const bs_collection *c = ctx->collection;
     bs_query q;
     bs_rule_sql rs;

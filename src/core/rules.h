@@ -20,6 +20,7 @@ typedef struct bs_rule_ctx {
     json_object *request;     /* @request data (borrowed) */
     bool superuser;
     json_object *params;      /* {:name} placeholder values, or NULL */
+    bool scan;                /* reads many main rows (bs_filter_ctx.scan) */
 } bs_rule_ctx;
 
 /* The @request data of r: auth (the auth record's fields or null), body,

@@ -47,6 +47,9 @@ typedef struct bsf_join {
     bool dup;                    /* may match several rows */
     bool check_rule;             /* limited by coll's list rule */
     int p0, np;                  /* parameters of its ON condition */
+    /* A single relation of the main table: "main"."field", compared with
+     * the joined row's id in the ON condition (else NULL). */
+    const char *root_src;
 } bsf_join;
 
 /* A subquery producing one row per value of a multi-valued operand:

@@ -109,6 +109,12 @@ typedef struct bs_filter_ctx {
      * and null as those literals, an array or object as its JSON text.
      * A placeholder without a value is an error. */
     json_object *params;
+    /* The query reads many rows of the main table (a list page, its
+     * total): a condition reached through one single relation of the
+     * main table is then decided once per query for the related
+     * collection (an IN list of ids) instead of once per main row. For a
+     * query about one row, leave it false. */
+    bool scan;
 } bs_filter_ctx;
 
 /* Flags of one fragment (bs_filter_add, bs_filter_add_sort). */
