@@ -20,7 +20,6 @@ typedef struct bs_rule_ctx {
     json_object *request;     /* @request data (borrowed) */
     bool superuser;
     json_object *params;      /* {:name} placeholder values, or NULL */
-    bool scan;                /* reads many main rows (bs_filter_ctx.scan) */
 } bs_rule_ctx;
 
 /* The @request data of r: auth (the auth record's fields or null), body,
@@ -43,6 +42,7 @@ typedef struct bs_rule_sql {
     struct bs_filter_query *fq; /* the compiler, until finished */
     bs_buf joins;
     bs_buf where;      /* "" when nothing to add */
+    bs_buf where_scan; /* where for a statement reading every row */
     bs_buf order;      /* ORDER BY list, "" when none */
     bool distinct;     /* joins may repeat main rows */
 } bs_rule_sql;

@@ -63,7 +63,11 @@ struct bs_store {
     bs_store_counters counters;
 };
 
-/* SQLite's memory for all connections (sqlite3_soft_heap_limit64). */
+/* SQLite's memory for all connections (sqlite3_soft_heap_limit64). Each
+ * connection's page cache is small too (cache_size, 4 MB): past the
+ * limit a connection can only recycle its own pages, so one that had
+ * filled a large cache (the writer after many saves, a reader after a
+ * scan) would leave the others almost none. */
 #define SOFT_HEAP_LIMIT ((int64_t)24 << 20)
 
 static const char *const PRAGMAS =
@@ -73,13 +77,13 @@ static const char *const PRAGMAS =
     "PRAGMA synchronous = NORMAL;"
     "PRAGMA foreign_keys = ON;"
     "PRAGMA temp_store = MEMORY;"
-    "PRAGMA cache_size = -32000;";
+    "PRAGMA cache_size = -4000;";
 
 static const char *const READER_PRAGMAS =
     "PRAGMA busy_timeout = 10000;"
     "PRAGMA foreign_keys = ON;"
     "PRAGMA temp_store = MEMORY;"
-    "PRAGMA cache_size = -16000;"
+    "PRAGMA cache_size = -4000;"
     "PRAGMA query_only = ON;";
 
 /* The store whose write transaction the calling thread holds, if any:

@@ -90,6 +90,7 @@ struct bs_filter_query {
     bool failed;                 /* a call failed: only free is left */
     bool oom;
     bs_buf out_where;
+    bs_buf out_where_scan;
     bs_buf out_joins;
     bs_filter_sql out;
     char reason[320];            /* why the last call failed */

@@ -210,6 +210,7 @@ int bs_filter_query_new(bs_filter_query **out, const bs_filter_ctx *ctx,
     bs_buf_init(&q->cond_sort);
     bs_buf_init(&q->order);
     bs_buf_init(&q->out_where);
+    bs_buf_init(&q->out_where_scan);
     bs_buf_init(&q->out_joins);
     *out = q;
     return 0;
@@ -226,6 +227,7 @@ void bs_filter_query_free(bs_filter_query *q)
     bs_buf_dispose(&q->cond_sort);
     bs_buf_dispose(&q->order);
     bs_buf_dispose(&q->out_where);
+    bs_buf_dispose(&q->out_where_scan);
     bs_buf_dispose(&q->out_joins);
     free(q);
 }
@@ -624,9 +626,10 @@ static void put_joins(bs_filter_query *q, bs_buf *b, int root, const char *to)
     }
 }
 
-/* For a scan whose WHERE joins all hang off one single relation of the
- * main table (author.permissions.active = true), writes the condition
- * as a set of related ids computed once per query:
+/* When the WHERE joins all hang off one single relation of the main
+ * table (author.permissions.active = true), writes the condition for a
+ * statement reading every main row as a set of related ids computed once
+ * per statement:
  *
  *     main.rel IN (SELECT r.id FROM rel_table AS r <joins> WHERE cond)
  *     OR (EXISTS (<the same with no related row>)
@@ -731,9 +734,9 @@ int bs_filter_finish(bs_filter_query *q, bs_filter_sql *out, bs_error *err)
             wdup = true;
     }
     bs_buf *w = &q->out_where;
-    if (q->cond.len && wdup && q->ctx.scan && scan_where(q, w)) {
-        /* written by scan_where */
-    } else if (q->cond.len && wdup) {
+    bs_buf *ws = &q->out_where_scan;
+    bool scan = q->cond.len && wdup && scan_where(q, ws);
+    if (q->cond.len && wdup) {
         bs_buf_printf(w, "EXISTS (SELECT 1 FROM %s AS ", q->d->one_row);
         q->d->ident(w, "__bs_w");
         for (int i = 0; i < q->njoins; i++) {
@@ -748,6 +751,10 @@ int bs_filter_finish(bs_filter_query *q, bs_filter_sql *out, bs_error *err)
         if (w->len)
             bs_buf_puts(w, " AND ");
         bs_buf_append(w, q->cond_sort.data, q->cond_sort.len);
+        if (scan) {
+            bs_buf_puts(ws, " AND ");
+            bs_buf_append(ws, q->cond_sort.data, q->cond_sort.len);
+        }
     }
     bool distinct = false;
     for (int i = 0; i < q->njoins; i++) {
@@ -760,15 +767,17 @@ int bs_filter_finish(bs_filter_query *q, bs_filter_sql *out, bs_error *err)
         bs_buf_puts(&q->out_joins, j->sql);
         distinct = distinct || j->dup;
     }
-    if (w->oom || q->out_joins.oom || q->order.oom || q->oom)
+    if (w->oom || ws->oom || q->out_joins.oom || q->order.oom || q->oom)
         return report(q, bsf_nomem(q), err);
     if (sql_depth(w->data) > BSF_MAX_SQL_DEPTH ||
+        sql_depth(ws->data) > BSF_MAX_SQL_DEPTH ||
         sql_depth(q->out_joins.data) > BSF_MAX_SQL_DEPTH ||
         sql_depth(q->order.data) > BSF_MAX_SQL_DEPTH)
         return report(q, bsf_fail(q, "the filter is too complex"), err);
 
     q->finished = true;
     q->out.where = w->data ? w->data : "";
+    q->out.where_scan = scan ? ws->data : q->out.where;
     q->out.joins = q->out_joins.data ? q->out_joins.data : "";
     q->out.order = q->order.data ? q->order.data : "";
     q->out.distinct = distinct;

@@ -109,12 +109,6 @@ typedef struct bs_filter_ctx {
      * and null as those literals, an array or object as its JSON text.
      * A placeholder without a value is an error. */
     json_object *params;
-    /* The query reads many rows of the main table (a list page, its
-     * total): a condition reached through one single relation of the
-     * main table is then decided once per query for the related
-     * collection (an IN list of ids) instead of once per main row. For a
-     * query about one row, leave it false. */
-    bool scan;
 } bs_filter_ctx;
 
 /* Flags of one fragment (bs_filter_add, bs_filter_add_sort). */
@@ -148,6 +142,13 @@ typedef struct bs_filter_value {
 /* The compiled pieces, owned by the query (valid until it is freed). */
 typedef struct bs_filter_sql {
     const char *where;  /* a condition, or "" for none */
+    /* The same condition for a statement that reads every main row (a
+     * list's total): a condition reached through one single relation of
+     * the main table is decided there once per statement (an IN list of
+     * related ids) instead of once per row. Binds the same parameters;
+     * the same text as where when no such form applies. A statement that
+     * stops early (a page, one row) is cheaper with where. */
+    const char *where_scan;
     const char *joins;  /* "LEFT JOIN ... LEFT JOIN ...", or "" */
     const char *order;  /* "t1 DESC, t2 ASC", or "" */
     /* The joins can repeat a main row: select DISTINCT (or group by the

@@ -234,7 +234,7 @@ static const char *run_once(const char *coll, const char *rule,
     bs_filter_ctx ctx = {.schema = &schema, .collection = c,
                          .alias = main_alias, .request = req,
                          .superuser = superuser, .now_ms = now_ms,
-                         .params = params, .scan = scan};
+                         .params = params};
     bs_filter_query *q = NULL;
     bs_error err;
     bs_error_init(&err);
@@ -255,10 +255,11 @@ static const char *run_once(const char *coll, const char *rule,
         return out;
     }
     const char *a = main_alias ? main_alias : coll;
+    const char *where = scan ? s.where_scan : s.where;
     snprintf(sql_text, sqlsz,
              "SELECT %s\"%s\".\"id\" FROM \"%s\" AS \"%s\" %s%s%s ORDER BY %s%s\"%s\".\"id\"",
              s.distinct ? "DISTINCT " : "", a, coll, a, s.joins,
-             s.where[0] ? " WHERE " : "", s.where, s.order,
+             where[0] ? " WHERE " : "", where, s.order,
              s.order[0] ? ", " : "", a);
     if (!scan)
         last_distinct = s.distinct;
@@ -285,14 +286,15 @@ static const char *run_once(const char *coll, const char *rule,
     return out;
 }
 
-/* The SQL of the last run compiled for a scan (bs_filter_ctx.scan). */
+/* The SQL of the last run with the condition's form for reading every
+ * row (bs_filter_sql.where_scan). */
 static char last_scan_sql[16384];
 
 static const char *run3(const char *coll, const char *rule, const char *filter,
                         const char *sort)
 {
-    /* Every filter runs twice, compiled for one row and for a scan: both
-     * must select the same rows. */
+    /* Every filter runs with both forms of its condition (where and
+     * where_scan): both must select the same rows. */
     static char out[4096], scan_out[4096];
     run_once(coll, rule, filter, sort, false, out, sizeof out, last_sql,
              sizeof last_sql);
