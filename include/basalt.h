@@ -889,7 +889,7 @@ typedef struct bs_app_config {
     const char *origins;      /* CORS origins, comma separated; default "*" */
     bool dev;                 /* verbose logging of SQL and requests */
     int threads;              /* HTTP worker threads; 0 = BASALT_HTTP_THREADS,
-                                 else two per CPU */
+                                 else one per CPU */
 } bs_app_config;
 
 /* Creates an app for the given configuration (copied). Nothing is opened

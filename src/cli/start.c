@@ -16,11 +16,9 @@
  * same command line with its own hooks, routes and commands. Messages
  * name the program by its argv[0].
  */
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "../base/buf.h"
 #include "../core/app.h"
@@ -216,25 +214,9 @@ static int fail(const cli *c, bs_error *err, int rc)
     return 1;
 }
 
-/* Serving: at most one malloc arena per CPU (glibc's default is eight),
- * unless MALLOC_ARENA_MAX says otherwise. Each HTTP worker would
- * otherwise keep its own arena, and with it the high-water mark of its
- * largest responses. */
-static void limit_malloc_arenas(void)
-{
-#ifdef M_ARENA_MAX
-    if (getenv("MALLOC_ARENA_MAX"))
-        return;
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    mallopt(M_ARENA_MAX, cpus > 0 ? (int)cpus : 1);
-#endif
-}
-
 /* Applies the flags to the app and bootstraps it. */
 static int boot(bs_app *app, const cli *c, bool serving, bs_error *err)
 {
-    if (serving)
-        limit_malloc_arenas();
     bs_app_config cfg = {.data_dir = c->dir, .http_addr = c->http,
                          .origins = c->origins, .dev = c->dev,
                          .threads = serving ? 0 : 1};

@@ -29,12 +29,13 @@
 #include "metrics.h"
 #include "migrate.h"
 
-/* HTTP worker threads per CPU by default. A worker whose request waits
- * for the writer or for its group's COMMIT blocks, and its connections
- * with it; a second worker per CPU keeps both CPUs busy meanwhile (on 2
- * CPUs, 4 workers served getOne and list as fast as or faster than 2, 8
- * or 16, and let about 3 record saves share each COMMIT instead of 1). */
-#define HTTP_THREADS_PER_CPU 2
+/* HTTP worker threads per CPU by default. More workers let more record
+ * saves share a COMMIT (on 2 CPUs: 1.03 saves per COMMIT with 2 workers,
+ * 3.4 with 4, 4.5 with 8), but creates were about 13% slower with 4
+ * than with 2 in the same run (waking the members of a group costs CPU,
+ * and the COMMIT was not what bounded them), so one per CPU stays the
+ * default; BASALT_HTTP_THREADS sets another count. */
+#define HTTP_THREADS_PER_CPU 1
 
 static char *dup_or(const char *s, const char *def)
 {
