@@ -113,8 +113,27 @@ sc_create() {
         --bodies "$WORK/$TARGET-post-bodies" --header "Authorization: $USER_TOKEN" \
         -n "$CREATE_N" -c 500 --new-conn
     api PATCH /api/collections/posts '{"createRule":""}' >/dev/null
+    local g0 m0
+    [[ $TARGET == basalt ]] && read -r g0 m0 < <(group_stats)
     run_load create/keep-alive-c64 --url "$BASE/api/collections/posts/records" --method POST \
         --bodies "$WORK/$TARGET-post-bodies" -n "$CREATE_N" -c 64
+    if [[ $TARGET == basalt ]]; then
+        local g1 m1
+        read -r g1 m1 < <(group_stats)
+        record_metrics create/keep-alive-c64-group-commit commits=$((g1 - g0)) \
+            saves=$((m1 - m0)) \
+            saves_per_commit="$(awk -v c=$((g1 - g0)) -v m=$((m1 - m0)) \
+                'BEGIN { printf "%.2f", c ? m / c : 0 }')"
+    fi
+}
+
+# Prints Basalt's group commit counters: COMMITs of record saves, and the
+# saves they carried (from /api/metrics).
+group_stats() {
+    api GET /api/metrics | awk '
+        $1 == "basalt_db_group_commits_total" { c = $2 }
+        $1 == "basalt_db_group_members_total" { m = $2 }
+        END { print c + 0, m + 0 }'
 }
 
 sc_view() {

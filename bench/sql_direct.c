@@ -64,7 +64,7 @@ int main(int argc, char **argv)
     }
     sqlite3_exec(db,
                  "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;"
-                 "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16000;",
+                 "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -4000;",
                  NULL, NULL, NULL);
     sqlite3_stmt *st[MAX_STATEMENTS];
     int n = 0;

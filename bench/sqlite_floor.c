@@ -27,7 +27,7 @@ static const char *const PRAGMAS =
     "PRAGMA synchronous = NORMAL;"
     "PRAGMA foreign_keys = ON;"
     "PRAGMA temp_store = MEMORY;"
-    "PRAGMA cache_size = -32000;";
+    "PRAGMA cache_size = -4000;";
 
 static const char *const LOREM =
     "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod "

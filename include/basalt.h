@@ -901,7 +901,8 @@ typedef struct bs_app_config {
     const char *http_addr;    /* "host:port"; default "127.0.0.1:8090" */
     const char *origins;      /* CORS origins, comma separated; default "*" */
     bool dev;                 /* verbose logging of SQL and requests */
-    int threads;              /* HTTP worker threads; 0 = number of CPUs */
+    int threads;              /* HTTP worker threads; 0 = BASALT_HTTP_THREADS,
+                                 else one per CPU */
 } bs_app_config;
 
 /* Creates an app for the given configuration (copied). Nothing is opened

@@ -30,9 +30,34 @@
 #include "metrics.h"
 #include "migrate.h"
 
+/* HTTP worker threads per CPU by default. More workers let more record
+ * saves share a COMMIT (on 2 CPUs: 1.03 saves per COMMIT with 2 workers,
+ * 3.4 with 4, 4.5 with 8), but creates were about 13% slower with 4
+ * than with 2 in the same run (waking the members of a group costs CPU,
+ * and the COMMIT was not what bounded them), so one per CPU stays the
+ * default; BASALT_HTTP_THREADS sets another count. */
+#define HTTP_THREADS_PER_CPU 1
+
 static char *dup_or(const char *s, const char *def)
 {
     return strdup(s && *s ? s : def);
+}
+
+/* HTTP worker threads when the configuration leaves it open:
+ * BASALT_HTTP_THREADS when set, else HTTP_THREADS_PER_CPU per CPU. */
+static int default_threads(void)
+{
+    const char *v = getenv("BASALT_HTTP_THREADS");
+    if (v && *v) {
+        char *end;
+        long n = strtol(v, &end, 10);
+        if (!*end && n >= 1 && n <= 1024)
+            return (int)n;
+    }
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cpus < 1)
+        cpus = 1;
+    return (int)(cpus * HTTP_THREADS_PER_CPU);
 }
 
 bs_app *bs_app_new(const bs_app_config *cfg)
@@ -55,10 +80,7 @@ bs_app *bs_app_new(const bs_app_config *cfg)
     app->http_addr = dup_or(cfg->http_addr, "127.0.0.1:8090");
     app->origins = dup_or(cfg->origins, "*");
     app->dev = cfg->dev;
-    app->threads = cfg->threads > 0 ? cfg->threads
-                                    : (int)sysconf(_SC_NPROCESSORS_ONLN);
-    if (app->threads < 1)
-        app->threads = 1;
+    app->threads = cfg->threads > 0 ? cfg->threads : default_threads();
     app->stop_pipe[0] = app->stop_pipe[1] = -1;
     pthread_mutex_init(&app->snap_lock, NULL);
     pthread_mutex_init(&app->backup_lock, NULL);

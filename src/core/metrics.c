@@ -211,6 +211,14 @@ static void put_u64(bs_buf *b, const char *name, uint64_t v)
     bs_buf_printf(b, "%s %llu\n", name, (unsigned long long)v);
 }
 
+/* A counter without labels: its head and its one sample. */
+static void put_counter(bs_buf *b, const char *name, const char *help,
+                        uint64_t v)
+{
+    put_head(b, name, "counter", help);
+    put_u64(b, name, v);
+}
+
 /* The sample lines of one histogram: name_bucket{labels,le=...},
  * name_sum and name_count. labels is "" or `k="v",` pairs with a
  * trailing comma. */
@@ -329,6 +337,12 @@ static void write_store(bs_app *app, bs_buf *b)
     bs_buf_printf(b,
                   "basalt_db_transactions_total{result=\"rollback\"} %llu\n",
                   (unsigned long long)bs_counter_get(&k->rollbacks));
+    uint64_t groups, members;
+    bs_store_group_stats(app->store, &groups, &members);
+    put_counter(b, "basalt_db_group_commits_total",
+                "COMMITs of record saves and deletes (group commit).", groups);
+    put_counter(b, "basalt_db_group_members_total",
+                "Record saves and deletes those COMMITs carried.", members);
     put_head(b, "basalt_db_write_wait_seconds", "histogram",
              "Time spent waiting for the writer lock.");
     put_hist(b, "basalt_db_write_wait_seconds", "", &k->wait);

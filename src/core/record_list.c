@@ -125,6 +125,32 @@ static int add_search(const bs_record_list_query *lq, bs_query *q,
     return rc;
 }
 
+/* Appends " FROM ... WHERE ..." of a list statement to b: the search's
+ * FROM and MATCH when from is not NULL, the rules' joins and where. */
+static void put_from(bs_buf *b, const bs_collection *c, const bs_rule_sql *rs,
+                     const bs_buf *where, const bs_buf *from,
+                     const bs_buf *match)
+{
+    bs_buf_puts(b, " FROM ");
+    if (from)
+        bs_buf_append(b, from->data, from->len);
+    else
+        bs_sql_ident(b, c->name);
+    if (rs->joins.len)
+        bs_buf_append(b, rs->joins.data, rs->joins.len);
+    if (where->len || from)
+        bs_buf_puts(b, " WHERE ");
+    if (from)
+        bs_buf_append(b, match->data, match->len);
+    if (where->len) {
+        if (from)
+            bs_buf_puts(b, " AND (");
+        bs_buf_append(b, where->data, where->len);
+        if (from)
+            bs_buf_putc(b, ')');
+    }
+}
+
 int bs_record_list(const bs_record_list_query *lq, bs_record_page *out,
                    bs_error *err)
 {
@@ -161,24 +187,7 @@ int bs_record_list(const bs_record_list_query *lq, bs_record_page *out,
         goto end;
 
     bool is_view = strcmp(c->type, "view") == 0;
-    bs_buf_puts(&base, " FROM ");
-    if (searching)
-        bs_buf_append(&base, from.data, from.len);
-    else
-        bs_sql_ident(&base, c->name);
-    if (rs.joins.len)
-        bs_buf_append(&base, rs.joins.data, rs.joins.len);
-    if (rs.where.len || searching)
-        bs_buf_puts(&base, " WHERE ");
-    if (searching)
-        bs_buf_append(&base, match.data, match.len);
-    if (rs.where.len) {
-        if (searching)
-            bs_buf_puts(&base, " AND (");
-        bs_buf_append(&base, rs.where.data, rs.where.len);
-        if (searching)
-            bs_buf_putc(&base, ')');
-    }
+    put_from(&base, c, &rs, &rs.where, searching ? &from : NULL, &match);
     /* A sort on the collection's own columns picks the page's rowids
      * first and reads only those rows: the sorter then carries two values
      * per matching row instead of whole rows (descriptions, JSON), which
@@ -267,7 +276,7 @@ int bs_record_list(const bs_record_list_query *lq, bs_record_page *out,
         } else {
             bs_buf_puts(&text, "SELECT COUNT(*)");
         }
-        if (searching && !rs.joins.len && !rs.where.len) {
+        if (searching && !rs.joins.len && !rs.where_scan.len) {
             /* Nothing but the search: the index alone has one row per
              * matching record (its triggers keep it so). */
             bs_buf_puts(&text, " FROM ");
@@ -275,7 +284,10 @@ int bs_record_list(const bs_record_list_query *lq, bs_record_page *out,
             bs_buf_puts(&text, " WHERE ");
             bs_buf_append(&text, match.data, match.len);
         } else {
-            bs_buf_append(&text, base.data, base.len);
+            /* The total reads every matching row: the condition's form
+             * for that (bs_filter_sql.where_scan). */
+            put_from(&text, c, &rs, &rs.where_scan, searching ? &from : NULL,
+                     &match);
         }
         page_q.sql = text;
         bs_query_debug(&page_q, "list total");

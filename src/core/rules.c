@@ -22,6 +22,7 @@ void bs_rule_sql_init(bs_rule_sql *s)
 {
     bs_buf_init(&s->joins);
     bs_buf_init(&s->where);
+    bs_buf_init(&s->where_scan);
     bs_buf_init(&s->order);
     s->distinct = false;
     s->fq = NULL;
@@ -33,6 +34,7 @@ void bs_rule_sql_dispose(bs_rule_sql *s)
     s->fq = NULL;
     bs_buf_dispose(&s->joins);
     bs_buf_dispose(&s->where);
+    bs_buf_dispose(&s->where_scan);
     bs_buf_dispose(&s->order);
 }
 
@@ -187,6 +189,7 @@ int bs_rules_finish(bs_rule_sql *s, bs_query *q, bs_error *err)
         bs_buf_puts(&s->joins, out.joins);
     }
     bs_buf_puts(&s->where, out.where);
+    bs_buf_puts(&s->where_scan, out.where_scan);
     bs_buf_puts(&s->order, out.order);
     s->distinct = out.distinct;
     for (int i = 0; i < out.nparams; i++) {
@@ -581,6 +584,7 @@ static bs_rules_compiled *compiled_copy(const bs_filter_sql *sql)
     rc->sql.joins = text;
     memcpy(text + jn, sql->where, wn);
     rc->sql.where = text + jn;
+    rc->sql.where_scan = rc->sql.where;
     rc->sql.params = params;
     rc->sql.nparams = sql->nparams;
     rc->hash = shape_hash(&rc->sql);

@@ -42,6 +42,7 @@ typedef struct bs_rule_sql {
     struct bs_filter_query *fq; /* the compiler, until finished */
     bs_buf joins;
     bs_buf where;      /* "" when nothing to add */
+    bs_buf where_scan; /* where for a statement reading every row */
     bs_buf order;      /* ORDER BY list, "" when none */
     bool distinct;     /* joins may repeat main rows */
 } bs_rule_sql;

@@ -63,6 +63,13 @@ struct bs_store {
     bs_store_counters counters;
 };
 
+/* SQLite's memory for all connections (sqlite3_soft_heap_limit64). Each
+ * connection's page cache is small too (cache_size, 4 MB): past the
+ * limit a connection can only recycle its own pages, so one that had
+ * filled a large cache (the writer after many saves, a reader after a
+ * scan) would leave the others almost none. */
+#define SOFT_HEAP_LIMIT ((int64_t)24 << 20)
+
 static const char *const PRAGMAS =
     "PRAGMA busy_timeout = 10000;"
     "PRAGMA journal_mode = WAL;"
@@ -70,13 +77,13 @@ static const char *const PRAGMAS =
     "PRAGMA synchronous = NORMAL;"
     "PRAGMA foreign_keys = ON;"
     "PRAGMA temp_store = MEMORY;"
-    "PRAGMA cache_size = -32000;";
+    "PRAGMA cache_size = -4000;";
 
 static const char *const READER_PRAGMAS =
     "PRAGMA busy_timeout = 10000;"
     "PRAGMA foreign_keys = ON;"
     "PRAGMA temp_store = MEMORY;"
-    "PRAGMA cache_size = -16000;"
+    "PRAGMA cache_size = -4000;"
     "PRAGMA query_only = ON;";
 
 /* The store whose write transaction the calling thread holds, if any:
@@ -161,6 +168,16 @@ int bs_store_open(bs_store **out, const char *dir, int readers, bs_error *err)
                          dir);
             return BS_EIO;
         }
+    }
+    /* All connections together keep at most SOFT_HEAP_LIMIT of SQLite
+     * memory: past it their page caches recycle pages instead of growing
+     * (the file's pages stay in the kernel's cache), so memory does not
+     * grow with the number of readers. A limit set by an embedding
+     * program is kept. */
+    if (sqlite3_soft_heap_limit64(-1) == 0) {
+        const char *mb = getenv("BASALT_SQLITE_MEMORY_MB");
+        int64_t n = mb && *mb ? (int64_t)atoll(mb) << 20 : SOFT_HEAP_LIMIT;
+        sqlite3_soft_heap_limit64(n > 0 ? n : SOFT_HEAP_LIMIT);
     }
     bs_store *s = calloc(1, sizeof *s);
     if (!s)

@@ -47,6 +47,9 @@ typedef struct bsf_join {
     bool dup;                    /* may match several rows */
     bool check_rule;             /* limited by coll's list rule */
     int p0, np;                  /* parameters of its ON condition */
+    /* A single relation of the main table: "main"."field", compared with
+     * the joined row's id in the ON condition (else NULL). */
+    const char *root_src;
 } bsf_join;
 
 /* A subquery producing one row per value of a multi-valued operand:
@@ -87,6 +90,7 @@ struct bs_filter_query {
     bool failed;                 /* a call failed: only free is left */
     bool oom;
     bs_buf out_where;
+    bs_buf out_where_scan;
     bs_buf out_joins;
     bs_filter_sql out;
     char reason[320];            /* why the last call failed */

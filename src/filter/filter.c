@@ -210,6 +210,7 @@ int bs_filter_query_new(bs_filter_query **out, const bs_filter_ctx *ctx,
     bs_buf_init(&q->cond_sort);
     bs_buf_init(&q->order);
     bs_buf_init(&q->out_where);
+    bs_buf_init(&q->out_where_scan);
     bs_buf_init(&q->out_joins);
     *out = q;
     return 0;
@@ -226,6 +227,7 @@ void bs_filter_query_free(bs_filter_query *q)
     bs_buf_dispose(&q->cond_sort);
     bs_buf_dispose(&q->order);
     bs_buf_dispose(&q->out_where);
+    bs_buf_dispose(&q->out_where_scan);
     bs_buf_dispose(&q->out_joins);
     free(q);
 }
@@ -600,6 +602,112 @@ static int sql_depth(const char *s)
     return max;
 }
 
+/* Appends s to b with every occurrence of from replaced by to. */
+static void put_replaced(bs_buf *b, const char *s, const char *from,
+                         const char *to)
+{
+    size_t n = strlen(from);
+    for (const char *hit; (hit = strstr(s, from)) != NULL; s = hit + n) {
+        bs_buf_append(b, s, (size_t)(hit - s));
+        bs_buf_puts(b, to);
+    }
+    bs_buf_puts(b, s);
+}
+
+/* The WHERE joins of a scan, with the root's reference to the main row
+ * replaced by to; every join but root. */
+static void put_joins(bs_filter_query *q, bs_buf *b, int root, const char *to)
+{
+    for (int i = 0; i < q->njoins; i++) {
+        if (i == root || !(q->joins[i].scopes & BSF_SCOPE_WHERE))
+            continue;
+        bs_buf_putc(b, ' ');
+        put_replaced(b, q->joins[i].sql, q->joins[root].root_src, to);
+    }
+}
+
+/* When the WHERE joins all hang off one single relation of the main
+ * table (author.permissions.active = true), writes the condition for a
+ * statement reading every main row as a set of related ids computed once
+ * per statement:
+ *
+ *     main.rel IN (SELECT r.id FROM rel_table AS r <joins> WHERE cond)
+ *     OR (EXISTS (<the same with no related row>)
+ *         AND NOT EXISTS (SELECT 1 FROM rel_table WHERE id = main.rel))
+ *
+ * Same meaning as the correlated EXISTS of bs_filter_finish: a main row
+ * whose relation names a stored record matches when some combination of
+ * rows joined from that record satisfies cond; one naming nothing
+ * matches when cond holds for the all-NULL joined row, which the second
+ * EXISTS decides once (it refers to no main row). Returns false, writing
+ * nothing, when the joins or cond refer to the main row otherwise. */
+static bool scan_where(bs_filter_query *q, bs_buf *w)
+{
+    int root = -1;
+    bs_buf mark;
+    bs_buf_init(&mark);
+    q->d->ident(&mark, q->alias);
+    bs_buf_putc(&mark, '.');
+    bool ok = !mark.oom;
+    for (int i = 0; ok && i < q->njoins; i++) {
+        const bsf_join *j = &q->joins[i];
+        if (!(j->scopes & BSF_SCOPE_WHERE) || !strstr(j->sql, mark.data))
+            continue;
+        if (root >= 0 || !j->root_src || !j->coll)
+            ok = false;
+        root = i;
+    }
+    ok = ok && root >= 0;
+    bs_buf id, text;
+    bs_buf_init(&id);
+    bs_buf_init(&text);
+    if (ok) {
+        const bsf_join *r = &q->joins[root];
+        bsf_column(q, &id, r->alias, "id");
+        /* Nothing but the root may still name the main row. */
+        put_joins(q, &text, root, id.data ? id.data : "");
+        put_replaced(&text, q->cond.data, r->root_src, id.data ? id.data : "");
+        ok = !text.oom && !strstr(text.data ? text.data : "", mark.data);
+        bs_buf_reset(&text);
+    }
+    if (ok) {
+        const bsf_join *r = &q->joins[root];
+        const char *rid = id.data;
+        bs_buf_printf(&text, "(%s IN (SELECT %s FROM ", r->root_src, rid);
+        q->d->ident(&text, r->coll->name);
+        bs_buf_puts(&text, " AS ");
+        q->d->ident(&text, r->alias);
+        put_joins(q, &text, root, rid);
+        bs_buf_puts(&text, " WHERE ");
+        put_replaced(&text, q->cond.data, r->root_src, rid);
+        bs_buf_printf(&text, ") OR (EXISTS (SELECT 1 FROM %s AS ",
+                      q->d->one_row);
+        q->d->ident(&text, "__bs_w");
+        bs_buf_puts(&text, " LEFT JOIN ");
+        q->d->ident(&text, r->coll->name);
+        bs_buf_puts(&text, " AS ");
+        q->d->ident(&text, r->alias);
+        bs_buf_puts(&text, " ON FALSE");
+        put_joins(q, &text, root, "NULL");
+        bs_buf_puts(&text, " WHERE ");
+        put_replaced(&text, q->cond.data, r->root_src, "NULL");
+        bs_buf_puts(&text, ") AND NOT EXISTS (SELECT 1 FROM ");
+        q->d->ident(&text, r->coll->name);
+        bs_buf_puts(&text, " AS ");
+        q->d->ident(&text, "__bs_wr");
+        bs_buf_puts(&text, " WHERE ");
+        bsf_column(q, &text, "__bs_wr", "id");
+        bs_buf_printf(&text, " = %s)))", r->root_src);
+        bs_buf_append(w, text.data ? text.data : "", text.len);
+        if (text.oom)
+            w->oom = true;
+    }
+    bs_buf_dispose(&mark);
+    bs_buf_dispose(&id);
+    bs_buf_dispose(&text);
+    return ok;
+}
+
 static void fill_out(bs_filter_query *q, bs_filter_sql *out)
 {
     *out = q->out;
@@ -626,6 +734,8 @@ int bs_filter_finish(bs_filter_query *q, bs_filter_sql *out, bs_error *err)
             wdup = true;
     }
     bs_buf *w = &q->out_where;
+    bs_buf *ws = &q->out_where_scan;
+    bool scan = q->cond.len && wdup && scan_where(q, ws);
     if (q->cond.len && wdup) {
         bs_buf_printf(w, "EXISTS (SELECT 1 FROM %s AS ", q->d->one_row);
         q->d->ident(w, "__bs_w");
@@ -641,6 +751,10 @@ int bs_filter_finish(bs_filter_query *q, bs_filter_sql *out, bs_error *err)
         if (w->len)
             bs_buf_puts(w, " AND ");
         bs_buf_append(w, q->cond_sort.data, q->cond_sort.len);
+        if (scan) {
+            bs_buf_puts(ws, " AND ");
+            bs_buf_append(ws, q->cond_sort.data, q->cond_sort.len);
+        }
     }
     bool distinct = false;
     for (int i = 0; i < q->njoins; i++) {
@@ -653,15 +767,17 @@ int bs_filter_finish(bs_filter_query *q, bs_filter_sql *out, bs_error *err)
         bs_buf_puts(&q->out_joins, j->sql);
         distinct = distinct || j->dup;
     }
-    if (w->oom || q->out_joins.oom || q->order.oom || q->oom)
+    if (w->oom || ws->oom || q->out_joins.oom || q->order.oom || q->oom)
         return report(q, bsf_nomem(q), err);
     if (sql_depth(w->data) > BSF_MAX_SQL_DEPTH ||
+        sql_depth(ws->data) > BSF_MAX_SQL_DEPTH ||
         sql_depth(q->out_joins.data) > BSF_MAX_SQL_DEPTH ||
         sql_depth(q->order.data) > BSF_MAX_SQL_DEPTH)
         return report(q, bsf_fail(q, "the filter is too complex"), err);
 
     q->finished = true;
     q->out.where = w->data ? w->data : "";
+    q->out.where_scan = scan ? ws->data : q->out.where;
     q->out.joins = q->out_joins.data ? q->out_joins.data : "";
     q->out.order = q->order.data ? q->order.data : "";
     q->out.distinct = distinct;

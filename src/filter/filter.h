@@ -142,6 +142,13 @@ typedef struct bs_filter_value {
 /* The compiled pieces, owned by the query (valid until it is freed). */
 typedef struct bs_filter_sql {
     const char *where;  /* a condition, or "" for none */
+    /* The same condition for a statement that reads every main row (a
+     * list's total): a condition reached through one single relation of
+     * the main table is decided there once per statement (an IN list of
+     * related ids) instead of once per row. Binds the same parameters;
+     * the same text as where when no such form applies. A statement that
+     * stops early (a page, one row) is cheaper with where. */
+    const char *where_scan;
     const char *joins;  /* "LEFT JOIN ... LEFT JOIN ...", or "" */
     const char *order;  /* "t1 DESC, t2 ASC", or "" */
     /* The joins can repeat a main row: select DISTINCT (or group by the

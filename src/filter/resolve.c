@@ -690,6 +690,8 @@ static int relation_step(walk *w, const bsf_field *f, const bs_collection *rc_co
         rc = join_set(q, j, &b, false);
         if (rc)
             goto end;
+        if (!f->multiple && strcmp(w->alias, q->alias) == 0)
+            j->root_src = col;
     }
     w->alias = j->alias;
 

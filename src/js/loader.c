@@ -730,6 +730,13 @@ static int gen_load(bs_js *js, bsj_gen **out, bs_error *err)
     pthread_mutex_unlock(&js->lock);
     int rc = read_files(js->dir, &gen->files, &gen->nfiles, err);
     bsj_ctx *c = NULL;
+    if (rc == 0 && gen->nfiles == 0) {
+        /* No hooks: no handler will ask for a context, so the engine is
+         * not started (it would cost about 20 MB resident). A context
+         * asked for anyway is made on demand (bsj_borrow). */
+        *out = gen;
+        return 0;
+    }
     if (rc == 0)
         rc = bsj_ctx_new(gen, true, &c, err);
     if (rc == 0) {
