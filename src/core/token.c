@@ -357,7 +357,9 @@ int bs_token_verify_claims(const char *token, const json_object *claims,
     double e = json_object_is_type(exp, json_type_int)
                    ? (double)json_object_get_int64(exp)
                    : json_object_get_double(exp);
-    if (!(e >= (double)now) || e >= 9.2e18)
+    /* As golang-jwt reads it: seconds as a float64, valid while it
+     * converts to an int64 (below 2^63). */
+    if (!(e >= (double)now) || e >= 9223372036854775808.0)
         return BS_EINVAL;
     if (seen_before(token, key, keylen))
         return 0;
