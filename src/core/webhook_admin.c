@@ -142,22 +142,24 @@ int bs_webhooks_list(bs_app *app, int64_t page, int64_t per_page,
                      NULL, NULL, page, per_page, webhook_json, out);
 }
 
-int bs_webhooks_find(bs_app *app, const char *id, json_object **out)
+/* Reads the webhook id with sql (whose one parameter is the id) and
+ * hands its row to read. Returns 0, BS_ENOTFOUND (no such webhook, or no
+ * webhook table yet) or a database error. */
+static int webhook_row(bs_app *app, const char *id, const char *sql,
+                       void (*read)(bs_app *, const bs_rows *, void *),
+                       void *user)
 {
-    *out = NULL;
     bs_conn *c = bs_store_reader_acquire(app->store);
     bs_rows st;
     st.st = NULL;
-    int rc = !bs_wh_have_tables(c) ? BS_ENOTFOUND
-                             : bs_rows_open(&st, c,
-                                            "SELECT " WEBHOOK_COLUMNS
-                                            " FROM _webhooks WHERE id = ?1",
-                                            -1, BS_ROWS_FIXED);
+    int rc = !bs_wh_have_tables(c)
+                 ? BS_ENOTFOUND
+                 : bs_rows_open(&st, c, sql, -1, BS_ROWS_FIXED);
     if (rc == 0) {
         bs_rows_bind_text(&st, 1, id, -1);
         rc = bs_rows_next(&st);
         if (rc == 1) {
-            *out = webhook_json(app, &st);
+            read(app, &st, user);
             rc = 0;
         } else if (rc == 0) {
             rc = BS_ENOTFOUND;
@@ -166,6 +168,19 @@ int bs_webhooks_find(bs_app *app, const char *id, json_object **out)
     bs_rows_close(&st);
     bs_store_reader_release(app->store, c);
     return rc;
+}
+
+static void read_json(bs_app *app, const bs_rows *st, void *user)
+{
+    *(json_object **)user = webhook_json(app, st);
+}
+
+int bs_webhooks_find(bs_app *app, const char *id, json_object **out)
+{
+    *out = NULL;
+    return webhook_row(app, id,
+                       "SELECT " WEBHOOK_COLUMNS " FROM _webhooks WHERE id = ?1",
+                       read_json, out);
 }
 
 /* ---- validation ------------------------------------------------------------ */
@@ -335,35 +350,24 @@ static void form_apply(bs_app *app, wh_form *f, const json_object *body,
     bs_schema_unref(s);
 }
 
+static void read_form(bs_app *app, const bs_rows *st, void *user)
+{
+    (void)app;
+    wh_form *f = user;
+    f->collection_id = strdup(bs_rows_text(st, 0, NULL));
+    f->events = bs_wh_events_mask(bs_rows_text(st, 1, NULL));
+    f->url = strdup(bs_rows_text(st, 2, NULL));
+    f->filter = strdup(bs_rows_text(st, 3, NULL));
+    f->secret = strdup(bs_rows_text(st, 4, NULL));
+    f->active = bs_rows_int(st, 5) != 0;
+}
+
 static int form_load(bs_app *app, const char *id, wh_form *f)
 {
-    bs_conn *c = bs_store_reader_acquire(app->store);
-    bs_rows st;
-    st.st = NULL;
-    int rc = !bs_wh_have_tables(c)
-                 ? BS_ENOTFOUND
-                 : bs_rows_open(&st, c,
-                                "SELECT collectionId, events, url, filter, "
-                                "secret, active FROM _webhooks WHERE id = ?1",
-                                -1, BS_ROWS_FIXED);
-    if (rc == 0) {
-        bs_rows_bind_text(&st, 1, id, -1);
-        rc = bs_rows_next(&st);
-        if (rc == 1) {
-            f->collection_id = strdup(bs_rows_text(&st, 0, NULL));
-            f->events = bs_wh_events_mask(bs_rows_text(&st, 1, NULL));
-            f->url = strdup(bs_rows_text(&st, 2, NULL));
-            f->filter = strdup(bs_rows_text(&st, 3, NULL));
-            f->secret = strdup(bs_rows_text(&st, 4, NULL));
-            f->active = bs_rows_int(&st, 5) != 0;
-            rc = 0;
-        } else if (rc == 0) {
-            rc = BS_ENOTFOUND;
-        }
-    }
-    bs_rows_close(&st);
-    bs_store_reader_release(app->store, c);
-    return rc;
+    return webhook_row(app, id,
+                       "SELECT collectionId, events, url, filter, secret, "
+                       "active FROM _webhooks WHERE id = ?1",
+                       read_form, f);
 }
 
 typedef struct save_job {

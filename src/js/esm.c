@@ -164,8 +164,9 @@ static void next(scan *sc, tok *t)
     unsigned char c = (unsigned char)s[sc->pos];
     unsigned char d = sc->pos + 1 < sc->len ? (unsigned char)s[sc->pos + 1] : 0;
     if (is_ident_char(c) && !(c >= '0' && c <= '9')) {
-        /* \uXXXX escapes are part of a name; a lone backslash is taken
-         * as one character, so a line break always ends the name. */
+        /* \u escapes (\u0041, \u{41}) are part of a name; a lone
+         * backslash is taken as one character, so a line break always
+         * ends the name. */
         while (sc->pos < sc->len && is_ident_char((unsigned char)s[sc->pos]))
             sc->pos++;
         t->type = T_IDENT;
