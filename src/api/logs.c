@@ -12,11 +12,11 @@
  * The request logger wraps every request that passes CORS (inside the
  * auth loading middleware, which frees the requester when it returns,
  * so the row can name it): after the
- * route answered it builds the row (method, url, status, execTime in
- * milliseconds, auth, IPs, referer, user agent, and the error message
- * and data for a failure) and queues it; the background writer
- * (src/db/log_writer.c) stores it. It costs one clock read when logs
- * are off. Like PocketBase, a successful request of a route that skips
+ * route answered it gathers the row's parts (method, url, status,
+ * execTime in milliseconds, auth, IPs, referer, user agent, and the
+ * error message and data for a failure) and queues them; the background
+ * writer (src/db/log_writer.c) writes the row's JSON and stores it when
+ * a core is free. It costs one clock read when logs are off. Like PocketBase, a successful request of a route that skips
  * success logs (these routes, static files) is not kept, and a failure
  * is kept at level error, a success at level info.
  */
@@ -38,52 +38,6 @@ static int64_t now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* Appends ,"key":"s" with s cut to max bytes plus "..." as PocketBase's
- * cutStr does. */
-static void put_cut(bs_buf *b, const char *key, const char *s, size_t max)
-{
-    if (!s)
-        s = "";
-    size_t n = strlen(s);
-    bs_buf_puts(b, ",\"");
-    bs_buf_puts(b, key);
-    bs_buf_puts(b, "\":");
-    if (n <= max) {
-        bs_buf_json_str(b, s, n);
-        return;
-    }
-    /* Cut at a character boundary so the JSON text stays valid UTF-8. */
-    while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
-        max--;
-    bs_buf_json_str(b, s, max);
-    b->len--; /* reopen the string to append the ellipsis */
-    bs_buf_puts(b, "...\"");
-}
-
-/* The message: method and the percent-decoded request target (the raw
- * target when it does not decode). */
-static void put_message(bs_buf *m, const char *method, const char *url)
-{
-    bs_buf_puts(m, method);
-    bs_buf_putc(m, ' ');
-    size_t start = m->len;
-    for (const char *p = url; *p; p++) {
-        if (*p == '%') {
-            int hi = bs_hex_digit(p[1]);
-            int lo = hi < 0 ? -1 : bs_hex_digit(p[2]);
-            if (lo < 0) {
-                m->len = start;
-                bs_buf_puts(m, url);
-                return;
-            }
-            bs_buf_putc(m, (char)(hi * 16 + lo));
-            p += 2;
-        } else {
-            bs_buf_putc(m, *p);
-        }
-    }
-}
-
 /* The error message and data of a failed JSON response, if it is one. */
 static void put_error(bs_buf *b, bs_req *r)
 {
@@ -93,11 +47,11 @@ static void put_error(bs_buf *b, bs_req *r)
         bs_json_parse(r->resp.data, r->resp.len, &body) != 0 ||
         !json_object_is_type(body, json_type_object)) {
         json_object_put(body);
-        bs_buf_puts(b, ",\"details\":null,\"error\":\"\"");
+        bs_buf_puts(b, "\"details\":null,\"error\":\"\"");
         return;
     }
     json_object *data = bs_json_get(body, "data");
-    bs_buf_puts(b, ",\"details\":");
+    bs_buf_puts(b, "\"details\":");
     if (data)
         bs_json_write(b, data);
     else
@@ -121,50 +75,40 @@ static void log_request(bs_req *r, int64_t started_ns)
     int level = failed ? BS_LOG_ERROR : BS_LOG_INFO;
     if (!bs_logs_wanted(app, level))
         return;
-    double ms = (double)(now_ns() - started_ns) / 1e6;
-    const char *method = r->method ? r->method : "";
-    const char *url = r->url ? r->url : "";
     bs_logs *l = app->logs;
-
-    /* Keys in Go's map order (sorted), as PocketBase stores them. */
-    bs_buf d;
-    bs_buf_init(&d);
-    bs_buf_puts(&d, "{\"auth\":");
-    const char *coll = r->auth && r->auth->collection
-                           ? r->auth->collection->name
-                           : "";
-    bs_buf_json_str(&d, coll, strlen(coll));
+    bs_request_log rl = {
+        .status = status,
+        .exec_ms = (double)(now_ns() - started_ns) / 1e6,
+        .method = r->method,
+        .url = r->url,
+        .referer = bs_req_header(r, "Referer"),
+        .user_agent = bs_req_header(r, "User-Agent"),
+        .auth = r->auth && r->auth->collection ? r->auth->collection->name
+                                               : "",
+    };
     if (r->auth && atomic_load(&l->log_auth_id) && r->auth->id)
-        put_cut(&d, "authId", r->auth->id, 255);
-    if (failed)
-        put_error(&d, r);
-    bs_buf_puts(&d, ",\"execTime\":");
-    bs_buf_json_num(&d, ms);
-    put_cut(&d, "method", method, 50);
-    put_cut(&d, "referer", bs_req_header(r, "Referer"), 2000);
+        rl.auth_id = r->auth->id;
     bool log_ip = atomic_load(&l->log_ip);
-    if (log_ip)
-        put_cut(&d, "remoteIP", bs_req_remote_ip(r), 255);
-    bs_buf_puts(&d, ",\"status\":");
-    bs_buf_json_num(&d, status);
-    bs_buf_puts(&d, ",\"type\":\"request\"");
-    put_cut(&d, "url", url, 3000);
-    put_cut(&d, "userAgent", bs_req_header(r, "User-Agent"), 2000);
+    bs_settings *s = NULL;
     if (log_ip) {
-        bs_settings *s = bs_app_settings(app);
-        put_cut(&d, "userIP",
-                bs_ratelimit_client_ip(r, s ? s->value : NULL), 255);
-        bs_settings_unref(s);
+        rl.remote_ip = bs_req_remote_ip(r);
+        s = bs_app_settings(app);
+        rl.user_ip = bs_ratelimit_client_ip(r, s ? s->value : NULL);
+        if (!rl.remote_ip)
+            rl.remote_ip = "";
+        if (!rl.user_ip)
+            rl.user_ip = "";
     }
-    bs_buf_putc(&d, '}');
-
-    bs_buf m;
-    bs_buf_init(&m);
-    put_message(&m, method, url);
-    if (!d.oom && !m.oom)
-        bs_logs_add(app, level, m.data, m.len, d.data, d.len);
-    bs_buf_dispose(&m);
-    bs_buf_dispose(&d);
+    bs_buf e;
+    bs_buf_init(&e);
+    if (failed) {
+        put_error(&e, r);
+        rl.error = e.oom ? NULL : e.data;
+    }
+    if (!failed || rl.error)
+        bs_logs_add_request(app, level, &rl);
+    bs_buf_dispose(&e);
+    bs_settings_unref(s);
 }
 
 static void log_deferred(bs_req *r, void *user)

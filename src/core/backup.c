@@ -370,7 +370,7 @@ static const char *const create_exclude[] = {
 static const char *const live_files[] = {
     "data.db", "data.db-wal", "data.db-shm", "data.db-journal",
     "auxiliary.db", "auxiliary.db-wal", "auxiliary.db-shm",
-    "auxiliary.db-journal", "storage/.tmp",
+    "auxiliary.db-journal", "auxiliary.db-logs", "storage/.tmp",
 };
 
 #define NLIVE (sizeof live_files / sizeof live_files[0])

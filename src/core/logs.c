@@ -81,6 +81,182 @@ static int on_settings_reload(bs_event *e, void *user)
     return bs_event_next(e);
 }
 
+/* ---- request rows ------------------------------------------------------- */
+
+/* The kind of a request row in the writer's pending file. */
+#define ROW_REQUEST 1
+/* The strings of a request row, in the payload's order. */
+enum { RS_METHOD, RS_URL, RS_REFERER, RS_USER_AGENT, RS_REMOTE_IP,
+       RS_USER_IP, RS_AUTH, RS_AUTH_ID, RS_ERROR, RS_COUNT };
+/* The length that marks a string as absent (NULL). */
+#define RS_ABSENT UINT32_MAX
+
+/* The payload: status (int32), exec_ms (double), then each string as a
+ * uint32 length (RS_ABSENT for NULL) and its bytes. Native byte order:
+ * the file never leaves the machine. */
+static size_t request_payload(const bs_request_log *rl,
+                              const char *const str[RS_COUNT], char *out,
+                              size_t cap)
+{
+    size_t n = sizeof(int32_t) + sizeof(double);
+    size_t lens[RS_COUNT];
+    for (int i = 0; i < RS_COUNT; i++) {
+        lens[i] = str[i] ? strlen(str[i]) : 0;
+        n += sizeof(uint32_t) + lens[i];
+    }
+    if (n > cap)
+        return n;
+    int32_t status = rl->status;
+    memcpy(out, &status, sizeof status);
+    memcpy(out + sizeof status, &rl->exec_ms, sizeof rl->exec_ms);
+    char *p = out + sizeof status + sizeof rl->exec_ms;
+    for (int i = 0; i < RS_COUNT; i++) {
+        uint32_t len = str[i] ? (uint32_t)lens[i] : RS_ABSENT;
+        memcpy(p, &len, sizeof len);
+        p += sizeof len;
+        if (lens[i])
+            memcpy(p, str[i], lens[i]);
+        p += lens[i];
+    }
+    return n;
+}
+
+void bs_logs_add_request(bs_app *app, int level, const bs_request_log *rl)
+{
+    if (!bs_logs_wanted(app, level))
+        return;
+    const char *str[RS_COUNT] = {
+        [RS_METHOD] = rl->method,         [RS_URL] = rl->url,
+        [RS_REFERER] = rl->referer,       [RS_USER_AGENT] = rl->user_agent,
+        [RS_REMOTE_IP] = rl->remote_ip,   [RS_USER_IP] = rl->user_ip,
+        [RS_AUTH] = rl->auth,             [RS_AUTH_ID] = rl->auth_id,
+        [RS_ERROR] = rl->error,
+    };
+    char stack[2048];
+    char *buf = stack;
+    size_t n = request_payload(rl, str, stack, sizeof stack);
+    if (n > sizeof stack) {
+        buf = malloc(n);
+        if (!buf)
+            return;
+        request_payload(rl, str, buf, n);
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    bs_log_writer_push_raw(app->logs->writer, level, ROW_REQUEST, buf, n, ms);
+    if (buf != stack)
+        free(buf);
+}
+
+/* Appends ,"key":"s" with s cut to max bytes plus "..." as PocketBase's
+ * cutStr does. */
+static void put_cut(bs_buf *b, const char *key, const char *s, size_t n,
+                    size_t max)
+{
+    bs_buf_puts(b, ",\"");
+    bs_buf_puts(b, key);
+    bs_buf_puts(b, "\":");
+    if (n <= max) {
+        bs_buf_json_str(b, s, n);
+        return;
+    }
+    /* Cut at a character boundary so the JSON text stays valid UTF-8. */
+    while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+        max--;
+    bs_buf_json_str(b, s, max);
+    b->len--; /* reopen the string to append the ellipsis */
+    bs_buf_puts(b, "...\"");
+}
+
+/* The message: method and the percent-decoded request target (the raw
+ * target when it does not decode). */
+static void put_message(bs_buf *m, const char *method, size_t method_len,
+                        const char *url, size_t url_len)
+{
+    bs_buf_append(m, method, method_len);
+    bs_buf_putc(m, ' ');
+    size_t start = m->len;
+    for (size_t i = 0; i < url_len; i++) {
+        if (url[i] == '%') {
+            int hi = i + 1 < url_len ? bs_hex_digit(url[i + 1]) : -1;
+            int lo = hi < 0 || i + 2 >= url_len ? -1 : bs_hex_digit(url[i + 2]);
+            if (lo < 0) {
+                m->len = start;
+                bs_buf_append(m, url, url_len);
+                return;
+            }
+            bs_buf_putc(m, (char)(hi * 16 + lo));
+            i += 2;
+        } else {
+            bs_buf_putc(m, url[i]);
+        }
+    }
+}
+
+/* Turns a request row's payload into its message and data (the writer's
+ * format function). Keys in Go's map order (sorted), as PocketBase
+ * stores them. */
+static bool format_row(int kind, const char *payload, size_t len,
+                       bs_buf *message, bs_buf *data)
+{
+    if (kind != ROW_REQUEST || len < sizeof(int32_t) + sizeof(double))
+        return false;
+    int32_t status;
+    double exec_ms;
+    memcpy(&status, payload, sizeof status);
+    memcpy(&exec_ms, payload + sizeof status, sizeof exec_ms);
+    const char *s[RS_COUNT];
+    size_t n[RS_COUNT];
+    size_t at = sizeof status + sizeof exec_ms;
+    for (int i = 0; i < RS_COUNT; i++) {
+        uint32_t l;
+        if (len - at < sizeof l)
+            return false;
+        memcpy(&l, payload + at, sizeof l);
+        at += sizeof l;
+        if (l == RS_ABSENT) {
+            s[i] = NULL;
+            n[i] = 0;
+            continue;
+        }
+        if (l > len - at)
+            return false;
+        s[i] = payload + at;
+        n[i] = l;
+        at += l;
+    }
+    put_message(message, s[RS_METHOD] ? s[RS_METHOD] : "", n[RS_METHOD],
+                s[RS_URL] ? s[RS_URL] : "", n[RS_URL]);
+
+    bs_buf_puts(data, "{\"auth\":");
+    bs_buf_json_str(data, s[RS_AUTH] ? s[RS_AUTH] : "", n[RS_AUTH]);
+    if (s[RS_AUTH_ID])
+        put_cut(data, "authId", s[RS_AUTH_ID], n[RS_AUTH_ID], 255);
+    if (s[RS_ERROR]) {
+        bs_buf_putc(data, ',');
+        bs_buf_append(data, s[RS_ERROR], n[RS_ERROR]);
+    }
+    bs_buf_puts(data, ",\"execTime\":");
+    bs_buf_json_num(data, exec_ms);
+    put_cut(data, "method", s[RS_METHOD] ? s[RS_METHOD] : "", n[RS_METHOD],
+            50);
+    put_cut(data, "referer", s[RS_REFERER] ? s[RS_REFERER] : "",
+            n[RS_REFERER], 2000);
+    if (s[RS_REMOTE_IP])
+        put_cut(data, "remoteIP", s[RS_REMOTE_IP], n[RS_REMOTE_IP], 255);
+    bs_buf_puts(data, ",\"status\":");
+    bs_buf_json_num(data, status);
+    bs_buf_puts(data, ",\"type\":\"request\"");
+    put_cut(data, "url", s[RS_URL] ? s[RS_URL] : "", n[RS_URL], 3000);
+    put_cut(data, "userAgent", s[RS_USER_AGENT] ? s[RS_USER_AGENT] : "",
+            n[RS_USER_AGENT], 2000);
+    if (s[RS_USER_IP])
+        put_cut(data, "userIP", s[RS_USER_IP], n[RS_USER_IP], 255);
+    bs_buf_putc(data, '}');
+    return true;
+}
+
 bs_logs *bs_logs_new(bs_app *app)
 {
     bs_logs *l = calloc(1, sizeof *l);
@@ -118,7 +294,8 @@ int bs_logs_start(bs_app *app, bs_error *err)
         return 0;
     char path[4096];
     snprintf(path, sizeof path, "%s/auxiliary.db", app->data_dir);
-    return bs_log_writer_new(&l->writer, path, NULL, err);
+    bs_log_writer_config cfg = {.format = format_row};
+    return bs_log_writer_new(&l->writer, path, &cfg, err);
 }
 
 bool bs_logs_enabled(const bs_app *app)
@@ -148,6 +325,16 @@ void bs_logs_flush(bs_app *app)
 {
     if (app->logs && app->logs->writer)
         bs_log_writer_flush(app->logs->writer);
+}
+
+/* Rows a read imports itself at most (about a third of a second of
+ * work); an idle core imports the rest. */
+#define CATCH_UP_ROWS 10000
+
+void bs_logs_catch_up(bs_app *app)
+{
+    if (app->logs && app->logs->writer)
+        bs_log_writer_catch_up(app->logs->writer, CATCH_UP_ROWS);
 }
 
 /* ---- the logger API ----------------------------------------------------- */
@@ -319,6 +506,7 @@ int bs_logs_list(bs_app *app, const char *filter, const char *sort,
                  json_object **out, bs_error *err)
 {
     *out = NULL;
+    bs_logs_catch_up(app);
     bs_query q;
     bs_rule_sql rs;
     bs_buf text;
@@ -397,6 +585,7 @@ end:
 int bs_logs_find(bs_app *app, const char *id, json_object **out)
 {
     *out = NULL;
+    bs_logs_catch_up(app);
     bs_conn *conn = bs_store_aux_acquire(app->store);
     bs_rows st;
     int rc = bs_rows_open(&st, conn,
@@ -422,6 +611,7 @@ int bs_logs_stats(bs_app *app, const char *filter, json_object **out,
                   bs_error *err)
 {
     *out = NULL;
+    bs_logs_catch_up(app);
     bs_query q;
     bs_rule_sql rs;
     bs_buf text;

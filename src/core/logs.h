@@ -54,8 +54,32 @@ bool bs_logs_wanted(const bs_app *app, int level);
 void bs_logs_add(bs_app *app, int level, const char *message,
                  size_t message_len, const char *data, size_t data_len);
 
+/* What the request logger keeps of one request. Strings may be NULL:
+ * authId, remoteIP and userIP are then left out of the row's data,
+ * the others are empty. error is, for a failure, the members
+ * `"details":...,"error":"..."` of the data as JSON text (without
+ * braces or a leading comma); NULL for a success. */
+typedef struct bs_request_log {
+    int status;
+    double exec_ms;
+    const char *method, *url, *referer, *user_agent;
+    const char *remote_ip, *user_ip;
+    const char *auth, *auth_id;
+    const char *error;
+} bs_request_log;
+
+/* Queues a request row: only the strings are copied here; the row's
+ * message and data are written by the background writer, with
+ * PocketBase's keys, order and length limits. As bs_logs_add. */
+void bs_logs_add_request(bs_app *app, int level, const bs_request_log *rl);
+
 /* Waits until every row queued so far is in the table. */
 void bs_logs_flush(bs_app *app);
+
+/* Before a read of the logs: imports up to a bounded number of rows
+ * still waiting for an idle core (src/db/log_writer.h), on this
+ * thread, so a read sees the requests that came before it. */
+void bs_logs_catch_up(bs_app *app);
 
 /* The list page: filter and sort from a client (may be NULL). Returns 0
  * with *out set to {page, perPage, totalItems, totalPages, items}, or

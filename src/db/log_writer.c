@@ -1,173 +1,558 @@
 /*
- * log_writer.c - the background writer of `_logs` rows (see log_writer.h).
+ * log_writer.c - the staging and importing of `_logs` rows (see
+ * log_writer.h for the design).
  *
- * Producers hold the mutex only to store one pointer in the ring. The
- * writer takes up to batch_max pointers under the mutex, releases it,
- * and inserts them in one transaction on its own connection, so
- * readers of the logs (the API, on the store's auxiliary connection) and
- * the writer meet only in SQLite's WAL. A flush asks for everything
- * accepted so far: it records the accepted count and waits until the
- * writer's done count reaches it.
+ * Locks, always taken in this order when more than one is held:
+ *   import_lock  one import batch at a time (the importer thread, or a
+ *                thread flushing or catching up);
+ *   stage_lock   one move of the memory buffer to the pending file at a
+ *                time, and the emptying of the file;
+ *   lock         the producers' lock: the memory buffer and the counts
+ *                of rows queued and dropped; held only for a copy;
+ *   state        the file offsets and the import counters.
+ * The importer runs at idle priority and may be preempted anywhere, for
+ * long on a busy machine, so it never takes `lock`: a request never
+ * waits for it. Its batches are short (IMPORT_BATCH rows) because a
+ * reader catching up may wait for the batch it holds.
+ *
+ * The pending file is a sequence of records: a fixed head (payload
+ * length, CRC-32 of the rest, created time, level, kind, id) then the
+ * payload. Offsets into it are file offsets; staged_total and
+ * imported_total count bytes since the start and never go back, so a
+ * flush can wait for "everything staged before me" across the file's
+ * emptying.
  */
 #include "log_writer.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
+#include <zlib.h>
 
 #include "../base/error.h"
 #include "../base/util.h"
 
-typedef struct log_row {
-    int level;
+/* The head of a record in the memory buffer and the pending file. */
+typedef struct rec_head {
+    uint32_t len;       /* payload bytes */
+    uint32_t crc;       /* CRC-32 of the head from created_ms on, and of
+                         * the payload (set when staged) */
     int64_t created_ms;
-    size_t message_len, data_len;
-    char text[]; /* message, NUL, data, NUL */
-} log_row;
+    int32_t level;
+    uint16_t kind;      /* 0: text; otherwise raw, for cfg.format */
+    uint16_t reserved;
+    char id[16];        /* 15 characters and a NUL */
+} rec_head;
+
+#define CRC_FROM offsetof(rec_head, created_ms)
+/* A payload above this is refused (a logger line with megabytes of
+ * data); it also bounds what a damaged length can make the reader
+ * allocate. */
+#define MAX_PAYLOAD ((size_t)1 << 20)
+#define READ_CHUNK ((size_t)1 << 20)
+#define STAGE_CHUNK ((size_t)256 << 10)
+/* How long closing imports pending rows before leaving them for the
+ * next start. */
+#define CLOSE_IMPORT_MS 3000
+/* Rows per transaction of the idle importer (see the lock note). */
+#define IMPORT_BATCH 256
+
+typedef struct membuf {
+    char *data;
+    size_t len, cap;
+    uint64_t rows;
+} membuf;
 
 struct bs_log_writer {
     bs_log_writer_config cfg;
     sqlite3 *db;
     sqlite3_stmt *insert;
+    char *pending_path;
+    int fd;
 
+    pthread_mutex_t import_lock;
+    pthread_mutex_t stage_lock;
     pthread_mutex_t lock;
-    pthread_cond_t wake;   /* the writer waits for rows or a flush */
-    pthread_cond_t done;   /* flushes wait for the writer */
-    pthread_mutex_t write_lock; /* one batch at a time (manual mode) */
-    log_row **ring;
-    int head, count;
-    uint64_t want;         /* a flush waits for done_seq >= want */
-    uint64_t done_seq;     /* rows taken and finished */
-    bool stop;
-    bool has_thread;
-    pthread_t thread;
+    pthread_mutex_t state;
+    pthread_cond_t stage_wake;  /* the stager waits for a chunk (lock) */
+    pthread_cond_t import_wake; /* the importer waits for rows (state) */
 
-    bs_log_writer_stats stats; /* under lock */
-    uint64_t reported_drops;
+    /* Under lock. */
+    membuf mem;                 /* rows queued since the last staging */
+    bool stage_signalled;
+    bool stop;
+    uint64_t queued, dropped, reported_drops;
+
+    /* Under state. */
+    uint64_t import_off, staged_end; /* file offsets */
+    uint64_t staged_total, imported_total; /* bytes, monotonic */
+    bool importer_stop;
+    bs_log_writer_stats stats;  /* queued and dropped: see above */
+
+    /* Under stage_lock. */
+    membuf spare;
+    /* Under import_lock. */
+    char *rbuf;
+    size_t rcap;
+    bs_buf message, data;
+
+    bool has_threads;
+    pthread_t stager, importer;
 };
 
-/* Takes up to batch_max rows from the ring into batch; under lock. */
-static int take(bs_log_writer *w, log_row **batch)
+/* ---- queueing --------------------------------------------------------- */
+
+/* The random part of row ids: a per-thread splitmix64 sequence seeded
+ * once from the system's random source. Log ids only need to differ
+ * from each other (they name rows for superusers, they guard nothing),
+ * and a read of the cryptographic pool per row cost more than the rest
+ * of queueing it. */
+static __thread uint64_t id_state;
+static __thread bool id_seeded;
+
+static const char DIGITS36[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+
+static uint64_t next_random(void)
 {
-    int n = w->count < w->cfg.batch_max ? w->count : w->cfg.batch_max;
-    for (int i = 0; i < n; i++) {
-        batch[i] = w->ring[w->head];
-        w->head = (w->head + 1) % w->cfg.capacity;
+    if (!id_seeded) {
+        /* 13 base-36 digits: 67 random bits, folded into 64. */
+        char seed[14];
+        if (bs_random_string(seed, 13, DIGITS36) == 0) {
+            for (int i = 0; i < 13; i++)
+                id_state = id_state * 36 +
+                           (uint64_t)(strchr(DIGITS36, seed[i]) - DIGITS36);
+        }
+        /* Without the system's random source, threads still differ. */
+        id_state ^= (uint64_t)bs_mono_ms() ^ (uint64_t)(uintptr_t)&id_state;
+        id_seeded = true;
     }
-    w->count -= n;
-    return n;
+    uint64_t z = (id_state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
 }
 
 /* A row id of 15 characters of [a-z0-9], like PocketBase's random ids,
  * whose first 8 are the creation time in base 36 (milliseconds): ids of
  * rows written together are close in the primary key's index, so each
  * insert touches the same few pages instead of a random one. The last 7
- * are random. */
-static int row_id(int64_t created_ms, char out[16])
+ * are random (36^7 values: rows of the same millisecond do not meet). */
+static void row_id(int64_t created_ms, char out[16])
 {
-    static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+    const char *digits = DIGITS36;
     uint64_t t = created_ms > 0 ? (uint64_t)created_ms : 0;
     for (int i = 7; i >= 0; i--) {
         out[i] = digits[t % 36];
         t /= 36;
     }
-    return bs_random_string(out + 8, 7, digits);
+    uint64_t r = next_random();
+    for (int i = 8; i < 15; i++) {
+        out[i] = digits[r % 36];
+        r /= 36;
+    }
+    out[15] = '\0';
 }
 
-/* Inserts n rows in one transaction and frees them. Returns how many
- * were written. */
-static int write_batch(bs_log_writer *w, log_row **batch, int n)
+static bool membuf_reserve(membuf *b, size_t need, size_t limit)
 {
-    int ok = 0;
-    bool began = sqlite3_exec(w->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) ==
-                 SQLITE_OK;
-    for (int i = 0; i < n; i++) {
-        log_row *r = batch[i];
-        char id[16], created[25];
-        if (began && row_id(r->created_ms, id) == 0) {
-            bs_time_str(r->created_ms / 1000, (int)(r->created_ms % 1000),
-                        created);
-            sqlite3_stmt *st = w->insert;
-            sqlite3_bind_text(st, 1, id, 15, SQLITE_STATIC);
-            sqlite3_bind_int(st, 2, r->level);
-            sqlite3_bind_text(st, 3, r->text, (int)r->message_len,
-                              SQLITE_STATIC);
-            sqlite3_bind_text(st, 4, r->text + r->message_len + 1,
-                              (int)r->data_len, SQLITE_STATIC);
-            sqlite3_bind_text(st, 5, created, 24, SQLITE_STATIC);
-            if (sqlite3_step(st) == SQLITE_DONE)
-                ok++;
-            sqlite3_reset(st);
-            sqlite3_clear_bindings(st);
+    if (need <= b->cap)
+        return true;
+    if (need > limit)
+        return false;
+    size_t cap = b->cap ? b->cap : 16384;
+    while (cap < need)
+        cap *= 2;
+    if (cap > limit)
+        cap = limit;
+    char *p = realloc(b->data, cap);
+    if (!p)
+        return false;
+    b->data = p;
+    b->cap = cap;
+    return true;
+}
+
+/* Appends one record made of the head and up to three payload parts. */
+static bool push_record(bs_log_writer *w, int level, int kind,
+                        int64_t created_ms, const void *p1, size_t n1,
+                        const void *p2, size_t n2, const void *p3, size_t n3)
+{
+    rec_head h;
+    memset(&h, 0, sizeof h);
+    size_t len = n1 + n2 + n3;
+    bool ok = len <= MAX_PAYLOAD;
+    row_id(created_ms, h.id);
+    h.len = (uint32_t)len;
+    h.created_ms = created_ms;
+    h.level = level;
+    h.kind = (uint16_t)kind;
+    pthread_mutex_lock(&w->lock);
+    membuf *m = &w->mem;
+    ok = ok && membuf_reserve(m, m->len + sizeof h + len, w->cfg.buffer_bytes);
+    if (ok) {
+        char *at = m->data + m->len;
+        memcpy(at, &h, sizeof h);
+        at += sizeof h;
+        if (n1)
+            memcpy(at, p1, n1);
+        if (n2)
+            memcpy(at + n1, p2, n2);
+        if (n3)
+            memcpy(at + n1 + n2, p3, n3);
+        m->len += sizeof h + len;
+        m->rows++;
+        w->queued++;
+        if (m->len >= STAGE_CHUNK && !w->stage_signalled) {
+            w->stage_signalled = true;
+            pthread_cond_signal(&w->stage_wake);
         }
-        free(r);
+    } else {
+        w->dropped++;
     }
-    if (began && sqlite3_exec(w->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        bs_log('W', "Failed to write %d log rows: %s", n, sqlite3_errmsg(w->db));
-        sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
-        ok = 0;
-    } else if (!began) {
-        bs_log('W', "Failed to write %d log rows: %s", n, sqlite3_errmsg(w->db));
-    }
+    pthread_mutex_unlock(&w->lock);
     return ok;
 }
 
-/* Takes and writes one batch; returns the number of rows taken. */
-static int run_once(bs_log_writer *w, log_row **batch)
+bool bs_log_writer_push(bs_log_writer *w, int level, const char *message,
+                        size_t message_len, const char *data,
+                        size_t data_len, int64_t created_ms)
 {
-    pthread_mutex_lock(&w->write_lock);
+    if (message_len > MAX_PAYLOAD) {
+        pthread_mutex_lock(&w->lock);
+        w->dropped++;
+        pthread_mutex_unlock(&w->lock);
+        return false;
+    }
+    uint32_t n = (uint32_t)message_len;
+    return push_record(w, level, 0, created_ms, &n, sizeof n, message,
+                       message_len, data, data_len);
+}
+
+bool bs_log_writer_push_raw(bs_log_writer *w, int level, int kind,
+                            const void *payload, size_t len,
+                            int64_t created_ms)
+{
+    if (kind < 1 || kind > 65535)
+        return false;
+    return push_record(w, level, kind, created_ms, payload, len, NULL, 0,
+                       NULL, 0);
+}
+
+/* ---- staging ------------------------------------------------------------ */
+
+static bool write_all(int fd, const char *p, size_t n, uint64_t off)
+{
+    while (n > 0) {
+        ssize_t k = pwrite(fd, p, n, (off_t)off);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return false;
+        p += k;
+        n -= (size_t)k;
+        off += (uint64_t)k;
+    }
+    return true;
+}
+
+static uint32_t record_crc(const rec_head *h, const char *payload)
+{
+    uLong c = crc32(0L, Z_NULL, 0);
+    c = crc32(c, (const Bytef *)h + CRC_FROM, (uInt)(sizeof *h - CRC_FROM));
+    c = crc32(c, (const Bytef *)payload, (uInt)h->len);
+    return (uint32_t)c;
+}
+
+/* Moves the memory buffer to the end of the pending file. */
+static void stage(bs_log_writer *w)
+{
+    pthread_mutex_lock(&w->stage_lock);
     pthread_mutex_lock(&w->lock);
-    int n = take(w, batch);
+    membuf full = w->mem;
+    w->mem = w->spare;
+    w->mem.len = 0;
+    w->mem.rows = 0;
+    w->stage_signalled = false;
     pthread_mutex_unlock(&w->lock);
-    int ok = n ? write_batch(w, batch, n) : 0;
+    pthread_mutex_lock(&w->state);
+    uint64_t end = w->staged_end;
+    pthread_mutex_unlock(&w->state);
+
+    bool ok = true;
+    uint64_t rows = full.rows;
+    if (full.len) {
+        for (size_t at = 0; at < full.len;) {
+            rec_head h;
+            memcpy(&h, full.data + at, sizeof h);
+            h.crc = record_crc(&h, full.data + at + sizeof h);
+            memcpy(full.data + at, &h, sizeof h);
+            at += sizeof h + h.len;
+        }
+        ok = end + full.len <= w->cfg.pending_max_bytes &&
+             write_all(w->fd, full.data, full.len, end);
+        if (!ok && ftruncate(w->fd, (off_t)end) != 0) {
+            /* The next write goes to the same offset anyway. */
+        }
+        pthread_mutex_lock(&w->state);
+        if (ok) {
+            w->staged_end += full.len;
+            w->staged_total += full.len;
+            w->stats.pending += rows;
+            pthread_cond_signal(&w->import_wake);
+        }
+        pthread_mutex_unlock(&w->state);
+    }
+
     pthread_mutex_lock(&w->lock);
-    w->done_seq += (uint64_t)n;
+    if (!ok)
+        w->dropped += rows;
+    uint64_t drops = w->dropped - w->reported_drops;
+    w->reported_drops = w->dropped;
+    pthread_mutex_unlock(&w->lock);
+    full.len = 0;
+    full.rows = 0;
+    w->spare = full;
+    pthread_mutex_unlock(&w->stage_lock);
+    if (drops)
+        bs_log('W', "Log buffer full: %llu log rows dropped",
+               (unsigned long long)drops);
+}
+
+/* Empties the pending file once every staged row is imported. Under
+ * import_lock. */
+static void truncate_if_done(bs_log_writer *w)
+{
+    pthread_mutex_lock(&w->stage_lock);
+    pthread_mutex_lock(&w->state);
+    if (w->import_off == w->staged_end && w->staged_end > 0) {
+        if (ftruncate(w->fd, 0) == 0) {
+            w->import_off = 0;
+            w->staged_end = 0;
+        }
+    }
+    pthread_mutex_unlock(&w->state);
+    pthread_mutex_unlock(&w->stage_lock);
+}
+
+/* ---- importing ------------------------------------------------------------ */
+
+static bool read_at(bs_log_writer *w, size_t want, uint64_t off, size_t *got)
+{
+    if (want > w->rcap) {
+        char *p = realloc(w->rbuf, want);
+        if (!p)
+            return false;
+        w->rbuf = p;
+        w->rcap = want;
+    }
+    size_t n = 0;
+    while (n < want) {
+        ssize_t k = pread(w->fd, w->rbuf + n, want - n, (off_t)(off + n));
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            break;
+        n += (size_t)k;
+    }
+    *got = n;
+    return true;
+}
+
+/* Inserts the record at p (head then payload). Returns true when the
+ * row is in the table. */
+static bool insert_row(bs_log_writer *w, const rec_head *h, const char *p)
+{
+    bs_buf *m = &w->message, *d = &w->data;
+    m->len = 0;
+    d->len = 0;
+    m->oom = d->oom = false;
+    if (h->kind == 0) {
+        uint32_t n;
+        if (h->len < sizeof n)
+            return false;
+        memcpy(&n, p, sizeof n);
+        if (n > h->len - sizeof n)
+            return false;
+        bs_buf_append(m, p + sizeof n, n);
+        bs_buf_append(d, p + sizeof n + n, h->len - sizeof n - n);
+    } else if (!w->cfg.format ||
+               !w->cfg.format(h->kind, p, h->len, m, d)) {
+        return false;
+    }
+    if (m->oom || d->oom)
+        return false;
+    char created[25];
+    bs_time_str(h->created_ms / 1000, (int)(h->created_ms % 1000), created);
+    sqlite3_stmt *st = w->insert;
+    sqlite3_bind_text(st, 1, h->id, 15, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, h->level);
+    sqlite3_bind_text(st, 3, m->len ? m->data : "", (int)m->len,
+                      SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, d->len ? d->data : "{}", d->len ? (int)d->len : 2,
+                      SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, created, 24, SQLITE_STATIC);
+    bool ok = sqlite3_step(st) == SQLITE_DONE;
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return ok;
+}
+
+/* Imports one transaction of at most max_rows rows from the pending
+ * file. Returns the rows consumed (imported, failed or skipped); 0 when
+ * nothing is pending. */
+static int import_batch(bs_log_writer *w, int max_rows)
+{
+    pthread_mutex_lock(&w->import_lock);
+    pthread_mutex_lock(&w->state);
+    uint64_t off = w->import_off, end = w->staged_end;
+    pthread_mutex_unlock(&w->state);
+    if (off >= end) {
+        truncate_if_done(w);
+        pthread_mutex_unlock(&w->import_lock);
+        return 0;
+    }
+    uint64_t left = end - off;
+    size_t want = left < READ_CHUNK ? (size_t)left : READ_CHUNK;
+    size_t got = 0;
+    bool damaged = false;
+    int limit = max_rows < w->cfg.batch_max ? max_rows : w->cfg.batch_max;
+    int n = 0, ok = 0;
+    size_t at = 0;
+    bool began = false;
+    if (!read_at(w, want, off, &got)) {
+        pthread_mutex_unlock(&w->import_lock);
+        return 0; /* out of memory: the importer tries again later */
+    }
+    while (n < limit && at + sizeof(rec_head) <= got) {
+        rec_head h;
+        memcpy(&h, w->rbuf + at, sizeof h);
+        size_t size = sizeof h + h.len;
+        if (h.len > MAX_PAYLOAD || size > left - at) {
+            damaged = true;
+            break;
+        }
+        if (at + size > got) {
+            if (n > 0)
+                break; /* the next batch reads from this record on */
+            /* A record larger than one read: read it whole. */
+            if (!read_at(w, size, off, &got) || got < size) {
+                damaged = got < size;
+                break;
+            }
+        }
+        if (record_crc(&h, w->rbuf + at + sizeof h) != h.crc) {
+            damaged = true;
+            break;
+        }
+        if (!began)
+            began = sqlite3_exec(w->db, "BEGIN IMMEDIATE", NULL, NULL,
+                                 NULL) == SQLITE_OK;
+        if (began && insert_row(w, &h, w->rbuf + at + sizeof h))
+            ok++;
+        n++;
+        at += size;
+    }
+    /* Not even one record where one was due: the file is shorter than
+     * staged, or its end is a torn head. */
+    if (n == 0 && !damaged)
+        damaged = true;
+    if (began &&
+        sqlite3_exec(w->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        bs_log('W', "Failed to write %d log rows: %s", n,
+               sqlite3_errmsg(w->db));
+        sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
+        ok = 0;
+    } else if (!began && n > 0) {
+        bs_log('W', "Failed to write %d log rows: %s", n,
+               sqlite3_errmsg(w->db));
+    }
+    pthread_mutex_lock(&w->state);
+    uint64_t consumed = at;
+    /* Rows of a previous run's file were never counted as pending. */
+    uint64_t pending = w->stats.pending;
+    pending = pending > (uint64_t)n ? pending - (uint64_t)n : 0;
+    if (damaged) {
+        /* A torn or damaged record (a crash while it was written, or a
+         * changed file): what follows it cannot be trusted either, and
+         * is counted as failed. */
+        consumed = left;
+        w->stats.failed += pending;
+        pending = 0;
+    }
+    w->stats.pending = pending;
+    w->import_off = off + consumed;
+    w->imported_total += consumed;
     w->stats.written += (uint64_t)ok;
     w->stats.failed += (uint64_t)(n - ok);
     if (ok)
         w->stats.batches++;
-    uint64_t drops = w->stats.dropped;
-    bool report = drops != w->reported_drops;
-    uint64_t new_drops = drops - w->reported_drops;
-    w->reported_drops = drops;
-    pthread_cond_broadcast(&w->done);
-    pthread_mutex_unlock(&w->lock);
-    pthread_mutex_unlock(&w->write_lock);
-    if (report)
-        bs_log('W', "Log queue full: %llu log rows dropped",
-               (unsigned long long)new_drops);
-    return n;
+    pthread_mutex_unlock(&w->state);
+    if (damaged)
+        bs_log('W', "Discarded a damaged end of the pending log file %s",
+               w->pending_path);
+    truncate_if_done(w);
+    pthread_mutex_unlock(&w->import_lock);
+    return damaged && n == 0 ? 1 : n;
 }
 
-static void *writer_main(void *arg)
+/* ---- threads ---------------------------------------------------------------- */
+
+static void deadline_in(struct timespec *ts, int ms)
+{
+    clock_gettime(CLOCK_REALTIME, ts);
+    int64_t ns = ts->tv_nsec + (int64_t)ms * 1000000;
+    ts->tv_sec += ns / 1000000000;
+    ts->tv_nsec = ns % 1000000000;
+}
+
+static void *stager_main(void *arg)
 {
     bs_log_writer *w = arg;
-    log_row **batch = malloc(sizeof *batch * (size_t)w->cfg.batch_max);
-    if (!batch)
-        return NULL;
     for (;;) {
         pthread_mutex_lock(&w->lock);
-        if (w->count < w->cfg.batch_max && !w->stop &&
-            w->want <= w->done_seq) {
+        if (!w->stop && w->mem.len < STAGE_CHUNK) {
             struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            int64_t ns = ts.tv_nsec + (int64_t)w->cfg.flush_ms * 1000000;
-            ts.tv_sec += ns / 1000000000;
-            ts.tv_nsec = ns % 1000000000;
-            pthread_cond_timedwait(&w->wake, &w->lock, &ts);
+            deadline_in(&ts, w->cfg.flush_ms);
+            pthread_cond_timedwait(&w->stage_wake, &w->lock, &ts);
         }
-        bool stop = w->stop && w->count == 0;
+        bool stop = w->stop;
         pthread_mutex_unlock(&w->lock);
+        stage(w);
         if (stop)
             break;
-        run_once(w, batch);
     }
-    free(batch);
     return NULL;
 }
+
+static void *importer_main(void *arg)
+{
+    bs_log_writer *w = arg;
+    /* Only on a core nothing else wants. */
+    struct sched_param sp = {.sched_priority = 0};
+    pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
+    for (;;) {
+        pthread_mutex_lock(&w->state);
+        while (!w->importer_stop && w->import_off >= w->staged_end)
+            pthread_cond_wait(&w->import_wake, &w->state);
+        bool stop = w->importer_stop;
+        pthread_mutex_unlock(&w->state);
+        if (stop)
+            break;
+        import_batch(w, IMPORT_BATCH);
+    }
+    return NULL;
+}
+
+/* ---- the writer ------------------------------------------------------------- */
 
 int bs_log_writer_new(bs_log_writer **out, const char *path,
                       const bs_log_writer_config *cfg, bs_error *err)
@@ -176,23 +561,26 @@ int bs_log_writer_new(bs_log_writer **out, const char *path,
     bs_log_writer *w = calloc(1, sizeof *w);
     if (!w)
         return BS_ENOMEM;
+    w->fd = -1;
     if (cfg)
         w->cfg = *cfg;
-    if (w->cfg.capacity <= 0)
-        w->cfg.capacity = 16384;
+    if (w->cfg.buffer_bytes == 0)
+        w->cfg.buffer_bytes = (size_t)2 << 20;
+    if (w->cfg.pending_max_bytes == 0)
+        w->cfg.pending_max_bytes = (size_t)256 << 20;
     if (w->cfg.batch_max <= 0)
         w->cfg.batch_max = 4096;
     if (w->cfg.flush_ms <= 0)
         w->cfg.flush_ms = 200;
+    pthread_mutex_init(&w->import_lock, NULL);
+    pthread_mutex_init(&w->stage_lock, NULL);
     pthread_mutex_init(&w->lock, NULL);
-    pthread_mutex_init(&w->write_lock, NULL);
-    pthread_cond_init(&w->wake, NULL);
-    pthread_cond_init(&w->done, NULL);
-    w->ring = calloc((size_t)w->cfg.capacity, sizeof *w->ring);
-    if (!w->ring) {
-        bs_log_writer_free(w);
-        return BS_ENOMEM;
-    }
+    pthread_mutex_init(&w->state, NULL);
+    pthread_cond_init(&w->stage_wake, NULL);
+    pthread_cond_init(&w->import_wake, NULL);
+    bs_buf_init(&w->message);
+    bs_buf_init(&w->data);
+
     int rc = sqlite3_open_v2(path, &w->db,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
                              NULL);
@@ -204,8 +592,9 @@ int bs_log_writer_new(bs_log_writer **out, const char *path,
                           NULL, NULL, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v3(w->db,
-                                "INSERT INTO _logs (id, level, message, "
-                                "data, created) VALUES (?1, ?2, ?3, ?4, ?5)",
+                                "INSERT OR IGNORE INTO _logs (id, level, "
+                                "message, data, created) VALUES (?1, ?2, "
+                                "?3, ?4, ?5)",
                                 -1, SQLITE_PREPARE_PERSISTENT, &w->insert,
                                 NULL);
     if (rc != SQLITE_OK) {
@@ -214,12 +603,43 @@ int bs_log_writer_new(bs_log_writer **out, const char *path,
         bs_log_writer_free(w);
         return BS_EDB;
     }
+
+    size_t plen = strlen(path);
+    w->pending_path = malloc(plen + sizeof "-logs");
+    if (!w->pending_path) {
+        bs_log_writer_free(w);
+        return BS_ENOMEM;
+    }
+    memcpy(w->pending_path, path, plen);
+    memcpy(w->pending_path + plen, "-logs", sizeof "-logs");
+    w->fd = open(w->pending_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    struct stat sb;
+    if (w->fd < 0 || fstat(w->fd, &sb) != 0) {
+        bs_error_set(err, 500, "Failed to open %s: %s", w->pending_path,
+                     strerror(errno));
+        bs_log_writer_free(w);
+        return BS_EIO;
+    }
+    /* Rows a previous run staged and did not import. Their count is not
+     * known until they are read; they are imported before new ones. */
+    w->staged_end = (uint64_t)sb.st_size;
+    w->staged_total = w->staged_end;
+
     if (!w->cfg.manual) {
-        if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+        if (pthread_create(&w->stager, NULL, stager_main, w) != 0) {
             bs_log_writer_free(w);
             return BS_ENOMEM;
         }
-        w->has_thread = true;
+        if (pthread_create(&w->importer, NULL, importer_main, w) != 0) {
+            pthread_mutex_lock(&w->lock);
+            w->stop = true;
+            pthread_cond_signal(&w->stage_wake);
+            pthread_mutex_unlock(&w->lock);
+            pthread_join(w->stager, NULL);
+            bs_log_writer_free(w);
+            return BS_ENOMEM;
+        }
+        w->has_threads = true;
     }
     *out = w;
     return 0;
@@ -229,89 +649,92 @@ void bs_log_writer_free(bs_log_writer *w)
 {
     if (!w)
         return;
-    if (w->has_thread) {
+    if (w->has_threads) {
         pthread_mutex_lock(&w->lock);
         w->stop = true;
-        pthread_cond_signal(&w->wake);
+        pthread_cond_signal(&w->stage_wake);
         pthread_mutex_unlock(&w->lock);
-        pthread_join(w->thread, NULL);
-    } else if (w->db && w->insert) {
-        bs_log_writer_flush(w);
+        pthread_mutex_lock(&w->state);
+        w->importer_stop = true;
+        pthread_cond_signal(&w->import_wake);
+        pthread_mutex_unlock(&w->state);
+        pthread_join(w->stager, NULL);
+        pthread_join(w->importer, NULL);
     }
-    /* Rows left by a failed start. */
-    while (w->ring && w->count > 0) {
-        free(w->ring[w->head]);
-        w->head = (w->head + 1) % w->cfg.capacity;
-        w->count--;
+    if (w->fd >= 0 && w->insert) {
+        stage(w);
+        int64_t until = bs_mono_ms() + CLOSE_IMPORT_MS;
+        while (bs_mono_ms() < until && import_batch(w, INT_MAX) > 0) {
+        }
+        pthread_mutex_lock(&w->state);
+        bool empty = w->staged_end == 0;
+        pthread_mutex_unlock(&w->state);
+        if (empty)
+            unlink(w->pending_path);
     }
+    if (w->fd >= 0)
+        close(w->fd);
     sqlite3_finalize(w->insert);
     sqlite3_close(w->db);
-    free(w->ring);
+    free(w->pending_path);
+    free(w->mem.data);
+    free(w->spare.data);
+    free(w->rbuf);
+    bs_buf_dispose(&w->message);
+    bs_buf_dispose(&w->data);
+    pthread_mutex_destroy(&w->import_lock);
+    pthread_mutex_destroy(&w->stage_lock);
     pthread_mutex_destroy(&w->lock);
-    pthread_mutex_destroy(&w->write_lock);
-    pthread_cond_destroy(&w->wake);
-    pthread_cond_destroy(&w->done);
+    pthread_mutex_destroy(&w->state);
+    pthread_cond_destroy(&w->stage_wake);
+    pthread_cond_destroy(&w->import_wake);
     free(w);
 }
 
-bool bs_log_writer_push(bs_log_writer *w, int level, const char *message,
-                        size_t message_len, const char *data,
-                        size_t data_len, int64_t created_ms)
+/* Stages what is queued, then imports on this thread until every byte
+ * staged by then is imported or max_rows rows were. */
+static void import_now(bs_log_writer *w, int max_rows)
 {
-    log_row *r = malloc(sizeof *r + message_len + data_len + 2);
-    if (r) {
-        r->level = level;
-        r->created_ms = created_ms;
-        r->message_len = message_len;
-        r->data_len = data_len;
-        memcpy(r->text, message, message_len);
-        r->text[message_len] = '\0';
-        memcpy(r->text + message_len + 1, data, data_len);
-        r->text[message_len + 1 + data_len] = '\0';
+    stage(w);
+    pthread_mutex_lock(&w->state);
+    uint64_t target = w->staged_total;
+    pthread_mutex_unlock(&w->state);
+    int done = 0;
+    while (done < max_rows) {
+        pthread_mutex_lock(&w->state);
+        bool reached = w->imported_total >= target;
+        pthread_mutex_unlock(&w->state);
+        if (reached)
+            break;
+        /* 0: nothing left (the importer took the rest) or no memory. */
+        int n = import_batch(w, max_rows - done);
+        if (n == 0)
+            break;
+        done += n;
     }
-    pthread_mutex_lock(&w->lock);
-    bool ok = r && w->count < w->cfg.capacity;
-    if (ok) {
-        w->ring[(w->head + w->count) % w->cfg.capacity] = r;
-        w->count++;
-        w->stats.queued++;
-        if (w->count == w->cfg.batch_max)
-            pthread_cond_signal(&w->wake);
-    } else {
-        w->stats.dropped++;
-    }
-    pthread_mutex_unlock(&w->lock);
-    if (!ok)
-        free(r);
-    return ok;
 }
 
 void bs_log_writer_flush(bs_log_writer *w)
 {
-    if (!w->has_thread) {
-        log_row **batch = malloc(sizeof *batch * (size_t)w->cfg.batch_max);
-        if (!batch)
-            return;
-        while (run_once(w, batch) > 0) {
-        }
-        free(batch);
-        return;
-    }
-    pthread_mutex_lock(&w->lock);
-    /* Every row accepted so far, including a batch the writer has taken
-     * but not yet committed (it is in neither count nor done_seq). */
-    uint64_t target = w->stats.queued;
-    if (target > w->want)
-        w->want = target;
-    pthread_cond_signal(&w->wake);
-    while (w->done_seq < target)
-        pthread_cond_wait(&w->done, &w->lock);
-    pthread_mutex_unlock(&w->lock);
+    import_now(w, INT_MAX);
+}
+
+void bs_log_writer_catch_up(bs_log_writer *w, int max_rows)
+{
+    if (max_rows > 0)
+        import_now(w, max_rows);
+    else
+        stage(w);
 }
 
 void bs_log_writer_stats_get(bs_log_writer *w, bs_log_writer_stats *out)
 {
     pthread_mutex_lock(&w->lock);
-    *out = w->stats;
+    uint64_t queued = w->queued, dropped = w->dropped;
     pthread_mutex_unlock(&w->lock);
+    pthread_mutex_lock(&w->state);
+    *out = w->stats;
+    pthread_mutex_unlock(&w->state);
+    out->queued = queued;
+    out->dropped = dropped;
 }

@@ -163,10 +163,28 @@ const char *bs_req_param(bs_req *r, const char *name)
     return NULL;
 }
 
+/* Writes an IPv4 address in dotted decimal form (what inet_ntop writes,
+ * without its printf). */
+static void ipv4_text(const struct in_addr *a, char *out)
+{
+    const unsigned char *b = (const unsigned char *)&a->s_addr;
+    for (int i = 0; i < 4; i++) {
+        unsigned v = b[i];
+        if (v >= 100)
+            *out++ = (char)('0' + v / 100);
+        if (v >= 10)
+            *out++ = (char)('0' + v / 10 % 10);
+        *out++ = (char)('0' + v % 10);
+        *out++ = i < 3 ? '.' : '\0';
+    }
+}
+
 const char *bs_req_remote_ip(bs_req *r)
 {
     if (!r->conn)
         return r->parent ? bs_req_remote_ip(r->parent) : "";
+    if (r->remote_ip)
+        return r->remote_ip;
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     if (!ci || !ci->client_addr)
@@ -176,9 +194,9 @@ const char *bs_req_remote_ip(bs_req *r)
         return "";
     const struct sockaddr *sa = ci->client_addr;
     ip[0] = '\0';
+    r->remote_ip = ip;
     if (sa->sa_family == AF_INET) {
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, ip,
-                  64);
+        ipv4_text(&((const struct sockaddr_in *)sa)->sin_addr, ip);
     } else if (sa->sa_family == AF_INET6) {
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
                   ip, 64);

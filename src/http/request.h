@@ -59,6 +59,7 @@ struct bs_req {
     bool is_head;
     bool bad_host;          /* HTTP/1.1 without a Host header */
     const char *url;        /* raw request target as received */
+    const char *remote_ip;  /* the client address as text, once asked */
 
     /* Query arguments of an HTTP request, parsed from `url` on first use
      * (libmicrohttpd's own copy is switched off, see server.c). A key

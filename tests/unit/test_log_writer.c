@@ -1,13 +1,17 @@
 /*
  * test_log_writer.c - the background writer of `_logs` rows: batches of
  * at most batch_max rows per transaction, rows dropped and counted when
- * the ring is full (never a wait), the thread writing within its flush
- * interval, and a free that writes what is still queued.
+ * the memory buffer or the pending file is full (never a wait), the
+ * threads writing within the flush interval, a free that writes what is
+ * still queued, raw rows formatted by the configured function, and the
+ * pending file: imported after a crash, a torn end discarded, a row
+ * imported twice stored once.
  */
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "db/log_writer.h"
 #include "harness.h"
@@ -83,10 +87,15 @@ TEST(batches)
     bs_error_dispose(&err);
 }
 
+/* The bytes one push() row takes in the memory buffer: a 40-byte head,
+ * the message length, the message and the data. */
+#define ROW_BYTES(msg) (40 + 4 + strlen(msg) + 32)
+
 TEST(drops_when_full)
 {
     fresh_db();
-    bs_log_writer_config cfg = {.capacity = 5, .manual = true};
+    bs_log_writer_config cfg = {.buffer_bytes = 5 * ROW_BYTES("m"),
+                                .manual = true};
     bs_log_writer *w = NULL;
     bs_error err;
     bs_error_init(&err);
@@ -137,6 +146,156 @@ TEST(thread_writes_and_free_drains)
     bs_error_dispose(&err);
 }
 
+/* The format function of raw rows: kind 7 carries "message|data". */
+static bool format_pipe(int kind, const char *payload, size_t len,
+                        bs_buf *message, bs_buf *data)
+{
+    const char *bar = memchr(payload, '|', len);
+    if (kind != 7 || !bar)
+        return false;
+    bs_buf_append(message, payload, (size_t)(bar - payload));
+    bs_buf_append(data, bar + 1, len - (size_t)(bar - payload) - 1);
+    return true;
+}
+
+TEST(raw_rows_are_formatted_by_the_writer)
+{
+    fresh_db();
+    bs_log_writer_config cfg = {.manual = true, .format = format_pipe};
+    bs_log_writer *w = NULL;
+    bs_error err;
+    bs_error_init(&err);
+    REQUIRE(bs_log_writer_new(&w, path, &cfg, &err) == 0);
+    const char *p = "GET /x|{\"status\":201}";
+    CHECK(bs_log_writer_push_raw(w, 0, 7, p, strlen(p), 1651399200123));
+    CHECK(bs_log_writer_push_raw(w, 0, 8, p, strlen(p), 1651399200123));
+    CHECK(!bs_log_writer_push_raw(w, 0, 0, p, strlen(p), 0)); /* kind 0 */
+    bs_log_writer_flush(w);
+    bs_log_writer_stats st;
+    bs_log_writer_stats_get(w, &st);
+    CHECK(st.written == 1);
+    CHECK(st.failed == 1); /* kind 8: the format function refused it */
+    CHECK(count_where("message = 'GET /x' AND "
+                      "json_extract(data, '$.status') = 201") == 1);
+    bs_log_writer_free(w);
+    bs_error_dispose(&err);
+}
+
+static char pending[320];
+
+static long file_size(const char *f)
+{
+    FILE *fp = fopen(f, "rb");
+    if (!fp)
+        return -1;
+    fseek(fp, 0, SEEK_END);
+    long n = ftell(fp);
+    fclose(fp);
+    return n;
+}
+
+static void copy_file(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    char buf[4096];
+    size_t n;
+    while (in && out && (n = fread(buf, 1, sizeof buf, in)) > 0)
+        fwrite(buf, 1, n, out);
+    if (in)
+        fclose(in);
+    if (out)
+        fclose(out);
+}
+
+TEST(pending_rows_survive_a_crash)
+{
+    fresh_db();
+    remove(pending);
+    char saved[340];
+    snprintf(saved, sizeof saved, "%s.saved", pending);
+    bs_log_writer_config cfg = {.manual = true};
+    bs_log_writer *w = NULL;
+    bs_error err;
+    bs_error_init(&err);
+    REQUIRE(bs_log_writer_new(&w, path, &cfg, &err) == 0);
+    for (int i = 0; i < 30; i++)
+        push(w, 4, "staged");
+    bs_log_writer_catch_up(w, 0); /* staged, not imported */
+    CHECK(count_where("1") == 0);
+    CHECK(file_size(pending) > 30 * 40);
+    bs_log_writer_stats st;
+    bs_log_writer_stats_get(w, &st);
+    CHECK(st.pending == 30);
+    /* The file as a kill -9 would leave it, plus a torn record. */
+    copy_file(pending, saved);
+    FILE *fp = fopen(saved, "ab");
+    REQUIRE(fp != NULL);
+    fwrite("\x30\0\0\0torn", 1, 8, fp);
+    fclose(fp);
+    bs_log_writer_free(w);
+    CHECK(count_where("message = 'staged'") == 30);
+    CHECK(file_size(pending) == -1); /* removed once empty */
+
+    /* The next start imports the crash image: the 30 rows are there
+     * already (same ids), so they are stored once, and the torn end is
+     * dropped. */
+    fresh_db();
+    copy_file(saved, pending);
+    REQUIRE(bs_log_writer_new(&w, path, &cfg, &err) == 0);
+    bs_log_writer_flush(w);
+    CHECK(count_where("message = 'staged'") == 30);
+    bs_log_writer_stats_get(w, &st);
+    CHECK(st.written == 30);
+    bs_log_writer_free(w);
+    copy_file(saved, pending);
+    REQUIRE(bs_log_writer_new(&w, path, &cfg, &err) == 0);
+    bs_log_writer_flush(w);
+    CHECK(count_where("message = 'staged'") == 30); /* not 60 */
+    CHECK(file_size(pending) == 0);
+    bs_log_writer_free(w);
+
+    /* With the threads: the importer takes a previous run's rows on
+     * its own. */
+    fresh_db();
+    copy_file(saved, pending);
+    bs_log_writer_config threaded = {.flush_ms = 20};
+    REQUIRE(bs_log_writer_new(&w, path, &threaded, &err) == 0);
+    for (int i = 0; i < 500 && count_where("1") < 30; i++)
+        usleep(10000);
+    CHECK(count_where("message = 'staged'") == 30);
+    bs_log_writer_free(w);
+    remove(saved);
+    bs_error_dispose(&err);
+}
+
+TEST(pending_file_limit_drops)
+{
+    fresh_db();
+    remove(pending);
+    bs_log_writer_config cfg = {.manual = true,
+                                .pending_max_bytes = 10 * ROW_BYTES("m")};
+    bs_log_writer *w = NULL;
+    bs_error err;
+    bs_error_init(&err);
+    REQUIRE(bs_log_writer_new(&w, path, &cfg, &err) == 0);
+    for (int i = 0; i < 8; i++)
+        push(w, 0, "m");
+    bs_log_writer_catch_up(w, 0);
+    for (int i = 0; i < 8; i++)
+        push(w, 0, "m"); /* 16 rows would pass the limit: dropped */
+    bs_log_writer_catch_up(w, 0);
+    bs_log_writer_stats st;
+    bs_log_writer_stats_get(w, &st);
+    CHECK(st.dropped == 8);
+    CHECK(st.pending == 8);
+    bs_log_writer_catch_up(w, 5); /* a reader imports 5 of them */
+    CHECK(count_where("1") == 5);
+    bs_log_writer_flush(w);
+    CHECK(count_where("1") == 8);
+    bs_log_writer_free(w);
+    bs_error_dispose(&err);
+}
+
 TEST(missing_table_is_an_error)
 {
     remove(path);
@@ -154,9 +313,13 @@ int main(void)
     if (tmpdir_make(dir, sizeof dir) != 0)
         return 1;
     snprintf(path, sizeof path, "%s/auxiliary.db", dir);
+    snprintf(pending, sizeof pending, "%s-logs", path);
     RUN(batches);
     RUN(drops_when_full);
     RUN(thread_writes_and_free_drains);
+    RUN(raw_rows_are_formatted_by_the_writer);
+    RUN(pending_rows_survive_a_crash);
+    RUN(pending_file_limit_drops);
     RUN(missing_table_is_an_error);
     tmpdir_remove(dir);
     return harness_summary(__FILE__);
