@@ -5,6 +5,7 @@
 #                   (HTTP=addr:port DIR=pb_data ARGS="--dev" to change)
 #   make test       install, check the layers, build, run every test tier
 #   make browser    the dashboard's browser tests (headless Chromium)
+#   make filter-pg  the filter language on a throwaway PostgreSQL 15
 #   make check-layers  includes only look down; sqlite3_ stays in src/db
 #   make check-exports the library exports only what include/basalt.h declares
 #   make SANITIZE=1 test   the same under ASan+UBSan (separate build dir)
@@ -46,7 +47,7 @@ BIN     := $(BUILD)/basalt
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all run test unit blackbox compat browser setup fuzz bench clean sanitize-test \
+.PHONY: all run test unit filter-pg blackbox compat browser setup fuzz bench clean sanitize-test \
 	check-layers check-exports install check-install
 
 EXAMPLES := $(BUILD)/examples/orders $(BUILD)/examples/hooks_noop $(BUILD)/examples/routes \
@@ -118,6 +119,17 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/harness.h $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Isrc -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
 
+# The filter language on a throwaway PostgreSQL 15 (tests/pg/pg.sh)
+# against SQLite; only this test links libpq.
+PG_TEST := $(BUILD)/tests/pg/test_filter_pg
+$(PG_TEST): tests/pg/test_filter_pg.c tests/unit/harness.h $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $$(pkg-config --cflags libpq) -Isrc -o $@ $< $(LIB) $(LDFLAGS) \
+		$$(pkg-config --libs libpq) $(LDLIBS)
+
+filter-pg: $(PG_TEST)
+	@sh tests/pg/pg.sh run $(PG_TEST)
+
 setup:
 	@sh scripts/setup.sh
 
@@ -159,6 +171,7 @@ test: setup
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory check-exports
 	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory filter-pg
 	@$(MAKE) --no-print-directory blackbox
 	@$(MAKE) --no-print-directory compat
 	@$(MAKE) --no-print-directory browser

@@ -124,6 +124,13 @@ static const bs_sql_dialect sqlite_dialect = {
     .random_order = sqlite_random_order,
     .rowid = sqlite_rowid,
     .one_row = "(SELECT 1)",
+    .is_same = "IS",
+    .is_distinct = "IS NOT",
+    .true_lit = "1",
+    .false_lit = "0",
+    .as_text = NULL,
+    .asc = "ASC",
+    .desc = "DESC",
 };
 
 const bs_sql_dialect *bs_sql_dialect_sqlite(void)

@@ -3,9 +3,8 @@
  *
  * The compiler never writes engine-specific SQL itself: identifier
  * quoting, placeholders, JSON access, LIKE with its escape character,
- * date formatting and random order all go through one of these tables.
- * SQLite's is the only one today; a PostgreSQL table can be added
- * without touching the compiler.
+ * date formatting and random order all go through one of these tables:
+ * SQLite's (dialect.c) and PostgreSQL's (dialect_pg.c).
  *
  * Every function appends to b. Arguments named `col` or `expr` are SQL
  * expressions already written by the compiler (quoted identifiers,
@@ -74,10 +73,52 @@ typedef struct bs_sql_dialect {
     /* A table expression with exactly one row, to start a FROM clause
      * made of LEFT JOINs only; the compiler aliases it. */
     const char *one_row;
+
+    /* The operators "is the same value as" and "is not the same value
+     * as", for which NULL is a value like any other. */
+    const char *is_same;
+    const char *is_distinct;
+
+    /* The SQL of the filter literals true and false. */
+    const char *true_lit;
+    const char *false_lit;
+
+    /* The expression expr as text, for the equality forms that compare
+     * it with '' or fall back to '' for NULL (see expr.c); NULL when the
+     * engine compares any value with text as it is. */
+    void (*as_text)(bs_buf *b, const char *expr);
+
+    /* The directions of a sort term, with NULL first when ascending. */
+    const char *asc;
+    const char *desc;
 } bs_sql_dialect;
 
 /* SQLite 3.38 or newer (JSON functions and iif built in). */
 const bs_sql_dialect *bs_sql_dialect_sqlite(void);
+
+/* PostgreSQL 15 over the column mapping of docs/scale.md. Its SQL calls
+ * helper functions that bs_sql_dialect_postgres_setup() creates. */
+const bs_sql_dialect *bs_sql_dialect_postgres(void);
+
+/* The SQL that creates the PostgreSQL dialect's helper functions in a
+ * database (idempotent: CREATE OR REPLACE), run once by whoever sets up
+ * the database, before any compiled filter runs. */
+const char *bs_sql_dialect_postgres_setup(void);
+
+/* The text that a PostgreSQL statement receives for a filter parameter
+ * v (sent untyped, so that the server infers its type from where it is
+ * used, much as SQLite applies a column's affinity): numbers in decimal,
+ * text as it is. NULL for a NULL parameter. The result is valid until
+ * the next call with the same buf, which the caller disposes of. */
+struct bs_filter_value;
+const char *bs_filter_pg_param(const struct bs_filter_value *v, bs_buf *buf);
+
+/* The type to declare for parameter $n of the statement sql: 0 (let the
+ * server infer it) when sql uses it, else 25 (text). The compiler can
+ * keep a parameter it no longer needs (an empty literal written as ''),
+ * and PostgreSQL refuses a parameter of unknown type that nothing
+ * uses. */
+unsigned bs_filter_pg_param_type(const char *sql, int n);
 
 /* Binds the parameters of a finished filter query (filter.h) to st,
  * a statement of the SQLite engine (copies of the text, so the query may

@@ -11,7 +11,9 @@
  *                                              (a IS NOT '' AND a IS NOT NULL)
  *   otherwise                                  COALESCE(a, '') = COALESCE(b, '')
  *
- * "Not equal" is always IS NOT, so that NULL columns compare as values.
+ * "Not equal" is always IS NOT, so that NULL columns compare as values
+ * (the dialect's spelling of IS and IS NOT; an engine that types its
+ * columns strictly also gets the operands of the forms with '' as text).
  *
  * Multi-match: for a plain operator on an operand with several values,
  *     cond(joined row) AND NOT EXISTS (SELECT 1 FROM (values) AS v
@@ -62,11 +64,25 @@ static bool is_empty(const bs_filter_query *q, const bsf_operand *o)
            (o->nf == BSF_NF_AUTO && o->nvp == 1 && has_empty_param(q, o));
 }
 
-static void equal_expr(const bs_filter_query *q, bool eq, const bsf_operand *l,
+/* The operand's SQL as text when the dialect needs it for a comparison
+ * with '' (see bs_sql_dialect.as_text), else as it is. */
+static const char *text_of(bs_filter_query *q, const bsf_operand *o)
+{
+    if (!q->d->as_text)
+        return o->sql;
+    bs_buf b;
+    bs_buf_init(&b);
+    q->d->as_text(&b, o->sql);
+    const char *s = bsf_take(q, &b);
+    bs_buf_dispose(&b);
+    return s ? s : "";
+}
+
+static void equal_expr(bs_filter_query *q, bool eq, const bsf_operand *l,
                        const bsf_operand *r, bs_buf *out)
 {
-    const char *op = eq ? "=" : "IS NOT";
-    const char *null_op = eq ? "IS" : "IS NOT";
+    const char *op = eq ? "=" : q->d->is_distinct;
+    const char *null_op = eq ? q->d->is_same : q->d->is_distinct;
     const char *join = eq ? "OR" : "AND";
     const char *null_test = eq ? "IS NULL" : "IS NOT NULL";
     if (l->nf == BSF_NF_OFF || r->nf == BSF_NF_OFF) {
@@ -84,17 +100,19 @@ static void equal_expr(const bs_filter_query *q, bool eq, const bsf_operand *l,
         return;
     }
     if (le) {
-        bs_buf_printf(out, "('' %s %s %s %s %s)", op, r->sql, join, r->sql,
+        const char *rt = text_of(q, r);
+        bs_buf_printf(out, "('' %s %s %s %s %s)", op, rt, join, rt,
                       null_test);
         return;
     }
     if (re) {
-        bs_buf_printf(out, "(%s %s '' %s %s %s)", l->sql, op, join, l->sql,
+        const char *lt = text_of(q, l);
+        bs_buf_printf(out, "(%s %s '' %s %s %s)", lt, op, join, lt,
                       null_test);
         return;
     }
-    bs_buf_printf(out, "COALESCE(%s, '') %s COALESCE(%s, '')", l->sql, op,
-                  r->sql);
+    bs_buf_printf(out, "COALESCE(%s, '') %s COALESCE(%s, '')", text_of(q, l),
+                  op, text_of(q, r));
 }
 
 /* Go's cast.ToString of a parameter, for LIKE patterns. */

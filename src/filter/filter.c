@@ -401,7 +401,7 @@ static bool is_blank(char c)
 static int sort_term(bsf_pass *p, const char *name, size_t n, bool desc)
 {
     bs_filter_query *q = p->q;
-    const char *dir = desc ? "DESC" : "ASC";
+    const char *dir = desc ? q->d->desc : q->d->asc;
     if (n == 7 && memcmp(name, "@random", 7) == 0) {
         if (q->order.len)
             bs_buf_puts(&q->order, ", ");

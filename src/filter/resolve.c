@@ -1379,9 +1379,9 @@ int bsf_resolve(bsf_pass *p, const bs_fopd *o, bsf_operand *out)
     if (strcasecmp(o->text.ptr, "null") == 0)
         op_lit(out, "NULL");
     else if (strcasecmp(o->text.ptr, "true") == 0)
-        op_lit(out, "1");
+        op_lit(out, q->d->true_lit);
     else if (strcasecmp(o->text.ptr, "false") == 0)
-        op_lit(out, "0");
+        op_lit(out, q->d->false_lit);
     else
         return rc;
     return 0;

@@ -15,6 +15,7 @@
 #include "filter/compile.h"
 #include "filter/eval.h"
 #include "filter/filter.h"
+#include "filter_schema.h"
 #include "harness.h"
 
 /* ---- fixture ------------------------------------------------------------ */
@@ -28,10 +29,6 @@ static json_object *params;    /* {:name} values of the next run */
 static const char *main_alias; /* NULL: the collection name */
 static bool last_distinct;
 static char last_sql[16384];
-
-typedef struct coll_def {
-    const char *id, *name, *type, *list_rule, *fields, *indexes;
-} coll_def;
 
 static const coll_def defs[] = {
     {"c_users", "users", "auth", "id = @request.auth.id",
@@ -153,39 +150,12 @@ static void fixture_open(void)
         fprintf(stderr, "fixture: %s\n", msg);
         exit(1);
     }
-    size_t n = sizeof defs / sizeof defs[0];
-    schema.n = (int)n;
-    schema.items = calloc(n, sizeof *schema.items);
-    for (size_t i = 0; i < n; i++) {
-        bs_collection *c = &schema.items[i];
-        c->id = strdup(defs[i].id);
-        c->name = strdup(defs[i].name);
-        c->type = strdup(defs[i].type);
-        c->rules[BS_RULE_LIST] =
-            defs[i].list_rule ? strdup(defs[i].list_rule) : NULL;
-        bs_json_parse(defs[i].fields, strlen(defs[i].fields), &c->fields);
-        bs_json_parse(defs[i].indexes, strlen(defs[i].indexes), &c->indexes);
-        if (!c->fields || !c->indexes) {
-            fprintf(stderr, "fixture: bad JSON in %s\n", defs[i].name);
-            exit(1);
-        }
-        bs_collection_fill_finfo(c); /* as the schema loader does */
-    }
+    filter_schema_load(&schema, defs, sizeof defs / sizeof defs[0]);
 }
 
 static void fixture_close(void)
 {
-    for (int i = 0; i < schema.n; i++) {
-        bs_collection *c = &schema.items[i];
-        free(c->id);
-        free(c->name);
-        free(c->type);
-        free(c->rules[BS_RULE_LIST]);
-        json_object_put(c->fields);
-        json_object_put(c->indexes);
-        free(c->finfo);
-    }
-    free(schema.items);
+    filter_schema_free(&schema);
     if (req)
         json_object_put(req);
     sqlite3_close(db);
