@@ -13,6 +13,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +51,44 @@ int64_t bs_mono_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The objects each thread registered, run by one key's destructor. The
+ * key's value only marks that the thread has something to run. */
+#define AT_EXIT_MAX 8
+typedef struct at_exit {
+    void (*destroy)(void *);
+    void *p;
+} at_exit;
+
+static _Thread_local at_exit at_exits[AT_EXIT_MAX];
+static _Thread_local int n_at_exits;
+static pthread_key_t at_exit_key;
+static pthread_once_t at_exit_once = PTHREAD_ONCE_INIT;
+static bool at_exit_ok;
+
+static void run_at_exits(void *unused)
+{
+    (void)unused;
+    while (n_at_exits > 0) {
+        at_exit *e = &at_exits[--n_at_exits];
+        e->destroy(e->p);
+    }
+}
+
+static void at_exit_init(void)
+{
+    at_exit_ok = pthread_key_create(&at_exit_key, run_at_exits) == 0;
+}
+
+int bs_thread_on_exit(void (*destroy)(void *), void *p)
+{
+    pthread_once(&at_exit_once, at_exit_init);
+    if (!at_exit_ok || n_at_exits == AT_EXIT_MAX ||
+        (n_at_exits == 0 && pthread_setspecific(at_exit_key, at_exits) != 0))
+        return BS_ENOMEM;
+    at_exits[n_at_exits++] = (at_exit){destroy, p};
+    return 0;
 }
 
 int64_t bs_env_positive(const char *name, int64_t def)
