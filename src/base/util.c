@@ -26,17 +26,40 @@
 
 static bool log_verbose;
 
+/* Writes v as exactly `width` decimal digits (its low digits). */
+static char *put_digits(char *p, unsigned v, int width)
+{
+    for (int i = width - 1; i >= 0; i--) {
+        p[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    return p + width;
+}
+
 void bs_time_str(int64_t t, int ms, char out[25])
 {
     struct tm tm;
     time_t tt = (time_t)t;
     gmtime_r(&tt, &tm);
-    /* Fields are clamped so the text always fits its 24 characters. */
-    snprintf(out, 25, "%04u-%02u-%02u %02u:%02u:%02u.%03uZ",
-             (unsigned)(tm.tm_year + 1900) % 10000u,
-             (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u,
-             (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u,
-             (unsigned)tm.tm_sec % 100u, (unsigned)ms % 1000u);
+    /* Each field keeps its low digits, so the text is always 24
+     * characters: "2006-01-02 15:04:05.000Z". Written by hand, as this
+     * runs for every saved record. */
+    char *p = out;
+    p = put_digits(p, (unsigned)(tm.tm_year + 1900), 4);
+    *p++ = '-';
+    p = put_digits(p, (unsigned)(tm.tm_mon + 1), 2);
+    *p++ = '-';
+    p = put_digits(p, (unsigned)tm.tm_mday, 2);
+    *p++ = ' ';
+    p = put_digits(p, (unsigned)tm.tm_hour, 2);
+    *p++ = ':';
+    p = put_digits(p, (unsigned)tm.tm_min, 2);
+    *p++ = ':';
+    p = put_digits(p, (unsigned)tm.tm_sec, 2);
+    *p++ = '.';
+    p = put_digits(p, (unsigned)ms, 3);
+    *p++ = 'Z';
+    *p = '\0';
 }
 
 void bs_now_str(char out[25])

@@ -99,6 +99,9 @@ TEST(time_string_of_known_instants)
     CHECK_STR(s, "2049-12-31 23:01:01.999Z");
     bs_time_str(951782400, 0, s); /* leap day */
     CHECK_STR(s, "2000-02-29 00:00:00.000Z");
+    /* Out of range fields keep their low digits: always 24 characters. */
+    bs_time_str(253402300800LL, 1234, s); /* year 10000 */
+    CHECK_STR(s, "0000-01-01 00:00:00.234Z");
 }
 
 TEST(mono_clock_moves_forward)
