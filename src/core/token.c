@@ -24,24 +24,32 @@ static const char B64URL[] =
 
 void bs_base64url_encode(const unsigned char *in, size_t n, bs_buf *out)
 {
+    /* Written in place after one reservation: four characters per three
+     * bytes, two or three for a final partial group. */
+    if (n > (SIZE_MAX - 4) / 4 * 3 || !bs_buf_reserve(out, (n + 2) / 3 * 4))
+        return;
+    char *o = out->data + out->len;
     size_t i = 0;
     for (; i + 2 < n; i += 3) {
         uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 |
                      in[i + 2];
-        char q[4] = {B64URL[v >> 18], B64URL[(v >> 12) & 63],
-                     B64URL[(v >> 6) & 63], B64URL[v & 63]};
-        bs_buf_append(out, q, 4);
+        *o++ = B64URL[v >> 18];
+        *o++ = B64URL[(v >> 12) & 63];
+        *o++ = B64URL[(v >> 6) & 63];
+        *o++ = B64URL[v & 63];
     }
     if (n - i == 1) {
         uint32_t v = (uint32_t)in[i] << 16;
-        char q[2] = {B64URL[v >> 18], B64URL[(v >> 12) & 63]};
-        bs_buf_append(out, q, 2);
+        *o++ = B64URL[v >> 18];
+        *o++ = B64URL[(v >> 12) & 63];
     } else if (n - i == 2) {
         uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
-        char q[3] = {B64URL[v >> 18], B64URL[(v >> 12) & 63],
-                     B64URL[(v >> 6) & 63]};
-        bs_buf_append(out, q, 3);
+        *o++ = B64URL[v >> 18];
+        *o++ = B64URL[(v >> 12) & 63];
+        *o++ = B64URL[(v >> 6) & 63];
     }
+    out->len = (size_t)(o - out->data);
+    *o = '\0';
 }
 
 static int b64val(char c)
@@ -161,23 +169,32 @@ static void hmac(const char *key, size_t keylen, const char *msg, size_t n,
          &ulen);
 }
 
+/* Signs the claims text payload[0..n) with key into out. */
+static int sign_text(const char *payload, size_t n, const char *key,
+                     size_t keylen, bs_buf *out)
+{
+    bs_base64url_encode((const unsigned char *)JWT_HEADER,
+                        sizeof JWT_HEADER - 1, out);
+    bs_buf_putc(out, '.');
+    bs_base64url_encode((const unsigned char *)payload, n, out);
+    unsigned char mac[32];
+    hmac(key, keylen, out->data, out->len, mac);
+    bs_buf_putc(out, '.');
+    bs_base64url_encode(mac, sizeof mac, out);
+    return out->oom ? BS_ENOMEM : 0;
+}
+
 int bs_token_sign(const json_object *claims, const char *key, size_t keylen,
                   bs_buf *out)
 {
     bs_buf payload;
     bs_buf_init(&payload);
     bs_json_write(&payload, claims);
-    bs_base64url_encode((const unsigned char *)JWT_HEADER,
-                        sizeof JWT_HEADER - 1, out);
-    bs_buf_putc(out, '.');
-    bs_base64url_encode((const unsigned char *)payload.data, payload.len,
-                        out);
+    int rc = payload.oom ? BS_ENOMEM
+                         : sign_text(payload.data, payload.len, key, keylen,
+                                     out);
     bs_buf_dispose(&payload);
-    unsigned char mac[32];
-    hmac(key, keylen, out->data, out->len, mac);
-    bs_buf_putc(out, '.');
-    bs_base64url_encode(mac, sizeof mac, out);
-    return out->oom ? BS_ENOMEM : 0;
+    return rc;
 }
 
 /* Splits a token into its three parts; false when malformed. */
@@ -270,6 +287,36 @@ static void signing_key(const bs_collection *c, const char *token_key,
     bs_buf_puts(key, bs_collection_token_secret(c, config));
 }
 
+/* One claim of a claims object being written: the key after "{" or ",",
+ * then the value as JSON text (raw), a string or an integer. */
+static void claim_raw(bs_buf *b, const char *key, const char *json)
+{
+    bs_buf_putc(b, b->len ? ',' : '{');
+    bs_buf_json_str(b, key, strlen(key));
+    bs_buf_putc(b, ':');
+    bs_buf_puts(b, json);
+}
+
+static void claim_str(bs_buf *b, const char *key, const char *v)
+{
+    claim_raw(b, key, "");
+    bs_buf_json_str(b, v, strlen(v));
+}
+
+static void claim_int(bs_buf *b, const char *key, int64_t v)
+{
+    char digits[24], *p = digits + sizeof digits;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    *--p = '\0';
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    claim_raw(b, key, p);
+}
+
 int bs_token_for_record(const bs_record *r, const char *type,
                         int64_t duration, bool refreshable,
                         const char *new_email, bs_buf *out)
@@ -290,29 +337,25 @@ int bs_token_for_record(const bs_record *r, const char *type,
     bool with_email = strcmp(type, BS_TOKEN_VERIFICATION) == 0 ||
                       strcmp(type, BS_TOKEN_PASSWORD_RESET) == 0 ||
                       strcmp(type, BS_TOKEN_EMAIL_CHANGE) == 0;
-    /* Keys in sorted order: Go marshals the claims map that way. */
-    json_object *claims = json_object_new_object();
-    json_object_object_add(claims, "collectionId",
-                           json_object_new_string(c->id));
+    /* The claims text is written directly, keys in sorted order as Go
+     * marshals the claims map, the same text bs_json_write would give. */
+    bs_buf claims;
+    bs_buf_init(&claims);
+    claim_str(&claims, "collectionId", c->id);
     if (with_email)
-        json_object_object_add(
-            claims, "email",
-            json_object_new_string(bs_record_get_string(r, "email")));
-    json_object_object_add(claims, "exp",
-                           json_object_new_int64((int64_t)time(NULL) +
-                                                 duration));
-    json_object_object_add(claims, "id",
-                           json_object_new_string(bs_record_id(r)));
+        claim_str(&claims, "email", bs_record_get_string(r, "email"));
+    claim_int(&claims, "exp", (int64_t)time(NULL) + duration);
+    claim_str(&claims, "id", bs_record_id(r));
     if (strcmp(type, BS_TOKEN_EMAIL_CHANGE) == 0)
-        json_object_object_add(
-            claims, "newEmail",
-            json_object_new_string(new_email ? new_email : ""));
+        claim_str(&claims, "newEmail", new_email ? new_email : "");
     if (strcmp(type, BS_TOKEN_AUTH) == 0)
-        json_object_object_add(claims, "refreshable",
-                               json_object_new_boolean(refreshable));
-    json_object_object_add(claims, "type", json_object_new_string(type));
-    int rc = bs_token_sign(claims, key.data, key.len, out);
-    json_object_put(claims);
+        claim_raw(&claims, "refreshable", refreshable ? "true" : "false");
+    claim_str(&claims, "type", type);
+    bs_buf_putc(&claims, '}');
+    int rc = claims.oom ? BS_ENOMEM
+                        : sign_text(claims.data, claims.len, key.data,
+                                    key.len, out);
+    bs_buf_dispose(&claims);
     explicit_bzero(key.data, key.len);
     bs_buf_dispose(&key);
     return rc;
