@@ -24,23 +24,31 @@ static int refresh_final(bs_event *ev, void *user)
         token = "";
     if (strlen(token) > 7 && strncasecmp(token, "Bearer ", 7) == 0)
         token += 7;
-    json_object *claims = NULL;
+    /* The auth middleware decoded this token already, unless a hook has
+     * changed the header since. */
+    const bs_auth *a = ar->q.r->auth;
+    bool refreshable;
+    if (a && a->token && strcmp(a->token, token) == 0) {
+        refreshable = a->refreshable;
+    } else {
+        json_object *claims = NULL;
+        refreshable = bs_token_peek(token, &claims) == 0 &&
+                      bs_json_get_bool(claims, "refreshable", false);
+        if (claims)
+            json_object_put(claims);
+    }
     char *fresh = NULL;
-    if (bs_token_peek(token, &claims) == 0 &&
-        bs_json_get_bool(claims, "refreshable", false)) {
+    if (refreshable) {
         bs_buf t;
         bs_buf_init(&t);
         if (bs_token_for_record(e->record, BS_TOKEN_AUTH, 0, true, NULL,
                                 &t) != 0) {
             bs_buf_dispose(&t);
-            json_object_put(claims);
             return bs_error_set(&ar->q.err, 500, "Failed to refresh auth "
                                                "token.");
         }
         fresh = bs_buf_steal(&t, NULL);
     }
-    if (claims)
-        json_object_put(claims);
     bsa_auth_respond(ar, e->record, fresh ? fresh : token, "", NULL);
     free(fresh);
     return 0;

@@ -11,7 +11,9 @@
 #include <stddef.h>
 
 /* Matches subject[0..n) against pattern (UTF-8). Returns 1 on a match,
- * 0 on no match, -1 when the pattern does not compile. */
+ * 0 on no match (or when the match limit is reached), -1 when the
+ * pattern does not compile. Any thread; each thread keeps its recently
+ * compiled patterns (see regex.c). */
 int bs_regex_match(const char *pattern, const char *subject, size_t n);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,17 +26,40 @@
 
 static bool log_verbose;
 
+/* Writes v as exactly `width` decimal digits (its low digits). */
+static char *put_digits(char *p, unsigned v, int width)
+{
+    for (int i = width - 1; i >= 0; i--) {
+        p[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    return p + width;
+}
+
 void bs_time_str(int64_t t, int ms, char out[25])
 {
     struct tm tm;
     time_t tt = (time_t)t;
     gmtime_r(&tt, &tm);
-    /* Fields are clamped so the text always fits its 24 characters. */
-    snprintf(out, 25, "%04u-%02u-%02u %02u:%02u:%02u.%03uZ",
-             (unsigned)(tm.tm_year + 1900) % 10000u,
-             (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u,
-             (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u,
-             (unsigned)tm.tm_sec % 100u, (unsigned)ms % 1000u);
+    /* Each field keeps its low digits, so the text is always 24
+     * characters: "2006-01-02 15:04:05.000Z". Written by hand, as this
+     * runs for every saved record. */
+    char *p = out;
+    p = put_digits(p, (unsigned)(tm.tm_year + 1900), 4);
+    *p++ = '-';
+    p = put_digits(p, (unsigned)(tm.tm_mon + 1), 2);
+    *p++ = '-';
+    p = put_digits(p, (unsigned)tm.tm_mday, 2);
+    *p++ = ' ';
+    p = put_digits(p, (unsigned)tm.tm_hour, 2);
+    *p++ = ':';
+    p = put_digits(p, (unsigned)tm.tm_min, 2);
+    *p++ = ':';
+    p = put_digits(p, (unsigned)tm.tm_sec, 2);
+    *p++ = '.';
+    p = put_digits(p, (unsigned)ms, 3);
+    *p++ = 'Z';
+    *p = '\0';
 }
 
 void bs_now_str(char out[25])
@@ -50,6 +74,44 @@ int64_t bs_mono_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The objects each thread registered, run by one key's destructor. The
+ * key's value only marks that the thread has something to run. */
+#define AT_EXIT_MAX 8
+typedef struct at_exit {
+    void (*destroy)(void *);
+    void *p;
+} at_exit;
+
+static _Thread_local at_exit at_exits[AT_EXIT_MAX];
+static _Thread_local int n_at_exits;
+static pthread_key_t at_exit_key;
+static pthread_once_t at_exit_once = PTHREAD_ONCE_INIT;
+static bool at_exit_ok;
+
+static void run_at_exits(void *unused)
+{
+    (void)unused;
+    while (n_at_exits > 0) {
+        at_exit *e = &at_exits[--n_at_exits];
+        e->destroy(e->p);
+    }
+}
+
+static void at_exit_init(void)
+{
+    at_exit_ok = pthread_key_create(&at_exit_key, run_at_exits) == 0;
+}
+
+int bs_thread_on_exit(void (*destroy)(void *), void *p)
+{
+    pthread_once(&at_exit_once, at_exit_init);
+    if (!at_exit_ok || n_at_exits == AT_EXIT_MAX ||
+        (n_at_exits == 0 && pthread_setspecific(at_exit_key, at_exits) != 0))
+        return BS_ENOMEM;
+    at_exits[n_at_exits++] = (at_exit){destroy, p};
+    return 0;
 }
 
 int64_t bs_env_positive(const char *name, int64_t def)

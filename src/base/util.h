@@ -19,6 +19,13 @@ void bs_time_str(int64_t t, int ms, char out[25]);
 /* Milliseconds from an arbitrary monotonic origin. */
 int64_t bs_mono_ms(void);
 
+/* Calls destroy(p) when the calling thread ends, for objects a thread
+ * keeps for itself (caches, library contexts). Up to 8 per thread.
+ * Returns 0, or BS_ENOMEM when the thread has no room left (the caller
+ * then frees p itself). Not run for the main thread, whose objects last
+ * until the process exits. */
+int bs_thread_on_exit(void (*destroy)(void *), void *p);
+
 /* The environment variable name read as a positive whole number, or def
  * when it is unset, empty, not a number or not above zero. */
 int64_t bs_env_positive(const char *name, int64_t def);

@@ -18,6 +18,7 @@ void bs_auth_free(bs_auth *a)
         return;
     if (a->record)
         json_object_put(a->record);
+    free(a->token);
     bs_schema_unref(a->schema);
     free(a);
 }
@@ -80,6 +81,10 @@ int bs_auth_from_token(bs_app *app, const char *token, bs_auth **out)
     a->collection = c;
     a->id = bs_json_get_str(a->record, "id", "");
     a->superuser = strcmp(c->name, "_superusers") == 0;
+    /* Kept so that a handler reading the same token again (auth-refresh)
+     * need not decode it twice; without memory it decodes it itself. */
+    a->token = strdup(token);
+    a->refreshable = bs_json_get_bool(claims, "refreshable", false);
     rc = 0;
 
 done:

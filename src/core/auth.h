@@ -15,6 +15,9 @@ struct bs_auth {
     const bs_collection *collection;  /* the record's auth collection */
     json_object *record;              /* the record's row, raw columns */
     const char *id;                   /* points into record */
+    char *token;      /* the verified token without "Bearer ", owned;
+                       * NULL when the auth did not come from a token */
+    bool refreshable; /* the token's "refreshable" claim */
     bool superuser;
 };
 

@@ -747,9 +747,10 @@ static int execute_final(bs_event *e, void *user)
                 bs_buf_puts(&sql, ", ");
             bs_sql_ident(&sql, finfo[i].name);
         }
+        /* Plain placeholders take the numbers 1..n in order. */
         bs_buf_puts(&sql, ") VALUES (");
         for (size_t i = 0; i < n; i++)
-            bs_buf_printf(&sql, "%s?%zu", i ? ", " : "", i + 1);
+            bs_buf_puts(&sql, i ? ", ?" : "?");
         bs_buf_puts(&sql, ")");
     } else {
         bs_buf_puts(&sql, "UPDATE ");
@@ -759,9 +760,9 @@ static int execute_final(bs_event *e, void *user)
             if (i)
                 bs_buf_puts(&sql, ", ");
             bs_sql_ident(&sql, finfo[i].name);
-            bs_buf_printf(&sql, " = ?%zu", i + 1);
+            bs_buf_puts(&sql, " = ?");
         }
-        bs_buf_printf(&sql, " WHERE id = ?%zu", n + 1);
+        bs_buf_puts(&sql, " WHERE id = ?");
     }
     bs_rows st;
     st.st = NULL;

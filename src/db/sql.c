@@ -12,11 +12,14 @@
 void bs_sql_ident(bs_buf *b, const char *name)
 {
     bs_buf_putc(b, '"');
-    for (const char *p = name; *p; p++) {
-        if (*p == '"')
-            bs_buf_putc(b, '"');
-        bs_buf_putc(b, *p);
+    /* Runs without a quote are copied whole; each quote is doubled. */
+    const char *q;
+    while ((q = strchr(name, '"')) != NULL) {
+        bs_buf_append(b, name, (size_t)(q - name) + 1);
+        bs_buf_putc(b, '"');
+        name = q + 1;
     }
+    bs_buf_puts(b, name);
     bs_buf_putc(b, '"');
 }
 

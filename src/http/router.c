@@ -339,6 +339,11 @@ static int more_specific(const bs_route *a, const bs_route *b)
 
 static bool seg_match(const bs_route *rt, const split_path *sp)
 {
+    /* The segment count rules most routes out before any text compare: a
+     * wildcard (always last) takes any rest, other routes the exact count. */
+    bool wild = rt->nsegs > 0 && rt->segs[rt->nsegs - 1].kind == SEG_WILD;
+    if (wild ? sp->n < rt->nsegs - 1 : rt->nsegs != sp->n || sp->overflow)
+        return false;
     int i;
     for (i = 0; i < rt->nsegs; i++) {
         const seg *s = &rt->segs[i];

@@ -156,6 +156,66 @@ static json_object *claims_of(const bs_buf *t)
     return bs_token_peek(t->data, &c) == 0 ? c : NULL;
 }
 
+/* The claims text of token t exactly as signed. */
+static char *raw_claims(const bs_buf *t)
+{
+    const char *d1 = strchr(t->data, '.'), *d2 = strrchr(t->data, '.');
+    static unsigned char body[1024];
+    long n = d1 && d2 > d1 ? bs_base64url_decode(d1 + 1, (size_t)(d2 - d1 - 1),
+                                                 body, sizeof body - 1)
+                           : -1;
+    if (n < 0)
+        return NULL;
+    body[n] = '\0';
+    return (char *)body;
+}
+
+/* The claims are written as text; the same claims built as an object and
+ * written with bs_json_write must give the same bytes, escaping included. */
+TEST(record_token_claims_text)
+{
+    bs_schema *s = auth_schema();
+    bs_record *r = person(s);
+    bs_buf t;
+    bs_buf_init(&t);
+    static const char odd[] = "a\"<b>&\u00e9\n@example.com";
+    REQUIRE(bs_token_for_record(r, BS_TOKEN_EMAIL_CHANGE, 0, false, odd,
+                                &t) == 0);
+    const char *got = raw_claims(&t);
+    REQUIRE(got != NULL);
+    json_object *parsed = NULL;
+    REQUIRE(bs_json_parse(got, strlen(got), &parsed) == 0 && parsed);
+    json_object *want = json_object_new_object();
+    json_object_object_add(want, "collectionId",
+                           json_object_new_string("pbc_test"));
+    json_object_object_add(want, "email",
+                           json_object_new_string("ann@example.com"));
+    json_object_object_add(want, "exp", json_object_new_int64(bs_json_get_int(
+                                            parsed, "exp", 0)));
+    json_object_object_add(want, "id",
+                           json_object_new_string("abcdefghijklmno"));
+    json_object_object_add(want, "newEmail", json_object_new_string(odd));
+    json_object_object_add(want, "type",
+                           json_object_new_string("emailChange"));
+    bs_buf js;
+    bs_buf_init(&js);
+    bs_json_write(&js, want);
+    CHECK_STR(got, js.data);
+    CHECK(strstr(got, "\\u003cb\\u003e\\u0026") != NULL);
+    json_object_put(want);
+    json_object_put(parsed);
+
+    bs_buf_reset(&t);
+    REQUIRE(bs_token_for_record(r, BS_TOKEN_AUTH, 0, false, NULL, &t) == 0);
+    got = raw_claims(&t);
+    REQUIRE(got != NULL);
+    CHECK(strstr(got, ",\"refreshable\":false,\"type\":\"auth\"}") != NULL);
+    bs_buf_dispose(&js);
+    bs_buf_dispose(&t);
+    bs_record_free(r);
+    bs_schema_unref(s);
+}
+
 TEST(record_tokens)
 {
     bs_schema *s = auth_schema();
@@ -220,5 +280,6 @@ int main(void)
     RUN(html_to_text);
     RUN(format_message);
     RUN(record_tokens);
+    RUN(record_token_claims_text);
     return harness_summary(__FILE__);
 }

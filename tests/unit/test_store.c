@@ -231,7 +231,9 @@ TEST(sql_ident_quotes)
     bs_sql_ident(&b, "we\"ird");
     bs_buf_putc(&b, ' ');
     bs_sql_ident(&b, "");
-    CHECK_STR(b.data, "\"name\" \"we\"\"ird\" \"\"");
+    bs_buf_putc(&b, ' ');
+    bs_sql_ident(&b, "\"a\"\"b\"");
+    CHECK_STR(b.data, "\"name\" \"we\"\"ird\" \"\" \"\"\"a\"\"\"\"b\"\"\"");
     bs_buf_dispose(&b);
 }
 

@@ -226,6 +226,43 @@ TEST(sign_with_binary_key)
     json_object_put(c);
 }
 
+/* The signature of a signed token checked against OpenSSL's one-shot
+ * HMAC: the signer keeps one HMAC context per thread and keys it anew for
+ * each token, so keys alternating on one thread (and an empty key) must
+ * each give their own signature. */
+static bool signature_is_hmac(const char *t, const char *key)
+{
+    const char *dot = strrchr(t, '.');
+    unsigned char want[32], got[64];
+    unsigned int len = sizeof want;
+    HMAC(EVP_sha256(), key, (int)strlen(key), (const unsigned char *)t,
+         (size_t)(dot - t), want, &len);
+    return unb64(dot + 1, got, sizeof got) == 32 &&
+           memcmp(got, want, 32) == 0;
+}
+
+TEST(keys_alternate_on_one_thread)
+{
+    static const char *const keys[] = {"key-one", "key-two", "", "key-one",
+                                       "a-much-longer-key-than-a-block-of-"
+                                       "sha256-which-is-sixty-four-bytes-long",
+                                       "key-two"};
+    json_object *c = claims("rec1", NOW + 60);
+    char *first = NULL;
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        char *t = sign(c, keys[i]);
+        REQUIRE(t != NULL);
+        CHECK(signature_is_hmac(t, keys[i]));
+        if (i == 0)
+            first = strdup(t);
+        else if (strcmp(keys[i], keys[0]) == 0)
+            CHECK_STR(t, first);
+        free(t);
+    }
+    free(first);
+    json_object_put(c);
+}
+
 TEST(wrong_key_fails)
 {
     json_object *c = claims("rec1", NOW + 60);
@@ -562,6 +599,7 @@ int main(void)
     RUN(sign_has_pocketbase_shape);
     RUN(sign_then_verify_and_peek);
     RUN(sign_with_binary_key);
+    RUN(keys_alternate_on_one_thread);
     RUN(wrong_key_fails);
     RUN(expired_fails);
     RUN(missing_or_bad_exp_fails);

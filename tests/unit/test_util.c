@@ -3,6 +3,7 @@
  * comparison and error helpers.
  */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -98,6 +99,9 @@ TEST(time_string_of_known_instants)
     CHECK_STR(s, "2049-12-31 23:01:01.999Z");
     bs_time_str(951782400, 0, s); /* leap day */
     CHECK_STR(s, "2000-02-29 00:00:00.000Z");
+    /* Out of range fields keep their low digits: always 24 characters. */
+    bs_time_str(253402300800LL, 1234, s); /* year 10000 */
+    CHECK_STR(s, "0000-01-01 00:00:00.234Z");
 }
 
 TEST(mono_clock_moves_forward)
@@ -212,6 +216,39 @@ TEST(email_validation)
     CHECK(!bs_email_valid(long_email));
 }
 
+/* bs_thread_on_exit: what a thread registers runs when it ends, last
+ * registered first, and a full list refuses more. */
+static char exit_order[16];
+
+static void note_exit(void *p)
+{
+    size_t n = strlen(exit_order);
+    exit_order[n] = *(const char *)p;
+    exit_order[n + 1] = '\0';
+}
+
+static void *register_exits(void *arg)
+{
+    int *refused = arg;
+    static const char names[] = "abcdefgh";
+    for (int i = 0; i < 8; i++)
+        if (bs_thread_on_exit(note_exit, (void *)&names[i]) != 0)
+            return NULL;
+    *refused = bs_thread_on_exit(note_exit, (void *)"z") == BS_ENOMEM;
+    return NULL;
+}
+
+TEST(thread_on_exit_runs_in_reverse)
+{
+    exit_order[0] = '\0';
+    int refused = 0;
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, register_exits, &refused) == 0);
+    pthread_join(t, NULL);
+    CHECK(refused);
+    CHECK_STR(exit_order, "hgfedcba");
+}
+
 int main(void)
 {
     RUN(crc32_matches_go);
@@ -226,5 +263,6 @@ int main(void)
     RUN(error_default_messages);
     RUN(error_message_escaped);
     RUN(email_validation);
+    RUN(thread_on_exit_runs_in_reverse);
     return harness_summary(__FILE__);
 }
