@@ -49,11 +49,24 @@ rps() {
       jq -r '.rps | floor')
     [ "$r" -gt "$best" ] && best=$r
   done
+  # CPU time of the server's threads (clock ticks), the idle-priority
+  # log importer apart: what requests paid, and what waited for idle
+  # cores.
+  local ticks imp_ticks
+  read -r ticks imp_ticks < <(cat /proc/$pid/task/*/stat 2>/dev/null | awk '
+    { line = $0; sub(/^[^)]*\) /, "", line); split(line, f, " ");
+      t = f[12] + f[13];  # utime + stime (fields 14 and 15 of stat)
+      if ($0 ~ /\(log-importer\)/) i += t; else o += t }
+    END { print o + 0, i + 0 }')
   local rows
   rows=$(curl -s "$url/api/logs?perPage=1" -H "Authorization: $su" | jq -r .totalItems)
   kill $pid; wait $pid 2>/dev/null || true
   rm -rf "$dir"
-  echo "logs $mode: $best req/s (getOne, keep-alive c=32, best of 2; $rows rows in _logs at the first read after the runs)"
+  local hz us us_imp
+  hz=$(getconf CLK_TCK)
+  us=$(awk -v t="$ticks" -v hz="$hz" 'BEGIN { printf "%.1f", t * 1e6 / hz / 200000 }')
+  us_imp=$(awk -v t="$imp_ticks" -v hz="$hz" 'BEGIN { printf "%.1f", t * 1e6 / hz / 200000 }')
+  echo "logs $mode: $best req/s (getOne, keep-alive c=32, best of 2); server CPU per request ${us} us outside the log importer, ${us_imp} us in it; $rows rows in _logs at the first read after the runs"
 }
 for _ in $(seq "${ROUNDS:-3}"); do
   rps on

@@ -517,6 +517,7 @@ static void deadline_in(struct timespec *ts, int ms)
 static void *stager_main(void *arg)
 {
     bs_log_writer *w = arg;
+    pthread_setname_np(pthread_self(), "log-stager");
     for (;;) {
         pthread_mutex_lock(&w->lock);
         if (!w->stop && w->mem.len < STAGE_CHUNK) {
@@ -536,6 +537,9 @@ static void *stager_main(void *arg)
 static void *importer_main(void *arg)
 {
     bs_log_writer *w = arg;
+    /* Named for top -H and for bench/logs_cost.sh, which counts the CPU
+     * time of every other thread. */
+    pthread_setname_np(pthread_self(), "log-importer");
     /* Only on a core nothing else wants. */
     struct sched_param sp = {.sched_priority = 0};
     pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
