@@ -194,10 +194,25 @@ static void put_message(bs_buf *m, const char *method, size_t method_len,
     }
 }
 
-/* Turns a request row's payload into its message and data (the writer's
- * format function). Keys in Go's map order (sorted), as PocketBase
- * stores them. */
-static bool format_row(int kind, const char *payload, size_t len,
+/* Whether text is the members of a JSON object (what goes between its
+ * braces). */
+static bool members_ok(const char *text, size_t n)
+{
+    bs_buf b;
+    bs_buf_init(&b);
+    bs_buf_putc(&b, '{');
+    bs_buf_append(&b, text, n);
+    bs_buf_putc(&b, '}');
+    json_object *o = NULL;
+    bool ok = !b.oom && bs_json_parse(b.data, b.len, &o) == 0 &&
+              json_object_is_type(o, json_type_object);
+    json_object_put(o);
+    bs_buf_dispose(&b);
+    return ok;
+}
+
+/* Keys in Go's map order (sorted), as PocketBase stores them. */
+bool bs_logs_format_row(int kind, const char *payload, size_t len,
                        bs_buf *message, bs_buf *data)
 {
     if (kind != ROW_REQUEST || len < sizeof(int32_t) + sizeof(double))
@@ -234,8 +249,16 @@ static bool format_row(int kind, const char *payload, size_t len,
     if (s[RS_AUTH_ID])
         put_cut(data, "authId", s[RS_AUTH_ID], n[RS_AUTH_ID], 255);
     if (s[RS_ERROR]) {
+        /* Written by the request logger as JSON members; checked, since
+         * the pending file is read back from disk. */
+        size_t mark = data->len;
         bs_buf_putc(data, ',');
         bs_buf_append(data, s[RS_ERROR], n[RS_ERROR]);
+        if (n[RS_ERROR] == 0 ||
+            !members_ok(data->data + mark + 1, data->len - mark - 1)) {
+            data->len = mark;
+            bs_buf_puts(data, ",\"details\":null,\"error\":\"\"");
+        }
     }
     bs_buf_puts(data, ",\"execTime\":");
     bs_buf_json_num(data, exec_ms);
@@ -294,7 +317,7 @@ int bs_logs_start(bs_app *app, bs_error *err)
         return 0;
     char path[4096];
     snprintf(path, sizeof path, "%s/auxiliary.db", app->data_dir);
-    bs_log_writer_config cfg = {.format = format_row};
+    bs_log_writer_config cfg = {.format = bs_logs_format_row};
     return bs_log_writer_new(&l->writer, path, &cfg, err);
 }
 

@@ -73,6 +73,13 @@ typedef struct bs_request_log {
  * PocketBase's keys, order and length limits. As bs_logs_add. */
 void bs_logs_add_request(bs_app *app, int level, const bs_request_log *rl);
 
+/* Turns the payload of a queued request row (kind 1) into its message
+ * and data (a JSON object's text): the log writer's format function,
+ * run when the row is imported. Returns false for another kind or a
+ * payload that does not decode. */
+bool bs_logs_format_row(int kind, const char *payload, size_t len,
+                        bs_buf *message, bs_buf *data);
+
 /* Waits until every row queued so far is in the table. */
 void bs_logs_flush(bs_app *app);
 

@@ -39,19 +39,10 @@
 #include <zlib.h>
 
 #include "../base/error.h"
+#include "../base/json.h"
 #include "../base/util.h"
 
-/* The head of a record in the memory buffer and the pending file. */
-typedef struct rec_head {
-    uint32_t len;       /* payload bytes */
-    uint32_t crc;       /* CRC-32 of the head from created_ms on, and of
-                         * the payload (set when staged) */
-    int64_t created_ms;
-    int32_t level;
-    uint16_t kind;      /* 0: text; otherwise raw, for cfg.format */
-    uint16_t reserved;
-    char id[16];        /* 15 characters and a NUL */
-} rec_head;
+typedef bs_log_record_head rec_head;
 
 #define CRC_FROM offsetof(rec_head, created_ms)
 /* A payload above this is refused (a logger line with megabytes of
@@ -384,16 +375,37 @@ static bool insert_row(bs_log_writer *w, const rec_head *h, const char *p)
             return false;
         bs_buf_append(m, p + sizeof n, n);
         bs_buf_append(d, p + sizeof n + n, h->len - sizeof n - n);
+        /* Read back from disk: the data must still be a JSON object. */
+        json_object *o = NULL;
+        bool object = !d->oom && bs_json_parse(d->data, d->len, &o) == 0 &&
+                      json_object_is_type(o, json_type_object);
+        json_object_put(o);
+        if (!object)
+            d->len = 0; /* stored as {} */
     } else if (!w->cfg.format ||
                !w->cfg.format(h->kind, p, h->len, m, d)) {
         return false;
     }
     if (m->oom || d->oom)
         return false;
+    /* Read back from disk: an id that is not what row_id writes gets a
+     * new one. */
+    char id[16];
+    memcpy(id, h->id, sizeof id);
+    for (int i = 0; i < 15; i++) {
+        if (!strchr(DIGITS36, id[i]) || id[i] == '\0') {
+            row_id(h->created_ms, id);
+            break;
+        }
+    }
+    /* From 1970 to the end of year 9999, the dates `created` can hold. */
+    int64_t at = h->created_ms;
+    if (at < 0 || at > INT64_C(253402300799999))
+        at = 0;
     char created[25];
-    bs_time_str(h->created_ms / 1000, (int)(h->created_ms % 1000), created);
+    bs_time_str(at / 1000, (int)(at % 1000), created);
     sqlite3_stmt *st = w->insert;
-    sqlite3_bind_text(st, 1, h->id, 15, SQLITE_STATIC);
+    sqlite3_bind_text(st, 1, id, 15, SQLITE_TRANSIENT);
     sqlite3_bind_int(st, 2, h->level);
     sqlite3_bind_text(st, 3, m->len ? m->data : "", (int)m->len,
                       SQLITE_STATIC);

@@ -51,6 +51,21 @@
 
 typedef struct bs_log_writer bs_log_writer;
 
+/* The head of each record in the memory buffer and the pending file,
+ * followed by len bytes of payload. Native byte order: the file never
+ * leaves the machine. A text row's payload is the message's length
+ * (uint32), the message, then the data. */
+typedef struct bs_log_record_head {
+    uint32_t len;       /* payload bytes */
+    uint32_t crc;       /* CRC-32 of the head from created_ms on, then of
+                         * the payload (set when staged) */
+    int64_t created_ms;
+    int32_t level;
+    uint16_t kind;      /* 0: text; otherwise raw, for cfg.format */
+    uint16_t reserved;
+    char id[16];        /* 15 characters and a NUL */
+} bs_log_record_head;
+
 /* Turns the payload of a raw row of the given kind (1..65535) into its
  * message and data (JSON object text). Returns false to skip the row.
  * Called on the importer's thread, or on a thread catching up. */
