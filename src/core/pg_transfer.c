@@ -98,6 +98,7 @@ typedef struct job {
     tbl *tb;
     int nt;
     json_object *fields; /* collection name -> its fields */
+    json_object *views;  /* view collection name -> its viewQuery */
     bs_buf tmp;
 } job;
 
@@ -293,6 +294,7 @@ static void job_dispose(job *j)
         tbl_dispose(&j->tb[i]);
     free(j->tb);
     json_object_put(j->fields);
+    json_object_put(j->views);
     bs_buf_dispose(&j->tmp);
     bs_pg_close(j->pg);
 }
@@ -383,7 +385,8 @@ static int load_entries(job *j, int db, bs_error *err)
 static int load_fields(job *j, bs_error *err)
 {
     j->fields = json_object_new_object();
-    if (!j->fields)
+    j->views = json_object_new_object();
+    if (!j->fields || !j->views)
         return BS_ENOMEM;
     bool have = false;
     for (int i = 0; i < j->ne; i++)
@@ -392,14 +395,20 @@ static int load_fields(job *j, bs_error *err)
         return 0;
     bs_rows r;
     int rc = bs_rows_open(&r, j->conn[0],
-                          "SELECT name, fields FROM _collections", -1,
-                          BS_ROWS_ONCE);
+                          "SELECT name, fields, options FROM _collections",
+                          -1, BS_ROWS_ONCE);
     while (rc == 0 && (rc = bs_rows_next(&r)) == 1) {
+        const char *name = bs_rows_text(&r, 0, NULL);
         json_object *f = json_tokener_parse(bs_rows_text(&r, 1, NULL));
         if (json_object_is_type(f, json_type_array))
-            json_object_object_add(j->fields, bs_rows_text(&r, 0, NULL), f);
+            json_object_object_add(j->fields, name, f);
         else
             json_object_put(f);
+        json_object *o = json_tokener_parse(bs_rows_text(&r, 2, NULL));
+        json_object *q = json_object_object_get(o, "viewQuery");
+        if (json_object_is_type(q, json_type_string))
+            json_object_object_add(j->views, name, json_object_get(q));
+        json_object_put(o);
         rc = 0;
     }
     bs_rows_close(&r);
@@ -1111,7 +1120,14 @@ static int export_extras(job *j, bs_error *err)
             fts++;
             continue;
         } else if (view) {
-            const char *body = view_query(e->sql);
+            /* A view collection's own query reads better on PostgreSQL
+             * than the text SQLite keeps, which wraps it in an
+             * unnamed subquery. */
+            json_object *vq = e->db == 0 ? json_object_object_get(j->views,
+                                                                  e->name)
+                                         : NULL;
+            const char *body = vq ? json_object_get_string(vq)
+                                  : view_query(e->sql);
             if (!body) {
                 why = "its query could not be read";
             } else {
