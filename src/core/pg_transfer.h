@@ -13,9 +13,8 @@
  * and checksums on the new files.
  *
  * Both run on the calling thread, open their own connections and take
- * no app: the data directory must not be served while it is imported
- * into; an export reads one consistent snapshot and may run beside a
- * serving process.
+ * no app. An import writes a directory nobody serves; an export reads
+ * one consistent snapshot (a read transaction on each file).
  */
 #ifndef BS_PG_TRANSFER_H
 #define BS_PG_TRANSFER_H
