@@ -1638,7 +1638,11 @@ static int import_ddl(job *j, bool tables, bs_error *err)
         bool plain = strcmp(e->type, "table") == 0 && !is_virtual(e);
         if (plain != tables)
             continue;
-        rc = bs_conn_exec(j->conn[e->db], e->sql, err);
+        char msg[256] = "";
+        rc = bs_conn_exec1(j->conn[e->db], e->sql, msg, sizeof msg);
+        if (rc)
+            rc = bs_error_set(err, 500, "SQLite: %s %s.%s: %s", e->type,
+                              DBNAME[e->db], e->name, msg);
         if (rc == 0 && is_virtual(e) && strcasestr(e->sql, "fts5")) {
             bs_buf_reset(&q);
             bs_buf_puts(&q, "INSERT INTO ");
@@ -1647,11 +1651,13 @@ static int import_ddl(job *j, bool tables, bs_error *err)
             bs_sql_ident(&q, e->name);
             bs_buf_puts(&q, ") VALUES ('rebuild')");
             bs_buf_putc(&q, '\0');
-            rc = q.oom ? BS_ENOMEM : bs_conn_exec(j->conn[e->db], q.data, err);
+            rc = q.oom ? BS_ENOMEM
+                       : bs_conn_exec1(j->conn[e->db], q.data, msg,
+                                       sizeof msg);
+            if (rc && rc != BS_ENOMEM)
+                rc = bs_error_set(err, 500, "SQLite: rebuilding %s.%s: %s",
+                                  DBNAME[e->db], e->name, msg);
         }
-        if (rc && err->message)
-            say(j, "%s %s.%s: %s", e->type, DBNAME[e->db], e->name,
-                err->message);
     }
     bs_buf_dispose(&q);
     return rc;
@@ -1728,7 +1734,11 @@ static int import_run(job *j, bs_error *err)
     if (j->conn[1])
         bs_store_aux_release(j->st, j->conn[1]);
     if (j->in_tx[0]) {
-        int end = bs_store_tx_end(j->st, rc == 0, rc ? NULL : err);
+        /* A rollback after a failure keeps the first error. */
+        bs_error later;
+        bs_error_init(&later);
+        int end = bs_store_tx_end(j->st, rc == 0, rc ? &later : err);
+        bs_error_dispose(&later);
         rc = rc ? rc : end;
     }
     bs_pg_res_free(tables);

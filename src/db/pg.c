@@ -27,14 +27,16 @@ static void quiet(void *arg, const char *message)
     (void)message;
 }
 
-/* The server's message without its trailing newline. */
+/* The server's message without its trailing newline, into err unless
+ * err is NULL (a failure that follows another, already reported). */
 static int fail(bs_error *err, const char *what, const char *message)
 {
     size_t n = message ? strlen(message) : 0;
     while (n > 0 && (message[n - 1] == '\n' || message[n - 1] == ' '))
         n--;
-    bs_error_set(err, 400, "%s%sPostgreSQL: %.*s", what ? what : "",
-                 what ? ": " : "", (int)n, message ? message : "");
+    if (err)
+        bs_error_set(err, 400, "%s%sPostgreSQL: %.*s", what ? what : "",
+                     what ? ": " : "", (int)n, message ? message : "");
     return BS_EDB;
 }
 

@@ -59,7 +59,8 @@ void bs_pg_res_free(bs_pg_res *r);
 /* COPY ... FROM STDIN: begin with the COPY statement, send data in the
  * text format in pieces of any size, then end. A failed put or end
  * returns BS_EDB with the server's message; the transaction is then
- * aborted. */
+ * aborted. err may be NULL for an end that follows a failure already
+ * reported. */
 int bs_pg_copy_begin(bs_pg *pg, const char *sql, bs_error *err);
 int bs_pg_copy_put(bs_pg *pg, const char *data, size_t len, bs_error *err);
 int bs_pg_copy_end(bs_pg *pg, const char *what, bs_error *err);
