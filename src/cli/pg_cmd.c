@@ -54,7 +54,7 @@ int bs_cli_pg(const char *prog, const char *dir, const char *url, int nargs,
                 err.message ? err.message : bs_strerror(rc));
         fprintf(stderr, "%s: %s\n", prog,
                 export ? "nothing was written to PostgreSQL"
-                       : "the files written so far were removed");
+                       : "no new pb_data was left behind");
     }
     bs_error_dispose(&err);
     return rc ? 1 : 0;
