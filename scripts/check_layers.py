@@ -13,7 +13,9 @@ Each folder of src/ is a layer. Two rules, both run by `make check-layers`
 2. The engine. SQLite (`sqlite3_` calls and types, `SQLITE_` constants,
    `<sqlite3.h>`) belongs to src/db and the filter's SQLite dialect
    (src/filter/dialect.c and its header). Anywhere else it fails: the
-   layers above read rows through src/db/rows.h.
+   layers above read rows through src/db/rows.h. libpq (`PQ...` calls,
+   `PGconn`, `PGresult`, `<libpq-fe.h>`) belongs to src/db alone; the
+   layers above use src/db/pg.h.
 
 Prints each offence as file:line and exits 1 when there is one. Run from
 the top of the tree (or pass it as the first argument).
@@ -45,6 +47,7 @@ SQLITE_ALLOWED = ["src/db/", "src/filter/dialect.c", "src/filter/dialect.h"]
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"\.\./([^/"]+)/([^"]*)"')
 SQLITE = re.compile(r"sqlite3_|SQLITE_|<sqlite3\.h>")
+LIBPQ = re.compile(r"\bPQ[a-z]\w*\s*\(|\bPG(conn|result)\b|<libpq-fe\.h>")
 
 
 def sources(root):
@@ -91,6 +94,12 @@ def main():
                       f"{m.group(2)}, which is {way} (layers: {order})")
                 failures += 1
 
+        if not rel.startswith("src/db/"):
+            for n, line in enumerate(lines, 1):
+                if LIBPQ.search(line):
+                    print(f"{rel}:{n}: libpq outside src/db (use "
+                          f"src/db/pg.h): {line.strip()}")
+                    failures += 1
         if any(rel == a or rel.startswith(a) for a in SQLITE_ALLOWED):
             continue
         for n, line in enumerate(lines, 1):

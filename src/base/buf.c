@@ -319,3 +319,22 @@ void bs_buf_go_float(bs_buf *b, double v)
         bs_buf_append(b, digits + exp + 1, (size_t)(nd - exp - 1));
     }
 }
+
+void bs_buf_real(bs_buf *b, double v)
+{
+    char tmp[64];
+    if (isnan(v)) {
+        bs_buf_puts(b, "NaN");
+        return;
+    }
+    if (isinf(v)) {
+        bs_buf_puts(b, v > 0 ? "Infinity" : "-Infinity");
+        return;
+    }
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*g", prec, v);
+        if (strtod(tmp, NULL) == v)
+            break;
+    }
+    bs_buf_puts(b, tmp);
+}

@@ -77,4 +77,9 @@ void bs_buf_json_num(bs_buf *b, double v);
  * spells them. */
 void bs_buf_go_float(bs_buf *b, double v);
 
+/* Appends a double as the shortest "%g" text that reads back as the
+ * same double ("4", "0.1", "1e+20"); NaN, Infinity and -Infinity as
+ * PostgreSQL reads them. */
+void bs_buf_real(bs_buf *b, double v);
+
 #endif

@@ -7,6 +7,7 @@
  *   PROG migrate up | down [n] | create NAME | collections | history-sync
  *   PROG superuser upsert|create|update|delete EMAIL [PASSWORD]
  *   PROG collections import FILE [--delete-missing]
+ *   PROG pg export --db URL | pg import --db URL --dir NEWDIR
  *   PROG COMMAND ...            (registered with bs_app_add_command)
  *   PROG --help | --version
  *
@@ -26,6 +27,7 @@
 #include "../core/superuser.h"
 #include "../js/js.h"
 #include "migrate_cmd.h"
+#include "pg_cmd.h"
 #include "basalt.h"
 
 #define MAX_ARGS 64
@@ -38,6 +40,7 @@ typedef struct cli {
     const char *hooks_dir;
     const char *hooks_pool;
     const char *migrations_dir;
+    const char *db;
     bool hooks_nowatch;
     int automigrate; /* 0 default (on with --dev), 1 on, -1 off */
     bool dev;
@@ -63,8 +66,10 @@ static void usage(bs_app *app, const cli *c, FILE *out)
             "  %s superuser delete EMAIL [--dir DIR]\n"
             "  %s collections import FILE [--dir DIR] [--delete-missing]\n"
             "  %s migrate up | down [n] | create NAME | collections | "
-            "history-sync\n",
-            p, p, p, p, p, p);
+            "history-sync\n"
+            "  %s pg export --db URL [--dir DIR]\n"
+            "  %s pg import --db URL --dir NEWDIR\n",
+            p, p, p, p, p, p, p, p);
     for (int i = 0; i < app->ncommands; i++)
         fprintf(out, "  %s %-24s %s\n", p, app->commands[i].name,
                 app->commands[i].help);
@@ -83,7 +88,9 @@ static void usage(bs_app *app, const cli *c, FILE *out)
             "  --migrationsDir DIR  JavaScript migrations (default "
             "pb_migrations beside the data directory)\n"
             "  --automigrate[=false]  write a migration for each collection "
-            "change (default on with --dev)\n",
+            "change (default on with --dev)\n"
+            "  --db URL         PostgreSQL database of pg export and import "
+            "(postgres://...)\n",
             p);
 }
 
@@ -162,11 +169,11 @@ static int parse(cli *c, int argc, char **argv)
         }
         static const char *const names[] = {"--dir", "--http", "--origins",
                                             "--hooksDir", "--hooksPool",
-                                            "--migrationsDir"};
+                                            "--migrationsDir", "--db"};
         const char **slots[] = {&c->dir, &c->http, &c->origins, &c->hooks_dir,
-                                &c->hooks_pool, &c->migrations_dir};
+                                &c->hooks_pool, &c->migrations_dir, &c->db};
         bool taken = false;
-        for (int k = 0; k < 6 && !taken; k++) {
+        for (int k = 0; k < 7 && !taken; k++) {
             if ((v = flag_value(argc, argv, &i, names[k], &missing))) {
                 *slots[k] = v;
                 taken = true;
@@ -539,6 +546,8 @@ int bs_app_start(bs_app *app, int argc, char **argv)
         return cmd_collections(app, &c);
     if (strcmp(c.args[0], "migrate") == 0)
         return cmd_migrate(app, &c);
+    if (strcmp(c.args[0], "pg") == 0)
+        return bs_cli_pg(c.prog, c.dir, c.db, c.nargs, (char **)c.args);
     fprintf(stderr, "%s: unknown command \"%s\" (see %s --help)\n", c.prog,
             c.args[0], c.prog);
     return 2;

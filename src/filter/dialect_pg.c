@@ -284,28 +284,6 @@ const char *bs_sql_dialect_postgres_setup(void)
     return pg_setup;
 }
 
-/* The shortest decimal text that reads back as the same double, so that
- * the number a column meets is the one SQLite would bind, and two
- * parameters holding 4 and 4.0 are the same text. */
-static void real_text(bs_buf *b, double d)
-{
-    char tmp[64];
-    if (isnan(d)) {
-        bs_buf_puts(b, "NaN");
-        return;
-    }
-    if (isinf(d)) {
-        bs_buf_puts(b, d > 0 ? "Infinity" : "-Infinity");
-        return;
-    }
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(tmp, sizeof tmp, "%.*g", prec, d);
-        if (strtod(tmp, NULL) == d)
-            break;
-    }
-    bs_buf_puts(b, tmp);
-}
-
 const char *bs_filter_pg_param(const bs_filter_value *v, bs_buf *buf)
 {
     bs_buf_reset(buf);
@@ -314,7 +292,7 @@ const char *bs_filter_pg_param(const bs_filter_value *v, bs_buf *buf)
         bs_buf_printf(buf, "%lld", (long long)v->i);
         break;
     case BS_FILTER_REAL:
-        real_text(buf, v->d);
+        bs_buf_real(buf, v->d);
         break;
     case BS_FILTER_TEXT:
         bs_buf_append(buf, v->s, v->n);

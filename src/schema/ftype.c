@@ -65,3 +65,15 @@ const char *bs_ftype_column(bs_ftype t, bool multiple, bool primary_key)
         return BS_FTYPE_MULTI_COLUMN;
     return bs_ftypes[t].column;
 }
+
+const char *bs_ftype_pg_column(bs_ftype t)
+{
+    switch (t) {
+    case BS_F_NUMBER:
+        return "double precision";
+    case BS_F_BOOL:
+        return "boolean";
+    default:
+        return "text";
+    }
+}

@@ -63,4 +63,9 @@ const char *bs_ftype_name(bs_ftype t);
  * multi-valued field, or the type's own. Static text. */
 const char *bs_ftype_column(bs_ftype t, bool multiple, bool primary_key);
 
+/* The PostgreSQL column type of a field of type t (docs/scale.md):
+ * "double precision" for a number, "boolean" for a bool, "text" for
+ * every other type, multi-valued ones and JSON included. Static text. */
+const char *bs_ftype_pg_column(bs_ftype t);
+
 #endif

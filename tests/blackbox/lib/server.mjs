@@ -242,7 +242,12 @@ export async function startServer(options = {}) {
       if (!p) return this.exitInfo;
       if (p.exitCode === null && p.signalCode === null) {
         killGroup(p, signal);
-        const done = await Promise.race([p.exited, sleep(STOP_TIMEOUT_MS).then(() => null)]);
+        // The timer is cleared once the process exits, so that a test
+        // file does not stay alive for STOP_TIMEOUT_MS after a stop.
+        let timer;
+        const late = new Promise((resolve) => (timer = setTimeout(() => resolve(null), STOP_TIMEOUT_MS)));
+        const done = await Promise.race([p.exited, late]);
+        clearTimeout(timer);
         if (!done) {
           killGroup(p, 'SIGKILL');
           await p.exited;
