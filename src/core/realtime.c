@@ -96,6 +96,11 @@ typedef struct rt_sub {
      * (a cache, guarded by the broker's lock): NULL until a change needs
      * it; stale once the schema changes; dropped with the auth. */
     bs_rules_compiled *rule;
+    /* The broker's count of published changes when the subscription was
+     * first made: a change published before it (its seq <= since) was
+     * committed and answered before the client asked, and is not sent
+     * to it, as PocketBase decides who gets a change when it commits. */
+    uint64_t since;
 } rt_sub;
 
 /* A client's subscriptions: immutable once built, replaced as a whole,
@@ -160,6 +165,7 @@ typedef struct rt_job {
     bs_realtime *rt;
     const char *action;
     bs_record *rec;
+    uint64_t seq;         /* its number among published changes */
     bool prepared;
     rt_batch batch;
 } rt_job;
@@ -176,6 +182,7 @@ struct bs_realtime {
                                  registered clients signed in as it
                                  (rt_authset, no references) */
     atomic_size_t count;
+    _Atomic uint64_t published; /* changes published, ever */
     bs_counter connects;      /* clients registered, ever */
     bs_counter messages;      /* frames queued for clients */
     bs_counter drops;         /* clients dropped for a full queue */
@@ -577,6 +584,20 @@ int bs_rt_client_set(bs_rt_client *c, const json_object *topics,
     }
     pthread_mutex_lock(&c->rt->lock);
     rt_subs *old = c->subs;
+    /* A topic the client already had keeps its start: the SDK sends
+     * the whole list again whenever it adds or drops one. */
+    uint64_t now = atomic_load(&c->rt->published);
+    for (int i = 0; i < s->n; i++) {
+        rt_sub *n = &s->items[i];
+        n->since = now;
+        for (int k = 0; old && k < old->n; k++) {
+            if (strcmp(old->items[k].topic, n->topic) == 0 &&
+                strcmp(old->items[k].options, n->options) == 0) {
+                n->since = old->items[k].since;
+                break;
+            }
+        }
+    }
     c->subs = s;
     if (ra && !c->auth) {
         set_auth(c, ra);
@@ -816,11 +837,12 @@ static char *render_for(bs_realtime *rt, const rt_out *o, const char *action,
  * the renderings that read related rows. */
 /* Adds an out for each subscription of c that matches rec. Under the
  * broker's lock. */
-static void gather(bs_rt_client *c, const bs_record *rec, rt_batch *b)
+static void gather(bs_rt_client *c, const bs_record *rec, uint64_t seq,
+                   rt_batch *b)
 {
     rt_subs *s = c->subs;
     for (int i = 0; s && i < s->n; i++) {
-        if (!sub_matches(&s->items[i], rec))
+        if (seq <= s->items[i].since || !sub_matches(&s->items[i], rec))
             continue;
         if (b->nouts == b->out_cap) {
             int cap = b->out_cap ? b->out_cap * 2 : 16;
@@ -874,7 +896,8 @@ static const char *owner_of(const bs_collection *coll,
  * (batch.pending), so the writer is held only for the rule checks and
  * the renderings that read related rows. */
 static void render_change(bs_realtime *rt, const char *action,
-                          const bs_record *rec, rt_batch *b, bool defer)
+                          const bs_record *rec, uint64_t seq, rt_batch *b,
+                          bool defer)
 {
     /* The list and view rules, compiled for in-memory decisions (NULL:
      * SQL decides, batched by check_in_sql). */
@@ -894,12 +917,12 @@ static void render_change(bs_realtime *rt, const char *action,
         for (int k = 0; k < 2; k++) {
             rt_authset *set = authset_of(rt, keys[k]);
             for (size_t i = 0; set && i < set->n; i++)
-                gather(set->c[i], rec, b);
+                gather(set->c[i], rec, seq, b);
         }
     } else {
         struct lh_entry *e;
         lh_foreach(rt->clients, e) {
-            gather((bs_rt_client *)lh_entry_v(e), rec, b);
+            gather((bs_rt_client *)lh_entry_v(e), rec, seq, b);
         }
     }
     pthread_mutex_unlock(&rt->lock);
@@ -1112,7 +1135,7 @@ static void run_job(bs_realtime *rt, rt_job *j)
 {
     rt_batch *b = &j->batch;
     if (!j->prepared)
-        render_change(rt, j->action, j->rec, b, false);
+        render_change(rt, j->action, j->rec, j->seq, b, false);
     for (int i = 0; j->rec && i < b->npayloads; i++) {
         if (b->pending[i] < 0)
             continue;
@@ -1215,6 +1238,7 @@ void bs_realtime_publish(bs_realtime *rt, const char *action,
     if (!j)
         return;
     j->action = action;
+    j->seq = atomic_fetch_add(&rt->published, 1) + 1;
     j->rec = bs_record_clone(rec);
     if (!j->rec) {
         free(j);
@@ -1276,7 +1300,8 @@ static int on_delete_execute(bs_event *e, void *user)
         j->rt = rt;
         j->prepared = true;
         j->action = "delete";
-        render_change(rt, "delete", re->record, &j->batch, true);
+        j->seq = atomic_fetch_add(&rt->published, 1) + 1;
+        render_change(rt, "delete", re->record, j->seq, &j->batch, true);
         /* The record as it was, for the renderings left for after the
          * commit, and because a deleted auth record signs its clients
          * out (sync_auth). */

@@ -155,6 +155,52 @@ TEST(messages_after_commit_only)
     bs_rt_client_unref(c);
 }
 
+static void set_topics(bs_rt_client *c, const char *a, const char *b)
+{
+    json_object *t = json_object_new_array();
+    if (a)
+        json_object_array_add(t, json_object_new_string(a));
+    if (b)
+        json_object_array_add(t, json_object_new_string(b));
+    bs_rt_client_set(c, t, NULL);
+    json_object_put(t);
+}
+
+/* A change committed before a client subscribed is not sent to it, even
+ * when the broadcaster renders it after the subscription (it runs on its
+ * own thread); a topic the client sends again with the SDK's whole list
+ * keeps the changes published since it first subscribed. */
+TEST(changes_before_a_subscription_are_not_sent)
+{
+    bs_rt_client *c = subscriber("posts/*"); /* so changes are published */
+    for (int i = 0; i < 20; i++) {
+        bs_rt_client *d = bs_rt_client_new(app->realtime, "10.0.0.2");
+        bs_rt_client_register(d, NULL, 0, 0);
+        bs_record_free(save("before"));
+        set_topics(d, "posts/*", NULL);
+        bs_record_free(save("kept"));
+        set_topics(d, "posts/*", "posts/none"); /* the SDK's resubscribe */
+        bs_record_free(save("after"));
+        const char *got = drain(d, 1);
+        for (int k = 0; k < 100 && !strstr(got, "\"after\""); k++) {
+            static char all[16384];
+            snprintf(all, sizeof all, "%s", got);
+            got = drain(d, 1);
+            size_t n = strlen(all);
+            snprintf(all + n, sizeof all - n, "%s", got);
+            got = all;
+        }
+        CHECK(strstr(got, "\"after\"") != NULL);
+        CHECK(strstr(got, "\"kept\"") != NULL);
+        CHECK(strstr(got, "\"before\"") == NULL);
+        bs_rt_client_done(bs_rt_client_ref(d));
+        bs_rt_client_unref(d);
+    }
+    drain(c, 0);
+    bs_rt_client_done(bs_rt_client_ref(c));
+    bs_rt_client_unref(c);
+}
+
 static int rewrite(bs_event *e, void *user)
 {
     (void)user;
@@ -222,6 +268,7 @@ int main(void)
 {
     setup();
     RUN(messages_after_commit_only);
+    RUN(changes_before_a_subscription_are_not_sent);
     RUN(message_send_hook_changes_or_drops);
     RUN(slow_client_is_dropped);
     RUN(send_once_checks_topic_and_address);
