@@ -54,6 +54,8 @@ typedef bs_log_record_head rec_head;
 /* How long closing imports pending rows before leaving them for the
  * next start. */
 #define CLOSE_IMPORT_MS 3000
+/* How long a reader catching up waits for the importer's batch. */
+#define READER_WAIT_MS 250
 /* Rows per transaction of the idle importer (see the lock note). */
 #define IMPORT_BATCH 256
 
@@ -418,12 +420,30 @@ static bool insert_row(bs_log_writer *w, const rec_head *h, const char *p)
     return ok;
 }
 
+static void deadline_in(struct timespec *ts, int ms)
+{
+    clock_gettime(CLOCK_REALTIME, ts);
+    int64_t ns = ts->tv_nsec + (int64_t)ms * 1000000;
+    ts->tv_sec += ns / 1000000000;
+    ts->tv_nsec = ns % 1000000000;
+}
+
 /* Imports one transaction of at most max_rows rows from the pending
  * file. Returns the rows consumed (imported, failed or skipped); 0 when
  * nothing is pending. */
-static int import_batch(bs_log_writer *w, int max_rows)
+static int import_batch(bs_log_writer *w, int max_rows, int wait_ms)
 {
-    pthread_mutex_lock(&w->import_lock);
+    if (wait_ms < 0) {
+        pthread_mutex_lock(&w->import_lock);
+    } else {
+        /* A reader: the importer may hold the lock while it waits for a
+         * core on a saturated machine; the reader then goes on with
+         * what is in the table. */
+        struct timespec ts;
+        deadline_in(&ts, wait_ms);
+        if (pthread_mutex_timedlock(&w->import_lock, &ts) != 0)
+            return 0;
+    }
     pthread_mutex_lock(&w->state);
     uint64_t off = w->import_off, end = w->staged_end;
     pthread_mutex_unlock(&w->state);
@@ -518,14 +538,6 @@ static int import_batch(bs_log_writer *w, int max_rows)
 
 /* ---- threads ---------------------------------------------------------------- */
 
-static void deadline_in(struct timespec *ts, int ms)
-{
-    clock_gettime(CLOCK_REALTIME, ts);
-    int64_t ns = ts->tv_nsec + (int64_t)ms * 1000000;
-    ts->tv_sec += ns / 1000000000;
-    ts->tv_nsec = ns % 1000000000;
-}
-
 static void *stager_main(void *arg)
 {
     bs_log_writer *w = arg;
@@ -563,7 +575,7 @@ static void *importer_main(void *arg)
         pthread_mutex_unlock(&w->state);
         if (stop)
             break;
-        import_batch(w, IMPORT_BATCH);
+        import_batch(w, IMPORT_BATCH, -1);
     }
     return NULL;
 }
@@ -680,7 +692,7 @@ void bs_log_writer_free(bs_log_writer *w)
     if (w->fd >= 0 && w->insert) {
         stage(w);
         int64_t until = bs_mono_ms() + CLOSE_IMPORT_MS;
-        while (bs_mono_ms() < until && import_batch(w, INT_MAX) > 0) {
+        while (bs_mono_ms() < until && import_batch(w, INT_MAX, -1) > 0) {
         }
         pthread_mutex_lock(&w->state);
         bool empty = w->staged_end == 0;
@@ -708,8 +720,9 @@ void bs_log_writer_free(bs_log_writer *w)
 }
 
 /* Stages what is queued, then imports on this thread until every byte
- * staged by then is imported or max_rows rows were. */
-static void import_now(bs_log_writer *w, int max_rows)
+ * staged by then is imported or max_rows rows were. wait_ms: how long
+ * to wait for a batch the importer holds (-1: as long as it takes). */
+static void import_now(bs_log_writer *w, int max_rows, int wait_ms)
 {
     stage(w);
     pthread_mutex_lock(&w->state);
@@ -723,7 +736,7 @@ static void import_now(bs_log_writer *w, int max_rows)
         if (reached)
             break;
         /* 0: nothing left (the importer took the rest) or no memory. */
-        int n = import_batch(w, max_rows - done);
+        int n = import_batch(w, max_rows - done, wait_ms);
         if (n == 0)
             break;
         done += n;
@@ -732,13 +745,13 @@ static void import_now(bs_log_writer *w, int max_rows)
 
 void bs_log_writer_flush(bs_log_writer *w)
 {
-    import_now(w, INT_MAX);
+    import_now(w, INT_MAX, -1);
 }
 
 void bs_log_writer_catch_up(bs_log_writer *w, int max_rows)
 {
     if (max_rows > 0)
-        import_now(w, max_rows);
+        import_now(w, max_rows, READER_WAIT_MS);
     else
         stage(w);
 }

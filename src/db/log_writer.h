@@ -125,7 +125,9 @@ void bs_log_writer_flush(bs_log_writer *w);
 
 /* Like bs_log_writer_flush, but imports at most max_rows rows on the
  * calling thread (older rows first); the importer does the rest. For
- * readers that want recent rows without waiting for an idle core. With
+ * readers that want recent rows without waiting for an idle core; when
+ * the importer holds a batch for more than 250 ms (it waits for a core
+ * on a saturated machine), the reader goes on without it. With
  * max_rows 0 it only stages what is queued (written to the pending
  * file, where it survives a crash). */
 void bs_log_writer_catch_up(bs_log_writer *w, int max_rows);
