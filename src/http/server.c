@@ -226,9 +226,6 @@ static bs_conn *conn_of(struct MHD_Connection *mc)
     return ci ? ci->socket_context : NULL;
 }
 
-/* The sweeper thread: shuts down connections whose head deadline passed.
- * Sleeps until the oldest deadline, or a whole timeout when none waits
- * (a new entry's deadline is never earlier than that). */
 /* Gives malloc's free pages back once a burst of connections is over;
  * called by the sweeper, which holds the lock. Returns whether a burst
  * is still being watched (the sweeper then looks again within
@@ -251,6 +248,9 @@ static bool trim_after_burst(bs_server *s, int64_t now)
     return open >= TRIM_BURST;
 }
 
+/* The sweeper thread: shuts down connections whose head deadline passed.
+ * Sleeps until the oldest deadline, or a whole timeout when none waits
+ * (a new entry's deadline is never earlier than that). */
 static void *sweep(void *arg)
 {
     bs_server *s = arg;
