@@ -31,10 +31,13 @@ else
 BUILD   := build
 endif
 
+# Libraries opened at run time on first use (src/base/dl.h): their
+# headers are needed, their link flags are not.
+PKGS_DL := gdlib javascriptcoregtk-4.1
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(filter-out $(PKGS_DL),$(PKGS)) 2>/dev/null)
 CFLAGS  += $(CFLAGS_BASE) $(PKG_CFLAGS) -MMD -MP
-LDLIBS  += $(PKG_LIBS) -lpthread -lm
+LDLIBS  += $(PKG_LIBS) -ldl -lpthread -lm
 
 LIB_SRC := $(wildcard src/base/*.c src/db/*.c src/http/*.c src/schema/*.c src/filter/*.c src/core/*.c src/api/*.c src/js/*.c) \
 	$(filter-out src/cli/main.c,$(wildcard src/cli/*.c))
@@ -228,7 +231,7 @@ install: $(LIB) $(BIN) basalt.pc.in
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libbasalt.a
 	install -m 644 include/basalt.h $(DESTDIR)$(PREFIX)/include/basalt.h
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/basalt
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@REQUIRES@|$(PKGS)|' basalt.pc.in \
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@REQUIRES@|$(filter-out $(PKGS_DL),$(PKGS))|' basalt.pc.in \
 		>$(DESTDIR)$(PREFIX)/lib/pkgconfig/basalt.pc
 
 check-install:

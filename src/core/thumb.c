@@ -7,6 +7,10 @@
  * variable until the first has finished, then serves the file it wrote.
  * A thumb is written to a temporary name and renamed into place, so a
  * reader never sees half an image.
+ *
+ * libgd is opened with the first thumb (see base/dl.h): with the codecs
+ * it pulls in (AVIF, HEIF, X11 pixmaps, fonts) it would otherwise hold
+ * several megabytes of every server's memory from start-up on.
  */
 #include "thumb.h"
 
@@ -20,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../base/dl.h"
 #include "../base/util.h"
 #include "basalt.h"
 #include "files.h"
@@ -124,6 +129,50 @@ void bs_thumb_geometry(int sw, int sh, const bs_thumb_size *z, int *ow,
         *oh = 1;
 }
 
+/* The functions of libgd that thumbs call, set by open_gd. */
+static struct {
+    __typeof__(gdImageCreateFromPng) *from_png;
+    __typeof__(gdImageCreateFromJpeg) *from_jpeg;
+    __typeof__(gdImageCreateFromGif) *from_gif;
+    __typeof__(gdImageCreateFromWebp) *from_webp;
+    __typeof__(gdImageCreateTrueColor) *create;
+    __typeof__(gdImageAlphaBlending) *alpha_blending;
+    __typeof__(gdImageSaveAlpha) *save_alpha;
+    __typeof__(gdImageCopyResampled) *resample;
+    __typeof__(gdImageJpegPtr) *jpeg;
+    __typeof__(gdImageGifPtr) *gif;
+    __typeof__(gdImagePngPtr) *png;
+    __typeof__(gdFree) *free;
+    __typeof__(gdImageDestroy) *destroy;
+} gd;
+
+static pthread_once_t gd_once = PTHREAD_ONCE_INIT;
+static bool gd_ok;
+
+static void open_gd(void)
+{
+    const bs_dl_sym syms[] = {
+        {"gdImageCreateFromPng", (void **)&gd.from_png},
+        {"gdImageCreateFromJpeg", (void **)&gd.from_jpeg},
+        {"gdImageCreateFromGif", (void **)&gd.from_gif},
+        {"gdImageCreateFromWebp", (void **)&gd.from_webp},
+        {"gdImageCreateTrueColor", (void **)&gd.create},
+        {"gdImageAlphaBlending", (void **)&gd.alpha_blending},
+        {"gdImageSaveAlpha", (void **)&gd.save_alpha},
+        {"gdImageCopyResampled", (void **)&gd.resample},
+        {"gdImageJpegPtr", (void **)&gd.jpeg},
+        {"gdImageGifPtr", (void **)&gd.gif},
+        {"gdImagePngPtr", (void **)&gd.png},
+        {"gdFree", (void **)&gd.free},
+        {"gdImageDestroy", (void **)&gd.destroy},
+    };
+    char msg[512];
+    gd_ok = bs_dl_load("libgd.so.3", syms, sizeof syms / sizeof syms[0],
+                       msg, sizeof msg) == 0;
+    if (!gd_ok)
+        bs_log('W', "Thumbs are unavailable: %s", msg);
+}
+
 static gdImagePtr load(const char *src, const char *t)
 {
     FILE *f = fopen(src, "rbe");
@@ -132,14 +181,14 @@ static gdImagePtr load(const char *src, const char *t)
     gdImagePtr im = NULL;
     size_t n = strcspn(t, ";");
     if (strncasecmp(t, "image/png", n) == 0)
-        im = gdImageCreateFromPng(f);
+        im = gd.from_png(f);
     else if (strncasecmp(t, "image/jpeg", n) == 0 ||
              strncasecmp(t, "image/jpg", n) == 0)
-        im = gdImageCreateFromJpeg(f);
+        im = gd.from_jpeg(f);
     else if (strncasecmp(t, "image/gif", n) == 0)
-        im = gdImageCreateFromGif(f);
+        im = gd.from_gif(f);
     else if (strncasecmp(t, "image/webp", n) == 0)
-        im = gdImageCreateFromWebp(f);
+        im = gd.from_webp(f);
     fclose(f);
     return im;
 }
@@ -147,36 +196,39 @@ static gdImagePtr load(const char *src, const char *t)
 static int make(const char *src, const char *t, const bs_thumb_size *z,
                 const char *dst)
 {
+    pthread_once(&gd_once, open_gd);
+    if (!gd_ok)
+        return BS_EIO;
     gdImagePtr im = load(src, t);
     if (!im)
         return BS_EIO;
     int sw = gdImageSX(im), sh = gdImageSY(im);
     int ow, oh, sx, sy, swr, shr;
     bs_thumb_geometry(sw, sh, z, &ow, &oh, &sx, &sy, &swr, &shr);
-    gdImagePtr out = gdImageCreateTrueColor(ow, oh);
+    gdImagePtr out = gd.create(ow, oh);
     int rc = BS_EIO;
     if (out) {
-        gdImageAlphaBlending(out, 0);
-        gdImageSaveAlpha(out, 1);
-        gdImageCopyResampled(out, im, 0, 0, sx, sy, ow, oh, swr, shr);
+        gd.alpha_blending(out, 0);
+        gd.save_alpha(out, 1);
+        gd.resample(out, im, 0, 0, sx, sy, ow, oh, swr, shr);
         size_t n = strcspn(t, ";");
         bool jpeg = strncasecmp(t, "image/jpeg", n) == 0 ||
                     strncasecmp(t, "image/jpg", n) == 0;
         bool gif = strncasecmp(t, "image/gif", n) == 0;
         int size = 0;
-        void *data = jpeg ? gdImageJpegPtr(out, &size, 90)
-                     : gif ? gdImageGifPtr(out, &size)
-                           : gdImagePngPtr(out, &size);
+        void *data = jpeg ? gd.jpeg(out, &size, 90)
+                     : gif ? gd.gif(out, &size)
+                           : gd.png(out, &size);
         if (data && size > 0)
             rc = bs_files_put_data(NULL, dst, data, (size_t)size,
                                    jpeg  ? "image/jpeg"
                                    : gif ? "image/gif"
                                          : "image/png",
                                    NULL);
-        gdFree(data);
-        gdImageDestroy(out);
+        gd.free(data);
+        gd.destroy(out);
     }
-    gdImageDestroy(im);
+    gd.destroy(im);
     return rc;
 }
 

@@ -23,11 +23,21 @@
  * shutdown are under one mutex, and libmicrohttpd 0.9.75 reports a
  * connection as closed (where it leaves the list) before it closes the
  * socket, so the sweeper never touches a descriptor that was reused.
+ *
+ * Memory after a burst. Every open connection holds a memory pool (see
+ * MEMORY_LIMIT), taken from malloc; when a burst of connections ends,
+ * malloc keeps their pages for reuse, so the process would stay at its
+ * busiest size for good. The sweeper also watches the number of open
+ * connections: once it has fallen to a quarter of its peak since the
+ * last look (and the peak was a burst), it hands malloc's free pages back
+ * to the system, at most once a second. Under steady load the count
+ * stays near its peak and nothing is trimmed.
  */
 #include "server.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -60,6 +70,11 @@
  * request, and 64 KiB resident per kept-alive connection. Query
  * arguments take no pool room (see uri_log). */
 #define MEMORY_LIMIT ((size_t)32 << 10)
+
+/* Open connections that make a burst worth trimming after (about 1 MB
+ * of pools), and the least time between two trims. */
+#define TRIM_BURST 32
+#define TRIM_EVERY_MS 1000
 
 /* How long a refused connection stays half-open, and how many may. */
 #define LINGER_MS 1000
@@ -100,6 +115,12 @@ struct bs_server {
     bool stopping;
     bool sweeper_running;
     pthread_t sweeper;
+
+    /* Open connections, and their peak since the sweeper last trimmed
+     * malloc's free pages (see the top of the file). */
+    atomic_int open;
+    atomic_int open_peak;
+    int64_t trimmed_at;
 
     /* Requests whose answer is deferred (defer.h), closed at a stop. */
     bs_defer_set defers;
@@ -205,6 +226,28 @@ static bs_conn *conn_of(struct MHD_Connection *mc)
     return ci ? ci->socket_context : NULL;
 }
 
+/* Gives malloc's free pages back once a burst of connections is over;
+ * called by the sweeper, which holds the lock. Returns whether a burst
+ * is still being watched (the sweeper then looks again within
+ * TRIM_EVERY_MS). */
+static bool trim_after_burst(bs_server *s, int64_t now)
+{
+    int peak = atomic_load_explicit(&s->open_peak, memory_order_relaxed);
+    if (peak < TRIM_BURST)
+        return false;
+    int open = atomic_load_explicit(&s->open, memory_order_relaxed);
+    if (open > peak / 4 || now - s->trimmed_at < TRIM_EVERY_MS)
+        return true;
+    atomic_store_explicit(&s->open_peak, open, memory_order_relaxed);
+    s->trimmed_at = now;
+    pthread_mutex_unlock(&s->lock);
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
+    pthread_mutex_lock(&s->lock);
+    return open >= TRIM_BURST;
+}
+
 /* The sweeper thread: shuts down connections whose head deadline passed.
  * Sleeps until the oldest deadline, or a whole timeout when none waits
  * (a new entry's deadline is never earlier than that). */
@@ -224,6 +267,8 @@ static void *sweep(void *arg)
                                      : now + s->cfg.head_timeout_ms;
         if (s->linger_head && s->linger_head->deadline < until)
             until = s->linger_head->deadline;
+        if (trim_after_burst(s, now) && now + TRIM_EVERY_MS < until)
+            until = now + TRIM_EVERY_MS;
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         int64_t ns = ts.tv_nsec + (until - now) * 1000000;
@@ -245,6 +290,21 @@ static void notify_connection(void *cls, struct MHD_Connection *mc,
     bs_server *s = cls;
     bs_conn *c = *socket_context;
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        int open = atomic_fetch_add_explicit(&s->open, 1,
+                                             memory_order_relaxed) + 1;
+        int peak = atomic_load_explicit(&s->open_peak, memory_order_relaxed);
+        while (open > peak &&
+               !atomic_compare_exchange_weak_explicit(
+                   &s->open_peak, &peak, open, memory_order_relaxed,
+                   memory_order_relaxed))
+            ;
+        if (open == TRIM_BURST) {
+            /* The sweeper may be asleep until a far deadline: have it
+             * watch this burst. */
+            pthread_mutex_lock(&s->lock);
+            pthread_cond_signal(&s->wake);
+            pthread_mutex_unlock(&s->lock);
+        }
         const union MHD_ConnectionInfo *ci =
             MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
         c = calloc(1, sizeof *c);
@@ -258,7 +318,11 @@ static void notify_connection(void *cls, struct MHD_Connection *mc,
         c->fd = ci->connect_fd;
         *socket_context = c;
         wait_push(s, c);
-    } else if (c) {
+        return;
+    }
+    if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
+        atomic_fetch_sub_explicit(&s->open, 1, memory_order_relaxed);
+    if (c) {
         wait_remove(s, c);
         if (c->linger)
             linger_push(s, c->fd);

@@ -56,7 +56,9 @@ static JSClassRef handle_cls;
 
 static void handle_class_make(void)
 {
-    JSClassDefinition def = kJSClassDefinitionEmpty;
+    /* All zeros, as the engine's kJSClassDefinitionEmpty is: that one
+     * is data, which a library opened at run time cannot lend. */
+    JSClassDefinition def = {0};
     def.className = "BasaltHandle";
     def.finalize = handle_finalize;
     handle_cls = JSClassCreate(&def);
