@@ -11,23 +11,23 @@ export function Palette() {
   const list = useStore(collections);
   const input = useRef();
   useEffect(() => {
+    // The text is cleared in the same update that opens the palette: an
+    // effect after the render could clear what was typed meanwhile.
     const onKey = (e) => {
       if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'k') {
         e.preventDefault();
+        setQ('');
+        setActive(0);
         setOpen((o) => !o);
       }
     };
-    const onOpen = () => setOpen(true);
+    const onOpen = () => (setQ(''), setActive(0), setOpen(true));
     addEventListener('keydown', onKey);
     addEventListener('basalt:palette', onOpen);
     return () => (removeEventListener('keydown', onKey), removeEventListener('basalt:palette', onOpen));
   }, []);
   useEffect(() => {
-    if (open) {
-      setQ('');
-      setActive(0);
-      setTimeout(() => input.current?.focus());
-    }
+    if (open) setTimeout(() => input.current?.focus());
   }, [open]);
   if (!open) return null;
   const commands = [
