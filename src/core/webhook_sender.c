@@ -286,6 +286,12 @@ static long fill(bs_wh_sender *s)
     bs_store *store = s->app->store;
     int64_t now = bs_wh_wall_ms();
     bs_conn *c = bs_store_reader_acquire(store);
+    /* The tables are made with the first webhook: until then there is
+     * nothing to send (and nothing to count). */
+    if (!bs_wh_have_tables(c)) {
+        bs_store_reader_release(store, c);
+        return POLL_MS;
+    }
     bs_rows st;
     /* CROSS JOIN keeps the outbox as the outer loop, so SQLite walks the
      * (status, nextAttempt) index in order and stops at the limit,
