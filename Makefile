@@ -33,7 +33,7 @@ endif
 
 # Libraries opened at run time on first use (src/base/dl.h): their
 # headers are needed, their link flags are not.
-PKGS_DL := gdlib javascriptcoregtk-4.1
+PKGS_DL := gdlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(filter-out $(PKGS_DL),$(PKGS)) 2>/dev/null)
 CFLAGS  += $(CFLAGS_BASE) $(PKG_CFLAGS) -MMD -MP

@@ -56,9 +56,7 @@ static JSClassRef handle_cls;
 
 static void handle_class_make(void)
 {
-    /* All zeros, as the engine's kJSClassDefinitionEmpty is: that one
-     * is data, which a library opened at run time cannot lend. */
-    JSClassDefinition def = {0};
+    JSClassDefinition def = kJSClassDefinitionEmpty;
     def.className = "BasaltHandle";
     def.finalize = handle_finalize;
     handle_cls = JSClassCreate(&def);

@@ -30,6 +30,7 @@
 #ifndef BS_JS_ENGINE_H
 #define BS_JS_ENGINE_H
 
+#include <JavaScriptCore/JavaScript.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -37,7 +38,19 @@
 #include "../base/buf.h"
 #include "basalt.h"
 #include "js.h"
-#include "jsc.h"
+
+/* JavaScriptCore exports these but its shipped headers do not declare
+ * them (they live in the private JSContextRefPrivate.h). The callback
+ * runs on the thread executing script once the limit (seconds of CPU
+ * time since the script was entered) is reached; returning true
+ * terminates the script. Returning false lets it go on, but the watchdog
+ * stays disarmed unless the callback sets the limit again. */
+void JSContextGroupSetExecutionTimeLimit(JSContextGroupRef group,
+                                         double limit,
+                                         bool (*callback)(JSContextRef ctx,
+                                                          void *data),
+                                         void *data);
+void JSContextGroupClearExecutionTimeLimit(JSContextGroupRef group);
 
 #define BSJ_MAX_CONTEXTS 64
 #define BSJ_WATCHDOG_S 0.1

@@ -42,9 +42,6 @@ static int load_error(bs_error *err, const char *what, char *text)
 int bsj_ctx_new(bsj_gen *gen, bool loader, bsj_ctx **out, bs_error *err)
 {
     *out = NULL;
-    char why[600];
-    if (bsj_jsc_open(why, sizeof why) != 0)
-        return bs_error_set(err, 500, "%s", why);
     bsj_ctx *c = calloc(1, sizeof *c);
     if (!c)
         return BS_ENOMEM;
