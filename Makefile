@@ -18,7 +18,7 @@
 
 CC      ?= cc
 PKGS    := libmicrohttpd json-c sqlite3 libcrypto libcrypt zlib libpcre2-8 libcurl libmagic gdlib libzip \
-	javascriptcoregtk-4.1 libpq
+	javascriptcoregtk-4.1 libpq libnats
 CFLAGS_BASE := -std=gnu11 -O2 -g -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wno-unused-parameter -Wformat=2 -Wvla \
 	-fno-strict-aliasing -D_GNU_SOURCE -Iinclude

@@ -15,7 +15,10 @@ Each folder of src/ is a layer. Two rules, both run by `make check-layers`
    (src/filter/dialect.c and its header). Anywhere else it fails: the
    layers above read rows through src/db/rows.h. libpq (`PQ...` calls,
    `PGconn`, `PGresult`, `<libpq-fe.h>`) belongs to src/db alone; the
-   layers above use src/db/pg.h.
+   layers above use src/db/pg.h. libnats (`natsConnection_...`,
+   `nats_...` and the library's other calls and types,
+   `NATS_` constants, `<nats/nats.h>`) belongs to src/db/bus.c alone;
+   the layers above use src/db/bus.h.
 
 Prints each offence as file:line and exits 1 when there is one. Run from
 the top of the tree (or pass it as the first argument).
@@ -48,6 +51,9 @@ SQLITE_ALLOWED = ["src/db/", "src/filter/dialect.c", "src/filter/dialect.h"]
 INCLUDE = re.compile(r'^\s*#\s*include\s+"\.\./([^/"]+)/([^"]*)"')
 SQLITE = re.compile(r"sqlite3_|SQLITE_|<sqlite3\.h>")
 LIBPQ = re.compile(r"\bPQ[a-z]\w*\s*\(|\bPG(conn|result)\b|<libpq-fe\.h>")
+LIBNATS = re.compile(r"\bnats(Connection|Options|Msg|Subscription|Status|"
+                     r"Statistics|Inbox|_[A-Z])\w*|\bNATS_[A-Z]|<nats/")
+LIBNATS_ALLOWED = "src/db/bus.c"
 
 
 def sources(root):
@@ -99,6 +105,12 @@ def main():
                 if LIBPQ.search(line):
                     print(f"{rel}:{n}: libpq outside src/db (use "
                           f"src/db/pg.h): {line.strip()}")
+                    failures += 1
+        if rel != LIBNATS_ALLOWED:
+            for n, line in enumerate(lines, 1):
+                if LIBNATS.search(line):
+                    print(f"{rel}:{n}: libnats outside src/db/bus.c (use "
+                          f"src/db/bus.h): {line.strip()}")
                     failures += 1
         if any(rel == a or rel.startswith(a) for a in SQLITE_ALLOWED):
             continue

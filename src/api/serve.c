@@ -19,6 +19,7 @@
 
 #include "../base/util.h"
 #include "../core/backup.h"
+#include "../core/cluster.h"
 #include "../core/cron.h"
 #include "../core/events.h"
 #include "../core/files.h"
@@ -98,11 +99,17 @@ int bs_app_serve(bs_app *app, bool install_signals, bs_error *err)
         sv.upload_dir = NULL;
     if (!sv.upload_dir)
         bs_log('W', "No upload folder: multipart bodies are read whole");
+    /* Other nodes' changes and notices (when a NATS URL is set). */
+    if (bs_cluster_start(app) != 0) {
+        serving_dispose(app, &sv);
+        return bs_error_set(err, 500, "Failed to start the NATS connection.");
+    }
     bs_event e = {.app = app, .error = err};
     serve_ctx sc = {err, &sv};
     rc = bs_trigger_base(app, BS_ON_SERVE, &e, serve_final, &sc);
     if (rc) {
         /* A serve hook may fail after the server started. */
+        bs_cluster_stop(app);
         bs_realtime_stop(app->realtime);
         if (app->server) {
             bs_server_stop(app->server, 2000);
@@ -142,6 +149,7 @@ int bs_app_serve(bs_app *app, bool install_signals, bs_error *err)
     bs_webhooks_stop(app);
     /* Realtime streams never end by themselves: end them first, so the
      * server's drain sees them finish. */
+    bs_cluster_stop(app);
     bs_realtime_stop(app->realtime);
     bs_server_stop(app->server, 2000);
     app->server = NULL;

@@ -16,6 +16,7 @@
 #include "../base/json.h"
 #include "../base/regex.h"
 #include "../base/util.h"
+#include "../core/cluster.h"
 #include "../core/events.h"
 #include "../core/s3.h"
 #include "../core/token.h"
@@ -89,6 +90,7 @@ static int update_final(bs_event *e, void *user)
     }
     json_object_get(next);
     bs_app_set_settings(app, bs_settings_wrap(next));
+    bs_cluster_notify(app, BS_CLUSTER_SETTINGS);
     json_object *pub = bs_settings_public(next);
     if (pub) {
         bs_resp_json(r, 200, pub);

@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "../base/json.h"
+#include "../core/cluster.h"
 #include "../db/sql_console.h"
 #include "api.h"
 #include "auth_internal.h"
@@ -76,8 +77,10 @@ static int sql_run(bs_event *e, void *user)
     int rc = bs_sql_console_run(app->store, query, &o, &out, &wrote, msg,
                                 sizeof msg);
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    if (wrote)
+    if (wrote) {
         bs_app_reload_snapshots(app);
+        bs_cluster_notify(app, BS_CLUSTER_SCHEMA | BS_CLUSTER_SETTINGS);
+    }
     if (rc) {
         bs_error_set(&err, 400, "Failed to execute query. Raw error:\n%s",
                      msg);

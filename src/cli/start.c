@@ -2,7 +2,7 @@
  * start.c - bs_app_start: the whole command line of a Basalt program.
  *
  *   PROG serve [--http ADDR] [--dir DIR] [--dev] [--origins LIST]
- *              [--hooksDir DIR] [--hooksWatch[=false]] [--hooksPool N]
+ *              [--nats URL] [--natsPrefix NAME] [--hooksDir DIR] [--hooksWatch[=false]] [--hooksPool N]
  *              [--migrationsDir DIR] [--automigrate[=false]]
  *   PROG migrate up | down [n] | create NAME | collections | history-sync
  *   PROG superuser upsert|create|update|delete EMAIL [PASSWORD]
@@ -23,6 +23,7 @@
 
 #include "../base/buf.h"
 #include "../core/app.h"
+#include "../core/cluster.h"
 #include "../core/collection_import.h"
 #include "../core/superuser.h"
 #include "../js/js.h"
@@ -41,6 +42,8 @@ typedef struct cli {
     const char *hooks_pool;
     const char *migrations_dir;
     const char *db;
+    const char *nats;
+    const char *nats_prefix;
     bool hooks_nowatch;
     int automigrate; /* 0 default (on with --dev), 1 on, -1 off */
     bool dev;
@@ -61,7 +64,8 @@ static void usage(bs_app *app, const cli *c, FILE *out)
             "%s (Basalt " BASALT_VERSION ") - a backend in one program.\n"
             "\n"
             "Usage:\n"
-            "  %s serve [--http ADDR] [--dir DIR] [--dev] [--origins LIST]\n"
+            "  %s serve [--http ADDR] [--dir DIR] [--dev] [--origins LIST] "
+            "[--nats URL]\n"
             "  %s superuser upsert|create|update EMAIL PASSWORD [--dir DIR]\n"
             "  %s superuser delete EMAIL [--dir DIR]\n"
             "  %s collections import FILE [--dir DIR] [--delete-missing]\n"
@@ -90,7 +94,11 @@ static void usage(bs_app *app, const cli *c, FILE *out)
             "  --automigrate[=false]  write a migration for each collection "
             "change (default on with --dev)\n"
             "  --db URL         PostgreSQL database of pg export and import "
-            "(postgres://...)\n",
+            "(postgres://...)\n"
+            "  --nats URL       share realtime changes and schema reloads with "
+            "other nodes over NATS (nats://host:port; or BASALT_NATS_URL)\n"
+            "  --natsPrefix NAME  subject prefix of this cluster on NATS "
+            "(default \"default\"; or BASALT_NATS_PREFIX)\n",
             p);
 }
 
@@ -167,13 +175,16 @@ static int parse(cli *c, int argc, char **argv)
             c->hooks_nowatch = true;
             continue;
         }
-        static const char *const names[] = {"--dir", "--http", "--origins",
-                                            "--hooksDir", "--hooksPool",
-                                            "--migrationsDir", "--db"};
-        const char **slots[] = {&c->dir, &c->http, &c->origins, &c->hooks_dir,
-                                &c->hooks_pool, &c->migrations_dir, &c->db};
+        static const char *const names[] = {
+            "--dir",           "--http", "--origins", "--hooksDir",
+            "--hooksPool",     "--migrationsDir", "--db", "--natsPrefix",
+            "--nats"};
+        const char **slots[] = {&c->dir,  &c->http,       &c->origins,
+                                &c->hooks_dir, &c->hooks_pool,
+                                &c->migrations_dir, &c->db, &c->nats_prefix,
+                                &c->nats};
         bool taken = false;
-        for (int k = 0; k < 7 && !taken; k++) {
+        for (int k = 0; k < 9 && !taken; k++) {
             if ((v = flag_value(argc, argv, &i, names[k], &missing))) {
                 *slots[k] = v;
                 taken = true;
@@ -345,6 +356,10 @@ static int cmd_serve(bs_app *app, const cli *c)
     int rc = open_hooks(app, c, true, &js, &err);
     if (rc == 0)
         rc = boot(app, c, true, &err);
+    if (rc == 0 && (c->nats || c->nats_prefix) &&
+        bs_cluster_configure(app, c->nats, c->nats_prefix) != 0)
+        rc = bs_error_set(&err, 400, "--natsPrefix takes letters, digits, "
+                                     "'_' and '-'.");
     if (rc == 0)
         write_types(app);
     /* pb_migrations: applied after the bootstrap, before serving. */

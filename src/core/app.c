@@ -21,6 +21,7 @@
 #include "auth.h"
 #include "auth_models.h"
 #include "backup.h"
+#include "cluster.h"
 #include "cron.h"
 #include "pool.h"
 #include "realtime.h"
@@ -144,6 +145,7 @@ void bs_app_free(bs_app *app)
      * store is still open. */
     bs_cron_free(app->cron);
     bs_pool_free(app->pool);
+    bs_cluster_free(app->cluster);
     bs_realtime_free(app->realtime);
     bs_webhooks_free(app->webhooks);
     bs_logs_free(app->logs); /* writes what is queued */

@@ -57,6 +57,10 @@ struct bs_app {
     /* The metrics registry (metrics.c): requests, cron runs, backups. */
     struct bs_metrics *metrics;
 
+    /* The message bus shared with other nodes (cluster.c), NULL until
+     * bs_cluster_configure; connected by the API layer while serving. */
+    struct bs_cluster *cluster;
+
     bs_hook *hooks[BS_HOOK_COUNT];
 
     /* ---- the framework (issue 17) ---------------------------------- */

@@ -535,39 +535,88 @@ json_object *bs_finfo_from_raw(const bs_finfo *fi, const json_object *v)
     return from_cell(fi, &c);
 }
 
-void bs_finfo_bind(const bs_finfo *fi, const json_object *v, bs_rows *st,
-                   int idx)
+/* The stored form of a value: the cell SQLite is given for it. Text
+ * (json and multiple values as JSON text) goes to scratch, which the
+ * cell then points into (or to a string of v). */
+static cell to_cell(const bs_finfo *fi, const json_object *v, bs_buf *scratch)
 {
+    cell c = {.type = BS_COL_TEXT};
     bs_fvalue kind = bs_ftypes[fi->type].value;
     if (kind == BS_FV_NUMBER) {
         double d = v ? to_number(v) : 0;
-        if (d == (double)(int64_t)d && fabs(d) < 9e15)
-            bs_rows_bind_int(st, idx, (int64_t)d);
+        if (fabs(d) < 9e15 && d == (double)(int64_t)d)
+            c = (cell){.type = BS_COL_INT, .integer = (int64_t)d, .real = d};
         else
-            bs_rows_bind_real(st, idx, d);
-        return;
+            c = (cell){.type = BS_COL_REAL, .real = d};
+        return c;
     }
     if (kind == BS_FV_BOOL) {
-        bs_rows_bind_int(st, idx, v ? to_bool(v) : 0);
-        return;
+        int b = v ? to_bool(v) : 0;
+        return (cell){.type = BS_COL_INT, .integer = b, .real = b};
     }
     if (kind == BS_FV_ANY || kind == BS_FV_POINT || fi->multiple) {
-        if (!v && kind == BS_FV_ANY) {
-            bs_rows_bind_null(st, idx);
-            return;
-        }
-        bs_buf b;
-        bs_buf_init(&b);
+        if (!v && kind == BS_FV_ANY)
+            return (cell){.type = BS_COL_NULL};
         if (v)
-            bs_json_write(&b, v);
+            bs_json_write(scratch, v);
         else
-            bs_buf_puts(&b, "null");
-        bs_rows_bind_text(st, idx, b.data, (long)b.len);
-        bs_buf_dispose(&b);
-        return;
+            bs_buf_puts(scratch, "null");
+        c.text = scratch->data ? scratch->data : "";
+        c.len = scratch->len;
+        return c;
     }
     const char *s = v ? json_object_get_string((json_object *)v) : "";
-    bs_rows_bind_text(st, idx, s ? s : "", -1);
+    c.text = s ? s : "";
+    c.len = strlen(c.text);
+    return c;
+}
+
+void bs_finfo_bind(const bs_finfo *fi, const json_object *v, bs_rows *st,
+                   int idx)
+{
+    bs_buf b;
+    bs_buf_init(&b);
+    cell c = to_cell(fi, v, &b);
+    switch (c.type) {
+    case BS_COL_INT:
+        bs_rows_bind_int(st, idx, c.integer);
+        break;
+    case BS_COL_REAL:
+        bs_rows_bind_real(st, idx, c.real);
+        break;
+    case BS_COL_NULL:
+        bs_rows_bind_null(st, idx);
+        break;
+    default:
+        bs_rows_bind_text(st, idx, c.text, (long)c.len);
+        break;
+    }
+    bs_buf_dispose(&b);
+}
+
+json_object *bs_finfo_to_raw(const bs_finfo *fi, const json_object *v)
+{
+    bs_buf b;
+    bs_buf_init(&b);
+    cell c = to_cell(fi, v, &b);
+    json_object *out = NULL;
+    switch (c.type) {
+    case BS_COL_INT:
+        out = json_object_new_int64(c.integer);
+        break;
+    case BS_COL_REAL:
+        /* JSON has no NaN or infinity: they travel as null (zero). */
+        if (isfinite(c.real))
+            out = json_object_new_double(c.real);
+        break;
+    case BS_COL_NULL:
+        break; /* json-c's null */
+    default:
+        out = json_object_new_string_len(c.text, (int)c.len);
+        break;
+    }
+    bs_buf_dispose(&b);
+    return out;
 }
 
 bool bs_finfo_is_empty(const bs_finfo *fi, const json_object *v)

@@ -59,6 +59,13 @@ json_object *bs_finfo_from_raw(const bs_finfo *fi, const json_object *v);
 void bs_finfo_bind(const bs_finfo *fi, const json_object *v, bs_rows *st,
                    int idx);
 
+/* The value as it is stored, in the form bs_finfo_from_raw reads back:
+ * an integer or a real for numbers, 0/1 for booleans, JSON text for
+ * json, geoPoint and multiple values, text otherwise. New reference;
+ * NULL (json-c's null) for an empty json field, a number that is not
+ * finite, and when out of memory. */
+json_object *bs_finfo_to_raw(const bs_finfo *fi, const json_object *v);
+
 /* True when the value counts as empty for `required` checks. */
 bool bs_finfo_is_empty(const bs_finfo *fi, const json_object *v);
 

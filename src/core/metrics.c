@@ -30,6 +30,7 @@
 #include "../http/router.h"
 #include "app.h"
 #include "logs.h"
+#include "cluster.h"
 #include "realtime.h"
 #include "webhooks.h"
 
@@ -379,6 +380,41 @@ static void write_realtime(bs_app *app, bs_buf *b)
     put_u64(b, "basalt_realtime_dropped_clients_total", st.drops);
 }
 
+static void write_cluster(bs_app *app, bs_buf *b)
+{
+    bs_cluster_stats st;
+    bs_cluster_stats_get(app, &st);
+    if (!st.enabled)
+        return;
+    put_head(b, "basalt_cluster_connected", "gauge",
+             "1 while the NATS connection shared with other nodes is up.");
+    put_u64(b, "basalt_cluster_connected", st.connected ? 1 : 0);
+    put_head(b, "basalt_cluster_reconnects_total", "counter",
+             "Times the NATS connection came back (or first came up late).");
+    put_u64(b, "basalt_cluster_reconnects_total", st.reconnects);
+    put_head(b, "basalt_cluster_published_total", "counter",
+             "Messages for other nodes (changes and reload notices), by "
+             "outcome: handed to NATS, or failed (NATS down).");
+    bs_buf_printf(b,
+                  "basalt_cluster_published_total{result=\"sent\"} %llu\n"
+                  "basalt_cluster_published_total{result=\"failed\"} "
+                  "%llu\n",
+                  (unsigned long long)st.published,
+                  (unsigned long long)st.publish_failed);
+    put_head(b, "basalt_cluster_received_total", "counter",
+             "Messages from other nodes, by what became of them: record "
+             "changes handed to realtime, snapshot reloads, or dropped "
+             "(undecodable, or for an unknown collection).");
+    bs_buf_printf(b,
+                  "basalt_cluster_received_total{result=\"record\"} %llu\n"
+                  "basalt_cluster_received_total{result=\"reload\"} %llu\n"
+                  "basalt_cluster_received_total{result=\"dropped\"} "
+                  "%llu\n",
+                  (unsigned long long)st.received,
+                  (unsigned long long)st.reloads,
+                  (unsigned long long)st.dropped);
+}
+
 static void write_logs(bs_app *app, bs_buf *b)
 {
     bs_log_writer_stats st = {0};
@@ -473,6 +509,7 @@ void bs_metrics_write(bs_app *app, bs_buf *out)
         write_requests(m, out);
     write_store(app, out);
     write_realtime(app, out);
+    write_cluster(app, out);
     write_logs(app, out);
     write_webhooks(app, out);
     if (m)

@@ -167,6 +167,8 @@ typedef struct rt_job {
     bs_record *rec;
     uint64_t seq;         /* its number among published changes */
     bool prepared;
+    bool gone;            /* a delete committed elsewhere: the row is
+                             gone, rules are decided without SQL */
     rt_batch batch;
 } rt_job;
 
@@ -897,7 +899,7 @@ static const char *owner_of(const bs_collection *coll,
  * the renderings that read related rows. */
 static void render_change(bs_realtime *rt, const char *action,
                           const bs_record *rec, uint64_t seq, rt_batch *b,
-                          bool defer)
+                          bool defer, bool gone)
 {
     /* The list and view rules, compiled for in-memory decisions (NULL:
      * SQL decides, batched by check_in_sql). */
@@ -953,7 +955,15 @@ static void render_change(bs_realtime *rt, const char *action,
                                             o->auth ? &fa : NULL);
         }
     }
-    check_in_sql(rt, rec, b);
+    if (gone) {
+        /* The row is gone: a rule that needs SQL cannot be decided, and
+         * the message is not sent (never shown to the wrong client). */
+        for (int i = 0; i < b->nouts; i++)
+            if (b->outs[i].allowed == -1)
+                b->outs[i].allowed = 0;
+    } else {
+        check_in_sql(rt, rec, b);
+    }
 
     json_object *groups = json_object_new_object(); /* key -> index */
     bs_buf key;
@@ -1135,7 +1145,7 @@ static void run_job(bs_realtime *rt, rt_job *j)
 {
     rt_batch *b = &j->batch;
     if (!j->prepared)
-        render_change(rt, j->action, j->rec, j->seq, b, false);
+        render_change(rt, j->action, j->rec, j->seq, b, false, j->gone);
     for (int i = 0; j->rec && i < b->npayloads; i++) {
         if (b->pending[i] < 0)
             continue;
@@ -1247,6 +1257,31 @@ void bs_realtime_publish(bs_realtime *rt, const char *action,
     push(rt, j);
 }
 
+void bs_realtime_publish_remote(bs_realtime *rt, const char *action,
+                                bs_record *rec)
+{
+    static const char *const actions[] = {"create", "update", "delete"};
+    const char *a = NULL;
+    for (int i = 0; i < 3 && action; i++)
+        if (strcmp(action, actions[i]) == 0)
+            a = actions[i];
+    if (!rt || !a || !rec || !atomic_load(&rt->running) ||
+        atomic_load(&rt->count) == 0) {
+        bs_record_free(rec);
+        return;
+    }
+    rt_job *j = calloc(1, sizeof *j);
+    if (!j) {
+        bs_record_free(rec);
+        return;
+    }
+    j->action = a;
+    j->gone = a == actions[2];
+    j->seq = atomic_fetch_add(&rt->published, 1) + 1;
+    j->rec = rec;
+    push(rt, j);
+}
+
 /* ---- the record hooks -------------------------------------------------------- */
 
 static int on_created(bs_event *e, void *user)
@@ -1301,7 +1336,8 @@ static int on_delete_execute(bs_event *e, void *user)
         j->prepared = true;
         j->action = "delete";
         j->seq = atomic_fetch_add(&rt->published, 1) + 1;
-        render_change(rt, "delete", re->record, j->seq, &j->batch, true);
+        render_change(rt, "delete", re->record, j->seq, &j->batch, true,
+                      false);
         /* The record as it was, for the renderings left for after the
          * commit, and because a deleted auth record signs its clients
          * out (sync_auth). */

@@ -16,8 +16,9 @@
  * execute hook, where the messages are rendered while the record still
  * exists and are queued on the transaction, delivered on commit and
  * dropped on rollback. bs_realtime_publish is the interface between the
- * two halves (committed change in, messages out); a message bus for
- * several nodes goes behind it.
+ * two halves (committed change in, messages out); changes committed by
+ * other nodes come in through bs_realtime_publish_remote, fed by the
+ * message bus (src/core/cluster.c).
  *
  * Threads. One broadcaster thread takes published changes in order,
  * decides each subscriber's rule (in memory when it depends only on the
@@ -80,6 +81,18 @@ void bs_realtime_stop(bs_realtime *rt);
 /* Publishes one committed change: rec is copied. Any thread. */
 void bs_realtime_publish(bs_realtime *rt, const char *action,
                          const bs_record *rec);
+
+/* Publishes one change committed by another node (src/core/cluster.c):
+ * action is "create", "update" or "delete" (anything else is dropped);
+ * rec, built from the stored values the other node sent, is taken over.
+ * Local subscribers get it with their own rule checks, expand and
+ * fields options, as a local change. A delete is rendered from rec
+ * after the row is gone (a local one is rendered before, inside its
+ * transaction): its rules are decided in memory, and a subscriber whose
+ * rule or filter option needs SQL to decide does not get it. Any
+ * thread. */
+void bs_realtime_publish_remote(bs_realtime *rt, const char *action,
+                                bs_record *rec);
 
 /* Number of registered clients. */
 size_t bs_realtime_count(bs_realtime *rt);

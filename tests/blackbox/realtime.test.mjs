@@ -10,32 +10,13 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { EventSource } from 'eventsource';
 import { startServer, client, runCli, rawRequest } from './lib/server.mjs';
+import { sleep, until, collect, signedInUser } from './lib/realtime.mjs';
 
 globalThis.EventSource = EventSource;
 
 const ADMIN = { email: 'admin@example.com', password: 'admin-pass-123' };
 const USER = { email: 'user@example.com', password: 'user-pass-1234' };
 const OTHER = { email: 'other@example.com', password: 'other-pass-1234' };
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** Waits until check() is truthy (a readiness deadline, not a timing test). */
-async function until(check, what, ms = 5000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
-/** Subscribes pb to topic, collecting {action, record} messages. */
-async function collect(pb, collection, topic, options) {
-  const got = [];
-  const unsub = await pb.collection(collection).subscribe(topic, (e) => got.push(e), options);
-  return { got, unsub };
-}
 
 /**
  * A raw event stream: resolves with {frames, res, req, text()} once the
@@ -84,12 +65,8 @@ describe('realtime', () => {
     assert.equal(r.code, 0, r.stderr);
     su = client(srv.url);
     await su.collection('_superusers').authWithPassword(ADMIN.email, ADMIN.password);
-    user = await su.collection('users').create({ ...USER, passwordConfirm: USER.password, name: 'U' });
-    other = await su.collection('users').create({ ...OTHER, passwordConfirm: OTHER.password });
-    asUser = client(srv.url);
-    await asUser.collection('users').authWithPassword(USER.email, USER.password);
-    asOther = client(srv.url);
-    await asOther.collection('users').authWithPassword(OTHER.email, OTHER.password);
+    ({ record: user, pb: asUser } = await signedInUser(su, srv.url, USER, { name: 'U' }));
+    ({ record: other, pb: asOther } = await signedInUser(su, srv.url, OTHER));
     await su.collections.create({
       name: 'posts',
       listRule: '',

@@ -19,7 +19,7 @@ typedef struct coll_def {
 } coll_def;
 
 /* Fills s with copies of the n definitions; exits on bad JSON. */
-static void filter_schema_load(bs_schema *s, const coll_def *defs, size_t n)
+static inline void filter_schema_load(bs_schema *s, const coll_def *defs, size_t n)
 {
     s->n = (int)n;
     s->items = calloc(n, sizeof *s->items);
@@ -40,7 +40,7 @@ static void filter_schema_load(bs_schema *s, const coll_def *defs, size_t n)
     }
 }
 
-static void filter_schema_free(bs_schema *s)
+static inline void filter_schema_free(bs_schema *s)
 {
     for (int i = 0; i < s->n; i++) {
         bs_collection *c = &s->items[i];

@@ -1,0 +1,505 @@
+/*
+ * cluster.c - realtime across nodes and snapshot reloads over the
+ * message bus (see cluster.h for the subjects and the message format).
+ *
+ * Publishing. The record hooks After{Create,Update,Delete}Success run
+ * after the commit, on the thread that committed; each encodes the
+ * record's stored values and publishes them (src/db/bus.c, which never
+ * waits for the network: a write is handed to the connection or fails
+ * at once). The collection hooks of the same kind, the settings API and
+ * the SQL console send the notices. When the bus is down a publish
+ * fails: counted, and logged at most every ten seconds.
+ *
+ * Receiving. The bus hands every message of basalt.<prefix>.> to
+ * on_message on its delivery thread, one at a time and in the order the
+ * server sent them, so a record of a collection created a moment before
+ * meets the reloaded schema. A record is rebuilt from the stored values
+ * against this node's current schema snapshot (bs_record_from_raw:
+ * unknown fields are ignored, missing ones take their zero value) and
+ * given to the local broker, which renders it for each of its clients as
+ * for a local change. A notice reloads the snapshots as a commit by
+ * another process does (bs_app_reload_snapshots).
+ *
+ * This file is the record and app side; the NATS client lives in
+ * src/db/bus.c, below every model, so that this layer never names
+ * libnats.
+ */
+#include "cluster.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/json.h"
+#include "../base/stats.h"
+#include "../base/util.h"
+#include "../db/bus.h"
+#include "app.h"
+#include "events.h"
+#include "field.h"
+#include "realtime.h"
+
+#define WARN_EVERY_MS 10000
+
+struct bs_cluster {
+    bs_app *app;
+    char *url;
+    char *prefix;
+    char node[17];        /* random per process */
+    pthread_rwlock_t bus_lock; /* bus: publishers read, stop writes */
+    bs_bus *bus;          /* NULL when not running */
+    _Atomic bool bound;   /* the hooks are bound */
+    bs_counter published;
+    bs_counter publish_failed;
+    bs_counter received;
+    bs_counter reloads;
+    bs_counter dropped;
+    _Atomic int64_t last_warn; /* bs_mono_ms of the last warning */
+};
+
+/* ---- messages ------------------------------------------------------------- */
+
+void bs_cluster_encode_record(bs_buf *out, const char *node,
+                              const char *action, const bs_record *rec)
+{
+    const bs_collection *c = rec->collection;
+    json_object *o = json_object_new_object();
+    json_object *vals = json_object_new_object();
+    if (!o || !vals) {
+        json_object_put(o);
+        json_object_put(vals);
+        out->oom = true;
+        return;
+    }
+    json_object_object_add(o, "v", json_object_new_int(1));
+    json_object_object_add(o, "node", json_object_new_string(node));
+    json_object_object_add(o, "kind", json_object_new_string("record"));
+    json_object_object_add(o, "action", json_object_new_string(action));
+    json_object_object_add(o, "collection", json_object_new_string(c->id));
+    for (int i = 0; i < c->nfields; i++) {
+        const bs_finfo *fi = &c->finfo[i];
+        json_object_object_add(
+            vals, fi->name,
+            bs_finfo_to_raw(fi, bs_json_get(rec->data, fi->name)));
+    }
+    json_object_object_add(o, "record", vals);
+    bs_json_write(out, o);
+    json_object_put(o);
+}
+
+void bs_cluster_encode_notice(bs_buf *out, const char *node,
+                              bs_cluster_kind kind)
+{
+    json_object *o = json_object_new_object();
+    if (!o) {
+        out->oom = true;
+        return;
+    }
+    json_object_object_add(o, "v", json_object_new_int(1));
+    json_object_object_add(o, "node", json_object_new_string(node));
+    json_object_object_add(
+        o, "kind",
+        json_object_new_string(kind == BS_CLUSTER_MSG_SETTINGS ? "settings"
+                                                               : "schema"));
+    bs_json_write(out, o);
+    json_object_put(o);
+}
+
+/* Copies the string member key of o into out (size n): false when it is
+ * missing, not a string, empty or too long. */
+static bool get_text(json_object *o, const char *key, char *out, size_t n)
+{
+    json_object *v = NULL;
+    if (!json_object_object_get_ex(o, key, &v) ||
+        !json_object_is_type(v, json_type_string))
+        return false;
+    size_t len = (size_t)json_object_get_string_len(v);
+    const char *s = json_object_get_string(v);
+    if (len == 0 || len >= n || memchr(s, '\0', len))
+        return false;
+    memcpy(out, s, len + 1);
+    return true;
+}
+
+/* Whether s is made of [A-Za-z0-9_-] only: a node id (hex digits as
+ * bs_cluster_configure makes them) or a subject prefix. */
+static bool is_token(const char *s)
+{
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+              (*s >= '0' && *s <= '9') || *s == '_' || *s == '-'))
+            return false;
+    return true;
+}
+
+int bs_cluster_decode(const char *data, size_t len, bs_cluster_msg *m)
+{
+    static const char *const actions[] = {"create", "update", "delete"};
+    memset(m, 0, sizeof *m);
+    json_object *o = NULL;
+    int rc = bs_json_parse(data, len, &o);
+    if (rc)
+        return rc == BS_ENOMEM ? BS_ENOMEM : BS_EINVAL;
+    rc = BS_EINVAL;
+    char kind[16];
+    json_object *v = NULL;
+    if (!json_object_is_type(o, json_type_object) ||
+        !json_object_object_get_ex(o, "v", &v) ||
+        !json_object_is_type(v, json_type_int) ||
+        json_object_get_int64(v) != 1 ||
+        !get_text(o, "node", m->node, sizeof m->node) ||
+        !is_token(m->node) || !get_text(o, "kind", kind, sizeof kind))
+        goto end;
+    if (strcmp(kind, "schema") == 0) {
+        m->kind = BS_CLUSTER_MSG_SCHEMA;
+        rc = 0;
+        goto end;
+    }
+    if (strcmp(kind, "settings") == 0) {
+        m->kind = BS_CLUSTER_MSG_SETTINGS;
+        rc = 0;
+        goto end;
+    }
+    char action[8];
+    if (strcmp(kind, "record") != 0 ||
+        !get_text(o, "action", action, sizeof action) ||
+        !get_text(o, "collection", m->collection, sizeof m->collection))
+        goto end;
+    for (int i = 0; i < 3; i++)
+        if (strcmp(action, actions[i]) == 0)
+            m->action = actions[i];
+    json_object *rec = NULL, *id = NULL;
+    if (!m->action || !json_object_object_get_ex(o, "record", &rec) ||
+        !json_object_is_type(rec, json_type_object) ||
+        !json_object_object_get_ex(rec, "id", &id) ||
+        !json_object_is_type(id, json_type_string) ||
+        json_object_get_string_len(id) == 0)
+        goto end;
+    m->kind = BS_CLUSTER_MSG_RECORD;
+    m->record = json_object_get(rec);
+    rc = 0;
+end:
+    json_object_put(o);
+    if (rc) {
+        bs_cluster_msg_dispose(m);
+        memset(m, 0, sizeof *m);
+    }
+    return rc;
+}
+
+void bs_cluster_msg_dispose(bs_cluster_msg *m)
+{
+    if (m->record)
+        json_object_put(m->record);
+    m->record = NULL;
+}
+
+/* ---- publishing -------------------------------------------------------------- */
+
+/* basalt.<prefix>.<what>, with <token> appended after a dot when given:
+ * a collection id, whose characters outside [A-Za-z0-9_-] (NATS gives
+ * '.', '*' and '>' a meaning) become '_'. */
+static void subject_for(const bs_cluster *cl, const char *what,
+                        const char *token, char *out, size_t n)
+{
+    int k = snprintf(out, n, "basalt.%s.%s%s", cl->prefix, what,
+                     token ? "." : "");
+    if (k < 0 || (size_t)k >= n || !token)
+        return;
+    size_t at = (size_t)k;
+    for (; *token && at + 1 < n; token++) {
+        char ch = *token;
+        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                  (ch >= '0' && ch <= '9') || ch == '_' || ch == '-';
+        out[at++] = ok ? ch : '_';
+    }
+    out[at] = '\0';
+}
+
+static void publish(bs_cluster *cl, const char *subject, const bs_buf *b)
+{
+    pthread_rwlock_rdlock(&cl->bus_lock);
+    int rc = b->oom ? BS_ENOMEM
+                    : bs_bus_publish(cl->bus, subject, b->data, b->len);
+    pthread_rwlock_unlock(&cl->bus_lock);
+    if (rc == 0) {
+        bs_counter_add(&cl->published, 1);
+        return;
+    }
+    bs_counter_add(&cl->publish_failed, 1);
+    int64_t now = bs_mono_ms();
+    int64_t last = atomic_load(&cl->last_warn);
+    if ((last == 0 || now - last >= WARN_EVERY_MS) &&
+        atomic_compare_exchange_strong(&cl->last_warn, &last, now))
+        bs_log_warn(cl->app,
+                    "Cannot publish to NATS: other nodes miss this node's "
+                    "changes until it is back",
+                    "subject", subject, "failed",
+                    b->oom ? "out of memory" : "not connected", NULL);
+}
+
+static void publish_record(bs_cluster *cl, const char *action,
+                           const bs_record *rec)
+{
+    char subject[256];
+    subject_for(cl, "records", rec->collection->id, subject, sizeof subject);
+    bs_buf b;
+    bs_buf_init(&b);
+    bs_cluster_encode_record(&b, cl->node, action, rec);
+    publish(cl, subject, &b);
+    bs_buf_dispose(&b);
+}
+
+static int on_created(bs_event *e, void *user)
+{
+    publish_record(user, "create", ((bs_record_event *)e)->record);
+    return bs_event_next(e);
+}
+
+static int on_updated(bs_event *e, void *user)
+{
+    publish_record(user, "update", ((bs_record_event *)e)->record);
+    return bs_event_next(e);
+}
+
+static int on_deleted(bs_event *e, void *user)
+{
+    publish_record(user, "delete", ((bs_record_event *)e)->record);
+    return bs_event_next(e);
+}
+
+static int on_collection_changed(bs_event *e, void *user)
+{
+    bs_cluster *cl = user;
+    bs_cluster_notify(cl->app, BS_CLUSTER_SCHEMA);
+    return bs_event_next(e);
+}
+
+void bs_cluster_notify(bs_app *app, unsigned changes)
+{
+    bs_cluster *cl = app ? app->cluster : NULL;
+    if (!cl || !cl->bound)
+        return;
+    static const struct {
+        unsigned bit;
+        bs_cluster_kind kind;
+        const char *what;
+    } notices[] = {{BS_CLUSTER_SCHEMA, BS_CLUSTER_MSG_SCHEMA, "schema"},
+                   {BS_CLUSTER_SETTINGS, BS_CLUSTER_MSG_SETTINGS,
+                    "settings"}};
+    for (size_t i = 0; i < sizeof notices / sizeof notices[0]; i++) {
+        if (!(changes & notices[i].bit))
+            continue;
+        char subject[160];
+        subject_for(cl, notices[i].what, NULL, subject, sizeof subject);
+        bs_buf b;
+        bs_buf_init(&b);
+        bs_cluster_encode_notice(&b, cl->node, notices[i].kind);
+        publish(cl, subject, &b);
+        bs_buf_dispose(&b);
+    }
+}
+
+/* ---- receiving ----------------------------------------------------------------- */
+
+static void on_message(const char *subject, const char *data, size_t len,
+                       void *user)
+{
+    bs_cluster *cl = user;
+    bs_app *app = cl->app;
+    (void)subject;
+    bs_cluster_msg m;
+    if (bs_cluster_decode(data, len, &m) != 0) {
+        bs_counter_add(&cl->dropped, 1);
+        return;
+    }
+    if (strcmp(m.node, cl->node) == 0) {
+        bs_cluster_msg_dispose(&m);
+        return;
+    }
+    if (m.kind != BS_CLUSTER_MSG_RECORD) {
+        bs_app_reload_snapshots(app);
+        bs_counter_add(&cl->reloads, 1);
+        return;
+    }
+    bs_schema *schema = bs_app_schema(app);
+    const bs_collection *c = schema ? bs_schema_find(schema, m.collection)
+                                    : NULL;
+    bs_record *rec = NULL;
+    if (c && strcmp(c->id, m.collection) == 0)
+        rec = bs_record_from_raw(schema, c, m.record);
+    if (rec) {
+        bs_counter_add(&cl->received, 1);
+        bs_realtime_publish_remote(app->realtime, m.action, rec);
+    } else {
+        bs_counter_add(&cl->dropped, 1);
+    }
+    bs_schema_unref(schema);
+    bs_cluster_msg_dispose(&m);
+}
+
+/* ---- life cycle ------------------------------------------------------------- */
+
+static bool valid_prefix(const char *p)
+{
+    return *p && strlen(p) <= 64 && is_token(p);
+}
+
+static int replace(char **slot, const char *v)
+{
+    char *copy = strdup(v);
+    if (!copy)
+        return BS_ENOMEM;
+    free(*slot);
+    *slot = copy;
+    return 0;
+}
+
+int bs_cluster_configure(bs_app *app, const char *url, const char *prefix)
+{
+    if (prefix && !valid_prefix(prefix))
+        return BS_EINVAL;
+    bs_cluster *cl = app->cluster;
+    if (!cl) {
+        cl = calloc(1, sizeof *cl);
+        if (!cl)
+            return BS_ENOMEM;
+        cl->app = app;
+        pthread_rwlock_init(&cl->bus_lock, NULL);
+        if (bs_random_string(cl->node, 16, "0123456789abcdef") != 0) {
+            pthread_rwlock_destroy(&cl->bus_lock);
+            free(cl);
+            return BS_EINVAL;
+        }
+        app->cluster = cl;
+    }
+    if ((url && replace(&cl->url, url) != 0) ||
+        (prefix && replace(&cl->prefix, prefix) != 0))
+        return BS_ENOMEM;
+    return 0;
+}
+
+static const struct {
+    bs_hook_id hook;
+    const char *id;
+    bs_handler_fn fn;
+} binds[] = {
+    {BS_ON_RECORD_AFTER_CREATE_SUCCESS, "basaltClusterCreate", on_created},
+    {BS_ON_RECORD_AFTER_UPDATE_SUCCESS, "basaltClusterUpdate", on_updated},
+    {BS_ON_RECORD_AFTER_DELETE_SUCCESS, "basaltClusterDelete", on_deleted},
+    {BS_ON_COLLECTION_AFTER_CREATE_SUCCESS, "basaltClusterCollectionCreate",
+     on_collection_changed},
+    {BS_ON_COLLECTION_AFTER_UPDATE_SUCCESS, "basaltClusterCollectionUpdate",
+     on_collection_changed},
+    {BS_ON_COLLECTION_AFTER_DELETE_SUCCESS, "basaltClusterCollectionDelete",
+     on_collection_changed},
+};
+#define NBINDS (sizeof binds / sizeof binds[0])
+
+static void unbind(bs_cluster *cl)
+{
+    for (size_t i = 0; cl->bound && i < NBINDS; i++)
+        bs_hook_unbind(cl->app->hooks[binds[i].hook], binds[i].id);
+    cl->bound = false;
+}
+
+int bs_cluster_start(bs_app *app)
+{
+    /* The environment fills what the command line left unset. */
+    bs_cluster *cl = app->cluster;
+    const char *url = getenv("BASALT_NATS_URL");
+    const char *prefix = getenv("BASALT_NATS_PREFIX");
+    if (cl && cl->url && *cl->url)
+        url = NULL;
+    else if (!url || !*url)
+        return 0; /* no bus: a single node */
+    if (cl && cl->prefix)
+        prefix = NULL;
+    else if (!prefix || !*prefix)
+        prefix = "default";
+    int rc = bs_cluster_configure(app, url, prefix);
+    if (rc) {
+        bs_log('E', "Bad NATS subject prefix (BASALT_NATS_PREFIX): use "
+                    "letters, digits, '_' and '-'");
+        return rc;
+    }
+    cl = app->cluster;
+    if (cl->bus)
+        return 0;
+    char subject[128], name[64];
+    snprintf(subject, sizeof subject, "basalt.%s.>", cl->prefix);
+    snprintf(name, sizeof name, "basalt-%s", cl->node);
+    char err[256] = "";
+    bs_bus_config bc = {.url = cl->url, .name = name, .subject = subject,
+                        .on_message = on_message, .user = cl,
+                        .reconnect_ms = (int)bs_env_positive(
+                            "BASALT_NATS_RECONNECT_MS", 500)};
+    bs_bus *bus = NULL;
+    rc = bs_bus_open(&bc, &bus, err, sizeof err);
+    if (rc) {
+        bs_log('E', "Cannot use NATS at %s: %s", cl->url, err);
+        return rc;
+    }
+    pthread_rwlock_wrlock(&cl->bus_lock);
+    cl->bus = bus;
+    pthread_rwlock_unlock(&cl->bus_lock);
+    for (size_t i = 0; i < NBINDS; i++) {
+        bs_handler h = {.id = binds[i].id, .priority = -99,
+                        .fn = binds[i].fn, .user = cl};
+        if (bs_hook_bind(app->hooks[binds[i].hook], &h) != 0) {
+            cl->bound = true;
+            bs_cluster_stop(app);
+            return BS_ENOMEM;
+        }
+    }
+    cl->bound = true;
+    bs_log('I', "Cluster: node %s on NATS %s, subjects basalt.%s.*",
+           cl->node, cl->url, cl->prefix);
+    return 0;
+}
+
+void bs_cluster_stop(bs_app *app)
+{
+    bs_cluster *cl = app ? app->cluster : NULL;
+    if (!cl)
+        return;
+    unbind(cl);
+    pthread_rwlock_wrlock(&cl->bus_lock);
+    bs_bus *bus = cl->bus;
+    cl->bus = NULL;
+    pthread_rwlock_unlock(&cl->bus_lock);
+    bs_bus_close(bus);
+}
+
+void bs_cluster_free(bs_cluster *cl)
+{
+    if (!cl)
+        return;
+    bs_cluster_stop(cl->app);
+    free(cl->url);
+    free(cl->prefix);
+    pthread_rwlock_destroy(&cl->bus_lock);
+    free(cl);
+}
+
+void bs_cluster_stats_get(bs_app *app, bs_cluster_stats *out)
+{
+    *out = (bs_cluster_stats){0};
+    bs_cluster *cl = app ? app->cluster : NULL;
+    if (!cl)
+        return;
+    bs_bus_stats bst;
+    pthread_rwlock_rdlock(&cl->bus_lock);
+    bs_bus_stats_get(cl->bus, &bst);
+    out->enabled = cl->bus != NULL;
+    pthread_rwlock_unlock(&cl->bus_lock);
+    out->connected = bst.connected;
+    out->reconnects = bst.reconnects;
+    out->published = bs_counter_get(&cl->published);
+    out->publish_failed = bs_counter_get(&cl->publish_failed);
+    out->received = bs_counter_get(&cl->received);
+    out->reloads = bs_counter_get(&cl->reloads);
+    out->dropped = bs_counter_get(&cl->dropped);
+}
