@@ -344,6 +344,15 @@ static void write_store(bs_app *app, bs_buf *b)
                 "COMMITs of record saves and deletes (group commit).", groups);
     put_counter(b, "basalt_db_group_members_total",
                 "Record saves and deletes those COMMITs carried.", members);
+    uint64_t ckpts, ckpt_ns;
+    bs_store_checkpoints(app->store, &ckpts, &ckpt_ns);
+    put_counter(b, "basalt_db_checkpoints_total",
+                "WAL checkpoints run by the checkpoint thread, off the "
+                "writer.", ckpts);
+    put_head(b, "basalt_db_checkpoint_seconds_total", "counter",
+             "Time those checkpoints took.");
+    bs_buf_printf(b, "basalt_db_checkpoint_seconds_total %.6f\n",
+                  (double)ckpt_ns / 1e9);
     put_head(b, "basalt_db_write_wait_seconds", "histogram",
              "Time spent waiting for the writer lock.");
     put_hist(b, "basalt_db_write_wait_seconds", "", &k->wait);

@@ -501,7 +501,11 @@ static void field_error(bs_error *err, const char *name, const char *code,
     bs_error_field(err, name, code, message);
 }
 
-/* Checks that every related id exists in the target collection. */
+/* Checks that every related id exists in the target collection. Runs
+ * inside the save's transaction, where the writer is held by this save
+ * alone: the statement is kept in the connection's cache (preparing it
+ * cost more than the rest of the save), and one id, the usual case, is
+ * looked up by the primary key without a JSON array. */
 static bool relations_exist(bs_conn *conn, const bs_record *r,
                             const json_object *f, const json_object *v)
 {
@@ -509,35 +513,37 @@ static bool relations_exist(bs_conn *conn, const bs_record *r,
         bs_schema_find(r->schema, bs_json_get_str(f, "collectionId", ""));
     if (!target)
         return false;
-    json_object *ids = json_object_is_type(v, json_type_array)
-                           ? json_object_get((json_object *)v)
-                           : NULL;
-    if (!ids) {
-        ids = json_object_new_array();
-        json_object_array_add(ids, json_object_get((json_object *)v));
-    }
-    bs_buf sql;
+    bool many = json_object_is_type(v, json_type_array);
+    const json_object *one = many && json_object_array_length(v) == 1
+                                 ? json_object_array_get_idx(v, 0)
+                                 : many ? NULL : v;
+    bs_buf sql, ids_text;
     bs_buf_init(&sql);
+    bs_buf_init(&ids_text);
     bs_buf_puts(&sql, "SELECT COUNT(*) FROM ");
     bs_sql_ident(&sql, target->name);
-    bs_buf_puts(&sql, " WHERE id IN (SELECT value FROM json_each(?1))");
-    bs_buf ids_text;
-    bs_buf_init(&ids_text);
-    bs_json_write(&ids_text, ids);
+    size_t want = 1;
+    if (one) {
+        bs_buf_puts(&sql, " WHERE id = ?1");
+        bs_buf_puts(&ids_text, json_object_get_string((json_object *)one));
+    } else {
+        bs_buf_puts(&sql, " WHERE id IN (SELECT value FROM json_each(?1))");
+        bs_json_write(&ids_text, v);
+        want = json_object_array_length(v);
+    }
     bs_rows rows;
+    rows.st = NULL;
     bool ok = false;
     if (!sql.oom && !ids_text.oom &&
-        bs_rows_open(&rows, conn, sql.data, (long)sql.len, BS_ROWS_ONCE) ==
+        bs_rows_open(&rows, conn, sql.data, (long)sql.len, BS_ROWS_CACHED) ==
             0) {
         bs_rows_bind_text(&rows, 1, ids_text.data, (long)ids_text.len);
         if (bs_rows_next(&rows) == 1)
-            ok = (size_t)bs_rows_int(&rows, 0) ==
-                 json_object_array_length(ids);
+            ok = (size_t)bs_rows_int(&rows, 0) == want;
     }
     bs_rows_close(&rows);
     bs_buf_dispose(&sql);
     bs_buf_dispose(&ids_text);
-    json_object_put(ids);
     return ok;
 }
 

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "../base/util.h"
+#include "checkpointer.h"
 #include "writer_queue.h"
 
 #define CACHE_SLOTS 256
@@ -52,6 +53,7 @@ struct bs_conn {
 struct bs_store {
     bs_conn *writer;
     bs_wq *wq;                 /* who holds the writer; group commit */
+    bs_ckpt *ckpt;             /* checkpoints the WAL off the writer */
     bs_conn *aux;
     pthread_mutex_t aux_lock;
     bs_conn *readers;          /* array */
@@ -158,6 +160,30 @@ static void conn_close(bs_conn *c)
     c->db = NULL;
 }
 
+/* The writer's WAL hook, in place of SQLite's automatic checkpoint:
+ * runs at the end of each commit, still holding the writer, so it only
+ * passes the log's size to the checkpoint thread (checkpointer.c). */
+static int wal_hook(void *user, sqlite3 *db, const char *name, int pages)
+{
+    bs_store *s = user;
+    if (pages >= BS_CKPT_WRITER_PAGES)
+        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL,
+                                  NULL);
+    else
+        bs_ckpt_note(s->ckpt, pages);
+    return SQLITE_OK;
+}
+
+static void hold_writer(void *user)
+{
+    bs_wq_hold(((bs_store *)user)->wq);
+}
+
+static void release_writer(void *user)
+{
+    bs_wq_release_idle(((bs_store *)user)->wq);
+}
+
 int bs_store_open(bs_store **out, const char *dir, int readers, bs_error *err)
 {
     *out = NULL;
@@ -207,6 +233,10 @@ int bs_store_open(bs_store **out, const char *dir, int readers, bs_error *err)
         rc = BS_ENOMEM;
         goto fail;
     }
+    /* Without the thread, SQLite's automatic checkpoint stays. */
+    s->ckpt = bs_ckpt_start(path, hold_writer, release_writer, s);
+    if (s->ckpt)
+        sqlite3_wal_hook(s->writer->db, wal_hook, s);
     for (int i = 0; i < readers; i++) {
         rc = conn_open(&s->readers[i], path, true, err);
         if (rc)
@@ -231,6 +261,7 @@ void bs_store_close(bs_store *s)
 {
     if (!s)
         return;
+    bs_ckpt_stop(s->ckpt);
     if (s->writer && s->writer->db)
         sqlite3_wal_checkpoint_v2(s->writer->db, NULL,
                                   SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
@@ -325,6 +356,11 @@ int bs_store_tx_waiting(bs_store *s)
 void bs_store_group_stats(bs_store *s, uint64_t *commits, uint64_t *members)
 {
     bs_wq_stats(s->wq, commits, members);
+}
+
+void bs_store_checkpoints(bs_store *s, uint64_t *runs, uint64_t *ns)
+{
+    bs_ckpt_stats(s->ckpt, runs, ns);
 }
 
 bs_conn *bs_store_aux_acquire(bs_store *s)

@@ -71,6 +71,11 @@ int bs_store_tx_waiting(bs_store *s);
  * transactions they committed, since the store opened. */
 void bs_store_group_stats(bs_store *s, uint64_t *commits, uint64_t *members);
 
+/* WAL checkpoints run off the writer, by the store's checkpoint thread
+ * (see checkpointer.c), and the nanoseconds they took, since the store
+ * opened. Any thread. */
+void bs_store_checkpoints(bs_store *s, uint64_t *runs, uint64_t *ns);
+
 /* Whether another process (`basalt collections import`, the sqlite3
  * shell, another node) has committed to data.db since the last call:
  * SQLite's data_version as the writer sees it, which this process's own

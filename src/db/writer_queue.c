@@ -274,6 +274,14 @@ bool bs_wq_try_idle(bs_wq *q)
     return true;
 }
 
+void bs_wq_hold(bs_wq *q)
+{
+    atomic_fetch_add(&q->waiting, 1);
+    pthread_mutex_lock(&q->writer);
+    atomic_fetch_sub(&q->waiting, 1);
+    commit_open(q, NULL);
+}
+
 void bs_wq_release_idle(bs_wq *q)
 {
     pthread_mutex_unlock(&q->writer);

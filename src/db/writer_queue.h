@@ -43,6 +43,13 @@ int bs_wq_end(bs_wq *q, bool commit, bs_error *err);
 bool bs_wq_try_idle(bs_wq *q);
 void bs_wq_release_idle(bs_wq *q);
 
+/* Takes the writer (blocking, in turn with the transactions waiting
+ * for it) without starting a transaction: an open group is committed
+ * first, so nothing is written until bs_wq_release_idle. For work on
+ * another connection that needs the database to hold still (the end of
+ * a WAL checkpoint). */
+void bs_wq_hold(bs_wq *q);
+
 /* Transactions waiting for the writer now (for tests). */
 int bs_wq_waiting(bs_wq *q);
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/json.h"
 #include "basalt.h"
 #include "core/app.h"
 #include "core/auth.h"
@@ -395,6 +396,54 @@ TEST(saves_in_hooks_join_the_transaction)
     bs_hook_unbind_all(h);
 }
 
+/* Saves a thing pointing at owner; returns the save's code and leaves
+ * the owner field's error code in code (64 bytes, "" when none). */
+static int save_owned(const char *owner, char code[64])
+{
+    bs_record *r = bs_record_new_in(app, "things");
+    if (!r)
+        return BS_ENOMEM;
+    bs_record_set_string(r, "title", "owned");
+    bs_record_set_string(r, "owner", owner);
+    bs_error err;
+    bs_error_init(&err);
+    int rc = bs_record_save(app, r, &err);
+    json_object *f = err.data ? bs_json_get(err.data, "owner") : NULL;
+    snprintf(code, 64, "%s", f ? bs_json_get_str(f, "code", "") : "");
+    bs_error_dispose(&err);
+    bs_record_free(r);
+    return rc;
+}
+
+/* The relation check's statement is kept between saves: it still sees
+ * records created and deleted in between, and a missing id is refused
+ * with PocketBase's code. */
+TEST(relation_check_sees_current_rows)
+{
+    char code[64];
+    CHECK(save_owned("missingowner001", code) == BS_EHTTP);
+    CHECK_STR(code, "validation_missing_rel_records");
+
+    bs_record *o = bs_record_new_in(app, "owners");
+    REQUIRE(o);
+    bs_record_set_string(o, "id", "relcheckowner01");
+    bs_record_set_string(o, "name", "rel");
+    bs_error err;
+    bs_error_init(&err);
+    REQUIRE(bs_record_save(app, o, &err) == 0);
+    CHECK(save_owned("relcheckowner01", code) == 0);
+    CHECK_STR(code, "");
+    CHECK(save_owned("missingowner001", code) == BS_EHTTP);
+
+    /* Deleting the owner removes it from the things (no cascade), and a
+     * later save naming it is refused again. */
+    CHECK(bs_record_delete(app, o, &err) == 0);
+    CHECK(save_owned("relcheckowner01", code) == BS_EHTTP);
+    CHECK_STR(code, "validation_missing_rel_records");
+    bs_record_free(o);
+    bs_error_dispose(&err);
+}
+
 TEST(expand_from_c)
 {
     bs_record *o = bs_record_new_in(app, "owners");
@@ -532,6 +581,7 @@ int main(void)
     RUN(original_values_on_update_and_delete);
     RUN(hooks_from_c_order_data_abort);
     RUN(saves_in_hooks_join_the_transaction);
+    RUN(relation_check_sees_current_rows);
     RUN(expand_from_c);
     RUN(collections_settings_and_passwords);
     RUN(record_from_raw_row_matches_find);
