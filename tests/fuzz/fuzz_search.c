@@ -6,7 +6,10 @@
  *  - an accepted text gives a query FTS5 itself accepts: MATCH against a
  *    small FTS5 table runs without an error;
  *  - checking the output again gives the same output (the written query
- *    is already in the checker's canonical form).
+ *    is already in the checker's canonical form), when the output is
+ *    within the length a client may send: quoting and the added AND and
+ *    '*' make the written query longer than the text it came from, and
+ *    the limit is on the client's text.
  */
 #include <sqlite3.h>
 #include <stdint.h>
@@ -61,8 +64,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         sqlite3_reset(match);
         sqlite3_clear_bindings(match);
-        if (bs_fts_query_check(out.data, &again, msg, sizeof msg) != 0 ||
-            again.len != out.len || memcmp(again.data, out.data, out.len))
+        if (out.len <= BS_FTS_MAX_QUERY &&
+            (bs_fts_query_check(out.data, &again, msg, sizeof msg) != 0 ||
+             again.len != out.len || memcmp(again.data, out.data, out.len)))
             abort();
     }
     bs_buf_dispose(&again);
