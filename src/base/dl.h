@@ -1,9 +1,8 @@
 /*
  * dl.h - optional shared libraries opened on first use.
  *
- * A library that only some deployments need (the JavaScript engine when
- * pb_hooks has files, the image library when a thumb is asked for) is not
- * linked into the program: mapping it at start-up costs resident memory
+ * A library that only some deployments need (the image library, when a
+ * thumb is asked for) is not linked into the program: mapping it at start-up costs resident memory
  * for its relocations, its constructors and the libraries it pulls in,
  * even when nothing calls it. Its user lists the functions it calls in a
  * table and opens the library the first time it needs one of them.

@@ -439,8 +439,7 @@ static void write_logs(bs_app *app, bs_buf *b)
                   (unsigned long long)st.failed);
     put_head(b, "basalt_logs_rows_pending", "gauge",
              "Request log rows staged and waiting for an idle core.");
-    bs_buf_printf(b, "basalt_logs_rows_pending %llu\n",
-                  (unsigned long long)st.pending);
+    put_u64(b, "basalt_logs_rows_pending", st.pending);
 }
 
 static void write_webhooks(bs_app *app, bs_buf *b)
