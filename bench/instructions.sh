@@ -11,6 +11,8 @@
 # collection with one record and one user, then twice under callgrind:
 # 200 and 2,200 keep-alive requests (4 connections) of the scenario. The
 # difference divided by 2,000 is the cost of one request without start-up.
+#   BENCH_KEEP=DIR bench/instructions.sh ...   keeps the two callgrind files
+#                                              in DIR (for callgrind_annotate)
 # Needs valgrind, curl, jq and build/bench/loadgen (bench/run.sh builds it).
 set -euo pipefail
 BIN=$(realpath "$1")
@@ -57,13 +59,15 @@ total() {
   until curl -sf $URL/api/health >/dev/null; do sleep 0.5; done
   "$LOADGEN" "${ARGS[@]}" -n "$1" -c 4 --threads 1 >/dev/null
   kill -INT $PID; wait $PID 2>/dev/null || true
-  # The program's total, and the part spent in the request log's
-  # importer, a thread of idle priority (src/db/log_writer.c).
+  # The program's total, and the part spent importing request logs into
+  # `_logs` (src/db/log_writer.c): on the importer, a thread of idle
+  # priority, and at close for rows the importer had not reached.
   callgrind_annotate --inclusive=yes "$DIR/cg.$1" 2>/dev/null | awk '
     /PROGRAM TOTALS/ {gsub(",", "", $1); t = $1}
-    /log_writer.c:importer_main \[/ {gsub(",", "", $1); i = $1}
+    /log_writer.c:import_batch \[/ {gsub(",", "", $1); i = $1}
     END {print t + 0, i + 0}'
 }
 read -r a ai < <(total 200)
 read -r b bi < <(total 2200)
-echo "$SCENARIO: $(( (b - a) / 2000 )) instructions per request, of which $(( (bi - ai) / 2000 )) at idle priority ($(basename "$BIN"))"
+[ -n "${BENCH_KEEP:-}" ] && mkdir -p "$BENCH_KEEP" && cp "$DIR"/cg.* "$BENCH_KEEP"/
+echo "$SCENARIO: $(( (b - a) / 2000 )) instructions per request, of which $(( (bi - ai) / 2000 )) importing logs (idle priority or at close) ($(basename "$BIN"))"

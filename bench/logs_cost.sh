@@ -19,9 +19,12 @@ mkdir -p "$OUT"
 LOADGEN=$OUT/loadgen
 [ -x "$LOADGEN" ] || ${CC:-cc} -std=c11 -O2 -Wall -Wextra -pthread -o "$LOADGEN" "$here/loadgen.c"
 
-for mode in on off; do
-  BENCH_LOGS=$mode "$here/instructions.sh" "$BIN" view | sed "s/^/logs $mode: /"
-done
+# INSTRUCTIONS=0 skips the callgrind runs.
+if [ "${INSTRUCTIONS:-1}" != 0 ]; then
+  for mode in on off; do
+    BENCH_LOGS=$mode "$here/instructions.sh" "$BIN" view | sed "s/^/logs $mode: /"
+  done
+fi
 
 # Requests per second: one server per mode, three runs each.
 rps() {
@@ -30,8 +33,13 @@ rps() {
   port=$((20000 + RANDOM % 20000))
   url=http://127.0.0.1:$port
   "$BIN" superuser upsert bench@example.com bench-pass-123 --dir "$dir/pb_data" >/dev/null
-  "$BIN" serve --http=127.0.0.1:$port --dir="$dir/pb_data" >/dev/null 2>&1 & pid=$!
-  until curl -sf $url/api/health >/dev/null; do sleep 0.2; done
+  "$BIN" serve --http=127.0.0.1:$port --dir="$dir/pb_data" >"$dir/server.log" 2>&1 & pid=$!
+  until curl -sf $url/api/health >/dev/null; do
+    if ! kill -0 $pid 2>/dev/null; then
+      echo "the server did not start:" >&2; cat "$dir/server.log" >&2; exit 1
+    fi
+    sleep 0.2
+  done
   su=$(curl -s -X POST $url/api/collections/_superusers/auth-with-password \
     -H 'content-type: application/json' \
     -d '{"identity":"bench@example.com","password":"bench-pass-123"}' | jq -r .token)
@@ -67,8 +75,25 @@ rps() {
   us=$(awk -v t="$ticks" -v hz="$hz" 'BEGIN { printf "%.1f", t * 1e6 / hz / 200000 }')
   us_imp=$(awk -v t="$imp_ticks" -v hz="$hz" 'BEGIN { printf "%.1f", t * 1e6 / hz / 200000 }')
   echo "logs $mode: $best req/s (getOne, keep-alive c=32, best of 2); server CPU per request ${us} us outside the log importer, ${us_imp} us in it; $rows rows in _logs at the first read after the runs"
+  echo "$mode $best $us" >>"$OUT/logs_cost.rounds"
 }
+rm -f "$OUT/logs_cost.rounds"
 for _ in $(seq "${ROUNDS:-3}"); do
   rps on
   rps off
 done
+# The medians of the rounds, and what logging costs by each measure.
+awk '
+  function median(a, n,   i, j, t) {
+    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
+      if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+  }
+  $1 == "on" { ron[++non] = $2; con[non] = $3 }
+  $1 == "off" { roff[++noff] = $2; coff[noff] = $3 }
+  END {
+    r1 = median(ron, non); r0 = median(roff, noff)
+    c1 = median(con, non); c0 = median(coff, noff)
+    printf "medians of %d rounds: %d vs %d req/s with logs on vs off (%+.1f%%); server CPU per request outside the importer %.1f vs %.1f us (%+.1f%%)\n",
+      non, r1, r0, (r1 - r0) * 100 / r0, c1, c0, (c1 - c0) * 100 / c0
+  }' "$OUT/logs_cost.rounds"

@@ -88,12 +88,14 @@ static void log_request(bs_req *r, int64_t started_ns)
     };
     if (r->auth && atomic_load(&l->log_auth_id) && r->auth->id)
         rl.auth_id = r->auth->id;
-    bool log_ip = atomic_load(&l->log_ip);
     bs_settings *s = NULL;
-    if (log_ip) {
+    if (atomic_load(&l->log_ip)) {
         rl.remote_ip = bs_req_remote_ip(r);
-        s = bs_app_settings(app);
-        rl.user_ip = bs_ratelimit_client_ip(r, s ? s->value : NULL);
+        rl.user_ip = rl.remote_ip;
+        if (atomic_load(&l->proxy_headers)) {
+            s = bs_app_settings(app);
+            rl.user_ip = bs_ratelimit_client_ip(r, s ? s->value : NULL);
+        }
         if (!rl.remote_ip)
             rl.remote_ip = "";
         if (!rl.user_ip)

@@ -70,6 +70,12 @@ static void read_settings(bs_app *app)
     atomic_store(&l->min_level, (int)bs_json_get_int(o, "minLevel", 0));
     atomic_store(&l->log_ip, bs_json_get_bool(o, "logIP", true));
     atomic_store(&l->log_auth_id, bs_json_get_bool(o, "logAuthId", false));
+    const json_object *tp =
+        s ? bs_json_get(bs_json_get(s->value, "trustedProxy"), "headers")
+          : NULL;
+    atomic_store(&l->proxy_headers,
+                 tp && json_object_is_type(tp, json_type_array) &&
+                     json_object_array_length(tp) > 0);
     bs_settings_unref(s);
 }
 
@@ -93,34 +99,8 @@ enum { RS_METHOD, RS_URL, RS_REFERER, RS_USER_AGENT, RS_REMOTE_IP,
 
 /* The payload: status (int32), exec_ms (double), then each string as a
  * uint32 length (RS_ABSENT for NULL) and its bytes. Native byte order:
- * the file never leaves the machine. */
-static size_t request_payload(const bs_request_log *rl,
-                              const char *const str[RS_COUNT], char *out,
-                              size_t cap)
-{
-    size_t n = sizeof(int32_t) + sizeof(double);
-    size_t lens[RS_COUNT];
-    for (int i = 0; i < RS_COUNT; i++) {
-        lens[i] = str[i] ? strlen(str[i]) : 0;
-        n += sizeof(uint32_t) + lens[i];
-    }
-    if (n > cap)
-        return n;
-    int32_t status = rl->status;
-    memcpy(out, &status, sizeof status);
-    memcpy(out + sizeof status, &rl->exec_ms, sizeof rl->exec_ms);
-    char *p = out + sizeof status + sizeof rl->exec_ms;
-    for (int i = 0; i < RS_COUNT; i++) {
-        uint32_t len = str[i] ? (uint32_t)lens[i] : RS_ABSENT;
-        memcpy(p, &len, sizeof len);
-        p += sizeof len;
-        if (lens[i])
-            memcpy(p, str[i], lens[i]);
-        p += lens[i];
-    }
-    return n;
-}
-
+ * the file never leaves the machine. Written straight into the writer's
+ * buffer. */
 void bs_logs_add_request(bs_app *app, int level, const bs_request_log *rl)
 {
     if (!bs_logs_wanted(app, level))
@@ -132,21 +112,34 @@ void bs_logs_add_request(bs_app *app, int level, const bs_request_log *rl)
         [RS_AUTH] = rl->auth,             [RS_AUTH_ID] = rl->auth_id,
         [RS_ERROR] = rl->error,
     };
-    char stack[2048];
-    char *buf = stack;
-    size_t n = request_payload(rl, str, stack, sizeof stack);
-    if (n > sizeof stack) {
-        buf = malloc(n);
-        if (!buf)
-            return;
-        request_payload(rl, str, buf, n);
+    uint32_t lens[RS_COUNT];
+    size_t len = sizeof(int32_t) + sizeof(double) + sizeof lens;
+    for (int i = 0; i < RS_COUNT; i++) {
+        size_t n = str[i] ? strlen(str[i]) : 0;
+        lens[i] = str[i] ? (uint32_t)n : RS_ABSENT;
+        len += n;
     }
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     int64_t ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-    bs_log_writer_push_raw(app->logs->writer, level, ROW_REQUEST, buf, n, ms);
-    if (buf != stack)
-        free(buf);
+    char *p = bs_log_writer_reserve_raw(app->logs->writer, level,
+                                        ROW_REQUEST, len, ms);
+    if (!p)
+        return;
+    int32_t status = rl->status;
+    memcpy(p, &status, sizeof status);
+    p += sizeof status;
+    memcpy(p, &rl->exec_ms, sizeof rl->exec_ms);
+    p += sizeof rl->exec_ms;
+    for (int i = 0; i < RS_COUNT; i++) {
+        memcpy(p, &lens[i], sizeof lens[i]);
+        p += sizeof lens[i];
+        if (str[i]) {
+            memcpy(p, str[i], lens[i]);
+            p += lens[i];
+        }
+    }
+    bs_log_writer_commit(app->logs->writer);
 }
 
 /* Appends ,"key":"s" with s cut to max bytes plus "..." as PocketBase's

@@ -32,6 +32,9 @@ typedef struct bs_logs {
     atomic_int min_level;
     atomic_bool log_ip;
     atomic_bool log_auth_id;
+    atomic_bool proxy_headers;    /* settings.trustedProxy.headers has
+                                   * names: the user's IP may differ from
+                                   * the remote address */
     struct bs_schema *schema;     /* `_logs` as a collection */
 } bs_logs;
 

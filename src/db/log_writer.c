@@ -16,7 +16,7 @@
  * reader catching up may wait for the batch it holds.
  *
  * The pending file is a sequence of records: a fixed head (payload
- * length, CRC-32 of the rest, created time, level, kind, id) then the
+ * length, checksum of the rest, created time, level, kind, id) then the
  * payload. Offsets into it are file offsets; staged_total and
  * imported_total count bytes since the start and never go back, so a
  * flush can wait for "everything staged before me" across the file's
@@ -174,70 +174,70 @@ static bool membuf_reserve(membuf *b, size_t need, size_t limit)
     return true;
 }
 
-/* Appends one record made of the head and up to three payload parts. */
-static bool push_record(bs_log_writer *w, int level, int kind,
-                        int64_t created_ms, const void *p1, size_t n1,
-                        const void *p2, size_t n2, const void *p3, size_t n3)
+/* Appends a record's head for len payload bytes and returns where the
+ * payload goes, with `lock` held (see bs_log_writer_reserve_raw); NULL,
+ * without the lock, when the row is dropped. */
+static char *reserve_record(bs_log_writer *w, int level, int kind,
+                            size_t len, int64_t created_ms)
 {
     rec_head h;
     memset(&h, 0, sizeof h);
-    size_t len = n1 + n2 + n3;
-    bool ok = len <= MAX_PAYLOAD;
     row_id(created_ms, h.id);
     h.len = (uint32_t)len;
     h.created_ms = created_ms;
     h.level = level;
     h.kind = (uint16_t)kind;
+    h.sum = BS_LOG_SUM_WORDS;
     pthread_mutex_lock(&w->lock);
     membuf *m = &w->mem;
-    ok = ok && membuf_reserve(m, m->len + sizeof h + len, w->cfg.buffer_bytes);
-    if (ok) {
-        char *at = m->data + m->len;
-        memcpy(at, &h, sizeof h);
-        at += sizeof h;
-        if (n1)
-            memcpy(at, p1, n1);
-        if (n2)
-            memcpy(at + n1, p2, n2);
-        if (n3)
-            memcpy(at + n1 + n2, p3, n3);
-        m->len += sizeof h + len;
-        m->rows++;
-        w->queued++;
-        if (m->len >= STAGE_CHUNK && !w->stage_signalled) {
-            w->stage_signalled = true;
-            pthread_cond_signal(&w->stage_wake);
-        }
-    } else {
+    if (len > MAX_PAYLOAD ||
+        !membuf_reserve(m, m->len + sizeof h + len, w->cfg.buffer_bytes)) {
         w->dropped++;
+        pthread_mutex_unlock(&w->lock);
+        return NULL;
+    }
+    char *at = m->data + m->len;
+    memcpy(at, &h, sizeof h);
+    m->len += sizeof h + len;
+    m->rows++;
+    w->queued++;
+    return at + sizeof h;
+}
+
+void bs_log_writer_commit(bs_log_writer *w)
+{
+    if (w->mem.len >= STAGE_CHUNK && !w->stage_signalled) {
+        w->stage_signalled = true;
+        pthread_cond_signal(&w->stage_wake);
     }
     pthread_mutex_unlock(&w->lock);
-    return ok;
 }
 
 bool bs_log_writer_push(bs_log_writer *w, int level, const char *message,
                         size_t message_len, const char *data,
                         size_t data_len, int64_t created_ms)
 {
-    if (message_len > MAX_PAYLOAD) {
-        pthread_mutex_lock(&w->lock);
-        w->dropped++;
-        pthread_mutex_unlock(&w->lock);
-        return false;
-    }
     uint32_t n = (uint32_t)message_len;
-    return push_record(w, level, 0, created_ms, &n, sizeof n, message,
-                       message_len, data, data_len);
+    size_t len = message_len > MAX_PAYLOAD
+                     ? SIZE_MAX
+                     : sizeof n + message_len + data_len;
+    char *at = reserve_record(w, level, 0, len, created_ms);
+    if (!at)
+        return false;
+    memcpy(at, &n, sizeof n);
+    memcpy(at + sizeof n, message, message_len);
+    if (data_len)
+        memcpy(at + sizeof n + message_len, data, data_len);
+    bs_log_writer_commit(w);
+    return true;
 }
 
-bool bs_log_writer_push_raw(bs_log_writer *w, int level, int kind,
-                            const void *payload, size_t len,
-                            int64_t created_ms)
+void *bs_log_writer_reserve_raw(bs_log_writer *w, int level, int kind,
+                                size_t len, int64_t created_ms)
 {
     if (kind < 1 || kind > 65535)
-        return false;
-    return push_record(w, level, kind, created_ms, payload, len, NULL, 0,
-                       NULL, 0);
+        return NULL;
+    return reserve_record(w, level, kind, len, created_ms);
 }
 
 /* ---- staging ------------------------------------------------------------ */
@@ -257,8 +257,41 @@ static bool write_all(int fd, const char *p, size_t n, uint64_t off)
     return true;
 }
 
+/* Folds n bytes into h, eight at a time (the last word padded with
+ * zeros and marked with the count of its bytes). */
+static uint64_t sum_words(uint64_t h, const unsigned char *p, size_t n)
+{
+    const uint64_t k = 0x9E3779B97F4A7C15ull;
+    for (; n >= 8; p += 8, n -= 8) {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        h = (h ^ v) * k;
+        h ^= h >> 32;
+    }
+    if (n) {
+        uint64_t v = 0;
+        memcpy(&v, p, n);
+        h = (h ^ v ^ ((uint64_t)n << 56)) * k;
+        h ^= h >> 32;
+    }
+    return h;
+}
+
+uint32_t bs_log_record_sum(const bs_log_record_head *h, const void *payload)
+{
+    uint64_t s = 0xC2B2AE3D27D4EB4Full ^ h->len;
+    s = sum_words(s, (const unsigned char *)h + CRC_FROM,
+                  sizeof *h - CRC_FROM);
+    s = sum_words(s, payload, h->len);
+    s = (s ^ (s >> 29)) * 0xBF58476D1CE4E5B9ull;
+    return (uint32_t)(s ^ (s >> 32));
+}
+
+/* The checksum a record's head asks for (see bs_log_record_head.sum). */
 static uint32_t record_crc(const rec_head *h, const char *payload)
 {
+    if (h->sum == BS_LOG_SUM_WORDS)
+        return bs_log_record_sum(h, payload);
     uLong c = crc32(0L, Z_NULL, 0);
     c = crc32(c, (const Bytef *)h + CRC_FROM, (uInt)(sizeof *h - CRC_FROM));
     c = crc32(c, (const Bytef *)payload, (uInt)h->len);

@@ -57,14 +57,26 @@ typedef struct bs_log_writer bs_log_writer;
  * (uint32), the message, then the data. */
 typedef struct bs_log_record_head {
     uint32_t len;       /* payload bytes */
-    uint32_t crc;       /* CRC-32 of the head from created_ms on, then of
-                         * the payload (set when staged) */
+    uint32_t crc;       /* checksum of the head from created_ms on and of
+                         * the payload (set when staged): see sum */
     int64_t created_ms;
     int32_t level;
     uint16_t kind;      /* 0: text; otherwise raw, for cfg.format */
-    uint16_t reserved;
+    uint16_t sum;       /* how crc is computed: BS_LOG_SUM_WORDS, or 0
+                         * for CRC-32 (files written by earlier
+                         * versions, still read) */
     char id[16];        /* 15 characters and a NUL */
 } bs_log_record_head;
+
+/* The checksum records are staged with: bs_log_record_sum. */
+#define BS_LOG_SUM_WORDS 1
+
+/* The checksum of a record whose head h (len included) is followed by
+ * payload, as set in h->crc when h->sum is BS_LOG_SUM_WORDS: a
+ * multiply-xor hash over 8-byte words. It is there to find records torn
+ * or garbled by a crash, not to resist tampering, and costs a fifth of
+ * CRC-32's (zlib's) instructions a byte. */
+uint32_t bs_log_record_sum(const bs_log_record_head *h, const void *payload);
 
 /* Turns the payload of a raw row of the given kind (1..65535) into its
  * message and data (JSON object text). Returns false to skip the row.
@@ -113,11 +125,16 @@ bool bs_log_writer_push(bs_log_writer *w, int level, const char *message,
                         size_t message_len, const char *data,
                         size_t data_len, int64_t created_ms);
 
-/* Queues one raw row of kind (1..65535) whose payload the format
- * function will read. The payload is copied. As bs_log_writer_push. */
-bool bs_log_writer_push_raw(bs_log_writer *w, int level, int kind,
-                            const void *payload, size_t len,
-                            int64_t created_ms);
+/* Queues one raw row of kind (1..65535) whose payload, of len bytes,
+ * the format function will read. Returns where the caller writes the
+ * payload, then calls bs_log_writer_commit at once: the producers' lock
+ * is held in between, so the payload is written straight into the
+ * buffer (no copy assembled first) and nothing else may be done there.
+ * Returns NULL, with nothing to commit, when the row is dropped (or
+ * kind is out of range). Any thread; never blocks on the disk. */
+void *bs_log_writer_reserve_raw(bs_log_writer *w, int level, int kind,
+                                size_t len, int64_t created_ms);
+void bs_log_writer_commit(bs_log_writer *w);
 
 /* Writes every row queued before the call and returns when they are in
  * the table (or lost to an error). Any thread but the writer's own. */

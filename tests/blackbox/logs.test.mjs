@@ -138,6 +138,32 @@ describe('request logs and the SQL console', () => {
     await su.settings.update({ logs: { logAuthId: false, logIP: true } });
   });
 
+  test('userIP follows settings.trustedProxy as soon as it changes', async () => {
+    const probe = async (name) => {
+      await fetch(`${srv.url}/api/health?${name}=1`, {
+        headers: { 'X-Forwarded-For': '198.51.100.7, 203.0.113.9' },
+      });
+      return findLog(`data.url = "/api/health?${name}=1"`);
+    };
+    // No trusted proxy: the forwarded header is ignored.
+    let log = await probe('xff-none');
+    assert.equal(log.data.userIP, '127.0.0.1');
+    assert.equal(log.data.remoteIP, '127.0.0.1');
+
+    await su.settings.update({ trustedProxy: { headers: ['X-Forwarded-For'], useLeftmostIP: false } });
+    log = await probe('xff-right');
+    assert.equal(log.data.userIP, '203.0.113.9');
+    assert.equal(log.data.remoteIP, '127.0.0.1');
+
+    await su.settings.update({ trustedProxy: { headers: ['X-Forwarded-For'], useLeftmostIP: true } });
+    log = await probe('xff-left');
+    assert.equal(log.data.userIP, '198.51.100.7');
+
+    await su.settings.update({ trustedProxy: { headers: [], useLeftmostIP: false } });
+    log = await probe('xff-cleared');
+    assert.equal(log.data.userIP, '127.0.0.1');
+  });
+
   test('minLevel 8 keeps failures only; maxDays 0 keeps nothing', async () => {
     await su.settings.update({ logs: { minLevel: 8 } });
     await fetch(srv.url + '/api/health?lvl=info');

@@ -63,10 +63,19 @@ static void fix_checksums(uint8_t *p, size_t n)
         memcpy(&len, p + at, sizeof len);
         if (len > n - at - head)
             break;
-        uLong c = crc32(0L, Z_NULL, 0);
-        c = crc32(c, p + at + from, (uInt)(head - from));
-        c = crc32(c, p + at + head, (uInt)len);
-        uint32_t crc = (uint32_t)c;
+        /* Both checksums: the present one and an earlier version's
+         * CRC-32, as the head's sum field says. */
+        bs_log_record_head h;
+        memcpy(&h, p + at, head);
+        uint32_t crc;
+        if (h.sum == BS_LOG_SUM_WORDS) {
+            crc = bs_log_record_sum(&h, p + at + head);
+        } else {
+            uLong c = crc32(0L, Z_NULL, 0);
+            c = crc32(c, p + at + from, (uInt)(head - from));
+            c = crc32(c, p + at + head, (uInt)len);
+            crc = (uint32_t)c;
+        }
         memcpy(p + at + offsetof(bs_log_record_head, crc), &crc, sizeof crc);
         at += head + len;
     }

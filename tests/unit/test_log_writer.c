@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "db/log_writer.h"
 #include "harness.h"
@@ -167,16 +168,25 @@ TEST(raw_rows_are_formatted_by_the_writer)
     bs_error_init(&err);
     REQUIRE(bs_log_writer_new(&w, path, &cfg, &err) == 0);
     const char *p = "GET /x|{\"status\":201}";
-    CHECK(bs_log_writer_push_raw(w, 0, 7, p, strlen(p), 1651399200123));
-    CHECK(bs_log_writer_push_raw(w, 0, 8, p, strlen(p), 1651399200123));
-    CHECK(!bs_log_writer_push_raw(w, 0, 0, p, strlen(p), 0)); /* kind 0 */
+    size_t n = strlen(p);
+    for (int kind = 7; kind <= 8; kind++) {
+        char *at = bs_log_writer_reserve_raw(w, 0, kind, n, 1651399200123);
+        REQUIRE(at != NULL);
+        memcpy(at, p, n);
+        bs_log_writer_commit(w);
+    }
+    char *at = bs_log_writer_reserve_raw(w, 0, 7, n, 1651399200124);
+    REQUIRE(at != NULL);
+    memcpy(at, p, n);
+    bs_log_writer_commit(w);
+    CHECK(bs_log_writer_reserve_raw(w, 0, 0, n, 0) == NULL); /* kind 0 */
     bs_log_writer_flush(w);
     bs_log_writer_stats st;
     bs_log_writer_stats_get(w, &st);
-    CHECK(st.written == 1);
+    CHECK(st.written == 2);
     CHECK(st.failed == 1); /* kind 8: the format function refused it */
     CHECK(count_where("message = 'GET /x' AND "
-                      "json_extract(data, '$.status') = 201") == 1);
+                      "json_extract(data, '$.status') = 201") == 2);
     bs_log_writer_free(w);
     bs_error_dispose(&err);
 }
@@ -268,6 +278,90 @@ TEST(pending_rows_survive_a_crash)
     bs_error_dispose(&err);
 }
 
+/* The record checksum changes with any byte of the covered head or of
+ * the payload, and with the length. */
+TEST(record_sum_sees_every_byte)
+{
+    bs_log_record_head h;
+    memset(&h, 0, sizeof h);
+    char payload[41];
+    for (int i = 0; i < 41; i++)
+        payload[i] = (char)('a' + i % 26);
+    h.len = sizeof payload;
+    h.created_ms = 1651399200123;
+    h.kind = 1;
+    h.sum = BS_LOG_SUM_WORDS;
+    memcpy(h.id, "abcdefghijklmno", 16);
+    uint32_t base = bs_log_record_sum(&h, payload);
+    for (size_t i = 0; i < sizeof payload; i++) {
+        for (int bit = 0; bit < 8; bit++) {
+            payload[i] ^= (char)(1 << bit);
+            CHECK(bs_log_record_sum(&h, payload) != base);
+            payload[i] ^= (char)(1 << bit);
+        }
+    }
+    unsigned char *head = (unsigned char *)&h;
+    for (size_t i = offsetof(bs_log_record_head, created_ms); i < sizeof h;
+         i++) {
+        head[i] ^= 0x10;
+        CHECK(bs_log_record_sum(&h, payload) != base);
+        head[i] ^= 0x10;
+    }
+    h.len = sizeof payload - 1; /* a torn payload: the last byte gone */
+    CHECK(bs_log_record_sum(&h, payload) != base);
+    h.len = sizeof payload;
+    CHECK(bs_log_record_sum(&h, payload) == base);
+}
+
+/* A pending file written by an earlier version, whose records carry a
+ * CRC-32 (sum 0), is still imported; a record with a wrong CRC-32 is
+ * not. */
+TEST(pending_records_with_crc32_are_read)
+{
+    fresh_db();
+    remove(pending);
+    const char *body = "old row";
+    const char *data = "{\"a\":1}";
+    uint32_t mlen = (uint32_t)strlen(body);
+    char payload[64];
+    size_t n = 0;
+    memcpy(payload, &mlen, sizeof mlen);
+    n += sizeof mlen;
+    memcpy(payload + n, body, mlen);
+    n += mlen;
+    memcpy(payload + n, data, strlen(data));
+    n += strlen(data);
+    FILE *fp = fopen(pending, "wb");
+    REQUIRE(fp != NULL);
+    for (int i = 0; i < 2; i++) {
+        bs_log_record_head h;
+        memset(&h, 0, sizeof h);
+        h.len = (uint32_t)n;
+        h.created_ms = 1651399200123;
+        h.level = 4;
+        memcpy(h.id, i ? "oldrow000000002" : "oldrow000000001", 16);
+        size_t from = offsetof(bs_log_record_head, created_ms);
+        uLong c = crc32(0L, Z_NULL, 0);
+        c = crc32(c, (const Bytef *)&h + from, (uInt)(sizeof h - from));
+        c = crc32(c, (const Bytef *)payload, (uInt)n);
+        h.crc = (uint32_t)c + (uint32_t)i; /* the second one is wrong */
+        fwrite(&h, sizeof h, 1, fp);
+        fwrite(payload, n, 1, fp);
+    }
+    fclose(fp);
+    bs_log_writer_config cfg = {.manual = true};
+    bs_log_writer *w = NULL;
+    bs_error err;
+    bs_error_init(&err);
+    REQUIRE(bs_log_writer_new(&w, path, &cfg, &err) == 0);
+    bs_log_writer_flush(w);
+    CHECK(count_where("id = 'oldrow000000001' AND message = 'old row' AND "
+                      "json_extract(data, '$.a') = 1") == 1);
+    CHECK(count_where("id = 'oldrow000000002'") == 0);
+    bs_log_writer_free(w);
+    bs_error_dispose(&err);
+}
+
 TEST(pending_file_limit_drops)
 {
     fresh_db();
@@ -319,6 +413,8 @@ int main(void)
     RUN(thread_writes_and_free_drains);
     RUN(raw_rows_are_formatted_by_the_writer);
     RUN(pending_rows_survive_a_crash);
+    RUN(record_sum_sees_every_byte);
+    RUN(pending_records_with_crc32_are_read);
     RUN(pending_file_limit_drops);
     RUN(missing_table_is_an_error);
     tmpdir_remove(dir);
