@@ -18,6 +18,9 @@
  *      (SCHED_IDLE: it runs only on a core nothing else wants) reads the
  *      pending file in order and inserts its rows in transactions of up
  *      to batch_max rows, then empties the file once it has caught up.
+ *      While the machine is busy (a batch waited for a core longer than
+ *      it ran) it pauses between batches, so that it does not chill the
+ *      caches of requests in every short idle gap.
  *
  * On a machine with spare CPU a row is in the table within the flush
  * interval, as before. On a saturated machine rows wait in the file
@@ -103,6 +106,7 @@ typedef struct bs_log_writer_stats {
     uint64_t failed;   /* rows lost to a database or file error */
     uint64_t batches;  /* transactions committed */
     uint64_t pending;  /* rows in the pending file, not yet imported */
+    uint64_t pauses;   /* times the importer paused for a busy machine */
 } bs_log_writer_stats;
 
 /* Opens its own connection to the database at path (auxiliary.db, whose

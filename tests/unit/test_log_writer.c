@@ -7,7 +7,9 @@
  * pending file: imported after a crash, a torn end discarded, a row
  * imported twice stored once.
  */
+#include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -362,6 +364,60 @@ TEST(pending_records_with_crc32_are_read)
     bs_error_dispose(&err);
 }
 
+static atomic_bool spinning;
+
+static void *spin(void *arg)
+{
+    (void)arg;
+    volatile uint64_t x = 0;
+    while (atomic_load(&spinning))
+        x++;
+    return NULL;
+}
+
+/* While every core is busy, the idle-priority importer waits between
+ * batches instead of running in every gap (stats.pauses); once the
+ * cores are free again it imports the rest on its own. */
+TEST(importer_pauses_while_the_machine_is_busy)
+{
+    fresh_db();
+    remove(pending);
+    bs_log_writer_config cfg = {.flush_ms = 20};
+    bs_log_writer *w = NULL;
+    bs_error err;
+    bs_error_init(&err);
+    REQUIRE(bs_log_writer_new(&w, path, &cfg, &err) == 0);
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    int n = cpus > 0 && cpus < 16 ? (int)cpus * 2 : 8;
+    pthread_t spinners[32];
+    atomic_store(&spinning, true);
+    for (int i = 0; i < n; i++)
+        REQUIRE(pthread_create(&spinners[i], NULL, spin, NULL) == 0);
+    const int rows = 3000;
+    bs_log_writer_stats st = {0};
+    for (int i = 0; i < rows; i++)
+        CHECK(push(w, 0, "busy"));
+    for (int i = 0; i < 1000; i++) {
+        bs_log_writer_stats_get(w, &st);
+        if (st.pauses > 0)
+            break;
+        usleep(10000);
+    }
+    atomic_store(&spinning, false);
+    for (int i = 0; i < n; i++)
+        pthread_join(spinners[i], NULL);
+    CHECK(st.pauses > 0);
+    CHECK(st.written < (uint64_t)rows); /* it waited, rows are pending */
+    for (int i = 0; i < 1500 && st.written < (uint64_t)rows; i++) {
+        usleep(10000);
+        bs_log_writer_stats_get(w, &st);
+    }
+    CHECK(st.written == (uint64_t)rows);
+    CHECK(count_where("message = 'busy'") == rows);
+    bs_log_writer_free(w);
+    bs_error_dispose(&err);
+}
+
 TEST(pending_file_limit_drops)
 {
     fresh_db();
@@ -415,6 +471,7 @@ int main(void)
     RUN(pending_rows_survive_a_crash);
     RUN(record_sum_sees_every_byte);
     RUN(pending_records_with_crc32_are_read);
+    RUN(importer_pauses_while_the_machine_is_busy);
     RUN(pending_file_limit_drops);
     RUN(missing_table_is_an_error);
     tmpdir_remove(dir);
