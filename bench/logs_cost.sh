@@ -60,21 +60,23 @@ rps() {
   # CPU time of the server's threads (clock ticks), the idle-priority
   # log importer apart: what requests paid, and what waited for idle
   # cores.
-  local ticks imp_ticks
-  read -r ticks imp_ticks < <(cat /proc/$pid/task/*/stat 2>/dev/null | awk '
+  local ticks imp_ticks stage_ticks
+  read -r ticks imp_ticks stage_ticks < <(cat /proc/$pid/task/*/stat 2>/dev/null | awk '
     { line = $0; sub(/^[^)]*\) /, "", line); split(line, f, " ");
       t = f[12] + f[13];  # utime + stime (fields 14 and 15 of stat)
-      if ($0 ~ /\(log-importer\)/) i += t; else o += t }
-    END { print o + 0, i + 0 }')
+      if ($0 ~ /\(log-importer\)/) i += t; else o += t
+      if ($0 ~ /\(log-stager\)/) s += t }
+    END { print o + 0, i + 0, s + 0 }')
   local rows
   rows=$(curl -s "$url/api/logs?perPage=1" -H "Authorization: $su" | jq -r .totalItems)
   kill $pid; wait $pid 2>/dev/null || true
   rm -rf "$dir"
-  local hz us us_imp
+  local hz us us_imp us_stage
   hz=$(getconf CLK_TCK)
+  us_stage=$(awk -v t="$stage_ticks" -v hz="$hz" 'BEGIN { printf "%.2f", t * 1e6 / hz / 200000 }')
   us=$(awk -v t="$ticks" -v hz="$hz" 'BEGIN { printf "%.1f", t * 1e6 / hz / 200000 }')
   us_imp=$(awk -v t="$imp_ticks" -v hz="$hz" 'BEGIN { printf "%.1f", t * 1e6 / hz / 200000 }')
-  echo "logs $mode: $best req/s (getOne, keep-alive c=32, best of 2); server CPU per request ${us} us outside the log importer, ${us_imp} us in it; $rows rows in _logs at the first read after the runs"
+  echo "logs $mode: $best req/s (getOne, keep-alive c=32, best of 2); server CPU per request ${us} us outside the log importer (${us_stage} of it in the stager), ${us_imp} us in it; $rows rows in _logs at the first read after the runs"
   echo "$mode $best $us" >>"$OUT/logs_cost.rounds"
 }
 rm -f "$OUT/logs_cost.rounds"
