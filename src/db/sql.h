@@ -8,6 +8,7 @@
 #define BS_SQL_H
 
 #include <json-c/json.h>
+#include <stdbool.h>
 #include "../base/buf.h"
 #include "rows.h"
 
@@ -20,6 +21,10 @@ void bs_sql_ident(bs_buf *b, const char *name);
 struct bs_conn;
 int bs_sql_select_by_id(struct bs_conn *conn, const char *table,
                         const char *id, bs_rows *rows);
+
+/* Whether the database of conn has a table (or, with views, a table or
+ * a view) called name, compared without case. On either engine. */
+bool bs_sql_has_table(struct bs_conn *conn, const char *name, bool views);
 
 /* Runs sql (a statement without parameters) on conn and calls fn with
  * each result row, as bs_rows_json makes it (borrowed: freed after
