@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../db/sql.h"
 #include "../base/error.h"
 #include "../base/json.h"
 #include "../base/regex.h"
@@ -157,10 +158,7 @@ static bool name_taken(bs_conn *conn, const char *name, const char *except_id)
 
 static bool table_exists(bs_conn *conn, const char *name)
 {
-    return row_exists(conn,
-                      "SELECT 1 FROM sqlite_master WHERE type IN "
-                      "('table','view') AND LOWER(name) = LOWER(?1)",
-                      name, NULL);
+    return bs_sql_has_table(conn, name, true);
 }
 
 /* ---- rules -------------------------------------------------------------- */
@@ -866,32 +864,19 @@ static void validate_indexes(vctx *v)
         }
         if (!failed) {
             names[i] = strdup(idx.index_name);
-            bs_rows st;
-            if (bs_rows_open(
-                    &st, v->conn,
-                    "SELECT tbl_name FROM sqlite_master WHERE type = 'index' "
-                    "AND LOWER(tbl_name) != LOWER(?1) AND LOWER(tbl_name) != "
-                    "LOWER(?2) AND LOWER(name) = LOWER(?3) LIMIT 1",
-                    -1, BS_ROWS_ONCE) == 0) {
-                bs_rows_bind_text(&st, 1, bs_json_get_str(orig(v), "name", ""),
-                                  -1);
-                bs_rows_bind_text(&st, 2, bs_json_get_str(v->col, "name", ""),
-                                  -1);
-                bs_rows_bind_text(&st, 3, idx.index_name, -1);
-                if (bs_rows_next(&st) == 1) {
-                    const char *used = bs_rows_text(&st, 0, NULL);
-                    char m[300];
-                    snprintf(m, sizeof m,
-                             "The index name is already used in %s "
-                             "collection.",
-                             used ? used : "");
-                    fail_param(v, path, "validation_existing_index_name", m,
-                               "usedTableName",
-                               json_object_new_string(used ? used : ""));
-                    failed = true;
-                }
+            char used[256];
+            if (bs_sql_index_table(v->conn, idx.index_name,
+                                   bs_json_get_str(orig(v), "name", ""),
+                                   bs_json_get_str(v->col, "name", ""), used,
+                                   sizeof used) == 1) {
+                char m[300];
+                snprintf(m, sizeof m,
+                         "The index name is already used in %s collection.",
+                         used);
+                fail_param(v, path, "validation_existing_index_name", m,
+                           "usedTableName", json_object_new_string(used));
+                failed = true;
             }
-            bs_rows_close(&st);
         }
         if (!failed) {
             bs_index_set(&idx.schema_name, "validator");

@@ -50,6 +50,17 @@ static size_t next_word(const char *s, size_t i, size_t len, size_t *start)
     return j - i;
 }
 
+/* Whether the word has both capital and small ASCII letters. */
+static bool mixed_case(const char *s, size_t n)
+{
+    bool upper = false, lower = false;
+    for (size_t i = 0; i < n; i++) {
+        upper |= s[i] >= 'A' && s[i] <= 'Z';
+        lower |= s[i] >= 'a' && s[i] <= 'z';
+    }
+    return upper && lower;
+}
+
 static void note(bool *used, int cap, long n)
 {
     if (used && n >= 1 && n <= cap)
@@ -123,13 +134,20 @@ int bs_pg_sql_translate(const char *s, size_t len, bs_buf *out, bool *used,
             size_t n = e - i;
             size_t ws;
             size_t wn;
-            if (n == 7 && memcmp(s + i, "_rowid_", 7) == 0) {
+            if ((n == 7 && memcmp(s + i, "_rowid_", 7) == 0) ||
+                (n == 5 && strncasecmp(s + i, "rowid", 5) == 0)) {
                 bs_buf_puts(out, "\"_rowid\"");
             } else if (n == 7 && strncasecmp(s + i, "COLLATE", 7) == 0 &&
                        (wn = next_word(s, e, len, &ws)) == 6 &&
                        strncasecmp(s + ws, "NOCASE", 6) == 0) {
                 bs_buf_puts(out, "COLLATE \"bs_nocase\"");
                 e = ws + wn;
+            } else if (mixed_case(s + i, n) && (e >= len || s[e] != '(')) {
+                /* A name such as listRule: PostgreSQL folds it to
+                 * lower case unless it is quoted. */
+                bs_buf_putc(out, '"');
+                bs_buf_append(out, s + i, n);
+                bs_buf_putc(out, '"');
             } else {
                 bs_buf_append(out, s + i, n);
             }

@@ -7,9 +7,11 @@
  *  - `?N` and `?` placeholders become `$N` (a bare `?` takes the number
  *    after the largest one so far, as in SQLite); `$N` stays;
  *  - a `backquoted` name becomes a "quoted" one;
- *  - the word _rowid_ becomes "_rowid", the identity column that every
- *    table of the store has in place of SQLite's rowid;
+ *  - the words _rowid_ and rowid become "_rowid", the identity column
+ *    that every table of the store has in place of SQLite's rowid;
  *  - `==` becomes `=`;
+ *  - a bare name with both capital and small letters (listRule) is
+ *    quoted, so that it keeps its case as in SQLite;
  *  - COLLATE NOCASE becomes COLLATE "bs_nocase", a case-insensitive
  *    collation that the store creates;
  * and text inside string literals and comments is copied as it is. The

@@ -5,6 +5,7 @@
 
 #include "store.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "../base/util.h"
@@ -60,6 +61,35 @@ bool bs_sql_has_table(struct bs_conn *conn, const char *name, bool views)
                     : "SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
                       "LOWER(name) = LOWER(?1)";
     return bs_conn_query_int(conn, sql, -1, BS_ROWS_FIXED, name, &one) == 1;
+}
+
+int bs_sql_index_table(struct bs_conn *conn, const char *index,
+                       const char *not_a, const char *not_b, char *out,
+                       size_t cap)
+{
+    const char *sql =
+        bs_conn_is_pg(conn)
+            ? "SELECT tablename FROM pg_catalog.pg_indexes WHERE schemaname = "
+              "current_schema() AND lower(tablename) != lower(?1) AND "
+              "lower(tablename) != lower(?2) AND lower(indexname) = "
+              "lower(?3) LIMIT 1"
+            : "SELECT tbl_name FROM sqlite_master WHERE type = 'index' "
+              "AND LOWER(tbl_name) != LOWER(?1) AND LOWER(tbl_name) != "
+              "LOWER(?2) AND LOWER(name) = LOWER(?3) LIMIT 1";
+    bs_rows st;
+    int rc = bs_rows_open(&st, conn, sql, -1, BS_ROWS_ONCE);
+    if (rc == 0) {
+        bs_rows_bind_text(&st, 1, not_a, -1);
+        bs_rows_bind_text(&st, 2, not_b, -1);
+        bs_rows_bind_text(&st, 3, index, -1);
+        rc = bs_rows_next(&st);
+        if (rc == 1) {
+            const char *t = bs_rows_text(&st, 0, NULL);
+            snprintf(out, cap, "%s", t ? t : "");
+        }
+    }
+    bs_rows_close(&st);
+    return rc;
 }
 
 int bs_sql_each_row(struct bs_conn *conn, const char *sql, const char *what,

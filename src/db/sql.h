@@ -26,6 +26,13 @@ int bs_sql_select_by_id(struct bs_conn *conn, const char *table,
  * a view) called name, compared without case. On either engine. */
 bool bs_sql_has_table(struct bs_conn *conn, const char *name, bool views);
 
+/* The table of the index called index (compared without case) when it
+ * is neither not_a nor not_b: 1 with its name in out (cap bytes), 0
+ * when there is none, or a negative code. On either engine. */
+int bs_sql_index_table(struct bs_conn *conn, const char *index,
+                       const char *not_a, const char *not_b, char *out,
+                       size_t cap);
+
 /* Runs sql (a statement without parameters) on conn and calls fn with
  * each result row, as bs_rows_json makes it (borrowed: freed after
  * the call). Stops at the first nonzero return of fn and returns it;
