@@ -869,7 +869,7 @@ static void validate_indexes(vctx *v)
                                    bs_json_get_str(orig(v), "name", ""),
                                    bs_json_get_str(v->col, "name", ""), used,
                                    sizeof used) == 1) {
-                char m[300];
+                char m[320];
                 snprintf(m, sizeof m,
                          "The index name is already used in %s collection.",
                          used);
@@ -1258,11 +1258,45 @@ static void validate_base(vctx *v)
     validate_indexes(v);
 }
 
+/* What the PostgreSQL store cannot hold yet (docs/scale.md): view
+ * collections (their query is SQLite's) and full-text search (FTS5). */
+static bool pg_unsupported(vctx *v)
+{
+    bool refused = false;
+    if (strcmp(bs_json_get_str(v->col, "type", ""), "view") == 0) {
+        fail(v, "type", "validation_not_supported",
+             "View collections are not supported on the PostgreSQL store "
+             "yet.");
+        refused = true;
+    }
+    json_object *fields = bs_json_get(v->col, "fields");
+    size_t n = json_object_is_type(fields, json_type_array)
+                   ? json_object_array_length(fields)
+                   : 0;
+    for (size_t i = 0; i < n; i++) {
+        json_object *f = json_object_array_get_idx(fields, i);
+        if (!json_object_get_boolean(bs_json_get(f, "searchable")))
+            continue;
+        char path[64];
+        snprintf(path, sizeof path, "fields.%zu.searchable", i);
+        fail(v, path, "validation_not_supported",
+             "Full-text search is not supported on the PostgreSQL store "
+             "yet.");
+        refused = true;
+    }
+    return refused;
+}
+
 int bs_collection_validate(bs_app *app, bs_conn *conn, json_object *col,
                            const json_object *original, bs_error *err)
 {
     vctx v = {.app = app, .conn = conn, .col = col, .original = original,
               .is_new = original == NULL, .err = err};
+    if (bs_conn_is_pg(conn) && pg_unsupported(&v)) {
+        bs_verr_sort(err);
+        err->status = 400;
+        return BS_EHTTP;
+    }
     if (!original) {
         v.blank = bs_collection_scaffold(bs_json_get_str(col, "type", ""), "",
                                          NULL);

@@ -72,6 +72,8 @@ int bs_pg_sql_translate(const char *s, size_t len, bs_buf *out, bool *used,
 {
     long max = 0;
     size_t i = 0;
+    size_t start = out->len;
+    bool ignore = false; /* INSERT OR IGNORE */
     while (i < len) {
         char c = s[i];
         if (c == '\'' || c == '"') {
@@ -137,6 +139,14 @@ int bs_pg_sql_translate(const char *s, size_t len, bs_buf *out, bool *used,
             if ((n == 7 && memcmp(s + i, "_rowid_", 7) == 0) ||
                 (n == 5 && strncasecmp(s + i, "rowid", 5) == 0)) {
                 bs_buf_puts(out, "\"_rowid\"");
+            } else if (n == 6 && strncasecmp(s + i, "INSERT", 6) == 0 &&
+                       (wn = next_word(s, e, len, &ws)) == 2 &&
+                       strncasecmp(s + ws, "OR", 2) == 0 &&
+                       next_word(s, ws + 2, len, &ws) == 6 &&
+                       strncasecmp(s + ws, "IGNORE", 6) == 0) {
+                bs_buf_append(out, s + i, n);
+                ignore = true;
+                e = ws + 6;
             } else if (n == 7 && strncasecmp(s + i, "COLLATE", 7) == 0 &&
                        (wn = next_word(s, e, len, &ws)) == 6 &&
                        strncasecmp(s + ws, "NOCASE", 6) == 0) {
@@ -156,6 +166,14 @@ int bs_pg_sql_translate(const char *s, size_t len, bs_buf *out, bool *used,
             bs_buf_putc(out, c);
             i++;
         }
+    }
+    if (ignore) {
+        /* INSERT ... ON CONFLICT DO NOTHING, before a final ';'. */
+        while (out->len > start &&
+               (out->data[out->len - 1] == ';' ||
+                isspace((unsigned char)out->data[out->len - 1])))
+            out->len--;
+        bs_buf_puts(out, " ON CONFLICT DO NOTHING");
     }
     return (int)max;
 }

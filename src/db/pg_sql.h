@@ -10,6 +10,7 @@
  *  - the words _rowid_ and rowid become "_rowid", the identity column
  *    that every table of the store has in place of SQLite's rowid;
  *  - `==` becomes `=`;
+ *  - INSERT OR IGNORE becomes INSERT ... ON CONFLICT DO NOTHING;
  *  - a bare name with both capital and small letters (listRule) is
  *    quoted, so that it keeps its case as in SQLite;
  *  - COLLATE NOCASE becomes COLLATE "bs_nocase", a case-insensitive

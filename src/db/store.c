@@ -267,7 +267,21 @@ static const char PG_SETUP[] =
     "IF NOT EXISTS (SELECT 1 FROM pg_collation WHERE collname = "
     "'bs_nocase') THEN CREATE COLLATION bs_nocase (provider = icu, "
     "locale = 'und-u-ks-level2', deterministic = false); END IF; "
-    "END $$";
+    "END $$;"
+    /* SQLite's json_valid(text) and json_each(text), for the SQL of the
+     * layers above that reads JSON arrays of ids: json_each yields the
+     * items of an array, or a single value as itself, as text. With a
+     * parameter of unknown type PostgreSQL picks these over its own
+     * json_each(json), text being the preferred type. */
+    "CREATE OR REPLACE FUNCTION json_valid(t text) RETURNS boolean "
+    "LANGUAGE plpgsql IMMUTABLE AS $$ BEGIN PERFORM t::jsonb; "
+    "RETURN t IS NOT NULL; EXCEPTION WHEN others THEN RETURN false; "
+    "END $$;"
+    "CREATE OR REPLACE FUNCTION json_each(t text) RETURNS TABLE(value "
+    "text) LANGUAGE sql IMMUTABLE AS $$ SELECT e FROM "
+    "jsonb_array_elements_text(CASE WHEN NOT json_valid(t) THEN "
+    "'[]'::jsonb WHEN jsonb_typeof(t::jsonb) = 'array' THEN t::jsonb "
+    "ELSE jsonb_build_array(t::jsonb) END) AS e $$";
 
 int bs_store_open_pg(bs_store **out, const char *dir, const char *url,
                      int readers, bs_error *err)
