@@ -4,7 +4,8 @@
  *
  * The rewriting is one pass over the text with a small lexer that knows
  * only what can hide a placeholder or a name: string literals ('...'
- * with '' inside), quoted names ("..." and `...`), comments (-- to the
+ * with '' inside), dollar-quoted strings, quoted names ("..." and
+ * `...`), comments (-- to the
  * end of the line, and C-style block comments) and words. Everything it does not
  * rewrite is copied byte for byte, so a statement that is already
  * PostgreSQL's passes through unchanged.
@@ -113,8 +114,25 @@ int bs_pg_sql_translate(const char *s, size_t len, bs_buf *out, bool *used,
             while (e < len && isdigit((unsigned char)s[e]) && n <= 100000)
                 n = n * 10 + (s[e++] - '0');
             if (e == i + 1 && c == '$') {
-                bs_buf_putc(out, '$'); /* not a placeholder */
-                i++;
+                /* A dollar-quoted string ($$...$$, $tag$...$tag$) is
+                 * copied whole; another $ as it is. */
+                size_t t = i + 1;
+                while (t < len && (isalpha((unsigned char)s[t]) || s[t] == '_'))
+                    t++;
+                size_t end = len;
+                if (t < len && s[t] == '$') {
+                    size_t tag = t + 1 - i;
+                    for (size_t k = t + 1; k + tag <= len; k++) {
+                        if (memcmp(s + k, s + i, tag) == 0) {
+                            end = k + tag;
+                            break;
+                        }
+                    }
+                } else {
+                    end = i + 1;
+                }
+                bs_buf_append(out, s + i, end - i);
+                i = end;
                 continue;
             }
             if (e == i + 1)
