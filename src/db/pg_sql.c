@@ -142,6 +142,12 @@ int bs_pg_sql_translate(const char *s, size_t len, bs_buf *out, bool *used,
             if (n > max)
                 max = n;
             note(used, cap, n);
+            /* After a name or a $, "$N" would join it ("a$1" is one name
+             * to PostgreSQL, "$$1" opens a dollar-quoted string). */
+            if (out->len > start &&
+                (word_char(out->data[out->len - 1]) ||
+                 out->data[out->len - 1] == '$'))
+                bs_buf_putc(out, ' ');
             bs_buf_printf(out, "$%ld", n);
             i = e;
         } else if (c == '=' && i + 1 < len && s[i + 1] == '=') {

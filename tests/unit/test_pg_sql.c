@@ -67,6 +67,9 @@ TEST(literals_and_comments_pass_through)
     CHECK_STR(tr("DO $x$ a $$ ? $x$ ?", &n, NULL, 0), "DO $x$ a $$ ? $x$ $1");
     CHECK_STR(tr("SELECT $x$ open ?", &n, NULL, 0), "SELECT $x$ open ?");
     CHECK_STR(tr("SELECT a$b, $", &n, NULL, 0), "SELECT a$b, $");
+    /* A placeholder never joins what comes before it. */
+    CHECK_STR(tr("SELECT $?1, a?2, (?3)", &n, NULL, 0),
+              "SELECT $ $1, a $2, ($3)");
 }
 
 TEST(names_rowid_and_operators)
