@@ -5,7 +5,9 @@
 // Checked: records written through the balancer are read back through
 // it and through each node; a collection created on one node is served
 // by the others at once (the schema notice over NATS); a client
-// subscribed on node 1 gets a change written through node 3; and node 2
+// subscribed on node 1 gets a change written through node 3; a client's
+// subscriptions sent to another node than its stream are set (or
+// refused) by the node holding it; and node 2
 // killed with kill -9 during a write load through the balancer loses no
 // acknowledged write, while the realtime clients connected through the
 // balancer reconnect (the SDK's own retry) and get the changes made
@@ -124,6 +126,34 @@ describe('three nodes on PostgreSQL and NATS behind nginx', { skip: SKIP }, () =
     const { got, unsub } = await collect(pb, 'posts', '*');
     const rec = await su(nodes[2].url).collection('posts').create({ title: 'cross node', n: 100 });
     await until(() => got.some((e) => e.action === 'create' && e.record.id === rec.id), 'the change on node 1');
+    await unsub();
+  });
+
+  test('a subscription sent to another node than the stream is checked by the node holding the client', async () => {
+    // The stream on node 1, signed in as the superuser.
+    const pb = su(nodes[0].url);
+    const { unsub } = await collect(pb, 'posts', '*');
+    const clientId = pb.realtime.clientId;
+    assert.ok(clientId);
+    const post = (url, body, authorization) => fetch(`${url}/api/realtime`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+      body: JSON.stringify(body),
+    });
+    // The same requester through node 3: accepted by node 1.
+    let r = await post(nodes[2].url, { clientId, subscriptions: ['posts', 'notes'] }, token);
+    assert.equal(r.status, 204);
+    // Another requester through node 2: refused by node 1's check.
+    await su(lb.url).collection('users').create({ email: 'rt@example.com', password: 'rt-pass-1234', passwordConfirm: 'rt-pass-1234' });
+    const user = new PocketBase(nodes[1].url);
+    await user.collection('users').authWithPassword('rt@example.com', 'rt-pass-1234');
+    r = await post(nodes[1].url, { clientId, subscriptions: ['posts'] }, user.authStore.token);
+    assert.equal(r.status, 403);
+    assert.match((await r.json()).message, /authorization don't match/);
+    // A client no node holds.
+    r = await post(nodes[1].url, { clientId: 'nobody-holds-this', subscriptions: ['posts'] });
+    assert.equal(r.status, 404);
+    assert.equal((await r.json()).message, 'Missing or invalid client id.');
     await unsub();
   });
 
