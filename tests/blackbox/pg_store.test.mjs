@@ -152,6 +152,12 @@ describe('PostgreSQL store', { skip: SKIP }, () => {
       (e) => e.status === 400 && /PostgreSQL/.test(JSON.stringify(e.response)));
     await assert.rejects(su.collections.create({ name: 's', fields: [{ name: 'body', type: 'text', searchable: true }] }),
       (e) => e.status === 400 && /PostgreSQL/.test(JSON.stringify(e.response)));
+    const wh = await fetch(`${srv.url}/api/webhooks`, {
+      method: 'POST', headers: { Authorization: su.authStore.token, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ collection: 'users', events: ['create'], url: 'http://127.0.0.1:9/hook' }),
+    });
+    assert.equal(wh.status, 400);
+    assert.match((await wh.json()).message, /PostgreSQL/);
     // The node still serves.
     const health = await fetch(`${srv.url}/api/health`);
     assert.equal(health.status, 200);
