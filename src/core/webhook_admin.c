@@ -427,6 +427,10 @@ int bs_webhooks_save(bs_app *app, const char *id, const json_object *body,
                      json_object **out, bs_error *err)
 {
     *out = NULL;
+    /* Their tables and the outbox are in SQLite's words for now. */
+    if (bs_store_is_pg(app->store))
+        return bs_error_set(err, 400, "Webhooks are not supported on the "
+                                      "PostgreSQL store yet.");
     wh_form f = {0};
     bool is_new = id == NULL;
     char new_id[16];

@@ -391,7 +391,11 @@ void bs_store_reader_release(bs_store *s, bs_conn *c)
 static int pg_begin(bs_store *s, bs_error *err)
 {
     pthread_mutex_lock(&s->pg_writer);
-    if (bs_pgconn_exec(s->writer->pg, "BEGIN") != 0) {
+    bs_pgconn *w = s->writer->pg;
+    /* A BEGIN that finds the connection broken is tried again once on
+     * a new one. */
+    if (bs_pgconn_exec(w, "BEGIN") != 0 &&
+        (bs_pgconn_revive(w) != 0 || bs_pgconn_exec(w, "BEGIN") != 0)) {
         bs_error_set(err, 500, "Failed to start a transaction: %s",
                      bs_pgconn_errmsg(s->writer->pg));
         pthread_mutex_unlock(&s->pg_writer);

@@ -31,6 +31,7 @@
 
 struct bs_pgconn {
     PGconn *conn;
+    bool reader;
     char errmsg[512];
     /* The constraint the last failed statement broke. */
     bool constraint;
@@ -65,6 +66,31 @@ static void keep_message(bs_pgconn *c, const char *m)
     snprintf(c->errmsg, sizeof c->errmsg, "%.*s", (int)n, m ? m : "");
 }
 
+/* The session's settings, after each connection or reconnection. */
+static int configure(bs_pgconn *c)
+{
+    PQsetNoticeProcessor(c->conn, quiet, NULL);
+    char set[160];
+    snprintf(set, sizeof set,
+             "SET client_encoding = 'UTF8'; SET statement_timeout = %d;%s",
+             c->reader ? BS_READ_TIMEOUT_MS : 0,
+             c->reader ? " SET default_transaction_read_only = on;" : "");
+    return bs_pgconn_exec(c, set);
+}
+
+int bs_pgconn_revive(bs_pgconn *c)
+{
+    if (PQstatus(c->conn) == CONNECTION_OK)
+        return 0;
+    PQreset(c->conn);
+    if (PQstatus(c->conn) != CONNECTION_OK) {
+        keep_message(c, PQerrorMessage(c->conn));
+        return BS_EDB;
+    }
+    bs_log('I', "PostgreSQL connection re-established");
+    return configure(c);
+}
+
 int bs_pgconn_open(const char *url, bool reader, bs_pgconn **out,
                    bs_error *err)
 {
@@ -80,13 +106,8 @@ int bs_pgconn_open(const char *url, bool reader, bs_pgconn **out,
         bs_pgconn_close(c);
         return BS_EDB;
     }
-    PQsetNoticeProcessor(c->conn, quiet, NULL);
-    char set[160];
-    snprintf(set, sizeof set,
-             "SET client_encoding = 'UTF8'; SET statement_timeout = %d;%s",
-             reader ? BS_READ_TIMEOUT_MS : 0,
-             reader ? " SET default_transaction_read_only = on;" : "");
-    if (bs_pgconn_exec(c, set) != 0) {
+    c->reader = reader;
+    if (configure(c) != 0) {
         bs_error_set(err, 500, "Cannot configure the PostgreSQL "
                                "connection: %s", c->errmsg);
         bs_pgconn_close(c);
@@ -281,7 +302,7 @@ static int untyped_param(const PGresult *res)
     return atoi(p + 1);
 }
 
-static int run(bs_pgrows *p)
+static int run_once(bs_pgrows *p)
 {
     bs_pgconn *c = p->c;
     int n = p->nparams;
@@ -327,6 +348,20 @@ static int run(bs_pgrows *p)
     p->nrows = PQntuples(res);
     p->row = -1;
     return 0;
+}
+
+static int run(bs_pgrows *p)
+{
+    int rc = run_once(p);
+    /* On a reader (never inside a transaction: the store's
+     * transactions run on the writer), a statement that found its
+     * connection broken (the server restarted) runs once more on a new
+     * one. The writer reconnects at its next BEGIN. */
+    if (rc == BS_EDB && p->c->reader &&
+        PQstatus(p->c->conn) == CONNECTION_BAD &&
+        bs_pgconn_revive(p->c) == 0)
+        rc = run_once(p);
+    return rc;
 }
 
 int bs_pgrows_next(bs_rows *r)

@@ -22,6 +22,12 @@ int bs_pgconn_open(const char *url, bool reader, bs_pgconn **out,
                    bs_error *err);
 void bs_pgconn_close(bs_pgconn *c);
 
+/* Connects c again when its connection broke (the server restarted).
+ * Returns 0, or BS_EDB while the server cannot be reached. A statement
+ * on a reader that finds its connection broken, and a BEGIN on the
+ * writer, call this and run once more. */
+int bs_pgconn_revive(bs_pgconn *c);
+
 /* Runs sql (any number of statements, no parameters, rewritten by
  * bs_pg_sql_translate). Returns 0 or BS_EDB with the message kept for
  * bs_pgconn_errmsg. */

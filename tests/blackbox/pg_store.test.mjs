@@ -6,7 +6,8 @@
 // sort and paging, and deleted; a unique index refuses a duplicate with
 // PocketBase's validation error. PostgreSQL itself is checked to hold
 // the data with the column types of docs/scale.md, and the node's
-// data.db to hold none of it. What the store does not support yet
+// data.db to hold none of it. After PostgreSQL restarts, the node
+// reconnects on the next request. What the store does not support yet
 // answers with a clear error, and the node keeps serving.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -140,6 +141,21 @@ describe('PostgreSQL store', { skip: SKIP }, () => {
     assert.equal(psql('SELECT count(*) FROM posts'), '6');
   });
 
+  test('after PostgreSQL restarts, the next reads and writes reconnect', async () => {
+    const asOwner = process.getuid() === 0 ? ['runuser', '-u', 'postgres', '--'] : [];
+    const ctl = [...asOwner, path.join(PGBIN, 'pg_ctl'), '-D', path.join(pgDir, 'data'), '-m', 'fast', '-w', 'restart'];
+    execFileSync(ctl[0], ctl.slice(1), { stdio: 'ignore' });
+    // Every connection of the node is broken now: each read and the
+    // write find out and reconnect on the spot.
+    const guest = client(srv.url);
+    for (let i = 0; i < 12; i++) {
+      const page = await guest.collection('posts').getList(1, 1, { sort: 'title' });
+      assert.equal(page.totalItems, 6);
+    }
+    const made = await guest.collection('posts').create({ title: 'after the restart', views: 1 });
+    assert.equal((await su.collection('posts').getOne(made.id)).title, 'after the restart');
+  });
+
   test('what the store does not support yet fails with a clear error', async () => {
     const sql = await fetch(`${srv.url}/api/sql`, {
       method: 'POST', headers: { Authorization: su.authStore.token, 'Content-Type': 'application/json' },
@@ -152,6 +168,12 @@ describe('PostgreSQL store', { skip: SKIP }, () => {
       (e) => e.status === 400 && /PostgreSQL/.test(JSON.stringify(e.response)));
     await assert.rejects(su.collections.create({ name: 's', fields: [{ name: 'body', type: 'text', searchable: true }] }),
       (e) => e.status === 400 && /PostgreSQL/.test(JSON.stringify(e.response)));
+    const wh = await fetch(`${srv.url}/api/webhooks`, {
+      method: 'POST', headers: { Authorization: su.authStore.token, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ collection: 'users', events: ['create'], url: 'http://127.0.0.1:9/hook' }),
+    });
+    assert.equal(wh.status, 400);
+    assert.match((await wh.json()).message, /PostgreSQL/);
     // The node still serves.
     const health = await fetch(`${srv.url}/api/health`);
     assert.equal(health.status, 200);
