@@ -184,8 +184,11 @@ int bs_migrate_run(bs_app *app, bs_error *err)
     if (rc)
         return rc;
     if (bs_conn_is_pg(c)) {
-        /* The filter dialect's helper functions (CREATE OR REPLACE). */
-        rc = bs_conn_exec(c, bs_sql_dialect_postgres_setup(), err);
+        /* One node at a time (several may start at once); then the
+         * filter dialect's helper functions (CREATE OR REPLACE). */
+        rc = bs_conn_exec(c, BS_PG_SETUP_LOCK, err);
+        if (rc == 0)
+            rc = bs_conn_exec(c, bs_sql_dialect_postgres_setup(), err);
         if (rc == 0)
             rc = bs_conn_exec(c, PG_MIGRATIONS, err);
     } else {

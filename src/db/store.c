@@ -263,6 +263,7 @@ static bool mkdir_once(const char *dir, bs_error *err)
 /* The case-insensitive collation that COLLATE NOCASE becomes
  * (pg_sql.h): ICU's comparison at the secondary strength. */
 static const char PG_SETUP[] =
+    BS_PG_SETUP_LOCK ";"
     "DO $$ BEGIN "
     "IF NOT EXISTS (SELECT 1 FROM pg_collation WHERE collname = "
     "'bs_nocase') THEN CREATE COLLATION bs_nocase (provider = icu, "

@@ -33,6 +33,14 @@ typedef struct bs_conn bs_conn;
  * PocketBase's pragmas and `readers` read-only connections. */
 int bs_store_open(bs_store **out, const char *dir, int readers, bs_error *err);
 
+/* The statement that nodes sharing a PostgreSQL database run first in
+ * a transaction that creates or changes what every node relies on (the
+ * store's helper functions and collation, the system tables): it waits
+ * for any other node doing the same, so that several nodes starting at
+ * once do not collide on CREATE (an advisory lock held until the
+ * transaction ends). */
+#define BS_PG_SETUP_LOCK "SELECT pg_advisory_xact_lock(7306087212384)"
+
 /* Opens a store on the PostgreSQL database at url (postgres://...):
  * the writer and `readers` reader connections are PostgreSQL's; the
  * request logs stay in <dir>/auxiliary.db (SQLite), and dir keeps the

@@ -2,7 +2,9 @@
 // scale-out setup of docs/scale.md, all on 127.0.0.1 (a throwaway
 // PostgreSQL 15 from tests/pg/pg.sh, nats-server, nginx round-robin).
 //
-// Checked: records written through the balancer are read back through
+// Checked: three nodes starting at once on an empty database all come
+// up (they take turns creating the system tables); records written
+// through the balancer are read back through
 // it and through each node; a collection created on one node is served
 // by the others at once (the schema notice over NATS); a client
 // subscribed on node 1 gets a change written through node 3; a client's
@@ -86,6 +88,25 @@ describe('three nodes on PostgreSQL and NATS behind nginx', { skip: SKIP }, () =
     for (const n of nodes) await n.destroy();
     await stopProcess(nats, 'SIGKILL');
     if (pgDir) execFileSync('sh', [PG_SH, 'stop', pgDir]);
+  });
+
+  test('three nodes starting at once on an empty database all come up', async () => {
+    execFileSync('psql', [dbUrl, '-XAtq', '-c', 'CREATE DATABASE fresh_start'], { encoding: 'utf8' });
+    const fresh = new URL(dbUrl);
+    fresh.pathname = '/fresh_start';
+    const started = await Promise.all([0, 1, 2].map(() => startServer({ args: ['--db', fresh.href] })));
+    try {
+      for (const n of started) {
+        const r = await fetch(`${n.url}/api/health`);
+        assert.equal(r.status, 200);
+      }
+      const count = execFileSync('psql', [fresh.href, '-XAtq', '-c', 'SELECT count(*) FROM _migrations'], { encoding: 'utf8' }).trim();
+      assert.ok(Number(count) > 0);
+      const users = execFileSync('psql', [fresh.href, '-XAtq', '-c', "SELECT count(*) FROM _collections WHERE name = 'users'"], { encoding: 'utf8' }).trim();
+      assert.equal(users, '1', 'the system collections are made once');
+    } finally {
+      for (const n of started) await n.destroy();
+    }
   });
 
   test('records written through the balancer are read back through it and through every node', async () => {
