@@ -903,6 +903,9 @@ typedef struct bs_app_config {
     bool dev;                 /* verbose logging of SQL and requests */
     int threads;              /* HTTP worker threads; 0 = BASALT_HTTP_THREADS,
                                  else one per CPU */
+    const char *db_url;       /* a PostgreSQL database (postgres://...) for
+                                 the data in place of data_dir/data.db;
+                                 default BASALT_DB_URL, else SQLite */
 } bs_app_config;
 
 /* Creates an app for the given configuration (copied). Nothing is opened

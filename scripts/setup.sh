@@ -8,7 +8,7 @@ libmicrohttpd-dev libsqlite3-dev sqlite3 libjson-c-dev libssl-dev libpcre2-dev
 libcrypt-dev zlib1g-dev libcurl4-openssl-dev libmagic-dev libgd-dev libzip-dev
 libjavascriptcoregtk-4.1-dev
 postgresql libpq-dev
-nats-server libnats-dev
+nats-server libnats-dev nginx
 nodejs npm python3"
 
 missing=""

@@ -18,6 +18,7 @@
 #include "../base/json.h"
 #include "../core/app.h"
 #include "../core/auth.h"
+#include "../core/cluster.h"
 #include "../core/events.h"
 #include "../core/ratelimit.h"
 #include "../core/realtime.h"
@@ -211,14 +212,40 @@ static json_object *topics_of(json_object *v)
 }
 
 typedef struct sub_ctx {
-    bs_rt_client *c;
+    bs_rt_client *c;        /* NULL: held by another node, if any */
     bool attach;            /* the request's auth joins a guest client */
+    const char *ip;
 } sub_ctx;
+
+/* Sets the subscriptions of a client this node does not hold on the
+ * node that does (behind a load balancer the stream and this request
+ * may reach different nodes), and answers with what that node said. */
+static void subscribe_elsewhere(bs_realtime_event *re, const sub_ctx *sc)
+{
+    int status = 0;
+    char message[256] = "";
+    int rc = bs_cluster_forward_subscribe(
+        re->ev.app, re->client_id, re->subscriptions,
+        bs_req_header(re->req, "Authorization"), sc->ip, &status, message,
+        sizeof message);
+    if (rc == 0 && status == 204)
+        bs_resp_empty(re->req, 204);
+    else if (rc == 0)
+        bs_resp_status_error(re->req, status, message);
+    else if (rc == BS_ENOTFOUND)
+        bs_resp_status_error(re->req, 404, "Missing or invalid client id.");
+    else
+        bs_resp_status_error(re->req, 500, NULL);
+}
 
 static int subscribe_final(bs_event *e, void *user)
 {
     bs_realtime_event *re = (bs_realtime_event *)e;
     sub_ctx *sc = user;
+    if (!sc->c) {
+        subscribe_elsewhere(re, sc);
+        return 0;
+    }
     bs_auth *auth = NULL;
     if (sc->attach) {
         /* The client keeps its own copy of the requester. */
@@ -281,25 +308,29 @@ static int realtime_subscribe(bs_event *ev, void *user)
         goto done;
     }
     c = bs_realtime_find(app->realtime, id);
-    if (!c) {
+    if (!c && !bs_cluster_running(app)) {
         bs_resp_status_error(r, 404, "Missing or invalid client id.");
         goto done;
     }
     const char *ip = client_ip(r);
-    if (*bs_rt_client_ip(c) && strcmp(bs_rt_client_ip(c), ip) != 0) {
-        bs_resp_status_error(r, 400, "Invalid realtime client.");
-        goto done;
+    sub_ctx sc = {.c = c, .ip = ip};
+    if (c) {
+        if (*bs_rt_client_ip(c) && strcmp(bs_rt_client_ip(c), ip) != 0) {
+            bs_resp_status_error(r, 400, "Invalid realtime client.");
+            goto done;
+        }
+        int had = bs_rt_client_auth_cmp(c, r->auth);
+        if (had > 0) {
+            bs_resp_status_error(r, 403, "The current and the previous "
+                                         "request authorization don't "
+                                         "match.");
+            goto done;
+        }
+        sc.attach = had < 0 && r->auth;
     }
-    int had = bs_rt_client_auth_cmp(c, r->auth);
-    if (had > 0) {
-        bs_resp_status_error(r, 403, "The current and the previous request "
-                                     "authorization don't match.");
-        goto done;
-    }
-    sub_ctx sc = {.c = c, .attach = had < 0 && r->auth};
     bs_realtime_event e = {.ev = {.app = app, .error = &err},
                            .req = r,
-                           .client_id = bs_rt_client_id(c),
+                           .client_id = c ? bs_rt_client_id(c) : id,
                            .subscriptions = topics};
     int rc = bs_trigger_realtime(app, BS_ON_REALTIME_SUBSCRIBE_REQUEST, &e,
                                  subscribe_final, &sc);

@@ -65,7 +65,7 @@ static void usage(bs_app *app, const cli *c, FILE *out)
             "\n"
             "Usage:\n"
             "  %s serve [--http ADDR] [--dir DIR] [--dev] [--origins LIST] "
-            "[--nats URL]\n"
+            "[--db URL] [--nats URL]\n"
             "  %s superuser upsert|create|update EMAIL PASSWORD [--dir DIR]\n"
             "  %s superuser delete EMAIL [--dir DIR]\n"
             "  %s collections import FILE [--dir DIR] [--delete-missing]\n"
@@ -93,8 +93,9 @@ static void usage(bs_app *app, const cli *c, FILE *out)
             "pb_migrations beside the data directory)\n"
             "  --automigrate[=false]  write a migration for each collection "
             "change (default on with --dev)\n"
-            "  --db URL         PostgreSQL database of pg export and import "
-            "(postgres://...)\n"
+            "  --db URL         keep the data in this PostgreSQL database "
+            "(postgres://...; or BASALT_DB_URL), and the database of pg "
+            "export and import\n"
             "  --nats URL       share realtime changes and schema reloads with "
             "other nodes over NATS (nats://host:port; or BASALT_NATS_URL)\n"
             "  --natsPrefix NAME  subject prefix of this cluster on NATS "
@@ -237,6 +238,7 @@ static int boot(bs_app *app, const cli *c, bool serving, bs_error *err)
 {
     bs_app_config cfg = {.data_dir = c->dir, .http_addr = c->http,
                          .origins = c->origins, .dev = c->dev,
+                         .db_url = c->db,
                          .threads = serving ? 0 : 1};
     int rc = bs_app_configure(app, &cfg, c->dev);
     if (rc)

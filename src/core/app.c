@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "../base/util.h"
+#include "../filter/dialect.h"
 #include "auth.h"
 #include "auth_models.h"
 #include "backup.h"
@@ -78,6 +79,8 @@ bs_app *bs_app_new(const bs_app_config *cfg)
         if (app->public_dir)
             snprintf(app->public_dir, n, "%s/../pb_public", app->data_dir);
     }
+    const char *url = cfg->db_url ? cfg->db_url : getenv("BASALT_DB_URL");
+    app->db_url = url && *url ? strdup(url) : NULL;
     app->http_addr = dup_or(cfg->http_addr, "127.0.0.1:8090");
     app->origins = dup_or(cfg->origins, "*");
     app->dev = cfg->dev;
@@ -173,6 +176,7 @@ void bs_app_free(bs_app *app)
     free(app->data_dir);
     free(app->public_dir);
     free(app->http_addr);
+    free(app->db_url);
     free(app->origins);
     free(app);
 }
@@ -211,7 +215,8 @@ int bs_app_configure(bs_app *app, const bs_app_config *cfg, bool set_dev)
     if (!replace_str(&app->data_dir, cfg->data_dir) ||
         !replace_str(&app->public_dir, cfg->public_dir) ||
         !replace_str(&app->http_addr, cfg->http_addr) ||
-        !replace_str(&app->origins, cfg->origins))
+        !replace_str(&app->origins, cfg->origins) ||
+        !replace_str(&app->db_url, cfg->db_url))
         return BS_ENOMEM;
     if (data_changed) {
         /* pb_public follows the data directory unless set apart. */
@@ -350,7 +355,14 @@ static int bootstrap_final(bs_event *e, void *user)
     bs_app *app = e->app;
     bs_error *err = user;
     int readers = app->threads + 1;
-    int rc = bs_store_open(&app->store, app->data_dir, readers, err);
+    int rc;
+    if (app->db_url) {
+        rc = bs_store_open_pg(&app->store, app->data_dir, app->db_url,
+                              readers, err);
+        app->dialect = bs_sql_dialect_postgres();
+    } else {
+        rc = bs_store_open(&app->store, app->data_dir, readers, err);
+    }
     if (rc)
         return rc;
     rc = bs_migrate_run(app, err);

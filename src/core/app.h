@@ -26,6 +26,10 @@ struct bs_app {
     int threads;
 
     bs_store *store;
+    /* The PostgreSQL database of the store, or NULL for SQLite; the
+     * filter dialect of the store's engine (NULL: SQLite's). */
+    char *db_url;
+    const struct bs_sql_dialect *dialect;
 
     pthread_mutex_t snap_lock;  /* guards the two snapshot pointers */
     bs_schema *schema;

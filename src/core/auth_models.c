@@ -58,7 +58,7 @@ static int refs_in_tx(bs_tx *tx, bs_schema *schema, const char *coll,
     bs_sql_ident(&sql, c->name);
     bs_buf_puts(&sql, " WHERE collectionRef = ?1 AND recordRef = ?2");
     bs_rows st;
-    st.st = NULL;
+    st = (bs_rows){0};
     int rc = sql.oom ? BS_ENOMEM
                      : bs_rows_open(&st, bs_tx_conn(tx), sql.data,
                                     (long)sql.len, BS_ROWS_ONCE);

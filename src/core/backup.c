@@ -466,8 +466,22 @@ static int create_run(bs_app *app, const char *name, bs_error *err,
     return rc;
 }
 
+/* Backups copy SQLite files: a PostgreSQL store has its own tools
+ * (pg_dump, base backups). */
+static bool pg_refused(bs_app *app, bs_error *err)
+{
+    if (!app->store || !bs_store_is_pg(app->store))
+        return false;
+    bs_error_set(err, 400, "Backups are not supported on the PostgreSQL "
+                           "store yet; back up the database with "
+                           "PostgreSQL's own tools.");
+    return true;
+}
+
 int bs_backup_create(bs_app *app, const char *name, bs_error *err)
 {
+    if (pg_refused(app, err))
+        return BS_EHTTP;
     if (!begin_op(app, name))
         return busy(err);
     return create_run(app, name, err, NULL, 0);
@@ -492,6 +506,8 @@ static void start_run(bs_app *app, void *arg)
 int bs_backup_start(bs_app *app, const char *name, bs_error *err,
                     void (*done)(void *user, int rc), void *user)
 {
+    if (pg_refused(app, err))
+        return BS_EHTTP;
     start_job *j = calloc(1, sizeof *j);
     if (!j || !(j->name = strdup(name ? name : ""))) {
         free(j);
@@ -730,6 +746,8 @@ int bs_backup_restore(bs_app *app, const char *key, bs_error *err)
 {
     if (!bs_backup_key_ok(key))
         return bs_error_set(err, 400, "Missing or invalid backup file.");
+    if (pg_refused(app, err))
+        return BS_EHTTP;
     if (!begin_op(app, key))
         return busy(err);
     bs_backup_event e = {.ev = {.app = app, .error = err},

@@ -37,11 +37,14 @@
 #include "../base/util.h"
 #include "../db/bus.h"
 #include "app.h"
+#include "auth.h"
 #include "events.h"
 #include "field.h"
 #include "realtime.h"
 
 #define WARN_EVERY_MS 10000
+/* How long a node waits for the holder of a realtime client. */
+#define FORWARD_WAIT_MS 1000
 
 struct bs_cluster {
     bs_app *app;
@@ -56,6 +59,7 @@ struct bs_cluster {
     bs_counter received;
     bs_counter reloads;
     bs_counter dropped;
+    bs_counter forwarded;
     _Atomic int64_t last_warn; /* bs_mono_ms of the last warning */
 };
 
@@ -107,9 +111,31 @@ void bs_cluster_encode_notice(bs_buf *out, const char *node,
     json_object_put(o);
 }
 
+void bs_cluster_encode_subscribe(bs_buf *out, const char *node,
+                                 const char *client_id,
+                                 const json_object *topics,
+                                 const char *authorization, const char *ip)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "v", json_object_new_int(1));
+    json_object_object_add(o, "node", json_object_new_string(node));
+    json_object_object_add(o, "kind", json_object_new_string("subscribe"));
+    json_object_object_add(o, "clientId", json_object_new_string(client_id));
+    json_object_object_add(o, "subscriptions",
+                           json_object_get((json_object *)topics));
+    json_object_object_add(o, "authorization",
+                           json_object_new_string(authorization
+                                                      ? authorization
+                                                      : ""));
+    json_object_object_add(o, "ip", json_object_new_string(ip ? ip : ""));
+    bs_json_write(out, o);
+    json_object_put(o);
+}
+
 /* Copies the string member key of o into out (size n): false when it is
- * missing, not a string, empty or too long. */
-static bool get_text(json_object *o, const char *key, char *out, size_t n)
+ * missing, not a string, too long or (unless empty_ok) empty. */
+static bool get_str(json_object *o, const char *key, char *out, size_t n,
+                    bool empty_ok)
 {
     json_object *v = NULL;
     if (!json_object_object_get_ex(o, key, &v) ||
@@ -117,9 +143,28 @@ static bool get_text(json_object *o, const char *key, char *out, size_t n)
         return false;
     size_t len = (size_t)json_object_get_string_len(v);
     const char *s = json_object_get_string(v);
-    if (len == 0 || len >= n || memchr(s, '\0', len))
+    if ((len == 0 && !empty_ok) || len >= n || memchr(s, '\0', len))
         return false;
     memcpy(out, s, len + 1);
+    return true;
+}
+
+static bool get_text(json_object *o, const char *key, char *out, size_t n)
+{
+    return get_str(o, key, out, n, false);
+}
+
+/* Whether v is an array of at most 1000 strings (as a local POST
+ * allows). */
+static bool string_array(json_object *v)
+{
+    if (!json_object_is_type(v, json_type_array) ||
+        json_object_array_length(v) > 1000)
+        return false;
+    for (size_t i = 0; i < json_object_array_length(v); i++)
+        if (!json_object_is_type(json_object_array_get_idx(v, i),
+                                 json_type_string))
+            return false;
     return true;
 }
 
@@ -162,6 +207,20 @@ int bs_cluster_decode(const char *data, size_t len, bs_cluster_msg *m)
         rc = 0;
         goto end;
     }
+    if (strcmp(kind, "subscribe") == 0) {
+        json_object *topics = NULL;
+        if (!get_text(o, "clientId", m->client_id, sizeof m->client_id) ||
+            !get_str(o, "authorization", m->authorization,
+                     sizeof m->authorization, true) ||
+            !get_str(o, "ip", m->ip, sizeof m->ip, true) ||
+            !json_object_object_get_ex(o, "subscriptions", &topics) ||
+            !string_array(topics))
+            goto end;
+        m->kind = BS_CLUSTER_MSG_SUBSCRIBE;
+        m->topics = json_object_get(topics);
+        rc = 0;
+        goto end;
+    }
     char action[8];
     if (strcmp(kind, "record") != 0 ||
         !get_text(o, "action", action, sizeof action) ||
@@ -194,6 +253,9 @@ void bs_cluster_msg_dispose(bs_cluster_msg *m)
     if (m->record)
         json_object_put(m->record);
     m->record = NULL;
+    if (m->topics)
+        json_object_put(m->topics);
+    m->topics = NULL;
 }
 
 /* ---- publishing -------------------------------------------------------------- */
@@ -304,8 +366,58 @@ void bs_cluster_notify(bs_app *app, unsigned changes)
 
 /* ---- receiving ----------------------------------------------------------------- */
 
+/* Answers a subscribe request of another node on reply when this node
+ * holds the client, with the checks of a local POST /api/realtime
+ * (src/api/realtime.c); stays silent otherwise. */
+static void answer_subscribe(bs_cluster *cl, const bs_cluster_msg *m,
+                             const char *reply)
+{
+    bs_rt_client *c = bs_realtime_find(cl->app->realtime, m->client_id);
+    if (!c)
+        return;
+    int status = 204;
+    const char *message = "";
+    bs_auth *auth = NULL;
+    if (m->authorization[0] &&
+        bs_auth_from_token(cl->app, m->authorization, &auth) != 0)
+        auth = NULL; /* a bad token loads no requester, as locally */
+    int had = bs_rt_client_auth_cmp(c, auth);
+    if (*bs_rt_client_ip(c) && strcmp(bs_rt_client_ip(c), m->ip) != 0) {
+        status = 400;
+        message = "Invalid realtime client.";
+    } else if (had > 0) {
+        status = 403;
+        message = "The current and the previous request authorization "
+                  "don't match.";
+    } else if (bs_rt_client_set(c, m->topics, had < 0 ? auth : NULL) != 0) {
+        status = 500;
+        message = "Something went wrong while processing your request.";
+    } else if (had < 0) {
+        auth = NULL; /* taken over by the client */
+    }
+    bs_auth_free(auth);
+    bs_rt_client_unref(c);
+    if (status == 204)
+        bs_counter_add(&cl->forwarded, 1);
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "status", json_object_new_int(status));
+    if (*message)
+        json_object_object_add(o, "message", json_object_new_string(message));
+    bs_buf b;
+    bs_buf_init(&b);
+    bs_json_write(&b, o);
+    json_object_put(o);
+    /* Not a blocking lock: bs_cluster_stop holds it for writing while it
+     * waits for this callback to return. */
+    if (!b.oom && pthread_rwlock_tryrdlock(&cl->bus_lock) == 0) {
+        bs_bus_publish(cl->bus, reply, b.data, b.len);
+        pthread_rwlock_unlock(&cl->bus_lock);
+    }
+    bs_buf_dispose(&b);
+}
+
 static void on_message(const char *subject, const char *data, size_t len,
-                       void *user)
+                       const char *reply, void *user)
 {
     bs_cluster *cl = user;
     bs_app *app = cl->app;
@@ -316,6 +428,12 @@ static void on_message(const char *subject, const char *data, size_t len,
         return;
     }
     if (strcmp(m.node, cl->node) == 0) {
+        bs_cluster_msg_dispose(&m);
+        return;
+    }
+    if (m.kind == BS_CLUSTER_MSG_SUBSCRIBE) {
+        if (reply)
+            answer_subscribe(cl, &m, reply);
         bs_cluster_msg_dispose(&m);
         return;
     }
@@ -484,6 +602,57 @@ void bs_cluster_free(bs_cluster *cl)
     free(cl);
 }
 
+bool bs_cluster_running(bs_app *app)
+{
+    bs_cluster *cl = app ? app->cluster : NULL;
+    if (!cl)
+        return false;
+    pthread_rwlock_rdlock(&cl->bus_lock);
+    bool running = cl->bus != NULL;
+    pthread_rwlock_unlock(&cl->bus_lock);
+    return running;
+}
+
+int bs_cluster_forward_subscribe(bs_app *app, const char *client_id,
+                                 const json_object *topics,
+                                 const char *authorization, const char *ip,
+                                 int *status, char *message, size_t cap)
+{
+    bs_cluster *cl = app ? app->cluster : NULL;
+    if (!cl)
+        return BS_ENOTFOUND;
+    char subject[160];
+    subject_for(cl, "realtime.subscribe", NULL, subject, sizeof subject);
+    bs_buf req, ans;
+    bs_buf_init(&req);
+    bs_buf_init(&ans);
+    bs_cluster_encode_subscribe(&req, cl->node, client_id, topics,
+                                authorization, ip);
+    pthread_rwlock_rdlock(&cl->bus_lock);
+    int rc = req.oom ? BS_ENOMEM
+             : cl->bus ? bs_bus_request(cl->bus, subject, req.data, req.len,
+                                        FORWARD_WAIT_MS, &ans)
+                       : BS_ENOTFOUND;
+    pthread_rwlock_unlock(&cl->bus_lock);
+    json_object *o = NULL;
+    if (rc == 0 && bs_json_parse(ans.data, ans.len, &o) != 0)
+        rc = BS_EIO;
+    if (rc == 0) {
+        int64_t st = bs_json_get_int(o, "status", 0);
+        const char *msg = bs_json_get_str(o, "message", "");
+        if (st < 200 || st > 599) {
+            rc = BS_EIO;
+        } else {
+            *status = (int)st;
+            snprintf(message, cap, "%s", msg);
+        }
+    }
+    json_object_put(o);
+    bs_buf_dispose(&req);
+    bs_buf_dispose(&ans);
+    return rc;
+}
+
 void bs_cluster_stats_get(bs_app *app, bs_cluster_stats *out)
 {
     *out = (bs_cluster_stats){0};
@@ -502,4 +671,5 @@ void bs_cluster_stats_get(bs_app *app, bs_cluster_stats *out)
     out->received = bs_counter_get(&cl->received);
     out->reloads = bs_counter_get(&cl->reloads);
     out->dropped = bs_counter_get(&cl->dropped);
+    out->forwarded = bs_counter_get(&cl->forwarded);
 }

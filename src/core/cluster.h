@@ -24,6 +24,19 @@
  *      "collection":"<collection id>","record":{<field>: <stored value>}}
  *     {"v":1,"node":"<node id>","kind":"schema"}      (or "settings")
  *
+ * Realtime clients are held by the node their stream is connected to,
+ * but behind a load balancer the client's POST /api/realtime (its
+ * subscriptions) may reach another node. That node asks the others on
+ * basalt.<prefix>.realtime.subscribe, waiting for an answer:
+ *
+ *     {"v":1,"node":"<node id>","kind":"subscribe","clientId":"...",
+ *      "subscriptions":["..."],"authorization":"<token or empty>",
+ *      "ip":"<the client's address as the asking node saw it>"}
+ *
+ * Only the node holding the client answers, after the checks a local
+ * POST makes (the address, the token against the client's auth):
+ * {"status":204} or {"status":4xx,"message":"..."}.
+ *
  * The record holds every field of the collection as the database stores
  * it (bs_finfo_to_raw; hidden fields, password hashes and token keys
  * included), not a rendering for some client: the NATS server must be
@@ -58,6 +71,7 @@ typedef enum bs_cluster_kind {
     BS_CLUSTER_MSG_RECORD,
     BS_CLUSTER_MSG_SCHEMA,
     BS_CLUSTER_MSG_SETTINGS,
+    BS_CLUSTER_MSG_SUBSCRIBE,
 } bs_cluster_kind;
 
 /* A decoded message. */
@@ -68,6 +82,11 @@ typedef struct bs_cluster_msg {
     char collection[101];
     json_object *record;    /* owned: the stored values, an object with a
                                non-empty string "id" */
+    /* A subscribe request: */
+    char client_id[256];
+    json_object *topics;    /* owned: an array of strings */
+    char authorization[4096]; /* "" for a guest */
+    char ip[64];
 } bs_cluster_msg;
 
 /* Appends the message for a change of rec by action to out. */
@@ -77,6 +96,12 @@ void bs_cluster_encode_record(bs_buf *out, const char *node,
 /* Appends a notice of kind (BS_CLUSTER_MSG_SCHEMA or _SETTINGS). */
 void bs_cluster_encode_notice(bs_buf *out, const char *node,
                               bs_cluster_kind kind);
+
+/* Appends a subscribe request (topics: an array of strings). */
+void bs_cluster_encode_subscribe(bs_buf *out, const char *node,
+                                 const char *client_id,
+                                 const json_object *topics,
+                                 const char *authorization, const char *ip);
 
 /* Decodes len bytes received from the bus (untrusted). Returns 0 and
  * fills m (release with bs_cluster_msg_dispose), or BS_EINVAL for
@@ -111,6 +136,22 @@ void bs_cluster_free(bs_cluster *c);
  * committed, after the commit. A no-op when not running. Any thread. */
 void bs_cluster_notify(bs_app *app, unsigned changes);
 
+/* Whether the bus is running (a client unknown here may be another
+ * node's). Any thread. */
+bool bs_cluster_running(bs_app *app);
+
+/* Sets the subscriptions of the realtime client with this id on the
+ * node that holds it (see the subscribe request above), with the
+ * Authorization header (NULL or "" for a guest) and the client address
+ * of the request. Returns 0 with the holder's answer in *status and
+ * message (cap bytes; "" with 204), BS_ENOTFOUND when no node holds the
+ * client (or no bus runs), BS_EIO or BS_ENOMEM. Waits up to a second;
+ * any thread but the bus's. */
+int bs_cluster_forward_subscribe(bs_app *app, const char *client_id,
+                                 const json_object *topics,
+                                 const char *authorization, const char *ip,
+                                 int *status, char *message, size_t cap);
+
 /* The node's counters, for the metrics. */
 typedef struct bs_cluster_stats {
     bool enabled;            /* a bus is configured and started */
@@ -122,6 +163,8 @@ typedef struct bs_cluster_stats {
     uint64_t reloads;        /* snapshot reloads asked by other nodes */
     uint64_t dropped;        /* messages dropped: undecodable, or for a
                                 collection this node does not know */
+    uint64_t forwarded;      /* realtime subscriptions set for another
+                                node's request */
     uint64_t reconnects;
 } bs_cluster_stats;
 

@@ -1373,7 +1373,7 @@ int bs_collection_load(bs_conn *conn, const char *key, json_object **out)
     bs_buf_puts(&sql, " WHERE id = ?1 OR LOWER(name) = LOWER(?1) "
                       "ORDER BY id = ?1 DESC LIMIT 1");
     bs_rows st;
-    st.st = NULL;
+    st = (bs_rows){0};
     int rc = BS_EDB;
     if (!sql.oom && bs_rows_open(&st, conn, sql.data, (long)sql.len,
                                  BS_ROWS_ONCE) == 0) {
@@ -1399,7 +1399,7 @@ int bs_collection_load_all(bs_conn *conn, json_object **out)
     bs_buf_puts(&sql, SELECT_COLLECTION);
     bs_buf_puts(&sql, " ORDER BY rowid");
     bs_rows st;
-    st.st = NULL;
+    st = (bs_rows){0};
     int rc = BS_EDB;
     if (!sql.oom && bs_rows_open(&st, conn, sql.data, (long)sql.len,
                                  BS_ROWS_ONCE) == 0) {
@@ -1640,11 +1640,15 @@ int bs_collection_create(bs_conn *c, const json_object *col, bs_error *err)
     return bs_collection_sync_table(c, col, NULL, err);
 }
 
-void bs_field_column_def(const json_object *f, bs_buf *out)
+void bs_field_column_def(const json_object *f, bool pg, bs_buf *out)
 {
     bs_finfo fi;
     bs_finfo_init(&fi, f);
-    bs_buf_puts(out, bs_ftype_column(fi.type, fi.multiple, fi.primary_key));
+    if (pg)
+        bs_ftype_pg_column_def(fi.type, fi.multiple, fi.primary_key, out);
+    else
+        bs_buf_puts(out, bs_ftype_column(fi.type, fi.multiple,
+                                         fi.primary_key));
 }
 
 /* ---- small shared helpers ----------------------------------------------- */

@@ -98,8 +98,9 @@ int bs_collection_normalize(json_object *col, bs_error *err);
 int bs_collection_create(bs_conn *c, const json_object *col, bs_error *err);
 
 /* Appends the SQL column definition of a field ("TEXT DEFAULT '' NOT
- * NULL", ...), as PocketBase declares each field type. */
-void bs_field_column_def(const json_object *field, bs_buf *out);
+ * NULL", ...), as PocketBase declares each field type; with pg, in
+ * PostgreSQL's words (docs/scale.md, "The mapping"). */
+void bs_field_column_def(const json_object *field, bool pg, bs_buf *out);
 
 /* ---- saving ---------------------------------------------------------------- */
 

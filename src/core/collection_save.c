@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "events.h"
+#include "../db/sql.h"
 #include "../base/error.h"
 #include "../base/json.h"
 #include "../base/util.h"
@@ -93,9 +94,12 @@ static int create_table(bs_conn *conn, const json_object *col, bs_error *err)
             bs_buf_puts(&sql, ", ");
         bs_ddl_ident(&sql, bs_json_get_str(sorted[i], "name", ""));
         bs_buf_putc(&sql, ' ');
-        bs_field_column_def(sorted[i], &sql);
+        bs_field_column_def(sorted[i], bs_conn_is_pg(conn), &sql);
     }
     free(sorted);
+    /* PostgreSQL has no rowid: every table of its store gets one. */
+    if (bs_conn_is_pg(conn))
+        bs_buf_puts(&sql, ", \"_rowid\" bigint GENERATED ALWAYS AS IDENTITY");
     bs_buf_putc(&sql, ')');
     int rc = exec_buf(conn, &sql, err);
     bs_buf_dispose(&sql);
@@ -305,7 +309,7 @@ static int convert_multiple(bs_conn *conn, const json_object *col,
         bs_buf def, sql;
         bs_buf_init(&def);
         bs_buf_init(&sql);
-        bs_field_column_def(f, &def);
+        bs_field_column_def(f, bs_conn_is_pg(conn), &def);
         if (rc == 0)
             rc = alter(conn, table, "RENAME COLUMN", name, tmp, NULL, err);
         if (rc == 0)
@@ -375,11 +379,7 @@ static bool same_json(const json_object *a, const json_object *b)
 
 static bool table_exists(bs_conn *conn, const char *name)
 {
-    int64_t one = 0;
-    return bs_conn_query_int(conn,
-                             "SELECT 1 FROM sqlite_master WHERE type IN "
-                             "('table','view') AND LOWER(name) = LOWER(?1)",
-                             -1, BS_ROWS_ONCE, name, &one) == 1;
+    return bs_sql_has_table(conn, name, true);
 }
 
 static int sync_columns(bs_conn *conn, const json_object *col,
@@ -440,7 +440,7 @@ static int sync_columns(bs_conn *conn, const json_object *col,
             temp_name(name, "", temps[i], sizeof temps[i]);
             bs_buf def;
             bs_buf_init(&def);
-            bs_field_column_def(f, &def);
+            bs_field_column_def(f, bs_conn_is_pg(conn), &def);
             rc = alter(conn, table, "ADD COLUMN", temps[i], NULL, def.data,
                        err);
             bs_buf_dispose(&def);

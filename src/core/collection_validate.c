@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../db/sql.h"
 #include "../base/error.h"
 #include "../base/json.h"
 #include "../base/regex.h"
@@ -157,10 +158,7 @@ static bool name_taken(bs_conn *conn, const char *name, const char *except_id)
 
 static bool table_exists(bs_conn *conn, const char *name)
 {
-    return row_exists(conn,
-                      "SELECT 1 FROM sqlite_master WHERE type IN "
-                      "('table','view') AND LOWER(name) = LOWER(?1)",
-                      name, NULL);
+    return bs_sql_has_table(conn, name, true);
 }
 
 /* ---- rules -------------------------------------------------------------- */
@@ -866,32 +864,19 @@ static void validate_indexes(vctx *v)
         }
         if (!failed) {
             names[i] = strdup(idx.index_name);
-            bs_rows st;
-            if (bs_rows_open(
-                    &st, v->conn,
-                    "SELECT tbl_name FROM sqlite_master WHERE type = 'index' "
-                    "AND LOWER(tbl_name) != LOWER(?1) AND LOWER(tbl_name) != "
-                    "LOWER(?2) AND LOWER(name) = LOWER(?3) LIMIT 1",
-                    -1, BS_ROWS_ONCE) == 0) {
-                bs_rows_bind_text(&st, 1, bs_json_get_str(orig(v), "name", ""),
-                                  -1);
-                bs_rows_bind_text(&st, 2, bs_json_get_str(v->col, "name", ""),
-                                  -1);
-                bs_rows_bind_text(&st, 3, idx.index_name, -1);
-                if (bs_rows_next(&st) == 1) {
-                    const char *used = bs_rows_text(&st, 0, NULL);
-                    char m[300];
-                    snprintf(m, sizeof m,
-                             "The index name is already used in %s "
-                             "collection.",
-                             used ? used : "");
-                    fail_param(v, path, "validation_existing_index_name", m,
-                               "usedTableName",
-                               json_object_new_string(used ? used : ""));
-                    failed = true;
-                }
+            char used[256];
+            if (bs_sql_index_table(v->conn, idx.index_name,
+                                   bs_json_get_str(orig(v), "name", ""),
+                                   bs_json_get_str(v->col, "name", ""), used,
+                                   sizeof used) == 1) {
+                char m[320];
+                snprintf(m, sizeof m,
+                         "The index name is already used in %s collection.",
+                         used);
+                fail_param(v, path, "validation_existing_index_name", m,
+                           "usedTableName", json_object_new_string(used));
+                failed = true;
             }
-            bs_rows_close(&st);
         }
         if (!failed) {
             bs_index_set(&idx.schema_name, "validator");
@@ -1273,11 +1258,45 @@ static void validate_base(vctx *v)
     validate_indexes(v);
 }
 
+/* What the PostgreSQL store cannot hold yet (docs/scale.md): view
+ * collections (their query is SQLite's) and full-text search (FTS5). */
+static bool pg_unsupported(vctx *v)
+{
+    bool refused = false;
+    if (strcmp(bs_json_get_str(v->col, "type", ""), "view") == 0) {
+        fail(v, "type", "validation_not_supported",
+             "View collections are not supported on the PostgreSQL store "
+             "yet.");
+        refused = true;
+    }
+    json_object *fields = bs_json_get(v->col, "fields");
+    size_t n = json_object_is_type(fields, json_type_array)
+                   ? json_object_array_length(fields)
+                   : 0;
+    for (size_t i = 0; i < n; i++) {
+        json_object *f = json_object_array_get_idx(fields, i);
+        if (!json_object_get_boolean(bs_json_get(f, "searchable")))
+            continue;
+        char path[64];
+        snprintf(path, sizeof path, "fields.%zu.searchable", i);
+        fail(v, path, "validation_not_supported",
+             "Full-text search is not supported on the PostgreSQL store "
+             "yet.");
+        refused = true;
+    }
+    return refused;
+}
+
 int bs_collection_validate(bs_app *app, bs_conn *conn, json_object *col,
                            const json_object *original, bs_error *err)
 {
     vctx v = {.app = app, .conn = conn, .col = col, .original = original,
               .is_new = original == NULL, .err = err};
+    if (bs_conn_is_pg(conn) && pg_unsupported(&v)) {
+        bs_verr_sort(err);
+        err->status = 400;
+        return BS_EHTTP;
+    }
     if (!original) {
         v.blank = bs_collection_scaffold(bs_json_get_str(col, "type", ""), "",
                                          NULL);

@@ -39,9 +39,13 @@ static void db_optimize(bs_app *app, void *user)
     if (!app->store)
         return;
     char msg[160];
-    bs_conn *c = bs_store_reader_acquire(app->store);
-    if (bs_conn_exec1(c, "PRAGMA wal_checkpoint(TRUNCATE)", msg, sizeof msg) ||
-        bs_conn_exec1(c, "PRAGMA optimize", msg, sizeof msg))
+    /* PostgreSQL's autovacuum looks after its own tables. */
+    bs_conn *c = bs_store_is_pg(app->store)
+                     ? NULL
+                     : bs_store_reader_acquire(app->store);
+    if (c && (bs_conn_exec1(c, "PRAGMA wal_checkpoint(TRUNCATE)", msg,
+                            sizeof msg) ||
+              bs_conn_exec1(c, "PRAGMA optimize", msg, sizeof msg)))
         bs_log('W', "Cron: optimizing data.db failed: %s", msg);
     bs_store_reader_release(app->store, c);
     bs_conn *aux = bs_store_aux_acquire(app->store);

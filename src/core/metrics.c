@@ -422,6 +422,10 @@ static void write_cluster(bs_app *app, bs_buf *b)
                   (unsigned long long)st.received,
                   (unsigned long long)st.reloads,
                   (unsigned long long)st.dropped);
+    put_head(b, "basalt_cluster_subscriptions_answered_total", "counter",
+             "Realtime subscriptions of clients held here, set for a "
+             "request another node received.");
+    put_u64(b, "basalt_cluster_subscriptions_answered_total", st.forwarded);
 }
 
 static void write_logs(bs_app *app, bs_buf *b)

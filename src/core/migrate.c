@@ -15,6 +15,9 @@
 #include "../base/json.h"
 #include "../base/util.h"
 #include "../db/rows.h"
+#include "../db/sql.h"
+#include "../db/store.h"
+#include "../filter/dialect.h"
 #include "app.h"
 #include "collection.h"
 
@@ -54,6 +57,40 @@ static const char AUX_SCHEMA[] =
     "CREATE INDEX IF NOT EXISTS idx_logs_created_hour on `_logs` "
     "(strftime('%Y-%m-%d %H:00:00', `created`));";
 
+/* The system tables in PostgreSQL's words (docs/scale.md, "The
+ * mapping"): JSON as text, booleans as boolean, and the "_rowid"
+ * identity column that every table of the store has. */
+#define PG_NOW "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS\"Z\"')"
+#define PG_ROWID "\"_rowid\" bigint GENERATED ALWAYS AS IDENTITY"
+
+static const char PG_TABLES[] =
+    "CREATE TABLE \"_params\" ("
+    "\"id\" text PRIMARY KEY NOT NULL,"
+    "\"value\" text DEFAULT NULL,"
+    "\"created\" text DEFAULT " PG_NOW " NOT NULL,"
+    "\"updated\" text DEFAULT " PG_NOW " NOT NULL," PG_ROWID ");"
+    "CREATE TABLE \"_collections\" ("
+    "\"id\" text PRIMARY KEY NOT NULL,"
+    "\"system\" boolean DEFAULT FALSE NOT NULL,"
+    "\"type\" text DEFAULT 'base' NOT NULL,"
+    "\"name\" text UNIQUE NOT NULL,"
+    "\"fields\" text DEFAULT '[]' NOT NULL,"
+    "\"indexes\" text DEFAULT '[]' NOT NULL,"
+    "\"listRule\" text DEFAULT NULL,"
+    "\"viewRule\" text DEFAULT NULL,"
+    "\"createRule\" text DEFAULT NULL,"
+    "\"updateRule\" text DEFAULT NULL,"
+    "\"deleteRule\" text DEFAULT NULL,"
+    "\"options\" text DEFAULT '{}' NOT NULL,"
+    "\"created\" text DEFAULT " PG_NOW " NOT NULL,"
+    "\"updated\" text DEFAULT " PG_NOW " NOT NULL," PG_ROWID ");"
+    "CREATE INDEX IF NOT EXISTS idx__collections_type ON \"_collections\" "
+    "(\"type\");";
+
+static const char PG_MIGRATIONS[] =
+    "CREATE TABLE IF NOT EXISTS \"_migrations\" (\"file\" varchar(255) "
+    "PRIMARY KEY NOT NULL, \"applied\" bigint NOT NULL, " PG_ROWID ")";
+
 static int init_data(bs_conn *c, bs_error *err)
 {
     static const char tables[] =
@@ -81,7 +118,7 @@ static int init_data(bs_conn *c, bs_error *err)
         "`updated` TEXT DEFAULT (strftime('%Y-%m-%d %H:%M:%fZ')) NOT NULL);"
         "CREATE INDEX IF NOT EXISTS idx__collections_type on `_collections` "
         "(`type`);";
-    int rc = bs_conn_exec(c, tables, err);
+    int rc = bs_conn_exec(c, bs_conn_is_pg(c) ? PG_TABLES : tables, err);
     if (rc)
         return rc;
     json_object *cols = NULL;
@@ -107,15 +144,6 @@ static int init_aux_placeholder(bs_conn *c, bs_error *err)
     (void)c;
     (void)err;
     return 0;
-}
-
-static bool table_exists(bs_conn *c, const char *name)
-{
-    int64_t one = 0;
-    return bs_conn_query_int(
-               c, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
-                  "name = ?1",
-               -1, BS_ROWS_FIXED, name, &one) == 1;
 }
 
 static bool applied(bs_conn *c, const char *file)
@@ -155,13 +183,23 @@ int bs_migrate_run(bs_app *app, bs_error *err)
     rc = bs_store_tx_begin(app->store, &c, err);
     if (rc)
         return rc;
-    rc = bs_conn_exec(c, "CREATE TABLE IF NOT EXISTS `_migrations` (file "
-                         "VARCHAR(255) PRIMARY KEY NOT NULL, applied "
-                         "INTEGER NOT NULL)",
-                      err);
+    if (bs_conn_is_pg(c)) {
+        /* One node at a time (several may start at once); then the
+         * filter dialect's helper functions (CREATE OR REPLACE). */
+        rc = bs_conn_exec(c, BS_PG_SETUP_LOCK, err);
+        if (rc == 0)
+            rc = bs_conn_exec(c, bs_sql_dialect_postgres_setup(), err);
+        if (rc == 0)
+            rc = bs_conn_exec(c, PG_MIGRATIONS, err);
+    } else {
+        rc = bs_conn_exec(c, "CREATE TABLE IF NOT EXISTS `_migrations` (file "
+                             "VARCHAR(255) PRIMARY KEY NOT NULL, applied "
+                             "INTEGER NOT NULL)",
+                          err);
+    }
     /* A directory that already has collections was made by PocketBase
      * (or an earlier run): its layout is current, nothing is rewritten. */
-    bool existing = rc == 0 && table_exists(c, "_collections");
+    bool existing = rc == 0 && bs_sql_has_table(c, "_collections", false);
     for (size_t i = 0; rc == 0 && i < sizeof MIGRATIONS / sizeof MIGRATIONS[0];
          i++) {
         if (applied(c, MIGRATIONS[i].file))

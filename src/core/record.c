@@ -532,7 +532,7 @@ static bool relations_exist(bs_conn *conn, const bs_record *r,
         want = json_object_array_length(v);
     }
     bs_rows rows;
-    rows.st = NULL;
+    rows = (bs_rows){0};
     bool ok = false;
     if (!sql.oom && !ids_text.oom &&
         bs_rows_open(&rows, conn, sql.data, (long)sql.len, BS_ROWS_CACHED) ==
@@ -771,7 +771,7 @@ static int execute_final(bs_event *e, void *user)
         bs_buf_puts(&sql, " WHERE id = ?");
     }
     bs_rows st;
-    st.st = NULL;
+    st = (bs_rows){0};
     rc = sql.oom ? BS_ENOMEM
                  : bs_rows_open(&st, conn, sql.data, (long)sql.len,
                                 BS_ROWS_CACHED);
@@ -984,7 +984,7 @@ static int clean_references(bs_tx *tx, bs_record *r, bs_error *err)
                 bs_buf_puts(&sql, " = ?1");
             }
             bs_rows st;
-            st.st = NULL;
+            st = (bs_rows){0};
             int rc = sql.oom ? BS_ENOMEM
                              : bs_rows_open(&st, conn, sql.data,
                                             (long)sql.len, BS_ROWS_ONCE);
@@ -1055,7 +1055,7 @@ static int delete_execute_final(bs_event *e, void *user)
     bs_sql_ident(&sql, re->record->collection->name);
     bs_buf_puts(&sql, " WHERE id = ?1");
     bs_rows st;
-    st.st = NULL;
+    st = (bs_rows){0};
     int rc = BS_EDB;
     if (!sql.oom &&
         bs_rows_open(&st, conn, sql.data, (long)sql.len, BS_ROWS_ONCE) == 0) {

@@ -121,7 +121,7 @@ int bs_settings_save(bs_conn *conn, const json_object *value, bs_error *err)
     char now[25];
     bs_now_str(now);
     bs_rows st;
-    st.st = NULL;
+    st = (bs_rows){0};
     int rc = BS_EDB;
     if (!b.oom &&
         bs_rows_open(&st, conn,

@@ -1024,7 +1024,7 @@ static int dry_tx(bs_tx *tx, void *data)
         bs_ddl_ident(&sql, tname);
         bs_buf_printf(&sql, " LIMIT %d", d->sample_size);
         bs_rows st;
-        st.st = NULL;
+        st = (bs_rows){0};
         if (sql.oom) {
             rc = BS_ENOMEM;
         } else if (bs_rows_open(&st, conn, sql.data, (long)sql.len,
@@ -1216,7 +1216,7 @@ int bs_view_file_record(bs_app *app, const bs_schema *s,
     }
     bs_conn *conn = bs_store_reader_acquire(app->store);
     bs_rows st;
-    st.st = NULL;
+    st = (bs_rows){0};
     int rc = bs_rows_open(&st, conn, sql.data, (long)sql.len, BS_ROWS_ONCE);
     if (rc == 0) {
         bs_rows_bind_text(&st, 1, filename, -1);

@@ -79,7 +79,7 @@ static int list_page(bs_app *app, const char *count_sql, const char *page_sql,
     bs_conn *c = bs_store_reader_acquire(app->store);
     int64_t total = 0;
     bs_rows st;
-    st.st = NULL;
+    st = (bs_rows){0};
     bool empty = !bs_wh_have_tables(c);
     int rc = empty ? 0 : bs_rows_open(&st, c, count_sql, -1, BS_ROWS_ONCE);
     if (rc == 0 && !empty) {
@@ -151,7 +151,7 @@ static int webhook_row(bs_app *app, const char *id, const char *sql,
 {
     bs_conn *c = bs_store_reader_acquire(app->store);
     bs_rows st;
-    st.st = NULL;
+    st = (bs_rows){0};
     int rc = !bs_wh_have_tables(c)
                  ? BS_ENOTFOUND
                  : bs_rows_open(&st, c, sql, -1, BS_ROWS_FIXED);
@@ -394,7 +394,7 @@ static int save_tx(bs_tx *tx, void *data)
     char now[25];
     bs_now_str(now);
     bs_rows st;
-    st.st = NULL;
+    st = (bs_rows){0};
     int rc = 0;
     if (j->is_new && !bs_wh_have_tables(bs_tx_conn(tx)))
         rc = bs_wh_create_tables(bs_tx_conn(tx));
@@ -427,6 +427,10 @@ int bs_webhooks_save(bs_app *app, const char *id, const json_object *body,
                      json_object **out, bs_error *err)
 {
     *out = NULL;
+    /* Their tables and the outbox are in SQLite's words for now. */
+    if (bs_store_is_pg(app->store))
+        return bs_error_set(err, 400, "Webhooks are not supported on the "
+                                      "PostgreSQL store yet.");
     wh_form f = {0};
     bool is_new = id == NULL;
     char new_id[16];

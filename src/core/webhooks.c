@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include "../db/sql.h"
 #include "../base/buf.h"
 #include "../base/json.h"
 #include "../base/util.h"
@@ -96,11 +97,7 @@ int bs_wh_create_tables(bs_conn *c)
 
 bool bs_wh_have_tables(bs_conn *c)
 {
-    int64_t one = 0;
-    return bs_conn_query_int(c,
-                             "SELECT 1 FROM sqlite_master WHERE type = "
-                             "'table' AND name = '_webhookDeliveries'",
-                             -1, BS_ROWS_FIXED, NULL, &one) == 1;
+    return bs_sql_has_table(c, "_webhookDeliveries", false);
 }
 
 int64_t bs_wh_wall_ms(void)
@@ -142,7 +139,7 @@ int bs_webhooks_reload(bs_app *app)
     int n = 0, cap = 0, rc = 0;
     bs_conn *c = bs_store_reader_acquire(app->store);
     bs_rows st;
-    st.st = NULL;
+    st = (bs_rows){0};
     if (!bs_wh_have_tables(c))
         rc = 1; /* none yet */
     else

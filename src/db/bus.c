@@ -57,7 +57,8 @@ static void on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg,
         const char *data = natsMsg_GetData(msg);
         int len = natsMsg_GetDataLength(msg);
         b->on_message(natsMsg_GetSubject(msg), data ? data : "",
-                      len > 0 ? (size_t)len : 0, b->user);
+                      len > 0 ? (size_t)len : 0, natsMsg_GetReply(msg),
+                      b->user);
     }
     pthread_mutex_unlock(&b->cb_lock);
     natsMsg_Destroy(msg);
@@ -201,6 +202,28 @@ int bs_bus_publish(bs_bus *b, const char *subject, const void *data,
         return BS_EINVAL;
     natsStatus s = natsConnection_Publish(b->nc, subject, data, (int)len);
     return s == NATS_OK ? 0 : BS_EIO;
+}
+
+int bs_bus_request(bs_bus *b, const char *subject, const void *data,
+                   size_t len, int timeout_ms, bs_buf *out)
+{
+    if (!b || !b->nc ||
+        natsConnection_Status(b->nc) != NATS_CONN_STATUS_CONNECTED)
+        return BS_EIO;
+    if (len > (size_t)1 << 30)
+        return BS_EINVAL;
+    natsMsg *reply = NULL;
+    natsStatus s = natsConnection_Request(&reply, b->nc, subject, data,
+                                          (int)len, timeout_ms);
+    if (s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS)
+        return BS_ENOTFOUND;
+    if (s != NATS_OK)
+        return s == NATS_NO_MEMORY ? BS_ENOMEM : BS_EIO;
+    int n = natsMsg_GetDataLength(reply);
+    if (n > 0)
+        bs_buf_append(out, natsMsg_GetData(reply), (size_t)n);
+    natsMsg_Destroy(reply);
+    return out->oom ? BS_ENOMEM : 0;
 }
 
 void bs_bus_stats_get(bs_bus *b, bs_bus_stats *out)

@@ -26,14 +26,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../base/buf.h"
 #include "basalt.h"
 
 typedef struct bs_bus bs_bus;
 
 /* Receives one message: subject and len bytes of data (not NUL
- * terminated), both valid only during the call. */
+ * terminated), and the subject to answer on when the sender waits for
+ * an answer (bs_bus_request; NULL otherwise), all valid only during the
+ * call. */
 typedef void (*bs_bus_fn)(const char *subject, const char *data, size_t len,
-                          void *user);
+                          const char *reply, void *user);
 
 typedef struct bs_bus_config {
     const char *url;       /* nats://host:port (a comma list is allowed) */
@@ -63,6 +66,13 @@ int bs_bus_open(const bs_bus_config *cfg, bs_bus **out, char *err,
  * Any thread. */
 int bs_bus_publish(bs_bus *b, const char *subject, const void *data,
                    size_t len);
+
+/* Publishes len bytes on subject and waits up to timeout_ms for the
+ * first answer, appended to out. Returns 0 with an answer, BS_ENOTFOUND
+ * when none came in time (nobody answers a request not meant for it),
+ * BS_EIO when not connected, BS_ENOMEM. Any thread but the callback's. */
+int bs_bus_request(bs_bus *b, const char *subject, const void *data,
+                   size_t len, int timeout_ms, bs_buf *out);
 
 /* Fills out. Any thread. */
 void bs_bus_stats_get(bs_bus *b, bs_bus_stats *out);

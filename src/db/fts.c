@@ -207,6 +207,11 @@ int bs_fts_create(struct bs_conn *conn, const char *collection_id,
                   const char *table, const char *const *cols, int n,
                   char *msg, size_t cap)
 {
+    if (bs_conn_is_pg(conn)) {
+        snprintf(msg, cap, "full-text search is not supported on the "
+                           "PostgreSQL store yet");
+        return BS_EDB;
+    }
     bs_buf sql;
     bs_buf_init(&sql);
     bs_fts_create_sql(&sql, collection_id, table, cols, n);
@@ -218,6 +223,8 @@ int bs_fts_create(struct bs_conn *conn, const char *collection_id,
 int bs_fts_drop(struct bs_conn *conn, const char *collection_id, char *msg,
                 size_t cap)
 {
+    if (bs_conn_is_pg(conn))
+        return 0; /* no search index is ever made there */
     bs_buf sql;
     bs_buf_init(&sql);
     bs_fts_drop_sql(&sql, collection_id);

@@ -6,6 +6,10 @@
  * constraint is recognised by SQLite's extended result code and read
  * back from its message ("UNIQUE constraint failed: t.col"), so no
  * layer above has to know either.
+ *
+ * On a PostgreSQL connection the same calls go to store_pg.c: each
+ * function tests r->pg (NULL for SQLite) once, so SQLite's path costs
+ * one branch that always goes the same way.
  */
 #include "rows.h"
 
@@ -14,8 +18,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../base/buf.h"
+#include "conn.h"
 #include "query.h"
 #include "store.h"
+#include "store_pg.h"
 
 static int step_code(bs_rows *r, int step)
 {
@@ -35,10 +42,13 @@ int bs_rows_open(bs_rows *r, bs_conn *conn, const char *sql, long len,
                  bs_rows_keep keep)
 {
     r->st = NULL;
+    r->pg = NULL;
     r->conn = conn;
     r->keep = keep;
     r->last = SQLITE_OK;
     size_t n = len < 0 ? strlen(sql) : (size_t)len;
+    if (conn->pg)
+        return bs_pgrows_open(r, conn->pg, sql, n);
     switch (keep) {
     case BS_ROWS_ONCE:
         r->last = sqlite3_prepare_v2(bs_conn_db(conn), sql, (int)n, &r->st,
@@ -58,12 +68,42 @@ int bs_rows_open(bs_rows *r, bs_conn *conn, const char *sql, long len,
     return r->last == SQLITE_NOMEM ? BS_ENOMEM : BS_EDB;
 }
 
+/* A query on PostgreSQL: its text rewritten, its values bound as text. */
+static int open_query_pg(bs_rows *r, bs_conn *conn, bs_query *q)
+{
+    if (q->oom || q->sql.oom)
+        return BS_ENOMEM;
+    r->st = NULL;
+    int rc = bs_pgrows_open(r, conn->pg, q->sql.data, q->sql.len);
+    for (int i = 0; rc == 0 && i < q->nparams; i++) {
+        const bs_param *p = &q->params[i];
+        switch (p->type) {
+        case BS_PARAM_NULL:
+            bs_rows_bind_null(r, i + 1);
+            break;
+        case BS_PARAM_INT:
+            bs_rows_bind_int(r, i + 1, p->i);
+            break;
+        case BS_PARAM_REAL:
+            bs_rows_bind_real(r, i + 1, p->d);
+            break;
+        case BS_PARAM_TEXT:
+            bs_rows_bind_text(r, i + 1, p->s, (long)p->n);
+            break;
+        }
+    }
+    return rc;
+}
+
 int bs_rows_open_query(bs_rows *r, bs_conn *conn, bs_query *q,
                        bs_rows_keep keep)
 {
     r->conn = conn;
     r->keep = keep;
     r->last = SQLITE_OK;
+    r->pg = NULL;
+    if (conn->pg)
+        return open_query_pg(r, conn, q);
     r->st = keep == BS_ROWS_CACHED ? bs_query_prepare_cached(q, conn)
                                    : bs_query_prepare(q, bs_conn_db(conn));
     if (r->st)
@@ -74,6 +114,10 @@ int bs_rows_open_query(bs_rows *r, bs_conn *conn, bs_query *q,
 
 void bs_rows_bind_text(bs_rows *r, int idx, const char *s, long n)
 {
+    if (r->pg) {
+        bs_pgrows_bind(r, idx, s, n);
+        return;
+    }
     if (!s)
         sqlite3_bind_null(r->st, idx);
     else
@@ -82,26 +126,48 @@ void bs_rows_bind_text(bs_rows *r, int idx, const char *s, long n)
 
 void bs_rows_bind_int(bs_rows *r, int idx, int64_t v)
 {
+    if (r->pg) {
+        char t[24];
+        snprintf(t, sizeof t, "%lld", (long long)v);
+        bs_pgrows_bind(r, idx, t, -1);
+        return;
+    }
     sqlite3_bind_int64(r->st, idx, v);
 }
 
 void bs_rows_bind_real(bs_rows *r, int idx, double v)
 {
+    if (r->pg) {
+        bs_buf t;
+        bs_buf_init(&t);
+        bs_buf_real(&t, v);
+        bs_pgrows_bind(r, idx, t.oom ? "0" : t.data, t.oom ? 1 : (long)t.len);
+        bs_buf_dispose(&t);
+        return;
+    }
     sqlite3_bind_double(r->st, idx, v);
 }
 
 void bs_rows_bind_null(bs_rows *r, int idx)
 {
+    if (r->pg) {
+        bs_pgrows_bind(r, idx, NULL, 0);
+        return;
+    }
     sqlite3_bind_null(r->st, idx);
 }
 
 int bs_rows_params(const bs_rows *r)
 {
+    if (r->pg)
+        return bs_pgrows_params(r);
     return r->st ? sqlite3_bind_parameter_count(r->st) : 0;
 }
 
 int bs_rows_next(bs_rows *r)
 {
+    if (r->pg)
+        return bs_pgrows_next(r);
     if (!r->st)
         return BS_EDB;
     return step_code(r, sqlite3_step(r->st));
@@ -114,11 +180,17 @@ int bs_rows_exec(bs_rows *r)
         ;
     if (rc < 0)
         return rc;
+    if (r->pg)
+        return bs_pgrows_changes(r);
     return sqlite3_changes(bs_conn_db(r->conn));
 }
 
 void bs_rows_reset(bs_rows *r)
 {
+    if (r->pg) {
+        bs_pgrows_reset(r);
+        return;
+    }
     if (!r->st)
         return;
     sqlite3_reset(r->st);
@@ -127,6 +199,10 @@ void bs_rows_reset(bs_rows *r)
 
 void bs_rows_close(bs_rows *r)
 {
+    if (r->pg) {
+        bs_pgrows_close(r);
+        return;
+    }
     if (!r->st)
         return;
     if (r->keep == BS_ROWS_ONCE)
@@ -138,16 +214,28 @@ void bs_rows_close(bs_rows *r)
 
 int bs_rows_columns(const bs_rows *r)
 {
+    if (r->pg)
+        return bs_pgrows_columns(r);
     return sqlite3_column_count(r->st);
 }
 
 const char *bs_rows_name(const bs_rows *r, int i)
 {
+    if (r->pg)
+        return bs_pgrows_name(r, i);
     return sqlite3_column_name(r->st, i);
 }
 
 int bs_rows_index(const bs_rows *r, const char *name)
 {
+    if (r->pg) {
+        int n = bs_pgrows_columns(r);
+        for (int i = 0; i < n; i++) {
+            if (strcmp(bs_pgrows_name(r, i), name) == 0)
+                return i;
+        }
+        return -1;
+    }
     int n = sqlite3_column_count(r->st);
     for (int i = 0; i < n; i++) {
         if (strcmp(sqlite3_column_name(r->st, i), name) == 0)
@@ -158,6 +246,8 @@ int bs_rows_index(const bs_rows *r, const char *name)
 
 bs_col_type bs_rows_type(const bs_rows *r, int i)
 {
+    if (r->pg)
+        return bs_pgrows_type(r, i);
     switch (sqlite3_column_type(r->st, i)) {
     case SQLITE_INTEGER: return BS_COL_INT;
     case SQLITE_FLOAT: return BS_COL_REAL;
@@ -169,11 +259,15 @@ bs_col_type bs_rows_type(const bs_rows *r, int i)
 
 bool bs_rows_is_null(const bs_rows *r, int i)
 {
+    if (r->pg)
+        return bs_pgrows_type(r, i) == BS_COL_NULL;
     return sqlite3_column_type(r->st, i) == SQLITE_NULL;
 }
 
 const char *bs_rows_text(const bs_rows *r, int i, size_t *len)
 {
+    if (r->pg)
+        return bs_pgrows_text(r, i, len);
     const char *t = (const char *)sqlite3_column_text(r->st, i);
     if (len)
         *len = t ? (size_t)sqlite3_column_bytes(r->st, i) : 0;
@@ -182,11 +276,15 @@ const char *bs_rows_text(const bs_rows *r, int i, size_t *len)
 
 int64_t bs_rows_int(const bs_rows *r, int i)
 {
+    if (r->pg)
+        return bs_pgrows_int(r, i);
     return sqlite3_column_int64(r->st, i);
 }
 
 double bs_rows_real(const bs_rows *r, int i)
 {
+    if (r->pg)
+        return bs_pgrows_real(r, i);
     return sqlite3_column_double(r->st, i);
 }
 
@@ -208,11 +306,39 @@ int64_t bs_rows_int_named(const bs_rows *r, const char *name)
     return i < 0 ? 0 : bs_rows_int(r, i);
 }
 
+/* bs_rows_json for a row of PostgreSQL. */
+static json_object *json_pg(const bs_rows *r, json_object *o)
+{
+    int n = bs_pgrows_columns(r);
+    for (int i = 0; i < n; i++) {
+        json_object *v = NULL;
+        size_t len;
+        switch (bs_pgrows_type(r, i)) {
+        case BS_COL_INT:
+            v = json_object_new_int64(bs_pgrows_int(r, i));
+            break;
+        case BS_COL_REAL:
+            v = json_object_new_double(bs_pgrows_real(r, i));
+            break;
+        case BS_COL_NULL:
+            break;
+        default: {
+            const char *t = bs_pgrows_text(r, i, &len);
+            v = json_object_new_string_len(t, (int)len);
+        }
+        }
+        json_object_object_add(o, bs_pgrows_name(r, i), v);
+    }
+    return o;
+}
+
 json_object *bs_rows_json(const bs_rows *r)
 {
     json_object *o = json_object_new_object();
     if (!o)
         return NULL;
+    if (r->pg)
+        return json_pg(r, o);
     int n = sqlite3_column_count(r->st);
     for (int i = 0; i < n; i++) {
         const char *name = sqlite3_column_name(r->st, i);
@@ -250,6 +376,8 @@ static const char *copy_until(const char *p, const char *stop, char *out,
 
 int bs_rows_constraint(const bs_rows *r, bs_constraint *out)
 {
+    if (r->pg)
+        return bs_pgrows_constraint(r, out);
     memset(out, 0, sizeof *out);
     if ((r->last & 0xff) != SQLITE_CONSTRAINT)
         return BS_ENOTFOUND;
@@ -291,6 +419,8 @@ int bs_rows_constraint(const bs_rows *r, bs_constraint *out)
 
 const char *bs_conn_errmsg(bs_conn *conn)
 {
+    if (conn->pg)
+        return bs_pgconn_errmsg(conn->pg);
     return sqlite3_errmsg(bs_conn_db(conn));
 }
 
@@ -301,6 +431,16 @@ const char *bs_rows_errmsg(const bs_rows *r)
 
 int bs_conn_exec1(bs_conn *conn, const char *sql, char *msg, size_t cap)
 {
+    if (conn->pg) {
+        bs_rows pr;
+        int prc = bs_rows_open(&pr, conn, sql, -1, BS_ROWS_ONCE);
+        if (prc == 0)
+            prc = bs_rows_exec(&pr);
+        if (prc < 0)
+            snprintf(msg, cap, "%s", bs_pgconn_errmsg(conn->pg));
+        bs_rows_close(&pr);
+        return prc < 0 ? BS_EDB : 0;
+    }
     sqlite3 *db = bs_conn_db(conn);
     sqlite3_stmt *st = NULL;
     const char *tail = NULL;
@@ -316,7 +456,7 @@ int bs_conn_exec1(bs_conn *conn, const char *sql, char *msg, size_t cap)
         snprintf(msg, cap, "multiple statements are not supported");
         return BS_EDB;
     }
-    bs_rows r = {.st = st, .conn = conn, .keep = BS_ROWS_ONCE};
+    bs_rows r = {.st = st, .pg = NULL, .conn = conn, .keep = BS_ROWS_ONCE};
     rc = st ? bs_rows_exec(&r) : 0;
     if (rc < 0)
         snprintf(msg, cap, "%s", sqlite3_errmsg(db));

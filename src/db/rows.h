@@ -34,6 +34,7 @@
 struct bs_conn;
 struct bs_query;
 struct sqlite3_stmt;
+struct bs_pgrows;
 
 typedef enum { BS_ROWS_ONCE, BS_ROWS_FIXED, BS_ROWS_CACHED } bs_rows_keep;
 
@@ -49,6 +50,7 @@ typedef enum {
 /* A result being read. The fields are private to src/db. */
 typedef struct bs_rows {
     struct sqlite3_stmt *st;
+    struct bs_pgrows *pg; /* on a PostgreSQL connection instead of st */
     struct bs_conn *conn;
     bs_rows_keep keep;
     int last; /* the engine's code of the last step */

@@ -8,6 +8,7 @@
 #define BS_SQL_H
 
 #include <json-c/json.h>
+#include <stdbool.h>
 #include "../base/buf.h"
 #include "rows.h"
 
@@ -20,6 +21,17 @@ void bs_sql_ident(bs_buf *b, const char *name);
 struct bs_conn;
 int bs_sql_select_by_id(struct bs_conn *conn, const char *table,
                         const char *id, bs_rows *rows);
+
+/* Whether the database of conn has a table (or, with views, a table or
+ * a view) called name, compared without case. On either engine. */
+bool bs_sql_has_table(struct bs_conn *conn, const char *name, bool views);
+
+/* The table of the index called index (compared without case) when it
+ * is neither not_a nor not_b: 1 with its name in out (cap bytes), 0
+ * when there is none, or a negative code. On either engine. */
+int bs_sql_index_table(struct bs_conn *conn, const char *index,
+                       const char *not_a, const char *not_b, char *out,
+                       size_t cap);
 
 /* Runs sql (a statement without parameters) on conn and calls fn with
  * each result row, as bs_rows_json makes it (borrowed: freed after

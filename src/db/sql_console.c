@@ -250,6 +250,11 @@ int bs_sql_console_run(bs_store *s, const char *query,
         snprintf(msg, cap, "empty query");
         return BS_EDB;
     }
+    if (bs_store_is_pg(s)) {
+        snprintf(msg, cap, "the SQL console is not supported on the "
+                           "PostgreSQL store yet");
+        return BS_EDB;
+    }
     guard g = {.o = o};
     bool write = bs_sql_console_is_write(query);
     bs_conn *c = NULL;

@@ -17,38 +17,14 @@
 
 #include "../base/util.h"
 #include "checkpointer.h"
+#include "conn.h"
+#include "store_pg.h"
 #include "writer_queue.h"
 
-#define CACHE_SLOTS 256
-
-typedef struct cache_slot {
-    const char *sql;
-    uint64_t hash;
-    sqlite3_stmt *stmt;
-} cache_slot;
-
-/* Statements of SQL built at run time (per collection, per filter),
- * kept by their text with least-recently-used replacement. */
-#define DYN_SLOTS 64
-
-typedef struct dyn_slot {
-    char *sql;           /* owned copy of the text */
-    size_t len;
-    uint64_t hash;
-    uint64_t last_used;
-    sqlite3_stmt *stmt;
-} dyn_slot;
-
-struct bs_conn {
-    sqlite3 *db;
-    int64_t deadline_ms;  /* readers: queries past this are interrupted */
-    bs_conn *next_free; /* reader pool free list */
-    bs_counter hits, misses;   /* statement cache lookups (owner-written) */
-    cache_slot cache[CACHE_SLOTS];
-    int cached;
-    dyn_slot dyn[DYN_SLOTS];
-    uint64_t clock;
-};
+#define CACHE_SLOTS BS_CONN_CACHE_SLOTS
+#define DYN_SLOTS BS_CONN_DYN_SLOTS
+typedef bs_conn_slot cache_slot;
+typedef bs_conn_dyn dyn_slot;
 
 struct bs_store {
     bs_conn *writer;
@@ -63,6 +39,10 @@ struct bs_store {
     pthread_cond_t pool_cond;
     int64_t data_version;      /* as last seen on the writer; -1: never */
     bs_store_counters counters;
+    /* PostgreSQL: the writer and the readers are its connections, the
+     * writer taken by this lock (no group commit); aux stays SQLite. */
+    bool pg;
+    pthread_mutex_t pg_writer;
 };
 
 /* SQLite's memory for all connections (sqlite3_soft_heap_limit64). Each
@@ -95,6 +75,9 @@ static _Thread_local bs_store *tx_owner;
 /* When this thread's transaction got the writer (a group's members each
  * hold it in turn, on their own threads). */
 static _Thread_local int64_t tx_started_ns;
+
+static bs_store *store_new(int readers);
+static bool mkdir_once(const char *dir, bs_error *err);
 
 static uint64_t hash_str(const char *s)
 {
@@ -145,6 +128,10 @@ static int conn_open(bs_conn *c, const char *path, bool readonly,
 
 static void conn_close(bs_conn *c)
 {
+    if (c && c->pg) {
+        bs_pgconn_close(c->pg);
+        c->pg = NULL;
+    }
     if (!c || !c->db)
         return;
     for (int i = 0; i < DYN_SLOTS; i++) {
@@ -187,14 +174,8 @@ static void release_writer(void *user)
 int bs_store_open(bs_store **out, const char *dir, int readers, bs_error *err)
 {
     *out = NULL;
-    if (mkdir(dir, 0755) != 0) {
-        struct stat st;
-        if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-            bs_error_set(err, 500, "Cannot create the data directory %s",
-                         dir);
-            return BS_EIO;
-        }
-    }
+    if (!mkdir_once(dir, err))
+        return BS_EIO;
     /* All connections together keep at most SOFT_HEAP_LIMIT of SQLite
      * memory: past it their page caches recycle pages instead of growing
      * (the file's pages stay in the kernel's cache), so memory does not
@@ -205,25 +186,13 @@ int bs_store_open(bs_store **out, const char *dir, int readers, bs_error *err)
         int64_t n = mb && *mb ? (int64_t)atoll(mb) << 20 : SOFT_HEAP_LIMIT;
         sqlite3_soft_heap_limit64(n > 0 ? n : SOFT_HEAP_LIMIT);
     }
-    bs_store *s = calloc(1, sizeof *s);
-    if (!s)
-        return BS_ENOMEM;
-    s->data_version = -1;
-    pthread_mutex_init(&s->aux_lock, NULL);
-    pthread_mutex_init(&s->pool_lock, NULL);
-    pthread_cond_init(&s->pool_cond, NULL);
-
-    char path[4096];
-    int rc;
-    s->writer = calloc(1, sizeof(bs_conn));
-    s->aux = calloc(1, sizeof(bs_conn));
     if (readers < 1)
         readers = 1;
-    s->readers = calloc((size_t)readers, sizeof(bs_conn));
-    if (!s->writer || !s->aux || !s->readers) {
-        rc = BS_ENOMEM;
-        goto fail;
-    }
+    bs_store *s = store_new(readers);
+    if (!s)
+        return BS_ENOMEM;
+    char path[4096];
+    int rc;
     snprintf(path, sizeof path, "%s/data.db", dir);
     rc = conn_open(s->writer, path, false, err);
     if (rc)
@@ -257,6 +226,112 @@ fail:
     return rc;
 }
 
+/* The store's allocations, before any connection is opened. */
+static bs_store *store_new(int readers)
+{
+    bs_store *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->data_version = -1;
+    pthread_mutex_init(&s->aux_lock, NULL);
+    pthread_mutex_init(&s->pool_lock, NULL);
+    pthread_mutex_init(&s->pg_writer, NULL);
+    pthread_cond_init(&s->pool_cond, NULL);
+    s->writer = calloc(1, sizeof(bs_conn));
+    s->aux = calloc(1, sizeof(bs_conn));
+    s->readers = calloc((size_t)(readers < 1 ? 1 : readers), sizeof(bs_conn));
+    if (!s->writer || !s->aux || !s->readers) {
+        bs_store_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+static bool mkdir_once(const char *dir, bs_error *err)
+{
+    if (mkdir(dir, 0755) != 0) {
+        struct stat st;
+        if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+            bs_error_set(err, 500, "Cannot create the data directory %s",
+                         dir);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The case-insensitive collation that COLLATE NOCASE becomes
+ * (pg_sql.h): ICU's comparison at the secondary strength. */
+static const char PG_SETUP[] =
+    BS_PG_SETUP_LOCK ";"
+    "DO $$ BEGIN "
+    "IF NOT EXISTS (SELECT 1 FROM pg_collation WHERE collname = "
+    "'bs_nocase') THEN CREATE COLLATION bs_nocase (provider = icu, "
+    "locale = 'und-u-ks-level2', deterministic = false); END IF; "
+    "END $$;"
+    /* SQLite's json_valid(text) and json_each(text), for the SQL of the
+     * layers above that reads JSON arrays of ids: json_each yields the
+     * items of an array, or a single value as itself, as text. With a
+     * parameter of unknown type PostgreSQL picks these over its own
+     * json_each(json), text being the preferred type. */
+    "CREATE OR REPLACE FUNCTION json_valid(t text) RETURNS boolean "
+    "LANGUAGE plpgsql IMMUTABLE AS $$ BEGIN PERFORM t::jsonb; "
+    "RETURN t IS NOT NULL; EXCEPTION WHEN others THEN RETURN false; "
+    "END $$;"
+    "CREATE OR REPLACE FUNCTION json_each(t text) RETURNS TABLE(value "
+    "text) LANGUAGE sql IMMUTABLE AS $$ SELECT e FROM "
+    "jsonb_array_elements_text(CASE WHEN NOT json_valid(t) THEN "
+    "'[]'::jsonb WHEN jsonb_typeof(t::jsonb) = 'array' THEN t::jsonb "
+    "ELSE jsonb_build_array(t::jsonb) END) AS e $$";
+
+int bs_store_open_pg(bs_store **out, const char *dir, const char *url,
+                     int readers, bs_error *err)
+{
+    *out = NULL;
+    if (!mkdir_once(dir, err))
+        return BS_EIO;
+    if (readers < 1)
+        readers = 1;
+    bs_store *s = store_new(readers);
+    if (!s)
+        return BS_ENOMEM;
+    s->pg = true;
+    int rc = bs_pgconn_open(url, false, &s->writer->pg, err);
+    if (rc == 0 && bs_pgconn_exec(s->writer->pg, PG_SETUP) != 0)
+        rc = bs_error_set(err, 500, "Cannot prepare the PostgreSQL "
+                                    "database: %s",
+                          bs_pgconn_errmsg(s->writer->pg));
+    for (int i = 0; rc == 0 && i < readers; i++) {
+        rc = bs_pgconn_open(url, true, &s->readers[i].pg, err);
+        if (rc)
+            break;
+        s->nreaders++;
+        s->readers[i].next_free = s->free_readers;
+        s->free_readers = &s->readers[i];
+    }
+    /* Request logs stay in the node's own auxiliary.db. */
+    char path[4096];
+    snprintf(path, sizeof path, "%s/auxiliary.db", dir);
+    if (rc == 0)
+        rc = conn_open(s->aux, path, false, err);
+    if (rc) {
+        bs_store_close(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+bool bs_store_is_pg(const bs_store *s)
+{
+    return s->pg;
+}
+
+bool bs_conn_is_pg(const bs_conn *c)
+{
+    return c->pg != NULL;
+}
+
 void bs_store_close(bs_store *s)
 {
     if (!s)
@@ -283,6 +358,7 @@ void bs_store_close(bs_store *s)
     free(s->writer);
     pthread_mutex_destroy(&s->aux_lock);
     pthread_mutex_destroy(&s->pool_lock);
+    pthread_mutex_destroy(&s->pg_writer);
     pthread_cond_destroy(&s->pool_cond);
     free(s);
 }
@@ -312,12 +388,43 @@ void bs_store_reader_release(bs_store *s, bs_conn *c)
     pthread_mutex_unlock(&s->pool_lock);
 }
 
+/* PostgreSQL: the writer lock, then BEGIN on the writer connection. */
+static int pg_begin(bs_store *s, bs_error *err)
+{
+    pthread_mutex_lock(&s->pg_writer);
+    bs_pgconn *w = s->writer->pg;
+    /* A BEGIN that finds the connection broken is tried again once on
+     * a new one. */
+    if (bs_pgconn_exec(w, "BEGIN") != 0 &&
+        (bs_pgconn_revive(w) != 0 || bs_pgconn_exec(w, "BEGIN") != 0)) {
+        bs_error_set(err, 500, "Failed to start a transaction: %s",
+                     bs_pgconn_errmsg(s->writer->pg));
+        pthread_mutex_unlock(&s->pg_writer);
+        return BS_EDB;
+    }
+    return 0;
+}
+
+static int pg_end(bs_store *s, bool commit, bs_error *err)
+{
+    int rc = 0;
+    if (bs_pgconn_exec(s->writer->pg, commit ? "COMMIT" : "ROLLBACK") != 0) {
+        if (commit && err)
+            bs_error_set(err, 500, "Failed to commit: %s",
+                         bs_pgconn_errmsg(s->writer->pg));
+        bs_pgconn_exec(s->writer->pg, "ROLLBACK");
+        rc = commit ? BS_EDB : 0;
+    }
+    pthread_mutex_unlock(&s->pg_writer);
+    return rc;
+}
+
 static int tx_begin(bs_store *s, bool grouped, bs_conn **out, bs_error *err)
 {
     bs_store_counters *k = &s->counters;
     int64_t t0 = bs_mono_ns();
     atomic_fetch_add_explicit(&k->waiting, 1, memory_order_relaxed);
-    int rc = bs_wq_begin(s->wq, grouped, err);
+    int rc = s->pg ? pg_begin(s, err) : bs_wq_begin(s->wq, grouped, err);
     atomic_fetch_sub_explicit(&k->waiting, 1, memory_order_relaxed);
     if (rc)
         return rc;
@@ -342,7 +449,7 @@ int bs_store_tx_end(bs_store *s, bool commit, bs_error *err)
 {
     tx_owner = NULL;
     bs_store_counters *k = &s->counters;
-    int rc = bs_wq_end(s->wq, commit, err);
+    int rc = s->pg ? pg_end(s, commit, err) : bs_wq_end(s->wq, commit, err);
     bs_counter_add(commit && rc == 0 ? &k->commits : &k->rollbacks, 1);
     bs_hist_observe(&k->tx, bs_mono_ns() - tx_started_ns);
     return rc;
@@ -350,11 +457,17 @@ int bs_store_tx_end(bs_store *s, bool commit, bs_error *err)
 
 int bs_store_tx_waiting(bs_store *s)
 {
+    if (s->pg)
+        return (int)atomic_load(&s->counters.waiting);
     return bs_wq_waiting(s->wq);
 }
 
 void bs_store_group_stats(bs_store *s, uint64_t *commits, uint64_t *members)
 {
+    if (!s->wq) {
+        *commits = *members = 0;
+        return;
+    }
     bs_wq_stats(s->wq, commits, members);
 }
 
@@ -378,6 +491,8 @@ void bs_store_aux_release(bs_store *s, bs_conn *c)
 void bs_conn_set_deadline(bs_conn *c, int64_t deadline_ms)
 {
     c->deadline_ms = deadline_ms;
+    if (c->pg)
+        return; /* PostgreSQL readers have a statement timeout */
     sqlite3_progress_handler(c->db, 10000, progress, c);
 }
 
@@ -431,6 +546,14 @@ sqlite3_stmt *bs_conn_prepare(bs_conn *c, const char *sql)
 
 int bs_conn_exec(bs_conn *c, const char *sql, bs_error *err)
 {
+    if (c->pg) {
+        if (bs_pgconn_exec(c->pg, sql) == 0)
+            return 0;
+        bs_log('D', "exec failed: %s (%s)", bs_pgconn_errmsg(c->pg), sql);
+        if (err)
+            bs_error_set(err, 400, "Failed to execute the database query.");
+        return BS_EDB;
+    }
     char *msg = NULL;
     int rc = sqlite3_exec(c->db, sql, NULL, NULL, &msg);
     if (rc != SQLITE_OK) {
@@ -505,6 +628,8 @@ sqlite3_stmt *bs_conn_prepare_dyn(bs_conn *c, const char *sql, size_t len)
 
 bool bs_store_changed_elsewhere(bs_store *s)
 {
+    if (s->pg)
+        return false; /* other nodes announce their changes (cluster.c) */
     if (!bs_wq_try_idle(s->wq))
         return false;
     bool changed = false;

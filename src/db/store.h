@@ -33,6 +33,26 @@ typedef struct bs_conn bs_conn;
  * PocketBase's pragmas and `readers` read-only connections. */
 int bs_store_open(bs_store **out, const char *dir, int readers, bs_error *err);
 
+/* The statement that nodes sharing a PostgreSQL database run first in
+ * a transaction that creates or changes what every node relies on (the
+ * store's helper functions and collation, the system tables): it waits
+ * for any other node doing the same, so that several nodes starting at
+ * once do not collide on CREATE (an advisory lock held until the
+ * transaction ends). */
+#define BS_PG_SETUP_LOCK "SELECT pg_advisory_xact_lock(7306087212384)"
+
+/* Opens a store on the PostgreSQL database at url (postgres://...):
+ * the writer and `readers` reader connections are PostgreSQL's; the
+ * request logs stay in <dir>/auxiliary.db (SQLite), and dir keeps the
+ * files. What runs on it and what does not yet: docs/scale.md, "The
+ * PostgreSQL store". */
+int bs_store_open_pg(bs_store **out, const char *dir, const char *url,
+                     int readers, bs_error *err);
+
+/* Whether s, or the connection c, is PostgreSQL's. Any thread. */
+bool bs_store_is_pg(const bs_store *s);
+bool bs_conn_is_pg(const bs_conn *c);
+
 /* Checkpoints the WAL and closes every connection. No connection may be
  * in use. */
 void bs_store_close(bs_store *s);
@@ -94,7 +114,7 @@ void bs_store_aux_release(bs_store *s, bs_conn *c);
  * current borrower (the SQL console), on a reader or the writer. */
 void bs_conn_set_deadline(bs_conn *c, int64_t deadline_ms);
 
-/* The raw handle of a connection. */
+/* The raw handle of a SQLite connection; NULL for PostgreSQL's. */
 sqlite3 *bs_conn_db(bs_conn *c);
 
 /* Returns a cached prepared statement for sql (which must be a string

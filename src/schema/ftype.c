@@ -66,6 +66,20 @@ const char *bs_ftype_column(bs_ftype t, bool multiple, bool primary_key)
     return bs_ftypes[t].column;
 }
 
+void bs_ftype_pg_column_def(bs_ftype t, bool multiple, bool primary_key,
+                            bs_buf *out)
+{
+    if (t == BS_F_TEXT && primary_key) {
+        bs_buf_puts(out, "text PRIMARY KEY NOT NULL");
+        return;
+    }
+    if ((unsigned)t >= BS_F_COUNT)
+        t = BS_F_UNKNOWN;
+    const char *def = bs_ftype_column(t, multiple, false);
+    bs_buf_puts(out, bs_ftype_pg_column(t));
+    bs_buf_puts(out, strchr(def, ' ')); /* " DEFAULT ... NOT NULL" */
+}
+
 const char *bs_ftype_pg_column(bs_ftype t)
 {
     switch (t) {

@@ -16,6 +16,8 @@
 
 #include <stdbool.h>
 
+#include "../base/buf.h"
+
 /* Field types. BS_F_UNKNOWN is a type this build does not know; it
  * behaves as plain text. */
 typedef enum bs_ftype {
@@ -67,5 +69,12 @@ const char *bs_ftype_column(bs_ftype t, bool multiple, bool primary_key);
  * "double precision" for a number, "boolean" for a bool, "text" for
  * every other type, multi-valued ones and JSON included. Static text. */
 const char *bs_ftype_pg_column(bs_ftype t);
+
+/* The PostgreSQL column definition of a field, for the PostgreSQL store:
+ * bs_ftype_column with the type of bs_ftype_pg_column and the same
+ * literal default and NOT NULL (a text primary key has no default: the
+ * id is always given). Appended to out. */
+void bs_ftype_pg_column_def(bs_ftype t, bool multiple, bool primary_key,
+                            bs_buf *out);
 
 #endif

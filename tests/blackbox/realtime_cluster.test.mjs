@@ -13,72 +13,16 @@
 // publishes fail and are counted) and started again, changes flow again.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import net from 'node:net';
-import { spawn } from 'node:child_process';
 import { EventSource } from 'eventsource';
 import { startServer, client, runCli, freePort } from './lib/server.mjs';
 import { sleep, until, collect, signedInUser } from './lib/realtime.mjs';
+import { NATS_SKIP, startNats, stopProcess, metric } from './lib/cluster.mjs';
 
 globalThis.EventSource = EventSource;
 
 const ADMIN = { email: 'admin@example.com', password: 'admin-pass-123' };
 const USER = { email: 'user@example.com', password: 'user-pass-1234' };
 const OTHER = { email: 'other@example.com', password: 'other-pass-1234' };
-
-/** nats-server from PATH or the Debian package's /usr/sbin. */
-function findNats() {
-  const dirs = [...(process.env.PATH || '').split(':'), '/usr/sbin', '/usr/local/sbin'];
-  for (const d of dirs) {
-    const p = `${d}/nats-server`;
-    try {
-      fs.accessSync(p, fs.constants.X_OK);
-      return p;
-    } catch {
-      /* next */
-    }
-  }
-  return null;
-}
-
-const NATS_BIN = findNats();
-const NATS_SKIP = NATS_BIN ? false : 'nats-server not found (make setup installs the nats-server package)';
-
-function portOpen(port) {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port }, () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.on('error', () => resolve(false));
-  });
-}
-
-/** Starts nats-server on port; resolves the process once it listens. */
-async function startNats(port) {
-  const proc = spawn(NATS_BIN, ['-a', '127.0.0.1', '-p', String(port)], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  proc.exited = new Promise((r) => proc.on('exit', r));
-  await until(() => portOpen(port), 'nats-server to listen', 8000);
-  return proc;
-}
-
-async function stopNats(proc, signal = 'SIGTERM') {
-  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-  proc.kill(signal);
-  await proc.exited;
-}
-
-/** The value of one metric line of srv (name with its labels), or undefined. */
-async function metric(srv, token, name) {
-  const r = await fetch(`${srv.url}/api/metrics`, { headers: { authorization: token } });
-  const text = await r.text();
-  for (const line of text.split('\n')) {
-    if (line.startsWith(name + ' ')) return Number(line.slice(name.length + 1));
-  }
-  return undefined;
-}
 
 const brief = (got) => got.map((e) => `${e.action}:${e.record.title}`);
 
@@ -134,7 +78,7 @@ describe('realtime across nodes over NATS', { skip: NATS_SKIP }, () => {
   after(async () => {
     await node2?.destroy();
     await node1?.destroy();
-    await stopNats(nats, 'SIGKILL');
+    await stopProcess(nats, 'SIGKILL');
   });
 
   test('creates, updates and deletes written through node 2 reach node 1, with node 1 rule checks', async () => {
@@ -223,7 +167,7 @@ describe('realtime across nodes over NATS', { skip: NATS_SKIP }, () => {
   test('after nats-server is killed and started again, changes flow again', async () => {
     const token = su1.authStore.token;
     const remote = await collect(client(node1.url), 'notes', '*');
-    await stopNats(nats, 'SIGKILL');
+    await stopProcess(nats, 'SIGKILL');
     await until(async () => (await metric(node2, token, 'basalt_cluster_connected')) === 0, 'node 2 to see NATS gone');
     const failed = await metric(node2, token, 'basalt_cluster_published_total{result="failed"}');
     // Node 2 keeps serving; the change is committed, its message lost.

@@ -102,6 +102,36 @@ TEST(notices)
     }
 }
 
+TEST(subscribe_round_trip)
+{
+    json_object *topics = json_object_new_array();
+    json_object_array_add(topics, json_object_new_string("posts"));
+    json_object_array_add(topics, json_object_new_string("posts/abc?options={}"));
+    const char *token = "eyJhbGciOiJIUzI1NiJ9.e30.sig";
+    for (int guest = 0; guest < 2; guest++) {
+        bs_buf b;
+        bs_buf_init(&b);
+        bs_cluster_encode_subscribe(&b, "n1", "client-1", topics,
+                                    guest ? NULL : token,
+                                    guest ? NULL : "203.0.113.9");
+        bs_cluster_msg m;
+        REQUIRE(bs_cluster_decode(b.data, b.len, &m) == 0);
+        CHECK(m.kind == BS_CLUSTER_MSG_SUBSCRIBE);
+        CHECK(strcmp(m.node, "n1") == 0);
+        CHECK(strcmp(m.client_id, "client-1") == 0);
+        CHECK(strcmp(m.authorization, guest ? "" : token) == 0);
+        CHECK(strcmp(m.ip, guest ? "" : "203.0.113.9") == 0);
+        CHECK(m.topics && json_object_array_length(m.topics) == 2);
+        CHECK(strcmp(json_object_get_string(
+                         json_object_array_get_idx(m.topics, 1)),
+                     "posts/abc?options={}") == 0);
+        bs_cluster_msg_dispose(&m);
+        CHECK(m.topics == NULL);
+        bs_buf_dispose(&b);
+    }
+    json_object_put(topics);
+}
+
 TEST(refused)
 {
     static const char *const bad[] = {
@@ -127,12 +157,24 @@ TEST(refused)
         "\"collection\":\"c\",\"record\":{\"id\":\"\"}}",
         "{\"v\":1,\"node\":\"a\",\"kind\":\"record\",\"action\":\"create\","
         "\"collection\":\"c\",\"record\":{\"id\":1}}",
+        /* subscribe requests: no client id, topics not strings or not
+         * an array, authorization not a string, no ip */
+        "{\"v\":1,\"node\":\"a\",\"kind\":\"subscribe\","
+        "\"subscriptions\":[],\"authorization\":\"\",\"ip\":\"\"}",
+        "{\"v\":1,\"node\":\"a\",\"kind\":\"subscribe\",\"clientId\":\"c\","
+        "\"subscriptions\":[1],\"authorization\":\"\",\"ip\":\"\"}",
+        "{\"v\":1,\"node\":\"a\",\"kind\":\"subscribe\",\"clientId\":\"c\","
+        "\"subscriptions\":\"posts\",\"authorization\":\"\",\"ip\":\"\"}",
+        "{\"v\":1,\"node\":\"a\",\"kind\":\"subscribe\",\"clientId\":\"c\","
+        "\"subscriptions\":[],\"authorization\":null,\"ip\":\"\"}",
+        "{\"v\":1,\"node\":\"a\",\"kind\":\"subscribe\",\"clientId\":\"c\","
+        "\"subscriptions\":[],\"authorization\":\"\"}",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         bs_cluster_msg m;
         int rc = bs_cluster_decode(bad[i], strlen(bad[i]), &m);
         CHECK(rc == BS_EINVAL);
-        CHECK(m.record == NULL);
+        CHECK(m.record == NULL && m.topics == NULL);
         if (rc != BS_EINVAL)
             fprintf(stderr, "accepted: %s\n", bad[i]);
         bs_cluster_msg_dispose(&m);
@@ -152,6 +194,7 @@ int main(void)
     RUN(record_round_trip);
     RUN(numbers_keep_their_form);
     RUN(notices);
+    RUN(subscribe_round_trip);
     RUN(refused);
     filter_schema_free(&schema);
     return harness_summary(__FILE__);

@@ -29,7 +29,7 @@ static char *column(const char *field_json)
     json_object *f = P(field_json);
     bs_buf b;
     bs_buf_init(&b);
-    bs_field_column_def(f, &b);
+    bs_field_column_def(f, false, &b);
     json_object_put(f);
     return bs_buf_steal(&b, NULL);
 }

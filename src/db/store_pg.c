@@ -1,0 +1,493 @@
+/*
+ * store_pg.c - PostgreSQL connections of the store, and the row reader
+ * over them (see store_pg.h and docs/scale.md, "The PostgreSQL store").
+ *
+ * Design. A statement's text is rewritten once (pg_sql.c), prepared as
+ * the connection's unnamed statement and run with its parameters as
+ * text of unknown type, so that the server gives each the type of what
+ * it meets, much as SQLite applies a column's affinity; a parameter the
+ * text does not use is declared text. Where nothing decides a type
+ * (`$1 IS NULL`) PostgreSQL refuses the statement naming the
+ * parameter: it is then declared text and prepared again. The whole
+ * result is fetched at once and read row by row.
+ *
+ * In a transaction, PostgreSQL aborts everything after a failed
+ * statement; SQLite undoes only the statement. Each statement inside a
+ * transaction therefore runs in a savepoint, rolled back when it fails,
+ * so the layers above see the same behaviour on both engines.
+ */
+#include "store_pg.h"
+
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../base/buf.h"
+#include "../base/util.h"
+#include "pg_sql.h"
+#include "store.h"
+
+struct bs_pgconn {
+    PGconn *conn;
+    bool reader;
+    char errmsg[512];
+    /* The constraint the last failed statement broke. */
+    bool constraint;
+    bs_constraint broke;
+};
+
+typedef struct bs_pgrows {
+    bs_pgconn *c;
+    char *sql;       /* the rewritten text */
+    int nparams;
+    bool *used;
+    char **vals;     /* owned copies of the bound values; NULL: SQL NULL */
+    int *lens;
+    PGresult *res;
+    int row;         /* the current row; -1 before the first */
+    int nrows;
+    bool ran;
+    int failed;      /* the code of the failure, or 0 */
+} bs_pgrows;
+
+static void quiet(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
+static void keep_message(bs_pgconn *c, const char *m)
+{
+    size_t n = m ? strlen(m) : 0;
+    while (n > 0 && (m[n - 1] == '\n' || m[n - 1] == ' '))
+        n--;
+    snprintf(c->errmsg, sizeof c->errmsg, "%.*s", (int)n, m ? m : "");
+}
+
+/* The session's settings, after each connection or reconnection. */
+static int configure(bs_pgconn *c)
+{
+    PQsetNoticeProcessor(c->conn, quiet, NULL);
+    char set[160];
+    snprintf(set, sizeof set,
+             "SET client_encoding = 'UTF8'; SET statement_timeout = %d;%s",
+             c->reader ? BS_READ_TIMEOUT_MS : 0,
+             c->reader ? " SET default_transaction_read_only = on;" : "");
+    return bs_pgconn_exec(c, set);
+}
+
+int bs_pgconn_revive(bs_pgconn *c)
+{
+    if (PQstatus(c->conn) == CONNECTION_OK)
+        return 0;
+    PQreset(c->conn);
+    if (PQstatus(c->conn) != CONNECTION_OK) {
+        keep_message(c, PQerrorMessage(c->conn));
+        return BS_EDB;
+    }
+    bs_log('I', "PostgreSQL connection re-established");
+    return configure(c);
+}
+
+int bs_pgconn_open(const char *url, bool reader, bs_pgconn **out,
+                   bs_error *err)
+{
+    *out = NULL;
+    bs_pgconn *c = calloc(1, sizeof *c);
+    if (!c)
+        return BS_ENOMEM;
+    c->conn = PQconnectdb(url);
+    if (!c->conn || PQstatus(c->conn) != CONNECTION_OK) {
+        keep_message(c, c->conn ? PQerrorMessage(c->conn) : "out of memory");
+        bs_error_set(err, 500, "Cannot connect to PostgreSQL: %s",
+                     c->errmsg);
+        bs_pgconn_close(c);
+        return BS_EDB;
+    }
+    c->reader = reader;
+    if (configure(c) != 0) {
+        bs_error_set(err, 500, "Cannot configure the PostgreSQL "
+                               "connection: %s", c->errmsg);
+        bs_pgconn_close(c);
+        return BS_EDB;
+    }
+    *out = c;
+    return 0;
+}
+
+void bs_pgconn_close(bs_pgconn *c)
+{
+    if (!c)
+        return;
+    if (c->conn)
+        PQfinish(c->conn);
+    free(c);
+}
+
+const char *bs_pgconn_errmsg(const bs_pgconn *c)
+{
+    return c->errmsg;
+}
+
+static bool ok(const PGresult *r)
+{
+    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+}
+
+/* Runs a fixed statement without parameters; 0 or BS_EDB. */
+static int plain(bs_pgconn *c, const char *sql)
+{
+    PGresult *r = PQexec(c->conn, sql);
+    int rc = 0;
+    if (!ok(r)) {
+        keep_message(c, r ? PQresultErrorMessage(r) : PQerrorMessage(c->conn));
+        rc = BS_EDB;
+    }
+    PQclear(r);
+    return rc;
+}
+
+int bs_pgconn_exec(bs_pgconn *c, const char *sql)
+{
+    bs_buf t;
+    bs_buf_init(&t);
+    int rc = bs_pg_sql_translate(sql, strlen(sql), &t, NULL, 0) < 0
+                 ? BS_EDB
+                 : 0;
+    bs_buf_putc(&t, '\0');
+    if (rc == 0 && t.oom)
+        rc = BS_ENOMEM;
+    if (rc == 0)
+        rc = plain(c, t.data);
+    else
+        keep_message(c, "too many parameters");
+    bs_buf_dispose(&t);
+    return rc;
+}
+
+/* ---- the row reader ----------------------------------------------------- */
+
+int bs_pgrows_open(bs_rows *r, bs_pgconn *c, const char *sql, size_t len)
+{
+    bs_pgrows *p = calloc(1, sizeof *p);
+    r->pg = p;
+    if (!p)
+        return BS_ENOMEM;
+    p->c = c;
+    p->row = -1;
+    bs_buf t;
+    bs_buf_init(&t);
+    bool used[BS_PG_MAX_PARAMS] = {false};
+    int n = bs_pg_sql_translate(sql, len, &t, used, BS_PG_MAX_PARAMS);
+    bs_buf_putc(&t, '\0');
+    if (n < 0 || t.oom) {
+        keep_message(c, n < 0 ? "too many parameters" : "out of memory");
+        bs_buf_dispose(&t);
+        return n < 0 ? BS_EDB : BS_ENOMEM;
+    }
+    p->sql = bs_buf_steal(&t, NULL);
+    p->nparams = n;
+    if (n > 0) {
+        p->used = malloc((size_t)n * sizeof *p->used);
+        p->vals = calloc((size_t)n, sizeof *p->vals);
+        p->lens = calloc((size_t)n, sizeof *p->lens);
+        if (!p->used || !p->vals || !p->lens)
+            return BS_ENOMEM;
+        memcpy(p->used, used, (size_t)n * sizeof *p->used);
+    }
+    return p->sql ? 0 : BS_ENOMEM;
+}
+
+void bs_pgrows_bind(bs_rows *r, int idx, const char *s, long n)
+{
+    bs_pgrows *p = r->pg;
+    if (idx < 1 || idx > p->nparams)
+        return;
+    free(p->vals[idx - 1]);
+    p->vals[idx - 1] = NULL;
+    p->lens[idx - 1] = 0;
+    if (!s)
+        return;
+    size_t len = n < 0 ? strlen(s) : (size_t)n;
+    char *v = malloc(len + 1);
+    if (!v)
+        return;
+    memcpy(v, s, len);
+    v[len] = '\0';
+    p->vals[idx - 1] = v;
+    p->lens[idx - 1] = (int)len;
+}
+
+int bs_pgrows_params(const bs_rows *r)
+{
+    return r->pg ? r->pg->nparams : 0;
+}
+
+/* Whether sql is transaction control, which must not run inside the
+ * statement's own savepoint. */
+static bool tx_control(const char *sql)
+{
+    while (*sql == ' ' || *sql == '\n' || *sql == '\t')
+        sql++;
+    static const char *const words[] = {"BEGIN", "COMMIT", "ROLLBACK",
+                                        "SAVEPOINT", "RELEASE", "END"};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        size_t n = strlen(words[i]);
+        if (strncasecmp(sql, words[i], n) == 0 &&
+            (sql[n] == '\0' || sql[n] == ' ' || sql[n] == ';'))
+            return true;
+    }
+    return false;
+}
+
+/* The column of a broken constraint from PostgreSQL's detail, "Key
+ * (a, b)=(...) already exists." or "Key (lower(a))=...": the first
+ * name inside the innermost parentheses. */
+static void detail_column(const char *detail, char *out, size_t cap)
+{
+    out[0] = '\0';
+    const char *p = detail ? strstr(detail, "Key (") : NULL;
+    if (!p)
+        return;
+    p += 5;
+    while (strchr(p, '(') && strchr(p, '(') < strchr(p, ')'))
+        p = strchr(p, '(') + 1;
+    if (*p == '"')
+        p++;
+    size_t n = strcspn(p, "\",)= ");
+    snprintf(out, cap, "%.*s", (int)(n < cap ? n : cap - 1), p);
+}
+
+/* Maps a failed result onto a BS_E* code, keeping the message and the
+ * constraint. */
+static int failure(bs_pgconn *c, const PGresult *res)
+{
+    keep_message(c, res ? PQresultErrorMessage(res) : PQerrorMessage(c->conn));
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    c->constraint = false;
+    if (!state || strncmp(state, "23", 2) != 0)
+        return BS_EDB;
+    bs_constraint *k = &c->broke;
+    memset(k, 0, sizeof *k);
+    k->kind = strcmp(state, "23505") == 0   ? BS_CONSTRAINT_UNIQUE
+              : strcmp(state, "23502") == 0 ? BS_CONSTRAINT_NOTNULL
+              : strcmp(state, "23514") == 0 ? BS_CONSTRAINT_CHECK
+              : strcmp(state, "23503") == 0 ? BS_CONSTRAINT_FOREIGNKEY
+                                            : BS_CONSTRAINT_OTHER;
+    const char *table = PQresultErrorField(res, PG_DIAG_TABLE_NAME);
+    const char *column = PQresultErrorField(res, PG_DIAG_COLUMN_NAME);
+    if (k->kind == BS_CONSTRAINT_UNIQUE || k->kind == BS_CONSTRAINT_NOTNULL) {
+        snprintf(k->table, sizeof k->table, "%s", table ? table : "");
+        if (column)
+            snprintf(k->column, sizeof k->column, "%s", column);
+        else
+            detail_column(PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL),
+                          k->column, sizeof k->column);
+    }
+    c->constraint = true;
+    return BS_ECONSTRAINT;
+}
+
+/* The parameter PostgreSQL could not type, from its message. */
+static int untyped_param(const PGresult *res)
+{
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    const char *p = msg ? strrchr(msg, '$') : NULL;
+    if (!state || strcmp(state, "42P18") != 0 || !p)
+        return 0;
+    return atoi(p + 1);
+}
+
+static int run_once(bs_pgrows *p)
+{
+    bs_pgconn *c = p->c;
+    int n = p->nparams;
+    unsigned types[BS_PG_MAX_PARAMS];
+    for (int i = 0; i < n; i++)
+        types[i] = p->used[i] ? 0 : BS_PG_TEXT;
+    bool guard = PQtransactionStatus(c->conn) == PQTRANS_INTRANS &&
+                 !tx_control(p->sql);
+    if (guard && plain(c, "SAVEPOINT bs_statement") != 0)
+        return BS_EDB;
+    PGresult *res = NULL;
+    for (int tries = 0; tries <= n; tries++) {
+        PQclear(res);
+        res = PQprepare(c->conn, "", p->sql, n, types);
+        int k = ok(res) ? 0 : untyped_param(res);
+        if (k < 1 || k > n || types[k - 1] == BS_PG_TEXT)
+            break;
+        types[k - 1] = BS_PG_TEXT;
+        if (guard && plain(c, "ROLLBACK TO SAVEPOINT bs_statement") != 0)
+            break;
+    }
+    if (ok(res)) {
+        PQclear(res);
+        res = PQexecPrepared(c->conn, "", n, (const char *const *)p->vals,
+                             p->lens, NULL, 0);
+    }
+    int rc = ok(res) ? 0 : failure(c, res);
+    if (guard) {
+        char keep[sizeof c->errmsg];
+        memcpy(keep, c->errmsg, sizeof keep);
+        if (rc != 0)
+            plain(c, "ROLLBACK TO SAVEPOINT bs_statement");
+        if (plain(c, "RELEASE SAVEPOINT bs_statement") != 0 && rc == 0)
+            rc = BS_EDB;
+        else
+            memcpy(c->errmsg, keep, sizeof keep);
+    }
+    if (rc != 0) {
+        PQclear(res);
+        return rc;
+    }
+    p->res = res;
+    p->nrows = PQntuples(res);
+    p->row = -1;
+    return 0;
+}
+
+static int run(bs_pgrows *p)
+{
+    int rc = run_once(p);
+    /* On a reader (never inside a transaction: the store's
+     * transactions run on the writer), a statement that found its
+     * connection broken (the server restarted) runs once more on a new
+     * one. The writer reconnects at its next BEGIN. */
+    if (rc == BS_EDB && p->c->reader &&
+        PQstatus(p->c->conn) == CONNECTION_BAD &&
+        bs_pgconn_revive(p->c) == 0)
+        rc = run_once(p);
+    return rc;
+}
+
+int bs_pgrows_next(bs_rows *r)
+{
+    bs_pgrows *p = r->pg;
+    if (p->failed)
+        return p->failed;
+    if (!p->ran) {
+        p->ran = true;
+        int rc = run(p);
+        if (rc) {
+            p->failed = rc;
+            return rc;
+        }
+    }
+    if (p->row + 1 >= p->nrows) {
+        p->row = p->nrows;
+        return 0;
+    }
+    p->row++;
+    return 1;
+}
+
+int bs_pgrows_changes(const bs_rows *r)
+{
+    const char *n = r->pg->res ? PQcmdTuples(r->pg->res) : "";
+    return *n ? atoi(n) : 0;
+}
+
+void bs_pgrows_reset(bs_rows *r)
+{
+    bs_pgrows *p = r->pg;
+    PQclear(p->res);
+    p->res = NULL;
+    p->ran = false;
+    p->failed = 0;
+    p->row = -1;
+    p->nrows = 0;
+    for (int i = 0; i < p->nparams; i++) {
+        free(p->vals[i]);
+        p->vals[i] = NULL;
+        p->lens[i] = 0;
+    }
+}
+
+void bs_pgrows_close(bs_rows *r)
+{
+    bs_pgrows *p = r->pg;
+    if (!p)
+        return;
+    PQclear(p->res);
+    for (int i = 0; p->vals && i < p->nparams; i++)
+        free(p->vals[i]);
+    free(p->vals);
+    free(p->lens);
+    free(p->used);
+    free(p->sql);
+    free(p);
+    r->pg = NULL;
+}
+
+int bs_pgrows_columns(const bs_rows *r)
+{
+    return r->pg->res ? PQnfields(r->pg->res) : 0;
+}
+
+const char *bs_pgrows_name(const bs_rows *r, int i)
+{
+    return r->pg->res ? PQfname(r->pg->res, i) : NULL;
+}
+
+/* The text of cell i of the current row, or NULL. */
+static const char *cell(const bs_pgrows *p, int i)
+{
+    if (!p->res || p->row < 0 || p->row >= p->nrows || i < 0 ||
+        i >= PQnfields(p->res) || PQgetisnull(p->res, p->row, i))
+        return NULL;
+    return PQgetvalue(p->res, p->row, i);
+}
+
+bs_col_type bs_pgrows_type(const bs_rows *r, int i)
+{
+    const bs_pgrows *p = r->pg;
+    const char *v = cell(p, i);
+    return bs_pg_col_kind(v ? (unsigned)PQftype(p->res, i) : 0, v, NULL,
+                          NULL);
+}
+
+const char *bs_pgrows_text(const bs_rows *r, int i, size_t *len)
+{
+    const bs_pgrows *p = r->pg;
+    const char *v = cell(p, i);
+    if (v && PQftype(p->res, i) == BS_PG_BOOL)
+        v = v[0] == 't' ? "1" : "0"; /* SQLite keeps booleans as 0/1 */
+    if (len)
+        *len = !v ? 0 : PQftype(p->res, i) == BS_PG_BOOL
+                            ? 1
+                            : (size_t)PQgetlength(p->res, p->row, i);
+    return v;
+}
+
+int64_t bs_pgrows_int(const bs_rows *r, int i)
+{
+    const bs_pgrows *p = r->pg;
+    const char *v = cell(p, i);
+    int64_t out = 0;
+    bs_pg_col_kind(v ? (unsigned)PQftype(p->res, i) : 0, v, &out, NULL);
+    return out;
+}
+
+double bs_pgrows_real(const bs_rows *r, int i)
+{
+    const bs_pgrows *p = r->pg;
+    const char *v = cell(p, i);
+    double out = 0;
+    bs_pg_col_kind(v ? (unsigned)PQftype(p->res, i) : 0, v, NULL, &out);
+    return out;
+}
+
+int bs_pgrows_constraint(const bs_rows *r, bs_constraint *out)
+{
+    const bs_pgrows *p = r->pg;
+    if (!p || p->failed != BS_ECONSTRAINT || !p->c->constraint) {
+        memset(out, 0, sizeof *out);
+        return BS_ENOTFOUND;
+    }
+    *out = p->c->broke;
+    return 0;
+}
