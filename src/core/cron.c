@@ -480,7 +480,16 @@ static void *ticker(void *data)
         if (c->stopping)
             break;
         now = c->clock(c->clock_ctx);
+        bool new_minute = now / 60000 != c->last_minute;
         pthread_mutex_unlock(&c->lock);
+        /* Nodes sharing a PostgreSQL database: only the leader runs the
+         * jobs; the others let the minute pass (bs_store_leader). */
+        if (new_minute && c->app && c->app->store &&
+            !bs_store_leader(c->app->store)) {
+            pthread_mutex_lock(&c->lock);
+            c->last_minute = now / 60000;
+            continue;
+        }
         bs_cron_tick(c, now);
         pthread_mutex_lock(&c->lock);
     }

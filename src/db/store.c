@@ -43,7 +43,16 @@ struct bs_store {
      * writer taken by this lock (no group commit); aux stays SQLite. */
     bool pg;
     pthread_mutex_t pg_writer;
+    /* PostgreSQL: the connection that holds the leader's lock, once
+     * opened (bs_store_leader), under lead_lock. */
+    char *pg_url;
+    bs_pgconn *leader;
+    bool leading;
+    pthread_mutex_t lead_lock;
 };
+
+/* The advisory lock whose holder is the cluster's leader. */
+#define LEADER_LOCK_KEY 7306087212385LL
 
 /* SQLite's memory for all connections (sqlite3_soft_heap_limit64). Each
  * connection's page cache is small too (cache_size, 4 MB): past the
@@ -236,6 +245,7 @@ static bs_store *store_new(int readers)
     pthread_mutex_init(&s->aux_lock, NULL);
     pthread_mutex_init(&s->pool_lock, NULL);
     pthread_mutex_init(&s->pg_writer, NULL);
+    pthread_mutex_init(&s->lead_lock, NULL);
     pthread_cond_init(&s->pool_cond, NULL);
     s->writer = calloc(1, sizeof(bs_conn));
     s->aux = calloc(1, sizeof(bs_conn));
@@ -296,6 +306,11 @@ int bs_store_open_pg(bs_store **out, const char *dir, const char *url,
     if (!s)
         return BS_ENOMEM;
     s->pg = true;
+    s->pg_url = strdup(url);
+    if (!s->pg_url) {
+        bs_store_close(s);
+        return BS_ENOMEM;
+    }
     int rc = bs_pgconn_open(url, false, &s->writer->pg, err);
     if (rc == 0 && bs_pgconn_exec(s->writer->pg, PG_SETUP) != 0)
         rc = bs_error_set(err, 500, "Cannot prepare the PostgreSQL "
@@ -320,6 +335,48 @@ int bs_store_open_pg(bs_store **out, const char *dir, const char *url,
     }
     *out = s;
     return 0;
+}
+
+bool bs_store_leader(bs_store *s)
+{
+    if (!s->pg)
+        return true;
+    pthread_mutex_lock(&s->lead_lock);
+    bool was = s->leading;
+    if (!s->leader) {
+        bs_error err;
+        bs_error_init(&err);
+        if (bs_pgconn_open(s->pg_url, false, &s->leader, &err) != 0)
+            s->leader = NULL;
+        bs_error_dispose(&err);
+    } else {
+        bs_pgconn_revive(s->leader); /* after a broken session */
+    }
+    /* Asked again while held: the lock is re-entrant, and the answer
+     * proves the session (so the lock) is still there. */
+    bool held = false;
+    if (s->leader &&
+        bs_pgconn_try_lock(s->leader, LEADER_LOCK_KEY, &held) != 0) {
+        /* Broken or failing: end the session, so that a lock it may
+         * still hold is released for the others. */
+        bs_pgconn_close(s->leader);
+        s->leader = NULL;
+        held = false;
+    }
+    if (was && held) {
+        /* Taken twice now: give the extra count back. */
+        char sql[64];
+        snprintf(sql, sizeof sql, "SELECT pg_advisory_unlock(%lld)",
+                 LEADER_LOCK_KEY);
+        bs_pgconn_exec(s->leader, sql);
+    }
+    s->leading = held;
+    pthread_mutex_unlock(&s->lead_lock);
+    if (held != was)
+        bs_log('I', held ? "This node now runs the cluster's cron jobs"
+                         : "This node no longer runs the cluster's cron "
+                           "jobs");
+    return held;
 }
 
 bool bs_store_is_pg(const bs_store *s)
@@ -359,6 +416,10 @@ void bs_store_close(bs_store *s)
     pthread_mutex_destroy(&s->aux_lock);
     pthread_mutex_destroy(&s->pool_lock);
     pthread_mutex_destroy(&s->pg_writer);
+    if (s->leader)
+        bs_pgconn_close(s->leader);
+    free(s->pg_url);
+    pthread_mutex_destroy(&s->lead_lock);
     pthread_cond_destroy(&s->pool_cond);
     free(s);
 }

@@ -49,6 +49,15 @@ int bs_store_open(bs_store **out, const char *dir, int readers, bs_error *err);
 int bs_store_open_pg(bs_store **out, const char *dir, const char *url,
                      int readers, bs_error *err);
 
+/* Whether this node should run the work that must run once in a
+ * cluster (the cron jobs) now. Always true on SQLite. On PostgreSQL,
+ * nodes sharing a database elect one: the node whose own connection
+ * holds a session advisory lock. A node that does not hold it asks
+ * again at each call; the holder keeps it until its connection ends (it
+ * dies, or PostgreSQL restarts), and then another takes it at its next
+ * call. Any thread; takes a round trip on PostgreSQL. */
+bool bs_store_leader(bs_store *s);
+
 /* Whether s, or the connection c, is PostgreSQL's. Any thread. */
 bool bs_store_is_pg(const bs_store *s);
 bool bs_conn_is_pg(const bs_conn *c);

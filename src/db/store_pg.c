@@ -150,6 +150,23 @@ static int plain(bs_pgconn *c, const char *sql)
     return rc;
 }
 
+int bs_pgconn_try_lock(bs_pgconn *c, int64_t key, bool *held)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "SELECT pg_try_advisory_lock(%lld)",
+             (long long)key);
+    PGresult *r = PQexec(c->conn, sql);
+    int rc = 0;
+    if (!ok(r) || PQntuples(r) != 1) {
+        keep_message(c, r ? PQresultErrorMessage(r) : PQerrorMessage(c->conn));
+        rc = BS_EDB;
+    } else {
+        *held = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    }
+    PQclear(r);
+    return rc;
+}
+
 int bs_pgconn_exec(bs_pgconn *c, const char *sql)
 {
     bs_buf t;

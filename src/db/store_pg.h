@@ -28,6 +28,12 @@ void bs_pgconn_close(bs_pgconn *c);
  * writer, call this and run once more. */
 int bs_pgconn_revive(bs_pgconn *c);
 
+/* Asks for the session advisory lock `key` (pg_try_advisory_lock)
+ * without waiting: 0 with *held telling whether this connection holds
+ * it now (it keeps it until the connection ends), or BS_EDB (the
+ * connection is broken or the statement failed). */
+int bs_pgconn_try_lock(bs_pgconn *c, int64_t key, bool *held);
+
 /* Runs sql (any number of statements, no parameters, rewritten by
  * bs_pg_sql_translate). Returns 0 or BS_EDB with the message kept for
  * bs_pgconn_errmsg. */

@@ -13,7 +13,8 @@
 // killed with kill -9 during a write load through the balancer loses no
 // acknowledged write, while the realtime clients connected through the
 // balancer reconnect (the SDK's own retry) and get the changes made
-// after the kill.
+// after the kill; cron jobs run on one node only (the holder of a
+// PostgreSQL advisory lock), and on another once it is killed.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -60,7 +61,9 @@ describe('three nodes on PostgreSQL and NATS behind nginx', { skip: SKIP }, () =
     nats = await startNats(natsPort);
     const options = {
       args: ['--db', dbUrl, '--nats', `nats://127.0.0.1:${natsPort}`, '--natsPrefix', 'cltest'],
-      env: { BASALT_NATS_RECONNECT_MS: '100' },
+      // A minute of the cron clock lasts 20 ms: the hourly system jobs
+      // run every 1.2 s.
+      env: { BASALT_NATS_RECONNECT_MS: '100', BASALT_CRON_MINUTE_MS: '20' },
     };
     // The first node creates the system tables; the others find them.
     nodes.push(await startServer(options));
@@ -238,5 +241,28 @@ describe('three nodes on PostgreSQL and NATS behind nginx', { skip: SKIP }, () =
       return watchers.every((w) => w.got.some((e) => e.action === 'create' && e.record.id === rec.id));
     }, 'every realtime client to get a change after the kill', 20000);
     for (const w of watchers) await w.unsub().catch(() => {});
+  });
+
+  test('cron jobs run on one node at a time, and another takes over when it dies', async () => {
+    const JOB = 'basalt_cron_runs_total{job="__pbOTPCleanup__"}';
+    const runs = async (n) => (await metric(n, token, JOB)) ?? 0;
+    const sum = (a) => a.reduce((x, y) => x + y, 0);
+    // Two hourly runs somewhere among the live nodes; which ones ran?
+    const window = async (what) => {
+      const alive = nodes.filter((n) => n.exitInfo === null);
+      const before = await Promise.all(alive.map(runs));
+      let after = before;
+      await until(async () => {
+        after = await Promise.all(alive.map(runs));
+        return sum(after) - sum(before) >= 2;
+      }, what, 20000);
+      return alive.filter((n, i) => after[i] > before[i]);
+    };
+    const ran = await window('cron runs');
+    assert.equal(ran.length, 1, 'one node runs the cron jobs');
+    await ran[0].kill9();
+    const next = await window('another node to take the cron jobs over');
+    assert.equal(next.length, 1, 'one node runs the cron jobs');
+    assert.notEqual(next[0], ran[0]);
   });
 });
