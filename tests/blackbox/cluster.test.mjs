@@ -18,22 +18,15 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import PocketBase from 'pocketbase';
 import { EventSource } from 'eventsource';
-import { startServer, client, runCli, freePort, REPO_ROOT } from './lib/server.mjs';
+import { PG_SKIP, startPg, stopPg } from './lib/pg.mjs';
+import { startServer, client, runCli, freePort } from './lib/server.mjs';
 import { sleep, until, collect } from './lib/realtime.mjs';
 import { NATS_SKIP, NGINX_SKIP, startNats, stopProcess, metric, startBalancer } from './lib/cluster.mjs';
 
 globalThis.EventSource = EventSource;
 
-const PGBIN = process.env.PGBIN || '/usr/lib/postgresql/15/bin';
-const PG_SH = path.join(REPO_ROOT, 'tests/pg/pg.sh');
-const PG_SKIP = fs.existsSync(path.join(PGBIN, 'initdb')) && fs.existsSync('/usr/bin/psql')
-  ? false
-  : 'PostgreSQL 15 (postgresql, postgresql-client) not installed';
 const SKIP = PG_SKIP || NATS_SKIP || NGINX_SKIP;
 
 const ADMIN = { email: 'admin@example.com', password: 'admin-pass-123' };
@@ -55,8 +48,7 @@ describe('three nodes on PostgreSQL and NATS behind nginx', { skip: SKIP }, () =
   };
 
   before(async () => {
-    pgDir = fs.mkdtempSync(path.join(os.tmpdir(), 'basalt-pg-'));
-    dbUrl = execFileSync('sh', [PG_SH, 'start', pgDir], { encoding: 'utf8' }).trim();
+    ({ dir: pgDir, url: dbUrl } = startPg());
     const natsPort = await freePort();
     nats = await startNats(natsPort);
     const options = {
@@ -101,7 +93,7 @@ describe('three nodes on PostgreSQL and NATS behind nginx', { skip: SKIP }, () =
     await lb?.stop();
     for (const n of nodes) await n.destroy();
     await stopProcess(nats, 'SIGKILL');
-    if (pgDir) execFileSync('sh', [PG_SH, 'stop', pgDir]);
+    stopPg(pgDir);
   });
 
   test('three nodes starting at once on an empty database all come up', async () => {

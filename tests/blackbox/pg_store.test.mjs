@@ -13,15 +13,11 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { startServer, client, runCli, REPO_ROOT } from './lib/server.mjs';
+import { PGBIN, PG_SKIP, startPg, stopPg } from './lib/pg.mjs';
+import { startServer, client, runCli } from './lib/server.mjs';
 
-const PGBIN = process.env.PGBIN || '/usr/lib/postgresql/15/bin';
-const PG_SH = path.join(REPO_ROOT, 'tests/pg/pg.sh');
-const SKIP = fs.existsSync(path.join(PGBIN, 'initdb')) && fs.existsSync('/usr/bin/psql')
-  ? false
-  : 'PostgreSQL 15 (postgresql, postgresql-client) not installed';
+const SKIP = PG_SKIP;
 
 const ADMIN = { email: 'admin@example.com', password: 'admin-pass-123' };
 
@@ -30,10 +26,7 @@ describe('PostgreSQL store', { skip: SKIP }, () => {
   const psql = (sql) => execFileSync('psql', [url, '-XAtq', '-c', sql], { encoding: 'utf8' }).trim();
 
   before(async () => {
-    // Its own folder in the temp dir: as root, pg.sh hands it to the
-    // postgres user, who cannot enter the private test root.
-    pgDir = fs.mkdtempSync(path.join(os.tmpdir(), 'basalt-pg-'));
-    url = execFileSync('sh', [PG_SH, 'start', pgDir], { encoding: 'utf8' }).trim();
+    ({ dir: pgDir, url: url } = startPg());
     srv = await startServer({ args: ['--db', url] });
     const r = await runCli(['superuser', 'upsert', ADMIN.email, ADMIN.password, '--dir', srv.dir, '--db', url]);
     assert.equal(r.code, 0, r.stderr);
@@ -41,7 +34,7 @@ describe('PostgreSQL store', { skip: SKIP }, () => {
   });
   after(async () => {
     await srv?.destroy();
-    if (pgDir) execFileSync('sh', [PG_SH, 'stop', pgDir]);
+    stopPg(pgDir);
   });
 
   test('the system tables live in PostgreSQL, not in data.db', () => {

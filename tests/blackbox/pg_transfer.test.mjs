@@ -13,17 +13,13 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { startServer, client, runCli, makeTempRoot, removeTempRoot, REPO_ROOT } from './lib/server.mjs';
+import { PG_SKIP, startPg, stopPg } from './lib/pg.mjs';
+import { startServer, client, runCli, makeTempRoot, removeTempRoot } from './lib/server.mjs';
 import { superuserClient } from './lib/assert.mjs';
 import { sqlite3, HAS_SQLITE3 } from './lib/db.mjs';
 
-const PGBIN = process.env.PGBIN || '/usr/lib/postgresql/15/bin';
-const PG_SH = path.join(REPO_ROOT, 'tests/pg/pg.sh');
-const SKIP = fs.existsSync(path.join(PGBIN, 'initdb')) && fs.existsSync('/usr/bin/psql')
-  ? false
-  : 'PostgreSQL 15 (postgresql, postgresql-client) not installed';
+const SKIP = PG_SKIP;
 
 const ADMIN = { email: 'admin@example.com', password: 'admin-pass-123' };
 const USER = { email: 'user@example.com', password: 'user-pass-1234' };
@@ -37,10 +33,7 @@ describe('pg export and import', { skip: SKIP }, () => {
 
   before(async () => {
     root = makeTempRoot('basalt-pgx-');
-    // Its own folder in the temp dir: as root, pg.sh hands it to the
-    // postgres user, who cannot enter the private test root.
-    pgDir = fs.mkdtempSync(path.join(os.tmpdir(), 'basalt-pg-'));
-    url = execFileSync('sh', [PG_SH, 'start', pgDir], { encoding: 'utf8' }).trim();
+    ({ dir: pgDir, url: url } = startPg());
 
     srv = await startServer();
     su = await superuserClient(srv, ADMIN);
@@ -111,7 +104,7 @@ describe('pg export and import', { skip: SKIP }, () => {
   });
   after(async () => {
     await srv?.destroy();
-    if (pgDir) execFileSync('sh', [PG_SH, 'stop', pgDir]);
+    stopPg(pgDir);
     if (root) removeTempRoot(root);
   });
 
