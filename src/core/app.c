@@ -152,6 +152,8 @@ void bs_app_free(bs_app *app)
     bs_realtime_free(app->realtime);
     bs_webhooks_free(app->webhooks);
     bs_logs_free(app->logs); /* writes what is queued */
+    if (app->limiter)
+        bs_ratelimiter_share(app->limiter, NULL);
     bs_store_close(app->store);
     bs_schema_unref(app->schema);
     bs_settings_unref(app->settings);
@@ -365,6 +367,7 @@ static int bootstrap_final(bs_event *e, void *user)
     }
     if (rc)
         return rc;
+    bs_ratelimiter_share(app->limiter, app->store);
     rc = bs_migrate_run(app, err);
     if (rc)
         return rc;

@@ -18,7 +18,9 @@
  * unknown fields are ignored, missing ones take their zero value) and
  * given to the local broker, which renders it for each of its clients as
  * for a local change. A notice reloads the snapshots as a commit by
- * another process does (bs_app_reload_snapshots).
+ * another process does (bs_app_reload_snapshots). Notices sent while
+ * this node was cut off from the bus are lost, so the snapshots are
+ * also read again each time the connection comes back.
  *
  * This file is the record and app side; the NATS client lives in
  * src/db/bus.c, below every model, so that this layer never names
@@ -38,6 +40,7 @@
 #include "../db/bus.h"
 #include "app.h"
 #include "auth.h"
+#include "files.h"
 #include "events.h"
 #include "field.h"
 #include "realtime.h"
@@ -458,6 +461,15 @@ static void on_message(const char *subject, const char *data, size_t len,
     bs_cluster_msg_dispose(&m);
 }
 
+/* The bus came back (or first came up late): notices sent meanwhile
+ * were lost, so the snapshots are read again. */
+static void on_connected(void *user)
+{
+    bs_cluster *cl = user;
+    bs_app_reload_snapshots(cl->app);
+    bs_counter_add(&cl->reloads, 1);
+}
+
 /* ---- life cycle ------------------------------------------------------------- */
 
 static bool valid_prefix(const char *p)
@@ -551,7 +563,8 @@ int bs_cluster_start(bs_app *app)
     snprintf(name, sizeof name, "basalt-%s", cl->node);
     char err[256] = "";
     bs_bus_config bc = {.url = cl->url, .name = name, .subject = subject,
-                        .on_message = on_message, .user = cl,
+                        .on_message = on_message,
+                        .on_connected = on_connected, .user = cl,
                         .reconnect_ms = (int)bs_env_positive(
                             "BASALT_NATS_RECONNECT_MS", 500)};
     bs_bus *bus = NULL;
@@ -575,6 +588,12 @@ int bs_cluster_start(bs_app *app)
     cl->bound = true;
     bs_log('I', "Cluster: node %s on NATS %s, subjects basalt.%s.*",
            cl->node, cl->url, cl->prefix);
+    bs_s3 s3;
+    if (bs_store_is_pg(app->store) && !bs_files_s3(app, &s3))
+        bs_log('W', "Record files are refused until S3 storage is enabled "
+                    "in the settings: the nodes share no directory");
+    else if (bs_store_is_pg(app->store))
+        bs_s3_dispose(&s3);
     return 0;
 }
 

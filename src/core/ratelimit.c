@@ -13,10 +13,12 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../base/json.h"
+#include "../db/store.h"
 
 /* An entry is dropped this long (seconds) after its window ended. */
 #define STALE_AFTER 1800
@@ -38,6 +40,7 @@ struct bs_ratelimiter {
     size_t nbuckets;    /* a power of two */
     size_t count;
     size_t inserts;     /* since the last sweep */
+    _Atomic(bs_store *) shared; /* counts there when set (PostgreSQL) */
 };
 
 static uint64_t fnv1a(const char *p, size_t n)
@@ -89,8 +92,16 @@ void bs_ratelimiter_free(bs_ratelimiter *rl)
     free(rl);
 }
 
+void bs_ratelimiter_share(bs_ratelimiter *rl, bs_store *store)
+{
+    atomic_store(&rl->shared, store && bs_store_is_pg(store) ? store : NULL);
+}
+
 void bs_ratelimiter_reset(bs_ratelimiter *rl)
 {
+    bs_store *shared = atomic_load(&rl->shared);
+    if (shared)
+        bs_store_count_reset(shared);
     pthread_mutex_lock(&rl->lock);
     clear_locked(rl);
     pthread_mutex_unlock(&rl->lock);
@@ -147,6 +158,12 @@ bool bs_ratelimiter_allow(bs_ratelimiter *rl, const char *id,
                           const char *key, int64_t max_requests,
                           int64_t interval, int64_t now)
 {
+    bs_store *shared = atomic_load(&rl->shared);
+    int64_t hits = 0;
+    if (shared &&
+        bs_store_count_hit(shared, id, key, interval, now, &hits) == 0)
+        return hits <= max_requests;
+    /* SQLite, or PostgreSQL out of reach: this node's own count. */
     size_t idn = strlen(id), kn = strlen(key);
     size_t klen = idn + 1 + kn;
     char stackbuf[256];

@@ -19,6 +19,12 @@
  * A bs_ratelimiter holds the counters. It is safe to use from any thread
  * (one mutex; each check is a hash lookup). Counters unused for half an
  * hour past their window are dropped as the table grows.
+ *
+ * Several nodes on one PostgreSQL database share their counters: once
+ * given the store (bs_ratelimiter_share), a limiter counts in the
+ * database's table of windows (bs_store_count_hit), so a client meets
+ * the same limit whichever node answers it. Should PostgreSQL be out of
+ * reach, the node counts in its own memory meanwhile.
  */
 #ifndef BS_RATELIMIT_H
 #define BS_RATELIMIT_H
@@ -30,11 +36,16 @@
 #include "../http/request.h"
 
 typedef struct bs_ratelimiter bs_ratelimiter;
+typedef struct bs_store bs_store;
 
 /* A new, empty limiter (NULL when out of memory). Free with
  * bs_ratelimiter_free once no thread uses it. */
 bs_ratelimiter *bs_ratelimiter_new(void);
 void bs_ratelimiter_free(bs_ratelimiter *rl);
+
+/* Counts in the windows of store, shared by the nodes, when it is a
+ * PostgreSQL store; NULL (or SQLite): in memory. Any thread. */
+void bs_ratelimiter_share(bs_ratelimiter *rl, bs_store *store);
 
 /* Forgets every counter (done when the settings change). */
 void bs_ratelimiter_reset(bs_ratelimiter *rl);

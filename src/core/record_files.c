@@ -21,6 +21,7 @@
 #include "../base/util.h"
 #include "../http/body.h"
 #include "app.h"
+#include "cluster.h"
 #include "files.h"
 #include "record.h"
 #include "tx.h"
@@ -253,6 +254,20 @@ static void drop_one(void *user, const char *name)
         d->rc = push(&d->a->dropped, &d->a->ndropped, name);
 }
 
+/* Whether a file stored now can be read by every node: always for a
+ * single node, or nodes sharing one data directory (SQLite); when nodes
+ * share a PostgreSQL database over the bus, only on S3. */
+static bool files_reach_every_node(bs_app *app)
+{
+    bs_s3 s3;
+    if (!bs_cluster_running(app) || !bs_store_is_pg(app->store))
+        return true;
+    if (!bs_files_s3(app, &s3))
+        return false;
+    bs_s3_dispose(&s3);
+    return true;
+}
+
 int bs_record_files_store(bs_tx *tx, bs_record *r, bs_error *err)
 {
     if (!has_file_fields(r->collection))
@@ -278,6 +293,11 @@ int bs_record_files_store(bs_tx *tx, bs_record *r, bs_error *err)
         if (d.rc)
             return bs_error_set(err, 500, "Failed to store the record files.");
     }
+    if (r->nfiles > 0 && !files_reach_every_node(app))
+        return bs_error_set(err, 400,
+                            "Several nodes share this database: record "
+                            "files must be stored on S3 (enable it in the "
+                            "settings) so that every node can serve them.");
     /* The new uploads it keeps. */
     for (int i = 0; i < r->nfiles; i++) {
         bs_record_file *f = &r->files[i];

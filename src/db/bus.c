@@ -36,6 +36,7 @@ struct bs_bus {
     natsConnection *nc;
     natsSubscription *sub;
     bs_bus_fn on_message;
+    void (*on_connected)(void *user);
     void *user;
     pthread_mutex_t cb_lock;
     bool closing;                  /* guarded by cb_lock */
@@ -76,6 +77,10 @@ static void on_reconnected(natsConnection *nc, void *closure)
     bs_bus *b = closure;
     (void)nc;
     atomic_fetch_add(&b->reconnects, 1);
+    pthread_mutex_lock(&b->cb_lock);
+    if (!b->closing && b->on_connected)
+        b->on_connected(b->user);
+    pthread_mutex_unlock(&b->cb_lock);
 }
 
 static void on_closed(natsConnection *nc, void *closure)
@@ -127,6 +132,7 @@ int bs_bus_open(const bs_bus_config *cfg, bs_bus **out, char *err,
     pthread_cond_init(&b->ended, &ca);
     pthread_condattr_destroy(&ca);
     b->on_message = cfg->on_message;
+    b->on_connected = cfg->on_connected;
     b->user = cfg->user;
     int wait = cfg->reconnect_ms > 0 ? cfg->reconnect_ms : 500;
     int rc = 0;

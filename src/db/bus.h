@@ -43,6 +43,12 @@ typedef struct bs_bus_config {
     const char *name;      /* the connection's name, seen by the server */
     const char *subject;   /* subscribed (may hold wildcards), or NULL */
     bs_bus_fn on_message;
+    /* Called (may be NULL) each time the connection comes up after
+     * being down, or first comes up after an open that found the server
+     * unreachable, once the subscription is in place again: messages
+     * sent while it was down are lost, so the owner can catch up. Runs
+     * on a library thread, not at the same time as on_message. */
+    void (*on_connected)(void *user);
     void *user;
     int reconnect_ms;      /* wait between attempts; 0: 500 ms */
 } bs_bus_config;

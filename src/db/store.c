@@ -49,6 +49,11 @@ struct bs_store {
     bs_pgconn *leader;
     bool leading;
     pthread_mutex_t lead_lock;
+    /* PostgreSQL: the connection of the shared rate-limit counters
+     * (bs_store_count_hit), once opened, under count_lock. */
+    bs_pgconn *counts;
+    uint64_t count_calls;
+    pthread_mutex_t count_lock;
 };
 
 /* The advisory lock whose holder is the cluster's leader. */
@@ -246,6 +251,7 @@ static bs_store *store_new(int readers)
     pthread_mutex_init(&s->pool_lock, NULL);
     pthread_mutex_init(&s->pg_writer, NULL);
     pthread_mutex_init(&s->lead_lock, NULL);
+    pthread_mutex_init(&s->count_lock, NULL);
     pthread_cond_init(&s->pool_cond, NULL);
     s->writer = calloc(1, sizeof(bs_conn));
     s->aux = calloc(1, sizeof(bs_conn));
@@ -292,7 +298,12 @@ static const char PG_SETUP[] =
     "text) LANGUAGE sql IMMUTABLE AS $$ SELECT e FROM "
     "jsonb_array_elements_text(CASE WHEN NOT json_valid(t) THEN "
     "'[]'::jsonb WHEN jsonb_typeof(t::jsonb) = 'array' THEN t::jsonb "
-    "ELSE jsonb_build_array(t::jsonb) END) AS e $$";
+    "ELSE jsonb_build_array(t::jsonb) END) AS e $$;"
+    /* The rate-limit windows that every node counts in
+     * (bs_store_count_hit); unlogged: a crash may forget them. */
+    "CREATE UNLOGGED TABLE IF NOT EXISTS _basalt_rate_limits (id text NOT "
+    "NULL, key text NOT NULL, started bigint NOT NULL, span bigint NOT "
+    "NULL, hits bigint NOT NULL, PRIMARY KEY (id, key))";
 
 int bs_store_open_pg(bs_store **out, const char *dir, const char *url,
                      int readers, bs_error *err)
@@ -379,6 +390,61 @@ bool bs_store_leader(bs_store *s)
     return held;
 }
 
+/* Expired windows are deleted every this many hits. */
+#define COUNT_SWEEP_EVERY 1024
+
+/* Opens the counters' connection when it is not yet; under count_lock. */
+static int counts_conn(bs_store *s)
+{
+    if (s->counts)
+        return 0;
+    bs_error err;
+    bs_error_init(&err);
+    int rc = bs_pgconn_open(s->pg_url, false, &s->counts, &err);
+    if (rc)
+        s->counts = NULL;
+    bs_error_dispose(&err);
+    return rc;
+}
+
+int bs_store_count_hit(bs_store *s, const char *id, const char *key,
+                       int64_t interval, int64_t now, int64_t *hits)
+{
+    if (!s->pg)
+        return BS_ENOTFOUND;
+    pthread_mutex_lock(&s->count_lock);
+    int rc = counts_conn(s);
+    if (rc == 0 && bs_pgconn_count_hit(s->counts, id, key, interval, now,
+                                       hits) != 0) {
+        /* Broken by a restart of the server: once more, connected
+         * again. */
+        rc = bs_pgconn_revive(s->counts);
+        if (rc == 0)
+            rc = bs_pgconn_count_hit(s->counts, id, key, interval, now,
+                                     hits);
+    }
+    if (rc == 0 && ++s->count_calls % COUNT_SWEEP_EVERY == 0) {
+        char sql[128];
+        snprintf(sql, sizeof sql,
+                 "DELETE FROM _basalt_rate_limits WHERE started + span < "
+                 "%lld",
+                 (long long)now);
+        bs_pgconn_exec(s->counts, sql);
+    }
+    pthread_mutex_unlock(&s->count_lock);
+    return rc;
+}
+
+void bs_store_count_reset(bs_store *s)
+{
+    if (!s->pg)
+        return;
+    pthread_mutex_lock(&s->count_lock);
+    if (counts_conn(s) == 0)
+        bs_pgconn_exec(s->counts, "DELETE FROM _basalt_rate_limits");
+    pthread_mutex_unlock(&s->count_lock);
+}
+
 bool bs_store_is_pg(const bs_store *s)
 {
     return s->pg;
@@ -418,8 +484,11 @@ void bs_store_close(bs_store *s)
     pthread_mutex_destroy(&s->pg_writer);
     if (s->leader)
         bs_pgconn_close(s->leader);
+    if (s->counts)
+        bs_pgconn_close(s->counts);
     free(s->pg_url);
     pthread_mutex_destroy(&s->lead_lock);
+    pthread_mutex_destroy(&s->count_lock);
     pthread_cond_destroy(&s->pool_cond);
     free(s);
 }

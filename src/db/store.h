@@ -58,6 +58,19 @@ int bs_store_open_pg(bs_store **out, const char *dir, const char *url,
  * call. Any thread; takes a round trip on PostgreSQL. */
 bool bs_store_leader(bs_store *s);
 
+/* Rate limits shared by the nodes of a PostgreSQL database: counts one
+ * hit of key (a client address) under id in a fixed window of interval
+ * seconds, which starts again with the first hit after it ends (the
+ * windows of core/ratelimit.c, kept in a table every node updates with
+ * one atomic statement). Returns 0 with *hits, the window's hits this
+ * one included; BS_ENOTFOUND on SQLite (the caller counts in memory);
+ * BS_EDB when PostgreSQL cannot be reached. Any thread; a round trip on
+ * a connection of its own, one hit at a time. */
+int bs_store_count_hit(bs_store *s, const char *id, const char *key,
+                       int64_t interval, int64_t now, int64_t *hits);
+/* Forgets every shared window (nothing on SQLite). */
+void bs_store_count_reset(bs_store *s);
+
 /* Whether s, or the connection c, is PostgreSQL's. Any thread. */
 bool bs_store_is_pg(const bs_store *s);
 bool bs_conn_is_pg(const bs_conn *c);

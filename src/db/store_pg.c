@@ -150,20 +150,59 @@ static int plain(bs_pgconn *c, const char *sql)
     return rc;
 }
 
-int bs_pgconn_try_lock(bs_pgconn *c, int64_t key, bool *held)
+/* Copies the one value of result r (which it frees) into out; 0, or
+ * BS_EDB with the message kept when the statement failed or did not
+ * answer one row. */
+static int one_value(bs_pgconn *c, PGresult *r, char *out, size_t cap)
 {
-    char sql[64];
-    snprintf(sql, sizeof sql, "SELECT pg_try_advisory_lock(%lld)",
-             (long long)key);
-    PGresult *r = PQexec(c->conn, sql);
     int rc = 0;
     if (!ok(r) || PQntuples(r) != 1) {
         keep_message(c, r ? PQresultErrorMessage(r) : PQerrorMessage(c->conn));
         rc = BS_EDB;
     } else {
-        *held = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+        snprintf(out, cap, "%s", PQgetvalue(r, 0, 0));
     }
     PQclear(r);
+    return rc;
+}
+
+int bs_pgconn_try_lock(bs_pgconn *c, int64_t key, bool *held)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "SELECT pg_try_advisory_lock(%lld)",
+             (long long)key);
+    char v[8];
+    int rc = one_value(c, PQexec(c->conn, sql), v, sizeof v);
+    if (rc == 0)
+        *held = strcmp(v, "t") == 0;
+    return rc;
+}
+
+int bs_pgconn_count_hit(bs_pgconn *c, const char *id, const char *key,
+                        int64_t interval, int64_t now, int64_t *hits)
+{
+    /* One statement, atomic under concurrent nodes: a new window starts
+     * with the first hit after the last one ended. */
+    static const char sql[] =
+        "INSERT INTO _basalt_rate_limits (id, key, started, span, hits) "
+        "VALUES ($1, $2, $3::bigint, $4::bigint, 1) ON CONFLICT (id, key) "
+        "DO UPDATE SET "
+        "hits = CASE WHEN EXCLUDED.started - _basalt_rate_limits.started "
+        ">= EXCLUDED.span THEN 1 ELSE _basalt_rate_limits.hits + 1 END, "
+        "started = CASE WHEN EXCLUDED.started - "
+        "_basalt_rate_limits.started >= EXCLUDED.span THEN "
+        "EXCLUDED.started ELSE _basalt_rate_limits.started END, "
+        "span = EXCLUDED.span RETURNING hits";
+    char n1[24], n2[24];
+    snprintf(n1, sizeof n1, "%lld", (long long)now);
+    snprintf(n2, sizeof n2, "%lld", (long long)interval);
+    const char *vals[4] = {id, key, n1, n2};
+    char v[24];
+    int rc = one_value(
+        c, PQexecParams(c->conn, sql, 4, NULL, vals, NULL, NULL, 0), v,
+        sizeof v);
+    if (rc == 0)
+        *hits = strtoll(v, NULL, 10);
     return rc;
 }
 

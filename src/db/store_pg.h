@@ -34,6 +34,13 @@ int bs_pgconn_revive(bs_pgconn *c);
  * connection is broken or the statement failed). */
 int bs_pgconn_try_lock(bs_pgconn *c, int64_t key, bool *held);
 
+/* Counts one hit of key under id in the shared table of rate-limit
+ * windows (bs_store_count_hit): 0 with *hits, the hits of the current
+ * window of interval seconds at time now, this one included; or
+ * BS_EDB. */
+int bs_pgconn_count_hit(bs_pgconn *c, const char *id, const char *key,
+                        int64_t interval, int64_t now, int64_t *hits);
+
 /* Runs sql (any number of statements, no parameters, rewritten by
  * bs_pg_sql_translate). Returns 0 or BS_EDB with the message kept for
  * bs_pgconn_errmsg. */

@@ -14,10 +14,19 @@
 // acknowledged write, while the realtime clients connected through the
 // balancer reconnect (the SDK's own retry) and get the changes made
 // after the kill; cron jobs run on one node only (the holder of a
-// PostgreSQL advisory lock), and on another once it is killed.
+// PostgreSQL advisory lock), and on another once it is killed; a rate
+// limit counts a client's requests on every node together (a table in
+// PostgreSQL); a collection made while NATS was down reaches the other
+// nodes once it is back (each reads its snapshots again on reconnect);
+// record files are refused until S3 is enabled, then any node serves
+// them.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import S3rver from 's3rver';
 import PocketBase from 'pocketbase';
 import { EventSource } from 'eventsource';
 import { PG_SKIP, startPg, stopPg } from './lib/pg.mjs';
@@ -32,7 +41,7 @@ const SKIP = PG_SKIP || NATS_SKIP || NGINX_SKIP;
 const ADMIN = { email: 'admin@example.com', password: 'admin-pass-123' };
 
 describe('three nodes on PostgreSQL and NATS behind nginx', { skip: SKIP }, () => {
-  let pgDir, dbUrl, nats, lb, token;
+  let pgDir, dbUrl, nats, natsPort, lb, token, s3, s3dir;
   const nodes = [];
   // Every client with a realtime stream, closed in after() even when a
   // test failed half-way (a stream left open retries for ever).
@@ -49,7 +58,7 @@ describe('three nodes on PostgreSQL and NATS behind nginx', { skip: SKIP }, () =
 
   before(async () => {
     ({ dir: pgDir, url: dbUrl } = startPg());
-    const natsPort = await freePort();
+    natsPort = await freePort();
     nats = await startNats(natsPort);
     const options = {
       args: ['--db', dbUrl, '--nats', `nats://127.0.0.1:${natsPort}`, '--natsPrefix', 'cltest'],
@@ -92,6 +101,8 @@ describe('three nodes on PostgreSQL and NATS behind nginx', { skip: SKIP }, () =
     }
     await lb?.stop();
     for (const n of nodes) await n.destroy();
+    await s3?.close();
+    if (s3dir) fs.rmSync(s3dir, { recursive: true, force: true });
     await stopProcess(nats, 'SIGKILL');
     stopPg(pgDir);
   });
@@ -182,6 +193,78 @@ describe('three nodes on PostgreSQL and NATS behind nginx', { skip: SKIP }, () =
     assert.equal(r.status, 404);
     assert.equal((await r.json()).message, 'Missing or invalid client id.');
     await unsub();
+  });
+
+  test('a rate limit counts the requests of a client on every node together', async () => {
+    const limits = (enabled) => ({
+      rateLimits: { enabled, rules: [{ label: 'notes:list', audience: '', duration: 60, maxRequests: 4 }] },
+    });
+    await su(nodes[0].url).settings.update(limits(true));
+    try {
+      for (const n of nodes)
+        await until(async () => (await su(n.url).settings.getAll()).rateLimits.enabled === true, 'the limit on every node', 2000);
+      // Four lists allowed in all, whichever node answers: 2 + 1 + 1.
+      const list = (n) => fetch(`${n.url}/api/collections/notes/records`).then((r) => r.status);
+      assert.deepEqual([await list(nodes[0]), await list(nodes[1]), await list(nodes[2]), await list(nodes[0])],
+        [200, 200, 200, 200]);
+      for (const n of nodes) assert.equal(await list(n), 429, 'over the limit on every node');
+    } finally {
+      await su(nodes[0].url).settings.update(limits(false));
+      for (const n of nodes)
+        await until(async () => (await su(n.url).settings.getAll()).rateLimits.enabled === false, 'no limit on every node', 2000);
+    }
+  });
+
+  test('record files: refused until S3 is enabled, then served by every node', async () => {
+    await su(nodes[0].url).collections.create({
+      name: 'docs', listRule: '', viewRule: '', createRule: '',
+      fields: [{ name: 'title', type: 'text' }, { name: 'file', type: 'file', maxSelect: 1 }],
+    });
+    for (const n of nodes)
+      await until(async () => (await fetch(`${n.url}/api/collections/docs/records`)).status === 200, 'docs everywhere', 2000);
+    const form = (text) => {
+      const f = new FormData();
+      f.append('title', text);
+      f.append('file', new Blob([`body of ${text}`], { type: 'text/plain' }), `${text}.txt`);
+      return f;
+    };
+    // On a node's own disk the file would be missing on the others.
+    await assert.rejects(new PocketBase(nodes[0].url).collection('docs').create(form('local')),
+      (e) => e.status === 400 && /S3/.test(e.message));
+    assert.equal((await su(nodes[0].url).collection('docs').getList(1, 1)).totalItems, 0, 'nothing stored');
+
+    s3dir = fs.mkdtempSync(path.join(os.tmpdir(), 'basalt-s3rver-'));
+    const s3port = await freePort();
+    s3 = new S3rver({ address: '127.0.0.1', port: s3port, silent: true, directory: s3dir, configureBuckets: [{ name: 'cluster-files' }] });
+    await s3.run();
+    await su(nodes[0].url).settings.update({
+      s3: { enabled: true, bucket: 'cluster-files', region: 'us-east-1', endpoint: `http://127.0.0.1:${s3port}`,
+        accessKey: 'S3RVER', secret: 'S3RVER', forcePathStyle: true },
+    });
+    for (const n of nodes)
+      await until(async () => (await su(n.url).settings.getAll()).s3.enabled === true, 'S3 on every node', 2000);
+    const rec = await new PocketBase(nodes[0].url).collection('docs').create(form('shared'));
+    for (const n of nodes) {
+      const r = await fetch(`${n.url}/api/files/docs/${rec.id}/${rec.file}`);
+      assert.equal(r.status, 200);
+      assert.equal(await r.text(), 'body of shared');
+    }
+  });
+
+  test('a collection made while NATS was down is served by the others once it is back', async () => {
+    await stopProcess(nats, 'SIGKILL');
+    for (const n of nodes)
+      await until(async () => (await metric(n, token, 'basalt_cluster_connected')) === 0, 'NATS gone', 10000);
+    // Its notice is lost: nobody hears it.
+    await su(nodes[1].url).collections.create({ name: 'made_offline', listRule: '', fields: [{ name: 'body', type: 'text' }] });
+    assert.equal((await fetch(`${nodes[0].url}/api/collections/made_offline/records`)).status, 404);
+    nats = await startNats(natsPort);
+    for (const n of nodes)
+      await until(async () => (await metric(n, token, 'basalt_cluster_connected')) === 1, 'NATS again', 15000);
+    // Each node reads the schema again when the bus comes back.
+    for (const n of [nodes[0], nodes[2]])
+      await until(async () => (await fetch(`${n.url}/api/collections/made_offline/records`)).status === 200,
+        'the collection on the others', 5000);
   });
 
   test('kill -9 of a node during writes through the balancer: no acknowledged write lost, realtime resumes', async () => {
