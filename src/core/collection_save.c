@@ -99,7 +99,7 @@ static int create_table(bs_conn *conn, const json_object *col, bs_error *err)
     free(sorted);
     /* PostgreSQL has no rowid: every table of its store gets one. */
     if (bs_conn_is_pg(conn))
-        bs_buf_puts(&sql, ", \"_rowid\" bigint GENERATED ALWAYS AS IDENTITY");
+        bs_buf_puts(&sql, ", \"_rowid\" bigint GENERATED ALWAYS AS IDENTITY UNIQUE");
     bs_buf_putc(&sql, ')');
     int rc = exec_buf(conn, &sql, err);
     bs_buf_dispose(&sql);

@@ -61,7 +61,7 @@ static const char AUX_SCHEMA[] =
  * mapping"): JSON as text, booleans as boolean, and the "_rowid"
  * identity column that every table of the store has. */
 #define PG_NOW "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS\"Z\"')"
-#define PG_ROWID "\"_rowid\" bigint GENERATED ALWAYS AS IDENTITY"
+#define PG_ROWID "\"_rowid\" bigint GENERATED ALWAYS AS IDENTITY UNIQUE"
 
 static const char PG_TABLES[] =
     "CREATE TABLE \"_params\" ("

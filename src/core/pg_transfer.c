@@ -1014,7 +1014,7 @@ static int create_pg_table(job *j, const tbl *t, bs_error *err)
             bs_buf_printf(&q, " DEFAULT %s", c->dflt);
         bs_buf_puts(&q, ", ");
     }
-    bs_buf_puts(&q, "\"_rowid\" bigint GENERATED ALWAYS AS IDENTITY");
+    bs_buf_puts(&q, "\"_rowid\" bigint GENERATED ALWAYS AS IDENTITY UNIQUE");
     bs_buf_append(&q, t->keys.data, t->keys.len);
     bs_buf_putc(&q, ')');
     bs_buf_putc(&q, '\0');

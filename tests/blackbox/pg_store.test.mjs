@@ -56,6 +56,13 @@ describe('PostgreSQL store', { skip: SKIP }, () => {
     assert.ok(su.authStore.isValid);
   });
 
+  test('list pages in rowid order read an index: every table has one on "_rowid"', async () => {
+    await su.collections.create({ name: 'indexed', listRule: '', fields: [{ name: 'n', type: 'number' }] });
+    for (const t of ['indexed', 'users', '_superusers', '_collections'])
+      assert.equal(psql(`SELECT count(*) FROM pg_indexes WHERE tablename = '${t}' AND indexdef LIKE '%(_rowid)'`), '1', t);
+    await su.collections.delete('indexed');
+  });
+
   test('a collection and its records: create, getOne, update, list, delete', async () => {
     const users = await su.collections.getOne('users');
     const ann = await su.collection('users').create({
