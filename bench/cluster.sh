@@ -25,6 +25,9 @@
 #   list        posts10k perPage=30 with totals, c=64, LIST_N
 #   list-sort   posts10k filter=(views>500)&sort=-created perPage=30, c=64, SORT_N
 #   create      POST posts (published bodies), c=64, CREATE_N
+#   create-node1  pg-3 only: the same creates sent straight to node 1; the
+#               JSON line's node_cpu_s_each shows what nodes 2 and 3 spend
+#               receiving the changes over NATS
 #   realtime    RT_CLIENTS streams subscribed to posts/*, RT_WRITES creates at
 #               RT_RATE/s (bench/realtime.c): delivered messages/s, p50/p99
 #
@@ -35,7 +38,8 @@
 # sum of the nodes' VmHWM, reset before each run.
 #
 # Environment: BASALT (./build/basalt), CONFIGS ("sqlite-1 pg-1 pg-3"),
-# SCENARIOS ("getOne list list-sort create realtime"), POSTS (10000),
+# SCENARIOS ("getOne list list-sort create create-node1 realtime"),
+# POSTS (10000),
 # GET_N (20000), LIST_N (3000), SORT_N (400), CREATE_N (10000),
 # RT_CLIENTS (300), RT_WRITES (300), RT_RATE (100), COOLDOWN (2),
 # WAIT_S (30: the bound of every wait for a service), KEEP=1 (keep the
@@ -51,7 +55,7 @@ cd "$ROOT"
 
 BASALT=${BASALT:-./build/basalt}
 CONFIGS=${CONFIGS:-"sqlite-1 pg-1 pg-3"}
-SCENARIOS=${SCENARIOS:-"getOne list list-sort create realtime"}
+SCENARIOS=${SCENARIOS:-"getOne list list-sort create create-node1 realtime"}
 POSTS=${POSTS:-10000}
 GET_N=${GET_N:-20000}
 LIST_N=${LIST_N:-3000}
@@ -341,7 +345,7 @@ nats_connected() {
         awk '$1 == "basalt_cluster_connected" && $2 == 1 { ok = 1 } END { exit !ok }'
 }
 
-declare -A BASE_OF NODE_PIDS_OF OTHER_PIDS_OF
+declare -A BASE_OF NODE_PIDS_OF LB_PID_OF NATS_PID_OF NODE1_OF
 
 setup_sqlite() {
     local dir
@@ -356,7 +360,6 @@ setup_sqlite() {
         --timeout "$WAIT_S" >/dev/null 2>>"$WORK/sqlite-1.log" || die "sqlite-1 did not become ready"
     BASE_OF[sqlite-1]=http://127.0.0.1:$NODE_PORT
     NODE_PIDS_OF[sqlite-1]=$NODE_PID
-    OTHER_PIDS_OF[sqlite-1]=
     TOKEN=$(login "${BASE_OF[sqlite-1]}")
     seed sqlite-1 "${BASE_OF[sqlite-1]}"
 }
@@ -367,7 +370,6 @@ setup_pg1() {
         --db "$PG_URL/bench_pg1" >>"$WORK/pg-1.log" 2>&1 || die "superuser upsert failed (pg-1)"
     BASE_OF[pg-1]=http://127.0.0.1:$NODE_PORT
     NODE_PIDS_OF[pg-1]=$NODE_PID
-    OTHER_PIDS_OF[pg-1]=
     TOKEN=$(login "${BASE_OF[pg-1]}")
     seed pg-1 "${BASE_OF[pg-1]}"
 }
@@ -397,7 +399,9 @@ setup_pg3() {
     wait_until "nginx to pass requests to the nodes" serves_posts "$LB_URL"
     BASE_OF[pg-3]=$LB_URL
     NODE_PIDS_OF[pg-3]="${pids[*]}"
-    OTHER_PIDS_OF[pg-3]="$NGINX_PID $NATS_PID"
+    LB_PID_OF[pg-3]=$NGINX_PID
+    NATS_PID_OF[pg-3]=$NATS_PID
+    NODE1_OF[pg-3]=$base
     # Every configuration's getOne paths and bodies come from the same seed,
     # but the ids differ: each keeps its own files.
 }
@@ -444,20 +448,25 @@ us_per() { awk -v t="$1" -v n="$2" -v hz="$HZ" 'BEGIN { printf "%.1f", (n > 0) ?
 # COUNT-KIND is "requests" (loadgen) or "messages" (realtime).
 LAST_OUT=
 measure() {
-    local cfg=$1 name=$2 kind=$3 p n0 pg0 o0 n1 pg1 o1 out n rps p50 p99 errs rss
+    local cfg=$1 name=$2 kind=$3 p out n rps p50 p99 errs rss i
     shift 3
-    local nodes=(${NODE_PIDS_OF[$cfg]}) others=(${OTHER_PIDS_OF[$cfg]})
+    local nodes=(${NODE_PIDS_OF[$cfg]}) lb=${LB_PID_OF[$cfg]:-} nats=${NATS_PID_OF[$cfg]:-}
+    local pg=; [[ $cfg == pg-* ]] && pg=$PG_PID
+    local b_nodes=() b_pg b_lb b_nats a_nodes=() a_pg a_lb a_nats
     sleep "$COOLDOWN"
     log "$cfg $name ..."
     for p in "${nodes[@]}"; do echo 5 >"/proc/$p/clear_refs" 2>/dev/null || true; done
-    n0=$(ticks "${nodes[@]}")
-    pg0=$( [[ $cfg == pg-* ]] && ticks "$PG_PID" || echo 0)
-    o0=$( ((${#others[@]})) && ticks "${others[@]}" || echo 0)
+    for p in "${nodes[@]}"; do b_nodes+=("$(ticks "$p")"); done
+    b_pg=$(ticks $pg) b_lb=$(ticks $lb) b_nats=$(ticks $nats)
     out=$(timeout 600 "$@") || die "$cfg $name: the load run failed or timed out: $out"
-    n1=$(ticks "${nodes[@]}")
-    pg1=$( [[ $cfg == pg-* ]] && ticks "$PG_PID" || echo 0)
-    o1=$( ((${#others[@]})) && ticks "${others[@]}" || echo 0)
+    for p in "${nodes[@]}"; do a_nodes+=("$(ticks "$p")"); done
+    a_pg=$(ticks $pg) a_lb=$(ticks $lb) a_nats=$(ticks $nats)
     rss=$(hwm_kb "${nodes[@]}")
+    local d_node=0 each=
+    for i in "${!nodes[@]}"; do
+        d_node=$((d_node + a_nodes[i] - b_nodes[i]))
+        each+="${each:+,}$(awk -v t=$((a_nodes[i] - b_nodes[i])) -v hz="$HZ" 'BEGIN { print t / hz }')"
+    done
     for p in "${nodes[@]}"; do kill -0 "$p" 2>/dev/null || die "$cfg: node $p died during $name"; done
     LAST_OUT=$out
     if [[ $kind == requests ]]; then
@@ -474,16 +483,18 @@ measure() {
         [[ -n ${n:-} ]] || die "$cfg $name: no result from the realtime client: $out"
         errs="$errs missed"
     fi
-    local nu pu ou
-    nu=$(us_per $((n1 - n0)) "$n") pu=$(us_per $((pg1 - pg0)) "$n") ou=$(us_per $((o1 - o0)) "$n")
-    ROWS+=("$(printf '%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s' "$name" "$cfg" "$rps" "$p50" "$p99" \
-        "$errs" "$nu" "$pu" "$(awk -v a="$nu" -v b="$pu" 'BEGIN { printf "%.1f", a + b }')" "$ou" \
+    local nu pu lu au
+    nu=$(us_per "$d_node" "$n") pu=$(us_per $((a_pg - b_pg)) "$n")
+    lu=$(us_per $((a_lb - b_lb)) "$n") au=$(us_per $((a_nats - b_nats)) "$n")
+    ROWS+=("$(printf '%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s' "$name" "$cfg" "$rps" "$p50" "$p99" \
+        "$errs" "$nu" "$pu" "$(awk -v a="$nu" -v b="$pu" 'BEGIN { printf "%.1f", a + b }')" "$lu" "$au" \
         "$(awk -v kb="$rss" 'BEGIN { printf "%.1f", kb / 1024 }')")")
     local extra
-    extra=$(printf '"count_kind":"%s","count":%s,"nodes":%s,"node_cpu_s":%s,"pg_cpu_s":%s,"lb_nats_cpu_s":%s,"node_cpu_us_per":%s,"pg_cpu_us_per":%s,"lb_nats_cpu_us_per":%s,"nodes_peak_rss_kb":%s' \
-        "$kind" "$n" "${#nodes[@]}" "$(awk -v t=$((n1 - n0)) -v hz="$HZ" 'BEGIN { print t / hz }')" \
-        "$(awk -v t=$((pg1 - pg0)) -v hz="$HZ" 'BEGIN { print t / hz }')" \
-        "$(awk -v t=$((o1 - o0)) -v hz="$HZ" 'BEGIN { print t / hz }')" "$nu" "$pu" "$ou" "$rss")
+    extra=$(printf '"count_kind":"%s","count":%s,"nodes":%s,"node_cpu_s":%s,"node_cpu_s_each":[%s],"pg_cpu_s":%s,"lb_cpu_s":%s,"nats_cpu_s":%s,"node_cpu_us_per":%s,"pg_cpu_us_per":%s,"lb_cpu_us_per":%s,"nats_cpu_us_per":%s,"nodes_peak_rss_kb":%s' \
+        "$kind" "$n" "${#nodes[@]}" "$(awk -v t="$d_node" -v hz="$HZ" 'BEGIN { print t / hz }')" "$each" \
+        "$(awk -v t=$((a_pg - b_pg)) -v hz="$HZ" 'BEGIN { print t / hz }')" \
+        "$(awk -v t=$((a_lb - b_lb)) -v hz="$HZ" 'BEGIN { print t / hz }')" \
+        "$(awk -v t=$((a_nats - b_nats)) -v hz="$HZ" 'BEGIN { print t / hz }')" "$nu" "$pu" "$lu" "$au" "$rss")
     if [[ $kind == requests ]]; then
         echo "$(json_prefix "$cfg" "$name"),$extra,${out#\{}" >>"$RESULTS"
     else
@@ -494,15 +505,15 @@ measure() {
 print_table() {
     local row f
     echo
-    printf '%-10s %-9s %8s %8s %8s %12s %9s %8s %10s %9s %8s\n' scenario config "req/s" "p50 ms" "p99 ms" \
-        errors "node us" "pg us" "node+pg us" "lb+nats" "RSS MiB"
+    printf '%-13s %-9s %8s %8s %8s %12s %8s %8s %10s %7s %7s %8s\n' scenario config "req/s" "p50 ms" "p99 ms" \
+        errors "node us" "pg us" "node+pg us" "lb us" "nats us" "RSS MiB"
     for row in "${ROWS[@]}"; do
         IFS='|' read -r -a f <<<"$row"
-        printf '%-10s %-9s %8s %8s %8s %12s %9s %8s %10s %9s %8s\n' "${f[@]}"
+        printf '%-13s %-9s %8s %8s %8s %12s %8s %8s %10s %7s %7s %8s\n' "${f[@]}"
     done
     echo
     echo "CPU columns: microseconds of CPU per request (realtime: per delivered message), summed over"
-    echo "all Basalt nodes (node), PostgreSQL's processes (pg), nginx + nats-server (lb+nats);"
+    echo "all Basalt nodes (node), PostgreSQL's processes (pg), nginx (lb) and nats-server (nats);"
     echo "RSS: the nodes' peak resident memory during the run, summed. realtime req/s = messages/s."
 }
 
@@ -523,6 +534,14 @@ run_scenario() {
                     -n "$SORT_N" -c 64 --timeout 300 ;;
             create)
                 measure "$cfg" create requests "$LOADGEN" --json --url "$base/api/collections/posts/records" \
+                    --method POST --bodies "$WORK/$cfg-create-bodies" -n "$CREATE_N" -c 64 ;;
+            create-node1)
+                # pg-3 only: creates straight to node 1 (no balancer); the
+                # CPU of nodes 2 and 3 (in the JSON line) is then what
+                # receiving the changes over NATS costs them.
+                [[ $cfg == pg-3 ]] || continue
+                measure "$cfg" create-node1 requests "$LOADGEN" --json \
+                    --url "${NODE1_OF[$cfg]}/api/collections/posts/records" \
                     --method POST --bodies "$WORK/$cfg-create-bodies" -n "$CREATE_N" -c 64 ;;
             realtime)
                 measure "$cfg" realtime messages "$REALTIME" "${base#http://}" "$RT_CLIENTS" "$RT_WRITES" 0 "$RT_RATE" ;;
