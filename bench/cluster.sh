@@ -23,6 +23,7 @@
 # Scenarios (keep-alive, loadgen's 2 threads):
 #   getOne      posts10k, 1,000 rotating ids, c=64, GET_N requests
 #   list        posts10k perPage=30 with totals, c=64, LIST_N
+#   list-skip   the same with skipTotal=1 (not in the default set)
 #   list-sort   posts10k filter=(views>500)&sort=-created perPage=30, c=64, SORT_N
 #   create      POST posts (published bodies), c=64, CREATE_N
 #   create-node1  pg-3 only: the same creates sent straight to node 1; the
@@ -43,7 +44,10 @@
 # GET_N (20000), LIST_N (3000), SORT_N (400), CREATE_N (10000),
 # RT_CLIENTS (300), RT_WRITES (300), RT_RATE (100), COOLDOWN (2),
 # WAIT_S (30: the bound of every wait for a service), KEEP=1 (keep the
-# temporary directories and logs), PGBIN (/usr/lib/postgresql/15/bin).
+# temporary directories and logs), PGBIN (/usr/lib/postgresql/15/bin),
+# PG_ROWID_INDEX=1 (an experiment: after seeding, a unique index on
+# posts10k's "_rowid", the order of a list without sort, which the
+# PostgreSQL store does not create).
 #
 # Rows are printed as one table and appended to build/bench/results.jsonl
 # (target = the configuration, scenario = cluster/NAME).
@@ -303,7 +307,8 @@ make_bodies() {
         }' "$4" >"$1"
 }
 
-# seed CONFIG BASE — the data set through the API of BASE (TOKEN set).
+# seed CONFIG BASE [DB] — the data set through the API of BASE (TOKEN set);
+# DB: the PostgreSQL database, for PG_ROWID_INDEX.
 seed() {
     local cfg=$1 base=$2 t0=$SECONDS c
     log "$cfg: seeding 50 users and $POSTS posts through the API"
@@ -330,6 +335,11 @@ seed() {
             jq -r '.items[].id' | sed 's|^|/api/collections/posts10k/records/|' >>"$WORK/$cfg-paths"
     done
     [[ $(wc -l <"$WORK/$cfg-paths") -eq $want ]] || die "$cfg: fewer than $want posts10k records"
+    if [[ ${PG_ROWID_INDEX:-} == 1 && -n ${3:-} ]]; then
+        psql "$PG_URL/$3" -XAtq -c 'CREATE UNIQUE INDEX "bench_posts10k_rowid" ON "posts10k" ("_rowid")' \
+            >/dev/null || die "$cfg: CREATE INDEX failed"
+        log "$cfg: index on posts10k(_rowid) created"
+    fi
     log "$cfg: seeded in $((SECONDS - t0)) s"
 }
 
@@ -371,7 +381,7 @@ setup_pg1() {
     BASE_OF[pg-1]=http://127.0.0.1:$NODE_PORT
     NODE_PIDS_OF[pg-1]=$NODE_PID
     TOKEN=$(login "${BASE_OF[pg-1]}")
-    seed pg-1 "${BASE_OF[pg-1]}"
+    seed pg-1 "${BASE_OF[pg-1]}" bench_pg1
 }
 
 setup_pg3() {
@@ -386,7 +396,7 @@ setup_pg3() {
     TOKEN=$(login "$base")
     # The collections exist before nodes 2 and 3 start: they load them at
     # start-up (no schema notice needed).
-    seed pg-3 "$base"
+    seed pg-3 "$base" bench_pg3
     for i in 2 3; do
         start_node "pg-3-node$i" "${args[@]}"
         ports+=("$NODE_PORT") pids+=("$NODE_PID")
@@ -528,6 +538,9 @@ run_scenario() {
             list)
                 measure "$cfg" list requests "$LOADGEN" --json \
                     --url "$base/api/collections/posts10k/records?perPage=30" -n "$LIST_N" -c 64 --timeout 120 ;;
+            list-skip)
+                measure "$cfg" list-skip requests "$LOADGEN" --json \
+                    --url "$base/api/collections/posts10k/records?perPage=30&skipTotal=1" -n "$LIST_N" -c 64 --timeout 120 ;;
             list-sort)
                 measure "$cfg" list-sort requests "$LOADGEN" --json \
                     --url "$base/api/collections/posts10k/records?filter=(views>500)&sort=-created&perPage=30" \
