@@ -95,7 +95,7 @@ find_program() {
 # ------------------------------------------------------------ processes
 
 PIDS=()          # every process started here, stopped at exit
-PGDIR= NGXDIR= WORK=
+PGDIR='' NGXDIR='' WORK=''
 
 stop_pid() {
     local pid=$1
@@ -344,7 +344,7 @@ seed() {
 }
 
 login() {
-    TOKEN= api POST "$1/api/collections/_superusers/auth-with-password" \
+    TOKEN='' api POST "$1/api/collections/_superusers/auth-with-password" \
         "{\"identity\":\"$ADMIN_EMAIL\",\"password\":\"$ADMIN_PASSWORD\"}" | jq -r .token
 }
 
@@ -456,11 +456,11 @@ us_per() { awk -v t="$1" -v n="$2" -v hz="$HZ" 'BEGIN { printf "%.1f", (n > 0) ?
 # measure CONFIG SCENARIO COUNT-KIND COMMAND... — runs COMMAND (loadgen
 # --json, or the realtime client) against CONFIG and records one row.
 # COUNT-KIND is "requests" (loadgen) or "messages" (realtime).
-LAST_OUT=
 measure() {
     local cfg=$1 name=$2 kind=$3 p out n rps p50 p99 errs rss i
     shift 3
-    local nodes=(${NODE_PIDS_OF[$cfg]}) lb=${LB_PID_OF[$cfg]:-} nats=${NATS_PID_OF[$cfg]:-}
+    local nodes lb=${LB_PID_OF[$cfg]:-} nats=${NATS_PID_OF[$cfg]:-}
+    read -r -a nodes <<<"${NODE_PIDS_OF[$cfg]}"
     local pg=; [[ $cfg == pg-* ]] && pg=$PG_PID
     local b_nodes=() b_pg b_lb b_nats a_nodes=() a_pg a_lb a_nats
     sleep "$COOLDOWN"
@@ -478,7 +478,6 @@ measure() {
         each+="${each:+,}$(awk -v t=$((a_nodes[i] - b_nodes[i])) -v hz="$HZ" 'BEGIN { print t / hz }')"
     done
     for p in "${nodes[@]}"; do kill -0 "$p" 2>/dev/null || die "$cfg: node $p died during $name"; done
-    LAST_OUT=$out
     if [[ $kind == requests ]]; then
         n=$(json_num requests "$out")
         rps=$(printf '%.0f' "$(json_num rps "$out")")
