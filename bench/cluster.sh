@@ -44,10 +44,7 @@
 # GET_N (20000), LIST_N (3000), SORT_N (400), CREATE_N (10000),
 # RT_CLIENTS (300), RT_WRITES (300), RT_RATE (100), COOLDOWN (2),
 # WAIT_S (30: the bound of every wait for a service), KEEP=1 (keep the
-# temporary directories and logs), PGBIN (/usr/lib/postgresql/15/bin),
-# PG_ROWID_INDEX=1 (an experiment: after seeding, a unique index on
-# posts10k's "_rowid", the order of a list without sort, which the
-# PostgreSQL store does not create).
+# temporary directories and logs), PGBIN (/usr/lib/postgresql/15/bin).
 #
 # Rows are printed as one table and appended to build/bench/results.jsonl
 # (target = the configuration, scenario = cluster/NAME).
@@ -307,8 +304,7 @@ make_bodies() {
         }' "$4" >"$1"
 }
 
-# seed CONFIG BASE [DB] — the data set through the API of BASE (TOKEN set);
-# DB: the PostgreSQL database, for PG_ROWID_INDEX.
+# seed CONFIG BASE — the data set through the API of BASE (TOKEN set).
 seed() {
     local cfg=$1 base=$2 t0=$SECONDS c
     log "$cfg: seeding 50 users and $POSTS posts through the API"
@@ -335,11 +331,6 @@ seed() {
             jq -r '.items[].id' | sed 's|^|/api/collections/posts10k/records/|' >>"$WORK/$cfg-paths"
     done
     [[ $(wc -l <"$WORK/$cfg-paths") -eq $want ]] || die "$cfg: fewer than $want posts10k records"
-    if [[ ${PG_ROWID_INDEX:-} == 1 && -n ${3:-} ]]; then
-        psql "$PG_URL/$3" -XAtq -c 'CREATE UNIQUE INDEX "bench_posts10k_rowid" ON "posts10k" ("_rowid")' \
-            >/dev/null || die "$cfg: CREATE INDEX failed"
-        log "$cfg: index on posts10k(_rowid) created"
-    fi
     log "$cfg: seeded in $((SECONDS - t0)) s"
 }
 
@@ -381,7 +372,7 @@ setup_pg1() {
     BASE_OF[pg-1]=http://127.0.0.1:$NODE_PORT
     NODE_PIDS_OF[pg-1]=$NODE_PID
     TOKEN=$(login "${BASE_OF[pg-1]}")
-    seed pg-1 "${BASE_OF[pg-1]}" bench_pg1
+    seed pg-1 "${BASE_OF[pg-1]}"
 }
 
 setup_pg3() {
@@ -396,7 +387,7 @@ setup_pg3() {
     TOKEN=$(login "$base")
     # The collections exist before nodes 2 and 3 start: they load them at
     # start-up (no schema notice needed).
-    seed pg-3 "$base" bench_pg3
+    seed pg-3 "$base"
     for i in 2 3; do
         start_node "pg-3-node$i" "${args[@]}"
         ports+=("$NODE_PORT") pids+=("$NODE_PID")
