@@ -30,10 +30,12 @@ baseline_file="$here/baseline"
 setup_baseline_file="$here/setup/baseline"
 out_dir="$repo/build/compat"
 server_cmd="'$BASALT_BIN' serve --dir={dir} --http=127.0.0.1:{port}"
+target=compat
 if [ -n "${COMPAT_PG_URL:-}" ]; then
   baseline_file="$here/baseline-pg"
   setup_baseline_file="$here/setup/baseline-pg"
   out_dir="$repo/build/compat/pg"
+  target=compat-pg
   server_cmd="python3 '$here/pg_serve.py' --url '$COMPAT_PG_URL' --template '${COMPAT_PG_TEMPLATE:?}' --dir={dir} --port={port} -- $server_cmd"
 fi
 
@@ -93,7 +95,7 @@ ratchet() {
       echo "$count" >"$file"
       echo "compat: $name baseline raised to $count in $file - commit it."
     else
-      echo "compat: $name: $((count - base)) more than the baseline - raise it: COMPAT_UPDATE=1 make compat."
+      echo "compat: $name: $((count - base)) more than the baseline - raise it: COMPAT_UPDATE=1 make $target."
     fi
   fi
   return 0

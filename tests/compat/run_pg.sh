@@ -48,7 +48,7 @@ template=pbcompat_fixture
 out_dir="$repo/build/compat/pg"
 mkdir -p "$out_dir"
 psql_admin() {
-  "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -d "$BASALT_PG_URL" -c "$1"
+  PGOPTIONS=--client-min-messages=warning "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -d "$BASALT_PG_URL" -c "$1"
 }
 psql_admin "DROP DATABASE IF EXISTS $template WITH (FORCE)"
 psql_admin "CREATE DATABASE $template ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0"
