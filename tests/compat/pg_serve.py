@@ -111,7 +111,10 @@ def main():
         die("no server command")
 
     name = "s%d_%d" % (args.port, os.getpid())
-    psql(args.url, 'CREATE DATABASE "%s" TEMPLATE "%s"' % (name, args.template))
+    # FILE_COPY: a copy of the template's files, several times faster
+    # than PostgreSQL 15's default (which writes every page to the WAL)
+    # for a small database on a cluster without fsync.
+    psql(args.url, 'CREATE DATABASE "%s" TEMPLATE "%s" STRATEGY FILE_COPY' % (name, args.template))
     url = db_url(args.url, name)
     cmd = cmd + ["--db", url]
 

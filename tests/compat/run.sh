@@ -12,8 +12,9 @@
 # COMPAT_UPDATE=1 (write a higher pass count into the baseline file).
 # With COMPAT_PG_URL and COMPAT_PG_TEMPLATE (set by run_pg.sh) every
 # scenario's server runs on a PostgreSQL database cloned from that
-# template (pg_serve.py), against the baselines baseline-pg and
-# setup/baseline-pg, with the details in build/compat/pg.
+# template (pg_serve.sh; pg_serve.py for the setup specs), against the
+# baselines baseline-pg and setup/baseline-pg, with the details in
+# build/compat/pg.
 # Extra arguments go to replay.py as they are; with any, the run is ad hoc:
 # its count is printed but not compared with the baseline.
 set -eu
@@ -36,7 +37,7 @@ if [ -n "${COMPAT_PG_URL:-}" ]; then
   setup_baseline_file="$here/setup/baseline-pg"
   out_dir="$repo/build/compat/pg"
   target=compat-pg
-  server_cmd="python3 '$here/pg_serve.py' --url '$COMPAT_PG_URL' --template '${COMPAT_PG_TEMPLATE:?}' --dir={dir} --port={port} -- $server_cmd"
+  server_cmd="sh '$here/pg_serve.sh' '$COMPAT_PG_URL' '${COMPAT_PG_TEMPLATE:?}' {port} -- $server_cmd"
 fi
 
 if [ ! -f "$kit/replay.py" ]; then
