@@ -30,6 +30,7 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(HERE, "setup"))
 import apply  # noqa: E402  (setup/apply.py: merge, run_sql, http_steps, file_steps)
 
