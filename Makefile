@@ -6,6 +6,7 @@
 #   make test       install, check the layers, build, run every test tier
 #   make browser    the dashboard's browser tests (headless Chromium)
 #   make filter-pg  the filter language on a throwaway PostgreSQL 15
+#   make compat-pg  the PocketBase compatibility replay on PostgreSQL
 #   make check-layers  includes only look down; sqlite3_ stays in src/db
 #   make check-exports the library exports only what include/basalt.h declares
 #   make SANITIZE=1 test   the same under ASan+UBSan (separate build dir)
@@ -50,7 +51,7 @@ BIN     := $(BUILD)/basalt
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all run test unit filter-pg blackbox compat browser setup fuzz bench clean sanitize-test \
+.PHONY: all run test unit filter-pg blackbox compat compat-pg browser setup fuzz bench clean sanitize-test \
 	check-layers check-exports install check-install
 
 EXAMPLES := $(BUILD)/examples/orders $(BUILD)/examples/hooks_noop $(BUILD)/examples/routes \
@@ -151,6 +152,11 @@ blackbox: $(BIN) $(EXAMPLES)
 
 compat: $(BIN)
 	@BASALT_BIN=$(abspath $(BIN)) sh tests/compat/run.sh
+
+# The same replay against one node on a throwaway PostgreSQL
+# (tests/compat/run_pg.sh; baselines baseline-pg and setup/baseline-pg).
+compat-pg: $(BIN)
+	@BASALT_BIN=$(abspath $(BIN)) sh tests/compat/run_pg.sh
 
 # The dashboard in headless Chromium (tests/browser; screenshots in
 # build/browser).

@@ -655,9 +655,12 @@ static int execute_final(bs_event *e, void *user)
     if (strcmp(type, "view") != 0)
         rc = bs_collection_sync_table(conn, col, is_new ? NULL : sc->original,
                                       sc->err);
-    if (rc == 0) {
+    if (rc == 0 && !bs_conn_is_pg(conn)) {
         /* Views reading this collection may return other fields now; a
-         * view that broke is only reported, as PocketBase does. */
+         * view that broke is only reported, as PocketBase does. (On
+         * PostgreSQL, views are not supported by the store: it cannot
+         * work out their fields; PostgreSQL keeps the dependencies of
+         * the views an export created itself.) */
         char dep[600];
         if (bs_view_check_dependents(e->app, conn,
                                      bs_json_get_str(col, "id", ""), dep,
@@ -754,7 +757,9 @@ static int delete_execute_final(bs_event *e, void *user)
         rc = bs_search_drop(conn, id, sc->err);
     if (rc)
         return rc;
-    if (!(sc->flags & BS_COLLECTION_NO_INTEGRITY)) {
+    /* PostgreSQL refuses itself to drop a table that a view reads (the
+     * store cannot check views the SQLite way, see execute_final). */
+    if (!(sc->flags & BS_COLLECTION_NO_INTEGRITY) && !bs_conn_is_pg(conn)) {
         rc = bs_view_check_dependents(e->app, conn, id, msg, sizeof msg);
         if (rc) {
             char text[900];

@@ -1103,68 +1103,94 @@ static int export_extras(job *j, bs_error *err)
     int triggers = 0, fts = 0, rc = 0;
     bs_buf q;
     bs_buf_init(&q);
-    for (int i = 0; i < j->ne && rc == 0; i++) {
-        const entry *e = &j->e[i];
-        const tbl *t = NULL;
-        for (int k = 0; k < j->nt && !t; k++) {
-            if (j->tb[k].db == e->db && strcmp(j->tb[k].name, e->tbl_name) == 0)
-                t = &j->tb[k];
-        }
-        bs_buf_reset(&q);
-        const char *why = NULL;
-        bool view = strcmp(e->type, "view") == 0;
-        if (strcmp(e->type, "trigger") == 0) {
-            triggers++;
-            continue;
-        } else if (is_virtual(e)) {
-            fts++;
-            continue;
-        } else if (view) {
-            /* A view collection's own query reads better on PostgreSQL
-             * than the text SQLite keeps, which wraps it in an
-             * unnamed subquery. */
-            json_object *vq = e->db == 0 ? json_object_object_get(j->views,
-                                                                  e->name)
-                                         : NULL;
-            const char *body = vq ? json_object_get_string(vq)
-                                  : view_query(e->sql);
-            if (!body) {
-                why = "its query could not be read";
-            } else {
-                /* The view's query is SQL written by a superuser and run
-                 * as SQL on SQLite too; PostgreSQL either accepts it as
-                 * it is or the view is reported and left out. */
-                bs_buf_puts(&q, "CREATE VIEW ");
-                qualified(&q, SCHEMA[e->db], e->name);
-                bs_buf_puts(&q, " AS ");
-                bs_buf_puts(&q, body);
+    /* A view may read another view that SQLite's schema lists after it
+     * (view2 over view1): a view PostgreSQL refuses is tried again after
+     * the others, as long as each pass creates one more, and reported
+     * only by a last pass that creates none. */
+    bool *wait = j->ne ? calloc((size_t)j->ne, sizeof *wait) : NULL;
+    if (j->ne && !wait)
+        return BS_ENOMEM;
+    bool report = false;
+    for (int pass = 0, pending = -1; rc == 0; pass++) {
+        int failed = 0;
+        for (int i = 0; i < j->ne && rc == 0; i++) {
+            if (pass > 0 && !wait[i])
+                continue;
+            const entry *e = &j->e[i];
+            const tbl *t = NULL;
+            for (int k = 0; k < j->nt && !t; k++) {
+                if (j->tb[k].db == e->db &&
+                    strcmp(j->tb[k].name, e->tbl_name) == 0)
+                    t = &j->tb[k];
             }
-        } else if (strcmp(e->type, "index") == 0) {
-            why = t ? translate_index(e->sql, t, &q) : "its table is not exported";
-        } else {
-            continue;
+            bs_buf_reset(&q);
+            const char *why = NULL;
+            bool view = strcmp(e->type, "view") == 0;
+            if (strcmp(e->type, "trigger") == 0) {
+                triggers++;
+                continue;
+            } else if (is_virtual(e)) {
+                fts++;
+                continue;
+            } else if (view) {
+                /* A view collection's own query reads better on
+                 * PostgreSQL than the text SQLite keeps, which wraps it
+                 * in an unnamed subquery. */
+                json_object *vq =
+                    e->db == 0 ? json_object_object_get(j->views, e->name)
+                               : NULL;
+                const char *body = vq ? json_object_get_string(vq)
+                                      : view_query(e->sql);
+                if (!body) {
+                    why = "its query could not be read";
+                } else {
+                    /* The view's query is SQL written by a superuser and
+                     * run as SQL on SQLite too; PostgreSQL either accepts
+                     * it as it is or the view is reported and left out. */
+                    bs_buf_puts(&q, "CREATE VIEW ");
+                    qualified(&q, SCHEMA[e->db], e->name);
+                    bs_buf_puts(&q, " AS ");
+                    bs_buf_puts(&q, body);
+                }
+            } else if (strcmp(e->type, "index") == 0) {
+                why = t ? translate_index(e->sql, t, &q)
+                        : "its table is not exported";
+            } else {
+                continue;
+            }
+            bs_buf_putc(&q, '\0');
+            if (!why && q.oom)
+                rc = BS_ENOMEM;
+            if (why || rc)
+                goto next;
+            rc = pg_run(j, "SAVEPOINT bs_extra", NULL, err);
+            if (rc == 0 && pg_run(j, q.data, NULL, err) != 0) {
+                const char *m = err->message ? err->message : "";
+                if (view && !report) {
+                    wait[i] = true;
+                    failed++;
+                } else {
+                    say(j, "%s %s.%s: not created on PostgreSQL (%s)", e->type,
+                        DBNAME[e->db], e->name, m);
+                }
+                bs_error_dispose(err);
+                bs_error_init(err);
+                rc = pg_run(j, "ROLLBACK TO SAVEPOINT bs_extra", NULL, err);
+            } else if (rc == 0) {
+                wait[i] = false;
+                rc = pg_run(j, "RELEASE SAVEPOINT bs_extra", NULL, err);
+            }
+        next:
+            if (why)
+                say(j, "%s %s.%s: not created on PostgreSQL: %s", e->type,
+                    DBNAME[e->db], e->name, why);
         }
-        bs_buf_putc(&q, '\0');
-        if (!why && q.oom)
-            rc = BS_ENOMEM;
-        if (why || rc)
-            goto next;
-        rc = pg_run(j, "SAVEPOINT bs_extra", NULL, err);
-        if (rc == 0 && pg_run(j, q.data, NULL, err) != 0) {
-            const char *m = err->message ? err->message : "";
-            say(j, "%s %s.%s: not created on PostgreSQL (%s)", e->type,
-                DBNAME[e->db], e->name, m);
-            bs_error_dispose(err);
-            bs_error_init(err);
-            rc = pg_run(j, "ROLLBACK TO SAVEPOINT bs_extra", NULL, err);
-        } else if (rc == 0) {
-            rc = pg_run(j, "RELEASE SAVEPOINT bs_extra", NULL, err);
-        }
-    next:
-        if (why)
-            say(j, "%s %s.%s: not created on PostgreSQL: %s", e->type,
-                DBNAME[e->db], e->name, why);
+        if (report || failed == 0)
+            break;
+        report = failed == pending; /* no view created by this pass */
+        pending = failed;
     }
+    free(wait);
     bs_buf_dispose(&q);
     if (rc == 0 && (triggers || fts))
         say(j, "%d trigger%s and %d full-text table%s stay SQLite's: kept "

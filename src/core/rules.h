@@ -20,6 +20,10 @@ typedef struct bs_rule_ctx {
     json_object *request;     /* @request data (borrowed) */
     bool superuser;
     json_object *params;      /* {:name} placeholder values, or NULL */
+    /* The SQL dialect of the database the query runs on; NULL: the
+     * store's (app->dialect). The logs, in SQLite whatever the store,
+     * set SQLite's. */
+    const struct bs_sql_dialect *dialect;
 } bs_rule_ctx;
 
 /* The @request data of r: auth (the auth record's fields or null), body,

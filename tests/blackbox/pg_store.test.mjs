@@ -7,7 +7,8 @@
 // PocketBase's validation error. PostgreSQL itself is checked to hold
 // the data with the column types of docs/scale.md, and the node's
 // data.db to hold none of it. After PostgreSQL restarts, the node
-// reconnects on the next request. What the store does not support yet
+// reconnects on the next request. Request logs stay in the node's
+// SQLite auxiliary.db and filter there. What the store does not support yet
 // answers with a clear error, and the node keeps serving.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -154,6 +155,20 @@ describe('PostgreSQL store', { skip: SKIP }, () => {
     }
     const made = await guest.collection('posts').create({ title: 'after the restart', views: 1 });
     assert.equal((await su.collection('posts').getOne(made.id)).title, 'after the restart');
+  });
+
+  test('request logs stay in SQLite and filter with SQLite\'s SQL', async () => {
+    await fetch(`${srv.url}/api/health?pg-logs=1`);
+    const filter = 'data.url = "/api/health?pg-logs=1" && data.status = 200';
+    let found;
+    for (let i = 0; i < 50 && !found; i++) {
+      found = (await su.logs.getList(1, 10, { filter, sort: '-created' })).items[0];
+      if (!found) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(found, 'the request was logged and found with a filter');
+    const stats = await su.logs.getStats({ filter: 'data.status >= 200 && level = 0' });
+    assert.ok(stats.reduce((n, s) => n + s.total, 0) >= 1);
+    assert.equal(psql("SELECT count(*) FROM pg_tables WHERE tablename = '_logs'"), '0');
   });
 
   test('what the store does not support yet fails with a clear error', async () => {

@@ -10,6 +10,11 @@
 # Environment: BASALT_BIN (default <repo>/build/basalt), PBCOMPAT_DIR
 # (default <repo>/../shared/pbcompat), COMPAT_JOBS (default 2),
 # COMPAT_UPDATE=1 (write a higher pass count into the baseline file).
+# With COMPAT_PG_URL and COMPAT_PG_TEMPLATE (set by run_pg.sh) every
+# scenario's server runs on a PostgreSQL database cloned from that
+# template (pg_serve.sh; pg_serve.py for the setup specs), against the
+# baselines baseline-pg and setup/baseline-pg, with the details in
+# build/compat/pg.
 # Extra arguments go to replay.py as they are; with any, the run is ad hoc:
 # its count is printed but not compared with the baseline.
 set -eu
@@ -23,6 +28,17 @@ case "$BASALT_BIN" in
   *) BASALT_BIN="$(pwd)/$BASALT_BIN" ;;
 esac
 baseline_file="$here/baseline"
+setup_baseline_file="$here/setup/baseline"
+out_dir="$repo/build/compat"
+server_cmd="'$BASALT_BIN' serve --dir={dir} --http=127.0.0.1:{port}"
+target=compat
+if [ -n "${COMPAT_PG_URL:-}" ]; then
+  baseline_file="$here/baseline-pg"
+  setup_baseline_file="$here/setup/baseline-pg"
+  out_dir="$repo/build/compat/pg"
+  target=compat-pg
+  server_cmd="sh '$here/pg_serve.sh' '$COMPAT_PG_URL' '${COMPAT_PG_TEMPLATE:?}' {port} -- $server_cmd"
+fi
 
 if [ ! -f "$kit/replay.py" ]; then
   echo "compat: pbcompat kit not found at $kit - skipping (CI has it beside the repository; set PBCOMPAT_DIR to use another copy)"
@@ -34,14 +50,13 @@ if [ ! -x "$BASALT_BIN" ]; then
 fi
 command -v python3 >/dev/null 2>&1 || { echo "compat: python3 is needed" >&2; exit 1; }
 
-out_dir="$repo/build/compat"
 mkdir -p "$out_dir"
 results="$out_dir/results.json"
 log="$out_dir/replay.log"
 
 rc=0
 python3 "$kit/replay.py" \
-  --server-cmd "'$BASALT_BIN' serve --dir={dir} --http=127.0.0.1:{port}" \
+  --server-cmd "$server_cmd" \
   --jobs "${COMPAT_JOBS:-2}" --json "$results" "$@" >"$log" 2>&1 || rc=$?
 if [ "$rc" -ne 0 ]; then
   cat "$log" >&2
@@ -81,7 +96,7 @@ ratchet() {
       echo "$count" >"$file"
       echo "compat: $name baseline raised to $count in $file - commit it."
     else
-      echo "compat: $name: $((count - base)) more than the baseline - raise it: COMPAT_UPDATE=1 make compat."
+      echo "compat: $name: $((count - base)) more than the baseline - raise it: COMPAT_UPDATE=1 make $target."
     fi
   fi
   return 0
@@ -93,7 +108,7 @@ ratchet static "$passed" "$baseline_file" "$log" || status=1
 
 # The setup-class scenarios ported to SQL/HTTP steps (tests/compat/setup).
 setup_log="$out_dir/setup.log"
-python3 "$here/setup/run.py" >"$setup_log" 2>&1 || {
+python3 "$here/setup/run.py" --json "$out_dir/setup-results.json" >"$setup_log" 2>&1 || {
   cat "$setup_log" >&2
   echo "compat: setup/run.py failed" >&2
   exit 1
@@ -105,5 +120,5 @@ if [ -z "$setup_passed" ]; then
   echo "compat: cannot read the setup pass count from: $setup_last" >&2
   exit 1
 fi
-ratchet setup "$setup_passed" "$here/setup/baseline" "$setup_log" || status=1
+ratchet setup "$setup_passed" "$setup_baseline_file" "$setup_log" || status=1
 exit $status

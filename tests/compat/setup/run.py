@@ -11,7 +11,9 @@ with a --server-cmd that runs apply.py (the spec's setup on the fixture
 copy) and then execs basalt. The kit is only read, never modified.
 
 Environment: BASALT_BIN (default <repo>/build/basalt), PBCOMPAT_DIR
-(default <repo>/../shared/pbcompat), COMPAT_JOBS (default 2).
+(default <repo>/../shared/pbcompat), COMPAT_JOBS (default 2);
+COMPAT_PG_URL and COMPAT_PG_TEMPLATE (set by ../run_pg.sh): run the
+servers on PostgreSQL through ../pg_serve.py, which applies the specs there.
 Prints one FAIL line per failing scenario and a last line
 "setup: N passed, M failed"; writes build/compat/setup-results.json.
 Exit status 0 whatever the results (like replay.py), 2 when it cannot run.
@@ -49,6 +51,13 @@ def main(argv):
         print("setup: basalt binary not found at %s (run make first)" % basalt, file=sys.stderr)
         return 2
 
+    # Set by run_pg.sh: the servers run on PostgreSQL (../pg_serve.py).
+    pg_url = os.environ.get("COMPAT_PG_URL")
+    pg_template = os.environ.get("COMPAT_PG_TEMPLATE")
+    if pg_url and not pg_template:
+        print("setup: COMPAT_PG_URL needs COMPAT_PG_TEMPLATE", file=sys.stderr)
+        return 2
+
     with open(os.path.join(kit, "scenarios.json"), encoding="utf-8") as fh:
         known = {s["id"]: s for s in json.load(fh)}
 
@@ -70,9 +79,13 @@ def main(argv):
             continue
         # Each id is followed by a space in "<id> <name>": anchors exactly.
         flt = "^(%s) " % "|".join(re.escape(i) for i in ids)
-        wrapper = [sys.executable, os.path.join(HERE, "apply.py"), "--spec", path,
-                   "--dir", "{dir}", "--port", "{port}", "--",
-                   basalt, "serve", "--dir={dir}", "--http=127.0.0.1:{port}"]
+        if pg_url:
+            wrapper = [sys.executable, os.path.join(HERE, "..", "pg_serve.py"), "--url", pg_url,
+                       "--template", pg_template, "--spec", path]
+        else:
+            wrapper = [sys.executable, os.path.join(HERE, "apply.py"), "--spec", path]
+        wrapper += ["--dir", "{dir}", "--port", "{port}", "--",
+                    basalt, "serve", "--dir={dir}", "--http=127.0.0.1:{port}"]
         server_cmd = " ".join(shlex.quote(a) if "{" not in a else a for a in wrapper)
         with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as tmp:
             out_json = tmp.name
