@@ -185,6 +185,7 @@ test: setup
 	@$(MAKE) --no-print-directory compat
 	@$(MAKE) --no-print-directory browser
 ifneq ($(SANITIZE),1)
+	@$(MAKE) --no-print-directory compat-pg
 	@$(MAKE) --no-print-directory fuzz-smoke
 endif
 
