@@ -52,6 +52,8 @@ set -Eeuo pipefail
 trap 'echo "cluster: failed (status $?) at line $LINENO: $BASH_COMMAND" >&2' ERR
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 cd "$ROOT"
 
 BASALT=${BASALT:-./build/basalt}
@@ -93,17 +95,6 @@ find_program() {
 
 PIDS=()          # every process started here, stopped at exit
 PGDIR='' NGXDIR='' WORK=''
-
-stop_pid() {
-    local pid=$1
-    kill "$pid" 2>/dev/null || return 0
-    for _ in $(seq 100); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.05
-    done
-    kill -9 "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
 
 cleanup() {
     local status=$? p
