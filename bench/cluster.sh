@@ -123,20 +123,6 @@ cleanup() {
     exit "$status"
 }
 
-# Prints a TCP port below the ephemeral range that nothing on this host uses.
-free_port() {
-    local p
-    for _ in $(seq 100); do
-        p=$((20000 + RANDOM % 12000))
-        if [[ -z $(ss -tanH "( sport = :$p )" 2>/dev/null) ]] &&
-           ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-            echo "$p"
-            return
-        fi
-    done
-    die "no free port found"
-}
-
 # wait_until DESCRIPTION COMMAND... — runs COMMAND every 0.1 s until it
 # succeeds; dies after WAIT_S seconds.
 wait_until() {

@@ -13,3 +13,18 @@ stop_pid() {
     kill -9 "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
 }
+
+# free_port — prints a TCP port below the ephemeral range that nothing on
+# this host uses (the caller defines die).
+free_port() {
+    local p
+    for _ in $(seq 100); do
+        p=$((20000 + RANDOM % 12000))
+        if [[ -z $(ss -tanH "( sport = :$p )" 2>/dev/null) ]] &&
+           ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+            echo "$p"
+            return
+        fi
+    done
+    die "no free port found"
+}

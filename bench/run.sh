@@ -583,20 +583,6 @@ build_tool() {
     fi
 }
 
-# Prints a TCP port below the ephemeral range that nothing on this host uses.
-free_port() {
-    local p
-    for _ in $(seq 100); do
-        p=$((20000 + RANDOM % 12000))
-        if [[ -z $(ss -tanH "( sport = :$p )" 2>/dev/null) ]] &&
-           ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-            echo "$p"
-            return
-        fi
-    done
-    die "no free port found"
-}
-
 new_data_dir() { mktemp -d "$WORK/$TARGET-data.XXXXXX"; }
 
 # Sets CMD to the command line that serves $TARGET on PORT with data dir DIR.
