@@ -141,6 +141,21 @@ describe('PostgreSQL store', { skip: SKIP }, () => {
     assert.equal(psql('SELECT count(*) FROM posts'), '6');
   });
 
+  test('a select field changed from one value to many and back keeps its values', async () => {
+    const field = (maxSelect) => ({ name: 'tag', type: 'select', values: ['a', 'b', 'c'], maxSelect });
+    await su.collections.create({ name: 'tagged', fields: [{ name: 'title', type: 'text' }, field(1)] });
+    const one = await su.collection('tagged').create({ title: 'one', tag: 'b' });
+    const none = await su.collection('tagged').create({ title: 'none' });
+    await su.collections.update('tagged', { fields: [{ name: 'title', type: 'text' }, field(3)] });
+    assert.deepEqual((await su.collection('tagged').getOne(one.id)).tag, ['b']);
+    assert.deepEqual((await su.collection('tagged').getOne(none.id)).tag, []);
+    await su.collection('tagged').update(one.id, { tag: ['a', 'c'] });
+    await su.collections.update('tagged', { fields: [{ name: 'title', type: 'text' }, field(1)] });
+    assert.equal((await su.collection('tagged').getOne(one.id)).tag, 'c', 'the last value stays');
+    assert.equal((await su.collection('tagged').getOne(none.id)).tag, '');
+    await su.collections.delete('tagged');
+  });
+
   test('after PostgreSQL restarts, the next reads and writes reconnect', async () => {
     const asOwner = process.getuid() === 0 ? ['runuser', '-u', 'postgres', '--'] : [];
     const ctl = [...asOwner, path.join(PGBIN, 'pg_ctl'), '-D', path.join(pgDir, 'data'), '-m', 'fast', '-w', 'restart'];
