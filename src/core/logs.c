@@ -21,6 +21,7 @@
 #include "../db/query.h"
 #include "../db/rows.h"
 #include "../db/sql.h"
+#include "../filter/dialect.h"
 #include "app.h"
 #include "events.h"
 #include "rules.h"
@@ -496,7 +497,9 @@ static int compile(bs_app *app, const char *filter, const char *sort,
     bs_schema *schema = app->logs->schema;
     bs_rule_ctx ctx = {.app = app, .schema = schema,
                        .collection = &schema->items[0], .alias = "_logs",
-                       .superuser = true};
+                       .superuser = true,
+                       /* auxiliary.db: SQLite on every store. */
+                       .dialect = bs_sql_dialect_sqlite()};
     int rc = 0;
     if (filter && *filter)
         rc = bs_rules_add_filter(&ctx, filter, false, q, rs, err);

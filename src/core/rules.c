@@ -140,7 +140,8 @@ static int ensure_query(const bs_rule_ctx *ctx, bs_query *q, bs_rule_sql *s)
                         .request = ctx->request,
                         .superuser = ctx->superuser,
                         .params = ctx->params,
-                        .dialect = ctx->app ? ctx->app->dialect : NULL};
+                        .dialect = ctx->dialect ? ctx->dialect
+                                   : ctx->app ? ctx->app->dialect : NULL};
     return bs_filter_query_new(&s->fq, &fc, q->nparams + 1);
 }
 

@@ -20,6 +20,9 @@ typedef struct bs_rule_ctx {
     json_object *request;     /* @request data (borrowed) */
     bool superuser;
     json_object *params;      /* {:name} placeholder values, or NULL */
+    /* The SQL the filter is written in; NULL: the store's (app->dialect).
+     * The request logs are in SQLite whatever the store. */
+    const struct bs_sql_dialect *dialect;
 } bs_rule_ctx;
 
 /* The @request data of r: auth (the auth record's fields or null), body,
