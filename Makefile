@@ -184,6 +184,7 @@ test: setup
 	@$(MAKE) --no-print-directory compat
 	@$(MAKE) --no-print-directory browser
 ifneq ($(SANITIZE),1)
+	@$(MAKE) --no-print-directory blackbox-cluster
 	@$(MAKE) --no-print-directory fuzz-smoke
 endif
 
