@@ -51,7 +51,7 @@ BIN     := $(BUILD)/basalt
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all run test unit filter-pg blackbox compat compat-pg browser setup fuzz bench clean sanitize-test \
+.PHONY: all run test unit filter-pg blackbox blackbox-cluster compat compat-pg browser setup fuzz bench clean sanitize-test \
 	check-layers check-exports install check-install
 
 EXAMPLES := $(BUILD)/examples/orders $(BUILD)/examples/hooks_noop $(BUILD)/examples/routes \
@@ -149,6 +149,11 @@ unit: $(UNIT_BIN)
 
 blackbox: $(BIN) $(EXAMPLES)
 	@BASALT_BIN=$(abspath $(BIN)) sh tests/blackbox/run.sh
+
+# The same suite against a cluster: every server a test starts is nodes on
+# one PostgreSQL and NATS behind nginx (tests/blackbox/lib/cluster_mode.mjs).
+blackbox-cluster: $(BIN) $(EXAMPLES)
+	@BASALT_TEST_CLUSTER=1 BASALT_BIN=$(abspath $(BIN)) sh tests/blackbox/run.sh
 
 compat: $(BIN)
 	@BASALT_BIN=$(abspath $(BIN)) sh tests/compat/run.sh

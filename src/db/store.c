@@ -299,6 +299,27 @@ static const char PG_SETUP[] =
     "jsonb_array_elements_text(CASE WHEN NOT json_valid(t) THEN "
     "'[]'::jsonb WHEN jsonb_typeof(t::jsonb) = 'array' THEN t::jsonb "
     "ELSE jsonb_build_array(t::jsonb) END) AS e $$;"
+    /* SQLite's json_type(text) (NULL when the text is not JSON),
+     * json_array(text) of one value and json_extract(text, path) for the
+     * paths '$', '$[#-1]' (the last item), '$.a.b' and '$[0]': what a
+     * field changed between one value and many uses. */
+    "CREATE OR REPLACE FUNCTION json_type(t text) RETURNS text LANGUAGE "
+    "plpgsql IMMUTABLE AS $$ DECLARE j jsonb; BEGIN j := t::jsonb; "
+    "RETURN CASE jsonb_typeof(j) WHEN 'string' THEN 'text' WHEN "
+    "'boolean' THEN j::text WHEN 'number' THEN CASE WHEN j::text LIKE "
+    "'%.%' OR lower(j::text) LIKE '%e%' THEN 'real' ELSE 'integer' END "
+    "ELSE jsonb_typeof(j) END; EXCEPTION WHEN others THEN RETURN NULL; "
+    "END $$;"
+    "CREATE OR REPLACE FUNCTION json_array(t text) RETURNS text "
+    "LANGUAGE sql IMMUTABLE AS $$ SELECT json_build_array(t)::text $$;"
+    "CREATE OR REPLACE FUNCTION json_extract(t text, p text) RETURNS "
+    "text LANGUAGE plpgsql IMMUTABLE AS $$ DECLARE j jsonb; BEGIN "
+    "IF NOT json_valid(t) THEN RETURN NULL; END IF; j := t::jsonb; "
+    "IF p = '$[#-1]' THEN RETURN CASE WHEN jsonb_typeof(j) = 'array' "
+    "THEN j ->> -1 END; END IF; IF p = '$' THEN RETURN CASE WHEN "
+    "jsonb_typeof(j) = 'string' THEN j #>> '{}' ELSE t END; END IF; "
+    "RETURN j #>> string_to_array(ltrim(replace(replace(substr(p, 2), "
+    "'[', '.'), ']', ''), '.'), '.'); END $$;"
     /* The rate-limit windows that every node counts in
      * (bs_store_count_hit); unlogged: a crash may forget them. */
     "CREATE UNLOGGED TABLE IF NOT EXISTS _basalt_rate_limits (id text NOT "

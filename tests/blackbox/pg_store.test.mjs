@@ -142,6 +142,35 @@ describe('PostgreSQL store', { skip: SKIP }, () => {
     assert.equal(psql('SELECT count(*) FROM posts'), '6');
   });
 
+  test('a select field changed from one value to many and back keeps its values', async () => {
+    const field = (maxSelect) => ({ name: 'tag', type: 'select', values: ['a', 'b', 'c'], maxSelect });
+    await su.collections.create({ name: 'tagged', fields: [{ name: 'title', type: 'text' }, field(1)] });
+    const one = await su.collection('tagged').create({ title: 'one', tag: 'b' });
+    const none = await su.collection('tagged').create({ title: 'none' });
+    await su.collections.update('tagged', { fields: [{ name: 'title', type: 'text' }, field(3)] });
+    assert.deepEqual((await su.collection('tagged').getOne(one.id)).tag, ['b']);
+    assert.deepEqual((await su.collection('tagged').getOne(none.id)).tag, []);
+    await su.collection('tagged').update(one.id, { tag: ['a', 'c'] });
+    await su.collections.update('tagged', { fields: [{ name: 'title', type: 'text' }, field(1)] });
+    assert.equal((await su.collection('tagged').getOne(one.id)).tag, 'c', 'the last value stays');
+    assert.equal((await su.collection('tagged').getOne(none.id)).tag, '');
+    await su.collections.delete('tagged');
+  });
+
+  test('request logs (SQLite beside PostgreSQL) take filters and stats', async () => {
+    await fetch(`${srv.url}/api/health?logged=1`);
+    // Log rows are written in the background: ask until the row is there.
+    let page;
+    for (let i = 0; i < 50; i++) {
+      page = await su.logs.getList(1, 5, { filter: "data.url ~ 'logged=1' && data.status = 200", sort: '-created' });
+      if (page.items.length) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(page.items.length, 1);
+    const stats = await su.logs.getStats({ filter: 'data.status >= 200' });
+    assert.ok(stats.length >= 1 && stats[0].total >= 1);
+  });
+
   test('after PostgreSQL restarts, the next reads and writes reconnect', async () => {
     const asOwner = process.getuid() === 0 ? ['runuser', '-u', 'postgres', '--'] : [];
     const ctl = [...asOwner, path.join(PGBIN, 'pg_ctl'), '-D', path.join(pgDir, 'data'), '-m', 'fast', '-w', 'restart'];

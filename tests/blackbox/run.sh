@@ -46,6 +46,59 @@ fi
 # on open files to the hard one (best effort; the test skips if too low).
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
+# Cluster mode (BASALT_TEST_CLUSTER=1, make blackbox-cluster): every
+# server a test starts is nodes on PostgreSQL and NATS behind nginx
+# (lib/cluster_mode.mjs). The whole suite runs but for the files below,
+# and the number of passing tests must not fall below cluster-baseline
+# (BLACKBOX_CLUSTER_UPDATE=1 raises it). docs/scale.md lists the failures.
+# The baseline sits about 20 below a typical run (247 of 324): a schema
+# change reaches the other nodes over NATS a moment after the answer, so
+# the tests that use a collection right after changing it pass or fail
+# with the race (a failed before() takes a whole suite with it).
+if [ "${BASALT_TEST_CLUSTER:-}" = 1 ]; then
+  # file: why it does not run in cluster mode
+  excluded="
+cluster.test.mjs: starts its own PostgreSQL, NATS and nginx (run by make blackbox)
+realtime_cluster.test.mjs: starts its own nodes on NATS (run by make blackbox)
+pg_store.test.mjs: starts its own PostgreSQL node (run by make blackbox)
+pg_transfer.test.mjs: moves data.db to PostgreSQL and back (run by make blackbox)
+backups.test.mjs: backups are refused on PostgreSQL (use PostgreSQL's own tools)
+search.test.mjs: full-text search (searchable fields) is refused on PostgreSQL
+webhooks.test.mjs: webhooks are refused on PostgreSQL
+auth.test.mjs: sets the users collection's options by writing data.db with sqlite3
+auth_oauth2.test.mjs: sets the OAuth2 providers by writing data.db with sqlite3
+openapi.test.mjs: its schema has a view collection (refused on PostgreSQL)
+"
+  if [ "$#" -gt 0 ]; then
+    exec node --test --test-concurrency=2 --test-timeout=120000 --test-reporter=./lib/count_reporter.mjs "$@"
+  fi
+  files=""
+  for f in "$here"/*.test.mjs; do
+    b=$(basename "$f")
+    if printf '%s\n' "$excluded" | grep -q "^$b:"; then continue; fi
+    files="$files $f"
+  done
+  printf '%s\n' "$excluded" | sed -n 's/^\(.*\.test\.mjs\): \(.*\)/blackbox-cluster: skipped \1: \2/p'
+  out=$(mktemp)
+  start=$(date +%s)
+  # shellcheck disable=SC2086
+  (cd "$here" && node --test --test-concurrency=2 --test-timeout=120000 --test-reporter=./lib/count_reporter.mjs $files) | tee "$out" || true
+  pass=$(sed -n 's/^blackbox-count: pass=\([0-9]*\).*/\1/p' "$out")
+  rm -f "$out"
+  base_file="$here/cluster-baseline"
+  base=$(cat "$base_file" 2>/dev/null || echo 0)
+  echo "blackbox-cluster: ${pass:-0} tests passed in $(( $(date +%s) - start )) s (baseline $base)"
+  if [ "${pass:-0}" -lt "$base" ]; then
+    echo "blackbox-cluster: REGRESSION: ${pass:-0} tests pass, the baseline is $base." >&2
+    exit 1
+  fi
+  if [ "${BLACKBOX_CLUSTER_UPDATE:-}" = 1 ] && [ "$pass" -gt "$base" ]; then
+    echo "$pass" >"$base_file"
+    echo "blackbox-cluster: baseline raised to $pass in $base_file - commit it."
+  fi
+  exit 0
+fi
+
 # Explicit test files (relative to the caller) run instead of all of them.
 if [ "$#" -gt 0 ]; then
   exec node --test --test-concurrency=2 "$@"

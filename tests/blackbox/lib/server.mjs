@@ -194,7 +194,35 @@ function probe(url) {
  * kill9(), restart(), destroy() }. url/port/proc change on restart().
  */
 export async function startServer(options = {}) {
-  const root = makeTempRoot();
+  if (CLUSTER_MODE && !sharesData(options)) {
+    const { startClusterServer } = await import('./cluster_mode.mjs');
+    return startClusterServer(options);
+  }
+  return startSingle(options);
+}
+
+/**
+ * BASALT_TEST_CLUSTER=1: startServer() starts nodes on a shared
+ * PostgreSQL and NATS behind nginx instead of one node (lib/cluster_mode.mjs).
+ */
+export const CLUSTER_MODE = process.env.BASALT_TEST_CLUSTER === '1';
+
+/** For test options: `{ skip: clusterSkip('reason') }` skips in cluster mode only. */
+export function clusterSkip(reason) {
+  return CLUSTER_MODE ? `cluster mode: ${reason}` : false;
+}
+
+/** A test that chose its own store or data dir (--db, --dir) runs one node as asked. */
+function sharesData(options) {
+  return (options.args || []).some((a) => /^--(db|dir)(=|$)/.test(a));
+}
+
+/**
+ * One node (what startServer does outside cluster mode). layout.root: an
+ * existing folder to use as the root (else a fresh temp one).
+ */
+export async function startSingle(options = {}, layout = {}) {
+  const root = layout.root || makeTempRoot();
   const dir = path.join(root, 'pb_data');
   const publicDir = path.join(root, 'pb_public');
   if (options.fixture) {
@@ -207,6 +235,7 @@ export async function startServer(options = {}) {
   if (options.hooks) writeTree(hooksDir, options.hooks);
   const migrationsDir = path.join(root, 'pb_migrations');
   if (options.migrations) writeTree(migrationsDir, options.migrations);
+  if (layout.prepare) layout.prepare(root, dir);
 
   const s = {
     root,
@@ -284,7 +313,7 @@ export async function startServer(options = {}) {
 }
 
 async function launch(s, options) {
-  const port = await freePort();
+  const port = s.fixedPort || (await freePort());
   const args = ['serve', `--http=127.0.0.1:${port}`, `--dir=${s.dir}`, ...(options.args || [])];
   // options.bin: another program built on libbasalt (same command line).
   const proc = spawn(options.bin || BASALT_BIN, args, {
@@ -343,8 +372,15 @@ export function exampleBin(name) {
  */
 let cliCwd = null; // a private temp folder, so a default ./pb_data never lands elsewhere
 
+/** Data dirs of cluster-mode nodes -> their PostgreSQL URL (see runCli). */
+export const clusterDbs = new Map();
+
 export function runCli(args, { cwd, env, timeout = 30000, input, bin } = {}) {
   if (!cwd) cwd = cliCwd ??= makeTempRoot('basalt-cli-');
+  // In cluster mode a command given a node's --dir works on its database.
+  const i = args.indexOf('--dir');
+  const dbUrl = i >= 0 && !args.includes('--db') ? clusterDbs.get(path.resolve(args[i + 1] || '')) : undefined;
+  if (dbUrl) env = { BASALT_DB_URL: dbUrl, ...(env || {}) };
   return new Promise((resolve, reject) => {
     const child = execFile(
       bin || BASALT_BIN,
