@@ -369,21 +369,32 @@ int bs_store_open_pg(bs_store **out, const char *dir, const char *url,
     return 0;
 }
 
+/* Opens a writable connection of the store's own into *slot when it has
+ * none yet (the leader's, the counters'); the caller holds the slot's
+ * lock. 0, or the error of the open with *slot left NULL. */
+static int own_conn(bs_store *s, bs_pgconn **slot)
+{
+    if (*slot)
+        return 0;
+    bs_error err;
+    bs_error_init(&err);
+    int rc = bs_pgconn_open(s->pg_url, false, slot, &err);
+    if (rc)
+        *slot = NULL;
+    bs_error_dispose(&err);
+    return rc;
+}
+
 bool bs_store_leader(bs_store *s)
 {
     if (!s->pg)
         return true;
     pthread_mutex_lock(&s->lead_lock);
     bool was = s->leading;
-    if (!s->leader) {
-        bs_error err;
-        bs_error_init(&err);
-        if (bs_pgconn_open(s->pg_url, false, &s->leader, &err) != 0)
-            s->leader = NULL;
-        bs_error_dispose(&err);
-    } else {
+    if (s->leader)
         bs_pgconn_revive(s->leader); /* after a broken session */
-    }
+    else
+        own_conn(s, &s->leader);
     /* Asked again while held: the lock is re-entrant, and the answer
      * proves the session (so the lock) is still there. */
     bool held = false;
@@ -414,19 +425,6 @@ bool bs_store_leader(bs_store *s)
 /* Expired windows are deleted every this many hits. */
 #define COUNT_SWEEP_EVERY 1024
 
-/* Opens the counters' connection when it is not yet; under count_lock. */
-static int counts_conn(bs_store *s)
-{
-    if (s->counts)
-        return 0;
-    bs_error err;
-    bs_error_init(&err);
-    int rc = bs_pgconn_open(s->pg_url, false, &s->counts, &err);
-    if (rc)
-        s->counts = NULL;
-    bs_error_dispose(&err);
-    return rc;
-}
 
 int bs_store_count_hit(bs_store *s, const char *id, const char *key,
                        int64_t interval, int64_t now, int64_t *hits)
@@ -434,7 +432,7 @@ int bs_store_count_hit(bs_store *s, const char *id, const char *key,
     if (!s->pg)
         return BS_ENOTFOUND;
     pthread_mutex_lock(&s->count_lock);
-    int rc = counts_conn(s);
+    int rc = own_conn(s, &s->counts);
     if (rc == 0 && bs_pgconn_count_hit(s->counts, id, key, interval, now,
                                        hits) != 0) {
         /* Broken by a restart of the server: once more, connected
@@ -461,7 +459,7 @@ void bs_store_count_reset(bs_store *s)
     if (!s->pg)
         return;
     pthread_mutex_lock(&s->count_lock);
-    if (counts_conn(s) == 0)
+    if (own_conn(s, &s->counts) == 0)
         bs_pgconn_exec(s->counts, "DELETE FROM _basalt_rate_limits");
     pthread_mutex_unlock(&s->count_lock);
 }
