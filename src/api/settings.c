@@ -88,6 +88,7 @@ static int update_final(bs_event *e, void *user)
             bs_error_set(&err, 400, "Failed to save the settings.");
         goto done;
     }
+    bs_ratelimiter_reset_shared(app->limiter);
     json_object_get(next);
     bs_app_set_settings(app, bs_settings_wrap(next));
     bs_cluster_notify(app, BS_CLUSTER_SETTINGS);

@@ -87,6 +87,12 @@ bs_app *bs_app_new(const bs_app_config *cfg)
     app->threads = cfg->threads > 0 ? cfg->threads : default_threads();
     app->stop_pipe[0] = app->stop_pipe[1] = -1;
     pthread_mutex_init(&app->snap_lock, NULL);
+    /* Recursive: a settings_reload handler may save a collection. */
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&app->reload_lock, &attr);
+    pthread_mutexattr_destroy(&attr);
     pthread_mutex_init(&app->backup_lock, NULL);
     for (int i = 0; i < BS_HOOK_COUNT; i++)
         app->hooks[i] = bs_hook_new();
@@ -173,6 +179,7 @@ void bs_app_free(bs_app *app)
     }
     free(app->commands);
     pthread_mutex_destroy(&app->snap_lock);
+    pthread_mutex_destroy(&app->reload_lock);
     pthread_mutex_destroy(&app->backup_lock);
     free(app->backup_active);
     free(app->data_dir);
@@ -289,32 +296,54 @@ bs_schema *bs_app_schema(bs_app *app)
 
 int bs_app_reload_schema(bs_app *app)
 {
+    pthread_mutex_lock(&app->reload_lock);
     bs_conn *c = bs_store_reader_acquire(app->store);
     bs_schema *s = NULL;
     int rc = bs_schema_load(c, &s);
     bs_store_reader_release(app->store, c);
-    if (rc)
-        return rc;
-    pthread_mutex_lock(&app->snap_lock);
-    bs_schema *old = app->schema;
-    app->schema = s;
-    pthread_mutex_unlock(&app->snap_lock);
-    bs_schema_unref(old);
-    return 0;
+    if (rc == 0) {
+        pthread_mutex_lock(&app->snap_lock);
+        bs_schema *old = app->schema;
+        app->schema = s;
+        pthread_mutex_unlock(&app->snap_lock);
+        bs_schema_unref(old);
+    }
+    pthread_mutex_unlock(&app->reload_lock);
+    return rc;
 }
 
-void bs_app_reload_snapshots(bs_app *app)
+/* Swaps the settings snapshot and fires the settings_reload hook; the
+ * caller holds reload_lock. */
+static void swap_settings(bs_app *app, bs_settings *s)
 {
-    if (bs_app_reload_schema(app) != 0)
-        bs_log_warn(app, "Failed to reload the collections", NULL);
+    pthread_mutex_lock(&app->snap_lock);
+    bs_settings *old = app->settings;
+    app->settings = s;
+    pthread_mutex_unlock(&app->snap_lock);
+    bs_settings_unref(old);
+    bs_event e = {.app = app};
+    bs_trigger_base(app, BS_ON_SETTINGS_RELOAD, &e, NULL, NULL);
+}
+
+static int reload_settings(bs_app *app)
+{
+    pthread_mutex_lock(&app->reload_lock);
     bs_conn *c = bs_store_reader_acquire(app->store);
     bs_settings *s = NULL;
     bool found = false;
     int rc = bs_settings_load(c, &s, &found);
     bs_store_reader_release(app->store, c);
     if (rc == 0)
-        bs_app_set_settings(app, s);
-    else
+        swap_settings(app, s);
+    pthread_mutex_unlock(&app->reload_lock);
+    return rc;
+}
+
+void bs_app_reload_snapshots(bs_app *app)
+{
+    if (bs_app_reload_schema(app) != 0)
+        bs_log_warn(app, "Failed to reload the collections", NULL);
+    if (reload_settings(app) != 0)
         bs_log_warn(app, "Failed to reload the settings", NULL);
     if (bs_webhooks_reload(app) != 0)
         bs_log_warn(app, "Failed to reload the webhooks", NULL);
@@ -342,13 +371,9 @@ bs_settings *bs_app_settings(bs_app *app)
 
 void bs_app_set_settings(bs_app *app, bs_settings *s)
 {
-    pthread_mutex_lock(&app->snap_lock);
-    bs_settings *old = app->settings;
-    app->settings = s;
-    pthread_mutex_unlock(&app->snap_lock);
-    bs_settings_unref(old);
-    bs_event e = {.app = app};
-    bs_trigger_base(app, BS_ON_SETTINGS_RELOAD, &e, NULL, NULL);
+    pthread_mutex_lock(&app->reload_lock);
+    swap_settings(app, s);
+    pthread_mutex_unlock(&app->reload_lock);
 }
 
 /* The innermost step of the bootstrap hook. */

@@ -32,6 +32,10 @@ struct bs_app {
     const struct bs_sql_dialect *dialect;
 
     pthread_mutex_t snap_lock;  /* guards the two snapshot pointers */
+    /* Held while a snapshot is loaded and swapped in, so that a reload
+     * that read the database before a change committed here cannot
+     * swap its older copy in after the change's own. */
+    pthread_mutex_t reload_lock;
     bs_schema *schema;
     bs_settings *settings;
 
@@ -109,7 +113,7 @@ const char *bs_app_data_dir(const bs_app *app);
  * bs_schema_unref. Any thread. */
 bs_schema *bs_app_schema(bs_app *app);
 
-/* Reloads the schema from the database and swaps it in. */
+/* Reloads the schema from the database and swaps it in. Any thread. */
 int bs_app_reload_schema(bs_app *app);
 
 /* Reloads the schema snapshot and the settings from the database, as

@@ -97,11 +97,15 @@ void bs_ratelimiter_share(bs_ratelimiter *rl, bs_store *store)
     atomic_store(&rl->shared, store && bs_store_is_pg(store) ? store : NULL);
 }
 
-void bs_ratelimiter_reset(bs_ratelimiter *rl)
+void bs_ratelimiter_reset_shared(bs_ratelimiter *rl)
 {
     bs_store *shared = atomic_load(&rl->shared);
     if (shared)
         bs_store_count_reset(shared);
+}
+
+void bs_ratelimiter_reset(bs_ratelimiter *rl)
+{
     pthread_mutex_lock(&rl->lock);
     clear_locked(rl);
     pthread_mutex_unlock(&rl->lock);

@@ -47,8 +47,15 @@ void bs_ratelimiter_free(bs_ratelimiter *rl);
  * PostgreSQL store; NULL (or SQLite): in memory. Any thread. */
 void bs_ratelimiter_share(bs_ratelimiter *rl, bs_store *store);
 
-/* Forgets every counter (done when the settings change). */
+/* Forgets the counters kept in memory (done on every node when the
+ * settings are reloaded). */
 void bs_ratelimiter_reset(bs_ratelimiter *rl);
+
+/* Forgets the counters shared by the nodes: done once, by the node that
+ * changed the settings, before it answers. Were every node to do it
+ * when the change reaches it, a late one would wipe what the others
+ * had counted under the new rules meanwhile. */
+void bs_ratelimiter_reset_shared(bs_ratelimiter *rl);
 
 /* Counts one request of client `key` for limiter `id` under a rule of
  * max_requests per interval seconds at time now (seconds). Returns true

@@ -16,7 +16,8 @@
 // after the kill; cron jobs run on one node only (the holder of a
 // PostgreSQL advisory lock), and on another once it is killed; a rate
 // limit counts a client's requests on every node together (a table in
-// PostgreSQL); a collection made while NATS was down reaches the other
+// PostgreSQL), kept when another node's change reloads the snapshots;
+// a collection made while NATS was down reaches the other
 // nodes once it is back (each reads its snapshots again on reconnect);
 // record files are refused until S3 is enabled, then any node serves
 // them.
@@ -208,6 +209,14 @@ describe('three nodes on PostgreSQL and NATS behind nginx', { skip: SKIP }, () =
       assert.deepEqual([await list(nodes[0]), await list(nodes[1]), await list(nodes[2]), await list(nodes[0])],
         [200, 200, 200, 200]);
       for (const n of nodes) assert.equal(await list(n), 429, 'over the limit on every node');
+      // A change of the schema on node 2 makes nodes 1 and 3 read their
+      // snapshots again: the counts under the same rules stay.
+      const reloads = 'basalt_cluster_received_total{result="reload"}';
+      const before = await Promise.all([nodes[0], nodes[2]].map((n) => metric(n, token, reloads)));
+      await su(nodes[1].url).collections.create({ name: 'limits_stay', fields: [{ name: 'body', type: 'text' }] });
+      for (const [i, n] of [nodes[0], nodes[2]].entries())
+        await until(async () => (await metric(n, token, reloads)) > before[i], 'the schema notice', 5000);
+      for (const n of nodes) assert.equal(await list(n), 429, 'still over the limit after a reload');
     } finally {
       await su(nodes[0].url).settings.update(limits(false));
       for (const n of nodes)
