@@ -76,6 +76,23 @@ int64_t bs_mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+void bs_cond_init_monotonic(pthread_cond_t *c)
+{
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(c, &ca);
+    pthread_condattr_destroy(&ca);
+}
+
+void bs_mono_deadline(struct timespec *ts, int64_t ms)
+{
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    int64_t ns = ts->tv_nsec + ms * 1000000;
+    ts->tv_sec += ns / 1000000000;
+    ts->tv_nsec = ns % 1000000000;
+}
+
 /* The objects each thread registered, run by one key's destructor. The
  * key's value only marks that the thread has something to run. */
 #define AT_EXIT_MAX 8

@@ -5,9 +5,11 @@
 #ifndef BS_UTIL_H
 #define BS_UTIL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* Current UTC time as PocketBase stores it: "2006-01-02 15:04:05.000Z".
  * out must hold at least 25 bytes. */
@@ -18,6 +20,12 @@ void bs_time_str(int64_t t, int ms, char out[25]);
 
 /* Milliseconds from an arbitrary monotonic origin. */
 int64_t bs_mono_ms(void);
+
+/* Initialises c to time its waits by the monotonic clock, and sets *ts
+ * to ms milliseconds from now on that clock: the deadline of a
+ * pthread_cond_timedwait on such a condition. */
+void bs_cond_init_monotonic(pthread_cond_t *c);
+void bs_mono_deadline(struct timespec *ts, int64_t ms);
 
 /* Calls destroy(p) when the calling thread ends, for objects a thread
  * keeps for itself (caches, library contexts). Up to 8 per thread.

@@ -48,6 +48,18 @@
 #define WARN_EVERY_MS 10000
 /* How long a node waits for the holder of a realtime client. */
 #define FORWARD_WAIT_MS 1000
+/* Each node says hello this often; a node not heard from for
+ * PEER_ALIVE_MS is no longer waited for. */
+#define HELLO_EVERY_MS 1000
+#define PEER_ALIVE_MS 3500
+/* How long a change waits for the other nodes to reload. */
+#define ACK_WAIT_MS 3000
+#define MAX_PEERS 128
+
+typedef struct peer {
+    char node[65];
+    int64_t seen;         /* bs_mono_ms */
+} peer;
 
 struct bs_cluster {
     bs_app *app;
@@ -63,7 +75,18 @@ struct bs_cluster {
     bs_counter reloads;
     bs_counter dropped;
     bs_counter forwarded;
+    bs_counter acks_missed;
     _Atomic int64_t last_warn; /* bs_mono_ms of the last warning */
+
+    pthread_mutex_t peers_lock; /* guards peers and npeers */
+    peer peers[MAX_PEERS];
+    int npeers;
+
+    pthread_mutex_t hello_lock; /* guards hello_stop */
+    pthread_cond_t hello_wake;
+    bool hello_stop;
+    bool hello_running;         /* hello_thread was started */
+    pthread_t hello_thread;
 };
 
 /* ---- messages ------------------------------------------------------------- */
@@ -106,10 +129,11 @@ void bs_cluster_encode_notice(bs_buf *out, const char *node,
     }
     json_object_object_add(o, "v", json_object_new_int(1));
     json_object_object_add(o, "node", json_object_new_string(node));
-    json_object_object_add(
-        o, "kind",
-        json_object_new_string(kind == BS_CLUSTER_MSG_SETTINGS ? "settings"
-                                                               : "schema"));
+    const char *name = kind == BS_CLUSTER_MSG_SETTINGS ? "settings"
+                       : kind == BS_CLUSTER_MSG_HELLO  ? "hello"
+                       : kind == BS_CLUSTER_MSG_ACK    ? "ack"
+                                                       : "schema";
+    json_object_object_add(o, "kind", json_object_new_string(name));
     bs_json_write(out, o);
     json_object_put(o);
 }
@@ -210,6 +234,11 @@ int bs_cluster_decode(const char *data, size_t len, bs_cluster_msg *m)
         rc = 0;
         goto end;
     }
+    if (strcmp(kind, "hello") == 0 || strcmp(kind, "ack") == 0) {
+        m->kind = kind[0] == 'h' ? BS_CLUSTER_MSG_HELLO : BS_CLUSTER_MSG_ACK;
+        rc = 0;
+        goto end;
+    }
     if (strcmp(kind, "subscribe") == 0) {
         json_object *topics = NULL;
         if (!get_text(o, "clientId", m->client_id, sizeof m->client_id) ||
@@ -283,12 +312,10 @@ static void subject_for(const bs_cluster *cl, const char *what,
     out[at] = '\0';
 }
 
-static void publish(bs_cluster *cl, const char *subject, const bs_buf *b)
+/* Counts the outcome rc of a publish on subject, warning (at most every
+ * WARN_EVERY_MS) when it failed. */
+static void count_publish(bs_cluster *cl, const char *subject, int rc)
 {
-    pthread_rwlock_rdlock(&cl->bus_lock);
-    int rc = b->oom ? BS_ENOMEM
-                    : bs_bus_publish(cl->bus, subject, b->data, b->len);
-    pthread_rwlock_unlock(&cl->bus_lock);
     if (rc == 0) {
         bs_counter_add(&cl->published, 1);
         return;
@@ -302,7 +329,153 @@ static void publish(bs_cluster *cl, const char *subject, const bs_buf *b)
                     "Cannot publish to NATS: other nodes miss this node's "
                     "changes until it is back",
                     "subject", subject, "failed",
-                    b->oom ? "out of memory" : "not connected", NULL);
+                    rc == BS_ENOMEM ? "out of memory" : "not connected",
+                    NULL);
+}
+
+static void publish(bs_cluster *cl, const char *subject, const bs_buf *b)
+{
+    pthread_rwlock_rdlock(&cl->bus_lock);
+    int rc = b->oom ? BS_ENOMEM
+                    : bs_bus_publish(cl->bus, subject, b->data, b->len);
+    pthread_rwlock_unlock(&cl->bus_lock);
+    count_publish(cl, subject, rc);
+}
+
+/* ---- the other nodes ------------------------------------------------------- */
+
+/* Notes that node was heard from now. */
+static void peer_seen(bs_cluster *cl, const char *node)
+{
+    int64_t now = bs_mono_ms();
+    pthread_mutex_lock(&cl->peers_lock);
+    int slot = -1;
+    for (int i = 0; i < cl->npeers && slot < 0; i++)
+        if (strcmp(cl->peers[i].node, node) == 0)
+            slot = i;
+    /* A new node takes the place of one long silent, or a new one. */
+    for (int i = 0; i < cl->npeers && slot < 0; i++)
+        if (now - cl->peers[i].seen > PEER_ALIVE_MS)
+            slot = i;
+    if (slot < 0 && cl->npeers < MAX_PEERS)
+        slot = cl->npeers++;
+    if (slot >= 0) {
+        snprintf(cl->peers[slot].node, sizeof cl->peers[slot].node, "%s",
+                 node);
+        cl->peers[slot].seen = now;
+    }
+    pthread_mutex_unlock(&cl->peers_lock);
+}
+
+/* Copies the ids of the nodes heard from in the last PEER_ALIVE_MS into
+ * out; returns how many. */
+static int live_peers(bs_cluster *cl, char (*out)[65])
+{
+    int64_t now = bs_mono_ms();
+    int n = 0;
+    pthread_mutex_lock(&cl->peers_lock);
+    for (int i = 0; i < cl->npeers; i++)
+        if (now - cl->peers[i].seen <= PEER_ALIVE_MS)
+            memcpy(out[n++], cl->peers[i].node, sizeof out[0]);
+    pthread_mutex_unlock(&cl->peers_lock);
+    return n;
+}
+
+typedef struct ack_wait {
+    char (*nodes)[65];
+    bool *acked;
+    int n, left;
+} ack_wait;
+
+static bool on_ack(const char *data, size_t len, void *user)
+{
+    ack_wait *w = user;
+    bs_cluster_msg m;
+    if (bs_cluster_decode(data, len, &m) != 0)
+        return true;
+    for (int i = 0; m.kind == BS_CLUSTER_MSG_ACK && i < w->n; i++) {
+        if (!w->acked[i] && strcmp(w->nodes[i], m.node) == 0) {
+            w->acked[i] = true;
+            w->left--;
+            break;
+        }
+    }
+    bs_cluster_msg_dispose(&m);
+    return w->left > 0;
+}
+
+/* Publishes the notice in b and waits (up to ACK_WAIT_MS) until every
+ * node heard from lately says it has reloaded, so that the change is
+ * seen by all of them once it is answered. */
+static void publish_notice(bs_cluster *cl, const char *subject,
+                           const bs_buf *b)
+{
+    char nodes[MAX_PEERS][65];
+    bool acked[MAX_PEERS] = {false};
+    ack_wait w = {.nodes = nodes, .acked = acked};
+    w.n = w.left = live_peers(cl, nodes);
+    if (w.n == 0 || b->oom) {
+        publish(cl, subject, b);
+        return;
+    }
+    pthread_rwlock_rdlock(&cl->bus_lock);
+    int rc = bs_bus_gather(cl->bus, subject, b->data, b->len, ACK_WAIT_MS,
+                           on_ack, &w);
+    pthread_rwlock_unlock(&cl->bus_lock);
+    count_publish(cl, subject, rc);
+    if (rc == 0 && w.left > 0) {
+        bs_counter_add(&cl->acks_missed, (uint64_t)w.left);
+        char missing[16], of[16];
+        snprintf(missing, sizeof missing, "%d", w.left);
+        snprintf(of, sizeof of, "%d", w.n);
+        bs_log_warn(cl->app,
+                    "Some nodes did not confirm a reload in time: they may "
+                    "serve the older schema or settings for a moment",
+                    "subject", subject, "missing", missing, "of", of, NULL);
+    }
+}
+
+/* Answers a notice on reply once this node has reloaded. */
+static void answer_notice(bs_cluster *cl, const char *reply)
+{
+    bs_buf b;
+    bs_buf_init(&b);
+    bs_cluster_encode_notice(&b, cl->node, BS_CLUSTER_MSG_ACK);
+    /* Not a blocking lock: see answer_subscribe. */
+    if (!b.oom && pthread_rwlock_tryrdlock(&cl->bus_lock) == 0) {
+        bs_bus_publish(cl->bus, reply, b.data, b.len);
+        pthread_rwlock_unlock(&cl->bus_lock);
+    }
+    bs_buf_dispose(&b);
+}
+
+/* Says hello every HELLO_EVERY_MS until bs_cluster_stop. */
+static void *hello_main(void *p)
+{
+    bs_cluster *cl = p;
+    char subject[160];
+    subject_for(cl, "hello", NULL, subject, sizeof subject);
+    bs_buf b;
+    bs_buf_init(&b);
+    bs_cluster_encode_notice(&b, cl->node, BS_CLUSTER_MSG_HELLO);
+    pthread_mutex_lock(&cl->hello_lock);
+    while (!cl->hello_stop) {
+        pthread_mutex_unlock(&cl->hello_lock);
+        pthread_rwlock_rdlock(&cl->bus_lock);
+        if (cl->bus && !b.oom)
+            bs_bus_publish(cl->bus, subject, b.data, b.len);
+        pthread_rwlock_unlock(&cl->bus_lock);
+        struct timespec ts;
+        bs_mono_deadline(&ts, HELLO_EVERY_MS);
+        pthread_mutex_lock(&cl->hello_lock);
+        while (!cl->hello_stop &&
+               pthread_cond_timedwait(&cl->hello_wake, &cl->hello_lock,
+                                      &ts) == 0) {
+        }
+    }
+    pthread_mutex_unlock(&cl->hello_lock);
+    bs_buf_dispose(&b);
+    return NULL;
 }
 
 static void publish_record(bs_cluster *cl, const char *action,
@@ -362,7 +535,7 @@ void bs_cluster_notify(bs_app *app, unsigned changes)
         bs_buf b;
         bs_buf_init(&b);
         bs_cluster_encode_notice(&b, cl->node, notices[i].kind);
-        publish(cl, subject, &b);
+        publish_notice(cl, subject, &b);
         bs_buf_dispose(&b);
     }
 }
@@ -434,6 +607,11 @@ static void on_message(const char *subject, const char *data, size_t len,
         bs_cluster_msg_dispose(&m);
         return;
     }
+    peer_seen(cl, m.node);
+    if (m.kind == BS_CLUSTER_MSG_HELLO || m.kind == BS_CLUSTER_MSG_ACK) {
+        bs_cluster_msg_dispose(&m);
+        return;
+    }
     if (m.kind == BS_CLUSTER_MSG_SUBSCRIBE) {
         if (reply)
             answer_subscribe(cl, &m, reply);
@@ -443,6 +621,8 @@ static void on_message(const char *subject, const char *data, size_t len,
     if (m.kind != BS_CLUSTER_MSG_RECORD) {
         bs_app_reload_snapshots(app);
         bs_counter_add(&cl->reloads, 1);
+        if (reply)
+            answer_notice(cl, reply);
         return;
     }
     bs_schema *schema = bs_app_schema(app);
@@ -497,12 +677,14 @@ int bs_cluster_configure(bs_app *app, const char *url, const char *prefix)
         if (!cl)
             return BS_ENOMEM;
         cl->app = app;
-        pthread_rwlock_init(&cl->bus_lock, NULL);
         if (bs_random_string(cl->node, 16, "0123456789abcdef") != 0) {
-            pthread_rwlock_destroy(&cl->bus_lock);
             free(cl);
             return BS_EINVAL;
         }
+        pthread_rwlock_init(&cl->bus_lock, NULL);
+        pthread_mutex_init(&cl->peers_lock, NULL);
+        pthread_mutex_init(&cl->hello_lock, NULL);
+        bs_cond_init_monotonic(&cl->hello_wake);
         app->cluster = cl;
     }
     if ((url && replace(&cl->url, url) != 0) ||
@@ -586,6 +768,15 @@ int bs_cluster_start(bs_app *app)
         }
     }
     cl->bound = true;
+    cl->hello_stop = false;
+    cl->hello_running =
+        pthread_create(&cl->hello_thread, NULL, hello_main, cl) == 0;
+    if (!cl->hello_running)
+        bs_log('W', "Cluster: cannot start the hello thread: changes made "
+                    "here will not wait for the other nodes");
+    /* A change committed elsewhere between the start-up load and the
+     * subscription sent no notice this node heard. */
+    bs_app_reload_snapshots(app);
     bs_log('I', "Cluster: node %s on NATS %s, subjects basalt.%s.*",
            cl->node, cl->url, cl->prefix);
     bs_s3 s3;
@@ -603,6 +794,14 @@ void bs_cluster_stop(bs_app *app)
     if (!cl)
         return;
     unbind(cl);
+    if (cl->hello_running) {
+        pthread_mutex_lock(&cl->hello_lock);
+        cl->hello_stop = true;
+        pthread_cond_signal(&cl->hello_wake);
+        pthread_mutex_unlock(&cl->hello_lock);
+        pthread_join(cl->hello_thread, NULL);
+        cl->hello_running = false;
+    }
     pthread_rwlock_wrlock(&cl->bus_lock);
     bs_bus *bus = cl->bus;
     cl->bus = NULL;
@@ -618,6 +817,9 @@ void bs_cluster_free(bs_cluster *cl)
     free(cl->url);
     free(cl->prefix);
     pthread_rwlock_destroy(&cl->bus_lock);
+    pthread_mutex_destroy(&cl->peers_lock);
+    pthread_mutex_destroy(&cl->hello_lock);
+    pthread_cond_destroy(&cl->hello_wake);
     free(cl);
 }
 
@@ -691,4 +893,5 @@ void bs_cluster_stats_get(bs_app *app, bs_cluster_stats *out)
     out->reloads = bs_counter_get(&cl->reloads);
     out->dropped = bs_counter_get(&cl->dropped);
     out->forwarded = bs_counter_get(&cl->forwarded);
+    out->acks_missed = bs_counter_get(&cl->acks_missed);
 }

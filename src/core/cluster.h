@@ -24,6 +24,17 @@
  *      "collection":"<collection id>","record":{<field>: <stored value>}}
  *     {"v":1,"node":"<node id>","kind":"schema"}      (or "settings")
  *
+ * A notice is sent as a request: each node answers it on the reply
+ * subject with {"v":1,"node":"<node id>","kind":"ack"} once it has
+ * reloaded, and the node that made the change waits (up to three
+ * seconds) for the answers of every node it heard from in the last 3.5
+ * seconds before it answers its own client, so that a request sent
+ * next, through a balancer, to any node meets the change. To know whom
+ * to wait for, every node says {"v":1,"node":"<node id>","kind":"hello"}
+ * on basalt.<prefix>.hello each second. A node that just started loads
+ * its snapshots again once subscribed, so it needs no notice for what
+ * was committed before.
+ *
  * Realtime clients are held by the node their stream is connected to,
  * but behind a load balancer the client's POST /api/realtime (its
  * subscriptions) may reach another node. That node asks the others on
@@ -72,6 +83,8 @@ typedef enum bs_cluster_kind {
     BS_CLUSTER_MSG_SCHEMA,
     BS_CLUSTER_MSG_SETTINGS,
     BS_CLUSTER_MSG_SUBSCRIBE,
+    BS_CLUSTER_MSG_HELLO,
+    BS_CLUSTER_MSG_ACK,
 } bs_cluster_kind;
 
 /* A decoded message. */
@@ -93,7 +106,8 @@ typedef struct bs_cluster_msg {
 void bs_cluster_encode_record(bs_buf *out, const char *node,
                               const char *action, const bs_record *rec);
 
-/* Appends a notice of kind (BS_CLUSTER_MSG_SCHEMA or _SETTINGS). */
+/* Appends a notice of kind (BS_CLUSTER_MSG_SCHEMA or _SETTINGS), a
+ * hello (_HELLO) or the answer to a notice (_ACK). */
 void bs_cluster_encode_notice(bs_buf *out, const char *node,
                               bs_cluster_kind kind);
 
@@ -133,7 +147,8 @@ void bs_cluster_stop(bs_app *app);
 void bs_cluster_free(bs_cluster *c);
 
 /* Tells the other nodes that changes (bs_cluster_change bits) were
- * committed, after the commit. A no-op when not running. Any thread. */
+ * committed, after the commit, and waits until they have reloaded (see
+ * above; up to three seconds). A no-op when not running. Any thread. */
 void bs_cluster_notify(bs_app *app, unsigned changes);
 
 /* Whether the bus is running (a client unknown here may be another
@@ -165,6 +180,8 @@ typedef struct bs_cluster_stats {
                                 collection this node does not know */
     uint64_t forwarded;      /* realtime subscriptions set for another
                                 node's request */
+    uint64_t acks_missed;    /* nodes that did not confirm a reload of
+                                this node's change in time */
     uint64_t reconnects;
 } bs_cluster_stats;
 

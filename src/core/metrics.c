@@ -426,6 +426,10 @@ static void write_cluster(bs_app *app, bs_buf *b)
              "Realtime subscriptions of clients held here, set for a "
              "request another node received.");
     put_u64(b, "basalt_cluster_subscriptions_answered_total", st.forwarded);
+    put_head(b, "basalt_cluster_acks_missed_total", "counter",
+             "Nodes that did not confirm in time that they reloaded after "
+             "a schema or settings change made here.");
+    put_u64(b, "basalt_cluster_acks_missed_total", st.acks_missed);
 }
 
 static void write_logs(bs_app *app, bs_buf *b)

@@ -1223,10 +1223,7 @@ static void *broadcaster(void *arg)
             continue;
         }
         struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        int64_t ns = ts.tv_nsec + (next_tick - now) * 1000000;
-        ts.tv_sec += ns / 1000000000;
-        ts.tv_nsec = ns % 1000000000;
+        bs_mono_deadline(&ts, next_tick - now);
         pthread_cond_timedwait(&rt->qwake, &rt->qlock, &ts);
     }
     while (rt->head) {
@@ -1433,11 +1430,7 @@ bs_realtime *bs_realtime_new(bs_app *app)
         (size_t)bs_env_positive("BASALT_REALTIME_QUEUE_MAX", QUEUE_MAX);
     pthread_mutex_init(&rt->lock, NULL);
     pthread_mutex_init(&rt->qlock, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&rt->qwake, &ca);
-    pthread_condattr_destroy(&ca);
+    bs_cond_init_monotonic(&rt->qwake);
     rt->clients = lh_kchar_table_new(64, NULL);
     rt->by_auth = lh_kchar_table_new(64, authset_free);
     bs_handler created = {.id = "pbRealtimeCreate", .priority = -99,

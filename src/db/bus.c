@@ -126,11 +126,7 @@ int bs_bus_open(const bs_bus_config *cfg, bs_bus **out, char *err,
     if (!b)
         return BS_ENOMEM;
     pthread_mutex_init(&b->cb_lock, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&b->ended, &ca);
-    pthread_condattr_destroy(&ca);
+    bs_cond_init_monotonic(&b->ended);
     b->on_message = cfg->on_message;
     b->on_connected = cfg->on_connected;
     b->user = cfg->user;
@@ -190,6 +186,11 @@ int bs_bus_open(const bs_bus_config *cfg, bs_bus **out, char *err,
         /* A burst of changes waits in the library rather than being
          * dropped as a slow consumer: 64k messages or 256 MB. */
         natsSubscription_SetPendingLimits(b->sub, 65536, 256 << 20);
+        /* Once this returns the server has the subscription (when
+         * connected): what is published after it reaches this node. */
+        if (s == NATS_OK && natsConnection_Status(b->nc) ==
+                                NATS_CONN_STATUS_CONNECTED)
+            natsConnection_FlushTimeout(b->nc, 2000);
     }
     *out = b;
 end:
@@ -198,14 +199,22 @@ end:
     return rc;
 }
 
-int bs_bus_publish(bs_bus *b, const char *subject, const void *data,
-                   size_t len)
+/* Whether len bytes can be sent now: 0, BS_EIO when not connected,
+ * BS_EINVAL when too long. */
+static int can_send(const bs_bus *b, size_t len)
 {
     if (!b || !b->nc ||
         natsConnection_Status(b->nc) != NATS_CONN_STATUS_CONNECTED)
         return BS_EIO;
-    if (len > (size_t)1 << 30)
-        return BS_EINVAL;
+    return len > (size_t)1 << 30 ? BS_EINVAL : 0;
+}
+
+int bs_bus_publish(bs_bus *b, const char *subject, const void *data,
+                   size_t len)
+{
+    int rc = can_send(b, len);
+    if (rc)
+        return rc;
     natsStatus s = natsConnection_Publish(b->nc, subject, data, (int)len);
     return s == NATS_OK ? 0 : BS_EIO;
 }
@@ -213,11 +222,9 @@ int bs_bus_publish(bs_bus *b, const char *subject, const void *data,
 int bs_bus_request(bs_bus *b, const char *subject, const void *data,
                    size_t len, int timeout_ms, bs_buf *out)
 {
-    if (!b || !b->nc ||
-        natsConnection_Status(b->nc) != NATS_CONN_STATUS_CONNECTED)
-        return BS_EIO;
-    if (len > (size_t)1 << 30)
-        return BS_EINVAL;
+    int rc = can_send(b, len);
+    if (rc)
+        return rc;
     natsMsg *reply = NULL;
     natsStatus s = natsConnection_Request(&reply, b->nc, subject, data,
                                           (int)len, timeout_ms);
@@ -230,6 +237,47 @@ int bs_bus_request(bs_bus *b, const char *subject, const void *data,
         bs_buf_append(out, natsMsg_GetData(reply), (size_t)n);
     natsMsg_Destroy(reply);
     return out->oom ? BS_ENOMEM : 0;
+}
+
+int bs_bus_gather(bs_bus *b, const char *subject, const void *data,
+                  size_t len, int timeout_ms, bs_bus_answer_fn on_answer,
+                  void *user)
+{
+    int rc = can_send(b, len);
+    if (rc)
+        return rc;
+    natsInbox *inbox = NULL;
+    natsSubscription *sub = NULL;
+    /* The SUB goes out on the connection before the PUB: the server has
+     * the reply subject before anyone can answer. */
+    natsStatus s = natsInbox_Create(&inbox);
+    if (s == NATS_OK)
+        s = natsConnection_SubscribeSync(&sub, b->nc, inbox);
+    if (s == NATS_OK)
+        s = natsConnection_PublishRequest(b->nc, subject, inbox, data,
+                                          (int)len);
+    rc = s == NATS_OK ? 0 : s == NATS_NO_MEMORY ? BS_ENOMEM : BS_EIO;
+    int64_t deadline = bs_mono_ms() + timeout_ms;
+    while (rc == 0) {
+        int64_t left = deadline - bs_mono_ms();
+        if (left <= 0)
+            break;
+        natsMsg *m = NULL;
+        if (natsSubscription_NextMsg(&m, sub, left) != NATS_OK)
+            break; /* the time is up (or the connection went) */
+        int n = natsMsg_GetDataLength(m);
+        const char *d = natsMsg_GetData(m);
+        bool more = on_answer(d ? d : "", n > 0 ? (size_t)n : 0, user);
+        natsMsg_Destroy(m);
+        if (!more)
+            break;
+    }
+    if (sub) {
+        natsSubscription_Unsubscribe(sub);
+        natsSubscription_Destroy(sub);
+    }
+    natsInbox_Destroy(inbox);
+    return rc;
 }
 
 void bs_bus_stats_get(bs_bus *b, bs_bus_stats *out)
@@ -247,8 +295,7 @@ void bs_bus_stats_get(bs_bus *b, bs_bus_stats *out)
 static void wait_for(bs_bus *b, const bool *flag)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += 2;
+    bs_mono_deadline(&ts, 2000);
     while (!*flag &&
            pthread_cond_timedwait(&b->ended, &b->cb_lock, &ts) == 0) {
     }

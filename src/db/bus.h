@@ -80,6 +80,19 @@ int bs_bus_publish(bs_bus *b, const char *subject, const void *data,
 int bs_bus_request(bs_bus *b, const char *subject, const void *data,
                    size_t len, int timeout_ms, bs_buf *out);
 
+/* Receives one answer to bs_bus_gather (len bytes, not NUL terminated,
+ * valid only during the call); returns false when no more are wanted. */
+typedef bool (*bs_bus_answer_fn)(const char *data, size_t len, void *user);
+
+/* Publishes len bytes on subject with a reply subject of its own and
+ * hands each answer to on_answer, in the order they come, until it
+ * returns false or timeout_ms have passed. Returns 0 (whether or not
+ * any answer came), BS_EIO when not connected or the publish fails,
+ * BS_ENOMEM. Any thread but the callback's. */
+int bs_bus_gather(bs_bus *b, const char *subject, const void *data,
+                  size_t len, int timeout_ms, bs_bus_answer_fn on_answer,
+                  void *user);
+
 /* Fills out. Any thread. */
 void bs_bus_stats_get(bs_bus *b, bs_bus_stats *out);
 

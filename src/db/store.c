@@ -18,6 +18,7 @@
 #include "../base/util.h"
 #include "checkpointer.h"
 #include "conn.h"
+#include "rows.h"
 #include "store_pg.h"
 #include "writer_queue.h"
 
@@ -38,6 +39,7 @@ struct bs_store {
     pthread_mutex_t pool_lock;
     pthread_cond_t pool_cond;
     int64_t data_version;      /* as last seen on the writer; -1: never */
+    char pg_version[96];       /* PostgreSQL: the same, see pg_version() */
     bs_store_counters counters;
     /* PostgreSQL: the writer and the readers are its connections, the
      * writer taken by this lock (no group commit); aux stays SQLite. */
@@ -775,10 +777,42 @@ sqlite3_stmt *bs_conn_prepare_dyn(bs_conn *c, const char *sql, size_t len)
     return st;
 }
 
+/* A text that changes with every commit to the collections and the
+ * settings: row counts (deletes) and the sum of the rows' xmin (the
+ * transaction that wrote each: inserts, updates). */
+static const char PG_VERSION_SQL[] =
+    "SELECT (SELECT count(*) || ':' || coalesce(sum(CAST(CAST(xmin AS "
+    "text) AS bigint)), 0) FROM \"_collections\") || '/' || (SELECT "
+    "count(*) || ':' || coalesce(sum(CAST(CAST(xmin AS text) AS bigint)), "
+    "0) FROM \"_params\")";
+
+/* PostgreSQL: nodes announce their changes over NATS (core/cluster.c),
+ * but the command line (`collections import`, `migrate`) and a node cut
+ * off from NATS do not; their commits are seen here within a poll. A
+ * node's own changes are seen too (one reload more). */
+static bool pg_changed(bs_store *s)
+{
+    bs_conn *c = bs_store_reader_acquire(s);
+    bool changed = false;
+    bs_rows st;
+    if (bs_rows_open(&st, c, PG_VERSION_SQL, -1, BS_ROWS_ONCE) == 0 &&
+        bs_rows_next(&st) == 1) {
+        size_t n = 0;
+        const char *v = bs_rows_text(&st, 0, &n);
+        if (v && n < sizeof s->pg_version) {
+            changed = s->pg_version[0] && strcmp(v, s->pg_version) != 0;
+            memcpy(s->pg_version, v, n + 1);
+        }
+    }
+    bs_rows_close(&st);
+    bs_store_reader_release(s, c);
+    return changed;
+}
+
 bool bs_store_changed_elsewhere(bs_store *s)
 {
     if (s->pg)
-        return false; /* other nodes announce their changes (cluster.c) */
+        return pg_changed(s);
     if (!bs_wq_try_idle(s->wq))
         return false;
     bool changed = false;

@@ -123,7 +123,9 @@ void bs_store_checkpoints(bs_store *s, uint64_t *runs, uint64_t *ns);
  * SQLite's data_version as the writer sees it, which this process's own
  * commits do not change. The first call only records the version. When
  * the writer is busy the answer is false and the check waits for the
- * next call. Any thread. */
+ * next call. On PostgreSQL: whether the collections or the settings
+ * changed, by anyone, this process included. One thread at a time (the
+ * server's loop). */
 bool bs_store_changed_elsewhere(bs_store *s);
 
 /* The auxiliary.db connection (logs); serialized by its own lock. */

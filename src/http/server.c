@@ -270,10 +270,7 @@ static void *sweep(void *arg)
         if (trim_after_burst(s, now) && now + TRIM_EVERY_MS < until)
             until = now + TRIM_EVERY_MS;
         struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        int64_t ns = ts.tv_nsec + (until - now) * 1000000;
-        ts.tv_sec += ns / 1000000000;
-        ts.tv_nsec = ns % 1000000000;
+        bs_mono_deadline(&ts, until - now);
         pthread_cond_timedwait(&s->wake, &s->lock, &ts);
     }
     linger_expire(s, INT64_MAX);
@@ -733,13 +730,9 @@ int bs_server_start(bs_server **out, const bs_server_config *cfg,
     if (limit < threads)
         limit = threads;
 
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_mutex_init(&s->lock, NULL);
     bs_defer_set_init(&s->defers);
-    pthread_cond_init(&s->wake, &ca);
-    pthread_condattr_destroy(&ca);
+    bs_cond_init_monotonic(&s->wake);
     int rc = 0;
     if (pthread_create(&s->sweeper, NULL, sweep, s) != 0) {
         rc = bs_error_set(err, 500, "Failed to start a thread.");

@@ -87,8 +87,9 @@ TEST(numbers_keep_their_form)
 
 TEST(notices)
 {
-    bs_cluster_kind kinds[] = {BS_CLUSTER_MSG_SCHEMA, BS_CLUSTER_MSG_SETTINGS};
-    for (int i = 0; i < 2; i++) {
+    bs_cluster_kind kinds[] = {BS_CLUSTER_MSG_SCHEMA, BS_CLUSTER_MSG_SETTINGS,
+                               BS_CLUSTER_MSG_HELLO, BS_CLUSTER_MSG_ACK};
+    for (int i = 0; i < 4; i++) {
         bs_buf b;
         bs_buf_init(&b);
         bs_cluster_encode_notice(&b, "abc", kinds[i]);
