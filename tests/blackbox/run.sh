@@ -70,7 +70,7 @@ auth_oauth2.test.mjs: sets the OAuth2 providers by writing data.db with sqlite3
 openapi.test.mjs: its schema has a view collection (refused on PostgreSQL)
 "
   if [ "$#" -gt 0 ]; then
-    exec node --test --test-concurrency=2 --test-timeout=120000 --test-reporter=./lib/count_reporter.mjs "$@"
+    exec node --test --test-concurrency=2 --test-timeout=120000 --test-reporter="$here/lib/count_reporter.mjs" "$@"
   fi
   files=""
   for f in "$here"/*.test.mjs; do
