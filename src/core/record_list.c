@@ -219,9 +219,11 @@ int bs_record_list(const bs_record_list_query *lq, bs_record_page *out,
         bs_buf_puts(&order, is_view ? ".id" : "._rowid_");
     }
     char limit[80];
+    /* No limit is the largest one: SQLite reads LIMIT -1 so, but
+     * PostgreSQL refuses a negative LIMIT and SQLite has no LIMIT ALL. */
     if (lq->use_offset)
         snprintf(limit, sizeof limit, " LIMIT %lld OFFSET %lld",
-                 (long long)(lq->per_page > 0 ? lq->per_page : -1),
+                 (long long)(lq->per_page > 0 ? lq->per_page : INT64_MAX),
                  (long long)(lq->offset > 0 ? lq->offset : 0));
     else
         snprintf(limit, sizeof limit, " LIMIT %lld OFFSET %lld",

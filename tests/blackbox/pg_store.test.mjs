@@ -8,7 +8,8 @@
 // the data with the column types of docs/scale.md, and the node's
 // data.db to hold none of it. After PostgreSQL restarts, the node
 // reconnects on the next request. Request logs stay in the node's
-// SQLite auxiliary.db and filter there. What the store does not support yet
+// SQLite auxiliary.db and filter there. A JavaScript hook finds records
+// by a filter without a limit. What the store does not support yet
 // answers with a clear error, and the node keeps serving.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -28,7 +29,16 @@ describe('PostgreSQL store', { skip: SKIP }, () => {
 
   before(async () => {
     ({ dir: pgDir, url: url } = startPg());
-    srv = await startServer({ args: ['--db', url] });
+    srv = await startServer({
+      args: ['--db', url],
+      hooks: {
+        // $app.findRecordsByFilter without a limit (LIMIT -1 is SQLite's).
+        'find.pb.js': `routerAdd("GET", "/api/pgtest/find", (e) => {
+          const all = $app.findRecordsByFilter("users", "name != {:no}", "name", 0, 0, { no: "nobody" });
+          return e.json(200, { names: all.map((r) => r.get("name")) });
+        });`,
+      },
+    });
     const r = await runCli(['superuser', 'upsert', ADMIN.email, ADMIN.password, '--dir', srv.dir, '--db', url]);
     assert.equal(r.code, 0, r.stderr);
     su = client(srv.url);
@@ -198,6 +208,13 @@ describe('PostgreSQL store', { skip: SKIP }, () => {
     const stats = await su.logs.getStats({ filter: 'data.status >= 200 && level = 0' });
     assert.ok(stats.reduce((n, s) => n + s.total, 0) >= 1);
     assert.equal(psql("SELECT count(*) FROM pg_tables WHERE tablename = '_logs'"), '0');
+  });
+
+  test('JavaScript hooks find records by a filter without a limit', async () => {
+    const r = await fetch(`${srv.url}/api/pgtest/find`);
+    assert.equal(r.status, 200, await r.clone().text());
+    const { names } = await r.json();
+    assert.ok(names.includes('Ann'), JSON.stringify(names));
   });
 
   test('what the store does not support yet fails with a clear error', async () => {
