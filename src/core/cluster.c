@@ -620,6 +620,9 @@ static void on_message(const char *subject, const char *data, size_t len,
     }
     if (m.kind != BS_CLUSTER_MSG_RECORD) {
         bs_app_reload_snapshots(app);
+        bs_schema *now = bs_app_schema(app);
+        bs_realtime_sync_schema(app->realtime, now);
+        bs_schema_unref(now);
         bs_counter_add(&cl->reloads, 1);
         if (reply)
             answer_notice(cl, reply);

@@ -1371,14 +1371,34 @@ static bool signed_out_by(bs_rt_client *c, void *user)
     return strcmp(bs_json_get_str(token, "secret", ""), was ? was : "") != 0;
 }
 
-static void drop_auths(bs_realtime *rt, json_object *col)
+/* The same, judged against a schema snapshot reloaded for a change made
+ * on another node, where no collection hook ran: the client's auth
+ * collection is gone from s, or its token secret there is another. */
+static bool signed_out_in(bs_rt_client *c, void *user)
+{
+    const bs_schema *s = user;
+    const bs_auth *a = c->auth ? c->auth->a : NULL;
+    if (!a)
+        return false;
+    const bs_collection *now = bs_schema_find(s, a->collection->id);
+    if (!now || strcmp(now->id, a->collection->id) != 0)
+        return true;
+    const char *was = bs_collection_token_secret(a->collection, "authToken");
+    const char *is = bs_collection_token_secret(now, "authToken");
+    return strcmp(was ? was : "", is ? is : "") != 0;
+}
+
+/* Makes every client that signed_out(client, user) says a guest. */
+static void drop_auths_where(bs_realtime *rt,
+                             bool (*signed_out)(bs_rt_client *, void *),
+                             void *user)
 {
     size_t n;
-    bs_rt_client **hit = clients_where(rt, signed_out_by, col, &n);
+    bs_rt_client **hit = clients_where(rt, signed_out, user, &n);
     rt_auth **old = n ? calloc(n, sizeof *old) : NULL;
     pthread_mutex_lock(&rt->lock);
     for (size_t i = 0; old && i < n; i++)
-        if (signed_out_by(hit[i], col))
+        if (signed_out(hit[i], user))
             old[i] = set_auth(hit[i], NULL);
     pthread_mutex_unlock(&rt->lock);
     for (size_t i = 0; i < n; i++) {
@@ -1388,6 +1408,17 @@ static void drop_auths(bs_realtime *rt, json_object *col)
     }
     free(old);
     free(hit);
+}
+
+static void drop_auths(bs_realtime *rt, json_object *col)
+{
+    drop_auths_where(rt, signed_out_by, col);
+}
+
+void bs_realtime_sync_schema(bs_realtime *rt, bs_schema *s)
+{
+    if (rt && s && atomic_load(&rt->count) > 0)
+        drop_auths_where(rt, signed_out_in, s);
 }
 
 static int on_collection_updated(bs_event *e, void *user)

@@ -94,6 +94,12 @@ void bs_realtime_publish(bs_realtime *rt, const char *action,
 void bs_realtime_publish_remote(bs_realtime *rt, const char *action,
                                 bs_record *rec);
 
+/* After the schema snapshot was reloaded for a change made on another
+ * node (where the collection hooks ran): clients signed in to an auth
+ * collection that s no longer has, or whose token secret changed, are
+ * guests again, as the local hooks make them. Any thread. */
+void bs_realtime_sync_schema(bs_realtime *rt, bs_schema *s);
+
 /* Number of registered clients. */
 size_t bs_realtime_count(bs_realtime *rt);
 

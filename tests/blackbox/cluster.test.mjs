@@ -197,6 +197,27 @@ describe('three nodes on PostgreSQL and NATS behind nginx', { skip: SKIP }, () =
     await unsub();
   });
 
+  test("a client's auth is dropped on its node when its collection's token secret changes on another", async () => {
+    await su(nodes[0].url).collections.create({ name: 'crew', type: 'auth', fields: [], passwordAuth: { enabled: true, identityFields: ['email'] } });
+    await su(nodes[0].url).collections.create({ name: 'members', listRule: "@request.auth.id != ''", fields: [{ name: 'title', type: 'text' }] });
+    await su(nodes[0].url).collection('crew').create({ email: 'a@crew.example.com', password: 'crew-pass-123', passwordConfirm: 'crew-pass-123' });
+    const pb = new PocketBase(nodes[2].url);
+    pb.autoCancellation(false);
+    await pb.collection('crew').authWithPassword('a@crew.example.com', 'crew-pass-123');
+    const members = await watch(pb, 'members');
+    const posts = await collect(pb, 'posts', '*');
+    await su(nodes[0].url).collection('members').create({ title: 'one' });
+    await until(() => members.got.length === 1, 'a message while signed in');
+    await su(nodes[1].url).collections.update('crew', { authToken: { secret: 'a-new-secret-of-more-than-thirty-characters' } });
+    await su(nodes[0].url).collection('members').create({ title: 'two' });
+    const p = await su(nodes[0].url).collection('posts').create({ title: 'after the new secret' });
+    // Changes reach node 3 in the order they were made: once the post is
+    // there, the second member would have been too.
+    await until(() => posts.got.some((e) => e.record.id === p.id), 'the public change');
+    assert.deepEqual(members.got.map((e) => e.record.title), ['one']);
+    await posts.unsub();
+  });
+
   test('a subscription sent to another node than the stream is checked by the node holding the client', async () => {
     // The stream on node 1, signed in as the superuser.
     const pb = su(nodes[0].url);
