@@ -10,6 +10,8 @@
 // (the schema notice over NATS, confirmed by every node), and one
 // imported with the command line within seconds (no notice); a client
 // subscribed on node 1 gets a change written through node 3; a client's
+// auth is dropped on its node when its collection's token secret
+// changes on another; a client's
 // subscriptions sent to another node than its stream are set (or
 // refused) by the node holding it; and node 2
 // killed with kill -9 during a write load through the balancer loses no
