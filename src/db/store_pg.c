@@ -14,7 +14,10 @@
  * In a transaction, PostgreSQL aborts everything after a failed
  * statement; SQLite undoes only the statement. Each statement inside a
  * transaction therefore runs in a savepoint, rolled back when it fails,
- * so the layers above see the same behaviour on both engines.
+ * so the layers above see the same behaviour on both engines. The
+ * savepoint, the statement and the release are sent in one round trip
+ * (pipeline mode); a statement outside a transaction is one
+ * PQexecParams, parse, bind and execute in one message.
  */
 #include "store_pg.h"
 
@@ -358,6 +361,69 @@ static int untyped_param(const PGresult *res)
     return atoi(p + 1);
 }
 
+/* The next result of a pipeline (skipping the NULL that ends each
+ * command's results): a copy of the caller's to clear, or NULL once the
+ * connection has nothing more. */
+static PGresult *pipeline_next(PGconn *pc)
+{
+    PGresult *r = PQgetResult(pc);
+    if (!r)
+        r = PQgetResult(pc);
+    return r;
+}
+
+/* Runs p's statement inside the savepoint "bs_statement" in one round
+ * trip (libpq's pipeline mode): SAVEPOINT, the statement and RELEASE go
+ * out together. When the statement fails, the server skips the RELEASE
+ * (the rest of a pipeline is aborted up to its sync), and the savepoint
+ * is rolled back and released after, as before. Returns the statement's
+ * result (NULL when nothing came back) and sets *released when nothing
+ * is left to undo. */
+static PGresult *guarded_exec(bs_pgconn *c, bs_pgrows *p,
+                              const unsigned *types, bool *released)
+{
+    PGconn *pc = c->conn;
+    *released = false;
+    if (!PQenterPipelineMode(pc))
+        return NULL;
+    int sent = PQsendQueryParams(pc, "SAVEPOINT bs_statement", 0, NULL,
+                                 NULL, NULL, NULL, 0) &&
+               PQsendQueryParams(pc, p->sql, p->nparams, types,
+                                 (const char *const *)p->vals, p->lens,
+                                 NULL, 0) &&
+               PQsendQueryParams(pc, "RELEASE SAVEPOINT bs_statement", 0,
+                                 NULL, NULL, NULL, NULL, 0);
+    if (!PQpipelineSync(pc))
+        sent = 0;
+    PGresult *results[3] = {NULL, NULL, NULL};
+    for (int i = 0; sent && i < 3; i++)
+        results[i] = pipeline_next(pc);
+    /* Then the end of the last command's results and the sync's own
+     * result (a few reads at most: a broken connection answers NULL). */
+    for (int i = 0; sent && i < 4; i++) {
+        PGresult *r = PQgetResult(pc);
+        bool sync = r && PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+        PQclear(r);
+        if (sync)
+            break;
+    }
+    if (!PQexitPipelineMode(pc))
+        keep_message(c, PQerrorMessage(pc));
+    /* Without its savepoint (a transaction already failed) the
+     * statement did not run: the savepoint's failure is the answer, and
+     * there is nothing to roll back. */
+    if (!ok(results[0])) {
+        PQclear(results[1]);
+        PQclear(results[2]);
+        *released = true;
+        return results[0];
+    }
+    *released = ok(results[2]);
+    PQclear(results[0]);
+    PQclear(results[2]);
+    return results[1];
+}
+
 static int run_once(bs_pgrows *p)
 {
     bs_pgconn *c = p->c;
@@ -367,30 +433,32 @@ static int run_once(bs_pgrows *p)
         types[i] = p->used[i] ? 0 : BS_PG_TEXT;
     bool guard = PQtransactionStatus(c->conn) == PQTRANS_INTRANS &&
                  !tx_control(p->sql);
-    if (guard && plain(c, "SAVEPOINT bs_statement") != 0)
-        return BS_EDB;
     PGresult *res = NULL;
+    bool released = false;
+    /* A parameter that nothing types is declared text and the statement
+     * is sent again (after the rolled-back savepoint). */
     for (int tries = 0; tries <= n; tries++) {
         PQclear(res);
-        res = PQprepare(c->conn, "", p->sql, n, types);
+        if (guard) {
+            res = guarded_exec(c, p, types, &released);
+        } else {
+            res = PQexecParams(c->conn, p->sql, n, types,
+                               (const char *const *)p->vals, p->lens, NULL,
+                               0);
+        }
         int k = ok(res) ? 0 : untyped_param(res);
         if (k < 1 || k > n || types[k - 1] == BS_PG_TEXT)
             break;
         types[k - 1] = BS_PG_TEXT;
-        if (guard && plain(c, "ROLLBACK TO SAVEPOINT bs_statement") != 0)
+        if (guard && (plain(c, "ROLLBACK TO SAVEPOINT bs_statement") != 0 ||
+                      plain(c, "RELEASE SAVEPOINT bs_statement") != 0))
             break;
     }
-    if (ok(res)) {
-        PQclear(res);
-        res = PQexecPrepared(c->conn, "", n, (const char *const *)p->vals,
-                             p->lens, NULL, 0);
-    }
     int rc = ok(res) ? 0 : failure(c, res);
-    if (guard) {
+    if (guard && !released) {
         char keep[sizeof c->errmsg];
         memcpy(keep, c->errmsg, sizeof keep);
-        if (rc != 0)
-            plain(c, "ROLLBACK TO SAVEPOINT bs_statement");
+        plain(c, "ROLLBACK TO SAVEPOINT bs_statement");
         if (plain(c, "RELEASE SAVEPOINT bs_statement") != 0 && rc == 0)
             rc = BS_EDB;
         else
