@@ -743,9 +743,9 @@ static bool sub_matches(const rt_sub *s, const bs_record *rec)
  * subscription keeps its rule compiled with its client's @request data
  * (rt_sub.rule), so a change compiles only the subscriptions that have
  * none yet or whose schema changed since; bs_rules_check_compiled then
- * decides the subscriptions whose SQL is the same text in one
- * statement. Outs that stay undecided (out of memory) are left to the
- * renderer. */
+ * decides the subscriptions whose SQL is the same text (on PostgreSQL:
+ * and whose parameter values are the same) in one statement. Outs that
+ * stay undecided (out of memory) are left to the renderer. */
 static void check_in_sql(bs_realtime *rt, const bs_record *rec, rt_batch *b)
 {
     const bs_collection *coll = rec->collection;
@@ -771,8 +771,8 @@ static void check_in_sql(bs_realtime *rt, const bs_record *rec, rt_batch *b)
                 o->auth, s->query, s->headers, "GET", "realtime");
             const char *rule = coll->rules[s->rec ? BS_RULE_VIEW
                                                   : BS_RULE_LIST];
-            if (!req || bs_rules_compile_for(rec->schema, coll, rule, req,
-                                             &items[k]) != 0) {
+            if (!req || bs_rules_compile_for(rt->app, rec->schema, coll,
+                                             rule, req, &items[k]) != 0) {
                 if (req)
                     json_object_put(req);
                 continue;

@@ -500,7 +500,16 @@ end:
     return ok;
 }
 
-/* ---- one rule, many requesters --------------------------------------------- */
+/* ---- one rule, many requesters --------------------------------------------- *
+ *
+ * On SQLite a rule is compiled for a batch: its parameters are columns
+ * of a VALUES table of the requesters, so one statement decides every
+ * requester whose rule has the same SQL text. PostgreSQL types the
+ * columns of such a table as text, which then fails to meet a number or
+ * a bool column; there a rule is compiled as a request compiles it, in
+ * the store's dialect with its own untyped parameters (dialect_pg.c),
+ * and decided by one statement per set of requesters with the same SQL
+ * and the same parameter values. */
 
 /* Compiled for a batch, a parameter of the rule is a column of the
  * requesters' table: the rule's SQL is then the same text for every
@@ -519,8 +528,11 @@ static void batch_param(bs_buf *b, int n)
 struct bs_rules_compiled {
     atomic_int refs;
     bs_schema *schema;   /* a reference: what the rule was compiled in */
-    uint64_t hash;       /* of joins and where, to group requesters */
+    uint64_t hash;       /* of joins and where (and of the parameter
+                          * values, unless batch), to group requesters */
     bool refuses;        /* the rule does not compile: allows nobody */
+    bool batch;          /* parameters are columns of the requesters'
+                          * table (SQLite), not placeholders */
     bs_filter_sql sql;   /* strings and params point into this block */
 };
 
@@ -548,20 +560,54 @@ static bool same_shape(const bs_filter_sql *a, const bs_filter_sql *b)
            strcmp(a->where, b->where) == 0;
 }
 
-static uint64_t shape_hash(const bs_filter_sql *s)
+/* Whether a and b (of the same shape) bind the same values. */
+static bool same_params(const bs_filter_sql *a, const bs_filter_sql *b)
 {
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (const char *p = s->joins; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ull;
-    h = (h ^ 0x1f) * 1099511628211ull;
-    for (const char *p = s->where; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    for (int j = 0; j < a->nparams; j++) {
+        const bs_filter_value *x = &a->params[j], *y = &b->params[j];
+        if (x->type != y->type)
+            return false;
+        if ((x->type == BS_FILTER_INT && x->i != y->i) ||
+            (x->type == BS_FILTER_REAL &&
+             memcmp(&x->d, &y->d, sizeof x->d) != 0) ||
+            (x->type == BS_FILTER_TEXT &&
+             (x->n != y->n || memcmp(x->s, y->s, x->n) != 0)))
+            return false;
+    }
+    return true;
+}
+
+/* FNV-1a over n bytes at p, from h. */
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ ((const unsigned char *)p)[i]) * 1099511628211ull;
+    return h;
+}
+
+/* The hash of the shape of s and, with values, of its parameters. */
+static uint64_t shape_hash(const bs_filter_sql *s, bool values)
+{
+    uint64_t h = fnv(1469598103934665603ull, s->joins, strlen(s->joins));
+    h = fnv(h, "\x1f", 1);
+    h = fnv(h, s->where, strlen(s->where));
+    for (int j = 0; values && j < s->nparams; j++) {
+        const bs_filter_value *v = &s->params[j];
+        h = fnv(h, &v->type, sizeof v->type);
+        if (v->type == BS_FILTER_INT)
+            h = fnv(h, &v->i, sizeof v->i);
+        else if (v->type == BS_FILTER_REAL)
+            h = fnv(h, &v->d, sizeof v->d);
+        else if (v->type == BS_FILTER_TEXT)
+            h = fnv(h, v->s, v->n);
+    }
     return h ^ (uint64_t)s->nparams;
 }
 
 /* Copies the compiled pieces of sql into one block after a new
- * bs_rules_compiled. NULL when out of memory. */
-static bs_rules_compiled *compiled_copy(const bs_filter_sql *sql)
+ * bs_rules_compiled (batch as in bs_rules_compiled). NULL when out of
+ * memory. */
+static bs_rules_compiled *compiled_copy(const bs_filter_sql *sql, bool batch)
 {
     size_t jn = strlen(sql->joins) + 1, wn = strlen(sql->where) + 1;
     size_t size = sizeof(bs_rules_compiled) +
@@ -590,17 +636,22 @@ static bs_rules_compiled *compiled_copy(const bs_filter_sql *sql)
     rc->sql.where_scan = rc->sql.where;
     rc->sql.params = params;
     rc->sql.nparams = sql->nparams;
-    rc->hash = shape_hash(&rc->sql);
+    rc->batch = batch;
+    rc->hash = shape_hash(&rc->sql, !batch);
     return rc;
 }
 
-int bs_rules_compile_for(bs_schema *schema, const bs_collection *c,
-                         const char *rule, json_object *request,
-                         bs_rules_compiled **out)
+int bs_rules_compile_for(bs_app *app, bs_schema *schema,
+                         const bs_collection *c, const char *rule,
+                         json_object *request, bs_rules_compiled **out)
 {
     *out = NULL;
-    bs_sql_dialect d = *bs_sql_dialect_sqlite();
-    d.param = batch_param;
+    const bs_sql_dialect *store =
+        app->dialect ? app->dialect : bs_sql_dialect_sqlite();
+    bool batch = store == bs_sql_dialect_sqlite();
+    bs_sql_dialect d = *store;
+    if (batch)
+        d.param = batch_param;
     bs_filter_ctx fc = {.schema = schema, .collection = c, .alias = c->name,
                         .request = request, .dialect = &d};
     bs_filter_query *fq = NULL;
@@ -627,7 +678,7 @@ int bs_rules_compile_for(bs_schema *schema, const bs_collection *c,
             (*out)->sql.joins = (*out)->sql.where = "";
         }
     } else {
-        *out = compiled_copy(&sql);
+        *out = compiled_copy(&sql, batch);
     }
     if (!*out) {
         rc = BS_ENOMEM;
@@ -662,6 +713,41 @@ bool bs_rules_compiled_in(const bs_rules_compiled *rc, const bs_schema *s)
     return rc && rc->schema == s;
 }
 
+/* Appends `SELECT 1 FROM c joins WHERE c.id = ?id_param AND (where)`
+ * for the compiled sql (id_param 0: a bare "?"). */
+static void put_check(bs_buf *b, const bs_collection *c,
+                      const bs_filter_sql *sql, int id_param)
+{
+    bs_buf_puts(b, "SELECT 1 FROM ");
+    bs_sql_ident(b, c->name);
+    if (*sql->joins) {
+        bs_buf_putc(b, ' ');
+        bs_buf_puts(b, sql->joins);
+    }
+    bs_buf_puts(b, " WHERE ");
+    bs_sql_ident(b, c->name);
+    bs_buf_puts(b, ".id = ?");
+    if (id_param)
+        bs_buf_printf(b, "%d", id_param);
+    if (*sql->where)
+        bs_buf_printf(b, " AND (%s)", sql->where);
+}
+
+/* Opens st on the statement text (BS_ROWS_ONCE). Returns 0, BS_ENOMEM
+ * or BS_EDB; st may be closed in every case. */
+static int open_check(bs_rows *st, bs_conn *conn, const bs_buf *text)
+{
+    memset(st, 0, sizeof *st);
+    if (text->oom)
+        return BS_ENOMEM;
+    if (bs_rows_open(st, conn, text->data, (long)text->len,
+                     BS_ROWS_ONCE) != 0) {
+        bs_log('D', "rule check failed: %s", bs_conn_errmsg(conn));
+        return BS_EDB;
+    }
+    return 0;
+}
+
 /* Runs one statement for items group[0..n) (all of one shape) and sets
  * allowed[] for those whose requester the rule lets see id. */
 static int run_batch(bs_conn *conn, const bs_collection *c, const char *id,
@@ -687,30 +773,15 @@ static int run_batch(bs_conn *conn, const bs_collection *c, const char *id,
             bs_buf_putc(&text, ')');
         }
         bs_buf_puts(&text, ") SELECT \"__bs_req\".\"k\" FROM \"__bs_req\" "
-                           "WHERE EXISTS (SELECT 1 FROM ");
+                           "WHERE EXISTS (");
     } else {
-        bs_buf_puts(&text, "SELECT -1 WHERE EXISTS (SELECT 1 FROM ");
+        bs_buf_puts(&text, "SELECT -1 WHERE EXISTS (");
     }
-    bs_sql_ident(&text, c->name);
-    if (*first->joins) {
-        bs_buf_putc(&text, ' ');
-        bs_buf_puts(&text, first->joins);
-    }
-    bs_buf_puts(&text, " WHERE ");
-    bs_sql_ident(&text, c->name);
     int id_param = m ? n * (m + 1) + 1 : 1;
-    bs_buf_puts(&text, ".id = ?");
-    if (*first->where)
-        bs_buf_printf(&text, " AND (%s)", first->where);
+    put_check(&text, c, first, 0);
     bs_buf_puts(&text, ")");
-    int rc = text.oom ? BS_ENOMEM : 0;
     bs_rows st;
-    memset(&st, 0, sizeof st);
-    if (!rc && bs_rows_open(&st, conn, text.data, (long)text.len,
-                            BS_ROWS_ONCE) != 0) {
-        bs_log('D', "rule batch failed: %s", bs_conn_errmsg(conn));
-        rc = BS_EDB;
-    }
+    int rc = open_check(&st, conn, &text);
     if (!rc) {
         int at = 1;
         for (int i = 0; m && i < n; i++) {
@@ -735,6 +806,36 @@ static int run_batch(bs_conn *conn, const bs_collection *c, const char *id,
     return rc;
 }
 
+/* Decides items group[0..n), whose SQL and parameter values are the same
+ * (compiled in the store's dialect, not for a batch), with the one
+ * statement a request would run: the rule's own parameters, then the
+ * id. */
+static int run_alike(bs_conn *conn, const bs_collection *c, const char *id,
+                     bs_rules_compiled *const *items, const int *group,
+                     int n, bool *allowed)
+{
+    const bs_filter_sql *sql = &items[group[0]]->sql;
+    bs_buf text;
+    bs_buf_init(&text);
+    put_check(&text, c, sql, sql->nparams + 1);
+    bs_buf_puts(&text, " LIMIT 1");
+    bs_rows st;
+    int rc = open_check(&st, conn, &text);
+    if (!rc) {
+        for (int j = 0; j < sql->nparams; j++)
+            bind_filter_value(&st, j + 1, &sql->params[j]);
+        bs_rows_bind_text(&st, sql->nparams + 1, id, -1);
+        int found = bs_rows_next(&st);
+        if (found < 0)
+            bs_log('D', "rule check failed: %s", bs_conn_errmsg(conn));
+        for (int i = 0; found == 1 && i < n; i++)
+            allowed[group[i]] = true;
+    }
+    bs_rows_close(&st);
+    bs_buf_dispose(&text);
+    return rc;
+}
+
 int bs_rules_check_compiled(bs_app *app, const bs_collection *c,
                             const char *id, bs_rules_compiled *const *items,
                             int n, bool *allowed)
@@ -750,20 +851,23 @@ int bs_rules_check_compiled(bs_app *app, const bs_collection *c,
     for (int i = 0; conn && i < n; i++) {
         if (done[i] || !items[i] || items[i]->refuses)
             continue;
-        /* The requesters from i on whose rule compiled to the same SQL. */
+        /* The requesters from i on whose rule compiled to the same SQL
+         * (and, outside a batch, the same parameter values). */
         const bs_rules_compiled *a = items[i];
         int k = 0, params = 1;
-        int per = a->sql.nparams + 1;
+        int per = a->batch ? a->sql.nparams + 1 : 0;
         for (int j = i; j < n && params + per <= BATCH_PARAMS; j++) {
             const bs_rules_compiled *b = items[j];
-            if (done[j] || !b || b->refuses || b->hash != a->hash ||
-                !same_shape(&a->sql, &b->sql))
+            if (done[j] || !b || b->refuses || b->batch != a->batch ||
+                b->hash != a->hash || !same_shape(&a->sql, &b->sql) ||
+                (!a->batch && !same_params(&a->sql, &b->sql)))
                 continue;
             group[k++] = j;
             done[j] = true;
             params += per;
         }
-        int brc = run_batch(conn, c, id, items, group, k, allowed);
+        int brc = a->batch ? run_batch(conn, c, id, items, group, k, allowed)
+                           : run_alike(conn, c, id, items, group, k, allowed);
         if (brc == BS_ENOMEM)
             rc = brc;
     }
@@ -793,7 +897,8 @@ int bs_rules_check_many(bs_app *app, bs_schema *schema,
     bs_rules_compiled **items = calloc((size_t)n, sizeof *items);
     int rc = items ? 0 : BS_ENOMEM;
     for (int i = 0; !rc && i < n; i++)
-        rc = bs_rules_compile_for(schema, c, rule, requests[i], &items[i]);
+        rc = bs_rules_compile_for(app, schema, c, rule, requests[i],
+                                  &items[i]);
     if (!rc)
         rc = bs_rules_check_compiled(app, c, id, items, n, allowed);
     for (int i = 0; items && i < n; i++)

@@ -109,15 +109,6 @@ int bs_rules_match_filter(const bs_rule_ctx *ctx, const char *id,
 bool bs_rules_match_values(const bs_rule_ctx *ctx,
                            const struct bs_record *rec, const char *rule);
 
-/* Decides rule (an API rule of c) for the record with id for n
- * requesters at once, requests[i] being the @request data of each:
- * allowed[i] receives whether the rule selects the record for it. The
- * rule is compiled per requester, with its parameters as columns of a
- * VALUES table, and the requesters whose compiled SQL is the same text
- * are decided by one statement (up to ~30,000 parameters each), not one
- * query per requester. A NULL rule allows nobody (the caller handles
- * superusers), a blank one everybody; a rule that does not compile
- * allows nobody. Returns 0 or BS_ENOMEM. Any thread. */
 /* One requester's compiled rule, to decide it for many records without
  * compiling it again (the realtime broker keeps one per subscription):
  * immutable, reference-counted, usable from any thread. */
@@ -126,10 +117,11 @@ typedef struct bs_rules_compiled bs_rules_compiled;
 /* Compiles rule (an API rule of c in schema; NULL: superusers only, so
  * nobody here; "": everybody; one that does not compile: nobody) for
  * the requester whose @request data is request (borrowed; only read
- * here). Returns 0 and a new compiled rule in *out, or BS_ENOMEM. */
-int bs_rules_compile_for(bs_schema *schema, const bs_collection *c,
-                         const char *rule, json_object *request,
-                         bs_rules_compiled **out);
+ * here), in the SQL of app's store. Returns 0 and a new compiled rule in
+ * *out, or BS_ENOMEM. */
+int bs_rules_compile_for(bs_app *app, bs_schema *schema,
+                         const bs_collection *c, const char *rule,
+                         json_object *request, bs_rules_compiled **out);
 bs_rules_compiled *bs_rules_compiled_ref(bs_rules_compiled *rc);
 void bs_rules_compiled_unref(bs_rules_compiled *rc);
 
@@ -137,15 +129,28 @@ void bs_rules_compiled_unref(bs_rules_compiled *rc);
  * new schema snapshot, so a compiled rule of another one is stale). */
 bool bs_rules_compiled_in(const bs_rules_compiled *rc, const bs_schema *s);
 
-/* Decides the compiled rules items[0..n) (of collection c; NULL items
- * allow nobody) for the record with id: the items whose SQL is the
- * same text are decided by one statement, their parameters as rows of
- * a VALUES table (up to ~30,000 parameters per statement). Returns 0 or
- * BS_ENOMEM; allowed[i] receives each answer. Any thread. */
+/* Decides the compiled rules items[0..n) (of collection c, compiled
+ * for app; NULL items allow nobody) for the record with id. On SQLite
+ * the items whose SQL is the same text are decided by one statement,
+ * their parameters as rows of a VALUES table (up to ~30,000 parameters
+ * per statement); on PostgreSQL, which would type such a table's
+ * columns as text, the items whose SQL and parameter values are the
+ * same are decided by one statement with the rule's own parameters.
+ * Returns 0 or BS_ENOMEM; allowed[i] receives each answer. Any
+ * thread. */
 int bs_rules_check_compiled(bs_app *app, const bs_collection *c,
                             const char *id, bs_rules_compiled *const *items,
                             int n, bool *allowed);
 
+/* Decides rule (an API rule of c) for the record with id for n
+ * requesters at once, requests[i] being the @request data of each:
+ * allowed[i] receives whether the rule selects the record for it. The
+ * rule is compiled per requester (bs_rules_compile_for) and decided by
+ * bs_rules_check_compiled, so that the requesters whose compiled SQL is
+ * the same text share a statement, not one query per requester. A NULL
+ * rule allows nobody (the caller handles superusers), a blank one
+ * everybody; a rule that does not compile allows nobody. Returns 0 or
+ * BS_ENOMEM. Any thread. */
 int bs_rules_check_many(bs_app *app, bs_schema *schema,
                         const bs_collection *c, const char *id,
                         const char *rule, json_object *const *requests,

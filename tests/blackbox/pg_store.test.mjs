@@ -7,7 +7,9 @@
 // PocketBase's validation error. PostgreSQL itself is checked to hold
 // the data with the column types of docs/scale.md, and the node's
 // data.db to hold none of it. After PostgreSQL restarts, the node
-// reconnects on the next request. Request logs stay in the node's
+// reconnects on the next request. Realtime messages pass the API rules
+// that need SQL as a list does: in PostgreSQL's SQL, with parameters
+// typed by the columns they meet. Request logs stay in the node's
 // SQLite auxiliary.db and filter there. A JavaScript hook finds records
 // by a filter without a limit. What the store does not support yet
 // answers with a clear error, and the node keeps serving.
@@ -16,8 +18,12 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { EventSource } from 'eventsource';
 import { PGBIN, PG_SKIP, startPg, stopPg } from './lib/pg.mjs';
 import { startServer, client, runCli } from './lib/server.mjs';
+import { sleep, until, collect, signedInUser } from './lib/realtime.mjs';
+
+globalThis.EventSource = EventSource;
 
 const SKIP = PG_SKIP;
 
@@ -165,6 +171,65 @@ describe('PostgreSQL store', { skip: SKIP }, () => {
     assert.equal((await su.collection('tagged').getOne(one.id)).tag, 'c', 'the last value stays');
     assert.equal((await su.collection('tagged').getOne(none.id)).tag, '');
     await su.collections.delete('tagged');
+  });
+
+  // Regression: the realtime broker compiled such rules for SQLite and
+  // bound their parameters as the text columns of a VALUES table, so on
+  // PostgreSQL `n > 5` failed (double precision > text) and nobody
+  // received anything.
+  test('realtime: rules decided in SQL see numbers, ~ and request data as a list does', async () => {
+    const users = await su.collections.getOne('users');
+    const owned = 'owner = @request.auth.id && n > 5';
+    await su.collections.create({
+      name: 'scores', listRule: owned, viewRule: owned,
+      fields: [
+        { name: 'owner', type: 'relation', collectionId: users.id, maxSelect: 1 },
+        { name: 'n', type: 'number' },
+      ],
+    });
+    await su.collections.create({
+      name: 'gauges', listRule: "n >= @request.query.min && tag ~ 'blue'",
+      fields: [{ name: 'n', type: 'number' }, { name: 'tag', type: 'text' }],
+    });
+    const a = await signedInUser(su, srv.url, { email: 'rt-a@example.com', password: 'rt-a-pass-123' });
+    const b = await signedInUser(su, srv.url, { email: 'rt-b@example.com', password: 'rt-b-pass-123' });
+    const mine = await su.collection('scores').create({ owner: a.record.id, n: 6 });
+    const subs = {
+      aAll: await collect(a.pb, 'scores', '*'),
+      bAll: await collect(b.pb, 'scores', '*'),
+      aOne: await collect(a.pb, 'scores', mine.id),
+      bOne: await collect(b.pb, 'scores', mine.id),
+      // Query values arrive as text; the rule compares them as numbers.
+      aMin5: await collect(a.pb, 'gauges', '*', { query: { min: '5' } }),
+      bMin8: await collect(b.pb, 'gauges', '*', { query: { min: 8 } }),
+    };
+    for (const [who, n] of [[a, 3], [a, 7], [b, 9], [b, 1]])
+      await su.collection('scores').create({ owner: who.record.id, n });
+    await su.collection('scores').update(mine.id, { n: 8 });
+    for (const [n, tag] of [[4, 'blue'], [6, 'Deep BLUE'], [9, 'light blue'], [10, 'red']])
+      await su.collection('gauges').create({ n, tag });
+    const seen = (x) => x.got.map((e) => `${e.action} ${e.record.n}`);
+    const want = {
+      aAll: ['create 7', 'update 8'],
+      bAll: ['create 9'],
+      aOne: ['update 8'],
+      bOne: [],
+      aMin5: ['create 6', 'create 9'],
+      bMin8: ['create 9'],
+    };
+    await until(() => Object.keys(want).every((k) => subs[k].got.length >= want[k].length), 'the allowed messages')
+      .catch(() => {});
+    await sleep(300);
+    for (const k of Object.keys(want)) assert.deepEqual(seen(subs[k]), want[k], k);
+    // The same rules through the records API agree.
+    const list = async (pb, coll, query) => (await pb.collection(coll).getFullList({ sort: 'n', query })).map((r) => r.n);
+    assert.deepEqual(await list(a.pb, 'scores'), [7, 8]);
+    assert.deepEqual(await list(b.pb, 'scores'), [9]);
+    assert.deepEqual(await list(a.pb, 'gauges', { min: '5' }), [6, 9]);
+    assert.deepEqual(await list(b.pb, 'gauges', { min: 8 }), [9]);
+    for (const x of Object.values(subs)) await x.unsub();
+    a.pb.realtime.unsubscribe().catch(() => {});
+    b.pb.realtime.unsubscribe().catch(() => {});
   });
 
   test('request logs (SQLite beside PostgreSQL) take filters and stats', async () => {

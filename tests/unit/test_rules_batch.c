@@ -128,7 +128,7 @@ TEST(batch_matches_one_by_one)
         const char *owner = bs_filter_eval_owner(ev);
         bs_rules_compiled *compiled[8];
         for (int i = 0; i < 8; i++) {
-            REQUIRE(bs_rules_compile_for(s, c, rules[r], reqs[i],
+            REQUIRE(bs_rules_compile_for(app, s, c, rules[r], reqs[i],
                                          &compiled[i]) == 0);
             CHECK(bs_rules_compiled_in(compiled[i], s));
         }
