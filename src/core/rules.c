@@ -13,6 +13,8 @@
 #include "../base/json.h"
 #include "../base/util.h"
 #include "../db/sql.h"
+#include "../db/store.h"
+#include "../schema/ftype.h"
 #include "../filter/filter.h"
 #include "app.h"
 #include "auth.h"
@@ -447,6 +449,9 @@ bool bs_rules_match_values(const bs_rule_ctx *ctx, const bs_record *rec,
     bs_buf_init(&tmp);
     bs_error_init(&err);
     bool ok = false;
+    /* PostgreSQL types a bare parameter in a SELECT list as text: each
+     * value is cast to its column's type, as the table would hold it. */
+    bool pg = bs_store_is_pg(ctx->app->store);
     bs_buf_puts(&text, "WITH ");
     bs_sql_ident(&text, c->name);
     bs_buf_puts(&text, " AS (SELECT ");
@@ -463,7 +468,11 @@ bool bs_rules_match_values(const bs_rule_ctx *ctx, const bs_record *rec,
         int idx = bind_value(&q, v, &tmp);
         if (sub)
             json_object_put(sub);
-        bs_buf_printf(&text, "%s?%d AS ", i ? ", " : "", idx);
+        if (pg)
+            bs_buf_printf(&text, "%sCAST(?%d AS %s) AS ", i ? ", " : "",
+                          idx, bs_ftype_pg_column(fi->type));
+        else
+            bs_buf_printf(&text, "%s?%d AS ", i ? ", " : "", idx);
         bs_sql_ident(&text, fi->name);
     }
     bs_buf_puts(&text, ") ");

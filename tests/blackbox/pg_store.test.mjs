@@ -10,7 +10,8 @@
 // reconnects on the next request. Realtime messages pass the API rules
 // that need SQL as a list does: in PostgreSQL's SQL, with parameters
 // typed by the columns they meet. Request logs stay in the node's
-// SQLite auxiliary.db and filter there. A JavaScript hook finds records
+// SQLite auxiliary.db and filter there. A create rule compares the
+// submitted values as their columns hold them. A JavaScript hook finds records
 // by a filter without a limit. What the store does not support yet
 // answers with a clear error, and the node keeps serving.
 import { test, describe, before, after } from 'node:test';
@@ -273,6 +274,20 @@ describe('PostgreSQL store', { skip: SKIP }, () => {
     const stats = await su.logs.getStats({ filter: 'data.status >= 200 && level = 0' });
     assert.ok(stats.reduce((n, s) => n + s.total, 0) >= 1);
     assert.equal(psql("SELECT count(*) FROM pg_tables WHERE tablename = '_logs'"), '0');
+  });
+
+  test('a create rule compares the submitted values with their columns\' types', async () => {
+    await su.collections.create({
+      name: 'gated', createRule: 'n > 5 && flag = true && title ~ "ok"', listRule: '',
+      fields: [{ name: 'n', type: 'number' }, { name: 'flag', type: 'bool' }, { name: 'title', type: 'text' }],
+    });
+    const guest = client(srv.url);
+    const made = await guest.collection('gated').create({ n: 7, flag: true, title: 'ok then' });
+    assert.equal(made.n, 7);
+    for (const body of [{ n: 3, flag: true, title: 'ok' }, { n: 9, flag: false, title: 'ok' }, { n: 9, flag: true, title: 'no' }])
+      await assert.rejects(guest.collection('gated').create(body), (e) => e.status === 400, JSON.stringify(body));
+    assert.equal((await guest.collection('gated').getList(1, 10)).totalItems, 1);
+    await su.collections.delete('gated');
   });
 
   test('JavaScript hooks find records by a filter without a limit', async () => {
