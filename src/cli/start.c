@@ -17,9 +17,15 @@
  * same command line with its own hooks, routes and commands. Messages
  * name the program by its argv[0].
  */
+#include <dirent.h>
+#include <pthread.h>
+#include <spawn.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "../base/buf.h"
 #include "../core/app.h"
@@ -344,6 +350,72 @@ static void write_types(bs_app *app)
     bs_error_dispose(&err);
 }
 
+/* Whether dir holds a hook file (*.pb.js or *.pb.ts). */
+static bool has_hook_files(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return false;
+    bool found = false;
+    for (struct dirent *e; !found && (e = readdir(d)) != NULL;) {
+        size_t n = strlen(e->d_name);
+        found = n > 6 && (strcmp(e->d_name + n - 6, ".pb.js") == 0 ||
+                          strcmp(e->d_name + n - 6, ".pb.ts") == 0);
+    }
+    closedir(d);
+    return found;
+}
+
+static void *reap(void *p)
+{
+    waitpid((pid_t)(intptr_t)p, NULL, 0);
+    return NULL;
+}
+
+/* types.d.ts at `serve`. With hook files the engine runs in this process
+ * anyway, and the file is written before serving. Without, it is written
+ * by a child process (`PROG __types PATH`, the same program), so that
+ * the server never maps the JavaScript engine's pages (about 20 MB that
+ * would stay resident) for a file only editors read. */
+static void serve_types(bs_app *app, const cli *c)
+{
+    char path[4200], hooks[4096];
+    snprintf(path, sizeof path, "%s/types.d.ts", bs_app_data_dir(app));
+    if (bs_js_types_current(path))
+        return;
+    beside_data(app, c->hooks_dir, "pb_hooks", hooks);
+    if (has_hook_files(hooks)) {
+        write_types(app);
+        return;
+    }
+    char *argv[] = {(char *)c->prog, (char *)"__types", path, NULL};
+    pid_t pid;
+    pthread_t t;
+    if (posix_spawn(&pid, "/proc/self/exe", NULL, NULL, argv, environ) != 0) {
+        write_types(app);
+        return;
+    }
+    if (pthread_create(&t, NULL, reap, (void *)(intptr_t)pid) == 0)
+        pthread_detach(t);
+}
+
+/* The child of serve_types: writes the file at args[1]. */
+static int cmd_types(bs_app *app, const cli *c)
+{
+    if (c->nargs != 2) {
+        fprintf(stderr, "%s: __types takes the file to write\n", c->prog);
+        return 2;
+    }
+    bs_error err;
+    bs_error_init(&err);
+    int rc = bs_js_write_types(app, c->args[1], &err);
+    if (rc)
+        fprintf(stderr, "%s: types.d.ts: %s\n", c->prog,
+                err.message ? err.message : "cannot be written");
+    bs_error_dispose(&err);
+    return rc ? 1 : 0;
+}
+
 static int cmd_serve(bs_app *app, const cli *c)
 {
     if (c->nargs != 1) {
@@ -363,7 +435,7 @@ static int cmd_serve(bs_app *app, const cli *c)
         rc = bs_error_set(&err, 400, "--natsPrefix takes letters, digits, "
                                      "'_' and '-'.");
     if (rc == 0)
-        write_types(app);
+        serve_types(app, c);
     /* pb_migrations: applied after the bootstrap, before serving. */
     if (rc == 0) {
         beside_data(app, c->migrations_dir, "pb_migrations", mdir);
@@ -557,6 +629,8 @@ int bs_app_start(bs_app *app, int argc, char **argv)
         return rc;
     if (strcmp(c.args[0], "serve") == 0)
         return cmd_serve(app, &c);
+    if (strcmp(c.args[0], "__types") == 0)
+        return cmd_types(app, &c);
     if (strcmp(c.args[0], "superuser") == 0)
         return cmd_superuser(app, &c);
     if (strcmp(c.args[0], "collections") == 0)

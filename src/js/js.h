@@ -50,6 +50,11 @@ int bs_js_types_text(bs_app *app, char **out, bs_error *err);
  * holds the same text. */
 int bs_js_write_types(bs_app *app, const char *path, bs_error *err);
 
+/* Whether the file at path was written by this very program (its last
+ * line says so), so that writing it again would change nothing; no
+ * engine is started to tell. */
+bool bs_js_types_current(const char *path);
+
 /* ---- migrations (migrations.c) -------------------------------------------
  *
  * dir is the pb_migrations directory: its *.js and *.ts files, in

@@ -113,6 +113,16 @@ static void stamp_line(char *out, size_t cap)
              (long long)st.st_mtime);
 }
 
+bool bs_js_types_current(const char *path)
+{
+    char stamp[200];
+    stamp_line(stamp, sizeof stamp);
+    char *old = read_all(path);
+    bool current = old && strstr(old, stamp);
+    free(old);
+    return current;
+}
+
 int bs_js_write_types(bs_app *app, const char *path, bs_error *err)
 {
     char *text = NULL;

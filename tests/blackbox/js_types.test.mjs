@@ -130,3 +130,22 @@ describe('types.d.ts', () => {
     assert.match(r.out, /toUpperCase/);
   });
 });
+
+describe('types.d.ts without hook files', () => {
+  let srv;
+  after(async () => srv && srv.destroy());
+
+  test('serve writes it from a child process, the same text as with hooks', async () => {
+    srv = await startServer();
+    const file = path.join(srv.dir, 'types.d.ts');
+    // The child (`basalt __types PATH`) runs beside the server: no engine
+    // in the server's own memory for a file only editors read.
+    const end = Date.now() + 30000;
+    while (!fs.existsSync(file) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    const text = fs.readFileSync(file, 'utf8');
+    assert.match(text.split('\n')[0], /^\/\/ Basalt /);
+    assert.match(text, /declare function routerAdd\(/);
+    assert.match(text.trimEnd().split('\n').pop(), /^\/\/ Written by Basalt /);
+    assert.equal((await fetch(`${srv.url}/api/health`)).status, 200);
+  });
+});
