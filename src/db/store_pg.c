@@ -2,26 +2,35 @@
  * store_pg.c - PostgreSQL connections of the store, and the row reader
  * over them (see store_pg.h and docs/scale.md, "The PostgreSQL store").
  *
- * Design. A statement's text is rewritten once (pg_sql.c), prepared as
- * the connection's unnamed statement and run with its parameters as
- * text of unknown type, so that the server gives each the type of what
- * it meets, much as SQLite applies a column's affinity; a parameter the
- * text does not use is declared text. Where nothing decides a type
- * (`$1 IS NULL`) PostgreSQL refuses the statement naming the
- * parameter: it is then declared text and prepared again. The whole
- * result is fetched at once and read row by row.
+ * Design. A statement's text is rewritten once (pg_sql.c), prepared and
+ * run with its parameters as text of unknown type, so that the server
+ * gives each the type of what it meets, much as SQLite applies a
+ * column's affinity; a parameter the text does not use is declared text.
+ * Where nothing decides a type (`$1 IS NULL`) PostgreSQL refuses the
+ * statement naming the parameter: it is then declared text and prepared
+ * again. The whole result is fetched at once and read row by row.
+ *
+ * Statement cache. A text seen for the second time on a connection is
+ * prepared under a name and kept (up to STMT_CACHE per connection, the
+ * least recently used dropped), so that the server parses and plans it
+ * once, as SQLite's statement caches do; a text seen once runs as the
+ * unnamed statement. A kept statement whose tables changed shape (a
+ * column added by this node or another) fails with "cached plan must
+ * not change result type": it is prepared again and run once more. A
+ * reconnection forgets them all.
  *
  * In a transaction, PostgreSQL aborts everything after a failed
  * statement; SQLite undoes only the statement. Each statement inside a
  * transaction therefore runs in a savepoint, rolled back when it fails,
  * so the layers above see the same behaviour on both engines. The
- * savepoint, the statement and the release are sent in one round trip
- * (pipeline mode); a statement outside a transaction is one
- * PQexecParams, parse, bind and execute in one message.
+ * savepoint, the preparation, the statement and the release are sent in
+ * one round trip (libpq's pipeline mode), as are the preparation and the
+ * statement outside a transaction.
  */
 #include "store_pg.h"
 
 #include <libpq-fe.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +41,22 @@
 #include "pg_sql.h"
 #include "store.h"
 
+/* A statement prepared on the connection under a name of its own. */
+typedef struct pg_stmt {
+    char *sql;           /* the rewritten text; NULL: a free slot */
+    uint64_t hash;
+    int nparams;
+    unsigned *types;     /* as prepared (0: inferred, BS_PG_TEXT) */
+    uint64_t last;       /* when last used, for eviction */
+    char name[24];
+} pg_stmt;
+
+/* Statements kept prepared per connection. A text is prepared under a
+ * name the second time it is seen (SEEN slots remember the first), so
+ * that texts run once (a page at some offset) do not crowd the cache. */
+#define STMT_CACHE 256
+#define SEEN 1024
+
 struct bs_pgconn {
     PGconn *conn;
     bool reader;
@@ -39,6 +64,11 @@ struct bs_pgconn {
     /* The constraint the last failed statement broke. */
     bool constraint;
     bs_constraint broke;
+    /* The prepared statements (allocated at the first), by text. */
+    pg_stmt *stmts;
+    uint64_t tick;
+    unsigned named;      /* names given so far */
+    uint64_t seen[SEEN]; /* hashes of texts seen once, by hash % SEEN */
 };
 
 typedef struct bs_pgrows {
@@ -81,10 +111,22 @@ static int configure(bs_pgconn *c)
     return bs_pgconn_exec(c, set);
 }
 
+/* Forgets every prepared statement (the session that held them ended). */
+static void stmts_forget(bs_pgconn *c)
+{
+    for (int i = 0; c->stmts && i < STMT_CACHE; i++) {
+        free(c->stmts[i].sql);
+        free(c->stmts[i].types);
+    }
+    free(c->stmts);
+    c->stmts = NULL;
+}
+
 int bs_pgconn_revive(bs_pgconn *c)
 {
     if (PQstatus(c->conn) == CONNECTION_OK)
         return 0;
+    stmts_forget(c);
     PQreset(c->conn);
     if (PQstatus(c->conn) != CONNECTION_OK) {
         keep_message(c, PQerrorMessage(c->conn));
@@ -126,6 +168,7 @@ void bs_pgconn_close(bs_pgconn *c)
         return;
     if (c->conn)
         PQfinish(c->conn);
+    stmts_forget(c);
     free(c);
 }
 
@@ -362,8 +405,8 @@ static int untyped_param(const PGresult *res)
 }
 
 /* The next result of a pipeline (skipping the NULL that ends each
- * command's results): a copy of the caller's to clear, or NULL once the
- * connection has nothing more. */
+ * command's results): the caller's to clear, or NULL once the connection
+ * has nothing more. */
 static PGresult *pipeline_next(PGconn *pc)
 {
     PGresult *r = PQgetResult(pc);
@@ -372,31 +415,128 @@ static PGresult *pipeline_next(PGconn *pc)
     return r;
 }
 
-/* Runs p's statement inside the savepoint "bs_statement" in one round
- * trip (libpq's pipeline mode): SAVEPOINT, the statement and RELEASE go
- * out together. When the statement fails, the server skips the RELEASE
- * (the rest of a pipeline is aborted up to its sync), and the savepoint
- * is rolled back and released after, as before. Returns the statement's
- * result (NULL when nothing came back) and sets *released when nothing
- * is left to undo. */
-static PGresult *guarded_exec(bs_pgconn *c, bs_pgrows *p,
-                              const unsigned *types, bool *released)
+static uint64_t text_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+/* The prepared statement of sql with n parameters, or NULL. */
+static pg_stmt *stmt_find(bs_pgconn *c, const char *sql, uint64_t hash,
+                          int n)
+{
+    for (int i = 0; c->stmts && i < STMT_CACHE; i++) {
+        pg_stmt *e = &c->stmts[i];
+        if (e->sql && e->hash == hash && e->nparams == n &&
+            strcmp(e->sql, sql) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+/* Drops e, on the server too (DEALLOCATE never fails for a statement
+ * that exists, so it is safe inside a transaction). */
+static void stmt_drop(bs_pgconn *c, pg_stmt *e)
+{
+    char sql[48];
+    snprintf(sql, sizeof sql, "DEALLOCATE %s", e->name);
+    PQclear(PQexec(c->conn, sql));
+    free(e->sql);
+    free(e->types);
+    memset(e, 0, sizeof *e);
+}
+
+/* A free slot for a new statement, the least recently used one dropped
+ * when all are taken and evict is set; NULL when none can be had. */
+static pg_stmt *stmt_slot(bs_pgconn *c, bool evict)
+{
+    if (!c->stmts && !(c->stmts = calloc(STMT_CACHE, sizeof *c->stmts)))
+        return NULL;
+    pg_stmt *old = &c->stmts[0];
+    for (int i = 0; i < STMT_CACHE; i++) {
+        if (!c->stmts[i].sql)
+            return &c->stmts[i];
+        if (c->stmts[i].last < old->last)
+            old = &c->stmts[i];
+    }
+    if (!evict)
+        return NULL;
+    stmt_drop(c, old);
+    return old;
+}
+
+/* Keeps the statement just prepared as name in e. */
+static void stmt_keep(pg_stmt *e, const char *sql, uint64_t hash, int n,
+                      const unsigned *types, const char *name, uint64_t tick)
+{
+    e->sql = strdup(sql);
+    e->types = malloc(sizeof *types * (size_t)(n ? n : 1));
+    if (!e->sql || !e->types) {
+        free(e->sql);
+        free(e->types);
+        memset(e, 0, sizeof *e);
+        return;
+    }
+    memcpy(e->types, types, sizeof *types * (size_t)n);
+    e->hash = hash;
+    e->nparams = n;
+    e->last = tick;
+    snprintf(e->name, sizeof e->name, "%s", name);
+}
+
+/* One round trip (libpq's pipeline mode) for p's statement: inside a
+ * transaction (guard) the savepoint "bs_statement" around it, and when
+ * prepare is set the statement prepared as name first; then it runs as
+ * name ("" for the unnamed statement, parsed with it). When the
+ * statement fails, the server skips what follows (a pipeline is aborted
+ * up to its sync) and the caller rolls the savepoint back.
+ *
+ * Returns the statement's result (or the failure that stopped it: the
+ * savepoint's, the preparation's; NULL when nothing came back); sets
+ * *released when nothing is left to undo, *prepared when name now
+ * exists on the server. */
+static PGresult *pipeline_exec(bs_pgconn *c, bs_pgrows *p,
+                               const unsigned *types, bool guard,
+                               const char *name, bool prepare,
+                               bool *released, bool *prepared)
 {
     PGconn *pc = c->conn;
-    *released = false;
+    const char *const *vals = (const char *const *)p->vals;
+    int n = p->nparams;
+    *released = !guard;
+    *prepared = false;
     if (!PQenterPipelineMode(pc))
         return NULL;
-    int sent = PQsendQueryParams(pc, "SAVEPOINT bs_statement", 0, NULL,
-                                 NULL, NULL, NULL, 0) &&
-               PQsendQueryParams(pc, p->sql, p->nparams, types,
-                                 (const char *const *)p->vals, p->lens,
-                                 NULL, 0) &&
-               PQsendQueryParams(pc, "RELEASE SAVEPOINT bs_statement", 0,
+    /* The commands in order; the index of each, -1 when not sent. */
+    int at_sp = -1, at_prep = -1, at_run = -1, at_rel = -1, k = 0;
+    int sent = 1;
+    if (guard) {
+        sent = PQsendQueryParams(pc, "SAVEPOINT bs_statement", 0, NULL,
+                                 NULL, NULL, NULL, 0);
+        at_sp = k++;
+    }
+    if (sent && prepare) {
+        sent = PQsendPrepare(pc, name, p->sql, n, types);
+        at_prep = k++;
+    }
+    if (sent) {
+        sent = *name ? PQsendQueryPrepared(pc, name, n, vals, p->lens, NULL,
+                                           0)
+                     : PQsendQueryParams(pc, p->sql, n, types, vals,
+                                         p->lens, NULL, 0);
+        at_run = k++;
+    }
+    if (sent && guard) {
+        sent = PQsendQueryParams(pc, "RELEASE SAVEPOINT bs_statement", 0,
                                  NULL, NULL, NULL, NULL, 0);
+        at_rel = k++;
+    }
     if (!PQpipelineSync(pc))
         sent = 0;
-    PGresult *results[3] = {NULL, NULL, NULL};
-    for (int i = 0; sent && i < 3; i++)
+    PGresult *results[4] = {NULL, NULL, NULL, NULL};
+    for (int i = 0; sent && i < k; i++)
         results[i] = pipeline_next(pc);
     /* Then the end of the last command's results and the sync's own
      * result (a few reads at most: a broken connection answers NULL). */
@@ -409,19 +549,61 @@ static PGresult *guarded_exec(bs_pgconn *c, bs_pgrows *p,
     }
     if (!PQexitPipelineMode(pc))
         keep_message(c, PQerrorMessage(pc));
-    /* Without its savepoint (a transaction already failed) the
-     * statement did not run: the savepoint's failure is the answer, and
-     * there is nothing to roll back. */
-    if (!ok(results[0])) {
-        PQclear(results[1]);
-        PQclear(results[2]);
+    int answer = at_run;
+    if (at_sp >= 0 && !ok(results[at_sp])) {
+        /* Without its savepoint (a transaction already failed) nothing
+         * ran, and there is nothing to roll back. */
+        answer = at_sp;
         *released = true;
-        return results[0];
+    } else {
+        if (at_prep >= 0) {
+            *prepared = ok(results[at_prep]);
+            if (!*prepared)
+                answer = at_prep;
+        }
+        if (at_rel >= 0)
+            *released = ok(results[at_rel]);
     }
-    *released = ok(results[2]);
-    PQclear(results[0]);
-    PQclear(results[2]);
-    return results[1];
+    PGresult *res = answer >= 0 ? results[answer] : NULL;
+    for (int i = 0; i < k; i++)
+        if (i != answer)
+            PQclear(results[i]);
+    return res;
+}
+
+/* Whether a prepared statement failed because what it reads changed
+ * shape since it was prepared (a column added to a table it selects *
+ * from), or because the server no longer has it: prepared again, it
+ * runs. */
+static bool stale_plan(const PGresult *res)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE)
+                            : NULL;
+    const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)
+                          : NULL;
+    if (state && strcmp(state, "26000") == 0)
+        return true; /* invalid_sql_statement_name */
+    return state && strcmp(state, "0A000") == 0 && msg &&
+           strstr(msg, "cached plan");
+}
+
+/* Whether sql (of hash) was seen before: true the second time. */
+static bool seen_before(bs_pgconn *c, uint64_t hash)
+{
+    uint64_t *slot = &c->seen[hash % SEEN];
+    if (*slot == hash)
+        return true;
+    *slot = hash;
+    return false;
+}
+
+/* Rolls the statement's savepoint back and releases it; 0 or BS_EDB. */
+static int undo_statement(bs_pgconn *c)
+{
+    if (plain(c, "ROLLBACK TO SAVEPOINT bs_statement") != 0 ||
+        plain(c, "RELEASE SAVEPOINT bs_statement") != 0)
+        return BS_EDB;
+    return 0;
 }
 
 static int run_once(bs_pgrows *p)
@@ -429,37 +611,70 @@ static int run_once(bs_pgrows *p)
     bs_pgconn *c = p->c;
     int n = p->nparams;
     unsigned types[BS_PG_MAX_PARAMS];
-    for (int i = 0; i < n; i++)
-        types[i] = p->used[i] ? 0 : BS_PG_TEXT;
+    bool control = tx_control(p->sql);
     bool guard = PQtransactionStatus(c->conn) == PQTRANS_INTRANS &&
-                 !tx_control(p->sql);
+                 !control;
+    uint64_t hash = text_hash(p->sql);
+    pg_stmt *e = control ? NULL : stmt_find(c, p->sql, hash, n);
+    bool name_it = !control && (e || seen_before(c, hash));
+    if (e)
+        memcpy(types, e->types, sizeof *types * (size_t)n);
+    else
+        for (int i = 0; i < n; i++)
+            types[i] = p->used[i] ? 0 : BS_PG_TEXT;
     PGresult *res = NULL;
-    bool released = false;
+    bool released = false, prepared = false;
     /* A parameter that nothing types is declared text and the statement
-     * is sent again (after the rolled-back savepoint). */
-    for (int tries = 0; tries <= n; tries++) {
+     * sent again; a prepared statement whose tables changed shape is
+     * prepared again. Each retry starts after the savepoint is undone. */
+    for (int tries = 0; tries <= n + 1; tries++) {
         PQclear(res);
-        if (guard) {
-            res = guarded_exec(c, p, types, &released);
-        } else {
-            res = PQexecParams(c->conn, p->sql, n, types,
-                               (const char *const *)p->vals, p->lens, NULL,
-                               0);
+        char name[24] = "";
+        if (e)
+            snprintf(name, sizeof name, "%s", e->name);
+        else if (name_it)
+            snprintf(name, sizeof name, "bs_%u", ++c->named);
+        res = pipeline_exec(c, p, types, guard, name, !e && *name,
+                            &released, &prepared);
+        if (e)
+            e->last = ++c->tick;
+        else if (prepared) {
+            /* Old statements are dropped outside transactions only (a
+             * DEALLOCATE that failed would fail the transaction); in
+             * one, with the cache full, the new statement goes, which
+             * surely exists. */
+            pg_stmt *slot = stmt_slot(
+                c, PQtransactionStatus(c->conn) == PQTRANS_IDLE);
+            if (slot)
+                stmt_keep(slot, p->sql, hash, n, types, name, ++c->tick);
+            else {
+                char sql[48];
+                snprintf(sql, sizeof sql, "DEALLOCATE %s", name);
+                PQclear(PQexec(c->conn, sql));
+            }
         }
-        int k = ok(res) ? 0 : untyped_param(res);
-        if (k < 1 || k > n || types[k - 1] == BS_PG_TEXT)
+        if (ok(res))
             break;
-        types[k - 1] = BS_PG_TEXT;
-        if (guard && (plain(c, "ROLLBACK TO SAVEPOINT bs_statement") != 0 ||
-                      plain(c, "RELEASE SAVEPOINT bs_statement") != 0))
+        int k = untyped_param(res);
+        bool again = e && stale_plan(res);
+        if (!again && (k < 1 || k > n || types[k - 1] == BS_PG_TEXT))
             break;
+        if (guard && !released && undo_statement(c) != 0)
+            break;
+        released = true; /* undone: a last try that is not made leaves
+                            nothing to roll back */
+        if (again) {
+            stmt_drop(c, e);
+            e = NULL;
+        } else {
+            types[k - 1] = BS_PG_TEXT;
+        }
     }
     int rc = ok(res) ? 0 : failure(c, res);
     if (guard && !released) {
         char keep[sizeof c->errmsg];
         memcpy(keep, c->errmsg, sizeof keep);
-        plain(c, "ROLLBACK TO SAVEPOINT bs_statement");
-        if (plain(c, "RELEASE SAVEPOINT bs_statement") != 0 && rc == 0)
+        if (undo_statement(c) != 0 && rc == 0)
             rc = BS_EDB;
         else
             memcpy(c->errmsg, keep, sizeof keep);

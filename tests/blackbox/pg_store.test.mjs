@@ -10,7 +10,8 @@
 // reconnects on the next request. Realtime messages pass the API rules
 // that need SQL as a list does: in PostgreSQL's SQL, with parameters
 // typed by the columns they meet. Request logs stay in the node's
-// SQLite auxiliary.db and filter there. A create rule compares the
+// SQLite auxiliary.db and filter there. Statements kept prepared on a
+// connection are prepared again when a field is added. A create rule compares the
 // submitted values as their columns hold them. A JavaScript hook finds records
 // by a filter without a limit. What the store does not support yet
 // answers with a clear error, and the node keeps serving.
@@ -288,6 +289,25 @@ describe('PostgreSQL store', { skip: SKIP }, () => {
       await assert.rejects(guest.collection('gated').create(body), (e) => e.status === 400, JSON.stringify(body));
     assert.equal((await guest.collection('gated').getList(1, 10)).totalItems, 1);
     await su.collections.delete('gated');
+  });
+
+  test('reads kept prepared on the connections see a field added later', async () => {
+    await su.collections.create({ name: 'shapes', listRule: '', viewRule: '', fields: [{ name: 'a', type: 'text' }] });
+    const guest = client(srv.url);
+    const rec = await su.collection('shapes').create({ a: 'one' });
+    // Enough reads for every reader connection to keep the statements.
+    for (let i = 0; i < 12; i++) {
+      assert.equal((await guest.collection('shapes').getList(1, 10)).items[0].a, 'one');
+      assert.equal((await guest.collection('shapes').getOne(rec.id)).a, 'one');
+    }
+    await su.collections.update('shapes', { fields: [...(await su.collections.getOne('shapes')).fields, { name: 'b', type: 'number' }] });
+    for (let i = 0; i < 12; i++) {
+      const item = (await guest.collection('shapes').getList(1, 10)).items[0];
+      assert.equal(item.a, 'one');
+      assert.equal(item.b, 0);
+      assert.equal((await guest.collection('shapes').getOne(rec.id)).b, 0);
+    }
+    await su.collections.delete('shapes');
   });
 
   test('JavaScript hooks find records by a filter without a limit', async () => {
