@@ -18,9 +18,7 @@
  * name the program by its argv[0].
  */
 #include <dirent.h>
-#include <pthread.h>
 #include <spawn.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -366,17 +364,12 @@ static bool has_hook_files(const char *dir)
     return found;
 }
 
-static void *reap(void *p)
-{
-    waitpid((pid_t)(intptr_t)p, NULL, 0);
-    return NULL;
-}
-
-/* types.d.ts at `serve`. With hook files the engine runs in this process
- * anyway, and the file is written before serving. Without, it is written
- * by a child process (`PROG __types PATH`, the same program), so that
- * the server never maps the JavaScript engine's pages (about 20 MB that
- * would stay resident) for a file only editors read. */
+/* types.d.ts at `serve`, written before serving (a backup taken at once
+ * must not meet a half-written file). With hook files the engine runs
+ * in this process anyway. Without, a child process writes it (`PROG
+ * __types PATH`, the same program), waited for, so that the server never
+ * maps the JavaScript engine's pages (about 20 MB that would stay
+ * resident) for a file only editors read. */
 static void serve_types(bs_app *app, const cli *c)
 {
     char path[4200], hooks[4096];
@@ -390,13 +383,11 @@ static void serve_types(bs_app *app, const cli *c)
     }
     char *argv[] = {(char *)c->prog, (char *)"__types", path, NULL};
     pid_t pid;
-    pthread_t t;
-    if (posix_spawn(&pid, "/proc/self/exe", NULL, NULL, argv, environ) != 0) {
-        write_types(app);
-        return;
-    }
-    if (pthread_create(&t, NULL, reap, (void *)(intptr_t)pid) == 0)
-        pthread_detach(t);
+    int status = 0;
+    if (posix_spawn(&pid, "/proc/self/exe", NULL, NULL, argv, environ) != 0 ||
+        waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+        WEXITSTATUS(status) != 0)
+        write_types(app); /* the child could not: here, as before */
 }
 
 /* The child of serve_types: writes the file at args[1]. */

@@ -135,13 +135,14 @@ describe('types.d.ts without hook files', () => {
   let srv;
   after(async () => srv && srv.destroy());
 
-  test('serve writes it from a child process, the same text as with hooks', async () => {
+  test('serve writes it from a child process before serving, the same text as with hooks', async () => {
     srv = await startServer();
     const file = path.join(srv.dir, 'types.d.ts');
-    // The child (`basalt __types PATH`) runs beside the server: no engine
-    // in the server's own memory for a file only editors read.
-    const end = Date.now() + 30000;
-    while (!fs.existsSync(file) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    // Written by a child (`basalt __types PATH`), so that the server's own
+    // memory holds no engine for a file only editors read, and waited
+    // for: a backup made at once must not meet a half-written file.
+    assert.ok(fs.existsSync(file), 'types.d.ts once the server answers');
+    assert.deepEqual(fs.readdirSync(srv.dir).filter((f) => f.endsWith('.tmp')), []);
     const text = fs.readFileSync(file, 'utf8');
     assert.match(text.split('\n')[0], /^\/\/ Basalt /);
     assert.match(text, /declare function routerAdd\(/);
