@@ -69,6 +69,13 @@ void bs_now_str(char out[25])
     bs_time_str((int64_t)ts.tv_sec, (int)(ts.tv_nsec / 1000000), out);
 }
 
+uint64_t bs_fnv1a(uint64_t h, const void *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ ((const unsigned char *)p)[i]) * 1099511628211ULL;
+    return h;
+}
+
 int64_t bs_mono_ms(void)
 {
     struct timespec ts;

@@ -18,6 +18,11 @@ void bs_now_str(char out[25]);
 /* Formats t (seconds since the epoch) plus ms milliseconds the same way. */
 void bs_time_str(int64_t t, int ms, char out[25]);
 
+/* FNV-1a: the hash of n bytes at p, continuing from h (BS_FNV_SEED to
+ * start). */
+#define BS_FNV_SEED 1469598103934665603ULL
+uint64_t bs_fnv1a(uint64_t h, const void *p, size_t n);
+
 /* Milliseconds from an arbitrary monotonic origin. */
 int64_t bs_mono_ms(void);
 

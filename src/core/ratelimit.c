@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "../base/json.h"
+#include "../base/util.h"
 #include "../db/store.h"
 
 /* An entry is dropped this long (seconds) after its window ended. */
@@ -42,16 +43,6 @@ struct bs_ratelimiter {
     size_t inserts;     /* since the last sweep */
     _Atomic(bs_store *) shared; /* counts there when set (PostgreSQL) */
 };
-
-static uint64_t fnv1a(const char *p, size_t n)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)p[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
 
 bs_ratelimiter *bs_ratelimiter_new(void)
 {
@@ -177,7 +168,7 @@ bool bs_ratelimiter_allow(bs_ratelimiter *rl, const char *id,
     memcpy(k, id, idn);
     k[idn] = '\0';
     memcpy(k + idn + 1, key, kn);
-    uint64_t h = fnv1a(k, klen);
+    uint64_t h = bs_fnv1a(BS_FNV_SEED, k, klen);
 
     bool allowed = true;
     pthread_mutex_lock(&rl->lock);

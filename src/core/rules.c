@@ -586,29 +586,21 @@ static bool same_params(const bs_filter_sql *a, const bs_filter_sql *b)
     return true;
 }
 
-/* FNV-1a over n bytes at p, from h. */
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ ((const unsigned char *)p)[i]) * 1099511628211ull;
-    return h;
-}
-
 /* The hash of the shape of s and, with values, of its parameters. */
 static uint64_t shape_hash(const bs_filter_sql *s, bool values)
 {
-    uint64_t h = fnv(1469598103934665603ull, s->joins, strlen(s->joins));
-    h = fnv(h, "\x1f", 1);
-    h = fnv(h, s->where, strlen(s->where));
+    uint64_t h = bs_fnv1a(BS_FNV_SEED, s->joins, strlen(s->joins));
+    h = bs_fnv1a(h, "\x1f", 1);
+    h = bs_fnv1a(h, s->where, strlen(s->where));
     for (int j = 0; values && j < s->nparams; j++) {
         const bs_filter_value *v = &s->params[j];
-        h = fnv(h, &v->type, sizeof v->type);
+        h = bs_fnv1a(h, &v->type, sizeof v->type);
         if (v->type == BS_FILTER_INT)
-            h = fnv(h, &v->i, sizeof v->i);
+            h = bs_fnv1a(h, &v->i, sizeof v->i);
         else if (v->type == BS_FILTER_REAL)
-            h = fnv(h, &v->d, sizeof v->d);
+            h = bs_fnv1a(h, &v->d, sizeof v->d);
         else if (v->type == BS_FILTER_TEXT)
-            h = fnv(h, v->s, v->n);
+            h = bs_fnv1a(h, v->s, v->n);
     }
     return h ^ (uint64_t)s->nparams;
 }

@@ -95,14 +95,6 @@ static _Thread_local int64_t tx_started_ns;
 static bs_store *store_new(int readers);
 static bool mkdir_once(const char *dir, bs_error *err);
 
-static uint64_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
 /* Interrupts a read that runs past its connection's deadline, so a
  * pathological filter cannot hold a worker and a reader for long. */
 static int progress(void *user)
@@ -654,7 +646,7 @@ sqlite3 *bs_conn_db(bs_conn *c)
 
 sqlite3_stmt *bs_conn_prepare(bs_conn *c, const char *sql)
 {
-    uint64_t h = hash_str(sql);
+    uint64_t h = bs_fnv1a(BS_FNV_SEED, sql, strlen(sql));
     size_t i = (size_t)(h % CACHE_SLOTS);
     for (size_t probe = 0; probe < CACHE_SLOTS; probe++) {
         cache_slot *slot = &c->cache[(i + probe) % CACHE_SLOTS];
@@ -717,17 +709,9 @@ int bs_conn_exec(bs_conn *c, const char *sql, bs_error *err)
     return 0;
 }
 
-static uint64_t hash_mem(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-    return h;
-}
-
 sqlite3_stmt *bs_conn_prepare_dyn(bs_conn *c, const char *sql, size_t len)
 {
-    uint64_t h = hash_mem(sql, len);
+    uint64_t h = bs_fnv1a(BS_FNV_SEED, sql, len);
     dyn_slot *victim = NULL;
     c->clock++;
     for (int i = 0; i < DYN_SLOTS; i++) {

@@ -415,14 +415,6 @@ static PGresult *pipeline_next(PGconn *pc)
     return r;
 }
 
-static uint64_t text_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
 /* The prepared statement of sql with n parameters, or NULL. */
 static pg_stmt *stmt_find(bs_pgconn *c, const char *sql, uint64_t hash,
                           int n)
@@ -614,7 +606,7 @@ static int run_once(bs_pgrows *p)
     bool control = tx_control(p->sql);
     bool guard = PQtransactionStatus(c->conn) == PQTRANS_INTRANS &&
                  !control;
-    uint64_t hash = text_hash(p->sql);
+    uint64_t hash = bs_fnv1a(BS_FNV_SEED, p->sql, strlen(p->sql));
     pg_stmt *e = control ? NULL : stmt_find(c, p->sql, hash, n);
     bool name_it = !control && (e || seen_before(c, hash));
     if (e)

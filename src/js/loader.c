@@ -677,19 +677,9 @@ static int read_files(const char *dir, bsj_file **out, int *nout,
 
 /* FNV-1a over the names, sizes and times of the directory's entries
  * (two levels deep, without dot folders and node_modules). */
-static uint64_t mix(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++) {
-        h ^= b[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
 static uint64_t dir_signature(const char *dir, int depth)
 {
-    uint64_t h = 1469598103934665603ULL;
+    uint64_t h = BS_FNV_SEED;
     DIR *d = opendir(dir);
     if (!d)
         return 0;
@@ -703,10 +693,10 @@ static uint64_t dir_signature(const char *dir, int depth)
         if (stat(path, &st) != 0)
             continue;
         /* Order-independent: entries are summed. */
-        uint64_t e = mix(1469598103934665603ULL, de->d_name,
-                         strlen(de->d_name));
-        e = mix(e, &st.st_size, sizeof st.st_size);
-        e = mix(e, &st.st_mtim, sizeof st.st_mtim);
+        uint64_t e =
+            bs_fnv1a(BS_FNV_SEED, de->d_name, strlen(de->d_name));
+        e = bs_fnv1a(e, &st.st_size, sizeof st.st_size);
+        e = bs_fnv1a(e, &st.st_mtim, sizeof st.st_mtim);
         if (S_ISDIR(st.st_mode) && depth > 0)
             e ^= dir_signature(path, depth - 1);
         h += e;

@@ -21,7 +21,6 @@ replay.py (or setup/run.py) starts this in place of basalt, as
 Any failure before the server starts exits 1 with a message, which
 replay.py reports as a startup error of the scenario.
 """
-import argparse
 import json
 import os
 import re
@@ -96,20 +95,16 @@ def apply_settings(url, patch):
 
 
 def main():
-    argv = sys.argv[1:]
-    if "--" not in argv:
-        die("usage: pg_serve.py --url URL --template DB [--spec SPEC] --dir DIR --port PORT -- SERVER COMMAND...")
-    i = argv.index("--")
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--url", required=True, help="URL of the cluster (any database of it)")
-    ap.add_argument("--template", required=True)
-    ap.add_argument("--spec")
-    ap.add_argument("--dir", required=True)
-    ap.add_argument("--port", type=int, required=True)
-    args = ap.parse_args(argv[:i])
-    cmd = argv[i + 1:]
-    if not cmd:
-        die("no server command")
+    def options(ap):
+        ap.add_argument("--url", required=True, help="URL of the cluster (any database of it)")
+        ap.add_argument("--template", required=True)
+        ap.add_argument("--spec")
+        ap.add_argument("--dir", required=True)
+        ap.add_argument("--port", type=int, required=True)
+
+    args, cmd = apply.wrapper_args(
+        "pg_serve.py --url URL --template DB [--spec SPEC] --dir DIR --port PORT -- SERVER COMMAND...", options,
+        die)
 
     name = "s%d_%d" % (args.port, os.getpid())
     # FILE_COPY: a copy of the template's files, several times faster

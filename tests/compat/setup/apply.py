@@ -157,19 +157,30 @@ def file_steps(root, steps):
             die("cannot copy %s to %s: %s" % (st["copy"], st["to"], e))
 
 
-def main():
+def wrapper_args(usage, add_options, fail=die):
+    """Reads `OPTIONS -- SERVER COMMAND...` from the command line: the
+    options (add_options declares them on a parser) and the command;
+    fail(message) ends the program otherwise."""
     argv = sys.argv[1:]
     if "--" not in argv:
-        die("usage: apply.py --spec SPEC --dir DIR --port PORT -- SERVER COMMAND...")
+        fail("usage: " + usage)
     i = argv.index("--")
     ap = argparse.ArgumentParser()
-    ap.add_argument("--spec", required=True)
-    ap.add_argument("--dir", required=True)
-    ap.add_argument("--port", type=int, required=True)
+    add_options(ap)
     args = ap.parse_args(argv[:i])
     cmd = argv[i + 1:]
     if not cmd:
-        die("no server command")
+        fail("no server command")
+    return args, cmd
+
+
+def main():
+    def options(ap):
+        ap.add_argument("--spec", required=True)
+        ap.add_argument("--dir", required=True)
+        ap.add_argument("--port", type=int, required=True)
+
+    args, cmd = wrapper_args("apply.py --spec SPEC --dir DIR --port PORT -- SERVER COMMAND...", options)
     with open(args.spec, encoding="utf-8") as fh:
         spec = json.load(fh)
 
